@@ -1,0 +1,94 @@
+//! Executions: stepping states over a compiled [`Machine`], Retry and Catch,
+//! timers, Parallel and Map, the Context Object.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::compile::Machine;
+use crate::json::Value;
+use crate::tasks::Tasks;
+
+/// How an execution ended (StartSyncExecution's `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    /// Reached a Succeed state or an End.
+    Succeeded,
+    /// An error was not caught, or a Fail state was reached.
+    Failed,
+    /// The execution ran past its TimeoutSeconds or the 5-minute Express limit.
+    TimedOut,
+    /// Stopped by StopExecution.
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// The wire name: `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// Identity of one execution, as the Context Object shows it.
+#[derive(Debug, Clone)]
+pub struct ExecutionOptions {
+    /// The execution ARN (`arn:aws:states:R:A:express:SM:EXEC:<uuid>`).
+    pub execution_arn: String,
+    /// The execution name.
+    pub name: String,
+    /// The state machine ARN.
+    pub state_machine_arn: String,
+    /// The state machine name.
+    pub state_machine_name: String,
+    /// The state machine's role ARN.
+    pub role_arn: String,
+    /// When the execution started.
+    pub start_time: SystemTime,
+    /// The mock-file test case (`…:stateMachine:SM#Case`), if any.
+    pub test_case: Option<String>,
+}
+
+/// The result of an execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionOutcome {
+    /// How it ended.
+    pub status: ExecutionStatus,
+    /// The output document, when it succeeded.
+    pub output: Option<Value>,
+    /// The error name, when it failed or timed out.
+    pub error: Option<String>,
+    /// The cause, when it failed or timed out.
+    pub cause: Option<String>,
+    /// When it stopped.
+    pub stop_time: SystemTime,
+}
+
+/// Runs executions.
+#[derive(Clone)]
+pub struct Engine {
+    #[allow(dead_code)]
+    tasks: Arc<Tasks>,
+}
+
+impl Engine {
+    /// An engine that resolves Task resources with `tasks`.
+    pub fn new(tasks: Tasks) -> Self {
+        Engine {
+            tasks: Arc::new(tasks),
+        }
+    }
+
+    /// Runs one execution of `machine` on `input` to its end.
+    pub async fn execute(
+        &self,
+        _machine: Arc<Machine>,
+        _input: Value,
+        _options: ExecutionOptions,
+    ) -> ExecutionOutcome {
+        todo!("engine")
+    }
+}

@@ -1,0 +1,30 @@
+//! # expressway
+//!
+//! An in-memory runtime for AWS Step Functions **Express** workflows. It loads
+//! Amazon States Language (ASL) definitions unchanged, validates them,
+//! compiles them into an immutable state graph and runs executions on it,
+//! behind the AWS Step Functions JSON 1.0 API (`expressway serve`) or in
+//! process through this library.
+//!
+//! Layers, each calling only the ones below it:
+//!
+//! | module | role |
+//! |---|---|
+//! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …) |
+//! | [`engine`] | executions: stepping states, Retry/Catch, timers, Parallel/Map, Context Object |
+//! | [`tasks`] | resolving a Task's Resource: handler registry, mock file, Lambda |
+//! | [`compile`] | ASL → state graph: state indices, compiled paths, Payload Templates, Choice Rules |
+//! | [`asl`] | load + validate the definition |
+//! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
+//! | [`errors`] | the predefined `States.*` error names and the execution error type |
+
+pub mod api;
+pub mod asl;
+pub mod compile;
+pub mod engine;
+pub mod errors;
+pub mod json;
+pub mod tasks;
+
+pub use errors::ExecError;
+pub use json::Value;
