@@ -21,3 +21,12 @@ pub fn compile(_definition: &Value, text: &str) -> Result<Machine, LoadError> {
         definition: text.to_owned(),
     })
 }
+
+/// Loads, validates and compiles a definition from its text.
+///
+/// # Errors
+/// [`LoadError`] naming what is wrong and where (a JSON pointer).
+pub fn load(text: &str) -> Result<Machine, LoadError> {
+    let value = crate::asl::load(text)?;
+    compile(&value, text)
+}
