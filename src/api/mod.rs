@@ -131,6 +131,14 @@ impl Service {
     }
 }
 
+/// Validates a definition text as ValidateStateMachineDefinition does with
+/// `severity: WARNING` (every diagnostic): `{"result": "OK"|"FAIL",
+/// "diagnostics": [{severity, code, message, location}], "truncated": false}`.
+pub fn validate_definition(definition: &str) -> serde_json::Value {
+    let diags = ops::machines::diagnose(definition);
+    ops::machines::validation_result(&diags, false, usize::MAX)
+}
+
 /// Epoch seconds with millisecond fraction, as the API sends timestamps.
 pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
     match t.duration_since(SystemTime::UNIX_EPOCH) {
