@@ -1,9 +1,291 @@
-//! The `expressway` command.
+//! The `expressway` command: `serve` the Step Functions API, `run` one
+//! execution of a definition, or `validate` a definition.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use clap::{Parser, Subcommand};
 use mimalloc::MiMalloc;
+
+use expressway::api::{self, arn, Config, MachineType, Service};
+use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
+use expressway::tasks::Tasks;
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-fn main() {
-    eprintln!("expressway: in progress");
+/// The bundled example served when `serve` gets no `--definitions`.
+const DEFAULT_DEFINITIONS: &str = "examples/payment";
+/// Suffix of the definition files `serve --definitions` loads.
+const DEFINITION_SUFFIX: &str = ".asl.json";
+
+#[derive(Parser)]
+#[command(name = "expressway", version, about = "An in-memory runtime for AWS Step Functions Express workflows")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the AWS Step Functions JSON 1.0 API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8083)]
+        port: u16,
+        /// Folder whose `*.asl.json` files are created as EXPRESS state
+        /// machines named after the file (default: `examples/payment` if it exists).
+        #[arg(long)]
+        definitions: Option<PathBuf>,
+        /// Step Functions Local mock file (MockConfigFile.json).
+        #[arg(long, env = "SFN_MOCK_CONFIG")]
+        mock_config: Option<PathBuf>,
+        /// Region in ARNs when a request is not signed.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Account id in ARNs.
+        #[arg(long, default_value = "123456789012")]
+        account: String,
+    },
+    /// Run one execution and print `{"status","output","error","cause"}`;
+    /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
+    Run {
+        /// The ASL definition file.
+        definition: PathBuf,
+        /// The input file, or `-` for standard input.
+        #[arg(long, default_value = "-")]
+        input: String,
+        /// Step Functions Local mock file (MockConfigFile.json).
+        #[arg(long, env = "SFN_MOCK_CONFIG")]
+        mock_config: Option<PathBuf>,
+        /// Mock-file test case to run with.
+        #[arg(long)]
+        test_case: Option<String>,
+    },
+    /// Validate a definition and print its diagnostics; exit 1 on FAIL.
+    Validate {
+        /// The ASL definition file.
+        definition: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mock = match &cli.command {
+        Command::Serve { mock_config, .. } | Command::Run { mock_config, .. } => {
+            mock_config.clone()
+        }
+        Command::Validate { .. } => None,
+    };
+    if let Some(path) = mock {
+        // Before any thread starts: the task resolver reads it from the environment.
+        std::env::set_var("SFN_MOCK_CONFIG", path);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("expressway: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::Serve {
+            host,
+            port,
+            definitions,
+            region,
+            account,
+            ..
+        } => runtime.block_on(serve(&host, port, definitions, region, account)),
+        Command::Run {
+            definition,
+            input,
+            test_case,
+            ..
+        } => runtime.block_on(run(&definition, &input, test_case)),
+        Command::Validate { definition } => validate(&definition),
+    }
+}
+
+/// The task resolver. `Tasks::from_env()` (mock file, Lambda) replaces this
+/// once the `tasks` branch lands.
+fn tasks() -> Tasks {
+    Tasks::new()
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Creates every `*.asl.json` in `dir` as an EXPRESS machine named after the file.
+fn preload(service: &Service, dir: &Path) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(DEFINITION_SUFFIX))
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(DEFINITION_SUFFIX))
+            .unwrap_or_default()
+            .to_owned();
+        let text = read(&file)?;
+        let arn = service
+            .create_state_machine(&name, &text, MachineType::Express)
+            .map_err(|e| format!("{}: {}: {}", file.display(), e.code(), e.message()))?;
+        eprintln!("expressway: loaded {arn}");
+    }
+    Ok(())
+}
+
+async fn serve(
+    host: &str,
+    port: u16,
+    definitions: Option<PathBuf>,
+    region: String,
+    account: String,
+) -> ExitCode {
+    let config = Config {
+        region,
+        account,
+        ..Config::default()
+    };
+    let service = Service::new(Engine::new(tasks()), config);
+    let definitions = definitions.or_else(|| {
+        let bundled = PathBuf::from(DEFAULT_DEFINITIONS);
+        bundled.is_dir().then_some(bundled)
+    });
+    if let Some(dir) = definitions {
+        if let Err(e) = preload(&service, &dir) {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("expressway: cannot listen on {host}:{port}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => eprintln!("expressway: listening on http://{addr}"),
+        Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, api::router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_input(input: &str) -> Result<String, String> {
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(text)
+    } else {
+        read(Path::new(input))
+    }
+}
+
+/// Converts our value to serde_json for printing.
+fn to_json(value: &expressway::Value) -> serde_json::Value {
+    serde_json::from_str(&expressway::json::to_string(value)).unwrap_or(serde_json::Value::Null)
+}
+
+async fn run(definition: &Path, input: &str, test_case: Option<String>) -> ExitCode {
+    let prepared = (|| {
+        let text = read(definition)?;
+        let machine = expressway::compile::load(&text).map_err(|e| e.to_string())?;
+        let input_text = read_input(input)?;
+        let input = expressway::json::parse(&input_text)
+            .map_err(|e| format!("Invalid State Machine Execution Input: '{e}'"))?;
+        Ok::<_, String>((machine, input))
+    })();
+    let (machine, input) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config::default();
+    let name = definition
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.strip_suffix(DEFINITION_SUFFIX).unwrap_or(n))
+        .map(|n| n.strip_suffix(".json").unwrap_or(n))
+        .unwrap_or("machine")
+        .to_owned();
+    let state_machine_arn = arn::state_machine(&config.region, &config.account, &name);
+    let execution_name = uuid::Uuid::new_v4().to_string();
+    let options = ExecutionOptions {
+        execution_arn: arn::express_execution(&state_machine_arn, &execution_name),
+        name: execution_name,
+        state_machine_arn,
+        state_machine_name: name,
+        role_arn: format!("arn:aws:iam::{}:role/expressway", config.account),
+        start_time: SystemTime::now(),
+        test_case,
+    };
+    let outcome = Engine::new(tasks())
+        .execute(Arc::new(machine), input, options)
+        .await;
+    let report = serde_json::json!({
+        "status": outcome.status.as_str(),
+        "output": outcome.output.as_ref().map(to_json),
+        "error": outcome.error,
+        "cause": outcome.cause,
+    });
+    println!("{report}");
+    if outcome.status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn validate(definition: &Path) -> ExitCode {
+    let text = match read(definition) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = api::validate_definition(&text);
+    println!("{report}");
+    if report["result"] == "OK" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

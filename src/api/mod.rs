@@ -1,1 +1,151 @@
 //! The AWS Step Functions JSON 1.0 API over HTTP (`expressway serve`).
+//!
+//! Every request is `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>` and a
+//! JSON body (awsJson1_0; reference §1). [`router`] builds the axum router over
+//! a [`Service`], which holds the state machines, the [`Engine`] and a bounded
+//! record of the executions started with `StartExecution`.
+//!
+//! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
+//! StartSyncExecution, StartExecution, DescribeExecution (also for Express
+//! executions: an expressway extension), ListExecutions, TagResource,
+//! UntagResource, ListTagsForResource. Errors are [`ApiError`]s.
+//!
+//! JSON at this edge is parsed with serde_json; execution inputs and outputs
+//! cross into the engine as [`crate::json::Value`].
+
+pub mod arn;
+pub mod error;
+pub mod names;
+mod ops;
+pub mod registry;
+mod server;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use dashmap::DashMap;
+
+use crate::engine::Engine;
+
+pub use error::ApiError;
+pub use registry::{MachineType, StateMachine};
+pub use server::{router, MAX_BODY_BYTES};
+
+/// Settings of a [`Service`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The region in ARNs when the request's signature names none (default `us-east-1`).
+    pub region: String,
+    /// The account id in ARNs (default `123456789012`).
+    pub account: String,
+    /// How many `StartExecution` executions `DescribeExecution` can still see
+    /// (default 10,000; the oldest are forgotten first).
+    pub execution_retention: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: "us-east-1".to_owned(),
+            account: "123456789012".to_owned(),
+            execution_retention: 10_000,
+        }
+    }
+}
+
+/// The state behind the API, cheap to clone (shared).
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    engine: Engine,
+    machines: DashMap<String, StateMachine>,
+    executions: registry::Executions,
+}
+
+impl Service {
+    /// A service running executions on `engine`.
+    pub fn new(engine: Engine, config: Config) -> Self {
+        let executions = registry::Executions::new(config.execution_retention);
+        Service {
+            inner: Arc::new(Inner {
+                config,
+                engine,
+                machines: DashMap::new(),
+                executions,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The engine executions run on.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Creates a state machine as `CreateStateMachine` would (role
+    /// `arn:aws:iam::<account>:role/expressway`), in the default region.
+    /// Used to preload definitions at start-up.
+    ///
+    /// # Errors
+    /// What `CreateStateMachine` answers: `InvalidName`, `ValidationException`,
+    /// `InvalidDefinition`, `StateMachineAlreadyExists`.
+    pub fn create_state_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        kind: MachineType,
+    ) -> Result<String, ApiError> {
+        let role = format!("arn:aws:iam::{}:role/expressway", self.inner.config.account);
+        let region = self.inner.config.region.clone();
+        let request = serde_json::json!({
+            "name": name,
+            "definition": definition,
+            "roleArn": role,
+            "type": kind.as_str(),
+        });
+        let reply = ops::machines::create(self, &ops::Request::new(&request)?, &region)?;
+        reply
+            .get("stateMachineArn")
+            .and_then(|a| a.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::InternalFailure("create returned no ARN".into()))
+    }
+
+    /// A copy of the state machine with this ARN.
+    pub fn state_machine(&self, arn: &str) -> Option<StateMachine> {
+        self.inner.machines.get(arn).map(|m| m.clone())
+    }
+
+    /// How many state machines exist.
+    pub fn state_machine_count(&self) -> usize {
+        self.inner.machines.len()
+    }
+}
+
+/// Validates a definition text as ValidateStateMachineDefinition does with
+/// `severity: WARNING` (every diagnostic): `{"result": "OK"|"FAIL",
+/// "diagnostics": [{severity, code, message, location}], "truncated": false}`.
+pub fn validate_definition(definition: &str) -> serde_json::Value {
+    let diags = ops::machines::diagnose(definition);
+    ops::machines::validation_result(&diags, false, usize::MAX)
+}
+
+/// Epoch seconds with millisecond fraction, as the API sends timestamps.
+pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as f64 / 1000.0,
+        Err(_) => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests;

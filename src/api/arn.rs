@@ -1,0 +1,189 @@
+//! Building and checking Step Functions ARNs.
+//!
+//! - state machine: `arn:<partition>:states:<region>:<account>:stateMachine:<name>[:<version|alias>]`
+//! - express execution: `arn:<partition>:states:<region>:<account>:express:<sm>:<exec>:<uuid-v4>`
+//! - standard execution: `arn:<partition>:states:<region>:<account>:execution:<sm>:<exec>`
+//!
+//! A start request may suffix the state machine ARN with `#<TestCase>` to select
+//! a mock-file test case. Source: `shared/reference/sfn-reference.md` §1, §5.
+
+use super::error::ApiError;
+
+/// The ARN of the state machine `name`.
+pub fn state_machine(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:stateMachine:{name}")
+}
+
+/// The ARN of an execution of the EXPRESS machine `state_machine_arn`: a
+/// fresh UUID v4 makes every start unique even when the name is reused.
+pub fn express_execution(state_machine_arn: &str, name: &str) -> String {
+    let id = uuid::Uuid::new_v4();
+    let base = state_machine_arn.replacen(":stateMachine:", ":express:", 1);
+    format!("{base}:{name}:{id}")
+}
+
+/// The ARN of an execution of the STANDARD machine `state_machine_arn`.
+pub fn standard_execution(state_machine_arn: &str, name: &str) -> String {
+    let base = state_machine_arn.replacen(":stateMachine:", ":execution:", 1);
+    format!("{base}:{name}")
+}
+
+/// A state machine ARN split from its optional `#TestCase` suffix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineRef<'a> {
+    /// The ARN without the suffix (the registry key).
+    pub arn: &'a str,
+    /// The mock-file test case, if the ARN carried `#Case`.
+    pub test_case: Option<&'a str>,
+}
+
+/// The parts of an ARN: `arn:partition:service:region:account:type:rest…`.
+struct Parts<'a> {
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource_type: &'a str,
+    rest: Vec<&'a str>,
+}
+
+fn split(arn: &str) -> Result<Parts<'_>, ApiError> {
+    let Some(tail) = arn.strip_prefix("arn:") else {
+        return Err(ApiError::InvalidArn(format!("Invalid ARN prefix: {arn}")));
+    };
+    let mut fields = tail.split(':');
+    let partition = fields.next().unwrap_or_default();
+    let service = fields.next().unwrap_or_default();
+    let region = fields.next().unwrap_or_default();
+    let account = fields.next().unwrap_or_default();
+    let resource_type = fields.next().unwrap_or_default();
+    let rest: Vec<&str> = fields.collect();
+    if partition.is_empty() || !partition.starts_with("aws") {
+        return Err(ApiError::InvalidArn(format!("Invalid ARN partition: {arn}")));
+    }
+    Ok(Parts {
+        service,
+        region,
+        account,
+        resource_type,
+        rest,
+    })
+}
+
+fn check_common(arn: &str, parts: &Parts<'_>) -> Result<(), ApiError> {
+    if parts.service != "states" {
+        return Err(ApiError::InvalidArn(format!(
+            "Invalid ARN service: {}",
+            parts.service
+        )));
+    }
+    let region_ok = !parts.region.is_empty()
+        && parts
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let account_ok = parts.account.len() == 12 && parts.account.bytes().all(|b| b.is_ascii_digit());
+    if !region_ok || !account_ok {
+        return Err(ApiError::InvalidArn(format!("Invalid ARN: {arn}")));
+    }
+    Ok(())
+}
+
+fn not_in_context(resource_type: &str) -> ApiError {
+    ApiError::InvalidArn(format!(
+        "Resource type not valid in this context: {}",
+        resource_type.to_ascii_lowercase()
+    ))
+}
+
+/// Checks a state machine ARN; with `allow_test_case`, splits off `#Case`.
+///
+/// # Errors
+/// [`ApiError::InvalidArn`]: not an ARN (`Invalid ARN prefix: …`), another
+/// service or resource type (`Resource type not valid in this context: …`),
+/// or a missing name.
+pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRef<'_>, ApiError> {
+    let (base, test_case) = match arn.split_once('#') {
+        Some((base, case)) if allow_test_case => (base, Some(case)),
+        _ => (arn, None),
+    };
+    let parts = split(base)?;
+    check_common(base, &parts)?;
+    if parts.resource_type != "stateMachine" {
+        return Err(not_in_context(parts.resource_type));
+    }
+    let name_ok = parts.rest.first().is_some_and(|n| !n.is_empty()) && parts.rest.len() <= 2;
+    let case_ok = test_case.is_none_or(|c| !c.is_empty());
+    if !name_ok || !case_ok || base.contains('#') {
+        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+    }
+    Ok(MachineRef {
+        arn: base,
+        test_case,
+    })
+}
+
+/// Checks an execution ARN (`…:execution:SM:EXEC` or `…:express:SM:EXEC:ID`).
+///
+/// # Errors
+/// [`ApiError::InvalidArn`] as [`parse_state_machine`] does.
+pub fn parse_execution(arn: &str) -> Result<(), ApiError> {
+    let parts = split(arn)?;
+    check_common(arn, &parts)?;
+    let expected = match parts.resource_type {
+        "execution" => 2,
+        "express" => 3,
+        other => return Err(not_in_context(other)),
+    };
+    if parts.rest.len() != expected || parts.rest.iter().any(|p| p.is_empty()) {
+        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:pay";
+
+    #[test]
+    fn state_machine_arns_and_test_cases() {
+        assert_eq!(state_machine("us-east-1", "123456789012", "pay"), SM);
+        let r = parse_state_machine(&format!("{SM}#Happy"), true).unwrap();
+        assert_eq!((r.arn, r.test_case), (SM, Some("Happy")));
+        assert!(parse_state_machine(&format!("{SM}#Happy"), false).is_err());
+        assert_eq!(
+            parse_state_machine("not-an-arn", false),
+            Err(ApiError::InvalidArn("Invalid ARN prefix: not-an-arn".into()))
+        );
+        assert_eq!(
+            parse_state_machine(
+                "arn:aws:states:us-east-1:123456789012:execution:pay:x",
+                false
+            ),
+            Err(ApiError::InvalidArn(
+                "Resource type not valid in this context: execution".into()
+            ))
+        );
+        assert!(parse_state_machine("arn:aws:states:us-east-1:1234:stateMachine:x", false).is_err());
+        assert!(parse_state_machine("arn:aws:states:us-east-1:123456789012:stateMachine:", false).is_err());
+        assert!(parse_state_machine("arn:", false).is_err());
+    }
+
+    #[test]
+    fn execution_arns() {
+        let e = express_execution(SM, "run");
+        assert!(e.starts_with("arn:aws:states:us-east-1:123456789012:express:pay:run:"));
+        assert_eq!(e.rsplit(':').next().map(str::len), Some(36));
+        assert!(parse_execution(&e).is_ok());
+        let s = standard_execution(SM, "run");
+        assert_eq!(s, "arn:aws:states:us-east-1:123456789012:execution:pay:run");
+        assert!(parse_execution(&s).is_ok());
+        assert_eq!(
+            parse_execution(SM),
+            Err(ApiError::InvalidArn(
+                "Resource type not valid in this context: statemachine".into()
+            ))
+        );
+    }
+}

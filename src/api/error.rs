@@ -1,0 +1,328 @@
+//! [`ApiError`]: every error the API answers with, mapped to the wire in one
+//! place ([`ApiError::into_response`]).
+//!
+//! The body is `{"__type": "<namespace>#<Code>", "message": "…"}` (awsJson1_0);
+//! SDKs strip the `namespace#` prefix. Status is 400 for every modelled error
+//! except `ResourceNotFound` (404); `InternalFailure` is 500. Source: the
+//! botocore service model `stepfunctions/2016-11-23/service-2.json` and
+//! `shared/reference/sfn-reference.md` §1. The namespaces are the ones AWS sends:
+//! `com.amazonaws.swf.service.v2.model` for modelled errors,
+//! `com.amazon.coral.validate` for `ValidationException` and
+//! `com.amazon.coral.service` for protocol errors.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Namespace of the errors modelled by the Step Functions service.
+const SFN_NAMESPACE: &str = "com.amazonaws.swf.service.v2.model";
+/// Namespace of model-constraint violations.
+const VALIDATE_NAMESPACE: &str = "com.amazon.coral.validate";
+/// Namespace of protocol-level errors (unknown operation, bad body, internal).
+const SERVICE_NAMESPACE: &str = "com.amazon.coral.service";
+
+/// The content type of every response.
+pub(crate) const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// An error answered by the Step Functions API.
+///
+/// Each variant carries what its message needs; [`ApiError::message`] renders
+/// AWS's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// A request broke a model constraint; the full message, e.g. `1 validation
+    /// error detected: Value 'x…' at 'name' failed to satisfy constraint: …`.
+    #[error("{0}")]
+    Validation(String),
+    /// A malformed ARN; the reason inside `Invalid Arn: '…'`.
+    #[error("Invalid Arn: '{0}'")]
+    InvalidArn(String),
+    /// A state machine or execution name with a forbidden character.
+    #[error("Invalid Name: '{0}'")]
+    InvalidName(String),
+    /// A mock-file test case that does not exist; the full message.
+    #[error("{0}")]
+    InvalidMockTestCase(String),
+    /// The definition failed to load; the `LoadError` message.
+    #[error("{0}")]
+    InvalidDefinition(String),
+    /// The execution input is not JSON; the parser's complaint.
+    #[error("Invalid State Machine Execution Input: '{0}'")]
+    InvalidExecutionInput(String),
+    /// A logging configuration AWS would refuse; the reason.
+    #[error("Invalid Logging Configuration: {0}")]
+    InvalidLoggingConfiguration(String),
+    /// A pagination token that was not issued by this server.
+    #[error("Invalid Token: 'Invalid token'")]
+    InvalidToken,
+    /// UpdateStateMachine without anything to update.
+    #[error("Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")]
+    MissingRequiredParameter,
+    /// No state machine has this ARN.
+    #[error("State Machine Does Not Exist: '{0}'")]
+    StateMachineDoesNotExist(String),
+    /// A machine with this name exists with a different definition, type,
+    /// logging or tracing configuration; its ARN.
+    #[error("State Machine Already Exists: '{0}'")]
+    StateMachineAlreadyExists(String),
+    /// The operation does not apply to this machine type (StartSyncExecution
+    /// on STANDARD, ListExecutions on EXPRESS).
+    #[error("This operation is not supported by this type of state machine")]
+    StateMachineTypeNotSupported,
+    /// No retained execution has this ARN.
+    #[error("Execution Does Not Exist: '{0}'")]
+    ExecutionDoesNotExist(String),
+    /// A STANDARD execution with this name exists and is closed or has another input.
+    #[error("Execution Already Exists: '{0}'")]
+    ExecutionAlreadyExists(String),
+    /// The tagged resource does not exist; its ARN.
+    #[error("Resource not found: '{0}'")]
+    ResourceNotFound(String),
+    /// More than 50 tags on one resource; its ARN.
+    #[error("Too many tags on resource: '{0}'")]
+    TooManyTags(String),
+    /// `X-Amz-Target` names no operation this server knows.
+    #[error("{0}")]
+    UnknownOperation(String),
+    /// The body is not a JSON object of the operation's shape.
+    #[error("{0}")]
+    Serialization(String),
+    /// The request body is larger than the limit (bytes).
+    #[error("Request size exceeds the limit of {0} bytes")]
+    RequestTooLarge(usize),
+    /// A bug: a handler panicked or an invariant broke.
+    #[error("{0}")]
+    InternalFailure(String),
+}
+
+impl ApiError {
+    /// The error code as SDKs see it (`__type` without its namespace), e.g.
+    /// `StateMachineDoesNotExist`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "ValidationException",
+            ApiError::InvalidArn(_) => "InvalidArn",
+            ApiError::InvalidName(_) | ApiError::InvalidMockTestCase(_) => "InvalidName",
+            ApiError::InvalidDefinition(_) => "InvalidDefinition",
+            ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            ApiError::InvalidLoggingConfiguration(_) => "InvalidLoggingConfiguration",
+            ApiError::InvalidToken => "InvalidToken",
+            ApiError::MissingRequiredParameter => "MissingRequiredParameter",
+            ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            ApiError::StateMachineTypeNotSupported => "StateMachineTypeNotSupported",
+            ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            ApiError::ResourceNotFound(_) => "ResourceNotFound",
+            ApiError::TooManyTags(_) => "TooManyTags",
+            ApiError::UnknownOperation(_) => "UnknownOperationException",
+            ApiError::Serialization(_) => "SerializationException",
+            ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
+            ApiError::InternalFailure(_) => "InternalFailure",
+        }
+    }
+
+    /// The wire `__type`: `namespace#Code`.
+    pub fn wire_type(&self) -> String {
+        let namespace = match self {
+            ApiError::Validation(_) => VALIDATE_NAMESPACE,
+            ApiError::UnknownOperation(_)
+            | ApiError::Serialization(_)
+            | ApiError::RequestTooLarge(_)
+            | ApiError::InternalFailure(_) => SERVICE_NAMESPACE,
+            _ => SFN_NAMESPACE,
+        };
+        format!("{namespace}#{}", self.code())
+    }
+
+    /// The HTTP status: 404 for `ResourceNotFound`, 413 for an oversized
+    /// body, 500 for `InternalFailure`, 400 otherwise.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The human-readable message, in AWS's words.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// The JSON body: `__type`, `message`, and `resourceName` for the errors
+    /// the model gives one.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "__type": self.wire_type(),
+            "message": self.message(),
+        });
+        if let (ApiError::ResourceNotFound(arn) | ApiError::TooManyTags(arn), Some(map)) =
+            (self, body.as_object_mut())
+        {
+            map.insert("resourceName".into(), serde_json::Value::String(arn.clone()));
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.body().to_string()).into_response();
+        response
+            .headers_mut()
+            .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        response
+    }
+}
+
+/// Collects model-constraint violations and reports them as one
+/// `ValidationException` (`N validation error(s) detected: a; b`), as AWS does.
+#[derive(Debug, Default)]
+pub(crate) struct Constraints {
+    errors: Vec<String>,
+}
+
+/// Length in UTF-16 code units, as the service (Java) counts `length`.
+fn java_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+impl Constraints {
+    /// `field` is required: `Value null at 'field' … must not be null`.
+    pub(crate) fn required<T>(&mut self, field: &str, value: Option<T>) {
+        if value.is_none() {
+            self.errors.push(format!(
+                "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            ));
+        }
+    }
+
+    /// A string of `min..=max` characters; the value is quoted in the message.
+    pub(crate) fn length(&mut self, field: &str, value: Option<&str>, min: usize, max: usize) {
+        let Some(value) = value else { return };
+        let len = java_len(value);
+        if len < min {
+            self.errors.push(format!(
+                "Value '{value}' at '{field}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        } else if len > max {
+            self.errors.push(format!(
+                "Value '{value}' at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+    }
+
+    /// A sensitive string of at most `max` characters (its value is not echoed).
+    pub(crate) fn sensitive_length(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if value.is_some_and(|v| java_len(v) > max) {
+            self.errors.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+    }
+
+    /// Sensitive data of at most `max` bytes in UTF-8 (execution input).
+    pub(crate) fn sensitive_size(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if value.is_some_and(|v| v.len() > max) {
+            self.errors.push(format!(
+                "Value at '{field}' failed to satisfy constraint: Member must have size less than or equal to {max} bytes in UTF-8 encoding"
+            ));
+        }
+    }
+
+    /// An integer in `min..=max`.
+    pub(crate) fn range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) {
+        let Some(value) = value else { return };
+        if value < min {
+            self.errors.push(format!(
+                "Value '{value}' at '{field}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+            ));
+        } else if value > max {
+            self.errors.push(format!(
+                "Value '{value}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+            ));
+        }
+    }
+
+    /// One of the enum's values.
+    pub(crate) fn one_of(&mut self, field: &str, value: Option<&str>, allowed: &[&str]) {
+        if let Some(value) = value {
+            if !allowed.contains(&value) {
+                self.errors.push(format!(
+                    "Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// `Ok` when nothing was violated.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] listing every violation.
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::Validation(format!(
+                "1 validation error detected: {}",
+                self.errors.join("; ")
+            ))),
+            n => Err(ApiError::Validation(format!(
+                "{n} validation errors detected: {}",
+                self.errors.join("; ")
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_type_carries_the_namespace_and_status_follows_the_model() {
+        let e = ApiError::StateMachineDoesNotExist("arn:x".into());
+        assert_eq!(
+            e.wire_type(),
+            "com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist"
+        );
+        assert_eq!(e.message(), "State Machine Does Not Exist: 'arn:x'");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            ApiError::ResourceNotFound("a".into()).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            ApiError::ResourceNotFound("a".into()).body()["resourceName"],
+            "a"
+        );
+        assert_eq!(
+            ApiError::Validation(String::new()).wire_type(),
+            "com.amazon.coral.validate#ValidationException"
+        );
+        assert_eq!(
+            ApiError::InternalFailure(String::new()).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn constraints_count_errors_like_aws() {
+        let mut c = Constraints::default();
+        let long = "a".repeat(81);
+        c.length("name", Some(&long), 1, 80);
+        assert_eq!(
+            c.finish(),
+            Err(ApiError::Validation(format!("1 validation error detected: Value '{long}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80")))
+        );
+        let mut c = Constraints::default();
+        c.required::<&str>("name", None);
+        c.length("roleArn", Some(""), 1, 256);
+        let Err(ApiError::Validation(m)) = c.finish() else {
+            panic!("expected a validation error")
+        };
+        assert!(m.starts_with("2 validation errors detected: Value null at 'name'"));
+        assert!(Constraints::default().finish().is_ok());
+    }
+}

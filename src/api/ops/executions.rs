@@ -1,0 +1,343 @@
+//! Execution operations: StartSyncExecution, StartExecution,
+//! DescribeExecution, ListExecutions.
+//!
+//! Checks run in AWS's order: model constraints (required fields, name
+//! length, input size), then the ARN, then the machine's existence and type,
+//! then the name's characters, then the input's JSON.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use futures::FutureExt as _;
+use serde_json::{json, Value as Json};
+
+use super::{Page, Request};
+use crate::api::error::{ApiError, Constraints};
+use crate::api::registry::{ExecutionRecord, MachineType, Progress};
+use crate::api::{arn, epoch_seconds, names, Service};
+use crate::compile::Machine;
+use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use crate::errors::{names as error_names, MAX_PAYLOAD_BYTES};
+use crate::json::Value;
+
+/// The longest `traceHeader` (model constraint).
+const MAX_TRACE_HEADER: usize = 256;
+/// The longest state machine ARN (model constraint, `#TestCase` included).
+const MAX_ARN_LEN: usize = 256;
+/// Memory billed for every Express execution, in MB (reference §2).
+const BILLED_MEMORY_MB: u64 = 64;
+
+/// A start request that passed every check.
+struct Start<'a> {
+    machine: Arc<Machine>,
+    kind: MachineType,
+    input: Value,
+    input_text: &'a str,
+    options: ExecutionOptions,
+    trace_header: Option<&'a str>,
+    metadata_only: bool,
+}
+
+/// The checks shared by both start operations, in AWS's order; `sync` refuses
+/// STANDARD machines.
+fn prepare<'a>(service: &Service, req: &Request<'a>, sync: bool) -> Result<Start<'a>, ApiError> {
+    let machine_arn = req.str("stateMachineArn")?;
+    let name = req.str("name")?;
+    let input = req.str("input")?;
+    let trace_header = req.str("traceHeader")?;
+    let included = req.str("includedData")?;
+    let mut c = Constraints::default();
+    c.required("stateMachineArn", machine_arn);
+    c.length("stateMachineArn", machine_arn, 1, MAX_ARN_LEN);
+    c.length("name", name, 1, names::MAX_NAME_LEN);
+    c.sensitive_size("input", input, MAX_PAYLOAD_BYTES);
+    c.length("traceHeader", trace_header, 0, MAX_TRACE_HEADER);
+    if sync {
+        c.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
+    }
+    c.finish()?;
+
+    let target = arn::parse_state_machine(machine_arn.unwrap_or_default(), true)?;
+    let sm = service
+        .inner
+        .machines
+        .get(target.arn)
+        .map(|sm| (sm.machine.clone(), sm.kind, sm.name.clone(), sm.role_arn.clone()))
+        .ok_or_else(|| ApiError::StateMachineDoesNotExist(target.arn.to_owned()))?;
+    let (machine, kind, machine_name, role_arn) = sm;
+    if sync && kind == MachineType::Standard {
+        return Err(ApiError::StateMachineTypeNotSupported);
+    }
+    let name = match name {
+        Some(n) => {
+            names::check(n)?;
+            n.to_owned()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let input_text = input.unwrap_or("{}");
+    let input =
+        crate::json::parse(input_text).map_err(|e| ApiError::InvalidExecutionInput(e.to_string()))?;
+    let execution_arn = match kind {
+        MachineType::Express => arn::express_execution(target.arn, &name),
+        MachineType::Standard => arn::standard_execution(target.arn, &name),
+    };
+    Ok(Start {
+        machine,
+        kind,
+        input,
+        input_text,
+        options: ExecutionOptions {
+            execution_arn,
+            name,
+            state_machine_arn: target.arn.to_owned(),
+            state_machine_name: machine_name,
+            role_arn,
+            start_time: SystemTime::now(),
+            test_case: target.test_case.map(str::to_owned),
+        },
+        trace_header,
+        metadata_only: included == Some("METADATA_ONLY"),
+    })
+}
+
+/// Billed duration: rounded up to the next 100 ms, at least 100 ms (reference §2).
+fn billed_ms(start: SystemTime, stop: SystemTime) -> u64 {
+    let ms = stop
+        .duration_since(start)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let ms = u64::try_from(ms).unwrap_or(u64::MAX);
+    ms.div_ceil(100).saturating_mul(100).max(100)
+}
+
+/// Adds `output` or `error`/`cause` of an outcome to a response object.
+fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data: bool) {
+    if let Some(output) = outcome.output.as_ref().filter(|_| with_data) {
+        out["output"] = Json::String(crate::json::to_string(output));
+        out["outputDetails"] = json!({"included": true});
+    }
+    if let Some(error) = &outcome.error {
+        out["error"] = Json::String(error.clone());
+    }
+    if let Some(cause) = &outcome.cause {
+        out["cause"] = Json::String(cause.clone());
+    }
+}
+
+/// StartSyncExecution: runs to the end and answers with the outcome (a
+/// FAILED execution is still HTTP 200).
+pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let start = prepare(service, req, true)?;
+    let options = start.options.clone();
+    let outcome = service
+        .inner
+        .engine
+        .execute(start.machine, start.input, start.options)
+        .await;
+    let with_data = !start.metadata_only;
+    let mut out = json!({
+        "executionArn": options.execution_arn,
+        "stateMachineArn": options.state_machine_arn,
+        "name": options.name,
+        "startDate": epoch_seconds(options.start_time),
+        "stopDate": epoch_seconds(outcome.stop_time),
+        "status": outcome.status.as_str(),
+        "inputDetails": {"included": with_data},
+        "billingDetails": {
+            "billedMemoryUsedInMB": BILLED_MEMORY_MB,
+            "billedDurationInMilliseconds": billed_ms(options.start_time, outcome.stop_time),
+        },
+    });
+    if with_data {
+        out["input"] = Json::String(start.input_text.to_owned());
+    }
+    put_outcome(&mut out, &outcome, with_data);
+    if outcome.output.is_some() && !with_data {
+        out["outputDetails"] = json!({"included": false});
+    }
+    if let Some(trace) = start.trace_header {
+        out["traceHeader"] = Json::String(trace.to_owned());
+    }
+    Ok(out)
+}
+
+/// The outcome recorded for an execution whose task panicked.
+fn panicked(arn: &str) -> ExecutionOutcome {
+    tracing::error!(execution_arn = arn, "execution panicked");
+    ExecutionOutcome {
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: Some(error_names::RUNTIME.to_owned()),
+        cause: Some("Internal error: the execution stopped unexpectedly".to_owned()),
+        stop_time: SystemTime::now(),
+    }
+}
+
+/// StartExecution: records the execution, runs it on a tokio task and answers
+/// at once. A panicking execution is recorded as FAILED (`States.Runtime`),
+/// never lost. A STANDARD start repeating a running execution's name and
+/// input returns that execution; other name reuse is `ExecutionAlreadyExists`.
+pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let start = prepare(service, req, false)?;
+    let execution_arn = start.options.execution_arn.clone();
+    let start_time = start.options.start_time;
+    if start.kind == MachineType::Standard {
+        if let Some(existing) = service.inner.executions.get(&execution_arn) {
+            return match existing.progress {
+                Progress::Running if existing.input == start.input_text => Ok(json!({
+                    "executionArn": existing.arn,
+                    "startDate": epoch_seconds(existing.start),
+                })),
+                _ => Err(ApiError::ExecutionAlreadyExists(existing.arn)),
+            };
+        }
+    }
+    service.inner.executions.insert(ExecutionRecord {
+        arn: execution_arn.clone(),
+        state_machine_arn: start.options.state_machine_arn.clone(),
+        name: start.options.name.clone(),
+        input: start.input_text.to_owned(),
+        start: start_time,
+        progress: Progress::Running,
+    });
+    let service_ref = service.clone();
+    let arn = execution_arn.clone();
+    let Start {
+        machine,
+        input,
+        options,
+        ..
+    } = start;
+    tokio::spawn(async move {
+        let engine = service_ref.inner.engine.clone();
+        let run = engine.execute(machine, input, options);
+        let outcome = match AssertUnwindSafe(run).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(_) => panicked(&arn),
+        };
+        service_ref.inner.executions.finish(&arn, outcome);
+    });
+    Ok(json!({
+        "executionArn": execution_arn,
+        "startDate": epoch_seconds(start_time),
+    }))
+}
+
+/// DescribeExecution, for executions started with StartExecution and still
+/// retained.
+pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let execution_arn = req.str("executionArn")?;
+    let mut c = Constraints::default();
+    c.required("executionArn", execution_arn);
+    c.length("executionArn", execution_arn, 1, MAX_ARN_LEN);
+    c.finish()?;
+    let execution_arn = execution_arn.unwrap_or_default();
+    arn::parse_execution(execution_arn)?;
+    let record = service
+        .inner
+        .executions
+        .get(execution_arn)
+        .ok_or_else(|| ApiError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+    let mut out = json!({
+        "executionArn": record.arn,
+        "stateMachineArn": record.state_machine_arn,
+        "name": record.name,
+        "startDate": epoch_seconds(record.start),
+        "input": record.input,
+        "inputDetails": {"included": true},
+    });
+    match &record.progress {
+        Progress::Running => out["status"] = Json::String("RUNNING".into()),
+        Progress::Done(outcome) => {
+            out["status"] = Json::String(outcome.status.as_str().into());
+            out["stopDate"] = json!(epoch_seconds(outcome.stop_time));
+            put_outcome(&mut out, outcome, true);
+        }
+    }
+    Ok(out)
+}
+
+/// The statuses `statusFilter` accepts (model enum).
+const STATUSES: [&str; 6] = [
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
+
+/// ListExecutions: STANDARD machines only (EXPRESS gives
+/// `StateMachineTypeNotSupported`, as on AWS); newest first, paginated.
+pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let machine_arn = req.str("stateMachineArn")?;
+    let status = req.str("statusFilter")?;
+    let mut c = Constraints::default();
+    c.one_of("statusFilter", status, &STATUSES);
+    c.length("stateMachineArn", machine_arn, 1, MAX_ARN_LEN);
+    c.finish()?;
+    let Some(machine_arn) = machine_arn else {
+        return Err(ApiError::Validation(
+            "1 validation error detected: Must provide a StateMachine ARN or MapRun ARN".into(),
+        ));
+    };
+    arn::parse_state_machine(machine_arn, false)?;
+    let page = Page::read(req)?;
+    let kind = service
+        .inner
+        .machines
+        .get(machine_arn)
+        .map(|sm| sm.kind)
+        .ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))?;
+    if kind == MachineType::Express {
+        return Err(ApiError::StateMachineTypeNotSupported);
+    }
+    let items: Vec<Json> = service
+        .inner
+        .executions
+        .of_machine(machine_arn)
+        .into_iter()
+        .filter_map(|r| {
+            let (status_name, stop) = match &r.progress {
+                Progress::Running => ("RUNNING", None),
+                Progress::Done(o) => (o.status.as_str(), Some(o.stop_time)),
+            };
+            if status.is_some_and(|s| s != status_name) {
+                return None;
+            }
+            let mut item = json!({
+                "executionArn": r.arn,
+                "stateMachineArn": r.state_machine_arn,
+                "name": r.name,
+                "status": status_name,
+                "startDate": epoch_seconds(r.start),
+            });
+            if let Some(stop) = stop {
+                item["stopDate"] = json!(epoch_seconds(stop));
+            }
+            Some(item)
+        })
+        .collect();
+    let (items, next) = page.take(items);
+    let mut out = json!({ "executions": items });
+    if let Some(token) = next {
+        out["nextToken"] = Json::String(token);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn billing_rounds_up_to_100_ms() {
+        let t = SystemTime::UNIX_EPOCH;
+        assert_eq!(billed_ms(t, t), 100);
+        assert_eq!(billed_ms(t, t + Duration::from_millis(101)), 200);
+        assert_eq!(billed_ms(t, t + Duration::from_millis(300)), 300);
+    }
+}

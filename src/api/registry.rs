@@ -1,0 +1,194 @@
+//! What the service remembers: state machines by ARN, and a bounded record of
+//! the executions started with `StartExecution`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use dashmap::DashMap;
+
+use crate::compile::Machine;
+use crate::engine::ExecutionOutcome;
+
+/// STANDARD or EXPRESS (`type` on the wire). Fixed at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineType {
+    /// Standard workflows: `StartSyncExecution` is refused.
+    Standard,
+    /// Express workflows: `ListExecutions` is refused.
+    Express,
+}
+
+impl MachineType {
+    /// The wire names, in the model's order.
+    pub const WIRE_NAMES: [&'static str; 2] = ["STANDARD", "EXPRESS"];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineType::Standard => "STANDARD",
+            MachineType::Express => "EXPRESS",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "STANDARD" => Some(MachineType::Standard),
+            "EXPRESS" => Some(MachineType::Express),
+            _ => None,
+        }
+    }
+}
+
+/// A state machine as created (and later updated).
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    /// Its ARN (the registry key).
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    /// STANDARD or EXPRESS.
+    pub kind: MachineType,
+    /// The compiled definition; `machine.definition` is the text as given.
+    pub machine: Arc<Machine>,
+    /// The IAM role ARN (recorded, never assumed).
+    pub role_arn: String,
+    /// `loggingConfiguration`, normalised (`level` and `includeExecutionData` filled in).
+    pub logging: serde_json::Value,
+    /// `tracingConfiguration`, normalised (`enabled` filled in).
+    pub tracing: serde_json::Value,
+    /// Tags in insertion order (key, value).
+    pub tags: Vec<(String, String)>,
+    /// When it was created.
+    pub created: SystemTime,
+    /// The revision id of the last update, if any.
+    pub revision_id: Option<String>,
+}
+
+/// How far an execution started with `StartExecution` has got.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Still running.
+    Running,
+    /// Ended.
+    Done(ExecutionOutcome),
+}
+
+/// One execution started with `StartExecution`.
+#[derive(Debug, Clone)]
+pub struct ExecutionRecord {
+    /// Its ARN.
+    pub arn: String,
+    /// The state machine's ARN.
+    pub state_machine_arn: String,
+    /// The execution name.
+    pub name: String,
+    /// The input text as given.
+    pub input: String,
+    /// When it started.
+    pub start: SystemTime,
+    /// Running or its outcome.
+    pub progress: Progress,
+}
+
+/// The executions started with `StartExecution`, the newest `capacity` kept
+/// (an expressway extension: AWS keeps no Express execution for
+/// `DescribeExecution`). Running executions count against the bound too; an
+/// evicted running execution still runs to its end, only its record is gone.
+#[derive(Debug)]
+pub struct Executions {
+    records: DashMap<String, ExecutionRecord>,
+    order: Mutex<VecDeque<String>>,
+    capacity: usize,
+}
+
+impl Executions {
+    /// A record keeping at most `capacity` executions (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Executions {
+            records: DashMap::new(),
+            order: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Records a new execution, evicting the oldest beyond the capacity.
+    pub fn insert(&self, record: ExecutionRecord) {
+        let arn = record.arn.clone();
+        let evicted: Vec<String> = {
+            let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+            order.push_back(arn.clone());
+            let excess = order.len().saturating_sub(self.capacity);
+            order.drain(..excess).collect()
+        };
+        self.records.insert(arn, record);
+        for old in evicted {
+            self.records.remove(&old);
+        }
+    }
+
+    /// Stores the outcome of the execution `arn` (if still retained).
+    pub fn finish(&self, arn: &str, outcome: ExecutionOutcome) {
+        if let Some(mut record) = self.records.get_mut(arn) {
+            record.progress = Progress::Done(outcome);
+        }
+    }
+
+    /// A copy of the record of `arn`.
+    pub fn get(&self, arn: &str) -> Option<ExecutionRecord> {
+        self.records.get(arn).map(|r| r.clone())
+    }
+
+    /// Copies of the records of one state machine, newest first.
+    pub fn of_machine(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
+        let mut list: Vec<ExecutionRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.state_machine_arn == state_machine_arn)
+            .map(|r| r.clone())
+            .collect();
+        list.sort_by(|a, b| b.start.cmp(&a.start).then_with(|| b.arn.cmp(&a.arn)));
+        list
+    }
+
+    /// How many records are held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(arn: &str) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: arn.into(),
+            state_machine_arn: "sm".into(),
+            name: "n".into(),
+            input: "{}".into(),
+            start: SystemTime::now(),
+            progress: Progress::Running,
+        }
+    }
+
+    #[test]
+    fn keeps_only_the_newest() {
+        let ex = Executions::new(2);
+        ex.insert(record("a"));
+        ex.insert(record("b"));
+        ex.insert(record("c"));
+        assert_eq!(ex.len(), 2);
+        assert!(ex.get("a").is_none());
+        assert!(ex.get("c").is_some());
+        assert_eq!(ex.of_machine("sm").len(), 2);
+        assert!(matches!(MachineType::parse("EXPRESS"), Some(MachineType::Express)));
+        assert_eq!(MachineType::parse("express"), None);
+    }
+}

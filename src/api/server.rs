@@ -1,0 +1,122 @@
+//! The HTTP edge: reads `X-Amz-Target` and the JSON body, runs the operation,
+//! writes the JSON response, and turns a handler panic into a 500
+//! `InternalFailure` instead of a dropped connection.
+
+use std::panic::AssertUnwindSafe;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use futures::FutureExt as _;
+
+use super::error::{ApiError, CONTENT_TYPE};
+use super::{ops, Service};
+
+/// The largest request body accepted, in bytes: a 1,048,576-character
+/// definition plus JSON string escaping and the other fields. Larger bodies
+/// are refused with 413 `RequestEntityTooLarge`.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The `X-Amz-Target` prefix of every operation.
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+
+/// The router serving the API on any path (`POST /` in practice; the
+/// `sync-` host prefix is not required).
+pub fn router(service: Service) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(service)
+}
+
+/// The region named by a SigV4 `Authorization` header
+/// (`Credential=AKID/DATE/REGION/states/aws4_request`), if any.
+fn signed_region(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    let mut parts = scope.split('/');
+    let region = parts.nth(2)?;
+    let valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    valid.then_some(region)
+}
+
+async fn respond(
+    service: &Service,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Value, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .unwrap_or_default();
+    let Some(op) = target.strip_prefix(TARGET_PREFIX) else {
+        return Err(ApiError::UnknownOperation(format!(
+            "Operation '{target}' is not supported."
+        )));
+    };
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::RequestTooLarge(MAX_BODY_BYTES)
+        } else {
+            ApiError::Serialization(e.body_text())
+        }
+    })?;
+    let body: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Serialization(e.to_string()))?
+    };
+    let region = signed_region(headers).unwrap_or(&service.inner.config.region);
+    ops::dispatch(service, op, &body, region).await
+}
+
+async fn handle(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = AssertUnwindSafe(respond(&service, &headers, body))
+        .catch_unwind()
+        .await;
+    let mut response = match result {
+        Ok(Ok(json)) => (StatusCode::OK, json.to_string()).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            tracing::error!("request handler panicked");
+            ApiError::InternalFailure("An internal error occurred.".into()).into_response()
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_comes_from_the_signature_scope() {
+        let mut h = HeaderMap::new();
+        assert_eq!(signed_region(&h), None);
+        h.insert(
+            "authorization",
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=test/20240101/eu-west-1/states/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        );
+        assert_eq!(signed_region(&h), Some("eu-west-1"));
+        h.insert("authorization", HeaderValue::from_static("Credential=a/b"));
+        assert_eq!(signed_region(&h), None);
+    }
+}
