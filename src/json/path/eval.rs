@@ -249,11 +249,7 @@ fn step<'a>(
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(o)) => out.extend(o.values()),
         (Segment::Descent, Value::Array(_) | Value::Object(_)) => descend(ctx, node, out)?,
-        (Segment::Filter(e), Value::Object(_)) => {
-            if test(ctx, e, node)? {
-                out.push(node);
-            }
-        }
+        (Segment::Filter(e), Value::Object(_)) if test(ctx, e, node)? => out.push(node),
         (Segment::Filter(e), Value::Array(a)) if !after_descent => {
             for item in a.iter() {
                 if test(ctx, e, item)? {
@@ -329,10 +325,7 @@ fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bool, String>
                 Op::Lt => val_cmp(&l, &r) == Some(Ordering::Less),
                 Op::Le => matches!(val_cmp(&l, &r), Some(Ordering::Less | Ordering::Equal)),
                 Op::Gt => val_cmp(&l, &r) == Some(Ordering::Greater),
-                Op::Ge => matches!(
-                    val_cmp(&l, &r),
-                    Some(Ordering::Greater | Ordering::Equal)
-                ),
+                Op::Ge => matches!(val_cmp(&l, &r), Some(Ordering::Greater | Ordering::Equal)),
                 Op::In => contains(ctx, &r, &l)?,
                 Op::Nin => !contains(ctx, &r, &l)?,
             }
@@ -394,7 +387,8 @@ fn val_eq(ctx: &Ctx<'_>, a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
             _ => json_eq(ctx, x, y)?,
         },
         (Val::Many(xs), Val::Many(ys)) => seq_eq(ctx, xs.iter().copied(), ys.iter().copied())?,
-        (Val::Many(xs), Val::One(Value::Array(ys))) | (Val::One(Value::Array(ys)), Val::Many(xs)) => {
+        (Val::Many(xs), Val::One(Value::Array(ys)))
+        | (Val::One(Value::Array(ys)), Val::Many(xs)) => {
             xs.len() == ys.len() && seq_eq(ctx, xs.iter().copied(), ys.iter())?
         }
         _ => false,
@@ -552,7 +546,12 @@ mod tests {
 
     one!(root, "$", json!({"a": 1}), {"a": 1});
     one!(dot_child, "$.store.bicycle.color", store(), "red");
-    one!(bracket_child, "$['store']['bicycle']['price']", store(), 19.95);
+    one!(
+        bracket_child,
+        "$['store']['bicycle']['price']",
+        store(),
+        19.95
+    );
     one!(double_quoted, "$[\"expensive\"]", store(), 10);
     one!(spaced_key, "$['a b']", json!({"a b": 1}), 1);
     one!(escaped_quote, r"$['it\'s']", json!({"it's": 2}), 2);
@@ -561,70 +560,276 @@ mod tests {
     one!(null_leaf, "$.a", json!({"a": null}), null);
     one!(root_array_index, "$[0]", json!([7, 8]), 7);
     one!(unicode_key, "$.héllo", json!({"héllo": true}), true);
-    many!(wildcard_array, "$.store.book[*].author", store(),
-        ["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"]);
+    many!(
+        wildcard_array,
+        "$.store.book[*].author",
+        store(),
+        [
+            "Nigel Rees",
+            "Evelyn Waugh",
+            "Herman Melville",
+            "J. R. R. Tolkien"
+        ]
+    );
     many!(wildcard_dot, "$.store.bicycle.*", store(), ["red", 19.95]);
     many!(wildcard_scalar_is_empty, "$.expensive[*]", store(), []);
-    many!(descent_name, "$..author", store(),
-        ["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"]);
-    many!(descent_price, "$.store..price", store(), [8.95, 12.99, 8.99, 22.99, 19.95]);
+    many!(
+        descent_name,
+        "$..author",
+        store(),
+        [
+            "Nigel Rees",
+            "Evelyn Waugh",
+            "Herman Melville",
+            "J. R. R. Tolkien"
+        ]
+    );
+    many!(
+        descent_price,
+        "$.store..price",
+        store(),
+        [8.95, 12.99, 8.99, 22.99, 19.95]
+    );
     many!(descent_wildcard, "$..*", json!({"a": {"b": 1}, "c": [2]}), [{"b": 1}, [2], 1, 2]);
-    many!(descent_index, "$..[0]", json!({"a": [1, 2], "b": {"c": [3]}}), [1, 3]);
-    many!(descent_bracket, "$..['b']", json!({"a": {"b": 1}, "b": 2}), [2, 1]);
+    many!(
+        descent_index,
+        "$..[0]",
+        json!({"a": [1, 2], "b": {"c": [3]}}),
+        [1, 3]
+    );
+    many!(
+        descent_bracket,
+        "$..['b']",
+        json!({"a": {"b": 1}, "b": 2}),
+        [2, 1]
+    );
     many!(slice, "$.a[1:3]", json!({"a": [0, 1, 2, 3, 4]}), [1, 2]);
     many!(slice_to, "$.a[:2]", json!({"a": [0, 1, 2, 3, 4]}), [0, 1]);
-    many!(slice_from_negative, "$.a[-2:]", json!({"a": [0, 1, 2, 3, 4]}), [3, 4]);
+    many!(
+        slice_from_negative,
+        "$.a[-2:]",
+        json!({"a": [0, 1, 2, 3, 4]}),
+        [3, 4]
+    );
     many!(slice_last, "$.a[-1:]", json!({"a": [0, 1, 2]}), [2]);
-    many!(slice_step, "$.a[0:5:2]", json!({"a": [0, 1, 2, 3, 4]}), [0, 2, 4]);
+    many!(
+        slice_step,
+        "$.a[0:5:2]",
+        json!({"a": [0, 1, 2, 3, 4]}),
+        [0, 2, 4]
+    );
     many!(slice_out_of_range, "$.a[7:9]", json!({"a": [0, 1]}), []);
-    many!(slice_reversed_is_empty, "$.a[3:1]", json!({"a": [0, 1, 2, 3]}), []);
-    many!(union_index, "$.a[0,2,-1]", json!({"a": [0, 1, 2, 3]}), [0, 2, 3]);
-    many!(union_keys, "$['a','c']", json!({"a": 1, "b": 2, "c": 3}), [1, 3]);
-    many!(filter_lt, "$.store.book[?(@.price < 10)].title", store(), ["Sayings", "Moby Dick"]);
-    many!(filter_eq_string, "$.store.book[?(@.category == 'reference')].author", store(), ["Nigel Rees"]);
-    many!(filter_eq_double_quoted, "$.store.book[?(@.category == \"reference\")].price", store(), [8.95]);
-    many!(filter_exists, "$.store.book[?(@.isbn)].title", store(), ["Moby Dick", "LOTR"]);
-    many!(filter_not_exists, "$.store.book[?(!@.isbn)].title", store(), ["Sayings", "Sword"]);
-    many!(filter_and, "$.store.book[?(@.category == 'fiction' && @.price < 20)].title", store(), ["Sword", "Moby Dick"]);
-    many!(filter_or, "$.store.book[?(@.price < 9 || @.price > 20)].title", store(), ["Sayings", "Moby Dick", "LOTR"]);
-    many!(filter_paren_not, "$.store.book[?(!(@.price < 10))].title", store(), ["Sword", "LOTR"]);
-    many!(filter_root_ref, "$.store.book[?(@.price > $.expensive)].title", store(), ["Sword", "LOTR"]);
+    many!(
+        slice_reversed_is_empty,
+        "$.a[3:1]",
+        json!({"a": [0, 1, 2, 3]}),
+        []
+    );
+    many!(
+        union_index,
+        "$.a[0,2,-1]",
+        json!({"a": [0, 1, 2, 3]}),
+        [0, 2, 3]
+    );
+    many!(
+        union_keys,
+        "$['a','c']",
+        json!({"a": 1, "b": 2, "c": 3}),
+        [1, 3]
+    );
+    many!(
+        filter_lt,
+        "$.store.book[?(@.price < 10)].title",
+        store(),
+        ["Sayings", "Moby Dick"]
+    );
+    many!(
+        filter_eq_string,
+        "$.store.book[?(@.category == 'reference')].author",
+        store(),
+        ["Nigel Rees"]
+    );
+    many!(
+        filter_eq_double_quoted,
+        "$.store.book[?(@.category == \"reference\")].price",
+        store(),
+        [8.95]
+    );
+    many!(
+        filter_exists,
+        "$.store.book[?(@.isbn)].title",
+        store(),
+        ["Moby Dick", "LOTR"]
+    );
+    many!(
+        filter_not_exists,
+        "$.store.book[?(!@.isbn)].title",
+        store(),
+        ["Sayings", "Sword"]
+    );
+    many!(
+        filter_and,
+        "$.store.book[?(@.category == 'fiction' && @.price < 20)].title",
+        store(),
+        ["Sword", "Moby Dick"]
+    );
+    many!(
+        filter_or,
+        "$.store.book[?(@.price < 9 || @.price > 20)].title",
+        store(),
+        ["Sayings", "Moby Dick", "LOTR"]
+    );
+    many!(
+        filter_paren_not,
+        "$.store.book[?(!(@.price < 10))].title",
+        store(),
+        ["Sword", "LOTR"]
+    );
+    many!(
+        filter_root_ref,
+        "$.store.book[?(@.price > $.expensive)].title",
+        store(),
+        ["Sword", "LOTR"]
+    );
     many!(filter_ne, "$.a[?(@.x != 1)]", json!({"a": [{"x": 1}, {"x": 2}, {}]}), [{"x": 2}, {}]);
-    many!(filter_ge_le, "$.a[?(@ >= 2 && @ <= 3)]", json!({"a": [1, 2, 3, 4]}), [2, 3]);
-    many!(filter_bool, "$.a[?(@.ok == true)].n", json!({"a": [{"ok": true, "n": 1}, {"ok": false, "n": 2}]}), [1]);
-    many!(filter_exists_false_value, "$.a[?(@.ok)].n", json!({"a": [{"ok": false, "n": 1}, {"n": 2}]}), [1]);
-    many!(filter_null, "$.a[?(@.v == null)].n", json!({"a": [{"v": null, "n": 1}, {"v": 0, "n": 2}]}), [1]);
-    many!(filter_string_order, "$.a[?(@ > 'b')]", json!({"a": ["a", "b", "c"]}), ["c"]);
-    many!(filter_mixed_types_false, "$.a[?(@ < 5)]", json!({"a": ["1", 1, true, null]}), [1]);
-    many!(filter_int_float_eq, "$.a[?(@ == 1.0)]", json!({"a": [1, 2]}), [1]);
-    many!(filter_in, "$.a[?(@.c in ['x', 'z'])].c", json!({"a": [{"c": "x"}, {"c": "y"}, {"c": "z"}]}), ["x", "z"]);
-    many!(filter_nin, "$.a[?(@.c nin ['x'])].c", json!({"a": [{"c": "x"}, {"c": "y"}]}), ["y"]);
-    many!(filter_length, "$.a[?(@.t.length() > 1)].t", json!({"a": [{"t": [1]}, {"t": [1, 2]}]}), [[1, 2]]);
-    many!(filter_object_eq, "$.a[?(@.o == $.want)].n",
-        json!({"want": {"k": [1]}, "a": [{"o": {"k": [1]}, "n": 1}, {"o": {"k": [2]}, "n": 2}]}), [1]);
-    many!(filter_nested, "$.a[?(@.b[?(@ > 2)])].n", json!({"a": [{"b": [1, 3], "n": 1}, {"b": [1], "n": 2}]}), [1]);
+    many!(
+        filter_ge_le,
+        "$.a[?(@ >= 2 && @ <= 3)]",
+        json!({"a": [1, 2, 3, 4]}),
+        [2, 3]
+    );
+    many!(
+        filter_bool,
+        "$.a[?(@.ok == true)].n",
+        json!({"a": [{"ok": true, "n": 1}, {"ok": false, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_exists_false_value,
+        "$.a[?(@.ok)].n",
+        json!({"a": [{"ok": false, "n": 1}, {"n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_null,
+        "$.a[?(@.v == null)].n",
+        json!({"a": [{"v": null, "n": 1}, {"v": 0, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_string_order,
+        "$.a[?(@ > 'b')]",
+        json!({"a": ["a", "b", "c"]}),
+        ["c"]
+    );
+    many!(
+        filter_mixed_types_false,
+        "$.a[?(@ < 5)]",
+        json!({"a": ["1", 1, true, null]}),
+        [1]
+    );
+    many!(
+        filter_int_float_eq,
+        "$.a[?(@ == 1.0)]",
+        json!({"a": [1, 2]}),
+        [1]
+    );
+    many!(
+        filter_in,
+        "$.a[?(@.c in ['x', 'z'])].c",
+        json!({"a": [{"c": "x"}, {"c": "y"}, {"c": "z"}]}),
+        ["x", "z"]
+    );
+    many!(
+        filter_nin,
+        "$.a[?(@.c nin ['x'])].c",
+        json!({"a": [{"c": "x"}, {"c": "y"}]}),
+        ["y"]
+    );
+    many!(
+        filter_length,
+        "$.a[?(@.t.length() > 1)].t",
+        json!({"a": [{"t": [1]}, {"t": [1, 2]}]}),
+        [[1, 2]]
+    );
+    many!(
+        filter_object_eq,
+        "$.a[?(@.o == $.want)].n",
+        json!({"want": {"k": [1]}, "a": [{"o": {"k": [1]}, "n": 1}, {"o": {"k": [2]}, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_nested,
+        "$.a[?(@.b[?(@ > 2)])].n",
+        json!({"a": [{"b": [1, 3], "n": 1}, {"b": [1], "n": 2}]}),
+        [1]
+    );
     many!(filter_on_object_tests_itself, "$.o[?(@.k == 1)]", json!({"o": {"k": 1}}), [{"k": 1}]);
-    many!(descent_filter, "$..[?(@.price > 20)].title", store(), ["LOTR"]);
-    many!(descent_then_filter_array, "$..book[?(@.price > 20)].title", store(), ["LOTR"]);
-    many!(indefinite_no_match, "$.a[*].missing", json!({"a": [{}, {}]}), []);
+    many!(
+        descent_filter,
+        "$..[?(@.price > 20)].title",
+        store(),
+        ["LOTR"]
+    );
+    many!(
+        descent_then_filter_array,
+        "$..book[?(@.price > 20)].title",
+        store(),
+        ["LOTR"]
+    );
+    many!(
+        indefinite_no_match,
+        "$.a[*].missing",
+        json!({"a": [{}, {}]}),
+        []
+    );
 
-    fails!(missing_leaf, "$.NoSuchInputPath", json!({"int-literal": 0}),
-        "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']");
-    fails!(missing_parent, "$.no.such.result.path", json!({}),
-        "Invalid path '$.no.such.result.path' : Missing property in path $['no']");
-    fails!(missing_deep_leaf, "$.a.b", json!({"a": {}}),
-        "Invalid path '$.a.b' : No results for path: $['a']['b']");
-    fails!(index_out_of_range, "$.a[5]", json!({"a": [1]}),
-        "Invalid path '$.a[5]' : No results for path: $['a'][5]");
-    fails!(property_of_string, "$.a.b", json!({"a": "x"}),
+    fails!(
+        missing_leaf,
+        "$.NoSuchInputPath",
+        json!({"int-literal": 0}),
+        "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
+    );
+    fails!(
+        missing_parent,
+        "$.no.such.result.path",
+        json!({}),
+        "Invalid path '$.no.such.result.path' : Missing property in path $['no']"
+    );
+    fails!(
+        missing_deep_leaf,
+        "$.a.b",
+        json!({"a": {}}),
+        "Invalid path '$.a.b' : No results for path: $['a']['b']"
+    );
+    fails!(
+        index_out_of_range,
+        "$.a[5]",
+        json!({"a": [1]}),
+        "Invalid path '$.a[5]' : No results for path: $['a'][5]"
+    );
+    fails!(
+        property_of_string,
+        "$.a.b",
+        json!({"a": "x"}),
         "Invalid path '$.a.b' : Expected to find an object with property ['b'] in path $['a'] \
          but found 'java.lang.String'. This is not a json object according to the JsonProvider: \
-         'com.jayway.jsonpath.spi.json.JacksonJsonProvider'.");
-    fails!(index_of_null, "$.a[0]", json!({"a": null}), "Invalid path '$.a[0]' : The path $['a'] is null");
+         'com.jayway.jsonpath.spi.json.JacksonJsonProvider'."
+    );
+    fails!(
+        index_of_null,
+        "$.a[0]",
+        json!({"a": null}),
+        "Invalid path '$.a[0]' : The path $['a'] is null"
+    );
     fails!(index_of_object, "$.a[0]", json!({"a": {"k": 1}}),
         "Invalid path '$.a[0]' : Filter: [0] can only be applied to arrays. Current context is: {\"k\":1}");
-    fails!(wildcard_below_missing, "$.a.b[*]", json!({}),
-        "Invalid path '$.a.b[*]' : Missing property in path $['a']");
+    fails!(
+        wildcard_below_missing,
+        "$.a.b[*]",
+        json!({}),
+        "Invalid path '$.a.b[*]' : Missing property in path $['a']"
+    );
 
     #[test]
     fn selection_borrows_from_the_document() {
@@ -673,7 +878,10 @@ mod tests {
             doc = Value::Array(Box::new(vec![doc, json!(0)]));
         }
         let r = Path::parse("$..*..*..*").unwrap().select_in(&doc);
-        assert!(matches!(r, Err(ref e) if e.to_string().contains("exceeded")), "{r:?}");
+        assert!(
+            matches!(r, Err(ref e) if e.to_string().contains("exceeded")),
+            "{r:?}"
+        );
         let mut stack = vec![doc];
         while let Some(v) = stack.pop() {
             if let Value::Array(mut a) = v {
