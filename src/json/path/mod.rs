@@ -17,6 +17,7 @@
 
 mod assign;
 mod eval;
+mod filter;
 mod parse;
 
 use std::fmt::Write as _;
