@@ -6,14 +6,21 @@
 //! `input-output-resultpath.html`) and Jayway JsonPath, whose evaluation and
 //! error texts AWS exposes in execution causes (reference §3 "Path rules").
 //!
-//! - [`parse`] turns text into a [`Path`]: a [`Root`] and a list of segments.
-//! - [`eval`] selects: definite paths give [`Selected::One`], indefinite
+//! - `parse` turns text into a [`Path`]: a [`Root`] and a list of segments.
+//! - `eval` (and `filter`) select: definite paths give [`Selected::One`], indefinite
 //!   paths (wildcards, slices, unions, filters, `..`) give [`Selected::Many`].
-//! - [`assign`] implements ResultPath by moving the document, never cloning.
+//! - `assign` implements ResultPath by moving the document, never cloning.
 //!
 //! Evaluation is bounded: no recursion on document depth, a work budget
 //! ([`MAX_WORK`]) and a nesting limit on filters ([`MAX_NESTING`]), so no
 //! input can make it panic or exhaust the stack.
+//!
+//! Known differences from Jayway: `['a','b']` at the end of a path yields the
+//! values (an array once cloned), not Jayway's merged object; path functions
+//! (`length()`, `size()`) are accepted only inside filters; type-mismatch
+//! messages name the Java classes of Jayway's Jackson provider, which AWS's
+//! exact provider may not match; objects with more than 32 keys iterate in
+//! hash order (simd-json), not insertion order.
 
 mod assign;
 mod eval;
