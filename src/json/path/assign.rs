@@ -3,7 +3,7 @@
 use simd_json::StaticNode;
 
 use super::{normalize, Path, PathError, Root, Segment};
-use crate::json::{Object, Value};
+use crate::json::Value;
 
 /// Places `value` at `path` inside `target` (see [`Path::assign`]).
 pub(super) fn assign(path: &Path, mut target: Value, value: Value) -> Result<Value, PathError> {
@@ -35,7 +35,7 @@ pub(super) fn assign(path: &Path, mut target: Value, value: Value) -> Result<Val
         cur = match (seg, cur) {
             (Segment::Child(k), Value::Object(o)) => {
                 if !o.contains_key(k.as_str()) {
-                    o.insert(k.clone(), Value::Object(Box::new(Object::default())));
+                    o.insert(k.clone(), Value::Object(Box::default()));
                 }
                 match o.get_mut(k.as_str()) {
                     Some(v) => v,
@@ -93,5 +93,92 @@ fn index(i: i64, len: usize) -> Option<usize> {
             .ok()
             .filter(|b| *b <= len)
             .map(|b| len - b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use simd_json::json;
+
+    use crate::json::path::{Path, PathError};
+    use crate::json::Value;
+
+    fn assign(path: &str, target: Value, value: Value) -> Result<Value, PathError> {
+        Path::parse(path)?.assign(target, value)
+    }
+
+    /// `sets!(name, path, target, value, expected)`.
+    macro_rules! sets {
+        ($name:ident, $path:expr, $target:tt, $value:tt, $exp:tt) => {
+            #[test]
+            fn $name() {
+                assert_eq!(
+                    assign($path, json!($target), json!($value)),
+                    Ok(json!($exp))
+                );
+            }
+        };
+    }
+    /// `rejects!(name, path, target, message)`: a NotFound with this Display.
+    macro_rules! rejects {
+        ($name:ident, $path:expr, $target:tt, $msg:expr) => {
+            #[test]
+            fn $name() {
+                let r = assign($path, json!($target), json!(1));
+                assert!(matches!(r, Err(PathError::NotFound { .. })), "{r:?}");
+                assert_eq!(r.map_err(|e| e.to_string()), Err($msg.to_owned()));
+            }
+        };
+    }
+
+    sets!(root_replaces, "$", {"a": 1}, "x", "x");
+    sets!(new_key, "$.r", {"a": 1}, {"x": 1}, {"a": 1, "r": {"x": 1}});
+    sets!(replace_key, "$.a", {"a": 1}, 2, {"a": 2});
+    sets!(creates_parents, "$.a.b.c", {"k": 0}, true, {"k": 0, "a": {"b": {"c": true}}});
+    sets!(into_existing, "$.a.b", {"a": {"x": 1}}, 2, {"a": {"x": 1, "b": 2}});
+    sets!(bracket_key, "$['a b']", {}, 1, {"a b": 1});
+    sets!(array_element, "$.a[1]", {"a": [0, 0]}, 5, {"a": [0, 5]});
+    sets!(array_negative, "$.a[-1].k", {"a": [{}, {}]}, 5, {"a": [{}, {"k": 5}]});
+    sets!(root_into_scalar_input, "$", 3, [1], [1]);
+
+    rejects!(parent_is_string, "$.a.b", {"a": "s"},
+        "Invalid path '$.a.b' : Unable to apply ResultPath: $['a'] is not an object (found a string)");
+    rejects!(
+        root_is_array,
+        "$.a",
+        [1],
+        "Invalid path '$.a' : Unable to apply ResultPath: $ is not an object (found an array)"
+    );
+    rejects!(index_out_of_range, "$.a[3]", {"a": [1]},
+        "Invalid path '$.a[3]' : Unable to apply ResultPath: $['a'] has no index 3");
+    rejects!(index_into_object, "$.a[0]", {"a": {}},
+        "Invalid path '$.a[0]' : Unable to apply ResultPath: $['a'] is not an array (found an object)");
+    rejects!(parent_is_null, "$.a.b", {"a": null},
+        "Invalid path '$.a.b' : Unable to apply ResultPath: $['a'] is not an object (found null)");
+
+    #[test]
+    fn context_and_variables_cannot_be_assigned() {
+        for p in ["$$.a", "$$", "$v.a"] {
+            assert!(
+                matches!(
+                    assign(p, json!({}), json!(1)),
+                    Err(PathError::Syntax { .. })
+                ),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn indefinite_paths_cannot_be_assigned() {
+        for p in ["$.a[*]", "$..a", "$.a[0:1]"] {
+            assert!(
+                matches!(
+                    assign(p, json!({"a": [1]}), json!(1)),
+                    Err(PathError::Syntax { .. })
+                ),
+                "{p}"
+            );
+        }
     }
 }

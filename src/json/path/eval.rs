@@ -6,11 +6,10 @@
 //! stacks; recursion follows only filter nesting (bounded by the parser).
 
 use std::cell::Cell;
-use std::cmp::Ordering;
 
 use simd_json::StaticNode;
 
-use super::parse::{Expr, Func, Op, Operand};
+use super::filter::test;
 use super::{normalize, render_segments, Path, Segment, Selected, MAX_WORK};
 use crate::json::Value;
 
@@ -32,13 +31,15 @@ pub(super) fn select<'a>(path: &Path, doc: &'a Value) -> Result<Selected<'a>, St
 
 /// The evaluation context: the document root (for `$` inside filters) and
 /// the work spent so far.
-struct Ctx<'a> {
-    root: &'a Value,
+pub(super) struct Ctx<'a> {
+    /// The document `$` refers to inside filters.
+    pub(super) root: &'a Value,
     work: Cell<usize>,
 }
 
 impl Ctx<'_> {
-    fn spend(&self, n: usize) -> Result<(), String> {
+    /// Counts `n` units of work; fails past [`MAX_WORK`].
+    pub(super) fn spend(&self, n: usize) -> Result<(), String> {
         let w = self.work.get().saturating_add(n);
         self.work.set(w);
         if w > MAX_WORK {
@@ -161,7 +162,7 @@ fn slice_bounds(start: Option<i64>, end: Option<i64>, len: usize) -> (usize, usi
 
 /// Evaluates `segs` from `start`. When `strict`, raises Jayway's errors while
 /// the steps so far are definite; otherwise only the work limit fails.
-fn run<'a>(
+pub(super) fn run<'a>(
     ctx: &Ctx<'a>,
     segs: &[Segment],
     start: &'a Value,
@@ -249,11 +250,7 @@ fn step<'a>(
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(o)) => out.extend(o.values()),
         (Segment::Descent, Value::Array(_) | Value::Object(_)) => descend(ctx, node, out)?,
-        (Segment::Filter(e), Value::Object(_)) => {
-            if test(ctx, e, node)? {
-                out.push(node);
-            }
-        }
+        (Segment::Filter(e), Value::Object(_)) if test(ctx, e, node)? => out.push(node),
         (Segment::Filter(e), Value::Array(a)) if !after_descent => {
             for item in a.iter() {
                 if test(ctx, e, item)? {
@@ -297,189 +294,415 @@ fn descend<'a>(ctx: &Ctx<'a>, node: &'a Value, out: &mut Vec<&'a Value>) -> Resu
     Ok(())
 }
 
-/// A filter operand's value.
-enum Val<'x> {
-    /// The path selected nothing.
-    Missing,
-    /// One node (or a literal).
-    One(&'x Value),
-    /// An indefinite path's nodes.
-    Many(Vec<&'x Value>),
-    /// A computed number (`length()`).
-    Num(f64),
-}
+#[cfg(test)]
+mod tests {
+    use simd_json::json;
 
-/// Whether `node` passes the filter.
-fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bool, String> {
-    Ok(match e {
-        Expr::Or(a, b) => test(ctx, a, node)? || test(ctx, b, node)?,
-        Expr::And(a, b) => test(ctx, a, node)? && test(ctx, b, node)?,
-        Expr::Not(a) => !test(ctx, a, node)?,
-        Expr::Exists(op) => match operand(ctx, op, node)? {
-            Val::Missing => false,
-            Val::Many(v) => !v.is_empty(),
-            Val::One(_) | Val::Num(_) => true,
-        },
-        Expr::Compare(l, op, r) => {
-            let l = operand(ctx, l, node)?;
-            let r = operand(ctx, r, node)?;
-            match op {
-                Op::Eq => val_eq(ctx, &l, &r)?,
-                Op::Ne => !val_eq(ctx, &l, &r)?,
-                Op::Lt => val_cmp(&l, &r) == Some(Ordering::Less),
-                Op::Le => matches!(val_cmp(&l, &r), Some(Ordering::Less | Ordering::Equal)),
-                Op::Gt => val_cmp(&l, &r) == Some(Ordering::Greater),
-                Op::Ge => matches!(
-                    val_cmp(&l, &r),
-                    Some(Ordering::Greater | Ordering::Equal)
-                ),
-                Op::In => contains(ctx, &r, &l)?,
-                Op::Nin => !contains(ctx, &r, &l)?,
-            }
-        }
-    })
-}
+    use crate::json::path::{Path, Selected};
+    use crate::json::Value;
 
-/// Evaluates one operand against the filtered node.
-fn operand<'x>(ctx: &Ctx<'x>, op: &'x Operand, node: &'x Value) -> Result<Val<'x>, String> {
-    let (segs, func, start) = match op {
-        Operand::Literal(v) => return Ok(Val::One(v)),
-        Operand::Current(segs, f) => (segs, f, node),
-        Operand::Root(segs, f) => (segs, f, ctx.root),
-    };
-    let mut nodes = run(ctx, segs, start, false)?;
-    let val = if segs.iter().all(Segment::is_definite) {
-        match nodes.pop() {
-            Some(v) => Val::One(v),
-            None => Val::Missing,
-        }
-    } else {
-        Val::Many(nodes)
-    };
-    Ok(match (func, val) {
-        (None, v) => v,
-        (Some(Func::Length), Val::Many(v)) => Val::Num(v.len() as f64),
-        (Some(Func::Length), Val::One(v)) => match v {
-            Value::Array(a) => Val::Num(a.len() as f64),
-            Value::Object(o) => Val::Num(o.len() as f64),
-            Value::String(s) => Val::Num(s.encode_utf16().count() as f64),
-            Value::Static(_) => Val::Missing,
-        },
-        (Some(Func::Length), _) => Val::Missing,
-    })
-}
-
-/// A value as a number, if it is one.
-fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::Static(StaticNode::I64(i)) => Some(*i as f64),
-        Value::Static(StaticNode::U64(u)) => Some(*u as f64),
-        Value::Static(StaticNode::F64(f)) => Some(*f),
-        _ => None,
+    fn store() -> Value {
+        json!({
+            "store": {
+                "book": [
+                    {"category": "reference", "author": "Nigel Rees", "title": "Sayings", "price": 8.95},
+                    {"category": "fiction", "author": "Evelyn Waugh", "title": "Sword", "price": 12.99},
+                    {"category": "fiction", "author": "Herman Melville", "title": "Moby Dick", "isbn": "0-553", "price": 8.99},
+                    {"category": "fiction", "author": "J. R. R. Tolkien", "title": "LOTR", "isbn": "0-395", "price": 22.99}
+                ],
+                "bicycle": {"color": "red", "price": 19.95}
+            },
+            "expensive": 10
+        })
     }
-}
 
-/// Jayway equality between operands (numbers and numeric strings compare
-/// equal by value at the top level).
-fn val_eq(ctx: &Ctx<'_>, a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
-    Ok(match (a, b) {
-        (Val::Missing, Val::Missing) => true,
-        (Val::Missing, _) | (_, Val::Missing) => false,
-        (Val::Num(x), Val::Num(y)) => x == y,
-        (Val::Num(x), Val::One(v)) | (Val::One(v), Val::Num(x)) => num(v) == Some(*x),
-        (Val::One(x), Val::One(y)) => match (x, y) {
-            (Value::String(s), n) | (n, Value::String(s)) if num(n).is_some() => {
-                s.trim().parse::<f64>().ok() == num(n)
-            }
-            _ => json_eq(ctx, x, y)?,
-        },
-        (Val::Many(xs), Val::Many(ys)) => seq_eq(ctx, xs.iter().copied(), ys.iter().copied())?,
-        (Val::Many(xs), Val::One(Value::Array(ys))) | (Val::One(Value::Array(ys)), Val::Many(xs)) => {
-            xs.len() == ys.len() && seq_eq(ctx, xs.iter().copied(), ys.iter())?
-        }
-        _ => false,
-    })
-}
-
-fn seq_eq<'v>(
-    ctx: &Ctx<'_>,
-    xs: impl ExactSizeIterator<Item = &'v Value>,
-    ys: impl ExactSizeIterator<Item = &'v Value>,
-) -> Result<bool, String> {
-    if xs.len() != ys.len() {
-        return Ok(false);
-    }
-    for (x, y) in xs.zip(ys) {
-        if !json_eq(ctx, x, y)? {
-            return Ok(false);
+    /// Selects and returns (definite?, value).
+    fn sel(path: &str, doc: &Value) -> (bool, Value) {
+        let p = Path::parse(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        match p.select_in(doc) {
+            Ok(s @ Selected::One(_)) => (true, s.into_value()),
+            Ok(s @ Selected::Many(_)) => (false, s.into_value()),
+            Err(e) => panic!("{path}: {e}"),
         }
     }
-    Ok(true)
-}
 
-/// Deep JSON equality (numbers by value), without recursion.
-fn json_eq(ctx: &Ctx<'_>, a: &Value, b: &Value) -> Result<bool, String> {
-    let mut stack = vec![(a, b)];
-    while let Some((x, y)) = stack.pop() {
-        ctx.spend(1)?;
-        let same = match (x, y) {
-            (Value::Static(StaticNode::Null), Value::Static(StaticNode::Null)) => true,
-            (Value::Static(StaticNode::Bool(p)), Value::Static(StaticNode::Bool(q))) => p == q,
-            (Value::Static(_), Value::Static(_)) => num(x).is_some() && num(x) == num(y),
-            (Value::String(p), Value::String(q)) => p == q,
-            (Value::Array(p), Value::Array(q)) => {
-                stack.extend(p.iter().zip(q.iter()));
-                p.len() == q.len()
+    fn err(path: &str, doc: &Value) -> String {
+        match Path::parse(path).map(|p| p.select_in(doc).map(Selected::into_value)) {
+            Ok(Ok(v)) => panic!("{path}: expected an error, got {v:?}"),
+            Ok(Err(e)) | Err(e) => e.to_string(),
+        }
+    }
+
+    /// `one!(name, path, doc, expected)`: a definite selection.
+    /// `many!(name, path, doc, expected_array)`: an indefinite selection.
+    macro_rules! one {
+        ($name:ident, $path:expr, $doc:expr, $exp:tt) => {
+            #[test]
+            fn $name() {
+                assert_eq!(sel($path, &$doc), (true, json!($exp)), "{}", $path);
             }
-            (Value::Object(p), Value::Object(q)) => {
-                for (k, v) in p.iter() {
-                    match q.get(k.as_str()) {
-                        Some(w) => stack.push((v, w)),
-                        None => return Ok(false),
-                    }
-                }
-                p.len() == q.len()
-            }
-            _ => false,
         };
-        if !same {
-            return Ok(false);
-        }
     }
-    Ok(true)
-}
+    macro_rules! many {
+        ($name:ident, $path:expr, $doc:expr, $exp:tt) => {
+            #[test]
+            fn $name() {
+                assert_eq!(sel($path, &$doc), (false, json!($exp)), "{}", $path);
+            }
+        };
+    }
+    macro_rules! fails {
+        ($name:ident, $path:expr, $doc:expr, $msg:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(err($path, &$doc), $msg, "{}", $path);
+            }
+        };
+    }
 
-/// Ordering for `<`, `<=`, `>`, `>=`: numbers by value, strings by UTF-16
-/// code unit (Java's `compareTo`); anything else does not compare.
-fn val_cmp(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
-    let as_num = |v: &Val<'_>| match v {
-        Val::Num(n) => Some(*n),
-        Val::One(v) => num(v),
-        _ => None,
-    };
-    if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
-        return x.partial_cmp(&y);
-    }
-    match (a, b) {
-        (Val::One(Value::String(x)), Val::One(Value::String(y))) => {
-            Some(x.encode_utf16().cmp(y.encode_utf16()))
-        }
-        _ => None,
-    }
-}
+    one!(root, "$", json!({"a": 1}), {"a": 1});
+    one!(dot_child, "$.store.bicycle.color", store(), "red");
+    one!(
+        bracket_child,
+        "$['store']['bicycle']['price']",
+        store(),
+        19.95
+    );
+    one!(double_quoted, "$[\"expensive\"]", store(), 10);
+    one!(spaced_key, "$['a b']", json!({"a b": 1}), 1);
+    one!(escaped_quote, r"$['it\'s']", json!({"it's": 2}), 2);
+    one!(index, "$.store.book[1].author", store(), "Evelyn Waugh");
+    one!(negative_index, "$.store.book[-1].title", store(), "LOTR");
+    one!(null_leaf, "$.a", json!({"a": null}), null);
+    one!(root_array_index, "$[0]", json!([7, 8]), 7);
+    one!(unicode_key, "$.héllo", json!({"héllo": true}), true);
+    many!(
+        wildcard_array,
+        "$.store.book[*].author",
+        store(),
+        [
+            "Nigel Rees",
+            "Evelyn Waugh",
+            "Herman Melville",
+            "J. R. R. Tolkien"
+        ]
+    );
+    many!(wildcard_dot, "$.store.bicycle.*", store(), ["red", 19.95]);
+    many!(wildcard_scalar_is_empty, "$.expensive[*]", store(), []);
+    many!(
+        descent_name,
+        "$..author",
+        store(),
+        [
+            "Nigel Rees",
+            "Evelyn Waugh",
+            "Herman Melville",
+            "J. R. R. Tolkien"
+        ]
+    );
+    many!(
+        descent_price,
+        "$.store..price",
+        store(),
+        [8.95, 12.99, 8.99, 22.99, 19.95]
+    );
+    many!(descent_wildcard, "$..*", json!({"a": {"b": 1}, "c": [2]}), [{"b": 1}, [2], 1, 2]);
+    many!(
+        descent_index,
+        "$..[0]",
+        json!({"a": [1, 2], "b": {"c": [3]}}),
+        [1, 3]
+    );
+    many!(
+        descent_bracket,
+        "$..['b']",
+        json!({"a": {"b": 1}, "b": 2}),
+        [2, 1]
+    );
+    many!(slice, "$.a[1:3]", json!({"a": [0, 1, 2, 3, 4]}), [1, 2]);
+    many!(slice_to, "$.a[:2]", json!({"a": [0, 1, 2, 3, 4]}), [0, 1]);
+    many!(
+        slice_from_negative,
+        "$.a[-2:]",
+        json!({"a": [0, 1, 2, 3, 4]}),
+        [3, 4]
+    );
+    many!(slice_last, "$.a[-1:]", json!({"a": [0, 1, 2]}), [2]);
+    many!(
+        slice_step,
+        "$.a[0:5:2]",
+        json!({"a": [0, 1, 2, 3, 4]}),
+        [0, 2, 4]
+    );
+    many!(slice_out_of_range, "$.a[7:9]", json!({"a": [0, 1]}), []);
+    many!(
+        slice_reversed_is_empty,
+        "$.a[3:1]",
+        json!({"a": [0, 1, 2, 3]}),
+        []
+    );
+    many!(
+        union_index,
+        "$.a[0,2,-1]",
+        json!({"a": [0, 1, 2, 3]}),
+        [0, 2, 3]
+    );
+    many!(
+        union_keys,
+        "$['a','c']",
+        json!({"a": 1, "b": 2, "c": 3}),
+        [1, 3]
+    );
+    many!(
+        filter_lt,
+        "$.store.book[?(@.price < 10)].title",
+        store(),
+        ["Sayings", "Moby Dick"]
+    );
+    many!(
+        filter_eq_string,
+        "$.store.book[?(@.category == 'reference')].author",
+        store(),
+        ["Nigel Rees"]
+    );
+    many!(
+        filter_eq_double_quoted,
+        "$.store.book[?(@.category == \"reference\")].price",
+        store(),
+        [8.95]
+    );
+    many!(
+        filter_exists,
+        "$.store.book[?(@.isbn)].title",
+        store(),
+        ["Moby Dick", "LOTR"]
+    );
+    many!(
+        filter_not_exists,
+        "$.store.book[?(!@.isbn)].title",
+        store(),
+        ["Sayings", "Sword"]
+    );
+    many!(
+        filter_and,
+        "$.store.book[?(@.category == 'fiction' && @.price < 20)].title",
+        store(),
+        ["Sword", "Moby Dick"]
+    );
+    many!(
+        filter_or,
+        "$.store.book[?(@.price < 9 || @.price > 20)].title",
+        store(),
+        ["Sayings", "Moby Dick", "LOTR"]
+    );
+    many!(
+        filter_paren_not,
+        "$.store.book[?(!(@.price < 10))].title",
+        store(),
+        ["Sword", "LOTR"]
+    );
+    many!(
+        filter_root_ref,
+        "$.store.book[?(@.price > $.expensive)].title",
+        store(),
+        ["Sword", "LOTR"]
+    );
+    many!(filter_ne, "$.a[?(@.x != 1)]", json!({"a": [{"x": 1}, {"x": 2}, {}]}), [{"x": 2}, {}]);
+    many!(
+        filter_ge_le,
+        "$.a[?(@ >= 2 && @ <= 3)]",
+        json!({"a": [1, 2, 3, 4]}),
+        [2, 3]
+    );
+    many!(
+        filter_bool,
+        "$.a[?(@.ok == true)].n",
+        json!({"a": [{"ok": true, "n": 1}, {"ok": false, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_exists_false_value,
+        "$.a[?(@.ok)].n",
+        json!({"a": [{"ok": false, "n": 1}, {"n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_null,
+        "$.a[?(@.v == null)].n",
+        json!({"a": [{"v": null, "n": 1}, {"v": 0, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_string_order,
+        "$.a[?(@ > 'b')]",
+        json!({"a": ["a", "b", "c"]}),
+        ["c"]
+    );
+    many!(
+        filter_mixed_types_false,
+        "$.a[?(@ < 5)]",
+        json!({"a": ["1", 1, true, null]}),
+        [1]
+    );
+    many!(
+        filter_int_float_eq,
+        "$.a[?(@ == 1.0)]",
+        json!({"a": [1, 2]}),
+        [1]
+    );
+    many!(
+        filter_in,
+        "$.a[?(@.c in ['x', 'z'])].c",
+        json!({"a": [{"c": "x"}, {"c": "y"}, {"c": "z"}]}),
+        ["x", "z"]
+    );
+    many!(
+        filter_nin,
+        "$.a[?(@.c nin ['x'])].c",
+        json!({"a": [{"c": "x"}, {"c": "y"}]}),
+        ["y"]
+    );
+    many!(
+        filter_length,
+        "$.a[?(@.t.length() > 1)].t",
+        json!({"a": [{"t": [1]}, {"t": [1, 2]}]}),
+        [[1, 2]]
+    );
+    many!(
+        filter_object_eq,
+        "$.a[?(@.o == $.want)].n",
+        json!({"want": {"k": [1]}, "a": [{"o": {"k": [1]}, "n": 1}, {"o": {"k": [2]}, "n": 2}]}),
+        [1]
+    );
+    many!(
+        filter_nested,
+        "$.a[?(@.b[?(@ > 2)])].n",
+        json!({"a": [{"b": [1, 3], "n": 1}, {"b": [1], "n": 2}]}),
+        [1]
+    );
+    many!(filter_on_object_tests_itself, "$.o[?(@.k == 1)]", json!({"o": {"k": 1}}), [{"k": 1}]);
+    many!(
+        descent_filter,
+        "$..[?(@.price > 20)].title",
+        store(),
+        ["LOTR"]
+    );
+    many!(
+        descent_then_filter_array,
+        "$..book[?(@.price > 20)].title",
+        store(),
+        ["LOTR"]
+    );
+    many!(
+        indefinite_no_match,
+        "$.a[*].missing",
+        json!({"a": [{}, {}]}),
+        []
+    );
 
-/// `needle in haystack`: the haystack is an array (literal or node) or an
-/// indefinite path's nodes.
-fn contains(ctx: &Ctx<'_>, haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, String> {
-    let items: Vec<&Value> = match haystack {
-        Val::One(Value::Array(a)) => a.iter().collect(),
-        Val::Many(v) => v.clone(),
-        _ => return Ok(false),
-    };
-    for item in items {
-        if val_eq(ctx, needle, &Val::One(item))? {
-            return Ok(true);
+    fails!(
+        missing_leaf,
+        "$.NoSuchInputPath",
+        json!({"int-literal": 0}),
+        "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
+    );
+    fails!(
+        missing_parent,
+        "$.no.such.result.path",
+        json!({}),
+        "Invalid path '$.no.such.result.path' : Missing property in path $['no']"
+    );
+    fails!(
+        missing_deep_leaf,
+        "$.a.b",
+        json!({"a": {}}),
+        "Invalid path '$.a.b' : No results for path: $['a']['b']"
+    );
+    fails!(
+        index_out_of_range,
+        "$.a[5]",
+        json!({"a": [1]}),
+        "Invalid path '$.a[5]' : No results for path: $['a'][5]"
+    );
+    fails!(
+        property_of_string,
+        "$.a.b",
+        json!({"a": "x"}),
+        "Invalid path '$.a.b' : Expected to find an object with property ['b'] in path $['a'] \
+         but found 'java.lang.String'. This is not a json object according to the JsonProvider: \
+         'com.jayway.jsonpath.spi.json.JacksonJsonProvider'."
+    );
+    fails!(
+        index_of_null,
+        "$.a[0]",
+        json!({"a": null}),
+        "Invalid path '$.a[0]' : The path $['a'] is null"
+    );
+    fails!(index_of_object, "$.a[0]", json!({"a": {"k": 1}}),
+        "Invalid path '$.a[0]' : Filter: [0] can only be applied to arrays. Current context is: {\"k\":1}");
+    fails!(
+        wildcard_below_missing,
+        "$.a.b[*]",
+        json!({}),
+        "Invalid path '$.a.b[*]' : Missing property in path $['a']"
+    );
+
+    #[test]
+    fn selection_borrows_from_the_document() {
+        let doc = store();
+        let p = Path::parse("$.store.bicycle").unwrap();
+        match p.select_in(&doc) {
+            Ok(Selected::One(v)) => {
+                let expected = match &doc {
+                    Value::Object(o) => o.get("store").and_then(|s| match s {
+                        Value::Object(s) => s.get("bicycle"),
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                assert!(expected.is_some_and(|e| std::ptr::eq(e, v)));
+            }
+            other => panic!("{other:?}"),
         }
     }
-    Ok(false)
+
+    #[test]
+    fn deep_documents_do_not_overflow() {
+        let mut doc = json!(1);
+        for _ in 0..10_000 {
+            doc = Value::Array(Box::new(vec![doc]));
+        }
+        let all = Path::parse("$..*").unwrap().select_in(&doc);
+        assert!(matches!(all, Ok(Selected::Many(ref v)) if v.len() == 10_000));
+        let filtered = Path::parse("$..[?(@ == $)]").unwrap().select_in(&doc);
+        assert!(filtered.is_ok());
+        let eq = Path::parse("$[?(@ == @)]").unwrap().select_in(&doc);
+        assert!(eq.is_ok());
+        // Avoid a recursive drop of the deep document on the test's stack.
+        let mut stack = vec![doc];
+        while let Some(v) = stack.pop() {
+            if let Value::Array(mut a) = v {
+                stack.extend(a.drain(..));
+            }
+        }
+    }
+
+    #[test]
+    fn blow_ups_hit_the_work_limit() {
+        let mut doc = json!(1);
+        for _ in 0..3_000 {
+            doc = Value::Array(Box::new(vec![doc, json!(0)]));
+        }
+        let r = Path::parse("$..*..*..*").unwrap().select_in(&doc);
+        assert!(
+            matches!(r, Err(ref e) if e.to_string().contains("exceeded")),
+            "{r:?}"
+        );
+        let mut stack = vec![doc];
+        while let Some(v) = stack.pop() {
+            if let Value::Array(mut a) = v {
+                stack.extend(a.drain(..));
+            }
+        }
+    }
 }

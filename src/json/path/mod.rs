@@ -6,17 +6,25 @@
 //! `input-output-resultpath.html`) and Jayway JsonPath, whose evaluation and
 //! error texts AWS exposes in execution causes (reference §3 "Path rules").
 //!
-//! - [`parse`] turns text into a [`Path`]: a [`Root`] and a list of segments.
-//! - [`eval`] selects: definite paths give [`Selected::One`], indefinite
+//! - `parse` turns text into a [`Path`]: a [`Root`] and a list of segments.
+//! - `eval` (and `filter`) select: definite paths give [`Selected::One`], indefinite
 //!   paths (wildcards, slices, unions, filters, `..`) give [`Selected::Many`].
-//! - [`assign`] implements ResultPath by moving the document, never cloning.
+//! - `assign` implements ResultPath by moving the document, never cloning.
 //!
 //! Evaluation is bounded: no recursion on document depth, a work budget
 //! ([`MAX_WORK`]) and a nesting limit on filters ([`MAX_NESTING`]), so no
 //! input can make it panic or exhaust the stack.
+//!
+//! Known differences from Jayway: `['a','b']` at the end of a path yields the
+//! values (an array once cloned), not Jayway's merged object; path functions
+//! (`length()`, `size()`) are accepted only inside filters; type-mismatch
+//! messages name the Java classes of Jayway's Jackson provider, which AWS's
+//! exact provider may not match; objects with more than 32 keys iterate in
+//! hash order (simd-json), not insertion order.
 
 mod assign;
 mod eval;
+mod filter;
 mod parse;
 
 use std::fmt::Write as _;
@@ -321,5 +329,161 @@ pub(crate) fn render_segments(out: &mut String, segments: &[Segment]) {
             Segment::Descent => write!(out, ".."),
             Segment::Filter(_) => write!(out, "[?]"),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use simd_json::json;
+
+    use super::{Path, PathError, Selected};
+    use crate::json::{Scope, Value};
+
+    fn scope_select(path: &str, scope: &Scope<'_>) -> Result<Value, PathError> {
+        Path::parse(path)?.select(scope).map(Selected::into_value)
+    }
+
+    #[test]
+    fn select_picks_the_root_from_the_scope() {
+        let input = json!({"a": 1});
+        let context = json!({"Execution": {"Id": "arn:x"}});
+        let vars = json!({"v": {"x": [10, 20]}});
+        let scope = Scope {
+            input: &input,
+            context: &context,
+            variables: Some(&vars),
+        };
+        assert_eq!(scope_select("$.a", &scope), Ok(json!(1)));
+        assert_eq!(scope_select("$$.Execution.Id", &scope), Ok(json!("arn:x")));
+        assert_eq!(scope_select("$v.x[1]", &scope), Ok(json!(20)));
+        assert_eq!(scope_select("$v", &scope), Ok(json!({"x": [10, 20]})));
+        let missing = scope_select("$nope.x", &scope);
+        assert!(
+            matches!(missing, Err(PathError::NotFound { .. })),
+            "{missing:?}"
+        );
+        let no_vars = Scope {
+            variables: None,
+            ..scope
+        };
+        assert!(scope_select("$v", &no_vars).is_err());
+    }
+
+    #[test]
+    fn into_value_turns_many_into_an_array() {
+        let doc = json!({"a": [1, 2]});
+        let p = Path::parse("$.a[*]").unwrap();
+        assert_eq!(
+            p.select_in(&doc).map(Selected::into_value),
+            Ok(json!([1, 2]))
+        );
+    }
+
+    /// Conformance case `pass` with InputPath `$.NoSuchInputPath` (cause text
+    /// recorded against AWS).
+    #[test]
+    fn conformance_missing_input_path() {
+        let input = json!({"int-literal": 0});
+        let e = Path::parse_reference("$.NoSuchInputPath")
+            .and_then(|p| p.select_in(&input).map(Selected::into_value));
+        assert_eq!(
+            e.map_err(|e| e.to_string()),
+            Err(
+                "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
+                    .into()
+            )
+        );
+    }
+
+    /// Conformance case CATCH_STATE_RUNTIME: OutputPath `$.no.such.result.path`
+    /// over an object without `no`.
+    #[test]
+    fn conformance_missing_output_path_parent() {
+        let result = json!({"statusCode": 200});
+        let e = Path::parse("$.no.such.result.path")
+            .and_then(|p| p.select_in(&result).map(Selected::into_value));
+        assert_eq!(
+            e.map_err(|e| e.to_string()),
+            Err("Invalid path '$.no.such.result.path' : Missing property in path $['no']".into())
+        );
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(|b| json!(b)),
+            any::<i64>().prop_map(|i| json!(i)),
+            (-1e6f64..1e6).prop_map(|f| json!(f)),
+            "[a-c]{0,3}".prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| Value::Array(Box::new(v))),
+                prop::collection::vec(("[a-c]{1,2}", inner), 0..4).prop_map(|kv| {
+                    let mut o = crate::json::Object::default();
+                    for (k, v) in kv {
+                        o.insert(k, v);
+                    }
+                    Value::Object(Box::new(o))
+                }),
+            ]
+        })
+    }
+
+    /// Path-like strings built from the syntax's own pieces.
+    fn arb_path() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just(".a".to_owned()),
+            Just(".b".to_owned()),
+            Just("..".to_owned()),
+            Just("*".to_owned()),
+            Just("[0]".to_owned()),
+            Just("[-1]".to_owned()),
+            Just("[1:]".to_owned()),
+            Just("[::2]".to_owned()),
+            Just("[0,1]".to_owned()),
+            Just("['a','c']".to_owned()),
+            Just("[?(@.a".to_owned()),
+            Just(" < 1)]".to_owned()),
+            Just(" == 'b')]".to_owned()),
+            Just(")]".to_owned()),
+            Just(" && !@".to_owned()),
+            Just(".length()".to_owned()),
+            Just("$".to_owned()),
+            "[\\[\\]()'.@?*:,=<>!&|$a-c0-9 -]{1,3}",
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|v| format!("${}", v.concat()))
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_on_any_string(s in ".{0,40}") {
+            let _ = Path::parse(&s);
+            let _ = Path::parse_reference(&s);
+        }
+
+        #[test]
+        fn select_and_assign_never_panic(path in arb_path(), doc in arb_json()) {
+            if let Ok(p) = Path::parse(&path) {
+                let selected = p.select_in(&doc);
+                if p.is_definite() {
+                    prop_assert!(!matches!(selected, Ok(Selected::Many(_))));
+                } else {
+                    prop_assert!(!matches!(selected, Ok(Selected::One(_))));
+                }
+                let _ = p.assign(doc.clone(), json!(1));
+                let _ = p.normalized();
+            }
+        }
+
+        #[test]
+        fn assigned_value_is_selected_back(keys in prop::collection::vec("[a-c]{1,2}", 1..4), doc in arb_json()) {
+            let text = format!("$.{}", keys.join("."));
+            let p = Path::parse_reference(&text).unwrap();
+            if let Ok(out) = p.assign(doc, json!("X")) {
+                prop_assert_eq!(p.select_in(&out).map(Selected::into_value), Ok(json!("X")));
+            }
+        }
     }
 }

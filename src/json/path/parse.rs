@@ -525,3 +525,113 @@ impl Parser<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::json::path::{Path, PathError, Root};
+
+    fn norm(text: &str) -> String {
+        Path::parse(text).map_or_else(|e| format!("error: {e}"), |p| p.normalized())
+    }
+
+    fn syntax_error(text: &str) -> bool {
+        matches!(Path::parse(text), Err(PathError::Syntax { .. }))
+    }
+
+    /// `normal!(name, path, normalised)`.
+    macro_rules! normal {
+        ($name:ident, $path:expr, $norm:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(norm($path), $norm);
+            }
+        };
+    }
+    /// `bad!(name, path)`: a syntax error.
+    macro_rules! bad {
+        ($name:ident, $path:expr) => {
+            #[test]
+            fn $name() {
+                assert!(syntax_error($path), "{} should not parse", $path);
+            }
+        };
+    }
+    /// `reference!(name, path, is_reference)`.
+    macro_rules! reference {
+        ($name:ident, $path:expr, $yes:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(Path::parse_reference($path).is_ok(), $yes, "{}", $path);
+            }
+        };
+    }
+
+    normal!(n_root, "$", "$");
+    normal!(n_dots, "$.a.b", "$['a']['b']");
+    normal!(n_mixed, "$.a['b c'][0]", "$['a']['b c'][0]");
+    normal!(n_negative, "$.a[-1]", "$['a'][-1]");
+    normal!(n_wildcard, "$.a.*", "$['a'][*]");
+    normal!(n_descent, "$..name", "$..['name']");
+    normal!(n_descent_wild, "$..*", "$..[*]");
+    normal!(n_slice, "$.a[1:2]", "$['a'][1:2]");
+    normal!(n_slice_open, "$[:2]", "$[:2]");
+    normal!(n_slice_step, "$[::2]", "$[::2]");
+    normal!(n_union, "$[0, 1]", "$[0,1]");
+    normal!(n_union_keys, "$['a', \"b\"]", "$['a','b']");
+    normal!(n_filter, "$.a[?(@.x < 1)]", "$['a'][?]");
+    normal!(n_context, "$$.Execution.Id", "$['Execution']['Id']");
+    normal!(n_trimmed, "  $.a  ", "$['a']");
+    normal!(n_escapes, r#"$['a\nb\u0041\\']"#, "$['a\nbA\\']");
+
+    bad!(b_empty, "");
+    bad!(b_no_dollar, "a.b");
+    bad!(b_trailing_dot, "$.a.");
+    bad!(b_trailing_descent, "$..");
+    bad!(b_space_in_name, "$.a b");
+    bad!(b_unclosed_bracket, "$['a'");
+    bad!(b_unterminated_string, "$['a");
+    bad!(b_empty_bracket, "$[]");
+    bad!(b_bad_index, "$[x]");
+    bad!(b_zero_step, "$[1:2:0]");
+    bad!(b_huge_index, "$[99999999999999999999]");
+    bad!(b_unclosed_filter, "$[?(@.a == 1]");
+    bad!(b_filter_no_operator_literal, "$[?(1)]");
+    bad!(b_filter_bad_literal, "$[?(@.a == x)]");
+    bad!(b_top_level_function, "$.a.length()");
+    bad!(b_unknown_function, "$[?(@.a.foo() > 1)]");
+    bad!(b_context_in_filter, "$[?(@.a == $$.b)]");
+    bad!(
+        b_deep_nesting,
+        &format!("$[?({}@{})]", "(".repeat(100), ")".repeat(100))
+    );
+    bad!(b_deep_filters, &format!("${}", "[?(@".repeat(100)));
+
+    reference!(r_root, "$", true);
+    reference!(r_dots, "$.a.b", true);
+    reference!(r_bracket, "$['a b'][0]", true);
+    reference!(r_context, "$$.Execution.Id", true);
+    reference!(r_variable, "$var.x", true);
+    reference!(r_wildcard, "$.a[*]", false);
+    reference!(r_descent, "$..a", false);
+    reference!(r_slice, "$.a[0:1]", false);
+    reference!(r_union, "$.a[0,1]", false);
+    reference!(r_filter, "$.a[?(@.b)]", false);
+
+    #[test]
+    fn roots() {
+        let root = |t: &str| Path::parse(t).map(|p| p.root().clone());
+        assert_eq!(root("$.a"), Ok(Root::Input));
+        assert_eq!(root("$$"), Ok(Root::Context));
+        assert_eq!(root("$$.Map.Item.Value"), Ok(Root::Context));
+        assert_eq!(root("$myVar"), Ok(Root::Variable("myVar".into())));
+        assert_eq!(root("$my_var2.x[0]"), Ok(Root::Variable("my_var2".into())));
+        assert!(root("$-x").is_err());
+    }
+
+    #[test]
+    fn text_is_kept() {
+        let p = Path::parse("$.a[0]").unwrap();
+        assert_eq!(p.text(), "$.a[0]");
+        assert!(p.is_definite());
+    }
+}
