@@ -48,6 +48,9 @@ pub(super) struct Ctx<'a> {
     pub(super) top_lang: Lang,
     /// Every state name seen so far, across all scopes.
     pub(super) names: HashSet<&'a str>,
+    /// The scopes, kept for the transition checks that run once the schema
+    /// checks pass.
+    pub(super) graphs: Vec<super::machine::Graph<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -56,6 +59,7 @@ impl<'a> Ctx<'a> {
             diags: Vec::new(),
             top_lang: Lang::JsonPath,
             names: HashSet::new(),
+            graphs: Vec::new(),
         }
     }
 
@@ -104,7 +108,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Requires a string field; reports type errors. Returns the string.
-    pub(super) fn string<'b>(&mut self, obj: &'b Object, loc: &str, field: &str) -> Option<&'b str> {
+    pub(super) fn string<'b>(
+        &mut self,
+        obj: &'b Object,
+        loc: &str,
+        field: &str,
+    ) -> Option<&'b str> {
         match obj.get(field) {
             None => None,
             Some(Value::String(s)) => Some(s.as_str()),

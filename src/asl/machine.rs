@@ -55,7 +55,22 @@ pub(super) fn validate(definition: &Value) -> Vec<Diagnostic> {
     cx.int_in(top, "", "TimeoutSeconds", 1, 99_999_999);
     cx.top_lang = query_language(&mut cx, top, "");
     scope(&mut cx, top, "", 0);
+    // AWS checks transitions only once the definition passes the schema.
+    if cx.diags.is_empty() {
+        let graphs = std::mem::take(&mut cx.graphs);
+        for g in &graphs {
+            transitions(&mut cx, g);
+        }
+    }
     cx.diags
+}
+
+/// One scope's states and transitions, checked after the schema.
+pub(super) struct Graph<'a> {
+    states: &'a Object,
+    start: Option<&'a str>,
+    infos: Vec<(&'a str, String, StateInfo<'a>)>,
+    loc: String,
 }
 
 /// Reads an optional `QueryLanguage` field: the language is JSONPath only
@@ -120,11 +135,27 @@ pub(super) fn scope<'a>(cx: &mut Ctx<'a>, obj: &'a Object, loc: &str, depth: usi
             );
         }
         if !cx.names.insert(name.as_str()) {
-            cx.error(DUPLICATE_NAME, format!("Duplicate State name: {name}"), &state_loc);
+            cx.error(
+                DUPLICATE_NAME,
+                format!("Duplicate State name: {name}"),
+                &state_loc,
+            );
         }
         let info = super::states::state(cx, state, &state_loc, depth);
         infos.push((name.as_str(), state_loc, info));
     }
+    cx.graphs.push(Graph {
+        states,
+        start,
+        infos,
+        loc: loc.to_owned(),
+    });
+}
+
+/// Dangling targets, then a missing terminal state, then unreachable states
+/// (AWS's order; a missing terminal state suppresses the reachability walk).
+fn transitions(cx: &mut Ctx<'_>, g: &Graph<'_>) {
+    let (states, start, infos, loc) = (g.states, g.start, &g.infos, g.loc.as_str());
     if let Some(start) = start {
         if !states.contains_key(start) {
             cx.error(
@@ -134,19 +165,7 @@ pub(super) fn scope<'a>(cx: &mut Ctx<'a>, obj: &'a Object, loc: &str, depth: usi
             );
         }
     }
-    transitions(cx, states, start, &infos, loc);
-}
-
-/// Dangling targets, then a missing terminal state, then unreachable states
-/// (AWS's order; a missing terminal state suppresses the reachability walk).
-fn transitions(
-    cx: &mut Ctx<'_>,
-    states: &Object,
-    start: Option<&str>,
-    infos: &[(&str, String, StateInfo<'_>)],
-    loc: &str,
-) {
-    for (_, _, info) in infos {
+    for (_, _, info) in infos.iter() {
         for t in &info.transitions {
             if !states.contains_key(t.target) {
                 cx.error(
@@ -180,7 +199,7 @@ fn transitions(
             }
         }
     }
-    for (name, state_loc, _) in infos {
+    for (name, state_loc, _) in infos.iter() {
         if !seen.contains(name) {
             cx.error(
                 MISSING_TARGET,
