@@ -2,6 +2,9 @@
 //! Payload Templates pre-parsed, Choice Rules compiled, Retriers and Catchers
 //! resolved. The engine sees only this representation.
 
+pub mod choice;
+pub mod timestamp;
+
 use crate::asl::LoadError;
 use crate::json::Value;
 
