@@ -278,7 +278,10 @@ case!(
 fn missing_variable_is_runtime_error() {
     let err = eval(r#"{"Variable":"$.nope","StringEquals":"x"}"#, "{}").expect_err("fails");
     assert_eq!(err.error, names::RUNTIME);
-    assert!(err.cause.contains("$.nope"), "{}", err.cause);
+    assert_eq!(
+        err.cause,
+        "Invalid path '$.nope' : No results for path: $['nope']"
+    );
 }
 
 invalid!(no_operator, r#"{"Variable":"$.a","Next":"X"}"#);
