@@ -372,3 +372,16 @@ proptest::proptest! {
         let _ = Intrinsic::parse(&text);
     }
 }
+
+yields!(
+    bracket_path_arg,
+    "States.Array($['a,b'], $.l[0], $.l[*])",
+    r#"{"a,b":1,"l":[5,6]}"#,
+    "[1,5,[5,6]]"
+);
+yields!(
+    filter_path_arg,
+    "States.ArrayLength($.l[?(@.x > 1)])",
+    r#"{"l":[{"x":1},{"x":2},{"x":3}]}"#,
+    "2"
+);
