@@ -23,7 +23,11 @@ const DEFAULT_DEFINITIONS: &str = "examples/payment";
 const DEFINITION_SUFFIX: &str = ".asl.json";
 
 #[derive(Parser)]
-#[command(name = "expressway", version, about = "An in-memory runtime for AWS Step Functions Express workflows")]
+#[command(
+    name = "expressway",
+    version,
+    about = "An in-memory runtime for AWS Step Functions Express workflows"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
