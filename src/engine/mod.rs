@@ -1,6 +1,10 @@
 //! Executions: stepping states over a compiled [`Machine`], Retry and Catch,
 //! timers, Parallel and Map, the Context Object.
 
+mod context;
+mod run;
+mod size;
+
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -70,7 +74,6 @@ pub struct ExecutionOutcome {
 /// Runs executions.
 #[derive(Clone)]
 pub struct Engine {
-    #[allow(dead_code)]
     tasks: Arc<Tasks>,
 }
 
@@ -83,12 +86,21 @@ impl Engine {
     }
 
     /// Runs one execution of `machine` on `input` to its end.
+    ///
+    /// The execution is bounded by the machine's TimeoutSeconds and the
+    /// 5-minute Express limit; past it the status is `TIMED_OUT` with error
+    /// `States.Timeout`. Never panics on any input.
     pub async fn execute(
         &self,
-        _machine: Arc<Machine>,
-        _input: Value,
-        _options: ExecutionOptions,
+        machine: Arc<Machine>,
+        input: Value,
+        options: ExecutionOptions,
     ) -> ExecutionOutcome {
-        todo!("engine")
+        run::execute(&self.tasks, &machine, input, &options).await
+    }
+
+    /// The Task resolver this engine uses.
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
     }
 }

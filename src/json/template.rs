@@ -1,1 +1,355 @@
-//! (in progress)
+//! Payload Templates (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath
+//! `Assign`): a JSON value in which a key ending in `.$` takes its value from
+//! a path (`$…` input, `$$…` context, `$name…` variable) or an intrinsic
+//! call, and loses the `.$` suffix in the output.
+//!
+//! Compiled once into a tree whose fully static subtrees are kept as ready
+//! values; rendering clones those and the selected subvalues only, never the
+//! whole input.
+//!
+//! Sources: AWS developer guide `input-output-inputpath-params.html`,
+//! ASL spec "Payload Template"; reference §3, JSONPath pipeline step 2.
+
+use simd_json::prelude::*;
+
+use super::intrinsic::{is_intrinsic, Intrinsic};
+use super::path::{Path, Selected};
+use super::{Object, Scope, Value};
+use crate::errors::{names, ExecError};
+
+/// How deeply a template may nest objects and arrays.
+pub const MAX_DEPTH: usize = 512;
+
+/// A template that could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at '{pointer}')")]
+pub struct TemplateError {
+    /// Where, as a JSON-pointer suffix relative to the template
+    /// (`/Payload/items/0/id.$`); the caller prepends the field's own pointer.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A compiled Payload Template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    root: Node,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    /// A subtree with no `.$` field anywhere: rendered by one clone.
+    Static(Value),
+    /// An object with at least one dynamic field; keys already stripped.
+    Object(Vec<(String, Node)>),
+    /// An array with at least one dynamic element.
+    Array(Vec<Node>),
+    /// `"key.$": "$…"`; `field` is the key as written (with `.$`).
+    Path { path: Path, field: String },
+    /// `"key.$": "States.…(…)"`.
+    Call(Box<Intrinsic>),
+}
+
+impl Template {
+    /// Compiles a template value.
+    ///
+    /// # Errors
+    /// [`TemplateError`] naming the offending key: a `.$` field whose value is
+    /// not a string, not a valid path or intrinsic call; two fields with the
+    /// same output name; nesting deeper than [`MAX_DEPTH`].
+    pub fn compile(value: &Value) -> Result<Template, TemplateError> {
+        let mut pointer = String::new();
+        Ok(Template {
+            root: compile_node(value, &mut pointer, 0)?,
+        })
+    }
+
+    /// A template holding a fixed value (no `.$` fields are interpreted).
+    pub fn constant(value: Value) -> Template {
+        Template {
+            root: Node::Static(value),
+        }
+    }
+
+    /// Whether the template has no `.$` field: rendering is a clone.
+    pub fn is_static(&self) -> bool {
+        matches!(self.root, Node::Static(_))
+    }
+
+    /// Renders the template against a scope.
+    ///
+    /// # Errors
+    /// `States.ParameterPathFailure` when a path selects nothing (the cause
+    /// names the path, the field and the input, as AWS words it);
+    /// `States.IntrinsicFailure` when an intrinsic call fails.
+    pub fn render(&self, scope: &Scope<'_>) -> Result<Value, ExecError> {
+        render_node(&self.root, scope)
+    }
+}
+
+fn error(pointer: &str, message: String) -> TemplateError {
+    TemplateError {
+        pointer: pointer.to_owned(),
+        message,
+    }
+}
+
+/// Appends a key to a JSON pointer, escaping `~` and `/` (RFC 6901).
+fn push_key(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+fn compile_node(value: &Value, pointer: &mut String, depth: usize) -> Result<Node, TemplateError> {
+    if depth > MAX_DEPTH {
+        return Err(error(
+            pointer,
+            format!("the template nests deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    match value {
+        Value::Object(map) => {
+            let mut fields = Vec::with_capacity(map.len());
+            let mut dynamic = false;
+            for (key, child) in map.iter() {
+                let len = pointer.len();
+                push_key(pointer, key);
+                let (name, node) = if let Some(name) = key.strip_suffix(".$") {
+                    (name, compile_dynamic(key, child, pointer)?)
+                } else {
+                    (key.as_str(), compile_node(child, pointer, depth + 1)?)
+                };
+                if fields.iter().any(|(k, _): &(String, Node)| k == name) {
+                    return Err(error(
+                        pointer,
+                        format!("the field '{name}' is given more than once"),
+                    ));
+                }
+                pointer.truncate(len);
+                dynamic |= !matches!(node, Node::Static(_));
+                fields.push((name.to_owned(), node));
+            }
+            if dynamic {
+                Ok(Node::Object(fields))
+            } else {
+                let mut object = Object::with_capacity(fields.len());
+                for (k, node) in fields {
+                    if let Node::Static(v) = node {
+                        object.insert(k, v);
+                    }
+                }
+                Ok(Node::Static(Value::Object(Box::new(object))))
+            }
+        }
+        Value::Array(items) => {
+            let mut nodes = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                nodes.push(compile_node(item, pointer, depth + 1)?);
+                pointer.truncate(len);
+            }
+            if nodes.iter().all(|n| matches!(n, Node::Static(_))) {
+                Ok(Node::Static(value.clone()))
+            } else {
+                Ok(Node::Array(nodes))
+            }
+        }
+        other => Ok(Node::Static(other.clone())),
+    }
+}
+
+fn compile_dynamic(key: &str, value: &Value, pointer: &str) -> Result<Node, TemplateError> {
+    let Some(text) = value.as_str() else {
+        return Err(error(
+            pointer,
+            format!("the value of the field '{key}' must be a string holding a path or an intrinsic function call"),
+        ));
+    };
+    if is_intrinsic(text) {
+        let call = Intrinsic::parse(text).map_err(|e| error(pointer, e.to_string()))?;
+        Ok(Node::Call(Box::new(call)))
+    } else if text.starts_with('$') {
+        let path = Path::parse(text).map_err(|e| error(pointer, e.to_string()))?;
+        Ok(Node::Path {
+            path,
+            field: key.to_owned(),
+        })
+    } else {
+        Err(error(
+            pointer,
+            format!("the value of the field '{key}' must be a valid JSONPath or a valid intrinsic function call, got '{text}'"),
+        ))
+    }
+}
+
+fn render_node(node: &Node, scope: &Scope<'_>) -> Result<Value, ExecError> {
+    match node {
+        Node::Static(value) => Ok(value.clone()),
+        Node::Object(fields) => {
+            let mut object = Object::with_capacity(fields.len());
+            for (key, child) in fields {
+                object.insert(key.clone(), render_node(child, scope)?);
+            }
+            Ok(Value::Object(Box::new(object)))
+        }
+        Node::Array(items) => Ok(Value::Array(Box::new(
+            items
+                .iter()
+                .map(|n| render_node(n, scope))
+                .collect::<Result<Vec<_>, _>>()?,
+        ))),
+        Node::Path { path, field } => match path.select(scope) {
+            Ok(Selected::One(value)) => Ok(value.clone()),
+            Ok(many) => Ok(many.into_value()),
+            Err(_) => Err(ExecError::new(
+                names::PARAMETER_PATH_FAILURE,
+                format!(
+                    "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                    path.text(),
+                    field,
+                    crate::json::to_string(scope.input)
+                ),
+            )),
+        },
+        Node::Call(call) => call.eval(scope),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse as json;
+
+    fn render(template: &str, input: &str) -> Result<Value, ExecError> {
+        let template = Template::compile(&json(template).expect("JSON")).expect("compiles");
+        let input = json(input).expect("JSON");
+        let context = json(r#"{"Execution":{"Name":"e1"}}"#).expect("JSON");
+        let vars = json(r#"{"v":{"w":5}}"#).expect("JSON");
+        template.render(&Scope {
+            input: &input,
+            context: &context,
+            variables: Some(&vars),
+        })
+    }
+
+    macro_rules! renders {
+        ($name:ident, $template:expr, $input:expr, $expected:expr) => {
+            #[test]
+            fn $name() {
+                let got = render($template, $input).expect("renders");
+                assert_eq!(got, json($expected).expect("JSON"));
+            }
+        };
+    }
+
+    macro_rules! rejects {
+        ($name:ident, $template:expr, $pointer:expr) => {
+            #[test]
+            fn $name() {
+                let err = Template::compile(&json($template).expect("JSON")).expect_err("rejected");
+                assert_eq!(err.pointer, $pointer, "{}", err.message);
+            }
+        };
+    }
+
+    renders!(
+        static_object,
+        r#"{"a":1,"b":[1,{"c":"$.x"}]}"#,
+        "{}",
+        r#"{"a":1,"b":[1,{"c":"$.x"}]}"#
+    );
+    renders!(
+        input_path,
+        r#"{"a.$":"$.x","b":2}"#,
+        r#"{"x":{"y":1}}"#,
+        r#"{"a":{"y":1},"b":2}"#
+    );
+    renders!(
+        whole_input,
+        r#"{"all.$":"$"}"#,
+        r#"{"x":1}"#,
+        r#"{"all":{"x":1}}"#
+    );
+    renders!(
+        context_path,
+        r#"{"n.$":"$$.Execution.Name"}"#,
+        "{}",
+        r#"{"n":"e1"}"#
+    );
+    renders!(variable_path, r#"{"n.$":"$v.w"}"#, "{}", r#"{"n":5}"#);
+    renders!(
+        intrinsic,
+        r#"{"s.$":"States.Format('x{}', $.a)"}"#,
+        r#"{"a":1}"#,
+        r#"{"s":"x1"}"#
+    );
+    renders!(
+        nested_object,
+        r#"{"o":{"p":{"q.$":"$.a"}},"k":true}"#,
+        r#"{"a":"z"}"#,
+        r#"{"o":{"p":{"q":"z"}},"k":true}"#
+    );
+    renders!(
+        array_of_objects,
+        r#"{"l":[{"i.$":"$.a"},3,{"j":4}]}"#,
+        r#"{"a":7}"#,
+        r#"{"l":[{"i":7},3,{"j":4}]}"#
+    );
+    renders!(
+        top_level_array,
+        r#"[{"i.$":"$.a"}]"#,
+        r#"{"a":7}"#,
+        r#"[{"i":7}]"#
+    );
+    renders!(scalar_template, "42", "{}", "42");
+
+    rejects!(reject_non_string, r#"{"a":{"b.$":1}}"#, "/a/b.$");
+    rejects!(reject_not_a_path, r#"{"a.$":"hello"}"#, "/a.$");
+    rejects!(
+        reject_bad_intrinsic,
+        r#"{"l":[{"a.$":"States.Nope()"}]}"#,
+        "/l/0/a.$"
+    );
+    rejects!(reject_duplicate, r#"{"a":1,"a.$":"$.x"}"#, "/a.$");
+    rejects!(pointer_escapes, r#"{"x/y":{"a~.$":2}}"#, "/x~1y/a~0.$");
+
+    #[test]
+    fn static_detection() {
+        assert!(
+            Template::compile(&json(r#"{"a":[1,{"b":2}]}"#).expect("JSON"))
+                .expect("ok")
+                .is_static()
+        );
+        assert!(
+            !Template::compile(&json(r#"{"a":[1,{"b.$":"$"}]}"#).expect("JSON"))
+                .expect("ok")
+                .is_static()
+        );
+    }
+
+    #[test]
+    fn missing_path_is_parameter_path_failure() {
+        let err = render(r#"{"foo.$":"$.x"}"#, r#"{"a":1}"#).expect_err("fails");
+        assert_eq!(err.error, names::PARAMETER_PATH_FAILURE);
+        assert_eq!(
+            err.cause,
+            r#"The JSONPath '$.x' specified for the field 'foo.$' could not be found in the input '{"a":1}'"#
+        );
+    }
+
+    #[test]
+    fn failing_intrinsic_is_intrinsic_failure() {
+        let err =
+            render(r#"{"a.$":"States.ArrayGetItem($.l, 9)"}"#, r#"{"l":[]}"#).expect_err("fails");
+        assert_eq!(err.error, names::INTRINSIC_FAILURE);
+    }
+}

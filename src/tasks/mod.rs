@@ -1,14 +1,41 @@
 //! Resolving a Task state's `Resource`: handlers registered by the embedding
 //! program, the Step Functions Local mock file, and Lambda over its Invoke
 //! REST API.
+//!
+//! [`Tasks::invoke`] tries, in order:
+//!
+//! 1. the mock file, when the execution selected a test case
+//!    (`…:stateMachine:SM#Case`): the state's mocked response answers, and a
+//!    state the test case does not mock fails the execution (reference §5);
+//! 2. a handler registered for the exact Resource ARN ([`Tasks::register`]);
+//! 3. for a plain Lambda function ARN, a handler registered under its bare
+//!    function name ([`Tasks::register_function`]);
+//! 4. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
+//!    `arn:aws:states:::aws-sdk:lambda:invoke`, when an endpoint or
+//!    credentials are configured ([`LambdaConfig`]);
+//! 5. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
+mod lambda;
+mod mock;
+mod registry;
+mod sigv4;
+
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use crate::errors::ExecError;
+use crate::errors::{names, ExecError};
 use crate::json::Value;
+
+pub use lambda::{LambdaClient, LambdaConfig};
+pub use mock::{MockConfig, MockEntry, MockError, MockOutcome, DEFAULT_MOCK_FILE, MOCK_CONFIG_ENV};
+pub use registry::{handler, lambda_function_name};
+pub use sigv4::Credentials;
+
+use lambda::Integration;
 
 /// A handler for a Task resource: an async function from the Task's
 /// effective input to its result, or an [`ExecError`] that fails the Task.
@@ -35,16 +62,61 @@ pub struct TaskCall {
     pub timeout: Option<Duration>,
 }
 
+/// The `lambda:invoke` optimized integration.
+const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+/// The AWS SDK integration for Lambda Invoke.
+const SDK_LAMBDA_INVOKE: &str = "arn:aws:states:::aws-sdk:lambda:invoke";
+
 /// Resolves Task resources to results.
+///
+/// Cloning is cheap for the mock file and the Lambda client (shared); the
+/// handler maps are copied.
 #[derive(Default, Clone)]
 pub struct Tasks {
-    handlers: std::collections::HashMap<String, Handler>,
+    /// Handlers by exact Resource ARN.
+    handlers: HashMap<String, Handler>,
+    /// Handlers by bare Lambda function name.
+    functions: HashMap<String, Handler>,
+    mock: Option<Arc<MockConfig>>,
+    lambda: Option<Arc<LambdaClient>>,
 }
 
 impl Tasks {
-    /// An empty resolver: no handlers, no mock file, Lambda from the environment.
+    /// A resolver with no handlers, no mock file, and Lambda from the
+    /// environment ([`LambdaConfig::from_env`]; none when neither an endpoint
+    /// nor credentials are set). `Tasks::default()` has no Lambda at all.
     pub fn new() -> Self {
-        Self::default()
+        Tasks {
+            lambda: LambdaConfig::from_env().map(|c| Arc::new(LambdaClient::new(c))),
+            ..Self::default()
+        }
+    }
+
+    /// [`Tasks::new`] plus the mock file from the environment
+    /// ([`MockConfig::from_env`]: `SFN_MOCK_CONFIG`, else
+    /// `./MockConfigFile.json` if it exists).
+    ///
+    /// # Errors
+    /// The mock file named cannot be read or is invalid.
+    pub fn from_env() -> Result<Self, MockError> {
+        let mut tasks = Self::new();
+        tasks.mock = MockConfig::from_env()?.map(Arc::new);
+        Ok(tasks)
+    }
+
+    /// Uses `mock` for executions that select a test case (replacing any).
+    pub fn set_mock(&mut self, mock: Option<MockConfig>) {
+        self.mock = mock.map(Arc::new);
+    }
+
+    /// Calls Lambda as `config` says (replacing any), or never with `None`.
+    pub fn set_lambda(&mut self, config: Option<LambdaConfig>) {
+        self.lambda = config.map(|c| Arc::new(LambdaClient::new(c)));
+    }
+
+    /// The Lambda configuration in use, if any.
+    pub fn lambda_config(&self) -> Option<&LambdaConfig> {
+        self.lambda.as_deref().map(LambdaClient::config)
     }
 
     /// Registers `handler` for the resource ARN `resource`.
@@ -52,23 +124,90 @@ impl Tasks {
         self.handlers.insert(resource.into(), handler);
     }
 
+    /// Registers an async closure for the resource ARN `resource`
+    /// (see [`handler`]).
+    pub fn register_fn<F, Fut>(&mut self, resource: impl Into<String>, f: F)
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ExecError>> + Send + 'static,
+    {
+        self.register(resource, handler(f));
+    }
+
+    /// Registers `handler` for the Lambda function `name`: it resolves every
+    /// plain function ARN `arn:…:lambda:R:A:function:NAME[:QUAL]` with that
+    /// name (any region, account or qualifier) that has no exact-ARN handler.
+    /// Like Lambda, it receives the effective input and its result is the
+    /// Task's result.
+    pub fn register_function(&mut self, name: impl Into<String>, handler: Handler) {
+        self.functions.insert(name.into(), handler);
+    }
+
     /// Invokes the resource of `call`.
     ///
     /// # Errors
     /// The Task's error: the handler's own, `States.TaskFailed` for a panic, or
-    /// a Lambda error mapped as the reference §6 says.
+    /// a Lambda error mapped as the reference §6 says; the mock's `Throw`, or
+    /// `States.Runtime` for a test case that does not cover this invocation;
+    /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
-        match self.handlers.get(&*call.resource) {
-            Some(h) => h(call.input),
-            None => {
+        if let Some(case) = &call.test_case {
+            let Some(mock) = self.mock.clone() else {
                 let cause = format!(
-                    "no handler, mock or Lambda resolves resource '{}'",
-                    call.resource
+                    "test case '{case}' was selected but no mock config is loaded \
+                     (set {MOCK_CONFIG_ENV})"
                 );
-                Box::pin(
-                    async move { Err(ExecError::new(crate::errors::names::TASK_FAILED, cause)) },
-                )
+                return Box::pin(async move { Err(ExecError::runtime(cause)) });
+            };
+            return Box::pin(async move {
+                let entry = mock.lookup(
+                    &call.state_machine_name,
+                    case_name(&call),
+                    &call.state_name,
+                    call.invocation,
+                )?;
+                MockConfig::answer(entry).await
+            });
+        }
+        if let Some(h) = self.handlers.get(&*call.resource) {
+            return registry::call_guarded(h, call.resource, call.input);
+        }
+        let function = lambda_function_name(&call.resource);
+        if let Some(h) = function.and_then(|name| self.functions.get(name)) {
+            return registry::call_guarded(h, call.resource, call.input);
+        }
+        if let Some(client) = &self.lambda {
+            let integration = match &*call.resource {
+                LAMBDA_INVOKE => Some(Integration::LambdaInvoke),
+                SDK_LAMBDA_INVOKE => Some(Integration::SdkInvoke),
+                _ => None,
+            };
+            if function.is_some() || integration.is_some() {
+                let client = Arc::clone(client);
+                return Box::pin(async move {
+                    match integration {
+                        Some(i) => client.invoke_service(i, &call.input, call.timeout).await,
+                        None => {
+                            client
+                                .invoke_function_arn(&call.resource, &call.input, call.timeout)
+                                .await
+                        }
+                    }
+                });
             }
         }
+        let cause = format!(
+            "no handler, mock or Lambda resolves resource '{}'",
+            call.resource
+        );
+        Box::pin(async move { Err(ExecError::new(names::TASK_FAILED, cause)) })
     }
 }
+
+/// The selected test case's name (empty when none, which `invoke` excludes).
+fn case_name(call: &TaskCall) -> &str {
+    call.test_case.as_deref().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

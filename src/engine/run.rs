@@ -1,0 +1,822 @@
+//! Stepping one execution through its state graph: the JSONPath pipeline
+//! (InputPath → Parameters → ResultSelector → ResultPath → OutputPath),
+//! Retry and Catch, Parallel and Map, Wait, Task timeouts.
+//!
+//! Source: ASL spec "Input and Output Processing", "Errors"; reference §3.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use simd_json::prelude::*;
+use simd_json::{OwnedValue, StaticNode};
+
+use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use crate::compile::{
+    Graph, IoPath, Items, Jitter, Kind, Machine, MapSpec, Number, ResultPath, Seconds, State,
+    StringSource, Transition, WaitFor,
+};
+use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::json::path::{Path, Selected};
+use crate::json::template::Template;
+use crate::json::{Object, Scope, Value};
+use crate::tasks::{TaskCall, Tasks};
+
+static NULL: Value = OwnedValue::Static(StaticNode::Null);
+
+fn empty_object() -> Value {
+    OwnedValue::Object(Box::default())
+}
+
+/// One execution in progress.
+struct Run<'a> {
+    tasks: &'a Tasks,
+    options: &'a ExecutionOptions,
+    /// History event counter (ExecutionStarted is event 1), so causes can
+    /// cite "entered at the event id #N" as AWS does.
+    events: AtomicU32,
+    /// Per-state invocation counts, for the mock file's response keys.
+    invocations: Mutex<HashMap<std::sync::Arc<str>, u32>>,
+}
+
+/// Where a state was entered: for error causes.
+struct Entry<'s> {
+    name: &'s str,
+    event: u32,
+}
+
+/// The Context Object of one graph instance (a branch or an iteration has its own).
+#[derive(Clone)]
+struct Frame {
+    context: Option<Value>,
+}
+
+impl Frame {
+    fn ctx(&self) -> &Value {
+        self.context.as_ref().unwrap_or(&NULL)
+    }
+}
+
+pub(super) async fn execute(
+    tasks: &Tasks,
+    machine: &Machine,
+    input: Value,
+    options: &ExecutionOptions,
+) -> ExecutionOutcome {
+    let run = Run {
+        tasks,
+        options,
+        events: AtomicU32::new(1),
+        invocations: Mutex::new(HashMap::new()),
+    };
+    let frame = Frame {
+        context: machine.uses_context.then(|| context::base(options, &input)),
+    };
+    let body = std::panic::AssertUnwindSafe(run.graph(&machine.graph, input, frame)).catch_unwind();
+    let result = tokio::time::timeout(machine.timeout, body).await;
+    let stop_time = SystemTime::now();
+    let failed = |e: ExecError| ExecutionOutcome {
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: (!e.error.is_empty()).then_some(e.error),
+        cause: (!e.cause.is_empty()).then_some(e.cause),
+        stop_time,
+    };
+    match result {
+        Ok(Ok(Ok(output))) => {
+            if size::exceeds(&output, MAX_PAYLOAD_BYTES) {
+                return failed(ExecError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    "The execution output exceeds the maximum number of bytes service limit.",
+                ));
+            }
+            ExecutionOutcome {
+                status: ExecutionStatus::Succeeded,
+                output: Some(output),
+                error: None,
+                cause: None,
+                stop_time,
+            }
+        }
+        Ok(Ok(Err(e))) => failed(e),
+        Ok(Err(_panic)) => failed(ExecError::runtime(
+            "internal error while running the execution",
+        )),
+        Err(_elapsed) => ExecutionOutcome {
+            status: ExecutionStatus::TimedOut,
+            output: None,
+            error: Some(names::TIMEOUT.to_owned()),
+            cause: Some("The execution ran past its time limit.".to_owned()),
+            stop_time,
+        },
+    }
+}
+
+impl<'a> Run<'a> {
+    fn next_event(&self) -> u32 {
+        self.events.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn add_events(&self, n: u32) {
+        self.events.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// An error raised by the runtime while evaluating a state, with AWS's cause prefix.
+    fn located(at: &Entry<'_>, error: &str, message: impl std::fmt::Display) -> ExecError {
+        ExecError::new(
+            error,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                at.name, at.event, message
+            ),
+        )
+    }
+
+    /// Adds the cause prefix to an evaluation error that lacks it.
+    fn locate(at: &Entry<'_>, e: ExecError) -> ExecError {
+        if e.cause
+            .starts_with("An error occurred while executing the state")
+        {
+            e
+        } else {
+            Self::located(at, &e.error, e.cause)
+        }
+    }
+
+    fn graph(
+        &'a self,
+        graph: &'a Graph,
+        input: Value,
+        mut frame: Frame,
+    ) -> BoxFuture<'a, Result<Value, ExecError>> {
+        Box::pin(async move {
+            let mut id = graph.start;
+            let mut doc = input;
+            loop {
+                let state = graph.state(id);
+                let (out, next) = self.state(state, doc, &mut frame).await?;
+                match next {
+                    Transition::End => return Ok(out),
+                    Transition::Next(n) => {
+                        id = n;
+                        doc = out;
+                    }
+                }
+            }
+        })
+    }
+
+    async fn state(
+        &'a self,
+        st: &'a State,
+        raw: Value,
+        frame: &mut Frame,
+    ) -> Result<(Value, Transition), ExecError> {
+        let at = Entry {
+            name: &st.name,
+            event: self.next_event(),
+        };
+        if let Some(ctx) = frame.context.as_mut() {
+            context::enter_state(ctx, &st.name, SystemTime::now(), 0);
+        }
+        match &st.kind {
+            Kind::Pass { result } => {
+                self.add_events(1);
+                let out = self.pass(st, result.as_ref(), raw, frame, &at)?;
+                Ok((out, st.transition))
+            }
+            Kind::Succeed => {
+                self.add_events(1);
+                let eff = self.io(&st.input_path, raw, frame, &at)?;
+                Ok((self.io(&st.output_path, eff, frame, &at)?, Transition::End))
+            }
+            Kind::Fail { error, cause } => {
+                let error = self.string_source(error, "ErrorPath", &raw, frame, &at)?;
+                let cause = self.string_source(cause, "CausePath", &raw, frame, &at)?;
+                Err(ExecError::new(error, cause))
+            }
+            Kind::Choice { choices, default } => {
+                self.add_events(1);
+                let eff = self.io(&st.input_path, raw, frame, &at)?;
+                let scope = Scope {
+                    input: &eff,
+                    context: frame.ctx(),
+                    variables: None,
+                };
+                let mut next = None;
+                for (rule, target) in choices {
+                    if rule.eval(&scope).map_err(|e| Self::locate(&at, e))? {
+                        next = Some(*target);
+                        break;
+                    }
+                }
+                let next = match next.or(*default) {
+                    Some(n) => n,
+                    None => {
+                        return Err(Self::located(
+                            &at,
+                            names::NO_CHOICE_MATCHED,
+                            "No Choice Rule matched and there is no Default.",
+                        ))
+                    }
+                };
+                Ok((
+                    self.io(&st.output_path, eff, frame, &at)?,
+                    Transition::Next(next),
+                ))
+            }
+            Kind::Wait(wait) => {
+                self.add_events(1);
+                let eff = self.io(&st.input_path, raw, frame, &at)?;
+                let delay = self.wait_duration(wait, &eff, &at)?;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                Ok((self.io(&st.output_path, eff, frame, &at)?, st.transition))
+            }
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.handled(st, raw, frame, &at).await
+            }
+        }
+    }
+
+    /// InputPath or OutputPath over an owned value.
+    fn io(
+        &self,
+        path: &IoPath,
+        v: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        match path {
+            IoPath::Identity => Ok(v),
+            IoPath::Empty => Ok(empty_object()),
+            IoPath::Path(p) => Ok(self.select(p, &v, frame, at)?.into_owned()),
+        }
+    }
+
+    /// InputPath or ItemsPath over a borrowed value.
+    fn io_ref<'v>(
+        &self,
+        path: &IoPath,
+        v: &'v Value,
+        frame: &'v Frame,
+        at: &Entry<'_>,
+    ) -> Result<Cow<'v, Value>, ExecError> {
+        match path {
+            IoPath::Identity => Ok(Cow::Borrowed(v)),
+            IoPath::Empty => Ok(Cow::Owned(empty_object())),
+            IoPath::Path(p) => self.select(p, v, frame, at),
+        }
+    }
+
+    fn select<'v>(
+        &self,
+        p: &Path,
+        v: &'v Value,
+        frame: &'v Frame,
+        at: &Entry<'_>,
+    ) -> Result<Cow<'v, Value>, ExecError> {
+        let scope = Scope {
+            input: v,
+            context: frame.ctx(),
+            variables: None,
+        };
+        match p.select(&scope) {
+            Ok(Selected::One(r)) => Ok(Cow::Borrowed(r)),
+            Ok(many @ Selected::Many(_)) => Ok(Cow::Owned(many.into_value())),
+            Err(e) => Err(Self::located(at, names::RUNTIME, e)),
+        }
+    }
+
+    /// InputPath then Parameters: the effective input.
+    fn effective<'v>(
+        &self,
+        st: &State,
+        raw: &'v Value,
+        frame: &'v Frame,
+        at: &Entry<'_>,
+    ) -> Result<Cow<'v, Value>, ExecError> {
+        let selected = self.io_ref(&st.input_path, raw, frame, at)?;
+        match &st.parameters {
+            None => Ok(selected),
+            Some(t) => Ok(Cow::Owned(self.render(t, &selected, frame, at)?)),
+        }
+    }
+
+    fn render(
+        &self,
+        t: &Template,
+        input: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        t.render(&Scope {
+            input,
+            context: frame.ctx(),
+            variables: None,
+        })
+        .map_err(|e| Self::locate(at, e))
+    }
+
+    /// ResultPath: merges `result` into `raw`.
+    fn result_path(
+        &self,
+        rp: &ResultPath,
+        raw: Value,
+        result: Value,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        match rp {
+            ResultPath::Replace => Ok(result),
+            ResultPath::Discard => Ok(raw),
+            ResultPath::Path(p) => p
+                .assign(raw, result)
+                .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e)),
+        }
+    }
+
+    fn pass(
+        &self,
+        st: &State,
+        result: Option<&Value>,
+        raw: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let fast = matches!(st.input_path, IoPath::Identity)
+            && st.parameters.is_none()
+            && result.is_none();
+        let out = match (&st.result_path, fast) {
+            (ResultPath::Replace, true) | (ResultPath::Discard, true) => raw,
+            _ => {
+                let value = match result {
+                    Some(r) => {
+                        // Parameters are still evaluated (their errors still count).
+                        if st.parameters.is_some() {
+                            self.effective(st, &raw, frame, at)?;
+                        }
+                        r.clone()
+                    }
+                    None => self.effective(st, &raw, frame, at)?.into_owned(),
+                };
+                self.result_path(&st.result_path, raw, value, at)?
+            }
+        };
+        self.io(&st.output_path, out, frame, at)
+    }
+
+    fn string_source(
+        &self,
+        src: &StringSource,
+        field: &str,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<String, ExecError> {
+        let scope = Scope {
+            input: raw,
+            context: frame.ctx(),
+            variables: None,
+        };
+        let v = match src {
+            StringSource::None => return Ok(String::new()),
+            StringSource::Fixed(s) => return Ok(s.to_string()),
+            StringSource::Intrinsic(i) => i.eval(&scope).map_err(|e| Self::locate(at, e))?,
+            StringSource::Path(p) => match p.select(&scope) {
+                Ok(sel) => sel.into_value(),
+                Err(_) => {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!(
+                            "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                            p.text(),
+                            field,
+                            crate::json::to_string(raw)
+                        ),
+                    ))
+                }
+            },
+        };
+        match v {
+            OwnedValue::String(s) => Ok(s),
+            other => Err(Self::located(
+                at,
+                names::RUNTIME,
+                format!(
+                    "The JSONPath '{}' specified for the field '{}' did not resolve to a string: {}",
+                    match src {
+                        StringSource::Path(p) => p.text(),
+                        _ => "",
+                    },
+                    field,
+                    crate::json::to_string(&other)
+                ),
+            )),
+        }
+    }
+
+    fn wait_duration(
+        &self,
+        wait: &WaitFor,
+        eff: &Value,
+        at: &Entry<'_>,
+    ) -> Result<Duration, ExecError> {
+        let until = |ts: chrono::DateTime<chrono::FixedOffset>| {
+            let now = chrono::Utc::now();
+            (ts.with_timezone(&chrono::Utc) - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+        };
+        match wait {
+            WaitFor::Seconds(s) => Ok(Duration::from_secs(*s)),
+            WaitFor::Timestamp(t) => match crate::compile::timestamp::parse_timestamp(t) {
+                Some(ts) => Ok(until(ts)),
+                None => Err(Self::located(
+                    at,
+                    names::RUNTIME,
+                    format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {t}"),
+                )),
+            },
+            WaitFor::SecondsPath(p) => {
+                let v = p.select_in(eff).map(Selected::into_value).map_err(|_| {
+                    Self::located(at, names::RUNTIME, format!("The SecondsPath parameter does not reference an input value: {}", p.text()))
+                })?;
+                if let Some(n) = v.as_i64() {
+                    if n < 0 {
+                        return Err(Self::located(
+                            at,
+                            names::RUNTIME,
+                            format!("The SecondsPath parameter references a negative value: {} == {}", p.text(), n),
+                        ));
+                    }
+                    return Ok(Duration::from_secs(n as u64));
+                }
+                if let Some(n) = v.as_u64() {
+                    return Ok(Duration::from_secs(n));
+                }
+                Err(Self::located(
+                    at,
+                    names::RUNTIME,
+                    format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                        p.text(),
+                        display_plain(&v)
+                    ),
+                ))
+            }
+            WaitFor::TimestampPath(p) => {
+                let v = p.select_in(eff).map(Selected::into_value).map_err(|_| {
+                    Self::located(at, names::RUNTIME, format!("The TimestampPath parameter does not reference an input value: {}", p.text()))
+                })?;
+                match v.as_str().and_then(crate::compile::timestamp::parse_timestamp) {
+                    Some(ts) => Ok(until(ts)),
+                    None => Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                            p.text(),
+                            display_plain(&v)
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Task, Parallel and Map: one attempt after another under the state's
+    /// Retriers, then its Catchers.
+    async fn handled(
+        &'a self,
+        st: &'a State,
+        raw: Value,
+        frame: &mut Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Value, Transition), ExecError> {
+        let mut counts = vec![0u32; st.handling.retry.len()];
+        let mut retry_count = 0u32;
+        loop {
+            let attempt = match &st.kind {
+                Kind::Task {
+                    resource, timeout, ..
+                } => {
+                    self.task(st, resource, timeout.as_ref(), &raw, frame, at)
+                        .await
+                }
+                Kind::Parallel { branches } => self.parallel(st, branches, &raw, frame, at).await,
+                Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await,
+                _ => Err(ExecError::runtime("unreachable state kind")),
+            };
+            let result = attempt.and_then(|r| match &st.result_selector {
+                Some(t) => self.render(t, &r, frame, at),
+                None => Ok(r),
+            });
+            match result {
+                Ok(result) => {
+                    self.add_events(1);
+                    let out = self.result_path(&st.result_path, raw, result, at)?;
+                    return Ok((self.io(&st.output_path, out, frame, at)?, st.transition));
+                }
+                Err(e) => {
+                    if let Some(i) = st
+                        .handling
+                        .retry
+                        .as_slice()
+                        .iter()
+                        .position(|r| r.matcher.matches(&e.error))
+                    {
+                        let r = &st.handling.retry[i];
+                        if counts[i] < r.max_attempts {
+                            let mut delay = r.delay_seconds(counts[i]);
+                            if r.jitter == Jitter::Full {
+                                delay *= rand::random::<f64>();
+                            }
+                            counts[i] += 1;
+                            retry_count += 1;
+                            tokio::time::sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)))
+                                .await;
+                            if let Some(ctx) = frame.context.as_mut() {
+                                context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
+                            }
+                            continue;
+                        }
+                    }
+                    if let Some(c) = st
+                        .handling
+                        .catch
+                        .as_slice()
+                        .iter()
+                        .find(|c| c.matcher.matches(&e.error))
+                    {
+                        self.add_events(1);
+                        let mut o = Object::with_capacity(2);
+                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
+                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
+                        let out = self.result_path(
+                            &c.result_path,
+                            raw,
+                            OwnedValue::Object(Box::new(o)),
+                            at,
+                        )?;
+                        return Ok((out, Transition::Next(c.next)));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn seconds(&self, s: &Seconds, raw: &Value, at: &Entry<'_>) -> Result<u64, ExecError> {
+        match s {
+            Seconds::Fixed(n) => Ok(*n),
+            Seconds::Path(p) => match p.select_in(raw).map(Selected::into_value) {
+                Ok(v) => match v.as_u64() {
+                    Some(n) if n > 0 => Ok(n),
+                    _ => Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!("The TimeoutSecondsPath parameter does not reference a positive integer: {} == {}", p.text(), display_plain(&v)),
+                    )),
+                },
+                Err(_) => Err(Self::located(
+                    at,
+                    names::RUNTIME,
+                    format!("The TimeoutSecondsPath parameter does not reference an input value: {}", p.text()),
+                )),
+            },
+        }
+    }
+
+    async fn task(
+        &'a self,
+        st: &'a State,
+        resource: &std::sync::Arc<str>,
+        timeout: Option<&Seconds>,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let timeout = match timeout {
+            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, at)?)),
+            None => None,
+        };
+        let input = self.effective(st, raw, frame, at)?.into_owned();
+        if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
+            ));
+        }
+        let invocation = match &self.options.test_case {
+            Some(_) => {
+                let mut counts = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
+                let n = counts.entry(st.name.clone()).or_insert(0);
+                *n += 1;
+                *n - 1
+            }
+            None => 0,
+        };
+        self.add_events(2); // TaskScheduled, TaskStarted
+        let call = TaskCall {
+            resource: resource.clone(),
+            input,
+            state_name: st.name.clone(),
+            state_machine_name: self.options.state_machine_name.as_str().into(),
+            test_case: self.options.test_case.as_deref().map(Into::into),
+            invocation,
+            timeout,
+        };
+        let fut = self.tasks.invoke(call);
+        let result = match timeout {
+            Some(d) => match tokio::time::timeout(d, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(ExecError::new(names::TIMEOUT, "")),
+            },
+            None => fut.await,
+        };
+        self.add_events(1); // TaskSucceeded / TaskFailed
+        let result = result?;
+        if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.", st.name),
+            ));
+        }
+        Ok(result)
+    }
+
+    async fn parallel(
+        &'a self,
+        st: &'a State,
+        branches: &'a [Graph],
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let input = self.effective(st, raw, frame, at)?.into_owned();
+        self.add_events(1); // ParallelStateStarted
+        let runs = branches
+            .iter()
+            .map(|b| self.graph(b, input.clone(), frame.clone()));
+        let results = futures::future::try_join_all(runs).await?;
+        self.add_events(1); // ParallelStateSucceeded
+        Ok(OwnedValue::Array(Box::new(results)))
+    }
+
+    fn number(
+        &self,
+        n: &Number,
+        field: &str,
+        eff: &Value,
+        integer: bool,
+        at: &Entry<'_>,
+    ) -> Result<f64, ExecError> {
+        match n {
+            Number::Fixed(x) => Ok(*x),
+            Number::Path(p) => {
+                let v = p
+                    .select_in(eff)
+                    .map(Selected::into_value)
+                    .map_err(|e| Self::located(at, names::RUNTIME, e))?;
+                let parsed = if integer {
+                    v.as_i64()
+                        .map(|i| i as f64)
+                        .or_else(|| v.as_u64().map(|u| u as f64))
+                } else {
+                    v.cast_f64()
+                };
+                parsed.ok_or_else(|| {
+                    Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!(
+                            "The {field}Path field refers to value \"{}\" which is not a valid {}: {}",
+                            display_plain(&v),
+                            if integer { "integer" } else { "float" },
+                            p.text()
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
+    async fn map(
+        &'a self,
+        st: &'a State,
+        spec: &'a MapSpec,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let eff = self.io_ref(&st.input_path, raw, frame, at)?;
+        let Items::Path(items_path) = &spec.items;
+        let items = self.io_ref(items_path, &eff, frame, at)?;
+        let Some(items) = items.as_array() else {
+            return Err(Self::located(
+                at,
+                names::RUNTIME,
+                format!(
+                    "Items of the Map state must be an array, but was: {}",
+                    crate::json::to_string(&items)
+                ),
+            ));
+        };
+        let concurrency = match &spec.max_concurrency {
+            Some(n) => self.number(n, "MaxConcurrency", &eff, true, at)?,
+            None => 0.0,
+        };
+        let tolerated_count = match &spec.tolerated_count {
+            Some(n) => {
+                let c = self.number(n, "ToleratedFailureCount", &eff, true, at)?;
+                if c < 0.0 {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        "ToleratedFailureCount cannot be negative.",
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let tolerated_pct = match &spec.tolerated_percentage {
+            Some(n) => {
+                let p = self.number(n, "ToleratedFailurePercentage", &eff, false, at)?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        "ToleratedFailurePercentage must be between 0 and 100.",
+                    ));
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        let width = if concurrency >= 1.0 {
+            concurrency as usize
+        } else {
+            items.len().max(1)
+        };
+        self.add_events(1); // MapStateStarted
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let mut f = frame.clone();
+            if let Some(ctx) = f.context.as_mut() {
+                context::map_item(ctx, i, item);
+            }
+            let input = match &spec.item_selector {
+                Some(t) => self.render(t, &eff, &f, at)?,
+                None => item.clone(),
+            };
+            inputs.push((input, f));
+        }
+        let runs = futures::stream::iter(inputs.into_iter().map(|(input, f)| {
+            self.add_events(1); // MapIterationStarted
+            self.graph(&spec.processor, input, f)
+        }))
+        .buffered(width);
+        let results = if tolerated_count.is_none() && tolerated_pct.is_none() {
+            runs.try_collect::<Vec<_>>().await?
+        } else {
+            let all: Vec<Result<Value, ExecError>> = runs.collect().await;
+            let failures = all.iter().filter(|r| r.is_err()).count();
+            let n = all.len().max(1) as f64;
+            let ok_count = tolerated_count.is_none_or(|c| failures as f64 <= c);
+            let ok_pct = tolerated_pct.is_none_or(|p| failures as f64 * 100.0 / n <= p);
+            if failures > 0 && !(ok_count && ok_pct) {
+                return Err(ExecError::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                ));
+            }
+            all.into_iter()
+                .map(|r| {
+                    r.unwrap_or_else(|e| {
+                        let mut o = Object::with_capacity(2);
+                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
+                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
+                        OwnedValue::Object(Box::new(o))
+                    })
+                })
+                .collect()
+        };
+        self.add_events(1); // MapStateSucceeded
+        Ok(OwnedValue::Array(Box::new(results)))
+    }
+}
+
+/// A value as AWS prints it inside messages: strings without quotes.
+fn display_plain(v: &Value) -> String {
+    match v {
+        OwnedValue::String(s) => s.clone(),
+        other => crate::json::to_string(other),
+    }
+}

@@ -1,0 +1,325 @@
+//! Reference Paths and JSONPath (Jayway syntax): parsed once, selected by
+//! borrowing from the document, and assigned into a document (ResultPath).
+//!
+//! Sources: the ASL specification ("Paths", "Reference Paths"), the AWS
+//! developer guide (`amazon-states-language-paths.html`,
+//! `input-output-resultpath.html`) and Jayway JsonPath, whose evaluation and
+//! error texts AWS exposes in execution causes (reference §3 "Path rules").
+//!
+//! - [`parse`] turns text into a [`Path`]: a [`Root`] and a list of segments.
+//! - [`eval`] selects: definite paths give [`Selected::One`], indefinite
+//!   paths (wildcards, slices, unions, filters, `..`) give [`Selected::Many`].
+//! - [`assign`] implements ResultPath by moving the document, never cloning.
+//!
+//! Evaluation is bounded: no recursion on document depth, a work budget
+//! ([`MAX_WORK`]) and a nesting limit on filters ([`MAX_NESTING`]), so no
+//! input can make it panic or exhaust the stack.
+
+mod assign;
+mod eval;
+mod parse;
+
+use std::fmt::Write as _;
+
+use super::{Scope, Value};
+
+/// Maximum nesting of filter expressions (`[?(...)]` inside `[?(...)]`, and
+/// parentheses / `!`) accepted by the parser.
+pub const MAX_NESTING: usize = 32;
+
+/// Maximum number of nodes one selection may visit or produce before it fails
+/// with [`PathError::NotFound`] (a guard against `$..*..*` blow-ups).
+pub const MAX_WORK: usize = 4_000_000;
+
+/// What a path starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// `$`: the state's input (or the document being selected from).
+    Input,
+    /// `$$`: the Context Object.
+    Context,
+    /// `$name`: a workflow variable.
+    Variable(String),
+}
+
+/// Why a path could not be parsed, selected or assigned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// The text is not a valid path (or not a valid Reference Path where one
+    /// is required).
+    #[error("invalid path '{path}': {message}")]
+    Syntax {
+        /// The path text.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The path selects nothing in the document, or the document cannot take
+    /// the path (ResultPath). Displays exactly as AWS prints it in causes:
+    /// `Invalid path '$.x' : No results for path: $['x']`.
+    #[error("Invalid path '{path}' : {message}")]
+    NotFound {
+        /// The path text as written.
+        path: String,
+        /// Jayway's wording, e.g. `No results for path: $['x']` or
+        /// `Missing property in path $['no']`.
+        message: String,
+    },
+}
+
+/// The result of selecting a path: one node, or a list for indefinite paths.
+#[derive(Debug)]
+pub enum Selected<'a> {
+    /// A definite path selected one node.
+    One(&'a Value),
+    /// An indefinite path (wildcard, slice, union, filter, descent) selected
+    /// these, in document order; possibly none.
+    Many(Vec<&'a Value>),
+}
+
+impl Selected<'_> {
+    /// Clones the selection into an owned value; `Many` becomes an array.
+    pub fn into_value(self) -> Value {
+        match self {
+            Selected::One(v) => v.clone(),
+            Selected::Many(vs) => Value::Array(Box::new(vs.into_iter().cloned().collect())),
+        }
+    }
+}
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Segment {
+    /// `.name` or `['name']`.
+    Child(String),
+    /// `['a','b']`: several properties (indefinite).
+    Children(Vec<String>),
+    /// `[n]`, negative counts from the end.
+    Index(i64),
+    /// `[0,1]` (indefinite).
+    Indexes(Vec<i64>),
+    /// `[start:end:step]`, Python-style bounds.
+    Slice {
+        /// First index (negative from the end), default 0.
+        start: Option<i64>,
+        /// End index, exclusive (negative from the end), default the length.
+        end: Option<i64>,
+        /// Step, at least 1.
+        step: u64,
+    },
+    /// `.*` or `[*]`.
+    Wildcard,
+    /// `..`: the current node and all nodes below it; the next segment
+    /// applies to each.
+    Descent,
+    /// `[?(expr)]`.
+    Filter(Box<parse::Expr>),
+}
+
+impl Segment {
+    /// Whether the segment selects at most one node (Jayway's "definite").
+    fn is_definite(&self) -> bool {
+        matches!(self, Segment::Child(_) | Segment::Index(_))
+    }
+}
+
+/// A parsed path.
+#[derive(Debug, Clone)]
+pub struct Path {
+    text: String,
+    root: Root,
+    segments: Vec<Segment>,
+    definite: bool,
+}
+
+impl Path {
+    /// Parses any path in Jayway syntax: `$`, `$$` or `$name` followed by
+    /// `.name`, `['name']`, `[n]`, `[*]`, `.*`, `..`, `[a:b:s]`, `[0,1]`,
+    /// `['a','b']` and `[?(filter)]`.
+    ///
+    /// # Errors
+    /// [`PathError::Syntax`] when the text is not a path, or filters nest
+    /// deeper than [`MAX_NESTING`].
+    pub fn parse(text: &str) -> Result<Path, PathError> {
+        let (root, segments) = parse::parse_path(text).map_err(|message| PathError::Syntax {
+            path: text.to_owned(),
+            message,
+        })?;
+        let definite = segments.iter().all(Segment::is_definite);
+        Ok(Path {
+            text: text.to_owned(),
+            root,
+            segments,
+            definite,
+        })
+    }
+
+    /// Parses a Reference Path (ASL spec, "Reference Paths"): only `.name`,
+    /// `['name']` and `[n]` segments, so it identifies exactly one node.
+    ///
+    /// # Errors
+    /// [`PathError::Syntax`] when the text is not a path or uses `*`, `..`,
+    /// slices, unions or filters.
+    pub fn parse_reference(text: &str) -> Result<Path, PathError> {
+        let path = Path::parse(text)?;
+        if !path.is_reference() {
+            return Err(PathError::Syntax {
+                path: text.to_owned(),
+                message: "a reference path may only use '.name', ['name'] and [n], \
+                          and must select exactly one node"
+                    .to_owned(),
+            });
+        }
+        Ok(path)
+    }
+
+    /// The text as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where the path starts.
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// Whether this is a Reference Path: only `.name`, `['name']` and `[n]`
+    /// segments, selecting exactly one node.
+    pub fn is_reference(&self) -> bool {
+        self.definite
+    }
+
+    /// Whether the path is definite (Jayway): it selects one node and
+    /// [`select`](Self::select) returns [`Selected::One`].
+    pub fn is_definite(&self) -> bool {
+        self.definite
+    }
+
+    /// The path in Jayway's normalised bracket form, as AWS prints it in
+    /// causes: `$['a']['b'][0]`, `$..['name']`, `$[*]`, `$[1:2]`, `$[?]`.
+    /// The root is always written `$` (Jayway evaluates `$$` and variable
+    /// paths as `$` paths over the chosen document).
+    pub fn normalized(&self) -> String {
+        normalize(&self.segments)
+    }
+
+    /// Selects from the scope: `$` reads `scope.input`, `$$` `scope.context`
+    /// and `$name` the variable `name` of `scope.variables`. Never clones.
+    ///
+    /// # Errors
+    /// [`PathError::NotFound`] when a definite path selects nothing (or a
+    /// step hits a value of the wrong type, with Jayway's wording), when the
+    /// variable is not defined, or when the work budget [`MAX_WORK`] is spent.
+    pub fn select<'a>(&self, scope: &Scope<'a>) -> Result<Selected<'a>, PathError> {
+        let doc = match &self.root {
+            Root::Input => scope.input,
+            Root::Context => scope.context,
+            Root::Variable(name) => match scope.variables.and_then(|vars| variable(vars, name)) {
+                Some(v) => v,
+                None => {
+                    return Err(PathError::NotFound {
+                        path: self.text.clone(),
+                        message: format!("The variable '{name}' is not defined"),
+                    })
+                }
+            },
+        };
+        self.select_in(doc)
+    }
+
+    /// Selects from `doc`, whatever the root is (`$`, `$$` and `$name` all
+    /// mean `doc`). Never clones.
+    ///
+    /// # Errors
+    /// As [`select`](Self::select), except for undefined variables.
+    pub fn select_in<'a>(&self, doc: &'a Value) -> Result<Selected<'a>, PathError> {
+        eval::select(self, doc).map_err(|message| PathError::NotFound {
+            path: self.text.clone(),
+            message,
+        })
+    }
+
+    /// Applies this path as a ResultPath (ASL spec, "ResultPath"; reference
+    /// §3 step 5): places `value` into `target` and returns the target. `$`
+    /// replaces the whole target; `$.a.b` sets key `b`, creating missing
+    /// parent objects. Moves, never clones the document.
+    ///
+    /// # Errors
+    /// [`PathError::Syntax`] when the path is not a Reference Path rooted at
+    /// `$` (`$$` and variables cannot be assigned); [`PathError::NotFound`]
+    /// when a parent exists but is not an object (or an array index is out of
+    /// range): the engine reports it as `States.ResultPathMatchFailure`.
+    pub fn assign(&self, target: Value, value: Value) -> Result<Value, PathError> {
+        assign::assign(self, target, value)
+    }
+
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+}
+
+/// Looks up a variable in the variables object.
+fn variable<'a>(vars: &'a Value, name: &str) -> Option<&'a Value> {
+    match vars {
+        Value::Object(o) => o.get(name),
+        _ => None,
+    }
+}
+
+/// Renders segments in Jayway's normalised bracket form, prefixed by `$`.
+pub(crate) fn normalize(segments: &[Segment]) -> String {
+    let mut out = String::from("$");
+    render_segments(&mut out, segments);
+    out
+}
+
+/// Appends the normalised form of `segments` (without a root) to `out`.
+pub(crate) fn render_segments(out: &mut String, segments: &[Segment]) {
+    for seg in segments {
+        // Writing into a String cannot fail.
+        let _ = match seg {
+            Segment::Child(k) => write!(out, "['{k}']"),
+            Segment::Children(ks) => {
+                out.push('[');
+                for (i, k) in ks.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "'{k}'");
+                }
+                out.push(']');
+                Ok(())
+            }
+            Segment::Index(i) => write!(out, "[{i}]"),
+            Segment::Indexes(is) => {
+                out.push('[');
+                for (n, i) in is.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{i}");
+                }
+                out.push(']');
+                Ok(())
+            }
+            Segment::Slice { start, end, step } => {
+                out.push('[');
+                if let Some(s) = start {
+                    let _ = write!(out, "{s}");
+                }
+                out.push(':');
+                if let Some(e) = end {
+                    let _ = write!(out, "{e}");
+                }
+                if *step != 1 {
+                    let _ = write!(out, ":{step}");
+                }
+                out.push(']');
+                Ok(())
+            }
+            Segment::Wildcard => write!(out, "[*]"),
+            Segment::Descent => write!(out, ".."),
+            Segment::Filter(_) => write!(out, "[?]"),
+        };
+    }
+}

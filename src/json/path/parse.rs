@@ -1,0 +1,527 @@
+//! Path text → [`Root`] and [`Segment`]s, Jayway syntax, including filter
+//! expressions. Recursion only follows filter nesting, bounded by
+//! [`MAX_NESTING`].
+
+use simd_json::StaticNode;
+
+use super::{Root, Segment, MAX_NESTING};
+use crate::json::Value;
+
+/// A filter expression inside `[?( … )]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    /// `a || b`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `a && b`.
+    And(Box<Expr>, Box<Expr>),
+    /// `!a`.
+    Not(Box<Expr>),
+    /// A lone path: true when it selects something.
+    Exists(Operand),
+    /// `a <op> b`.
+    Compare(Operand, Op, Operand),
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    /// `@…`: a path relative to the node being filtered, maybe ending in a function.
+    Current(Vec<Segment>, Option<Func>),
+    /// `$…`: a path from the document root, maybe ending in a function.
+    Root(Vec<Segment>, Option<Func>),
+    /// A JSON literal: number, string, `true`, `false`, `null`, or an array of those.
+    Literal(Value),
+}
+
+/// A path function (Jayway), allowed at the end of a filter operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Func {
+    /// `length()` / `size()`: the length of an array, string or object.
+    Length,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Nin,
+}
+
+/// Parses a whole path.
+pub(super) fn parse_path(text: &str) -> Result<(Root, Vec<Segment>), String> {
+    let mut p = Parser {
+        s: text.trim(),
+        pos: 0,
+    };
+    if !p.eat('$') {
+        return Err("a path must start with '$'".to_owned());
+    }
+    let root = if p.eat('$') {
+        Root::Context
+    } else if matches!(p.peek(), Some(c) if c != '.' && c != '[') {
+        let start = p.pos;
+        while matches!(p.peek(), Some(c) if c.is_alphanumeric() || c == '_') {
+            p.bump();
+        }
+        if p.pos == start {
+            return Err(p.unexpected());
+        }
+        Root::Variable(p.s[start..p.pos].to_owned())
+    } else {
+        Root::Input
+    };
+    let (segments, func) = p.segments(false, 0)?;
+    if func.is_some() {
+        return Err("path functions are only supported inside filters".to_owned());
+    }
+    if p.peek().is_some() {
+        return Err(p.unexpected());
+    }
+    Ok((root, segments))
+}
+
+struct Parser<'t> {
+    s: &'t str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.pos..).and_then(|r| r.chars().next())
+    }
+
+    fn peek2(&self) -> Option<char> {
+        self.s.get(self.pos..).and_then(|r| r.chars().nth(1))
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_str(&mut self, s: &str) -> bool {
+        if self.s.get(self.pos..).is_some_and(|r| r.starts_with(s)) {
+            self.pos += s.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(c) if c.is_whitespace()) {
+            self.bump();
+        }
+    }
+
+    fn expect(&mut self, c: char) -> Result<(), String> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(format!("expected '{c}' at position {}", self.pos))
+        }
+    }
+
+    fn unexpected(&self) -> String {
+        match self.peek() {
+            Some(c) => format!("unexpected character '{c}' at position {}", self.pos),
+            None => "unexpected end of path".to_owned(),
+        }
+    }
+
+    /// Segments until something that cannot continue a path. In a filter,
+    /// the path may end with a function call.
+    fn segments(
+        &mut self,
+        in_filter: bool,
+        depth: usize,
+    ) -> Result<(Vec<Segment>, Option<Func>), String> {
+        let mut segs = Vec::new();
+        loop {
+            match self.peek() {
+                Some('.') => {
+                    self.bump();
+                    if self.eat('.') {
+                        segs.push(Segment::Descent);
+                        match self.peek() {
+                            Some('[') => continue,
+                            Some('*') => {
+                                self.bump();
+                                segs.push(Segment::Wildcard);
+                            }
+                            _ => {
+                                let name = self.name(in_filter)?;
+                                if name.is_empty() {
+                                    return Err("a path must not end with '..'".to_owned());
+                                }
+                                segs.push(Segment::Child(name));
+                            }
+                        }
+                    } else if self.eat('*') {
+                        segs.push(Segment::Wildcard);
+                    } else if self.peek() == Some('[') {
+                        continue;
+                    } else {
+                        let name = self.name(in_filter)?;
+                        if name.is_empty() {
+                            return Err("a path must not end with '.'".to_owned());
+                        }
+                        if self.peek() == Some('(') {
+                            return self.function(&name, in_filter).map(|f| (segs, Some(f)));
+                        }
+                        segs.push(Segment::Child(name));
+                    }
+                }
+                Some('[') => {
+                    self.bump();
+                    segs.push(self.bracket(depth)?);
+                }
+                _ => return Ok((segs, None)),
+            }
+        }
+    }
+
+    /// `name()` after the `(` was seen; only `length()` / `size()`.
+    fn function(&mut self, name: &str, in_filter: bool) -> Result<Func, String> {
+        if !in_filter {
+            return Err("path functions are only supported inside filters".to_owned());
+        }
+        self.expect('(')?;
+        self.ws();
+        self.expect(')')?;
+        match name {
+            "length" | "size" => Ok(Func::Length),
+            _ => Err(format!("unsupported function '{name}()'")),
+        }
+    }
+
+    /// A dot-notation property name.
+    fn name(&mut self, in_filter: bool) -> Result<String, String> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == '.' || c == '[' || c == '(' {
+                break;
+            }
+            if c.is_whitespace() {
+                if in_filter {
+                    break;
+                }
+                return Err(format!(
+                    "use bracket notation ['my prop'] if a property contains blank characters \
+                     (position {})",
+                    self.pos
+                ));
+            }
+            if in_filter && matches!(c, ')' | '=' | '<' | '>' | '!' | '&' | '|' | ',' | ']') {
+                break;
+            }
+            self.bump();
+        }
+        Ok(self.s[start..self.pos].to_owned())
+    }
+
+    /// Everything after `[` up to and including `]`.
+    fn bracket(&mut self, depth: usize) -> Result<Segment, String> {
+        self.ws();
+        let seg = match self.peek() {
+            Some('*') => {
+                self.bump();
+                Segment::Wildcard
+            }
+            Some('\'' | '"') => {
+                let mut keys = Vec::new();
+                loop {
+                    keys.push(self.quoted()?);
+                    self.ws();
+                    if !self.eat(',') {
+                        break;
+                    }
+                    self.ws();
+                }
+                if keys.len() == 1 {
+                    Segment::Child(keys.pop().unwrap_or_default())
+                } else {
+                    Segment::Children(keys)
+                }
+            }
+            Some('?') => {
+                self.bump();
+                self.ws();
+                self.expect('(')?;
+                if depth + 1 > MAX_NESTING {
+                    return Err("filters nest too deeply".to_owned());
+                }
+                let expr = self.or(depth + 1)?;
+                self.ws();
+                self.expect(')')?;
+                Segment::Filter(Box::new(expr))
+            }
+            Some(c) if c == '-' || c == ':' || c.is_ascii_digit() => self.indexes()?,
+            _ => {
+                return Err(format!(
+                    "could not parse token starting at position {}: expected ?, ', 0-9, * or :",
+                    self.pos
+                ))
+            }
+        };
+        self.ws();
+        self.expect(']')?;
+        Ok(seg)
+    }
+
+    /// `n`, `n,m,…` or `a:b:s` inside brackets.
+    fn indexes(&mut self) -> Result<Segment, String> {
+        let first = self.opt_int()?;
+        self.ws();
+        if self.eat(':') {
+            self.ws();
+            let end = self.opt_int()?;
+            self.ws();
+            let mut step = 1;
+            if self.eat(':') {
+                self.ws();
+                if let Some(s) = self.opt_int()? {
+                    step = u64::try_from(s)
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .ok_or_else(|| "a slice step must be positive".to_owned())?;
+                }
+            }
+            return Ok(Segment::Slice {
+                start: first,
+                end,
+                step,
+            });
+        }
+        let first = first.ok_or_else(|| self.unexpected())?;
+        if self.peek() != Some(',') {
+            return Ok(Segment::Index(first));
+        }
+        let mut all = vec![first];
+        while self.eat(',') {
+            self.ws();
+            all.push(self.opt_int()?.ok_or_else(|| self.unexpected())?);
+            self.ws();
+        }
+        Ok(Segment::Indexes(all))
+    }
+
+    fn opt_int(&mut self) -> Result<Option<i64>, String> {
+        let start = self.pos;
+        self.eat('-');
+        while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
+            self.bump();
+        }
+        let t = &self.s[start..self.pos];
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse()
+            .map(Some)
+            .map_err(|_| format!("invalid array index '{t}'"))
+    }
+
+    /// A quoted string (`'…'` or `"…"`) with JSON-style escapes.
+    fn quoted(&mut self) -> Result<String, String> {
+        let q = self.bump().unwrap_or('\'');
+        let mut out = String::new();
+        loop {
+            match self.bump() {
+                None => return Err("unterminated string".to_owned()),
+                Some(c) if c == q => return Ok(out),
+                Some('\\') => match self.bump() {
+                    None => return Err("unterminated string".to_owned()),
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some('r') => out.push('\r'),
+                    Some('b') => out.push('\u{8}'),
+                    Some('f') => out.push('\u{c}'),
+                    Some('u') => {
+                        let hex = self.s.get(self.pos..self.pos + 4).unwrap_or("");
+                        let ch = u32::from_str_radix(hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .ok_or_else(|| "invalid \\u escape".to_owned())?;
+                        self.pos += 4;
+                        out.push(ch);
+                    }
+                    Some(c) => out.push(c),
+                },
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Expr, String> {
+        let mut lhs = self.and(depth)?;
+        loop {
+            self.ws();
+            if !self.eat_str("||") {
+                return Ok(lhs);
+            }
+            let rhs = self.and(depth)?;
+            lhs = Expr::Or(Box::new(lhs), Box::new(rhs));
+        }
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Expr, String> {
+        let mut lhs = self.unary(depth)?;
+        loop {
+            self.ws();
+            if !self.eat_str("&&") {
+                return Ok(lhs);
+            }
+            let rhs = self.unary(depth)?;
+            lhs = Expr::And(Box::new(lhs), Box::new(rhs));
+        }
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Expr, String> {
+        if depth > MAX_NESTING {
+            return Err("filters nest too deeply".to_owned());
+        }
+        self.ws();
+        match self.peek() {
+            Some('!') if self.peek2() != Some('=') => {
+                self.bump();
+                Ok(Expr::Not(Box::new(self.unary(depth + 1)?)))
+            }
+            Some('(') => {
+                self.bump();
+                let e = self.or(depth + 1)?;
+                self.ws();
+                self.expect(')')?;
+                Ok(e)
+            }
+            _ => self.comparison(depth),
+        }
+    }
+
+    fn comparison(&mut self, depth: usize) -> Result<Expr, String> {
+        let lhs = self.operand(depth)?;
+        self.ws();
+        let op = if self.eat_str("==") {
+            Op::Eq
+        } else if self.eat_str("!=") {
+            Op::Ne
+        } else if self.eat_str("<=") {
+            Op::Le
+        } else if self.eat_str(">=") {
+            Op::Ge
+        } else if self.eat('<') {
+            Op::Lt
+        } else if self.eat('>') {
+            Op::Gt
+        } else if self.word("nin") {
+            Op::Nin
+        } else if self.word("in") {
+            Op::In
+        } else {
+            return match lhs {
+                Operand::Literal(_) => Err(format!(
+                    "expected a comparison operator at position {}",
+                    self.pos
+                )),
+                path => Ok(Expr::Exists(path)),
+            };
+        };
+        let rhs = self.operand(depth)?;
+        Ok(Expr::Compare(lhs, op, rhs))
+    }
+
+    /// An operator word followed by a non-identifier character.
+    fn word(&mut self, w: &str) -> bool {
+        let rest = self.s.get(self.pos..).unwrap_or("");
+        let follows_ok = rest
+            .get(w.len()..)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| !c.is_alphanumeric() && c != '_');
+        if rest.starts_with(w) && follows_ok {
+            self.pos += w.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn operand(&mut self, depth: usize) -> Result<Operand, String> {
+        self.ws();
+        match self.peek() {
+            Some('@') => {
+                self.bump();
+                let (segs, f) = self.segments(true, depth)?;
+                Ok(Operand::Current(segs, f))
+            }
+            Some('$') => {
+                self.bump();
+                if self.peek() == Some('$') {
+                    return Err("'$$' is not supported inside filters".to_owned());
+                }
+                let (segs, f) = self.segments(true, depth)?;
+                Ok(Operand::Root(segs, f))
+            }
+            _ => self.literal(true).map(Operand::Literal),
+        }
+    }
+
+    /// A JSON scalar, or (when `array_ok`) an array of scalars.
+    fn literal(&mut self, array_ok: bool) -> Result<Value, String> {
+        self.ws();
+        match self.peek() {
+            Some('\'' | '"') => self.quoted().map(Value::String),
+            Some(c) if c == '-' || c.is_ascii_digit() => self.number(),
+            Some('[') if array_ok => {
+                self.bump();
+                let mut items = Vec::new();
+                self.ws();
+                if !self.eat(']') {
+                    loop {
+                        items.push(self.literal(false)?);
+                        self.ws();
+                        if self.eat(']') {
+                            break;
+                        }
+                        self.expect(',')?;
+                    }
+                }
+                Ok(Value::Array(Box::new(items)))
+            }
+            _ if self.word("true") => Ok(Value::Static(StaticNode::Bool(true))),
+            _ if self.word("false") => Ok(Value::Static(StaticNode::Bool(false))),
+            _ if self.word("null") => Ok(Value::Static(StaticNode::Null)),
+            _ => Err(format!("expected a value at position {}", self.pos)),
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, String> {
+        let start = self.pos;
+        while matches!(self.peek(), Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+        {
+            self.bump();
+        }
+        let t = &self.s[start..self.pos];
+        if let Ok(i) = t.parse::<i64>() {
+            return Ok(Value::Static(StaticNode::I64(i)));
+        }
+        match t.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::Static(StaticNode::F64(f))),
+            _ => Err(format!("invalid number '{t}'")),
+        }
+    }
+}

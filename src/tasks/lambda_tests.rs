@@ -1,0 +1,2 @@
+//! Lambda tests (filled next).
+use super::*;

@@ -1,0 +1,157 @@
+//! Handlers registered by the embedding program: wrapping closures into
+//! [`Handler`]s, finding the bare function name of a Lambda ARN, and calling a
+//! handler so that a panic fails the Task instead of the process.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::Handler;
+use crate::errors::{names, ExecError};
+use crate::json::Value;
+
+/// Wraps an async closure into a [`Handler`].
+///
+/// The closure receives the Task's effective input and returns its result or
+/// the [`ExecError`] that fails the Task (its `error` is what Retriers and
+/// Catchers match).
+pub fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, ExecError>> + Send + 'static,
+{
+    Arc::new(move |input| Box::pin(f(input)) as BoxFuture<'static, _>)
+}
+
+/// The bare function name of a plain Lambda function ARN,
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`, or `None`
+/// when `resource` is not one.
+///
+/// Source: AWS developer guide `connect-lambda.html` (legacy Resource form);
+/// reference §6 "Other resource forms".
+pub fn lambda_function_name(resource: &str) -> Option<&str> {
+    let mut parts = resource.split(':');
+    let arn = parts.next()?;
+    let _partition = parts.next()?;
+    let service = parts.next()?;
+    let _region = parts.next()?;
+    let _account = parts.next()?;
+    let kind = parts.next()?;
+    let name = parts.next()?;
+    let _qualifier = parts.next();
+    if arn != "arn" || service != "lambda" || kind != "function" || name.is_empty() {
+        return None;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(name)
+}
+
+/// Calls `handler` with `input`, turning a panic (while building the future or
+/// while polling it) into `States.TaskFailed` naming `resource` and the panic
+/// message.
+pub(crate) fn call_guarded(
+    handler: &Handler,
+    resource: Arc<str>,
+    input: Value,
+) -> BoxFuture<'static, Result<Value, ExecError>> {
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(input))) {
+        Ok(fut) => fut,
+        Err(payload) => {
+            let err = panic_error(&resource, payload.as_ref());
+            return Box::pin(async move { Err(err) });
+        }
+    };
+    Box::pin(async move {
+        match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(result) => result,
+            Err(payload) => Err(panic_error(&resource, payload.as_ref())),
+        }
+    })
+}
+
+/// `States.TaskFailed` for a handler that panicked.
+fn panic_error(resource: &str, payload: &(dyn Any + Send)) -> ExecError {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(non-string panic payload)");
+    tracing::error!(resource, panic = msg, "task handler panicked");
+    ExecError::new(
+        names::TASK_FAILED,
+        format!("the handler for resource '{resource}' panicked: {msg}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Value {
+        crate::json::parse(text).expect("test JSON")
+    }
+
+    #[test]
+    fn function_names() {
+        let f = lambda_function_name;
+        assert_eq!(
+            f("arn:aws:lambda:us-east-1:111111111111:function:my-fn"),
+            Some("my-fn")
+        );
+        assert_eq!(
+            f("arn:aws:lambda:us-east-1:111111111111:function:my-fn:prod"),
+            Some("my-fn")
+        );
+        assert_eq!(
+            f("arn:aws-cn:lambda:cn-north-1:111111111111:function:x:$LATEST"),
+            Some("x")
+        );
+        assert_eq!(f("arn:aws:states:::lambda:invoke"), None);
+        assert_eq!(f("arn:aws:lambda:us-east-1:1:layer:x"), None);
+        assert_eq!(f("arn:aws:lambda:us-east-1:1:function:"), None);
+        assert_eq!(f("arn:aws:lambda:us-east-1:1:function:a:b:c"), None);
+        assert_eq!(f("lambda"), None);
+    }
+
+    #[tokio::test]
+    async fn closure_handler_runs() {
+        let h = handler(|input: Value| async move { Ok(input) });
+        let out = call_guarded(&h, "r".into(), v(r#"{"a":1}"#)).await;
+        assert_eq!(out, Ok(v(r#"{"a":1}"#)));
+    }
+
+    #[tokio::test]
+    async fn handler_error_is_kept() {
+        let h = handler(|_| async { Err(ExecError::new("PaymentDeclined", "no funds")) });
+        let out = call_guarded(&h, "r".into(), v("{}")).await;
+        assert_eq!(out, Err(ExecError::new("PaymentDeclined", "no funds")));
+    }
+
+    #[tokio::test]
+    async fn panic_in_future_is_task_failed() {
+        let h = handler(|_| async {
+            if true {
+                panic!("boom");
+            }
+            Ok(Value::from(1))
+        });
+        let err = call_guarded(&h, "arn:x".into(), v("{}")).await.unwrap_err();
+        assert_eq!(err.error, names::TASK_FAILED);
+        assert!(err.cause.contains("boom"), "{}", err.cause);
+        assert!(err.cause.contains("arn:x"), "{}", err.cause);
+    }
+
+    #[tokio::test]
+    async fn panic_while_building_future_is_task_failed() {
+        let h: Handler = Arc::new(|_| panic!("{}", String::from("sync boom")));
+        let err = call_guarded(&h, "arn:y".into(), v("{}")).await.unwrap_err();
+        assert_eq!(err.error, names::TASK_FAILED);
+        assert!(err.cause.contains("sync boom"), "{}", err.cause);
+    }
+}

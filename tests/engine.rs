@@ -1,0 +1,222 @@
+//! The engine on small definitions: one line per case.
+
+mod common;
+
+use common::{run, run_with, summary};
+use expressway::json::Value;
+use expressway::tasks::Tasks;
+use expressway::ExecError;
+use std::sync::Arc;
+
+/// `case!(definition, input => expected)`: runs the definition and compares
+/// the compact output (or `STATUS error: cause`).
+macro_rules! case {
+    ($name:ident, $def:expr, $input:expr => $expected:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            let got = run($def, $input).await;
+            let want: &str = $expected;
+            if want.starts_with('{') || want.starts_with('[') {
+                let g: serde_json::Value =
+                    serde_json::from_str(&got).unwrap_or(serde_json::Value::Null);
+                let w: serde_json::Value = serde_json::from_str(want).unwrap();
+                assert_eq!(g, w, "got {got}");
+            } else {
+                assert!(got.starts_with(want), "got {got}, want prefix {want}");
+            }
+        }
+    };
+}
+
+fn pass(fields: &str) -> String {
+    format!(r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass",{fields}"End":true}}}}}}"#)
+}
+
+case!(pass_identity, &pass(""), r#"{"a":1}"# => r#"{"a":1}"#);
+case!(pass_result, &pass(r#""Result":{"x":1},"#), r#"{"a":1}"# => r#"{"x":1}"#);
+case!(pass_result_path, &pass(r#""Result":{"x":1},"ResultPath":"$.r","#), r#"{"a":1}"# => r#"{"a":1,"r":{"x":1}}"#);
+case!(pass_result_path_null, &pass(r#""Result":{"x":1},"ResultPath":null,"#), r#"{"a":1}"# => r#"{"a":1}"#);
+case!(pass_input_path, &pass(r#""InputPath":"$.a","#), r#"{"a":{"b":2}}"# => r#"{"b":2}"#);
+case!(pass_output_path, &pass(r#""OutputPath":"$.a.b","#), r#"{"a":{"b":[2]}}"# => "[2]");
+case!(pass_input_path_null, &pass(r#""InputPath":null,"#), r#"{"a":1}"# => "{}");
+case!(pass_parameters, &pass(r#""Parameters":{"v.$":"$.a","k":"lit"},"#), r#"{"a":5}"# => r#"{"v":5,"k":"lit"}"#);
+case!(pass_parameters_context, &pass(r#""Parameters":{"n.$":"$$.State.Name","m.$":"$$.StateMachine.Name"},"#), "{}" => r#"{"n":"P","m":"test"}"#);
+case!(pass_missing_input_path, &pass(r#""InputPath":"$.nope","#), "{}" =>
+    "FAILED States.Runtime: An error occurred while executing the state 'P' (entered at the event id #2). Invalid path '$.nope'");
+
+case!(choice_default, r#"{"StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":10,"Next":"Big"}],"Default":"Small"},
+    "Big":{"Type":"Pass","Result":"big","End":true},
+    "Small":{"Type":"Pass","Result":"small","End":true}}}"#, r#"{"n":3}"# => r#""small""#);
+case!(choice_match, r#"{"StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":10,"Next":"Big"}],"Default":"Small"},
+    "Big":{"Type":"Pass","Result":"big","End":true},
+    "Small":{"Type":"Pass","Result":"small","End":true}}}"#, r#"{"n":30}"# => r#""big""#);
+case!(choice_no_match, r#"{"StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":10,"Next":"Big"}]},
+    "Big":{"Type":"Pass","End":true}}}"#, r#"{"n":3}"# => "FAILED States.NoChoiceMatched");
+
+case!(fail_static, r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}"#, "{}" => "FAILED E: C");
+case!(fail_paths, r#"{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","CausePath":"$.c"}}}"#,
+    r#"{"e":"Err","c":"Why"}"# => "FAILED Err: Why");
+case!(fail_missing_path, r#"{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.ErrorX"}}}"#, r#"{}"# =>
+    "FAILED States.Runtime: An error occurred while executing the state 'F' (entered at the event id #2). The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{}'");
+case!(succeed_output_path, r#"{"StartAt":"S","States":{"S":{"Type":"Succeed","OutputPath":"$.a"}}}"#, r#"{"a":[1]}"# => "[1]");
+
+case!(wait_zero, r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"End":true}}}"#, r#"{"a":1}"# => r#"{"a":1}"#);
+case!(wait_seconds_path_negative, r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#, r#"{"s":-1}"# =>
+    "FAILED States.Runtime: An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -1");
+case!(wait_timestamp_past, r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"2016-03-14T01:59:00Z","End":true}}}"#, "{}" => "{}");
+
+case!(parallel_results_in_order, r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":0,"Next":"A2"},"A2":{"Type":"Pass","Result":1,"End":true}}},
+    {"StartAt":"B","States":{"B":{"Type":"Pass","Result":2,"End":true}}}]}}}"#, "{}" => "[1,2]");
+case!(parallel_branch_failure, r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"A","States":{"A":{"Type":"Fail","Error":"BranchErr","Cause":"x"}}},
+    {"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}]}}}"#, "{}" => "FAILED BranchErr: x");
+case!(parallel_catch, r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"Done","ResultPath":"$.r",
+    "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Done"}],"Branches":[
+    {"StartAt":"A","States":{"A":{"Type":"Fail","Error":"BranchErr","Cause":"x"}}}]},
+    "Done":{"Type":"Pass","End":true}}}"#, r#"{"k":1}"# => r#"{"k":1,"err":{"Error":"BranchErr","Cause":"x"}}"#);
+
+case!(map_items, r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","End":true,
+    "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Parameters":{"v.$":"$"},"End":true}}}}}}"#,
+    r#"{"xs":[1,2,3]}"# => r#"[{"v":1},{"v":2},{"v":3}]"#);
+case!(map_item_selector_context, r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","MaxConcurrency":1,"End":true,
+    "ItemSelector":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value","k.$":"$.k"},
+    "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#,
+    r#"{"xs":["a","b"],"k":7}"# => r#"[{"i":0,"v":"a","k":7},{"i":1,"v":"b","k":7}]"#);
+case!(map_legacy_iterator, r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "Iterator":{"StartAt":"I","States":{"I":{"Type":"Pass","Result":0,"End":true}}}}}}"#,
+    "[1,2]" => "[0,0]");
+case!(map_not_array, r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","End":true,
+    "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#,
+    r#"{"xs":1}"# => "FAILED States.Runtime");
+
+case!(context_execution, &pass(r#""Parameters":{"id.$":"$$.Execution.Id","in.$":"$$.Execution.Input.a","r.$":"$$.State.RetryCount"},"#),
+    r#"{"a":9}"# => r#"{"id":"arn:aws:states:us-east-1:123456789012:express:test:exec:00000000-0000-4000-8000-000000000000","in":9,"r":0}"#);
+
+fn tasks_with(
+    name: &str,
+    f: impl Fn(Value) -> Result<Value, ExecError> + Send + Sync + 'static,
+) -> Tasks {
+    let f = Arc::new(f);
+    let mut t = Tasks::new();
+    t.register(
+        name,
+        Arc::new(move |v| {
+            let f = f.clone();
+            Box::pin(async move { f(v) })
+        }),
+    );
+    t
+}
+
+const TASK: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:F",
+    "ResultPath":"$.r","Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":1.0,"MaxDelaySeconds":1}],
+    "Catch":[{"ErrorEquals":["Bad"],"ResultPath":"$.err","Next":"Caught"}],"End":true},
+    "Caught":{"Type":"Pass","End":true}}}"#;
+
+#[tokio::test(start_paused = true)]
+async fn task_result_path() {
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", |v| Ok(v));
+    let out = summary(run_with(t, TASK, r#"{"a":1}"#).await);
+    assert_eq!(out, r#"{"a":1,"r":{"a":1}}"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_retries_then_succeeds() {
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let m = n.clone();
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", move |_| {
+        if m.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+            Err(ExecError::new("Flaky", "again"))
+        } else {
+            Ok(Value::from("ok"))
+        }
+    });
+    let out = summary(run_with(t, TASK, "{}").await);
+    assert_eq!(out, r#"{"r":"ok"}"#);
+    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_retries_exhausted() {
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", |_| {
+        Err(ExecError::new("Flaky", "again"))
+    });
+    assert_eq!(
+        summary(run_with(t, TASK, "{}").await),
+        "FAILED Flaky: again"
+    );
+}
+
+#[tokio::test]
+async fn task_caught() {
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", |_| {
+        Err(ExecError::new("Bad", "no"))
+    });
+    assert_eq!(
+        summary(run_with(t, TASK, r#"{"a":1}"#).await),
+        r#"{"a":1,"err":{"Error":"Bad","Cause":"no"}}"#
+    );
+}
+
+#[tokio::test]
+async fn task_unresolved_resource_fails() {
+    let out = run(TASK, "{}").await;
+    assert!(out.starts_with("FAILED States.TaskFailed"), "{out}");
+    assert!(out.contains("function:F"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_timeout_is_caught_as_states_timeout() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":1,
+        "Catch":[{"ErrorEquals":["States.Timeout"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
+    let mut t = Tasks::new();
+    t.register(
+        "slow",
+        Arc::new(|_| {
+            Box::pin(async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                Ok(Value::from(1))
+            })
+        }),
+    );
+    assert_eq!(
+        summary(run_with(t, def, "{}").await),
+        r#"{"Error":"States.Timeout","Cause":""}"#
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn execution_timeout() {
+    let def = r#"{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}"#;
+    let out = run(def, "{}").await;
+    assert!(out.starts_with("TIMED_OUT States.Timeout"), "{out}");
+}
+
+#[tokio::test]
+async fn runtime_error_is_not_caught() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","OutputPath":"$.no.such",
+        "Catch":[{"ErrorEquals":["States.ALL","States.Runtime"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
+    let t = tasks_with("r", |_| Ok(Value::from(1)));
+    let out = summary(run_with(t, def, "{}").await);
+    assert!(out.starts_with("FAILED States.Runtime"), "{out}");
+}
+
+#[tokio::test]
+async fn oversized_task_result_is_data_limit_exceeded() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}"#;
+    let t = tasks_with("r", |_| Ok(Value::from("x".repeat(300_000))));
+    let out = summary(run_with(t, def, "{}").await);
+    assert!(out.starts_with("FAILED States.DataLimitExceeded"), "{out}");
+}
+
+#[tokio::test]
+async fn panicking_handler_fails_only_its_execution() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}"#;
+    let t = tasks_with("r", |_| panic!("boom"));
+    let out = summary(run_with(t, def, "{}").await);
+    assert!(out.starts_with("FAILED"), "{out}");
+}
