@@ -660,10 +660,9 @@ async fn preloaded_machines_are_express() {
         .is_err());
 }
 
-// ---- Execution paths: they need `Engine::execute` (being written on main). ----
+// ---- Execution paths ----
 
 #[tokio::test]
-#[ignore = "needs engine::Engine::execute from main; run with --ignored after merging"]
 async fn start_sync_execution_runs_to_the_end() {
     let h = Harness::start().await;
     let arn = h.create("pay", "EXPRESS").await;
@@ -710,7 +709,6 @@ async fn start_sync_execution_runs_to_the_end() {
 }
 
 #[tokio::test]
-#[ignore = "needs engine::Engine::execute from main; run with --ignored after merging"]
 async fn start_execution_then_describe_execution() {
     let h = Harness::start().await;
     for (kind, form) in [("EXPRESS", ":express:"), ("STANDARD", ":execution:")] {

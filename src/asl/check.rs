@@ -104,7 +104,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Requires a string field; reports type errors. Returns the string.
-    pub(super) fn string<'b>(&mut self, obj: &'b Object, loc: &str, field: &str) -> Option<&'b str> {
+    pub(super) fn string<'b>(
+        &mut self,
+        obj: &'b Object,
+        loc: &str,
+        field: &str,
+    ) -> Option<&'b str> {
         match obj.get(field) {
             None => None,
             Some(Value::String(s)) => Some(s.as_str()),

@@ -58,13 +58,25 @@ fn operator(name: &str) -> Option<Operand> {
             Operand::Test
         }
         _ => {
-            let rest = ["Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals"];
+            let rest = [
+                "Equals",
+                "LessThan",
+                "GreaterThan",
+                "LessThanEquals",
+                "GreaterThanEquals",
+            ];
             if let Some(op) = name.strip_prefix("String").filter(|r| rest.contains(r)) {
                 let _ = op;
                 Operand::String
-            } else if name.strip_prefix("Numeric").is_some_and(|r| rest.contains(&r)) {
+            } else if name
+                .strip_prefix("Numeric")
+                .is_some_and(|r| rest.contains(&r))
+            {
                 Operand::Number
-            } else if name.strip_prefix("Timestamp").is_some_and(|r| rest.contains(&r)) {
+            } else if name
+                .strip_prefix("Timestamp")
+                .is_some_and(|r| rest.contains(&r))
+            {
                 Operand::Timestamp
             } else {
                 return None;
@@ -138,7 +150,9 @@ fn rule_body(cx: &mut Ctx<'_>, r: &Object, loc: &str, lang: Lang, top: bool, dep
     if lang == Lang::Jsonata {
         for key in r.keys() {
             let k = key.as_str();
-            let ok = k == "Condition" || k == "Comment" || (top && matches!(k, "Next" | "Assign" | "Output"));
+            let ok = k == "Condition"
+                || k == "Comment"
+                || (top && matches!(k, "Next" | "Assign" | "Output"));
             if !ok {
                 cx.schema(format!("Field '{k}' is not supported"), loc);
             }
@@ -218,7 +232,10 @@ fn operand(cx: &mut Ctx<'_>, loc: &str, op: &str, v: &Value) {
         (Operand::String, Value::String(_)) => true,
         (Operand::Pattern, Value::String(s)) => !dangling_escape(s),
         (Operand::Number, Value::Static(n)) => {
-            matches!(n, StaticNode::I64(_) | StaticNode::U64(_) | StaticNode::F64(_))
+            matches!(
+                n,
+                StaticNode::I64(_) | StaticNode::U64(_) | StaticNode::F64(_)
+            )
         }
         (Operand::Boolean | Operand::Test, Value::Static(StaticNode::Bool(_))) => true,
         (Operand::Timestamp, Value::String(s)) => is_timestamp(s),

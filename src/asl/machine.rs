@@ -120,7 +120,11 @@ pub(super) fn scope<'a>(cx: &mut Ctx<'a>, obj: &'a Object, loc: &str, depth: usi
             );
         }
         if !cx.names.insert(name.as_str()) {
-            cx.error(DUPLICATE_NAME, format!("Duplicate State name: {name}"), &state_loc);
+            cx.error(
+                DUPLICATE_NAME,
+                format!("Duplicate State name: {name}"),
+                &state_loc,
+            );
         }
         let info = super::states::state(cx, state, &state_loc, depth);
         infos.push((name.as_str(), state_loc, info));

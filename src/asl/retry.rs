@@ -46,7 +46,9 @@ pub(super) fn is_error_name(name: &str) -> bool {
 
 /// Validates `Retry` at `loc/Retry`.
 pub(super) fn retry(cx: &mut Ctx<'_>, st: &Object, loc: &str) {
-    let Some(list) = list(cx, st, loc, "Retry") else { return };
+    let Some(list) = list(cx, st, loc, "Retry") else {
+        return;
+    };
     let here = child(loc, "Retry");
     let last = list.len().saturating_sub(1);
     for (i, r) in list.iter().enumerate() {
@@ -75,7 +77,11 @@ pub(super) fn retry(cx: &mut Ctx<'_>, st: &Object, loc: &str) {
         cx.int_in(r, &rloc, "MaxDelaySeconds", 1, MAX_DELAY_SECONDS);
         if let Some(b) = r.get("BackoffRate") {
             if !num(b).is_some_and(|b| b >= 1.0) {
-                cx.bad_value(&rloc, "BackoffRate", "a number greater than or equal to 1.0");
+                cx.bad_value(
+                    &rloc,
+                    "BackoffRate",
+                    "a number greater than or equal to 1.0",
+                );
             }
         }
         if let Some(j) = cx.string(r, &rloc, "JitterStrategy") {
@@ -98,7 +104,9 @@ pub(super) fn catch<'a>(
     lang: Lang,
     info: &mut StateInfo<'a>,
 ) {
-    let Some(list) = list(cx, st, loc, "Catch") else { return };
+    let Some(list) = list(cx, st, loc, "Catch") else {
+        return;
+    };
     let here = child(loc, "Catch");
     let last = list.len().saturating_sub(1);
     for (i, c) in list.iter().enumerate() {

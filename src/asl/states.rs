@@ -26,7 +26,13 @@ fn fields(ty: &str) -> Option<Fields> {
     Some(match ty {
         "Pass" => Fields {
             both: &["Next", "End", "Assign"],
-            json_path: &["InputPath", "OutputPath", "Parameters", "Result", "ResultPath"],
+            json_path: &[
+                "InputPath",
+                "OutputPath",
+                "Parameters",
+                "Result",
+                "ResultPath",
+            ],
             jsonata: &["Output"],
         },
         "Task" => Fields {
@@ -349,7 +355,8 @@ fn wait(cx: &mut Ctx<'_>, st: &Object, loc: &str, lang: Lang) {
 /// (reference §3, Choice / Wait timestamps).
 pub(super) fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     if b.len() < 20
         || !digits(0..4)
         || b[4] != b'-'
@@ -391,7 +398,9 @@ fn fail(cx: &mut Ctx<'_>, st: &Object, loc: &str, lang: Lang) {
         let expr = lang == Lang::Jsonata && super::check::is_jsonata(e);
         if !expr && !super::retry::is_error_name(e) {
             cx.schema(
-                format!("Error name '{e}' is not valid: names starting with 'States.' are reserved"),
+                format!(
+                    "Error name '{e}' is not valid: names starting with 'States.' are reserved"
+                ),
                 &child(loc, "Error"),
             );
         }
@@ -465,11 +474,18 @@ fn map<'a>(cx: &mut Ctx<'a>, st: &'a Object, loc: &str, lang: Lang, depth: usize
     }
     cx.at_most_one(st, loc, &["ItemSelector", "Parameters"]);
     cx.at_most_one(st, loc, &["MaxConcurrency", "MaxConcurrencyPath"]);
-    cx.at_most_one(st, loc, &["ToleratedFailureCount", "ToleratedFailureCountPath"]);
     cx.at_most_one(
         st,
         loc,
-        &["ToleratedFailurePercentage", "ToleratedFailurePercentagePath"],
+        &["ToleratedFailureCount", "ToleratedFailureCountPath"],
+    );
+    cx.at_most_one(
+        st,
+        loc,
+        &[
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+        ],
     );
     let expr = |f: &str| lang == Lang::Jsonata && st.get(f).is_some_and(is_jsonata_value);
     if !expr("MaxConcurrency") {
@@ -481,7 +497,11 @@ fn map<'a>(cx: &mut Ctx<'a>, st: &'a Object, loc: &str, lang: Lang, depth: usize
     if !expr("ToleratedFailurePercentage") {
         if let Some(v) = st.get("ToleratedFailurePercentage") {
             if !num(v).is_some_and(|p| (0.0..=100.0).contains(&p)) {
-                cx.bad_value(loc, "ToleratedFailurePercentage", "a number between 0 and 100");
+                cx.bad_value(
+                    loc,
+                    "ToleratedFailurePercentage",
+                    "a number between 0 and 100",
+                );
             }
         }
     }
@@ -513,7 +533,9 @@ fn map<'a>(cx: &mut Ctx<'a>, st: &'a Object, loc: &str, lang: Lang, depth: usize
 
 /// `ProcessorConfig{Mode INLINE|DISTRIBUTED, ExecutionType STANDARD|EXPRESS}`.
 fn processor_config(cx: &mut Ctx<'_>, processor: &Object, ploc: &str) {
-    let Some(cfg) = processor.get("ProcessorConfig") else { return };
+    let Some(cfg) = processor.get("ProcessorConfig") else {
+        return;
+    };
     let cloc = child(ploc, "ProcessorConfig");
     let Value::Object(cfg) = cfg else {
         cx.bad_value(ploc, "ProcessorConfig", "an object");

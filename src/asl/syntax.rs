@@ -143,7 +143,8 @@ fn bracket_ok(inner: &str, kind: PathKind) -> bool {
     }
     let quoted = |s: &str| {
         s.len() >= 2
-            && ((s.starts_with('\'') && s.ends_with('\'')) || (s.starts_with('"') && s.ends_with('"')))
+            && ((s.starts_with('\'') && s.ends_with('\''))
+                || (s.starts_with('"') && s.ends_with('"')))
     };
     if quoted(t) || t.bytes().all(|c| c.is_ascii_digit()) {
         return true;
@@ -154,8 +155,9 @@ fn bracket_ok(inner: &str, kind: PathKind) -> bool {
             t == "*"
                 || t.starts_with('?')
                 || t.starts_with('(')
-                || t.bytes()
-                    .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b':' | b',' | b' ' | b'\'' | b'"'))
+                || t.bytes().all(|c| {
+                    c.is_ascii_digit() || matches!(c, b'-' | b':' | b',' | b' ' | b'\'' | b'"')
+                })
                 || t.split(',').all(|p| quoted(p.trim()))
         }
     }
@@ -268,11 +270,20 @@ impl<'a> Ctx<'a> {
 
     /// Checks a Reference Path field that may also hold an Intrinsic
     /// Function (Fail's `ErrorPath` / `CausePath`).
-    pub(super) fn path_or_intrinsic_field(&mut self, obj: &crate::json::Object, loc: &str, field: &str) {
+    pub(super) fn path_or_intrinsic_field(
+        &mut self,
+        obj: &crate::json::Object,
+        loc: &str,
+        field: &str,
+    ) {
         let Some(v) = obj.get(field) else { return };
         match v {
             Value::String(s) if is_dynamic_value(s) => {}
-            _ => self.bad_value(loc, field, "a valid JSONPath or a valid intrinsic function call"),
+            _ => self.bad_value(
+                loc,
+                field,
+                "a valid JSONPath or a valid intrinsic function call",
+            ),
         }
     }
 

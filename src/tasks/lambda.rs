@@ -275,7 +275,11 @@ impl LambdaClient {
                 (Some(h), None) => h.to_owned(),
                 (None, _) => String::new(),
             };
-            let query: Vec<(&str, &str)> = inv.qualifier.map(|q| ("Qualifier", q)).into_iter().collect();
+            let query: Vec<(&str, &str)> = inv
+                .qualifier
+                .map(|q| ("Qualifier", q))
+                .into_iter()
+                .collect();
             let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
             let signed = sigv4::sign(
                 &sigv4::Request {

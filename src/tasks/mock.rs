@@ -158,9 +158,7 @@ impl MockConfig {
                  this runtime does not do under a test case"
             ))
         })?;
-        let idx = response
-            .entries
-            .partition_point(|e| e.last < invocation);
+        let idx = response.entries.partition_point(|e| e.last < invocation);
         match response.entries.get(idx) {
             Some(entry) if entry.first <= invocation => Ok(entry),
             _ => Err(ExecError::runtime(format!(
@@ -342,7 +340,8 @@ fn parse_entry(
                 )));
             }
             "Return" => {
-                let text = serde_json::to_string(value).map_err(|e| MockError::Json(e.to_string()))?;
+                let text =
+                    serde_json::to_string(value).map_err(|e| MockError::Json(e.to_string()))?;
                 let v = crate::json::parse(&text).map_err(|e| MockError::Json(e.to_string()))?;
                 outcome = Some(MockOutcome::Return(v));
             }
@@ -469,7 +468,11 @@ mod tests {
         assert!(e.cause.contains("invocation 4"), "{}", e.cause);
         assert!(e.cause.contains("'Flaky'"), "{}", e.cause);
         let e = c.lookup("Orders", "Other", "Ship", 0).unwrap_err();
-        assert!(e.cause.contains("state 'Ship' is not mocked"), "{}", e.cause);
+        assert!(
+            e.cause.contains("state 'Ship' is not mocked"),
+            "{}",
+            e.cause
+        );
         let e = c.lookup("Orders", "Nope", "Ship", 0).unwrap_err();
         assert!(e.cause.contains("test case 'Nope'"), "{}", e.cause);
         let e = c.lookup("Other", "HappyPath", "Ship", 0).unwrap_err();

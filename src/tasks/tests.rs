@@ -37,8 +37,13 @@ fn tagged(tag: &'static str) -> Handler {
 #[tokio::test]
 async fn exact_arn_handler() {
     let mut t = tasks();
-    t.register_fn("arn:aws:states:::my:thing", |input| async move { Ok(input) });
-    let out = t.invoke(call("arn:aws:states:::my:thing", r#"{"x":1}"#)).await;
+    t.register_fn(
+        "arn:aws:states:::my:thing",
+        |input| async move { Ok(input) },
+    );
+    let out = t
+        .invoke(call("arn:aws:states:::my:thing", r#"{"x":1}"#))
+        .await;
     assert_eq!(out, Ok(v(r#"{"x":1}"#)));
 }
 
@@ -116,7 +121,10 @@ async fn mock_takes_precedence_under_a_test_case() {
     let mut t = tasks();
     t.register(FN_ARN, tagged("arn"));
     t.set_mock(Some(MOCK.parse().unwrap()));
-    let mut c = call("arn:aws:states:::lambda:invoke", r#"{"FunctionName":"greet"}"#);
+    let mut c = call(
+        "arn:aws:states:::lambda:invoke",
+        r#"{"FunctionName":"greet"}"#,
+    );
     c.test_case = Some("Happy".into());
     assert_eq!(
         t.invoke(c.clone()).await,
@@ -125,7 +133,10 @@ async fn mock_takes_precedence_under_a_test_case() {
     c.invocation = 1;
     assert_eq!(
         t.invoke(c.clone()).await,
-        Err(ExecError::new("Lambda.TooManyRequestsException", "slow down"))
+        Err(ExecError::new(
+            "Lambda.TooManyRequestsException",
+            "slow down"
+        ))
     );
     c.invocation = 2;
     let err = t.invoke(c.clone()).await.unwrap_err();
@@ -137,7 +148,11 @@ async fn mock_takes_precedence_under_a_test_case() {
     other.state_name = "Unmocked".into();
     other.test_case = Some("Happy".into());
     let err = t.invoke(other).await.unwrap_err();
-    assert!(err.cause.contains("'Unmocked' is not mocked"), "{}", err.cause);
+    assert!(
+        err.cause.contains("'Unmocked' is not mocked"),
+        "{}",
+        err.cause
+    );
 
     // Without a test case the mock file is not used.
     let out = t.invoke(call(FN_ARN, "3")).await;

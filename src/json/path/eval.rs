@@ -329,10 +329,7 @@ fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bool, String>
                 Op::Lt => val_cmp(&l, &r) == Some(Ordering::Less),
                 Op::Le => matches!(val_cmp(&l, &r), Some(Ordering::Less | Ordering::Equal)),
                 Op::Gt => val_cmp(&l, &r) == Some(Ordering::Greater),
-                Op::Ge => matches!(
-                    val_cmp(&l, &r),
-                    Some(Ordering::Greater | Ordering::Equal)
-                ),
+                Op::Ge => matches!(val_cmp(&l, &r), Some(Ordering::Greater | Ordering::Equal)),
                 Op::In => contains(ctx, &r, &l)?,
                 Op::Nin => !contains(ctx, &r, &l)?,
             }
@@ -394,7 +391,8 @@ fn val_eq(ctx: &Ctx<'_>, a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
             _ => json_eq(ctx, x, y)?,
         },
         (Val::Many(xs), Val::Many(ys)) => seq_eq(ctx, xs.iter().copied(), ys.iter().copied())?,
-        (Val::Many(xs), Val::One(Value::Array(ys))) | (Val::One(Value::Array(ys)), Val::Many(xs)) => {
+        (Val::Many(xs), Val::One(Value::Array(ys)))
+        | (Val::One(Value::Array(ys)), Val::Many(xs)) => {
             xs.len() == ys.len() && seq_eq(ctx, xs.iter().copied(), ys.iter())?
         }
         _ => false,
