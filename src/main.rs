@@ -23,7 +23,11 @@ const DEFAULT_DEFINITIONS: &str = "examples/payment";
 const DEFINITION_SUFFIX: &str = ".asl.json";
 
 #[derive(Parser)]
-#[command(name = "expressway", version, about = "An in-memory runtime for AWS Step Functions Express workflows")]
+#[command(
+    name = "expressway",
+    version,
+    about = "An in-memory runtime for AWS Step Functions Express workflows"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,10 +120,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The task resolver. `Tasks::from_env()` (mock file, Lambda) replaces this
-/// once the `tasks` branch lands.
-fn tasks() -> Tasks {
-    Tasks::new()
+/// The task resolver: handlers, the mock file (`--mock-config` /
+/// `SFN_MOCK_CONFIG`) and Lambda, from the environment.
+fn tasks() -> Result<Tasks, String> {
+    Tasks::from_env().map_err(|e| format!("mock file: {e}"))
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -167,7 +171,14 @@ async fn serve(
         account,
         ..Config::default()
     };
-    let service = Service::new(Engine::new(tasks()), config);
+    let tasks = match tasks() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let service = Service::new(Engine::new(tasks), config);
     let definitions = definitions.or_else(|| {
         let bundled = PathBuf::from(DEFAULT_DEFINITIONS);
         bundled.is_dir().then_some(bundled)
@@ -228,9 +239,9 @@ async fn run(definition: &Path, input: &str, test_case: Option<String>) -> ExitC
         let input_text = read_input(input)?;
         let input = expressway::json::parse(&input_text)
             .map_err(|e| format!("Invalid State Machine Execution Input: '{e}'"))?;
-        Ok::<_, String>((machine, input))
+        Ok::<_, String>((machine, input, tasks()?))
     })();
-    let (machine, input) = match prepared {
+    let (machine, input, tasks) = match prepared {
         Ok(p) => p,
         Err(e) => {
             eprintln!("expressway: {e}");
@@ -256,7 +267,7 @@ async fn run(definition: &Path, input: &str, test_case: Option<String>) -> ExitC
         start_time: SystemTime::now(),
         test_case,
     };
-    let outcome = Engine::new(tasks())
+    let outcome = Engine::new(tasks)
         .execute(Arc::new(machine), input, options)
         .await;
     let report = serde_json::json!({

@@ -171,11 +171,11 @@ async fn task_unresolved_resource_fails() {
 
 #[tokio::test(start_paused = true)]
 async fn task_timeout_is_caught_as_states_timeout() {
-    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":1,
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:Slow","TimeoutSeconds":1,
         "Catch":[{"ErrorEquals":["States.Timeout"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
     let mut t = Tasks::new();
     t.register(
-        "slow",
+        "arn:aws:lambda:us-east-1:1:function:Slow",
         Arc::new(|_| {
             Box::pin(async {
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
@@ -198,25 +198,32 @@ async fn execution_timeout() {
 
 #[tokio::test]
 async fn runtime_error_is_not_caught() {
-    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","OutputPath":"$.no.such",
-        "Catch":[{"ErrorEquals":["States.ALL","States.Runtime"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
-    let t = tasks_with("r", |_| Ok(Value::from(1)));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","OutputPath":"$.no.such",
+        "Catch":[{"ErrorEquals":["States.Runtime"],"Next":"C"},{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| Ok(Value::from(1)));
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED States.Runtime"), "{out}");
 }
 
 #[tokio::test]
 async fn oversized_task_result_is_data_limit_exceeded() {
-    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}"#;
-    let t = tasks_with("r", |_| Ok(Value::from("x".repeat(300_000))));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","End":true}}}"#;
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| Ok(Value::from("x".repeat(300_000))));
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED States.DataLimitExceeded"), "{out}");
 }
 
+#[tokio::test(start_paused = true)]
+async fn endless_loop_times_out() {
+    let def = r#"{"TimeoutSeconds":1,"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#;
+    let out = run(def, "{}").await;
+    assert!(out.starts_with("TIMED_OUT States.Timeout"), "{out}");
+}
+
 #[tokio::test]
 async fn panicking_handler_fails_only_its_execution() {
-    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}"#;
-    let t = tasks_with("r", |_| panic!("boom"));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","End":true}}}"#;
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| panic!("boom"));
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED"), "{out}");
 }

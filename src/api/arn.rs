@@ -58,7 +58,9 @@ fn split(arn: &str) -> Result<Parts<'_>, ApiError> {
     let resource_type = fields.next().unwrap_or_default();
     let rest: Vec<&str> = fields.collect();
     if partition.is_empty() || !partition.starts_with("aws") {
-        return Err(ApiError::InvalidArn(format!("Invalid ARN partition: {arn}")));
+        return Err(ApiError::InvalidArn(format!(
+            "Invalid ARN partition: {arn}"
+        )));
     }
     Ok(Parts {
         service,
@@ -149,12 +151,15 @@ mod tests {
     #[test]
     fn state_machine_arns_and_test_cases() {
         assert_eq!(state_machine("us-east-1", "123456789012", "pay"), SM);
-        let r = parse_state_machine(&format!("{SM}#Happy"), true).unwrap();
+        let with_case = format!("{SM}#Happy");
+        let r = parse_state_machine(&with_case, true).unwrap();
         assert_eq!((r.arn, r.test_case), (SM, Some("Happy")));
         assert!(parse_state_machine(&format!("{SM}#Happy"), false).is_err());
         assert_eq!(
             parse_state_machine("not-an-arn", false),
-            Err(ApiError::InvalidArn("Invalid ARN prefix: not-an-arn".into()))
+            Err(ApiError::InvalidArn(
+                "Invalid ARN prefix: not-an-arn".into()
+            ))
         );
         assert_eq!(
             parse_state_machine(
@@ -165,8 +170,13 @@ mod tests {
                 "Resource type not valid in this context: execution".into()
             ))
         );
-        assert!(parse_state_machine("arn:aws:states:us-east-1:1234:stateMachine:x", false).is_err());
-        assert!(parse_state_machine("arn:aws:states:us-east-1:123456789012:stateMachine:", false).is_err());
+        assert!(
+            parse_state_machine("arn:aws:states:us-east-1:1234:stateMachine:x", false).is_err()
+        );
+        assert!(
+            parse_state_machine("arn:aws:states:us-east-1:123456789012:stateMachine:", false)
+                .is_err()
+        );
         assert!(parse_state_machine("arn:", false).is_err());
     }
 

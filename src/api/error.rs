@@ -160,7 +160,10 @@ impl ApiError {
         if let (ApiError::ResourceNotFound(arn) | ApiError::TooManyTags(arn), Some(map)) =
             (self, body.as_object_mut())
         {
-            map.insert("resourceName".into(), serde_json::Value::String(arn.clone()));
+            map.insert(
+                "resourceName".into(),
+                serde_json::Value::String(arn.clone()),
+            );
         }
         body
     }

@@ -188,7 +188,10 @@ mod tests {
         assert!(ex.get("a").is_none());
         assert!(ex.get("c").is_some());
         assert_eq!(ex.of_machine("sm").len(), 2);
-        assert!(matches!(MachineType::parse("EXPRESS"), Some(MachineType::Express)));
+        assert!(matches!(
+            MachineType::parse("EXPRESS"),
+            Some(MachineType::Express)
+        ));
         assert_eq!(MachineType::parse("express"), None);
     }
 }

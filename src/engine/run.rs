@@ -157,6 +157,10 @@ impl<'a> Run<'a> {
             let mut id = graph.start;
             let mut doc = input;
             loop {
+                // Pass and Choice states never await: give the scheduler a
+                // chance once per state so a looping definition cannot starve
+                // its own timeout or other executions.
+                tokio::task::consume_budget().await;
                 let state = graph.state(id);
                 let (out, next) = self.state(state, doc, &mut frame).await?;
                 match next {

@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 
 use super::{Page, Request};
 use crate::api::error::{ApiError, Constraints};
-use crate::api::registry::{ExecutionRecord, MachineType, Progress};
+use crate::api::registry::{ExecutionRecord, Executions, MachineType, Progress};
 use crate::api::{arn, epoch_seconds, names, Service};
 use crate::compile::Machine;
 use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus};
@@ -63,7 +63,14 @@ fn prepare<'a>(service: &Service, req: &Request<'a>, sync: bool) -> Result<Start
         .inner
         .machines
         .get(target.arn)
-        .map(|sm| (sm.machine.clone(), sm.kind, sm.name.clone(), sm.role_arn.clone()))
+        .map(|sm| {
+            (
+                sm.machine.clone(),
+                sm.kind,
+                sm.name.clone(),
+                sm.role_arn.clone(),
+            )
+        })
         .ok_or_else(|| ApiError::StateMachineDoesNotExist(target.arn.to_owned()))?;
     let (machine, kind, machine_name, role_arn) = sm;
     if sync && kind == MachineType::Standard {
@@ -77,8 +84,8 @@ fn prepare<'a>(service: &Service, req: &Request<'a>, sync: bool) -> Result<Start
         None => uuid::Uuid::new_v4().to_string(),
     };
     let input_text = input.unwrap_or("{}");
-    let input =
-        crate::json::parse(input_text).map_err(|e| ApiError::InvalidExecutionInput(e.to_string()))?;
+    let input = crate::json::parse(input_text)
+        .map_err(|e| ApiError::InvalidExecutionInput(e.to_string()))?;
     let execution_arn = match kind {
         MachineType::Express => arn::express_execution(target.arn, &name),
         MachineType::Standard => arn::standard_execution(target.arn, &name),
@@ -175,6 +182,19 @@ fn panicked(arn: &str) -> ExecutionOutcome {
     }
 }
 
+/// Awaits an execution and records its outcome; a panic is recorded as a
+/// FAILED execution (`States.Runtime`) instead of being lost.
+async fn record_outcome<F>(executions: &Executions, arn: &str, run: F)
+where
+    F: std::future::Future<Output = ExecutionOutcome>,
+{
+    let outcome = match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => panicked(arn),
+    };
+    executions.finish(arn, outcome);
+}
+
 /// StartExecution: records the execution, runs it on a tokio task and answers
 /// at once. A panicking execution is recorded as FAILED (`States.Runtime`),
 /// never lost. A STANDARD start repeating a running execution's name and
@@ -213,11 +233,7 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
     tokio::spawn(async move {
         let engine = service_ref.inner.engine.clone();
         let run = engine.execute(machine, input, options);
-        let outcome = match AssertUnwindSafe(run).catch_unwind().await {
-            Ok(outcome) => outcome,
-            Err(_) => panicked(&arn),
-        };
-        service_ref.inner.executions.finish(&arn, outcome);
+        record_outcome(&service_ref.inner.executions, &arn, run).await;
     });
     Ok(json!({
         "executionArn": execution_arn,
@@ -339,5 +355,28 @@ mod tests {
         assert_eq!(billed_ms(t, t), 100);
         assert_eq!(billed_ms(t, t + Duration::from_millis(101)), 200);
         assert_eq!(billed_ms(t, t + Duration::from_millis(300)), 300);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_execution_is_recorded_as_failed() {
+        let executions = Executions::new(10);
+        executions.insert(ExecutionRecord {
+            arn: "x".into(),
+            state_machine_arn: "sm".into(),
+            name: "n".into(),
+            input: "{}".into(),
+            start: SystemTime::now(),
+            progress: Progress::Running,
+        });
+        record_outcome(&executions, "x", async { panic!("boom") }).await;
+        let Some(ExecutionRecord {
+            progress: Progress::Done(outcome),
+            ..
+        }) = executions.get("x")
+        else {
+            panic!("not recorded")
+        };
+        assert_eq!(outcome.status, ExecutionStatus::Failed);
+        assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
     }
 }

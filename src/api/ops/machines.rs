@@ -91,7 +91,9 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     let (Some(name), Some(definition), Some(role_arn)) = (name, definition, role_arn) else {
         return Err(ApiError::InternalFailure("required fields checked".into()));
     };
-    let kind = kind.and_then(MachineType::parse).unwrap_or(MachineType::Standard);
+    let kind = kind
+        .and_then(MachineType::parse)
+        .unwrap_or(MachineType::Standard);
     names::check(name)?;
     let logging = logging(req.object("loggingConfiguration")?)?;
     let tracing = tracing(req.object("tracingConfiguration")?)?;
@@ -308,8 +310,7 @@ pub(crate) fn diagnose(definition: &str) -> Vec<Diagnostic> {
             let mut diags = crate::asl::validate(&value);
             // Whatever validation accepts must still compile.
             if !diags.iter().any(|d| d.severity == Severity::Error) {
-                if let Err(LoadError::Invalid(more)) = crate::compile::compile(&value, definition)
-                {
+                if let Err(LoadError::Invalid(more)) = crate::compile::compile(&value, definition) {
                     diags.extend(more);
                 }
             }

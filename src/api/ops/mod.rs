@@ -35,6 +35,8 @@ pub(crate) async fn dispatch(
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
+        #[cfg(test)]
+        "TestPanic" => panic!("a handler bug"),
         _ => Err(ApiError::UnknownOperation(format!(
             "Operation {op} is not supported."
         ))),
