@@ -215,7 +215,9 @@ async fn oversized_task_result_is_data_limit_exceeded() {
 
 #[tokio::test(start_paused = true)]
 async fn endless_loop_times_out() {
-    let def = r#"{"TimeoutSeconds":1,"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#;
+    let def = r#"{"TimeoutSeconds":1,"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+        "B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"D"}],"Default":"A"},
+        "D":{"Type":"Succeed"}}}"#;
     let out = run(def, "{}").await;
     assert!(out.starts_with("TIMED_OUT States.Timeout"), "{out}");
 }
