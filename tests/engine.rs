@@ -213,7 +213,7 @@ async fn oversized_task_result_is_data_limit_exceeded() {
     assert!(out.starts_with("FAILED States.DataLimitExceeded"), "{out}");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn endless_loop_times_out() {
     let def = r#"{"TimeoutSeconds":1,"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
         "B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"D"}],"Default":"A"},
