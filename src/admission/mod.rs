@@ -92,7 +92,8 @@ pub struct Permit {
 }
 
 impl Permit {
-    /// How long the start waited in the buffer (zero when a token was there).
+    /// How long the start waited in the buffer: from its reservation to the
+    /// instant its buckets admitted it (zero when tokens were there).
     pub fn waited(&self) -> Duration {
         self.waited
     }
@@ -395,7 +396,10 @@ impl Ticket {
             tokio::time::sleep_until(inner.instant(at)).await;
         }
         self.gate.admitted.increment(1);
-        let waited = inner.now().saturating_sub(self.enqueued);
+        // The scheduled admission instant, not the clock after waking: a
+        // start that found tokens waited exactly zero.
+        let admitted_at = if at > now { at } else { self.at };
+        let waited = admitted_at.saturating_sub(self.enqueued);
         Ok(Permit {
             waited: Duration::from_nanos(waited),
         })

@@ -9,14 +9,15 @@ use tokio::time::Instant;
 use super::*;
 
 fn admission(rate: f64, burst: u32, max_wait_ms: u64, max_queue: usize) -> Admission {
-    let mut config = AdmissionConfig::default();
-    config.default = Limits {
-        rate,
-        burst,
-        max_wait_ms,
-        max_queue,
-    };
-    Admission::new(config)
+    Admission::new(AdmissionConfig {
+        default: Limits {
+            rate,
+            burst,
+            max_wait_ms,
+            max_queue,
+        },
+        ..AdmissionConfig::default()
+    })
 }
 
 fn ms(n: u64) -> Duration {
@@ -110,12 +111,14 @@ async fn a_start_that_would_wait_too_long_throttles_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn machines_have_their_own_buckets_and_overrides() {
-    let mut config = AdmissionConfig::default();
-    config.default = Limits {
-        rate: 1.0,
-        burst: 1,
-        max_wait_ms: 0,
-        max_queue: 10,
+    let mut config = AdmissionConfig {
+        default: Limits {
+            rate: 1.0,
+            burst: 1,
+            max_wait_ms: 0,
+            max_queue: 10,
+        },
+        ..AdmissionConfig::default()
     };
     config.machines.insert(
         "big".into(),
@@ -137,14 +140,15 @@ async fn machines_have_their_own_buckets_and_overrides() {
 
 #[tokio::test(start_paused = true)]
 async fn the_global_bucket_limits_all_machines_together() {
-    let mut config = AdmissionConfig::default();
-    config.global = Limits {
-        rate: 10.0,
-        burst: 2,
-        max_wait_ms: 150,
-        max_queue: 10,
-    };
-    let a = Admission::new(config);
+    let a = Admission::new(AdmissionConfig {
+        global: Limits {
+            rate: 10.0,
+            burst: 2,
+            max_wait_ms: 150,
+            max_queue: 10,
+        },
+        ..AdmissionConfig::default()
+    });
     let t0 = Instant::now();
     assert_eq!(a.admit("a").await.map(|p| p.waited()), Ok(Duration::ZERO));
     assert_eq!(a.admit("b").await.map(|p| p.waited()), Ok(Duration::ZERO));
@@ -187,20 +191,21 @@ async fn the_global_bucket_limits_all_machines_together() {
 
 #[tokio::test(start_paused = true)]
 async fn accepted_async_starts_are_never_lost() {
-    let mut config = AdmissionConfig::default();
-    config.default = Limits {
-        rate: 1_000.0,
-        burst: 10,
-        max_wait_ms: 1_000,
-        max_queue: 10_000,
-    };
-    config.global = Limits {
-        rate: 100.0,
-        burst: 10,
-        max_wait_ms: 1_000,
-        max_queue: 10_000,
-    };
-    let a = Admission::new(config);
+    let a = Admission::new(AdmissionConfig {
+        default: Limits {
+            rate: 1_000.0,
+            burst: 10,
+            max_wait_ms: 1_000,
+            max_queue: 10_000,
+        },
+        global: Limits {
+            rate: 100.0,
+            burst: 10,
+            max_wait_ms: 1_000,
+            max_queue: 10_000,
+        },
+        ..AdmissionConfig::default()
+    });
     let mut accepted = Vec::new();
     let mut refused = 0;
     for _ in 0..500 {

@@ -166,4 +166,6 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
 }
 
 #[cfg(test)]
+mod admission_tests;
+#[cfg(test)]
 mod tests;
