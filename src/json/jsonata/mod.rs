@@ -1,0 +1,184 @@
+//! JSONata expressions, the query language of states with
+//! `"QueryLanguage": "JSONata"`.
+//!
+//! A string field is an expression when it begins exactly with `{%` and ends
+//! exactly with `%}` ([`is_expression`]); the text in between
+//! ([`expression_text`]) is compiled once, when the definition is loaded
+//! ([`Expression::compile`]), and evaluated against `$states` and the
+//! workflow variables ([`Bindings`]) each time the state runs.
+//!
+//! Step Functions runs JSONata 2.0.6 with extra functions (`$partition`,
+//! `$range`, `$hash`, `$random([seed])`, `$uuid`, `$parse`) and without
+//! `$eval`. Every failure becomes
+//! `States.QueryEvaluationError` with a cause built by [`cause_for`].
+//!
+//! The evaluator is the `jsonata-core` crate (it passes the 1686 cases of
+//! the jsonata-js test suite); no type of it appears in this API.
+//!
+//! Source: AWS Step Functions developer guide, "Transforming data with
+//! JSONata in Step Functions".
+
+mod convert;
+mod error;
+mod functions;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator};
+use jsonata_core::value::JValue;
+use simd_json::prelude::ValueObjectAccess;
+
+pub use error::{cause_for, json_type_name, EvalFailure, JsonataError, JsonataErrorKind};
+
+use crate::json::Value;
+
+/// A compiled JSONata expression: parsed once, evaluated many times without
+/// re-parsing. `Send + Sync`, so a compiled definition can be shared by
+/// every execution.
+pub struct Expression {
+    /// The source text (inside `{% %}`, trimmed), for error causes.
+    text: Box<str>,
+    /// The parsed syntax tree.
+    ast: AstNode,
+    /// Whether the text mentions `$states`, so it must be bound.
+    uses_states: bool,
+    /// Every other `$name` the text mentions: the only workflow variables
+    /// worth converting and binding (JSONata has no dynamic variable lookup
+    /// once `$eval` is gone).
+    names: Box<[Box<str>]>,
+    /// The Step Functions functions the text mentions, to register.
+    functions: Box<[&'static str]>,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expression").field(&self.text).finish()
+    }
+}
+
+/// What an expression can see: `$states` and the workflow variables.
+#[derive(Clone, Copy)]
+pub struct Bindings<'a> {
+    /// The `$states` object: `{input, result?, errorOutput?, context}`
+    /// (`result` only in the Output and Assign of Task, Parallel and Map;
+    /// `errorOutput` only in a Catch).
+    pub states: &'a Value,
+    /// The workflow variables in scope, an object from name to value, each
+    /// bound as `$name`.
+    pub variables: Option<&'a Value>,
+}
+
+impl Expression {
+    /// Compiles the text of an expression (what is inside `{% %}`).
+    ///
+    /// # Errors
+    /// The text is not valid JSONata: the error carries the JSONata code
+    /// (e.g. `S0202`) when the parser gives one, and the parser's message.
+    pub fn compile(text: &str) -> Result<Expression, JsonataError> {
+        let ast = catch_unwind(|| jsonata_core::parser::parse(text))
+            .map_err(|_| JsonataError::panicked(JsonataErrorKind::Syntax))?
+            .map_err(|e| JsonataError::from_message(JsonataErrorKind::Syntax, &e.to_string()))?;
+        let mut uses_states = false;
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut wanted: Vec<&'static str> = Vec::new();
+        for name in dollar_names(text) {
+            if name == "states" {
+                uses_states = true;
+            } else if !names.iter().any(|n| &**n == name) {
+                names.push(name.into());
+            }
+            if let Some(f) = functions::names().find(|f| *f == name) {
+                if !wanted.contains(&f) {
+                    wanted.push(f);
+                }
+            }
+        }
+        Ok(Expression {
+            text: text.into(),
+            ast,
+            uses_states,
+            names: names.into_boxed_slice(),
+            functions: wanted.into_boxed_slice(),
+        })
+    }
+
+    /// The expression's source text, as given to [`Expression::compile`].
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Evaluates the expression. `Ok(None)` is JSONata's `undefined` (which
+    /// Step Functions reports as "returned nothing (undefined)").
+    ///
+    /// # Errors
+    /// The evaluation threw (the error carries JSONata's code, e.g. `T1006`,
+    /// and message), or the result is a function, which has no JSON form
+    /// ([`JsonataErrorKind::UnsupportedResult`]).
+    pub fn evaluate(&self, bindings: &Bindings<'_>) -> Result<Option<Value>, JsonataError> {
+        let mut context = Context::new();
+        if self.uses_states {
+            context.bind("states".to_owned(), convert::to_jsonata(bindings.states));
+        }
+        if let Some(vars) = bindings.variables {
+            for name in self.names.iter() {
+                if let Some(value) = vars.get(&**name) {
+                    context.bind(name.to_string(), convert::to_jsonata(value));
+                }
+            }
+        }
+        let mut evaluator = Evaluator::with_context(context);
+        functions::register(&mut evaluator, self.functions.iter().copied())
+            .map_err(|e| JsonataError::from_message(JsonataErrorKind::Evaluation, e.message()))?;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            evaluator.evaluate(&self.ast, &JValue::Undefined)
+        }))
+        .map_err(|_| JsonataError::panicked(JsonataErrorKind::Evaluation))?
+        .map_err(|e| JsonataError::from_message(JsonataErrorKind::Evaluation, e.message()))?;
+        convert::from_jsonata(&result).map_err(|_| JsonataError::unsupported_result())
+    }
+
+    /// Evaluates the expression and requires a value, the way every
+    /// Step Functions field does.
+    ///
+    /// # Errors
+    /// [`EvalFailure::Error`] when evaluation threw, [`EvalFailure::Undefined`]
+    /// for `undefined`, [`EvalFailure::UnsupportedType`] for a function.
+    pub fn evaluate_defined(&self, bindings: &Bindings<'_>) -> Result<Value, EvalFailure> {
+        self.evaluate(bindings)?.ok_or(EvalFailure::Undefined)
+    }
+}
+
+/// Whether a string field is a JSONata expression: it begins exactly with
+/// `{%` and ends exactly with `%}` (no surrounding whitespace allowed).
+pub fn is_expression(s: &str) -> bool {
+    s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}")
+}
+
+/// The text of an expression string, between `{%` and `%}`, trimmed; `None`
+/// when `s` is not an expression.
+pub fn expression_text(s: &str) -> Option<&str> {
+    if !is_expression(s) {
+        return None;
+    }
+    s.get(2..s.len() - 2).map(str::trim)
+}
+
+/// Every `$name` in the text, in order, with repeats: a lexical
+/// over-approximation of the variables and functions an expression can
+/// reference (names inside string literals are included, harmlessly).
+fn dollar_names(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('$').filter_map(move |(at, _)| {
+        let rest = text.get(at + 1..)?;
+        // jsonata-js's tokenizer: a name runs to whitespace or an operator.
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "'\"`.[]{}(),@#;:?+-*/%|=<>^&!~$".contains(c))
+            .unwrap_or(rest.len());
+        rest.get(..end).filter(|n| !n.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod conformance_tests;
