@@ -21,9 +21,11 @@ fn cases() -> Vec<(String, Value, Value, Value)> {
                 .ok()
                 .and_then(|text| parse(&text).ok())
         };
-        if let (Some(def), Some(input), Some(expected)) =
-            (read("definition.json"), read("input.json"), read("expected.json"))
-        {
+        if let (Some(def), Some(input), Some(expected)) = (
+            read("definition.json"),
+            read("input.json"),
+            read("expected.json"),
+        ) {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             out.push((name.unwrap_or_default(), def, input, expected));
         }
@@ -62,7 +64,12 @@ fn every_conformance_expression_compiles() {
         }
     }
     assert!(total > 100, "only {total} expressions found");
-    assert!(failures.is_empty(), "{} of {total} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The expression text of a one-state machine whose Pass state's `Output`
@@ -86,7 +93,9 @@ fn single_pass_outputs_match_aws() {
     let mut checked = 0;
     let mut failures = Vec::new();
     for (name, def, input, expected) in cases() {
-        let Some(text) = single_pass_output(&def) else { continue };
+        let Some(text) = single_pass_output(&def) else {
+            continue;
+        };
         // Non-deterministic or context-dependent results cannot be compared.
         if ["$states.context", "$now", "$millis", "$uuid", "$random("]
             .iter()
@@ -102,7 +111,10 @@ fn single_pass_outputs_match_aws() {
         states.insert("input".to_owned(), input);
         states.insert("context".to_owned(), Value::Object(Box::default()));
         let states = Value::Object(Box::new(states));
-        let got = expr.evaluate_defined(&Bindings { states: &states, variables: None });
+        let got = expr.evaluate_defined(&Bindings {
+            states: &states,
+            variables: None,
+        });
         checked += 1;
         let status = expected.get("status").and_then(Value::as_str).unwrap_or("");
         match (status, got) {
@@ -131,5 +143,5 @@ fn single_pass_outputs_match_aws() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-use simd_json::prelude::{ValueAsObject, ValueAsScalar, ValueObjectAccess};
 use crate::json::Object;
+use simd_json::prelude::{ValueAsObject, ValueAsScalar, ValueObjectAccess};

@@ -27,16 +27,24 @@ fn canonical_message(code: &str) -> Option<&'static str> {
         "T2003" => "The left side of the range operator (..) must evaluate to an integer",
         "T2004" => "The right side of the range operator (..) must evaluate to an integer",
         "T2006" => "The right side of the function application operator ~> must be a function",
-        "T2008" => "The expressions within an order-by clause must evaluate to numeric or string values",
+        "T2008" => {
+            "The expressions within an order-by clause must evaluate to numeric or string values"
+        }
         "D3001" => "Attempting to invoke string function on Infinity or NaN",
         "D3010" => "Second argument of replace function cannot be an empty string",
         "D3011" => "Fourth argument of replace function must evaluate to a positive number",
         "D3012" => "Attempted to replace a matched string with a non-string value",
         "D3020" => "Third argument of split function must evaluate to a positive number",
         "D3040" => "Third argument of match function must evaluate to a positive number",
-        "D3050" => "The second argument of reduce function must be a function with at least two arguments",
-        "D3138" => "The $single() function expected exactly 1 matching result.  Instead it matched more.",
-        "D3139" => "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
+        "D3050" => {
+            "The second argument of reduce function must be a function with at least two arguments"
+        }
+        "D3138" => {
+            "The $single() function expected exactly 1 matching result.  Instead it matched more."
+        }
+        "D3139" => {
+            "The $single() function expected exactly 1 matching result.  Instead it matched 0."
+        }
         _ => return None,
     })
 }

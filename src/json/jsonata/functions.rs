@@ -61,7 +61,12 @@ fn error(message: String) -> EvaluatorError {
 }
 
 /// An argument that must be an integer (a number with no fraction).
-fn integer(args: &[JValue], index: usize, function: &str, what: &str) -> Result<i64, EvaluatorError> {
+fn integer(
+    args: &[JValue],
+    index: usize,
+    function: &str,
+    what: &str,
+) -> Result<i64, EvaluatorError> {
     match args.get(index) {
         Some(JValue::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(*n as i64),
         _ => Err(error(format!(
@@ -70,9 +75,16 @@ fn integer(args: &[JValue], index: usize, function: &str, what: &str) -> Result<
     }
 }
 
-fn string<'a>(args: &'a [JValue], index: usize, function: &str, what: &str) -> Result<&'a str, EvaluatorError> {
+fn string<'a>(
+    args: &'a [JValue],
+    index: usize,
+    function: &str,
+    what: &str,
+) -> Result<&'a str, EvaluatorError> {
     args.get(index).and_then(JValue::as_str).ok_or_else(|| {
-        error(format!("The {what} argument of ${function} must be a string"))
+        error(format!(
+            "The {what} argument of ${function} must be a string"
+        ))
     })
 }
 
@@ -82,7 +94,9 @@ fn partition(args: &[JValue]) -> HostFnResult {
     let items: Vec<JValue> = match args.first() {
         Some(JValue::Array(items)) => items.to_vec(),
         Some(JValue::Undefined) | None => {
-            return Err(error("The first argument of $partition must be an array".to_owned()))
+            return Err(error(
+                "The first argument of $partition must be an array".to_owned(),
+            ))
         }
         Some(other) => vec![other.clone()],
     };
@@ -90,9 +104,14 @@ fn partition(args: &[JValue]) -> HostFnResult {
     let size = usize::try_from(size)
         .ok()
         .filter(|s| *s > 0)
-        .ok_or_else(|| error("The chunk size of $partition must be a positive integer".to_owned()))?;
+        .ok_or_else(|| {
+            error("The chunk size of $partition must be a positive integer".to_owned())
+        })?;
     Ok(JValue::array(
-        items.chunks(size).map(|chunk| JValue::array(chunk.to_vec())).collect(),
+        items
+            .chunks(size)
+            .map(|chunk| JValue::array(chunk.to_vec()))
+            .collect(),
     ))
 }
 
@@ -169,5 +188,7 @@ fn parse(args: &[JValue]) -> HostFnResult {
 /// `$eval` is not available in Step Functions: calling it fails as calling
 /// any unbound name does.
 fn eval(_args: &[JValue]) -> HostFnResult {
-    Err(error("T1006: Attempted to invoke a non-function".to_owned()))
+    Err(error(
+        "T1006: Attempted to invoke a non-function".to_owned(),
+    ))
 }

@@ -23,10 +23,11 @@ mod error;
 mod functions;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator};
-use jsonata_core::value::JValue;
+use jsonata_core::value::{JMap, JValue};
 use simd_json::prelude::ValueObjectAccess;
 
 pub use error::{cause_for, json_type_name, EvalFailure, JsonataError, JsonataErrorKind};
@@ -41,8 +42,9 @@ pub struct Expression {
     text: Box<str>,
     /// The parsed syntax tree.
     ast: AstNode,
-    /// Whether the text mentions `$states`, so it must be bound.
-    uses_states: bool,
+    /// Which members of `$states` the text reads ([`STATES_KEYS`] bits):
+    /// only those are converted and bound.
+    states_use: u8,
     /// Every other `$name` the text mentions: the only workflow variables
     /// worth converting and binding (JSONata has no dynamic variable lookup
     /// once `$eval` is gone).
@@ -79,12 +81,12 @@ impl Expression {
         let ast = catch_unwind(|| jsonata_core::parser::parse(text))
             .map_err(|_| JsonataError::panicked(JsonataErrorKind::Syntax))?
             .map_err(|e| JsonataError::from_message(JsonataErrorKind::Syntax, &e.to_string()))?;
-        let mut uses_states = false;
+        let mut states_use = 0;
         let mut names: Vec<Box<str>> = Vec::new();
         let mut wanted: Vec<&'static str> = Vec::new();
-        for name in dollar_names(text) {
+        for (at, name) in dollar_names(text) {
             if name == "states" {
-                uses_states = true;
+                states_use |= states_member(text.get(at + 1 + name.len()..).unwrap_or(""));
             } else if !names.iter().any(|n| &**n == name) {
                 names.push(name.into());
             }
@@ -97,7 +99,7 @@ impl Expression {
         Ok(Expression {
             text: text.into(),
             ast,
-            uses_states,
+            states_use,
             names: names.into_boxed_slice(),
             functions: wanted.into_boxed_slice(),
         })
@@ -117,8 +119,19 @@ impl Expression {
     /// ([`JsonataErrorKind::UnsupportedResult`]).
     pub fn evaluate(&self, bindings: &Bindings<'_>) -> Result<Option<Value>, JsonataError> {
         let mut context = Context::new();
-        if self.uses_states {
+        if self.states_use == ALL_STATES {
             context.bind("states".to_owned(), convert::to_jsonata(bindings.states));
+        } else if self.states_use != 0 {
+            let members = STATES_KEYS
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| self.states_use & (1 << bit) != 0)
+                .filter_map(|(_, key)| {
+                    let value = bindings.states.get(*key)?;
+                    Some(((*key).to_owned(), convert::to_jsonata(value)))
+                })
+                .collect::<JMap>();
+            context.bind("states".to_owned(), JValue::Object(Rc::new(members)));
         }
         if let Some(vars) = bindings.variables {
             for name in self.names.iter() {
@@ -164,21 +177,45 @@ pub fn expression_text(s: &str) -> Option<&str> {
     s.get(2..s.len() - 2).map(str::trim)
 }
 
-/// Every `$name` in the text, in order, with repeats: a lexical
-/// over-approximation of the variables and functions an expression can
-/// reference (names inside string literals are included, harmlessly).
-fn dollar_names(text: &str) -> impl Iterator<Item = &str> {
+/// The members of `$states`, as bits of [`Expression::states_use`].
+const STATES_KEYS: [&str; 4] = ["input", "context", "result", "errorOutput"];
+
+/// Every [`STATES_KEYS`] bit.
+const ALL_STATES: u8 = (1 << STATES_KEYS.len()) - 1;
+
+/// The [`STATES_KEYS`] bits that one `$states` reads, given the text right
+/// after it: one bit for `.input` and the like, all of them for anything
+/// else (`$states` alone, `$states.*`, `$states . input`).
+fn states_member(after: &str) -> u8 {
+    for (bit, key) in STATES_KEYS.iter().enumerate() {
+        if let Some(rest) = after.strip_prefix('.').and_then(|r| r.strip_prefix(key)) {
+            if !rest.starts_with(|c: char| is_name_char(c)) {
+                return 1 << bit;
+            }
+        }
+    }
+    ALL_STATES
+}
+
+/// Whether `c` continues a name, per jsonata-js's tokenizer: anything but
+/// whitespace and operator characters.
+fn is_name_char(c: char) -> bool {
+    !(c.is_whitespace() || "'\"`.[]{}(),@#;:?+-*/%|=<>^&!~$".contains(c))
+}
+
+/// Every `$name` in the text with the byte offset of its `$`, in order,
+/// with repeats: a lexical over-approximation of the variables and
+/// functions an expression can reference (names inside string literals are
+/// included, harmlessly).
+fn dollar_names(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.match_indices('$').filter_map(move |(at, _)| {
         let rest = text.get(at + 1..)?;
-        // jsonata-js's tokenizer: a name runs to whitespace or an operator.
-        let end = rest
-            .find(|c: char| c.is_whitespace() || "'\"`.[]{}(),@#;:?+-*/%|=<>^&!~$".contains(c))
-            .unwrap_or(rest.len());
-        rest.get(..end).filter(|n| !n.is_empty())
+        let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+        rest.get(..end).filter(|n| !n.is_empty()).map(|n| (at, n))
     })
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,10 @@ use super::*;
 use crate::json::parse;
 
 fn states(input: &str) -> Value {
-    parse(&format!(r#"{{"input": {input}, "context": {{"State": {{"Name": "S"}}}}}}"#))
-        .expect("test states")
+    parse(&format!(
+        r#"{{"input": {input}, "context": {{"State": {{"Name": "S"}}}}}}"#
+    ))
+    .expect("test states")
 }
 
 /// Evaluates `text` with `$states.input` = `input` and the variables `vars`.
@@ -57,7 +59,11 @@ fn compiled_expressions_are_shareable() {
 fn reads_states_and_variables() {
     assert_eq!(eval("$states.input.a + 1", r#"{"a": 41}"#), "42");
     assert_eq!(eval("$states.context.State.Name", "{}"), r#""S""#);
-    let out = eval_with("$x & '-' & $y.z", "{}", Some(r#"{"x": "a", "y": {"z": "b"}, "w": 1}"#));
+    let out = eval_with(
+        "$x & '-' & $y.z",
+        "{}",
+        Some(r#"{"x": "a", "y": {"z": "b"}, "w": 1}"#),
+    );
     assert_eq!(out, Ok(Some(Value::from("a-b"))));
     // A variable that is not in scope is undefined.
     assert_eq!(eval_with("$nope", "{}", Some(r#"{"x": 1}"#)), Ok(None));
@@ -70,15 +76,24 @@ fn numbers_convert_like_json_stringify() {
     assert_eq!(eval("3 / 2", "{}"), "1.5");
     assert_eq!(eval("4 / 2", "{}"), "2");
     assert_eq!(eval("-0", "{}"), "0");
-    assert_eq!(eval("$states.input", r#"[1, 2.5, -3, 18446744073709551615]"#), "[1,2.5,-3,1.8446744073709552e19]");
-    assert_eq!(eval("$states.input.big", r#"{"big": 9007199254740993}"#), "9007199254740992");
+    assert_eq!(
+        eval("$states.input", r#"[1, 2.5, -3, 18446744073709551615]"#),
+        "[1,2.5,-3,1.8446744073709552e19]"
+    );
+    assert_eq!(
+        eval("$states.input.big", r#"{"big": 9007199254740993}"#),
+        "9007199254740992"
+    );
 }
 
 #[test]
 fn values_round_trip() {
     let doc = r#"{"s":"x","n":null,"t":true,"f":false,"a":[1,[2],{"b":"c"}],"o":{"k":{}},"e":[]}"#;
     assert_eq!(eval("$states.input", doc), doc);
-    assert_eq!(eval("{'z': 1, 'a': 2, 'm': 3}", "{}"), r#"{"z":1,"a":2,"m":3}"#);
+    assert_eq!(
+        eval("{'z': 1, 'a': 2, 'm': 3}", "{}"),
+        r#"{"z":1,"a":2,"m":3}"#
+    );
 }
 
 #[test]
@@ -86,7 +101,10 @@ fn undefined_results() {
     assert_eq!(eval("$states.input.missing", "{}"), "undefined");
     assert_eq!(eval("$", "{}"), "undefined");
     assert_eq!(eval("[]", "{}"), "[]");
-    assert_eq!(eval("{'a': $states.input.missing, 'b': 1}", "{}"), r#"{"b":1}"#);
+    assert_eq!(
+        eval("{'a': $states.input.missing, 'b': 1}", "{}"),
+        r#"{"b":1}"#
+    );
 }
 
 #[test]
@@ -94,7 +112,10 @@ fn function_results_are_unsupported() {
     let e = err("$fn := function($x){$x}", "{}");
     assert_eq!(e.kind, JsonataErrorKind::UnsupportedResult);
     assert_eq!(EvalFailure::from(e), EvalFailure::UnsupportedType);
-    assert_eq!(err("$string", "{}").kind, JsonataErrorKind::UnsupportedResult);
+    assert_eq!(
+        err("$string", "{}").kind,
+        JsonataErrorKind::UnsupportedResult
+    );
 }
 
 #[test]
@@ -121,12 +142,18 @@ fn eval_is_not_available() {
 
 #[test]
 fn partition() {
-    assert_eq!(eval("$partition([1,2,3,4,5], 2)", "{}"), "[[1,2],[3,4],[5]]");
+    assert_eq!(
+        eval("$partition([1,2,3,4,5], 2)", "{}"),
+        "[[1,2],[3,4],[5]]"
+    );
     assert_eq!(eval("$partition([1,2,3], 3)", "{}"), "[[1,2,3]]");
     assert_eq!(eval("$partition([0], 4)", "{}"), "[[0]]");
     assert_eq!(eval("$partition([], 4)", "{}"), "[]");
     assert_eq!(
-        eval("$partition($states.input.a, $states.input.n)", r#"{"a": [0], "n": 1}"#),
+        eval(
+            "$partition($states.input.a, $states.input.n)",
+            r#"{"a": [0], "n": 1}"#
+        ),
         "[[0]]"
     );
     assert!(eval("$partition([1], 0)", "{}").starts_with("error"));
@@ -149,8 +176,14 @@ fn range() {
 
 #[test]
 fn hash() {
-    assert_eq!(eval("$hash('abc', 'MD5')", "{}"), r#""900150983cd24fb0d6963f7d28e17f72""#);
-    assert_eq!(eval("$hash('abc', 'SHA-1')", "{}"), r#""a9993e364706816aba3e25717850c26c9cd0d89d""#);
+    assert_eq!(
+        eval("$hash('abc', 'MD5')", "{}"),
+        r#""900150983cd24fb0d6963f7d28e17f72""#
+    );
+    assert_eq!(
+        eval("$hash('abc', 'SHA-1')", "{}"),
+        r#""a9993e364706816aba3e25717850c26c9cd0d89d""#
+    );
     assert_eq!(
         eval("$hash('abc', 'SHA-256')", "{}"),
         r#""ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad""#
@@ -183,7 +216,12 @@ fn uuid() {
 
 #[test]
 fn parse_json() {
-    let p = |s: &str| eval("$parse($states.input.s)", &format!(r#"{{"s": {}}}"#, crate::json::to_string(&Value::from(s))));
+    let p = |s: &str| {
+        eval(
+            "$parse($states.input.s)",
+            &format!(r#"{{"s": {}}}"#, crate::json::to_string(&Value::from(s))),
+        )
+    };
     assert_eq!(p("-0"), "0");
     assert_eq!(p("1.1"), "1.1");
     assert_eq!(p("true"), "true");
@@ -229,15 +267,22 @@ fn causes() {
     );
     assert!(cause_for("'string'", "Items", &unexpected(r#""string""#))
         .ends_with(r#"Expected 'array', but was 'string' for value: "string""#));
-    assert!(cause_for("x", "Items", &unexpected("null")).ends_with("but was 'null' for value: null"));
-    assert!(cause_for("x", "Items", &unexpected("true")).ends_with("but was 'boolean' for value: true"));
+    assert!(
+        cause_for("x", "Items", &unexpected("null")).ends_with("but was 'null' for value: null")
+    );
+    assert!(
+        cause_for("x", "Items", &unexpected("true")).ends_with("but was 'boolean' for value: true")
+    );
     assert!(cause_for("x", "Items", &unexpected("1")).ends_with("but was 'number' for value: 1"));
 }
 
 #[test]
 fn evaluate_defined_reports_undefined() {
     let s = states("{}");
-    let b = Bindings { states: &s, variables: None };
+    let b = Bindings {
+        states: &s,
+        variables: None,
+    };
     let expr = Expression::compile("$states.input.nope").expect("compiles");
     assert_eq!(expr.evaluate_defined(&b), Err(EvalFailure::Undefined));
     assert_eq!(expr.text(), "$states.input.nope");
@@ -245,8 +290,41 @@ fn evaluate_defined_reports_undefined() {
 
 #[test]
 fn dollar_names_scan() {
-    let names: Vec<&str> = dollar_names("$a.b + $c_1($states.x) & '$d' $ $é").collect();
+    let names: Vec<&str> = dollar_names("$a.b + $c_1($states.x) & '$d' $ $é")
+        .map(|(_, n)| n)
+        .collect();
     assert_eq!(names, ["a", "c_1", "states", "d", "é"]);
+    assert_eq!(states_member(".input.a"), 1);
+    assert_eq!(states_member(".context"), 2);
+    assert_eq!(states_member(".result)"), 4);
+    assert_eq!(states_member(".errorOutput.Error"), 8);
+    assert_eq!(states_member(".inputs"), ALL_STATES);
+    assert_eq!(states_member(""), ALL_STATES);
+    assert_eq!(states_member(".*"), ALL_STATES);
+    assert_eq!(states_member(" . input"), ALL_STATES);
+}
+
+#[test]
+fn binds_only_the_states_members_read() {
+    let s = parse(r#"{"input": {"a": 1}, "context": {"c": 2}, "result": 3}"#).expect("states");
+    let b = Bindings {
+        states: &s,
+        variables: None,
+    };
+    let run = |text: &str| {
+        let out = Expression::compile(text).expect("compiles").evaluate(&b);
+        out.map(|v| v.map(|v| crate::json::to_string(&v)))
+    };
+    assert_eq!(
+        run("$states.input.a + $states.context.c + $states.result"),
+        Ok(Some("6".to_owned()))
+    );
+    assert_eq!(
+        run("$keys($states)"),
+        Ok(Some(r#"["input","context","result"]"#.to_owned()))
+    );
+    assert_eq!(run("$states.errorOutput"), Ok(None));
+    assert_eq!(run("$count($states.*)"), Ok(Some("3".to_owned())));
 }
 
 proptest::proptest! {
@@ -262,4 +340,65 @@ proptest::proptest! {
             let _ = expr.evaluate(&Bindings { states: &s, variables: None });
         }
     }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("{'a':", "}"), ("-", "")] {
+        let text = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+        if let Ok(expr) = Expression::compile(&text) {
+            let s = states("{}");
+            let _ = expr.evaluate(&Bindings {
+                states: &s,
+                variables: None,
+            });
+        }
+    }
+    // The deepest input our JSON parser accepts converts both ways.
+    for depth in [100, 1_000, 10_000, 100_000] {
+        let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        if parse(&deep).is_ok() {
+            assert_eq!(eval("$states.input", &deep), deep);
+        }
+    }
+}
+
+#[test]
+#[ignore = "timing, run by hand"]
+fn timing() {
+    timing_on_this_thread();
+    std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(timing_on_this_thread)
+        .expect("thread")
+        .join()
+        .expect("join");
+}
+
+fn timing_on_this_thread() {
+    let s = states(r#"{"a": 1, "b": {"c": [1, 2, 3], "d": "text"}}"#);
+    let vars = parse(r#"{"x": 1, "y": [1, 2, 3]}"#).expect("vars");
+    let b = Bindings {
+        states: &s,
+        variables: Some(&vars),
+    };
+    for text in [
+        "$states.input.a + 1",
+        "$x + 1",
+        "$partition($y, 2)",
+        "1 + 1",
+    ] {
+        let expr = Expression::compile(text).expect("compiles");
+        let n = 20_000;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = std::hint::black_box(expr.evaluate(&b));
+        }
+        eprintln!("{text}: {:?} per evaluation", start.elapsed() / n);
+    }
+    let start = std::time::Instant::now();
+    for _ in 0..2_000 {
+        let _ = std::hint::black_box(Expression::compile("$states.input.a + 1"));
+    }
+    eprintln!("compile: {:?}", start.elapsed() / 2_000);
 }
