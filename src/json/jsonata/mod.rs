@@ -26,13 +26,19 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context, Evaluator};
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorOptions};
 use jsonata_core::value::{JMap, JValue};
 use simd_json::prelude::ValueObjectAccess;
 
 pub use error::{cause_for, json_type_name, EvalFailure, JsonataError, JsonataErrorKind};
 
 use crate::json::Value;
+
+/// How long one evaluation may run, in milliseconds, before it fails with
+/// `D1012` (a tail-recursive function can otherwise loop forever and hold
+/// a worker thread). AWS documents no such limit; this is far above any
+/// legitimate expression.
+pub const EVALUATION_TIMEOUT_MS: u64 = 10_000;
 
 /// A compiled JSONata expression: parsed once, evaluated many times without
 /// re-parsing. `Send + Sync`, so a compiled definition can be shared by
@@ -140,7 +146,11 @@ impl Expression {
                 }
             }
         }
-        let mut evaluator = Evaluator::with_context(context);
+        let options = EvaluatorOptions {
+            timeout_ms: Some(EVALUATION_TIMEOUT_MS),
+            ..EvaluatorOptions::default()
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
         functions::register(&mut evaluator, self.functions.iter().copied())
             .map_err(|e| JsonataError::from_message(JsonataErrorKind::Evaluation, e.message()))?;
         let result = catch_unwind(AssertUnwindSafe(|| {

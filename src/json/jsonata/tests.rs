@@ -135,6 +135,19 @@ fn error_codes_and_messages() {
 }
 
 #[test]
+#[ignore = "takes EVALUATION_TIMEOUT_MS"]
+fn endless_tail_recursion_times_out() {
+    let e = err("($f := function($n){ $f($n + 1) }; $f(0))", "{}");
+    assert_eq!(e.code.as_deref(), Some("D1012"), "{e:?}");
+}
+
+#[test]
+fn runaway_recursion_fails() {
+    let e = err("($f := function($n){ 1 + $f($n + 1) }; $f(0))", "{}");
+    assert!(e.code.is_some(), "{e:?}");
+}
+
+#[test]
 fn eval_is_not_available() {
     let e = err("$eval('1 + 1')", "{}");
     assert_eq!(e.to_string(), "T1006: Attempted to invoke a non-function");
