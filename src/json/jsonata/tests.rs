@@ -135,7 +135,6 @@ fn error_codes_and_messages() {
 }
 
 #[test]
-#[ignore = "takes EVALUATION_TIMEOUT_MS"]
 fn endless_tail_recursion_times_out() {
     let e = err("($f := function($n){ $f($n + 1) }; $f(0))", "{}");
     assert_eq!(e.code.as_deref(), Some("D1012"), "{e:?}");
@@ -376,42 +375,3 @@ fn deep_nesting_does_not_overflow() {
     }
 }
 
-#[test]
-#[ignore = "timing, run by hand"]
-fn timing() {
-    timing_on_this_thread();
-    std::thread::Builder::new()
-        .stack_size(32 << 20)
-        .spawn(timing_on_this_thread)
-        .expect("thread")
-        .join()
-        .expect("join");
-}
-
-fn timing_on_this_thread() {
-    let s = states(r#"{"a": 1, "b": {"c": [1, 2, 3], "d": "text"}}"#);
-    let vars = parse(r#"{"x": 1, "y": [1, 2, 3]}"#).expect("vars");
-    let b = Bindings {
-        states: &s,
-        variables: Some(&vars),
-    };
-    for text in [
-        "$states.input.a + 1",
-        "$x + 1",
-        "$partition($y, 2)",
-        "1 + 1",
-    ] {
-        let expr = Expression::compile(text).expect("compiles");
-        let n = 20_000;
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            let _ = std::hint::black_box(expr.evaluate(&b));
-        }
-        eprintln!("{text}: {:?} per evaluation", start.elapsed() / n);
-    }
-    let start = std::time::Instant::now();
-    for _ in 0..2_000 {
-        let _ = std::hint::black_box(Expression::compile("$states.input.a + 1"));
-    }
-    eprintln!("compile: {:?}", start.elapsed() / 2_000);
-}
