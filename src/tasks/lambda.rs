@@ -189,11 +189,13 @@ impl LambdaClient {
         let function_name = str_param(obj, "FunctionName")?.ok_or_else(|| {
             ExecError::runtime("the Lambda Invoke parameter 'FunctionName' is required")
         })?;
+        // A string Payload is sent as its raw text and a null or absent one as
+        // an empty body, as the AWS recordings show ("\"HelloWorld\"" in,
+        // "HelloWorld" echoed back; null in, {} echoed back).
         let payload = match obj.get("Payload") {
             None => Vec::new(),
-            Some(Value::String(s)) if integration == Integration::SdkInvoke => {
-                s.as_bytes().to_vec()
-            }
+            Some(Value::Static(simd_json::StaticNode::Null)) => Vec::new(),
+            Some(Value::String(s)) => s.as_bytes().to_vec(),
             Some(v) => crate::json::to_string(v).into_bytes(),
         };
         let client_context = match obj.get("ClientContext") {

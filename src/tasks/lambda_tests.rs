@@ -252,11 +252,16 @@ async fn lambda_invoke_payload_shapes() {
         .await
         .unwrap();
     assert_eq!(get(&out, "Payload"), &Value::from("HelloWorld!"));
-    // A string Payload is sent as JSON text.
+    // A string Payload is sent as its raw text (AWS: "\"HelloWorld\"" in,
+    // "HelloWorld" echoed back), a null one as an empty body.
     t.invoke(call(li, v(r#"{"FunctionName":"echo","Payload":"hi"}"#)))
         .await
         .unwrap();
-    assert_eq!(log.lock().unwrap()[1].body, br#""hi""#);
+    assert_eq!(log.lock().unwrap()[1].body, b"hi");
+    t.invoke(call(li, v(r#"{"FunctionName":"echo","Payload":null}"#)))
+        .await
+        .unwrap();
+    assert_eq!(log.lock().unwrap()[2].body, b"");
     // Event: 202, empty payload.
     let out = t
         .invoke(call(

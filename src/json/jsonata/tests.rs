@@ -374,4 +374,3 @@ fn deep_nesting_does_not_overflow() {
         }
     }
 }
-
