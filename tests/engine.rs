@@ -237,3 +237,7 @@ async fn panicking_handler_fails_only_its_execution() {
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED"), "{out}");
 }
+
+// AWS: a `\"` inside a single-quoted bracket key keeps its backslash.
+case!(bracket_key_escapes, &pass(r#""Parameters":{"value.$":"$['Test\\\"\"Name\"']"},"#),
+    r#"{"Test\\\"\"Name\"": "Value\"\\"}"# => r#"{"value":"Value\"\\"}"#);

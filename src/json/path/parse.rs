@@ -337,7 +337,8 @@ impl Parser<'_> {
             .map_err(|_| format!("invalid array index '{t}'"))
     }
 
-    /// A quoted string (`'…'` or `"…"`) with JSON-style escapes.
+    /// A quoted string (`'…'` or `"…"`) with JSON-style escapes (`\n`,
+    /// `\t`, `\uXXXX`, the quote, the backslash).
     fn quoted(&mut self) -> Result<String, String> {
         let q = self.bump().unwrap_or('\'');
         let mut out = String::new();
@@ -361,7 +362,14 @@ impl Parser<'_> {
                         self.pos += 4;
                         out.push(ch);
                     }
-                    Some(c) => out.push(c),
+                    // The quote and the backslash itself are escaped; any
+                    // other character keeps its backslash (AWS finds the key
+                    // `Test\""Name"` with `$['Test\""Name"']`).
+                    Some(c) if c == q || c == '\\' => out.push(c),
+                    Some(c) => {
+                        out.push('\\');
+                        out.push(c);
+                    }
                 },
                 Some(c) => out.push(c),
             }
