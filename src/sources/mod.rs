@@ -97,3 +97,6 @@ async fn ctrl_c() {
         std::future::pending::<()>().await;
     }
 }
+
+#[cfg(test)]
+mod tests;
