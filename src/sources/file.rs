@@ -190,7 +190,8 @@ pub struct Counts {
 }
 
 /// Writes one JSON report line per input line, failed lines to the
-/// dead-letter file, and the checkpoint file.
+/// dead-letter file, and the checkpoint file. Both files are flushed after
+/// every unit and synced before every checkpoint write.
 pub struct FileSink {
     report: Box<dyn Write + Send>,
     /// Synced before each checkpoint (absent for standard output).
@@ -325,7 +326,9 @@ impl Sink for FileSink {
             });
             self.write_line(unit, record, outcome, item_failed)?;
         }
-        Ok(())
+        // One write per execution: a report line reaches the OS as soon as
+        // its unit finished, so it survives the process being killed.
+        self.flush()
     }
 
     fn checkpoint(&mut self, through: u64) -> io::Result<()> {

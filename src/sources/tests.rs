@@ -118,12 +118,14 @@ async fn concurrency_bounds_executions_in_flight() {
 async fn admission_slows_reading_instead_of_dropping() {
     // 10 starts/s, burst 1, max wait 50 ms: most starts are refused at
     // first and retried; all 20 still run, over about 2 s.
-    let mut config = AdmissionConfig::default();
-    config.default = Limits {
-        rate: 10.0,
-        burst: 1,
-        max_wait_ms: 50,
-        max_queue: 100,
+    let config = AdmissionConfig {
+        default: Limits {
+            rate: 10.0,
+            burst: 1,
+            max_wait_ms: 50,
+            max_queue: 100,
+        },
+        ..AdmissionConfig::default()
     };
     let mut source = Memory((1..=20).map(|id| work(id, 0)).collect());
     let sink = Shared::default();
