@@ -11,6 +11,7 @@
 //! | module | role |
 //! |---|---|
 //! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …), `GET /metrics` |
+//! | [`sources`] | event consumers (`consume file`): bounded concurrency, contiguous checkpoint |
 //! | [`admission`] | token buckets + bounded FIFO buffer in front of every start |
 //! | [`engine`] | executions: stepping states, Retry/Catch, timers, Parallel/Map, Context Object |
 //! | [`tasks`] | resolving a Task's Resource: handler registry, mock file, Lambda |
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod errors;
 pub mod json;
 pub mod metrics;
+pub mod sources;
 pub mod tasks;
 
 pub use errors::ExecError;

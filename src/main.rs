@@ -85,6 +85,62 @@ enum Command {
         /// The ASL definition file.
         definition: PathBuf,
     },
+    /// Consume events: one execution per record (or batch), at-least-once
+    /// with a checkpoint; a summary is printed on standard error.
+    Consume {
+        #[command(subcommand)]
+        source: ConsumeSource,
+    },
+}
+
+/// Where `consume` reads events from.
+#[derive(Subcommand)]
+enum ConsumeSource {
+    /// A JSON-lines file (`-`: standard input); exit 0 once every line is
+    /// reported (or on SIGTERM/SIGINT after in-flight lines finish), 1 on an
+    /// I/O error, 2 when it cannot start.
+    File {
+        /// The events file, one JSON document per line, or `-`.
+        events: String,
+        /// The ASL definition file.
+        #[arg(long)]
+        definition: PathBuf,
+        /// The state machine name (default: the definition's file name).
+        #[arg(long)]
+        state_machine_name: Option<String>,
+        /// Lines per execution, given as a Lambda SQS event `{"Records":[…]}`.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: Option<u32>,
+        /// Executions in flight at most.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+        concurrency: u32,
+        /// Checkpoint file: lines up to the one it names are skipped on restart.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Shortest time between checkpoint writes, in ms.
+        #[arg(long, default_value_t = 100)]
+        checkpoint_interval_ms: u64,
+        /// Report file, one JSON line per input line (appended; default standard output).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// File the text of failed lines is appended to.
+        #[arg(long)]
+        dead_letter: Option<PathBuf>,
+        /// Step Functions Local mock file (MockConfigFile.json).
+        #[arg(long, env = "SFN_MOCK_CONFIG")]
+        mock_config: Option<PathBuf>,
+        /// Region in ARNs.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Account id in ARNs.
+        #[arg(long, default_value = "123456789012")]
+        account: String,
+        /// Configuration file whose `admission` section sets the limits (as for `serve`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        admission: AdmissionFlags,
+    },
 }
 
 /// Admission-control flags: each state machine's bucket and the global one.
@@ -135,9 +191,11 @@ impl AdmissionFlags {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mock = match &cli.command {
-        Command::Serve { mock_config, .. } | Command::Run { mock_config, .. } => {
-            mock_config.clone()
-        }
+        Command::Serve { mock_config, .. }
+        | Command::Run { mock_config, .. }
+        | Command::Consume {
+            source: ConsumeSource::File { mock_config, .. },
+        } => mock_config.clone(),
         Command::Validate { .. } => None,
     };
     if let Some(path) = mock {
@@ -187,6 +245,66 @@ fn main() -> ExitCode {
             ..
         } => runtime.block_on(run(&definition, &input, test_case)),
         Command::Validate { definition } => validate(&definition),
+        Command::Consume { source } => {
+            let code = runtime.block_on(consume(source));
+            // Standard input may still be blocked in a read: do not wait for it.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            code
+        }
+    }
+}
+
+async fn consume(source: ConsumeSource) -> ExitCode {
+    let ConsumeSource::File {
+        events,
+        definition,
+        state_machine_name,
+        batch,
+        concurrency,
+        checkpoint,
+        checkpoint_interval_ms,
+        report,
+        dead_letter,
+        region,
+        account,
+        config,
+        admission,
+        ..
+    } = source;
+    let admission = match admission.config(config.as_deref()) {
+        Ok(a) => expressway::admission::Admission::new(a),
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let consumer = expressway::sources::file::FileConsumer {
+        events,
+        definition,
+        state_machine_name,
+        batch: batch.map(|n| n as usize),
+        concurrency: concurrency as usize,
+        checkpoint,
+        report,
+        dead_letter,
+        region,
+        account,
+        checkpoint_every: std::time::Duration::from_millis(checkpoint_interval_ms),
+    };
+    let stop = expressway::sources::shutdown_signal();
+    match expressway::sources::file::consume(&consumer, admission, stop).await {
+        Ok(summary) => {
+            eprintln!("{}", summary.to_json());
+            if summary.error.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
