@@ -17,6 +17,7 @@
 //! | [`asl`] | load + validate the definition |
 //! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
+//! | [`payment`] | in-process handlers of the bundled card-payment example |
 
 pub mod api;
 pub mod asl;
@@ -24,6 +25,7 @@ pub mod compile;
 pub mod engine;
 pub mod errors;
 pub mod json;
+pub mod payment;
 pub mod tasks;
 
 pub use errors::ExecError;

@@ -200,7 +200,9 @@ async fn execution_timeout() {
 async fn runtime_error_is_not_caught() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","OutputPath":"$.no.such",
         "Catch":[{"ErrorEquals":["States.Runtime"],"Next":"C"},{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
-    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| Ok(Value::from(1)));
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| {
+        Ok(Value::from(1))
+    });
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED States.Runtime"), "{out}");
 }
@@ -208,7 +210,9 @@ async fn runtime_error_is_not_caught() {
 #[tokio::test]
 async fn oversized_task_result_is_data_limit_exceeded() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","End":true}}}"#;
-    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| Ok(Value::from("x".repeat(300_000))));
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| {
+        Ok(Value::from("x".repeat(300_000)))
+    });
     let out = summary(run_with(t, def, "{}").await);
     assert!(out.starts_with("FAILED States.DataLimitExceeded"), "{out}");
 }

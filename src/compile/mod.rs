@@ -15,7 +15,6 @@ use std::time::Duration;
 
 pub use retry::{Catcher, ErrorMatcher, Jitter, Retrier};
 
-
 use crate::asl::LoadError;
 use crate::compile::choice::ChoiceRule;
 use crate::json::intrinsic::Intrinsic;
