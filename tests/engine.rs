@@ -119,7 +119,7 @@ const TASK: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"ar
 
 #[tokio::test(start_paused = true)]
 async fn task_result_path() {
-    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", |v| Ok(v));
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", Ok);
     let out = summary(run_with(t, TASK, r#"{"a":1}"#).await);
     assert_eq!(out, r#"{"a":1,"r":{"a":1}}"#);
 }
