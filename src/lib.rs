@@ -10,21 +10,25 @@
 //!
 //! | module | role |
 //! |---|---|
-//! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …) |
+//! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …), `GET /metrics` |
+//! | [`admission`] | token buckets + bounded FIFO buffer in front of every start |
 //! | [`engine`] | executions: stepping states, Retry/Catch, timers, Parallel/Map, Context Object |
 //! | [`tasks`] | resolving a Task's Resource: handler registry, mock file, Lambda |
 //! | [`compile`] | ASL → state graph: state indices, compiled paths, Payload Templates, Choice Rules |
 //! | [`asl`] | load + validate the definition |
 //! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
+//! | [`metrics`] | every metric name as a constant, described once; the Prometheus recorder |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
 //! | [`payment`] | in-process handlers of the bundled card-payment example |
 
+pub mod admission;
 pub mod api;
 pub mod asl;
 pub mod compile;
 pub mod engine;
 pub mod errors;
 pub mod json;
+pub mod metrics;
 pub mod payment;
 pub mod tasks;
 

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use mimalloc::MiMalloc;
 
+use expressway::admission::{AdmissionConfig, PartialLimits};
 use expressway::api::{self, arn, Config, MachineType, Service};
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
 use expressway::tasks::Tasks;
@@ -59,6 +60,13 @@ enum Command {
         /// Account id in ARNs.
         #[arg(long, default_value = "123456789012")]
         account: String,
+        /// Configuration file (TOML if it ends in `.toml`, JSON otherwise);
+        /// its `admission` section sets `default`, `global` and per-machine
+        /// (`machines.<name>`) limits. Flags override the file's `default`/`global`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        admission: AdmissionFlags,
     },
     /// Run one execution and print `{"status","output","error","cause"}`;
     /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
@@ -80,6 +88,51 @@ enum Command {
         /// The ASL definition file.
         definition: PathBuf,
     },
+}
+
+/// Admission-control flags: each state machine's bucket and the global one.
+#[derive(Args, Debug, Clone, Copy)]
+struct AdmissionFlags {
+    /// Starts per second each state machine's token bucket refills (default 10000).
+    #[arg(long)]
+    admission_rate: Option<f64>,
+    /// Size of each state machine's token bucket (default 10000).
+    #[arg(long)]
+    admission_burst: Option<u32>,
+    /// Longest a start waits for a token before ThrottlingException, in ms (default 1000).
+    #[arg(long)]
+    admission_max_wait_ms: Option<u64>,
+    /// Most starts waiting per state machine before ThrottlingException (default 10000).
+    #[arg(long)]
+    admission_max_queue: Option<usize>,
+    /// Starts per second the global bucket refills (default 50000).
+    #[arg(long)]
+    admission_global_rate: Option<f64>,
+    /// Size of the global bucket (default 50000).
+    #[arg(long)]
+    admission_global_burst: Option<u32>,
+}
+
+impl AdmissionFlags {
+    /// The admission configuration: built-in defaults, then the file, then the flags.
+    fn config(&self, file: Option<&Path>) -> Result<AdmissionConfig, String> {
+        let default = PartialLimits {
+            rate: self.admission_rate,
+            burst: self.admission_burst,
+            max_wait_ms: self.admission_max_wait_ms,
+            max_queue: self.admission_max_queue,
+        };
+        let global = PartialLimits {
+            rate: self.admission_global_rate,
+            burst: self.admission_global_burst,
+            ..PartialLimits::default()
+        };
+        match file {
+            Some(path) => AdmissionConfig::load(path, &default, &global),
+            None => AdmissionConfig::from_flags(&default, &global),
+        }
+        .map_err(|e| e.to_string())
+    }
 }
 
 fn main() -> ExitCode {
@@ -116,8 +169,25 @@ fn main() -> ExitCode {
             definitions,
             region,
             account,
+            config,
+            admission,
             ..
-        } => runtime.block_on(serve(&host, port, definitions, region, account)),
+        } => {
+            let admission = match admission.config(config.as_deref()) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("expressway: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let config = Config {
+                region,
+                account,
+                admission,
+                ..Config::default()
+            };
+            runtime.block_on(serve(&host, port, definitions, config))
+        }
         Command::Run {
             definition,
             input,
@@ -176,18 +246,7 @@ fn preload(service: &Service, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-async fn serve(
-    host: &str,
-    port: u16,
-    definitions: Option<PathBuf>,
-    region: String,
-    account: String,
-) -> ExitCode {
-    let config = Config {
-        region,
-        account,
-        ..Config::default()
-    };
+async fn serve(host: &str, port: u16, definitions: Option<PathBuf>, config: Config) -> ExitCode {
     let tasks = match tasks() {
         Ok(t) => t,
         Err(e) => {
@@ -214,7 +273,7 @@ async fn serve(
         }
     };
     match listener.local_addr() {
-        Ok(addr) => eprintln!("expressway: listening on http://{addr}"),
+        Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
         Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
     }
     let shutdown = async {

@@ -93,8 +93,12 @@ case!(map_not_array, r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"
     "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#,
     r#"{"xs":1}"# => "FAILED States.Runtime");
 
-case!(context_execution, &pass(r#""Parameters":{"id.$":"$$.Execution.Id","in.$":"$$.Execution.Input.a","r.$":"$$.State.RetryCount"},"#),
-    r#"{"a":9}"# => r#"{"id":"arn:aws:states:us-east-1:123456789012:express:test:exec:00000000-0000-4000-8000-000000000000","in":9,"r":0}"#);
+case!(context_execution, &pass(r#""Parameters":{"id.$":"$$.Execution.Id","in.$":"$$.Execution.Input.a","s.$":"$$.State.Name"},"#),
+    r#"{"a":9}"# => r#"{"id":"arn:aws:states:us-east-1:123456789012:express:test:exec:00000000-0000-4000-8000-000000000000","in":9,"s":"P"}"#);
+case!(context_pass_has_no_retry_count, &pass(r#""Parameters":{"r.$":"$$.State.RetryCount"},"#), "{}" => "FAILED States.ParameterPathFailure");
+case!(context_task_retry_count, r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:Missing",
+    "Parameters":{"r.$":"$$.State.RetryCount"},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#,
+    "{}" => r#"{"Error":"States.TaskFailed","Cause":"no handler, mock or Lambda resolves resource 'arn:aws:lambda:us-east-1:1:function:Missing'"}"#);
 
 fn tasks_with(
     name: &str,
@@ -217,7 +221,7 @@ async fn oversized_task_result_is_data_limit_exceeded() {
     assert!(out.starts_with("FAILED States.DataLimitExceeded"), "{out}");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn endless_loop_times_out() {
     let def = r#"{"TimeoutSeconds":1,"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
         "B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"D"}],"Default":"A"},

@@ -19,6 +19,8 @@ const SFN_NAMESPACE: &str = "com.amazonaws.swf.service.v2.model";
 const VALIDATE_NAMESPACE: &str = "com.amazon.coral.validate";
 /// Namespace of protocol-level errors (unknown operation, bad body, internal).
 const SERVICE_NAMESPACE: &str = "com.amazon.coral.service";
+/// Namespace of `ThrottlingException` (unmodelled, reference §1).
+const AVAILABILITY_NAMESPACE: &str = "com.amazon.coral.availability";
 
 /// The content type of every response.
 pub(crate) const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -89,6 +91,10 @@ pub enum ApiError {
     /// The request body is larger than the limit (bytes).
     #[error("Request size exceeds the limit of {0} bytes")]
     RequestTooLarge(usize),
+    /// Admission control refused a start: more starts than the token buckets
+    /// and their buffer allow (see [`crate::admission`]). HTTP 400.
+    #[error("Rate exceeded")]
+    Throttling,
     /// A bug: a handler panicked or an invariant broke.
     #[error("{0}")]
     InternalFailure(String),
@@ -117,6 +123,7 @@ impl ApiError {
             ApiError::UnknownOperation(_) => "UnknownOperationException",
             ApiError::Serialization(_) => "SerializationException",
             ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
+            ApiError::Throttling => "ThrottlingException",
             ApiError::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -129,6 +136,7 @@ impl ApiError {
             | ApiError::Serialization(_)
             | ApiError::RequestTooLarge(_)
             | ApiError::InternalFailure(_) => SERVICE_NAMESPACE,
+            ApiError::Throttling => AVAILABILITY_NAMESPACE,
             _ => SFN_NAMESPACE,
         };
         format!("{namespace}#{}", self.code())

@@ -9,7 +9,9 @@
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
 //! StartSyncExecution, StartExecution, DescribeExecution (also for Express
 //! executions: an expressway extension), ListExecutions, TagResource,
-//! UntagResource, ListTagsForResource. Errors are [`ApiError`]s.
+//! UntagResource, ListTagsForResource. Errors are [`ApiError`]s. Every start
+//! passes [`crate::admission`] first (a refusal is `ThrottlingException`), and
+//! `GET /metrics` serves [`crate::metrics`] in Prometheus text format.
 //!
 //! JSON at this edge is parsed with serde_json; execution inputs and outputs
 //! cross into the engine as [`crate::json::Value`].
@@ -26,11 +28,12 @@ use std::time::SystemTime;
 
 use dashmap::DashMap;
 
+use crate::admission::{Admission, AdmissionConfig};
 use crate::engine::Engine;
 
 pub use error::ApiError;
 pub use registry::{MachineType, StateMachine};
-pub use server::{router, MAX_BODY_BYTES};
+pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
 
 /// Settings of a [`Service`].
 #[derive(Debug, Clone)]
@@ -42,6 +45,9 @@ pub struct Config {
     /// How many `StartExecution` executions `DescribeExecution` can still see
     /// (default 10,000; the oldest are forgotten first).
     pub execution_retention: usize,
+    /// Admission control in front of every start (defaults:
+    /// [`AdmissionConfig::default`]).
+    pub admission: AdmissionConfig,
 }
 
 impl Default for Config {
@@ -50,6 +56,7 @@ impl Default for Config {
             region: "us-east-1".to_owned(),
             account: "123456789012".to_owned(),
             execution_retention: 10_000,
+            admission: AdmissionConfig::default(),
         }
     }
 }
@@ -63,18 +70,23 @@ pub struct Service {
 struct Inner {
     config: Config,
     engine: Engine,
+    admission: Admission,
     machines: DashMap<String, StateMachine>,
     executions: registry::Executions,
 }
 
 impl Service {
-    /// A service running executions on `engine`.
+    /// A service running executions on `engine`. Installs the Prometheus
+    /// recorder ([`crate::metrics::install`]) if it is not yet installed.
     pub fn new(engine: Engine, config: Config) -> Self {
+        crate::metrics::install();
         let executions = registry::Executions::new(config.execution_retention);
+        let admission = Admission::new(config.admission.clone());
         Service {
             inner: Arc::new(Inner {
                 config,
                 engine,
+                admission,
                 machines: DashMap::new(),
                 executions,
             }),
@@ -89,6 +101,12 @@ impl Service {
     /// The engine executions run on.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The admission control every start passes (also for consumers that
+    /// start executions outside the API).
+    pub fn admission(&self) -> &Admission {
+        &self.inner.admission
     }
 
     /// Creates a state machine as `CreateStateMachine` would (role
@@ -147,5 +165,7 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
     }
 }
 
+#[cfg(test)]
+mod admission_tests;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 use futures::FutureExt as _;
 
@@ -23,10 +24,15 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The `X-Amz-Target` prefix of every operation.
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
+/// The path of the Prometheus metrics (`GET`).
+pub const METRICS_PATH: &str = "/metrics";
+
 /// The router serving the API on any path (`POST /` in practice; the
-/// `sync-` host prefix is not required).
+/// `sync-` host prefix is not required), and `GET /metrics`: every
+/// [`crate::metrics`] metric in Prometheus text format 0.0.4.
 pub fn router(service: Service) -> Router {
     Router::new()
+        .route(METRICS_PATH, get(metrics).fallback(handle))
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(service)
@@ -75,6 +81,17 @@ async fn respond(
     };
     let region = signed_region(headers).unwrap_or(&service.inner.config.region);
     ops::dispatch(service, op, &body, region).await
+}
+
+/// `GET /metrics`: refreshes the admission gauges and renders.
+async fn metrics(State(service): State<Service>) -> Response {
+    service.admission().publish_gauges();
+    let mut response = crate::metrics::render().into_response();
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
 }
 
 async fn handle(

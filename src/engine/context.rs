@@ -51,20 +51,20 @@ pub(crate) fn base(options: &ExecutionOptions, input: &Value) -> Value {
     ])
 }
 
-/// Sets `State.{EnteredTime, Name, RetryCount}` on a context.
-pub(crate) fn enter_state(ctx: &mut Value, name: &str, entered: SystemTime, retry_count: u32) {
+/// Sets `State.{EnteredTime, Name[, RetryCount]}` on a context. AWS shows
+/// `RetryCount` only on states that can retry (Task, Parallel, Map).
+pub(crate) fn enter_state(
+    ctx: &mut Value,
+    name: &str,
+    entered: SystemTime,
+    retry_count: Option<u32>,
+) {
     if let OwnedValue::Object(o) = ctx {
-        o.insert(
-            "State".to_owned(),
-            obj(vec![
-                ("EnteredTime", s(&iso_millis(entered))),
-                ("Name", s(name)),
-                (
-                    "RetryCount",
-                    OwnedValue::Static(StaticNode::U64(retry_count as u64)),
-                ),
-            ]),
-        );
+        let mut fields = vec![("EnteredTime", s(&iso_millis(entered))), ("Name", s(name))];
+        if let Some(n) = retry_count {
+            fields.push(("RetryCount", OwnedValue::Static(StaticNode::U64(n as u64))));
+        }
+        o.insert("State".to_owned(), obj(fields));
     }
 }
 

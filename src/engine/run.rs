@@ -185,7 +185,12 @@ impl<'a> Run<'a> {
             event: self.next_event(),
         };
         if let Some(ctx) = frame.context.as_mut() {
-            context::enter_state(ctx, &st.name, SystemTime::now(), 0);
+            let retry_count = matches!(
+                st.kind,
+                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+            )
+            .then_some(0);
+            context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
         }
         match &st.kind {
             Kind::Pass { result } => {
@@ -368,6 +373,9 @@ impl<'a> Run<'a> {
                     }
                     None => self.effective(st, &raw, frame, at)?.into_owned(),
                 };
+                if size::exceeds(&value, MAX_PAYLOAD_BYTES) {
+                    return Err(oversized_result(&st.name));
+                }
                 self.result_path(&st.result_path, raw, value, at)?
             }
         };
@@ -546,7 +554,12 @@ impl<'a> Run<'a> {
                             tokio::time::sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)))
                                 .await;
                             if let Some(ctx) = frame.context.as_mut() {
-                                context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
+                                context::enter_state(
+                                    ctx,
+                                    &st.name,
+                                    SystemTime::now(),
+                                    Some(retry_count),
+                                );
                             }
                             continue;
                         }
@@ -647,10 +660,7 @@ impl<'a> Run<'a> {
         self.add_events(1); // TaskSucceeded / TaskFailed
         let result = result?;
         if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
-            return Err(ExecError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.", st.name),
-            ));
+            return Err(oversized_result(&st.name));
         }
         Ok(result)
     }
@@ -815,6 +825,14 @@ impl<'a> Run<'a> {
         self.add_events(1); // MapStateSucceeded
         Ok(OwnedValue::Array(Box::new(results)))
     }
+}
+
+/// `States.DataLimitExceeded` for a state whose result is over 262,144 bytes.
+fn oversized_result(state: &str) -> ExecError {
+    ExecError::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),
+    )
 }
 
 /// A value as AWS prints it inside messages: strings without quotes.

@@ -6,6 +6,7 @@
 //! from it; only what a template or a path result must own is cloned.
 
 pub mod intrinsic;
+pub mod jsonata;
 pub mod path;
 pub mod template;
 

@@ -7,7 +7,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use futures::FutureExt as _;
 use serde_json::{json, Value as Json};
@@ -133,16 +133,34 @@ fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data: bool) {
     }
 }
 
-/// StartSyncExecution: runs to the end and answers with the outcome (a
-/// FAILED execution is still HTTP 200).
+/// StartSyncExecution: waits for admission (at most the machine's
+/// `max_wait_ms`; past it `ThrottlingException`), runs to the end and answers
+/// with the outcome (a FAILED execution is still HTTP 200). `startDate` is
+/// the instant of admission.
 pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
-    let start = prepare(service, req, true)?;
+    let mut start = prepare(service, req, true)?;
+    let metrics = crate::metrics::executions(&start.options.state_machine_name);
+    let admitted = service
+        .inner
+        .admission
+        .admit(&start.options.state_machine_name)
+        .await;
+    let Ok(permit) = admitted else {
+        metrics.throttled();
+        return Err(ApiError::Throttling);
+    };
+    if !permit.waited().is_zero() {
+        start.options.start_time = SystemTime::now();
+    }
+    metrics.started();
+    let began = Instant::now();
     let options = start.options.clone();
     let outcome = service
         .inner
         .engine
         .execute(start.machine, start.input, start.options)
         .await;
+    metrics.finished(outcome.status, began.elapsed());
     let with_data = !start.metadata_only;
     let mut out = json!({
         "executionArn": options.execution_arn,
@@ -183,8 +201,9 @@ fn panicked(arn: &str) -> ExecutionOutcome {
 }
 
 /// Awaits an execution and records its outcome; a panic is recorded as a
-/// FAILED execution (`States.Runtime`) instead of being lost.
-async fn record_outcome<F>(executions: &Executions, arn: &str, run: F)
+/// FAILED execution (`States.Runtime`) instead of being lost. Returns the
+/// status recorded.
+async fn record_outcome<F>(executions: &Executions, arn: &str, run: F) -> ExecutionStatus
 where
     F: std::future::Future<Output = ExecutionOutcome>,
 {
@@ -192,11 +211,15 @@ where
         Ok(outcome) => outcome,
         Err(_) => panicked(arn),
     };
+    let status = outcome.status;
     executions.finish(arn, outcome);
+    status
 }
 
-/// StartExecution: records the execution, runs it on a tokio task and answers
-/// at once. A panicking execution is recorded as FAILED (`States.Runtime`),
+/// StartExecution: takes a place in admission control (refused at once with
+/// `ThrottlingException` when the buffer is full or the wait too long),
+/// records the execution, runs it on a tokio task once admitted and answers
+/// at once: an accepted start is never dropped. A panicking execution is recorded as FAILED (`States.Runtime`),
 /// never lost. A STANDARD start repeating a running execution's name and
 /// input returns that execution; other name reuse is `ExecutionAlreadyExists`.
 pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
@@ -214,6 +237,18 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
             };
         }
     }
+    let metrics = crate::metrics::executions(&start.options.state_machine_name);
+    let ticket = match service
+        .inner
+        .admission
+        .reserve(&start.options.state_machine_name)
+    {
+        Ok(ticket) => ticket,
+        Err(_) => {
+            metrics.throttled();
+            return Err(ApiError::Throttling);
+        }
+    };
     service.inner.executions.insert(ExecutionRecord {
         arn: execution_arn.clone(),
         state_machine_arn: start.options.state_machine_arn.clone(),
@@ -231,9 +266,13 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         ..
     } = start;
     tokio::spawn(async move {
+        ticket.wait().await;
+        metrics.started();
+        let began = Instant::now();
         let engine = service_ref.inner.engine.clone();
         let run = engine.execute(machine, input, options);
-        record_outcome(&service_ref.inner.executions, &arn, run).await;
+        let status = record_outcome(&service_ref.inner.executions, &arn, run).await;
+        metrics.finished(status, began.elapsed());
     });
     Ok(json!({
         "executionArn": execution_arn,

@@ -14,6 +14,8 @@ use super::{normalize, render_segments, Path, Segment, Selected, MAX_WORK};
 use crate::json::Value;
 
 /// The JSON provider class name Jayway prints in type-mismatch messages.
+/// The start of the error raised when a selection visits more than `MAX_WORK` nodes.
+pub(crate) const WORK_LIMIT_MESSAGE: &str = "Path evaluation exceeded";
 const JSON_PROVIDER: &str = "com.jayway.jsonpath.spi.json.JacksonJsonProvider";
 
 /// Selects `path` from `doc`; the error is the Jayway message.
@@ -43,7 +45,7 @@ impl Ctx<'_> {
         let w = self.work.get().saturating_add(n);
         self.work.set(w);
         if w > MAX_WORK {
-            Err(format!("Path evaluation exceeded {MAX_WORK} nodes"))
+            Err(format!("{WORK_LIMIT_MESSAGE} {MAX_WORK} nodes"))
         } else {
             Ok(())
         }
@@ -640,12 +642,12 @@ mod tests {
     );
     fails!(index_of_object, "$.a[0]", json!({"a": {"k": 1}}),
         "Invalid path '$.a[0]' : Filter: [0] can only be applied to arrays. Current context is: {\"k\":1}");
-    fails!(
-        wildcard_below_missing,
-        "$.a.b[*]",
-        json!({}),
-        "Invalid path '$.a.b[*]' : Missing property in path $['a']"
-    );
+    #[test]
+    fn indefinite_path_below_missing_selects_nothing() {
+        // AWS: `"item.$": "$.items[1:]"` on `{}` gives `"item": []`.
+        assert_eq!(sel("$.a.b[*]", &json!({})), (false, json!([])));
+        assert_eq!(sel("$.items[1:]", &json!({})), (false, json!([])));
+    }
 
     #[test]
     fn selection_borrows_from_the_document() {

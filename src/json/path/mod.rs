@@ -241,7 +241,17 @@ impl Path {
     /// # Errors
     /// As [`select`](Self::select), except for undefined variables.
     pub fn select_in<'a>(&self, doc: &'a Value) -> Result<Selected<'a>, PathError> {
-        eval::select(self, doc).map_err(|message| PathError::NotFound {
+        // Jayway (which AWS uses) raises "not found" only for definite paths;
+        // an indefinite path over a missing branch selects nothing.
+        let result = eval::select(self, doc);
+        if !self.is_definite() {
+            if let Err(m) = &result {
+                if !m.starts_with(eval::WORK_LIMIT_MESSAGE) {
+                    return Ok(Selected::Many(Vec::new()));
+                }
+            }
+        }
+        result.map_err(|message| PathError::NotFound {
             path: self.text.clone(),
             message,
         })

@@ -1,0 +1,417 @@
+use super::*;
+use crate::json::parse;
+
+fn states(input: &str) -> Value {
+    parse(&format!(
+        r#"{{"input": {input}, "context": {{"State": {{"Name": "S"}}}}}}"#
+    ))
+    .expect("test states")
+}
+
+/// Evaluates `text` with `$states.input` = `input` and the variables `vars`.
+fn eval_with(text: &str, input: &str, vars: Option<&str>) -> Result<Option<Value>, JsonataError> {
+    let states = states(input);
+    let vars = vars.map(|v| parse(v).expect("test variables"));
+    let expr = Expression::compile(text)?;
+    expr.evaluate(&Bindings {
+        states: &states,
+        variables: vars.as_ref(),
+    })
+}
+
+/// The result of `text` as compact JSON (`undefined` for none).
+fn eval(text: &str, input: &str) -> String {
+    match eval_with(text, input, None) {
+        Ok(Some(v)) => crate::json::to_string(&v),
+        Ok(None) => "undefined".to_owned(),
+        Err(e) => format!("error {e}"),
+    }
+}
+
+fn err(text: &str, input: &str) -> JsonataError {
+    match eval_with(text, input, None) {
+        Err(e) => e,
+        other => panic!("{text}: expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn expression_markers() {
+    assert!(is_expression("{% 1 %}"));
+    assert!(is_expression("{%%}"));
+    assert!(!is_expression(" {% 1 %}"));
+    assert!(!is_expression("{% 1 %} "));
+    assert!(!is_expression("{%}"));
+    assert!(!is_expression("plain"));
+    assert_eq!(expression_text("{%  $a + 1 \n%}"), Some("$a + 1"));
+    assert_eq!(expression_text("{%%}"), Some(""));
+    assert_eq!(expression_text("{% 1"), None);
+    assert_eq!(expression_text("{%}"), None);
+}
+
+#[test]
+fn compiled_expressions_are_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expression>();
+}
+
+#[test]
+fn reads_states_and_variables() {
+    assert_eq!(eval("$states.input.a + 1", r#"{"a": 41}"#), "42");
+    assert_eq!(eval("$states.context.State.Name", "{}"), r#""S""#);
+    let out = eval_with(
+        "$x & '-' & $y.z",
+        "{}",
+        Some(r#"{"x": "a", "y": {"z": "b"}, "w": 1}"#),
+    );
+    assert_eq!(out, Ok(Some(Value::from("a-b"))));
+    // A variable that is not in scope is undefined.
+    assert_eq!(eval_with("$nope", "{}", Some(r#"{"x": 1}"#)), Ok(None));
+    assert_eq!(eval_with("$x", "{}", None), Ok(None));
+}
+
+#[test]
+fn numbers_convert_like_json_stringify() {
+    assert_eq!(eval("1 + 1", "{}"), "2");
+    assert_eq!(eval("3 / 2", "{}"), "1.5");
+    assert_eq!(eval("4 / 2", "{}"), "2");
+    assert_eq!(eval("-0", "{}"), "0");
+    assert_eq!(
+        eval("$states.input", r#"[1, 2.5, -3, 18446744073709551615]"#),
+        "[1,2.5,-3,1.8446744073709552e19]"
+    );
+    assert_eq!(
+        eval("$states.input.big", r#"{"big": 9007199254740993}"#),
+        "9007199254740992"
+    );
+}
+
+#[test]
+fn values_round_trip() {
+    let doc = r#"{"s":"x","n":null,"t":true,"f":false,"a":[1,[2],{"b":"c"}],"o":{"k":{}},"e":[]}"#;
+    assert_eq!(eval("$states.input", doc), doc);
+    assert_eq!(
+        eval("{'z': 1, 'a': 2, 'm': 3}", "{}"),
+        r#"{"z":1,"a":2,"m":3}"#
+    );
+}
+
+#[test]
+fn undefined_results() {
+    assert_eq!(eval("$states.input.missing", "{}"), "undefined");
+    assert_eq!(eval("$", "{}"), "undefined");
+    assert_eq!(eval("[]", "{}"), "[]");
+    assert_eq!(
+        eval("{'a': $states.input.missing, 'b': 1}", "{}"),
+        r#"{"b":1}"#
+    );
+}
+
+#[test]
+fn function_results_are_unsupported() {
+    let e = err("$fn := function($x){$x}", "{}");
+    assert_eq!(e.kind, JsonataErrorKind::UnsupportedResult);
+    assert_eq!(EvalFailure::from(e), EvalFailure::UnsupportedType);
+    assert_eq!(
+        err("$string", "{}").kind,
+        JsonataErrorKind::UnsupportedResult
+    );
+}
+
+#[test]
+fn error_codes_and_messages() {
+    let e = err("$randomSeeded($states.input.x)", r#"{"x": 1}"#);
+    assert_eq!(e.kind, JsonataErrorKind::Evaluation);
+    assert_eq!(e.code.as_deref(), Some("T1006"));
+    assert_eq!(e.message, "Attempted to invoke a non-function");
+    assert_eq!(e.to_string(), "T1006: Attempted to invoke a non-function");
+    let e = err("'a' + 1", "{}");
+    assert_eq!(e.code.as_deref(), Some("T2001"));
+    let e = Expression::compile("1 +").expect_err("syntax error");
+    assert_eq!(e.kind, JsonataErrorKind::Syntax);
+    assert!(e.code.is_some(), "{e:?}");
+    assert!(Expression::compile("(").is_err());
+    assert!(Expression::compile("'open").is_err());
+}
+
+#[test]
+#[ignore = "takes EVALUATION_TIMEOUT_MS"]
+fn endless_tail_recursion_times_out() {
+    let e = err("($f := function($n){ $f($n + 1) }; $f(0))", "{}");
+    assert_eq!(e.code.as_deref(), Some("D1012"), "{e:?}");
+}
+
+#[test]
+fn runaway_recursion_fails() {
+    let e = err("($f := function($n){ 1 + $f($n + 1) }; $f(0))", "{}");
+    assert!(e.code.is_some(), "{e:?}");
+}
+
+#[test]
+fn eval_is_not_available() {
+    let e = err("$eval('1 + 1')", "{}");
+    assert_eq!(e.to_string(), "T1006: Attempted to invoke a non-function");
+}
+
+#[test]
+fn partition() {
+    assert_eq!(
+        eval("$partition([1,2,3,4,5], 2)", "{}"),
+        "[[1,2],[3,4],[5]]"
+    );
+    assert_eq!(eval("$partition([1,2,3], 3)", "{}"), "[[1,2,3]]");
+    assert_eq!(eval("$partition([0], 4)", "{}"), "[[0]]");
+    assert_eq!(eval("$partition([], 4)", "{}"), "[]");
+    assert_eq!(
+        eval(
+            "$partition($states.input.a, $states.input.n)",
+            r#"{"a": [0], "n": 1}"#
+        ),
+        "[[0]]"
+    );
+    assert!(eval("$partition([1], 0)", "{}").starts_with("error"));
+    assert!(eval("$partition([1], 1.5)", "{}").starts_with("error"));
+    assert!(eval("$partition([1], 'x')", "{}").starts_with("error"));
+}
+
+#[test]
+fn range() {
+    assert_eq!(eval("$range(0, 10, 2)", "{}"), "[0,2,4,6,8,10]");
+    assert_eq!(eval("$range(0, 9, 3)", "{}"), "[0,3,6,9]");
+    assert_eq!(eval("$range(0, 10, 3)", "{}"), "[0,3,6,9]");
+    assert_eq!(eval("$range(1, 9, 9)", "{}"), "1");
+    assert_eq!(eval("$range(5, 1, -2)", "{}"), "[5,3,1]");
+    assert_eq!(eval("$range(5, 1, 1)", "{}"), "undefined");
+    assert!(eval("$range(0, 1, 0)", "{}").starts_with("error"));
+    assert!(eval("$range(0, 5000, 1)", "{}").starts_with("error"));
+    assert!(eval("$range(0.5, 2, 1)", "{}").starts_with("error"));
+}
+
+#[test]
+fn hash() {
+    assert_eq!(
+        eval("$hash('abc', 'MD5')", "{}"),
+        r#""900150983cd24fb0d6963f7d28e17f72""#
+    );
+    assert_eq!(
+        eval("$hash('abc', 'SHA-1')", "{}"),
+        r#""a9993e364706816aba3e25717850c26c9cd0d89d""#
+    );
+    assert_eq!(
+        eval("$hash('abc', 'SHA-256')", "{}"),
+        r#""ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad""#
+    );
+    assert!(eval("$hash('abc', 'SHA-384')", "{}").starts_with(r#""cb00753f45a35e8b"#));
+    assert!(eval("$hash('abc', 'SHA-512')", "{}").starts_with(r#""ddaf35a193617aba"#));
+    assert!(eval("$hash('abc', 'SHA3')", "{}").starts_with("error"));
+    assert!(eval("$hash(1, 'MD5')", "{}").starts_with("error"));
+}
+
+#[test]
+fn random() {
+    for _ in 0..20 {
+        let n: f64 = eval("$random()", "{}").parse().expect("a number");
+        assert!((0.0..1.0).contains(&n), "{n}");
+    }
+    let a = eval("$random(42)", "{}");
+    assert_eq!(a, eval("$random(42)", "{}"));
+    assert_ne!(a, eval("$random(43)", "{}"));
+    assert!(eval("$random('x')", "{}").starts_with("error"));
+}
+
+#[test]
+fn uuid() {
+    let a = eval("$uuid()", "{}");
+    assert_eq!(a.len(), 38, "{a}");
+    assert_eq!(a.as_bytes().get(15), Some(&b'4'), "{a}");
+    assert_ne!(a, eval("$uuid()", "{}"));
+}
+
+#[test]
+fn parse_json() {
+    let p = |s: &str| {
+        eval(
+            "$parse($states.input.s)",
+            &format!(r#"{{"s": {}}}"#, crate::json::to_string(&Value::from(s))),
+        )
+    };
+    assert_eq!(p("-0"), "0");
+    assert_eq!(p("1.1"), "1.1");
+    assert_eq!(p("true"), "true");
+    assert_eq!(p(r#""HelloWorld""#), r#""HelloWorld""#);
+    assert_eq!(p(r#"[1, 2, "HelloWorld"]"#), r#"[1,2,"HelloWorld"]"#);
+    assert_eq!(p(r#"{"Arg1": 1, "Arg2": []}"#), r#"{"Arg1":1,"Arg2":[]}"#);
+    assert!(p("{nope").starts_with("error"));
+}
+
+#[test]
+fn builtins_still_work() {
+    assert_eq!(eval("$sum($states.input)", "[1,2,3]"), "6");
+    assert_eq!(eval("$uppercase('a') & $string(1)", "{}"), r#""A1""#);
+    assert_eq!(eval("$count($states.input[$ > 1])", "[1,2,3]"), "2");
+    assert_eq!(eval("($x := 2; $x * $x)", "{}"), "4");
+}
+
+#[test]
+fn causes() {
+    let threw = EvalFailure::Error(JsonataError::from_message(
+        JsonataErrorKind::Evaluation,
+        "T1006: Attempted to invoke a non-function",
+    ));
+    assert_eq!(
+        cause_for("$randomSeeded($states.input.FunctionInput.fst)", "Output/FunctionResult", &threw),
+        "The JSONata expression '$randomSeeded($states.input.FunctionInput.fst)' specified for the field 'Output/FunctionResult' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    );
+    assert_eq!(
+        cause_for("$doesNotExist", "Arguments", &EvalFailure::Undefined),
+        "The JSONata expression '$doesNotExist' specified for the field 'Arguments' returned nothing (undefined)."
+    );
+    assert_eq!(
+        cause_for("$fn := function($x){$x}", "Items", &EvalFailure::UnsupportedType),
+        "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' returned an unsupported result type."
+    );
+    let unexpected = |v: &str| EvalFailure::UnexpectedType {
+        expected: "array",
+        value: parse(v).expect("test value"),
+    };
+    assert_eq!(
+        cause_for("$ItemsVar", "Items", &unexpected(r#"{"foo": "bar"}"#)),
+        r#"The JSONata expression '$ItemsVar' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {"foo":"bar"}"#
+    );
+    assert!(cause_for("'string'", "Items", &unexpected(r#""string""#))
+        .ends_with(r#"Expected 'array', but was 'string' for value: "string""#));
+    assert!(
+        cause_for("x", "Items", &unexpected("null")).ends_with("but was 'null' for value: null")
+    );
+    assert!(
+        cause_for("x", "Items", &unexpected("true")).ends_with("but was 'boolean' for value: true")
+    );
+    assert!(cause_for("x", "Items", &unexpected("1")).ends_with("but was 'number' for value: 1"));
+}
+
+#[test]
+fn evaluate_defined_reports_undefined() {
+    let s = states("{}");
+    let b = Bindings {
+        states: &s,
+        variables: None,
+    };
+    let expr = Expression::compile("$states.input.nope").expect("compiles");
+    assert_eq!(expr.evaluate_defined(&b), Err(EvalFailure::Undefined));
+    assert_eq!(expr.text(), "$states.input.nope");
+}
+
+#[test]
+fn dollar_names_scan() {
+    let names: Vec<&str> = dollar_names("$a.b + $c_1($states.x) & '$d' $ $é")
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(names, ["a", "c_1", "states", "d", "é"]);
+    assert_eq!(states_member(".input.a"), 1);
+    assert_eq!(states_member(".context"), 2);
+    assert_eq!(states_member(".result)"), 4);
+    assert_eq!(states_member(".errorOutput.Error"), 8);
+    assert_eq!(states_member(".inputs"), ALL_STATES);
+    assert_eq!(states_member(""), ALL_STATES);
+    assert_eq!(states_member(".*"), ALL_STATES);
+    assert_eq!(states_member(" . input"), ALL_STATES);
+}
+
+#[test]
+fn binds_only_the_states_members_read() {
+    let s = parse(r#"{"input": {"a": 1}, "context": {"c": 2}, "result": 3}"#).expect("states");
+    let b = Bindings {
+        states: &s,
+        variables: None,
+    };
+    let run = |text: &str| {
+        let out = Expression::compile(text).expect("compiles").evaluate(&b);
+        out.map(|v| v.map(|v| crate::json::to_string(&v)))
+    };
+    assert_eq!(
+        run("$states.input.a + $states.context.c + $states.result"),
+        Ok(Some("6".to_owned()))
+    );
+    assert_eq!(
+        run("$keys($states)"),
+        Ok(Some(r#"["input","context","result"]"#.to_owned()))
+    );
+    assert_eq!(run("$states.errorOutput"), Ok(None));
+    assert_eq!(run("$count($states.*)"), Ok(Some("3".to_owned())));
+}
+
+proptest::proptest! {
+    #[test]
+    fn compile_never_panics(text in "\\PC{0,40}") {
+        let _ = Expression::compile(&text);
+    }
+
+    #[test]
+    fn compile_never_panics_on_jsonata_alphabet(text in "[$a-c0-9 .,:;()\\[\\]{}'\"`*?&|<>=!~%^#@+-/]{0,30}") {
+        if let Ok(expr) = Expression::compile(&text) {
+            let s = states(r#"{"a": [1, {"b": 2}]}"#);
+            let _ = expr.evaluate(&Bindings { states: &s, variables: None });
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("{'a':", "}"), ("-", "")] {
+        let text = format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+        if let Ok(expr) = Expression::compile(&text) {
+            let s = states("{}");
+            let _ = expr.evaluate(&Bindings {
+                states: &s,
+                variables: None,
+            });
+        }
+    }
+    // The deepest input our JSON parser accepts converts both ways.
+    for depth in [100, 1_000, 10_000, 100_000] {
+        let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        if parse(&deep).is_ok() {
+            assert_eq!(eval("$states.input", &deep), deep);
+        }
+    }
+}
+
+#[test]
+#[ignore = "timing, run by hand"]
+fn timing() {
+    timing_on_this_thread();
+    std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(timing_on_this_thread)
+        .expect("thread")
+        .join()
+        .expect("join");
+}
+
+fn timing_on_this_thread() {
+    let s = states(r#"{"a": 1, "b": {"c": [1, 2, 3], "d": "text"}}"#);
+    let vars = parse(r#"{"x": 1, "y": [1, 2, 3]}"#).expect("vars");
+    let b = Bindings {
+        states: &s,
+        variables: Some(&vars),
+    };
+    for text in [
+        "$states.input.a + 1",
+        "$x + 1",
+        "$partition($y, 2)",
+        "1 + 1",
+    ] {
+        let expr = Expression::compile(text).expect("compiles");
+        let n = 20_000;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = std::hint::black_box(expr.evaluate(&b));
+        }
+        eprintln!("{text}: {:?} per evaluation", start.elapsed() / n);
+    }
+    let start = std::time::Instant::now();
+    for _ in 0..2_000 {
+        let _ = std::hint::black_box(Expression::compile("$states.input.a + 1"));
+    }
+    eprintln!("compile: {:?}", start.elapsed() / 2_000);
+}

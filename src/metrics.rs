@@ -1,0 +1,486 @@
+//! Every metric expressway exports, as a constant with its description,
+//! registered once by [`describe_metrics`]; the Prometheus recorder
+//! ([`install`]) and the text served at `GET /metrics` ([`render`]).
+//!
+//! Names follow Prometheus conventions (`expressway_<area>_<what>`, counters
+//! end in `_total`, units in the name). The dashboards in `dashboards/`
+//! query only these names; a test checks that they do.
+//!
+//! Execution metrics mirror the AWS/States CloudWatch metrics of Express
+//! state machines (ExecutionsStarted, ExecutionsSucceeded, ExecutionsFailed,
+//! ExecutionsTimedOut, ExecutionsAborted, ExecutionThrottled, ExecutionTime),
+//! labelled by `state_machine` (the state machine's name).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use metrics::{Counter, Histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::engine::ExecutionStatus;
+
+/// Counter {state_machine}: executions started (admitted and running).
+pub const EXECUTIONS_STARTED: &str = "expressway_executions_started_total";
+/// Counter {state_machine}: executions that ended `SUCCEEDED`.
+pub const EXECUTIONS_SUCCEEDED: &str = "expressway_executions_succeeded_total";
+/// Counter {state_machine}: executions that ended `FAILED`.
+pub const EXECUTIONS_FAILED: &str = "expressway_executions_failed_total";
+/// Counter {state_machine}: executions that ended `TIMED_OUT`.
+pub const EXECUTIONS_TIMED_OUT: &str = "expressway_executions_timed_out_total";
+/// Counter {state_machine}: executions that ended `ABORTED`.
+pub const EXECUTIONS_ABORTED: &str = "expressway_executions_aborted_total";
+/// Counter {state_machine}: start requests answered with `ThrottlingException`.
+pub const EXECUTIONS_THROTTLED: &str = "expressway_executions_throttled_total";
+/// Histogram {state_machine}: milliseconds from an execution's admission to
+/// its end, whatever the status (buckets [`EXECUTION_TIME_BUCKETS_MS`]).
+pub const EXECUTION_TIME: &str = "expressway_execution_time_milliseconds";
+/// Counter {state_machine}: starts admitted by admission control.
+pub const ADMISSION_ADMITTED: &str = "expressway_admission_admitted_total";
+/// Counter {state_machine}: starts that found no token and waited in the buffer.
+pub const ADMISSION_BUFFERED: &str = "expressway_admission_buffered_total";
+/// Counter {state_machine, scope, reason}: starts refused by admission control.
+pub const ADMISSION_THROTTLED: &str = "expressway_admission_throttled_total";
+/// Gauge {scope, state_machine}: tokens in a bucket (set on each scrape).
+pub const ADMISSION_TOKENS: &str = "expressway_admission_tokens";
+/// Gauge {scope, state_machine}: starts waiting for a bucket (set on each scrape).
+pub const ADMISSION_QUEUE_DEPTH: &str = "expressway_admission_queue_depth";
+/// Gauge: resident memory of the process in bytes (read from
+/// `/proc/self/statm` on each scrape; Linux only).
+pub const PROCESS_RESIDENT_MEMORY: &str = "expressway_process_resident_memory_bytes";
+
+/// Label: the state machine's name.
+pub const LABEL_STATE_MACHINE: &str = "state_machine";
+/// Label: which admission bucket (`machine` or `global`).
+pub const LABEL_SCOPE: &str = "scope";
+/// Label: which admission limit refused a start (`max_wait` or `max_queue`).
+pub const LABEL_REASON: &str = "reason";
+/// `scope` value: a state machine's own bucket.
+pub const SCOPE_MACHINE: &str = "machine";
+/// `scope` value: the bucket shared by all starts (no `state_machine` label).
+pub const SCOPE_GLOBAL: &str = "global";
+/// `reason` value: the start would have waited longer than `max_wait_ms`.
+pub const REASON_MAX_WAIT: &str = "max_wait";
+/// `reason` value: the buffer already held `max_queue` starts.
+pub const REASON_MAX_QUEUE: &str = "max_queue";
+
+/// Upper bounds of the [`EXECUTION_TIME`] buckets, in milliseconds: 50 µs to
+/// the 5-minute Express limit.
+pub const EXECUTION_TIME_BUCKETS_MS: [f64; 22] = [
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0,
+    5_000.0, 10_000.0, 30_000.0, 60_000.0, 120_000.0, 180_000.0, 300_000.0,
+];
+
+/// The kind of a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Only goes up.
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// A distribution in buckets (`_bucket`, `_sum`, `_count` series).
+    Histogram,
+}
+
+/// One exported metric: name, kind, unit and description.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    /// The name, one of the constants above.
+    pub name: &'static str,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its unit, if any.
+    pub unit: Option<Unit>,
+    /// The `# HELP` text.
+    pub help: &'static str,
+}
+
+const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'static str) -> Metric {
+    Metric {
+        name,
+        kind,
+        unit,
+        help,
+    }
+}
+
+/// Every exported metric.
+pub const ALL: [Metric; 14] = [
+    metric(
+        EXECUTIONS_STARTED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Executions started (admitted).",
+    ),
+    metric(
+        EXECUTIONS_SUCCEEDED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Executions that succeeded.",
+    ),
+    metric(
+        EXECUTIONS_FAILED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Executions that failed.",
+    ),
+    metric(
+        EXECUTIONS_TIMED_OUT,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Executions that timed out.",
+    ),
+    metric(
+        EXECUTIONS_ABORTED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Executions that were aborted.",
+    ),
+    metric(
+        EXECUTIONS_THROTTLED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Start requests answered with ThrottlingException.",
+    ),
+    metric(
+        EXECUTION_TIME,
+        Kind::Histogram,
+        Some(Unit::Milliseconds),
+        "Time from an execution's admission to its end, in milliseconds.",
+    ),
+    metric(
+        ADMISSION_ADMITTED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Starts admitted by admission control.",
+    ),
+    metric(
+        ADMISSION_BUFFERED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Starts that waited in the admission buffer for a token.",
+    ),
+    metric(
+        ADMISSION_THROTTLED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Starts refused by admission control, by bucket scope and limit.",
+    ),
+    metric(
+        ADMISSION_TOKENS,
+        Kind::Gauge,
+        None,
+        "Tokens available in an admission bucket.",
+    ),
+    metric(
+        ADMISSION_QUEUE_DEPTH,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Starts waiting for an admission bucket.",
+    ),
+    metric(
+        PROCESS_RESIDENT_MEMORY,
+        Kind::Gauge,
+        Some(Unit::Bytes),
+        "Resident memory of the process, in bytes.",
+    ),
+    metric(
+        BUILD_INFO,
+        Kind::Gauge,
+        None,
+        "Always 1; the version label is the expressway version.",
+    ),
+];
+
+/// Gauge {version}: always 1 (lets dashboards show the running version).
+pub const BUILD_INFO: &str = "expressway_build_info";
+
+/// The metric named `name`, if expressway exports it.
+pub fn find(name: &str) -> Option<&'static Metric> {
+    ALL.iter().find(|m| m.name == name)
+}
+
+/// Registers the description and unit of every metric with the installed
+/// recorder. Called by [`install`]; calling it again does nothing new.
+pub fn describe_metrics() {
+    for m in &ALL {
+        match (m.kind, m.unit) {
+            (Kind::Counter, Some(u)) => metrics::describe_counter!(m.name, u, m.help),
+            (Kind::Counter, None) => metrics::describe_counter!(m.name, m.help),
+            (Kind::Gauge, Some(u)) => metrics::describe_gauge!(m.name, u, m.help),
+            (Kind::Gauge, None) => metrics::describe_gauge!(m.name, m.help),
+            (Kind::Histogram, Some(u)) => metrics::describe_histogram!(m.name, u, m.help),
+            (Kind::Histogram, None) => metrics::describe_histogram!(m.name, m.help),
+        }
+    }
+}
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder as the process's global `metrics`
+/// recorder (once; later calls return the same handle) and describes every
+/// metric. Call it before any metric is recorded: handles taken earlier
+/// record nothing. If another recorder was installed first, the returned
+/// handle renders only the build info.
+pub fn install() -> PrometheusHandle {
+    handle().clone()
+}
+
+/// The installed handle, installing the recorder on first use.
+fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new();
+        let builder = builder
+            .set_buckets_for_metric(
+                Matcher::Full(EXECUTION_TIME.to_owned()),
+                &EXECUTION_TIME_BUCKETS_MS,
+            )
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics shows little");
+        }
+        describe_metrics();
+        metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        handle
+    })
+}
+
+/// The Prometheus text exposition of every metric: refreshes the process
+/// gauges and histogram upkeep first. Installs the recorder if needed.
+pub fn render() -> String {
+    let handle = handle();
+    if let Some(bytes) = resident_memory_bytes() {
+        metrics::gauge!(PROCESS_RESIDENT_MEMORY).set(bytes as f64);
+    }
+    handle.run_upkeep();
+    handle.render()
+}
+
+/// The resident set size of this process in bytes: the second field of
+/// `/proc/self/statm` (pages) times the page size; `None` off Linux.
+pub fn resident_memory_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages.saturating_mul(page_size()))
+}
+
+/// The page size in bytes: `KernelPageSize` of the first mapping in
+/// `/proc/self/smaps` (read once), or 4 KiB.
+fn page_size() -> u64 {
+    static PAGE: OnceLock<u64> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/smaps")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("KernelPageSize:"))
+                    .and_then(|v| v.trim().strip_suffix("kB"))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })
+            .map_or(4096, |kb| kb * 1024)
+    })
+}
+
+/// The execution metric handles of one state machine, registered once.
+#[derive(Debug)]
+pub struct ExecutionMetrics {
+    started: Counter,
+    succeeded: Counter,
+    failed: Counter,
+    timed_out: Counter,
+    aborted: Counter,
+    throttled: Counter,
+    time: Histogram,
+}
+
+impl ExecutionMetrics {
+    fn new(machine: &str) -> Self {
+        let label =
+            |name: &'static str| metrics::counter!(name, LABEL_STATE_MACHINE => machine.to_owned());
+        ExecutionMetrics {
+            started: label(EXECUTIONS_STARTED),
+            succeeded: label(EXECUTIONS_SUCCEEDED),
+            failed: label(EXECUTIONS_FAILED),
+            timed_out: label(EXECUTIONS_TIMED_OUT),
+            aborted: label(EXECUTIONS_ABORTED),
+            throttled: label(EXECUTIONS_THROTTLED),
+            time: metrics::histogram!(EXECUTION_TIME, LABEL_STATE_MACHINE => machine.to_owned()),
+        }
+    }
+
+    /// An execution started.
+    pub fn started(&self) {
+        self.started.increment(1);
+    }
+
+    /// A start request was throttled.
+    pub fn throttled(&self) {
+        self.throttled.increment(1);
+    }
+
+    /// An execution ended with `status` after running for `elapsed`.
+    pub fn finished(&self, status: ExecutionStatus, elapsed: Duration) {
+        match status {
+            ExecutionStatus::Succeeded => &self.succeeded,
+            ExecutionStatus::Failed => &self.failed,
+            ExecutionStatus::TimedOut => &self.timed_out,
+            ExecutionStatus::Aborted => &self.aborted,
+        }
+        .increment(1);
+        self.time.record(elapsed.as_secs_f64() * 1_000.0);
+    }
+}
+
+/// The execution metrics of the state machine named `machine` (created and
+/// registered on first use, installing the recorder if needed; then a map
+/// lookup, no allocation).
+pub fn executions(machine: &str) -> Arc<ExecutionMetrics> {
+    handle();
+    static MACHINES: OnceLock<DashMap<String, Arc<ExecutionMetrics>>> = OnceLock::new();
+    let map = MACHINES.get_or_init(DashMap::new);
+    if let Some(m) = map.get(machine) {
+        return Arc::clone(&m);
+    }
+    Arc::clone(
+        &map.entry(machine.to_owned())
+            .or_insert_with(|| Arc::new(ExecutionMetrics::new(machine))),
+    )
+}
+
+/// The metric names a Grafana dashboard's PromQL uses: every
+/// `expressway_…` identifier in its `expr` and `query` strings, with the
+/// `_bucket`/`_sum`/`_count` suffix of a histogram series removed.
+pub fn names_in_dashboard(dashboard: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, key: Option<&str>, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    walk(v, Some(k), out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    walk(v, key, out);
+                }
+            }
+            serde_json::Value::String(s)
+                if matches!(key, Some("expr" | "query" | "definition")) =>
+            {
+                for token in s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                {
+                    if token.starts_with("expressway_") {
+                        out.push(series_metric(token).to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(dashboard, None, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The metric of a series name: a histogram's `_bucket`, `_sum`, `_count`
+/// series map to the histogram.
+fn series_metric(series: &str) -> &str {
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = series.strip_suffix(suffix) {
+            if find(base).is_some_and(|m| m.kind == Kind::Histogram) {
+                return base;
+            }
+        }
+    }
+    series
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DASHBOARD: &str = include_str!("../dashboards/expressway.json");
+
+    #[test]
+    fn names_are_unique_and_prometheus_valid() {
+        let mut names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        for m in &ALL {
+            assert!(m.name.starts_with("expressway_"), "{}", m.name);
+            assert!(
+                m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{}",
+                m.name
+            );
+            assert_eq!(
+                m.kind == Kind::Counter,
+                m.name.ends_with("_total"),
+                "{}",
+                m.name
+            );
+            assert!(!m.help.is_empty());
+        }
+        assert!(find(BUILD_INFO).is_some());
+    }
+
+    #[test]
+    fn the_dashboard_queries_only_exported_metrics() {
+        let dashboard: serde_json::Value = serde_json::from_str(DASHBOARD).expect("valid JSON");
+        let names = names_in_dashboard(&dashboard);
+        assert!(names.len() >= 10, "{names:?}");
+        for name in &names {
+            assert!(find(name).is_some(), "dashboard uses unknown metric {name}");
+        }
+        // And every metric but build info has a panel.
+        for m in &ALL {
+            assert!(
+                m.name == BUILD_INFO || names.iter().any(|n| n == m.name),
+                "no panel for {}",
+                m.name
+            );
+        }
+        assert_eq!(dashboard["uid"], "expressway-overview");
+        assert!(DASHBOARD.contains("${datasource}"));
+    }
+
+    #[test]
+    fn histogram_series_map_to_their_metric() {
+        assert_eq!(
+            series_metric("expressway_execution_time_milliseconds_bucket"),
+            EXECUTION_TIME
+        );
+        assert_eq!(
+            series_metric("expressway_executions_started_total"),
+            EXECUTIONS_STARTED
+        );
+        assert_eq!(
+            series_metric("expressway_nope_count"),
+            "expressway_nope_count"
+        );
+    }
+
+    #[test]
+    fn rendering_shows_described_metrics_and_memory() {
+        executions("metrics-test").finished(ExecutionStatus::Succeeded, Duration::from_millis(3));
+        let text = render();
+        assert!(
+            text.contains(
+                "# HELP expressway_executions_succeeded_total Executions that succeeded."
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "expressway_execution_time_milliseconds_bucket{state_machine=\"metrics-test\",le=\"5\"} 1"
+        ), "{text}");
+        assert!(
+            text.contains("expressway_process_resident_memory_bytes "),
+            "{text}"
+        );
+        assert!(resident_memory_bytes().is_some_and(|b| b > 1_000_000));
+    }
+}
