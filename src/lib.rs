@@ -20,6 +20,7 @@
 //! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
 //! | [`metrics`] | every metric name as a constant, described once; the Prometheus recorder |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
+//! | [`payment`] | in-process handlers of the bundled card-payment example |
 
 pub mod admission;
 pub mod api;
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod errors;
 pub mod json;
 pub mod metrics;
+pub mod payment;
 pub mod sources;
 pub mod tasks;
 

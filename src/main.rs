@@ -20,6 +20,8 @@ static GLOBAL: MiMalloc = MiMalloc;
 
 /// The bundled example served when `serve` gets no `--definitions`.
 const DEFAULT_DEFINITIONS: &str = "examples/payment";
+/// The mock file served with the bundled example.
+const BUNDLED_MOCK_FILE: &str = "MockConfigFile.json";
 /// Suffix of the definition files `serve --definitions` loads.
 const DEFINITION_SUFFIX: &str = ".asl.json";
 
@@ -48,7 +50,8 @@ enum Command {
         /// machines named after the file (default: `examples/payment` if it exists).
         #[arg(long)]
         definitions: Option<PathBuf>,
-        /// Step Functions Local mock file (MockConfigFile.json).
+        /// Step Functions Local mock file (MockConfigFile.json; default:
+        /// `examples/payment/MockConfigFile.json` with the bundled example).
         #[arg(long, env = "SFN_MOCK_CONFIG")]
         mock_config: Option<PathBuf>,
         /// Region in ARNs when a request is not signed.
@@ -191,8 +194,14 @@ impl AdmissionFlags {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mock = match &cli.command {
-        Command::Serve { mock_config, .. }
-        | Command::Run { mock_config, .. }
+        Command::Serve {
+            mock_config,
+            definitions,
+            ..
+        } => mock_config
+            .clone()
+            .or_else(|| bundled_mock(definitions.as_deref())),
+        Command::Run { mock_config, .. }
         | Command::Consume {
             source: ConsumeSource::File { mock_config, .. },
         } => mock_config.clone(),
@@ -308,10 +317,19 @@ async fn consume(source: ConsumeSource) -> ExitCode {
     }
 }
 
-/// The task resolver: handlers, the mock file (`--mock-config` /
-/// `SFN_MOCK_CONFIG`) and Lambda, from the environment.
+/// The bundled example's mock file, when `serve` serves the bundled example
+/// (no `--definitions`) and no other mock file is configured.
+fn bundled_mock(definitions: Option<&Path>) -> Option<PathBuf> {
+    let file = Path::new(DEFAULT_DEFINITIONS).join(BUNDLED_MOCK_FILE);
+    (definitions.is_none() && file.is_file()).then_some(file)
+}
+
+/// The task resolver: the bundled payment example's handlers, the mock file
+/// (`--mock-config` / `SFN_MOCK_CONFIG`) and Lambda, from the environment.
 fn tasks() -> Result<Tasks, String> {
-    Tasks::from_env().map_err(|e| format!("mock file: {e}"))
+    let mut tasks = Tasks::from_env().map_err(|e| format!("mock file: {e}"))?;
+    expressway::payment::register(&mut tasks);
+    Ok(tasks)
 }
 
 fn read(path: &Path) -> Result<String, String> {

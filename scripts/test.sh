@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The single test command: formatting, lints, Rust tests, the conformance
+# corpus against a running `expressway serve` (ratchet: tests/conformance/passing.txt)
+# and the end-to-end suite (boto3 + AWS CLI, tests/e2e/).
+#
+#   bash scripts/test.sh
+#
+# Environment:
+#   SHARED_DIR        the shared material (default: ../shared beside the checkout)
+#   CARGO_TARGET_DIR  cargo's target folder (default: ./target)
+#   CONFORMANCE_WORKERS  parallel conformance cases (default 8)
+#   SKIP_CONFORMANCE=1   skip the conformance corpus (quick local runs only; CI runs it)
+# Exits non-zero as soon as any step fails; every server it starts is stopped on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
+CONFORMANCE="$SHARED_DIR/conformance"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$TARGET/release/expressway"
+WORKERS="${CONFORMANCE_WORKERS:-8}"
+LOGS="$TARGET/test-logs"
+mkdir -p "$LOGS"
+
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL [SECONDS]: until something answers HTTP at URL.
+wait_http() {
+  local url="$1" secs="${2:-60}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    if python3 -c 'import sys,urllib.request,urllib.error
+try: urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError: pass
+except Exception: sys.exit(1)' "$url" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "nothing answers at $url after ${secs}s" >&2
+  return 1
+}
+
+START=$SECONDS
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "cargo build --release"
+cargo build --release --bin expressway
+
+if [ "${SKIP_CONFORMANCE:-0}" != "1" ]; then
+  [ -d "$CONFORMANCE/cases" ] || { echo "no conformance cases at $CONFORMANCE/cases (set SHARED_DIR)" >&2; exit 2; }
+  step "conformance corpus"
+  LAMBDA_PORT=$(free_port)
+  python3 "$CONFORMANCE/lambda_emulator.py" "$CONFORMANCE/cases" --port "$LAMBDA_PORT" --quiet \
+    >"$LOGS/lambda.log" 2>&1 &
+  PIDS+=($!)
+  SFN_PORT=$(free_port)
+  env AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$LAMBDA_PORT" AWS_ACCESS_KEY_ID=test \
+    AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 RUST_LOG=warn \
+    "$BIN" serve --port "$SFN_PORT" >"$LOGS/serve-conformance.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$LAMBDA_PORT/healthz"
+  wait_http "http://127.0.0.1:$SFN_PORT/"
+  rc=0
+  python3 "$CONFORMANCE/run_conformance.py" "$CONFORMANCE/cases" \
+    --endpoint "http://127.0.0.1:$SFN_PORT" --include-needs \
+    --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT" --workers "$WORKERS" \
+    --json-summary "$TARGET/conformance.json" >"$LOGS/conformance.log" 2>&1 || rc=$?
+  grep -v '^FAIL ' "$LOGS/conformance.log" | tail -n 5 || true
+  if [ "$rc" -gt 1 ]; then
+    echo "conformance runner failed (exit $rc); see $LOGS/conformance.log" >&2
+    cat "$LOGS/conformance.log" >&2
+    exit "$rc"
+  fi
+  ratchet=0
+  python3 "$CONFORMANCE/check_passing.py" "$TARGET/conformance.json" tests/conformance/passing.txt \
+    >"$LOGS/ratchet.log" 2>&1 || ratchet=$?
+  grep -v '^NEW PASS' "$LOGS/ratchet.log" || true
+  if [ "$ratchet" -ne 0 ]; then
+    echo "conformance ratchet: a case of tests/conformance/passing.txt no longer passes" >&2
+    exit 1
+  fi
+fi
+
+step "end-to-end (boto3, AWS CLI)"
+EXPRESSWAY_BIN="$BIN" python3 -m pytest -q tests/e2e
+
+echo
+echo "all checks passed in $((SECONDS - START)) s"

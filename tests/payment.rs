@@ -1,0 +1,245 @@
+//! The bundled payment example (`examples/payment`), every path, in process:
+//! through the engine with the Rust handlers of `expressway::payment`, and
+//! through the mock file's test cases.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use expressway::compile::Machine;
+use expressway::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use expressway::tasks::{MockConfig, Tasks};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/payment");
+
+fn machine() -> Arc<Machine> {
+    let text = std::fs::read_to_string(format!("{DIR}/payment.asl.json")).expect("definition");
+    Arc::new(expressway::compile::load(&text).expect("the example compiles"))
+}
+
+fn options(test_case: Option<&str>) -> ExecutionOptions {
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:payment";
+    ExecutionOptions {
+        execution_arn: format!(
+            "arn:aws:states:us-east-1:123456789012:express:payment:e:{}",
+            uuid()
+        ),
+        name: "e".into(),
+        state_machine_arn: sm.into(),
+        state_machine_name: "payment".into(),
+        role_arn: "arn:aws:iam::123456789012:role/x".into(),
+        start_time: SystemTime::now(),
+        test_case: test_case.map(str::to_owned),
+    }
+}
+
+fn uuid() -> &'static str {
+    "00000000-0000-4000-8000-000000000000"
+}
+
+/// A request: the happy-path sample with `last4`, `amount`, `threeDS` and `merchantId` replaced.
+fn request(last4: &str, amount: f64, three_ds: bool, merchant: &str) -> String {
+    serde_json::json!({
+        "paymentId": format!("pay-{last4}"),
+        "amount": amount,
+        "currency": "EUR",
+        "merchantId": merchant,
+        "card": {"last4": last4, "brand": "visa", "threeDS": three_ds},
+        "customer": {"id": "cust-7", "email": "alice@example.com"}
+    })
+    .to_string()
+}
+
+async fn run(tasks: Tasks, input: &str, test_case: Option<&str>) -> ExecutionOutcome {
+    let input = expressway::json::parse(input).expect("input parses");
+    Engine::new(tasks)
+        .execute(machine(), input, options(test_case))
+        .await
+}
+
+fn handlers() -> Tasks {
+    let mut tasks = Tasks::default();
+    expressway::payment::register(&mut tasks);
+    tasks
+}
+
+fn output(o: &ExecutionOutcome) -> serde_json::Value {
+    assert_eq!(
+        o.status,
+        ExecutionStatus::Succeeded,
+        "{:?}: {:?}",
+        o.error,
+        o.cause
+    );
+    let text = expressway::json::to_string(o.output.as_ref().expect("output"));
+    serde_json::from_str(&text).expect("output is JSON")
+}
+
+fn failure(o: &ExecutionOutcome) -> (String, String) {
+    assert_eq!(o.status, ExecutionStatus::Failed, "{:?}", o.output);
+    (
+        o.error.clone().unwrap_or_default(),
+        o.cause.clone().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn sample_inputs_take_their_paths() {
+    let sample = |name: &str| std::fs::read_to_string(format!("{DIR}/input-{name}.json")).unwrap();
+    let out = output(&run(handlers(), &sample("happy"), None).await);
+    assert_eq!(out["transaction"]["transactionId"], "TX-pay-0001");
+    let (error, _) = failure(&run(handlers(), &sample("declined"), None).await);
+    assert_eq!(error, "PaymentDeclined");
+    let (error, _) = failure(&run(handlers(), &sample("capture-failure"), None).await);
+    assert_eq!(error, "CaptureFailed");
+}
+
+#[tokio::test]
+async fn happy_path_with_3ds() {
+    let out = output(&run(handlers(), &request("4242", 250.0, true, "m-42"), None).await);
+    assert_eq!(out["validation"]["idempotencyKey"], "m-42:pay-4242");
+    assert_eq!(out["threeDSRequest"]["challengeId"], "3DS-pay-4242");
+    assert_eq!(out["threeDS"]["status"], "AUTHENTICATED");
+    assert_eq!(out["auth"]["authCode"], "AUTH-pay-4242");
+    assert_eq!(out["capture"]["captureId"], "CAP-pay-4242");
+    assert_eq!(out["notifications"][0]["channel"], "email");
+    assert_eq!(out["notifications"][1]["delivered"], true);
+    assert_eq!(out["transaction"]["saved"], true);
+}
+
+#[tokio::test]
+async fn small_amount_skips_3ds() {
+    let out = output(&run(handlers(), &request("4242", 50.0, true, "m-42"), None).await);
+    assert!(out.get("threeDS").is_none(), "{out}");
+    assert_eq!(out["capture"]["status"], "CAPTURED");
+}
+
+#[tokio::test]
+async fn failed_3ds_is_rejected() {
+    let o = run(handlers(), &request("0036", 250.0, true, "m-42"), None).await;
+    assert_eq!(
+        failure(&o),
+        (
+            "AuthenticationFailed".into(),
+            "3-D Secure authentication failed".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn declined_card_is_not_retried() {
+    let started = Instant::now();
+    let o = run(handlers(), &request("0002", 50.0, false, "m-42"), None).await;
+    let (error, cause) = failure(&o);
+    assert_eq!(error, "PaymentDeclined");
+    assert_eq!(
+        cause,
+        "authorization declined: card ending 0002 declined by the issuer for payment pay-0002"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "no retry delay"
+    );
+}
+
+#[tokio::test]
+async fn soft_decline_goes_to_auth_failure() {
+    let o = run(handlers(), &request("4242", 20_000.0, false, "m-42"), None).await;
+    let (error, cause) = failure(&o);
+    assert_eq!(error, "PaymentDeclined");
+    assert!(cause.contains("DECLINED"), "{cause}");
+}
+
+#[tokio::test]
+async fn authorization_timeout_is_retried_once() {
+    let started = Instant::now();
+    let out = output(&run(handlers(), &request("0119", 50.0, false, "m-42"), None).await);
+    assert_eq!(out["auth"]["status"], "APPROVED");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "one 1 s retry"
+    );
+}
+
+#[tokio::test]
+async fn capture_failure_voids_the_authorization() {
+    let o = run(handlers(), &request("0341", 50.0, false, "m-42"), None).await;
+    assert_eq!(
+        failure(&o),
+        (
+            "CaptureFailed".into(),
+            "the acquirer rejected the capture of AUTH-pay-0341; authorization AUTH-pay-0341 voided"
+                .into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn flaky_webhook_is_retried() {
+    let out = output(&run(handlers(), &request("4242", 50.0, false, "m-flaky"), None).await);
+    assert_eq!(out["notifications"][1]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn invalid_request_goes_to_handle_error() {
+    let o = run(handlers(), r#"{"paymentId":"x","amount":-1}"#, None).await;
+    let (error, cause) = failure(&o);
+    assert_eq!(error, "PaymentError");
+    assert_eq!(
+        cause,
+        "ValidationError: invalid payment request: amount must be a number greater than 0"
+    );
+}
+
+fn mocked() -> Tasks {
+    let mut tasks = Tasks::default();
+    tasks.set_mock(Some(
+        MockConfig::from_file(format!("{DIR}/MockConfigFile.json")).expect("mock file loads"),
+    ));
+    tasks
+}
+
+#[tokio::test]
+async fn mock_happy_path() {
+    let input = request("4242", 250.0, true, "m-42");
+    let out = output(&run(mocked(), &input, Some("HappyPath")).await);
+    assert_eq!(out["transaction"]["transactionId"], "TX-pay-0001");
+    assert_eq!(out["threeDS"]["status"], "AUTHENTICATED");
+}
+
+#[tokio::test]
+async fn mock_declined() {
+    let input = request("4242", 250.0, true, "m-42");
+    let (error, cause) = failure(&run(mocked(), &input, Some("Declined")).await);
+    assert_eq!(error, "PaymentDeclined");
+    assert_eq!(cause, "authorization declined: card declined by the issuer");
+}
+
+#[tokio::test]
+async fn mock_auth_timeout_then_success() {
+    let input = request("4242", 250.0, true, "m-42");
+    let started = Instant::now();
+    let out = output(&run(mocked(), &input, Some("AuthTimeoutThenSuccess")).await);
+    assert_eq!(out["auth"]["status"], "APPROVED");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "one 1 s retry"
+    );
+}
+
+#[tokio::test]
+async fn mock_capture_failure() {
+    let input = request("4242", 250.0, true, "m-42");
+    let (error, cause) = failure(&run(mocked(), &input, Some("CaptureFailure")).await);
+    assert_eq!(error, "CaptureFailed");
+    assert!(
+        cause.ends_with("authorization AUTH-pay-0001 voided"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn mock_unknown_case_is_a_runtime_error() {
+    let input = request("4242", 250.0, true, "m-42");
+    let o = run(mocked(), &input, Some("NoSuchCase")).await;
+    assert_eq!(o.error.as_deref(), Some("States.Runtime"), "{:?}", o.cause);
+}
