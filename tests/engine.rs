@@ -268,7 +268,7 @@ case!(jsonata_output_and_assign, r#"{"QueryLanguage":"JSONata","StartAt":"A","St
 case!(jsonata_swap, r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"a":1,"b":2},"Next":"B"},
     "B":{"Type":"Pass","Assign":{"a":"{% $b %}","b":"{% $a %}"},"Output":"{% [$a, $b] %}","Next":"C"},
-    "C":{"Type":"Pass","Output":"{% [$states.input, [$a, $b]] %}","End":true}}}"#, "{}" => "[[1,2],[2,1]]");
+    "C":{"Type":"Pass","Output":{"before":"{% $states.input %}","after":"{% [$a, $b] %}"},"End":true}}}"#, "{}" => r#"{"before":[1,2],"after":[2,1]}"#);
 case!(jsonata_condition, r#"{"QueryLanguage":"JSONata","StartAt":"C","States":{
     "C":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.n > 10 %}","Output":"big","Next":"D"}],"Default":"D"},
     "D":{"Type":"Succeed"}}}"#, r#"{"n":30}"# => r#""big""#);
@@ -289,9 +289,9 @@ case!(jsonata_catch_output, r#"{"QueryLanguage":"JSONata","StartAt":"P","States"
     "P":{"Type":"Parallel","End":true,"Catch":[{"ErrorEquals":["States.ALL"],"Output":"{% $states.errorOutput.Error %}","Next":"D"}],
       "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"c"}}}]},
     "D":{"Type":"Succeed"}}}"#, "{}" => r#""Boom""#);
-case!(mixed_jsonpath_state_in_jsonata_machine, r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{
-    "A":{"Type":"Pass","Assign":{"v":"{% $states.input.k %}"},"Next":"B"},
-    "B":{"Type":"Pass","QueryLanguage":"JSONPath","Parameters":{"v.$":"$v"},"End":true}}}"#, r#"{"k":"x"}"# => r#"{"v":"x"}"#);
+case!(mixed_jsonata_state_in_jsonpath_machine, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"v.$":"$.k"},"Next":"B"},
+    "B":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"v":"{% $v %}"},"End":true}}}"#, r#"{"k":"x"}"# => r#"{"v":"x"}"#);
 
 #[tokio::test]
 async fn jsonata_arguments() {

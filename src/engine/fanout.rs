@@ -71,12 +71,15 @@ impl<'a> Run<'a> {
                     .select(&scope)
                     .map(Selected::into_value)
                     .map_err(|e| Self::located(at, names::RUNTIME, e))?;
-                let parsed = if integer {
-                    v.as_i64()
+                // A numeric string counts (AWS parses the text).
+                let parsed = match (v.as_str(), integer) {
+                    (Some(s), true) => s.trim().parse::<i64>().ok().map(|i| i as f64),
+                    (Some(s), false) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+                    (None, true) => v
+                        .as_i64()
                         .map(|i| i as f64)
-                        .or_else(|| v.as_u64().map(|u| u as f64))
-                } else {
-                    v.cast_f64()
+                        .or_else(|| v.as_u64().map(|u| u as f64)),
+                    (None, false) => v.cast_f64(),
                 };
                 parsed.ok_or_else(|| {
                     Self::located(
@@ -107,9 +110,13 @@ impl<'a> Run<'a> {
             Items::Path(items_path) => self.io_ref(items_path, &eff, frame, at)?,
             Items::Jsonata(None) => {
                 if !eff.is_array() {
-                    return Err(Self::locate(
+                    return Err(Self::located(
                         at,
-                        super::jsonata::wrong_type("Items", "array", eff.into_owned()),
+                        names::QUERY_EVALUATION_ERROR,
+                        format!(
+                            "Map state input must be an array but was: {}",
+                            crate::json::to_string(&eff)
+                        ),
                     ));
                 }
                 eff.clone()

@@ -12,10 +12,9 @@ use simd_json::OwnedValue;
 
 use super::run::{display_plain, Entry, Run};
 use super::variables::Frame;
-use crate::compile::jsonata::query_error;
 use crate::compile::{Condition, JsonataTemplate, Kind, Payload, State, StringSource, Transition};
 use crate::errors::{names, ExecError};
-use crate::json::jsonata::{cause_for, Bindings, EvalFailure};
+use crate::json::jsonata::Bindings;
 use crate::json::{Object, Value};
 
 /// Builds `$states`: `{input, context}` plus one extra member (`result`
@@ -308,14 +307,4 @@ impl<'a> Run<'a> {
             at,
         )
     }
-}
-
-/// `States.QueryEvaluationError` for a value of the wrong type in a field
-/// that is not a whole expression.
-pub(super) fn wrong_type(field: &str, expected: &'static str, value: Value) -> ExecError {
-    query_error(cause_for(
-        &crate::json::to_string(&value),
-        field,
-        &EvalFailure::UnexpectedType { expected, value },
-    ))
 }
