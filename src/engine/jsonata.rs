@@ -301,7 +301,7 @@ impl<'a> Run<'a> {
         self.jfinish(
             c.output.as_ref(),
             c.assign.as_ref(),
-            error_output.clone(),
+            error_output,
             &states,
             frame,
             at,
