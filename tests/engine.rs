@@ -241,3 +241,120 @@ async fn panicking_handler_fails_only_its_execution() {
 // AWS: a `\"` inside a single-quoted bracket key keeps its backslash.
 case!(bracket_key_escapes, &pass(r#""Parameters":{"value.$":"$['Test\\\"\"Name\"']"},"#),
     r#"{"Test\\\"\"Name\"": "Value\"\\"}"# => r#"{"value":"Value\"\\"}"#);
+
+// Workflow variables (JSONPath and JSONata).
+
+case!(assign_swap, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"a":1,"b":2},"Next":"B"},
+    "B":{"Type":"Pass","Assign":{"a.$":"$b","b.$":"$a"},"Next":"C"},
+    "C":{"Type":"Pass","Parameters":{"a.$":"$a","b.$":"$b"},"End":true}}}"#, "{}" => r#"{"a":2,"b":1}"#);
+case!(assign_from_pass_result, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Result":{"answer":42},"Assign":{"x.$":"$.answer"},"Next":"B"},
+    "B":{"Type":"Pass","InputPath":"$x","End":true}}}"#, "{}" => "42");
+case!(assign_committed_after_output_path, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"x":1},"Next":"B"},
+    "B":{"Type":"Pass","Assign":{"x":2},"OutputPath":"$x","End":true}}}"#, "{}" => "1");
+case!(assign_inner_scope_reads_outer_but_does_not_leak, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"x":1},"Next":"P"},
+    "P":{"Type":"Parallel","Next":"R","Branches":[
+      {"StartAt":"B","States":{"B":{"Type":"Pass","Assign":{"y.$":"$x"},"Next":"B2"},"B2":{"Type":"Pass","Parameters":{"y.$":"$y"},"End":true}}}]},
+    "R":{"Type":"Pass","Parameters":{"x.$":"$x","y.$":"States.ArrayLength($..y)"},"End":true}}}"#, "{}" => r#"{"x":1,"y":1}"#);
+case!(assign_inner_variable_invisible_outside, r#"{"StartAt":"P","States":{
+    "P":{"Type":"Map","ItemsPath":"$.xs","Next":"R","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Pass","Assign":{"inner":1},"End":true}}}},
+    "R":{"Type":"Pass","InputPath":"$inner","End":true}}}"#, r#"{"xs":[1]}"# => "FAILED States.Runtime");
+case!(assign_in_catcher, r#"{"StartAt":"P","States":{
+    "P":{"Type":"Parallel","Next":"R","Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"err.$":"$.Error"},"Next":"R"}],
+      "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"c"}}}]},
+    "R":{"Type":"Pass","InputPath":"$err","End":true}}}"#, "{}" => r#""Boom""#);
+case!(jsonata_output_and_assign, r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"x":"{% $states.input.n * 2 %}"},"Output":{"n":"{% $states.input.n %}","lit":"$.n"},"Next":"B"},
+    "B":{"Type":"Pass","Output":"{% [$x, $states.input] %}","End":true}}}"#, r#"{"n":3}"# => r#"[6,{"n":3,"lit":"$.n"}]"#);
+case!(jsonata_swap, r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"a":1,"b":2},"Next":"B"},
+    "B":{"Type":"Pass","Assign":{"a":"{% $b %}","b":"{% $a %}"},"Output":"{% [$a, $b] %}","Next":"C"},
+    "C":{"Type":"Pass","Output":{"before":"{% $states.input %}","after":"{% [$a, $b] %}"},"End":true}}}"#, "{}" => r#"{"before":[1,2],"after":[2,1]}"#);
+case!(jsonata_condition, r#"{"QueryLanguage":"JSONata","StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.n > 10 %}","Output":"big","Next":"D"}],"Default":"D"},
+    "D":{"Type":"Succeed"}}}"#, r#"{"n":30}"# => r#""big""#);
+case!(jsonata_condition_not_boolean, r#"{"QueryLanguage":"JSONata","StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Condition":"{% 1 %}","Next":"D"}],"Default":"D"},
+    "D":{"Type":"Succeed"}}}"#, "{}" => "FAILED States.QueryEvaluationError");
+case!(jsonata_undefined_output, r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":{"r":"{% $states.input.missing %}"},"End":true}}}"#, "{}" =>
+    "FAILED States.QueryEvaluationError: An error occurred while executing the state 'A' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/r' returned nothing (undefined).");
+case!(jsonata_map_items, r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","Items":"{% $states.input.xs %}","ItemSelector":{"v":"{% $states.context.Map.Item.Value * 10 %}"},"End":true,
+      "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#, r#"{"xs":[1,2]}"# => r#"[{"v":10},{"v":20}]"#);
+case!(jsonata_map_items_not_array, r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","Items":"{% $states.input.n %}","End":true,
+      "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#, r#"{"n":1}"# =>
+    "FAILED States.QueryEvaluationError: An error occurred while executing the state 'M' (entered at the event id #2). The JSONata expression '$states.input.n' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 1");
+case!(jsonata_catch_output, r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{
+    "P":{"Type":"Parallel","End":true,"Catch":[{"ErrorEquals":["States.ALL"],"Output":"{% $states.errorOutput.Error %}","Next":"D"}],
+      "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"c"}}}]},
+    "D":{"Type":"Succeed"}}}"#, "{}" => r#""Boom""#);
+case!(mixed_jsonata_state_in_jsonpath_machine, r#"{"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"v.$":"$.k"},"Next":"B"},
+    "B":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"v":"{% $v %}"},"End":true}}}"#, r#"{"k":"x"}"# => r#"{"v":"x"}"#);
+
+#[tokio::test]
+async fn jsonata_arguments() {
+    let def = r#"{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:F",
+        "Arguments":{"twice":"{% $states.input.n * 2 %}"},"Output":"{% $states.result.twice + 1 %}","End":true}}}"#;
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:F", Ok);
+    assert_eq!(summary(run_with(t, def, r#"{"n":4}"#).await), "9");
+}
+
+fn payment_tasks() -> Tasks {
+    fn f(
+        g: impl Fn(&Value) -> serde_json::Value + Send + Sync + 'static,
+    ) -> expressway::tasks::Handler {
+        let g = Arc::new(g);
+        Arc::new(move |v: Value| {
+            let out = expressway::json::parse(&g(&v).to_string());
+            Box::pin(async move { out.map_err(|e| ExecError::new("Bad", e.to_string())) })
+        })
+    }
+    fn s(v: &Value, k: &str) -> String {
+        let j: serde_json::Value =
+            serde_json::from_str(&expressway::json::to_string(v)).unwrap_or_default();
+        match &j[k] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    fn raw(v: &Value, k: &str) -> serde_json::Value {
+        let j: serde_json::Value =
+            serde_json::from_str(&expressway::json::to_string(v)).unwrap_or_default();
+        j[k].clone()
+    }
+    let mut t = Tasks::new();
+    t.register_function("AuthorizePayment", f(|v| serde_json::json!({"status":"APPROVED","authCode":format!("AUTH-{}", s(v, "paymentId")),"amount":raw(v, "amount")})));
+    t.register_function("CapturePayment", f(|v| serde_json::json!({"status":"CAPTURED","captureId":format!("CAP-{}", s(v, "paymentId"))})));
+    t.register_function(
+        "SendEmail",
+        f(|v| serde_json::json!({"channel":"email","sent":true,"to":raw(v, "to")})),
+    );
+    t.register_function("SendWebhook", f(|v| serde_json::json!({"channel":"webhook","delivered":true,"merchantId":raw(v, "merchantId")})));
+    t.register_function("SaveTransaction", f(|v| serde_json::json!({"saved":true,"transactionId":format!("TX-{}", s(v, "paymentId"))})));
+    t
+}
+
+#[tokio::test]
+async fn payment_jsonata_matches_jsonpath() {
+    let jsonpath = include_str!("../benches/workflows/payment.asl.json");
+    let jsonata = include_str!("../benches/workflows/payment-jsonata.asl.json");
+    for input in [
+        r#"{"paymentId":"p1","amount":250.5,"currency":"EUR","card":{"threeDS":true,"last4":"4242"},"customer":{"email":"a@b.c"},"merchantId":"m1"}"#,
+        r#"{"paymentId":"p2","amount":20,"currency":"EUR","card":{"threeDS":false},"customer":{"email":"x@y.z"},"merchantId":"m2"}"#,
+        r#"{"paymentId":"p3","amount":20000,"currency":"EUR","card":{"threeDS":false},"customer":{"email":"x@y.z"},"merchantId":"m3"}"#,
+    ] {
+        let a = summary(run_with(payment_tasks(), jsonpath, input).await);
+        let b = summary(run_with(payment_tasks(), jsonata, input).await);
+        let ja: serde_json::Value =
+            serde_json::from_str(&a).unwrap_or(serde_json::Value::String(a.clone()));
+        let jb: serde_json::Value =
+            serde_json::from_str(&b).unwrap_or(serde_json::Value::String(b.clone()));
+        assert_eq!(ja, jb, "jsonpath {a}\njsonata {b}");
+    }
+}

@@ -6,13 +6,14 @@ use std::time::Duration;
 use simd_json::prelude::*;
 
 use super::{
-    Catcher, ErrorMatcher, Graph, Handling, IoPath, Items, Jitter, Kind, Machine, MapSpec, Number,
-    ResultPath, Retrier, Seconds, State, StateId, StringSource, Transition, WaitFor,
-    EXPRESS_MAX_DURATION,
+    Catcher, ChoiceBranch, Condition, ErrorMatcher, Graph, Handling, IoPath, Items, Jitter,
+    JsonataTemplate, Kind, Machine, MapSpec, Number, Payload, ResultPath, Retrier, Seconds, State,
+    StateId, StringSource, Transition, WaitFor, EXPRESS_MAX_DURATION,
 };
 use crate::asl::{Diagnostic, LoadError, Severity};
 use crate::compile::choice::ChoiceRule;
 use crate::json::intrinsic::Intrinsic;
+use crate::json::jsonata::is_expression;
 use crate::json::path::Path;
 use crate::json::template::Template;
 use crate::json::Value;
@@ -28,14 +29,18 @@ fn invalid(location: &str, message: impl Into<String>) -> LoadError {
     }])
 }
 
+/// Which query language the states of a definition default to.
+#[derive(Clone, Copy)]
+struct Lang {
+    /// The top-level `QueryLanguage` is JSONata.
+    jsonata: bool,
+}
+
 pub(super) fn machine(def: &Value, text: &str) -> Result<Machine> {
-    if def.get_str("QueryLanguage") == Some("JSONata") {
-        return Err(invalid(
-            "/QueryLanguage",
-            "the JSONata query language is not supported yet",
-        ));
-    }
-    let graph = graph(def, "")?;
+    let lang = Lang {
+        jsonata: def.get_str("QueryLanguage") == Some("JSONata"),
+    };
+    let graph = graph(def, "", lang)?;
     let timeout = match def.get("TimeoutSeconds").and_then(|v| v.cast_f64()) {
         Some(s) if s > 0.0 => Duration::from_secs_f64(s.min(1e9)).min(EXPRESS_MAX_DURATION),
         _ => EXPRESS_MAX_DURATION,
@@ -44,12 +49,12 @@ pub(super) fn machine(def: &Value, text: &str) -> Result<Machine> {
         definition: text.to_owned(),
         graph,
         timeout,
-        uses_context: text.contains("$$"),
+        uses_context: text.contains("$$") || text.contains("$states"),
     })
 }
 
 /// Compiles one scope (`{StartAt, States}`) found at `pointer`.
-fn graph(scope: &Value, pointer: &str) -> Result<Graph> {
+fn graph(scope: &Value, pointer: &str, lang: Lang) -> Result<Graph> {
     let states = scope
         .get("States")
         .and_then(|s| s.as_object())
@@ -71,13 +76,7 @@ fn graph(scope: &Value, pointer: &str) -> Result<Graph> {
     let mut compiled = Vec::with_capacity(states.len());
     for (name, def) in states.iter() {
         let p = format!("{pointer}/States/{}", escape_pointer(name));
-        if def.get_str("QueryLanguage") == Some("JSONata") {
-            return Err(invalid(
-                &p,
-                "the JSONata query language is not supported yet",
-            ));
-        }
-        compiled.push(state(name, def, &p, &ids)?);
+        compiled.push(state(name, def, &p, &ids, lang)?);
     }
     Ok(Graph {
         states: compiled,
@@ -98,7 +97,17 @@ fn target(ids: &HashMap<&str, StateId>, v: Option<&Value>, p: &str) -> Result<St
         .ok_or_else(|| invalid(p, format!("Missing 'Next' target: {name}")))
 }
 
-fn state(name: &str, def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<State> {
+fn state(
+    name: &str,
+    def: &Value,
+    p: &str,
+    ids: &HashMap<&str, StateId>,
+    lang: Lang,
+) -> Result<State> {
+    let jsonata = match def.get_str("QueryLanguage") {
+        Some(l) => l == "JSONata",
+        None => lang.jsonata,
+    };
     let ty = def
         .get_str("Type")
         .ok_or_else(|| invalid(p, "These fields are required: [Type]"))?;
@@ -123,18 +132,18 @@ fn state(name: &str, def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Resu
                     .get_str("Resource")
                     .ok_or_else(|| invalid(p, "These fields are required: [Resource]"))?
                     .into(),
-                timeout: seconds(def, "TimeoutSeconds", p)?,
-                heartbeat: seconds(def, "HeartbeatSeconds", p)?,
+                timeout: seconds(def, "TimeoutSeconds", p, jsonata)?,
+                heartbeat: seconds(def, "HeartbeatSeconds", p, jsonata)?,
             },
         ),
-        "Choice" => ("Choice", choice(def, p, ids)?),
-        "Wait" => ("Wait", Kind::Wait(wait(def, p)?)),
+        "Choice" => ("Choice", choice(def, p, ids, jsonata)?),
+        "Wait" => ("Wait", Kind::Wait(wait(def, p, jsonata)?)),
         "Succeed" => ("Succeed", Kind::Succeed),
         "Fail" => (
             "Fail",
             Kind::Fail {
-                error: string_source(def, "Error", p)?,
-                cause: string_source(def, "Cause", p)?,
+                error: string_source(def, "Error", p, jsonata)?,
+                cause: string_source(def, "Cause", p, jsonata)?,
             },
         ),
         "Parallel" => {
@@ -143,11 +152,11 @@ fn state(name: &str, def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Resu
                 .ok_or_else(|| invalid(p, "These fields are required: [Branches]"))?
                 .iter()
                 .enumerate()
-                .map(|(i, b)| graph(b, &format!("{p}/Branches/{i}")))
+                .map(|(i, b)| graph(b, &format!("{p}/Branches/{i}"), lang))
                 .collect::<Result<Vec<_>>>()?;
             ("Parallel", Kind::Parallel { branches })
         }
-        "Map" => ("Map", Kind::Map(Box::new(map(def, p)?))),
+        "Map" => ("Map", Kind::Map(Box::new(map(def, p, lang, jsonata)?))),
         other => {
             return Err(invalid(
                 &format!("{p}/Type"),
@@ -170,9 +179,56 @@ fn state(name: &str, def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Resu
         result_selector: template(def.get("ResultSelector"), &format!("{p}/ResultSelector"))?,
         result_path: result_path(def, p)?,
         output_path: io_path(def, "OutputPath", p)?,
-        handling: handling(def, p, ids)?,
+        handling: handling(def, p, ids, jsonata)?,
         transition,
+        jsonata,
+        arguments: match jsonata {
+            true => jsonata_field(def, "Arguments", p)?,
+            false => None,
+        },
+        output: match jsonata {
+            true => jsonata_field(def, "Output", p)?,
+            false => None,
+        },
+        assign: assign(def, p, jsonata)?,
     })
+}
+
+/// A JSONata field of `def`, when present.
+fn jsonata_field(def: &Value, field: &str, p: &str) -> Result<Option<JsonataTemplate>> {
+    match def.get(field) {
+        None => Ok(None),
+        Some(v) => JsonataTemplate::compile(v, field)
+            .map(Some)
+            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+    }
+}
+
+/// `Assign` in the state's language: a Payload Template whose keys may end
+/// in `.$` (JSONPath), or a JSONata template.
+fn assign(def: &Value, p: &str, jsonata: bool) -> Result<Option<Payload>> {
+    payload(def.get("Assign"), "Assign", &format!("{p}/Assign"), jsonata)
+}
+
+fn payload(v: Option<&Value>, field: &str, p: &str, jsonata: bool) -> Result<Option<Payload>> {
+    match v {
+        None => Ok(None),
+        Some(v) if jsonata => JsonataTemplate::compile(v, field)
+            .map(|t| Some(Payload::Jsonata(t)))
+            .map_err(|e| invalid(p, e)),
+        Some(v) => Ok(template(Some(v), p)?.map(Payload::Path)),
+    }
+}
+
+/// A JSONata expression string given for a field that otherwise takes a
+/// literal (`Seconds`, `MaxConcurrency`, …).
+fn expression(v: &Value, field: &str, p: &str) -> Result<Option<JsonataTemplate>> {
+    match v.as_str() {
+        Some(s) if is_expression(s) => JsonataTemplate::compile(v, field)
+            .map(Some)
+            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+        _ => Ok(None),
+    }
 }
 
 fn path(text: &str, p: &str) -> Result<Path> {
@@ -225,8 +281,13 @@ fn template(v: Option<&Value>, p: &str) -> Result<Option<Template>> {
     }
 }
 
-fn seconds(def: &Value, field: &str, p: &str) -> Result<Option<Seconds>> {
+fn seconds(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Seconds>> {
     if let Some(v) = def.get(field) {
+        if jsonata {
+            if let Some(t) = expression(v, field, p)? {
+                return Ok(Some(Seconds::Jsonata(t)));
+            }
+        }
         let s = v.as_u64().ok_or_else(|| {
             invalid(
                 &format!("{p}/{field}"),
@@ -245,8 +306,13 @@ fn seconds(def: &Value, field: &str, p: &str) -> Result<Option<Seconds>> {
     }
 }
 
-fn number(def: &Value, field: &str, p: &str) -> Result<Option<Number>> {
+fn number(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Number>> {
     if let Some(v) = def.get(field) {
+        if jsonata {
+            if let Some(t) = expression(v, field, p)? {
+                return Ok(Some(Number::Jsonata(t)));
+            }
+        }
         let n = v
             .cast_f64()
             .ok_or_else(|| invalid(&format!("{p}/{field}"), format!("{field} must be a number")))?;
@@ -259,7 +325,14 @@ fn number(def: &Value, field: &str, p: &str) -> Result<Option<Number>> {
     }
 }
 
-fn string_source(def: &Value, field: &str, p: &str) -> Result<StringSource> {
+fn string_source(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<StringSource> {
+    if jsonata {
+        if let Some(v) = def.get(field) {
+            if let Some(t) = expression(v, field, p)? {
+                return Ok(StringSource::Jsonata(t));
+            }
+        }
+    }
     if let Some(s) = def.get_str(field) {
         return Ok(StringSource::Fixed(s.into()));
     }
@@ -273,7 +346,19 @@ fn string_source(def: &Value, field: &str, p: &str) -> Result<StringSource> {
     }
 }
 
-fn wait(def: &Value, p: &str) -> Result<WaitFor> {
+fn wait(def: &Value, p: &str, jsonata: bool) -> Result<WaitFor> {
+    if jsonata {
+        if let Some(v) = def.get("Seconds") {
+            if let Some(t) = expression(v, "Seconds", p)? {
+                return Ok(WaitFor::SecondsExpr(t));
+            }
+        }
+        if let Some(v) = def.get("Timestamp") {
+            if let Some(t) = expression(v, "Timestamp", p)? {
+                return Ok(WaitFor::TimestampExpr(t));
+            }
+        }
+    }
     if let Some(v) = def.get("Seconds") {
         let s = v.as_u64().ok_or_else(|| {
             invalid(
@@ -304,7 +389,7 @@ fn wait(def: &Value, p: &str) -> Result<WaitFor> {
     ))
 }
 
-fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<Kind> {
+fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> Result<Kind> {
     let rules = def
         .get_array("Choices")
         .ok_or_else(|| invalid(p, "These fields are required: [Choices]"))?;
@@ -312,8 +397,26 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<Kind> {
     for (i, rule) in rules.iter().enumerate() {
         let rp = format!("{p}/Choices/{i}");
         let next = target(ids, rule.get("Next"), &format!("{rp}/Next"))?;
-        let compiled = ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e))?;
-        choices.push((compiled, next));
+        let condition = if jsonata {
+            let c = rule
+                .get("Condition")
+                .ok_or_else(|| invalid(&rp, "These fields are required: [Condition]"))?;
+            Condition::Jsonata(
+                JsonataTemplate::compile(c, "Condition")
+                    .map_err(|e| invalid(&format!("{rp}/Condition"), e))?,
+            )
+        } else {
+            Condition::Path(ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e))?)
+        };
+        choices.push(ChoiceBranch {
+            condition,
+            next,
+            assign: assign(rule, &rp, jsonata)?,
+            output: match jsonata {
+                true => jsonata_field(rule, "Output", &rp)?,
+                false => None,
+            },
+        });
     }
     let default = match def.get("Default") {
         Some(v) => Some(target(ids, Some(v), &format!("{p}/Default"))?),
@@ -322,7 +425,7 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<Kind> {
     Ok(Kind::Choice { choices, default })
 }
 
-fn map(def: &Value, p: &str) -> Result<MapSpec> {
+fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
     let (processor, pp) = match def.get("ItemProcessor") {
         Some(v) => (v, format!("{p}/ItemProcessor")),
         None => (
@@ -341,13 +444,18 @@ fn map(def: &Value, p: &str) -> Result<MapSpec> {
         Some(v) => (Some(v), format!("{p}/ItemSelector")),
         None => (def.get("Parameters"), format!("{p}/Parameters")),
     };
+    let items = if jsonata {
+        Items::Jsonata(jsonata_field(def, "Items", p)?)
+    } else {
+        Items::Path(io_path(def, "ItemsPath", p)?)
+    };
     Ok(MapSpec {
-        items: Items::Path(io_path(def, "ItemsPath", p)?),
-        item_selector: template(selector, &sp)?,
-        processor: graph(processor, &pp)?,
-        max_concurrency: number(def, "MaxConcurrency", p)?,
-        tolerated_count: number(def, "ToleratedFailureCount", p)?,
-        tolerated_percentage: number(def, "ToleratedFailurePercentage", p)?,
+        items,
+        item_selector: payload(selector, "ItemSelector", &sp, jsonata)?,
+        processor: graph(processor, &pp, lang)?,
+        max_concurrency: number(def, "MaxConcurrency", p, jsonata)?,
+        tolerated_count: number(def, "ToleratedFailureCount", p, jsonata)?,
+        tolerated_percentage: number(def, "ToleratedFailurePercentage", p, jsonata)?,
     })
 }
 
@@ -362,7 +470,7 @@ fn matcher(v: &Value, p: &str) -> Result<ErrorMatcher> {
     Ok(ErrorMatcher::new(names))
 }
 
-fn handling(def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<Handling> {
+fn handling(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> Result<Handling> {
     let mut h = Handling::default();
     for (i, r) in def
         .get_array("Retry")
@@ -407,6 +515,11 @@ fn handling(def: &Value, p: &str, ids: &HashMap<&str, StateId>) -> Result<Handli
             matcher: matcher(c, &cp)?,
             next: target(ids, c.get("Next"), &format!("{cp}/Next"))?,
             result_path: result_path(c, &cp)?,
+            output: match jsonata {
+                true => jsonata_field(c, "Output", &cp)?,
+                false => None,
+            },
+            assign: assign(c, &cp, jsonata)?,
         });
     }
     Ok(h)

@@ -7,12 +7,14 @@
 
 mod build;
 pub mod choice;
+pub mod jsonata;
 mod retry;
 pub mod timestamp;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use jsonata::JsonataTemplate;
 pub use retry::{Catcher, ErrorMatcher, Jitter, Retrier};
 
 use crate::asl::LoadError;
@@ -38,8 +40,8 @@ pub struct Machine {
     pub graph: Graph,
     /// The machine's TimeoutSeconds, capped at the 5-minute Express limit.
     pub timeout: Duration,
-    /// Whether any state reads the Context Object (`$$`): when not, the
-    /// engine does not build one.
+    /// Whether any state reads the Context Object (`$$`, or `$states` in a
+    /// JSONata state): when not, the engine does not build one.
     pub uses_context: bool,
 }
 
@@ -92,16 +94,18 @@ pub enum ResultPath {
 }
 
 /// A number of seconds given literally or read from the input by a Reference Path.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Seconds {
     /// A literal number of seconds.
     Fixed(u64),
     /// `…Path`: read from the effective input.
     Path(Path),
+    /// A JSONata expression (JSONata states).
+    Jsonata(JsonataTemplate),
 }
 
 /// A string given literally or computed from the input (Fail's Error/Cause).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum StringSource {
     /// Absent.
     None,
@@ -111,10 +115,12 @@ pub enum StringSource {
     Path(Path),
     /// `…Path` with an Intrinsic Function.
     Intrinsic(Intrinsic),
+    /// A JSONata expression (JSONata states).
+    Jsonata(JsonataTemplate),
 }
 
 /// What a Wait state waits for.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum WaitFor {
     /// `Seconds`.
     Seconds(u64),
@@ -124,26 +130,65 @@ pub enum WaitFor {
     SecondsPath(Path),
     /// `TimestampPath`.
     TimestampPath(Path),
+    /// `Seconds` as a JSONata expression.
+    SecondsExpr(JsonataTemplate),
+    /// `Timestamp` as a JSONata expression.
+    TimestampExpr(JsonataTemplate),
 }
 
 /// Where a Map state's items come from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Items {
     /// `ItemsPath` (default `$`) over the effective input.
     Path(IoPath),
+    /// JSONata `Items`: an expression or a literal array (absent: the input).
+    Jsonata(Option<JsonataTemplate>),
 }
 
 /// A number given literally or read by a Reference Path (MaxConcurrency…).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Number {
     /// A literal.
     Fixed(f64),
     /// `…Path`.
     Path(Path),
+    /// A JSONata expression (JSONata states).
+    Jsonata(JsonataTemplate),
+}
+
+/// A field written in either query language: `Assign`, `ItemSelector`.
+#[derive(Debug)]
+pub enum Payload {
+    /// A Payload Template (`.$` keys; JSONPath states).
+    Path(Template),
+    /// A JSONata template (JSONata states).
+    Jsonata(JsonataTemplate),
+}
+
+/// A Choice state's rule test.
+#[derive(Debug)]
+pub enum Condition {
+    /// A JSONPath Choice Rule.
+    Path(ChoiceRule),
+    /// A JSONata `Condition` (an expression or a boolean literal).
+    Jsonata(JsonataTemplate),
+}
+
+/// One top-level Choice rule with what happens when it matches.
+#[derive(Debug)]
+pub struct ChoiceBranch {
+    /// The test.
+    pub condition: Condition,
+    /// `Next`.
+    pub next: StateId,
+    /// The rule's `Assign`, replacing the state's.
+    pub assign: Option<Payload>,
+    /// The rule's JSONata `Output`, replacing the state's.
+    pub output: Option<JsonataTemplate>,
 }
 
 /// The error-handling fields shared by Task, Parallel and Map.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Handling {
     /// Retriers, in order.
     pub retry: Vec<Retrier>,
@@ -171,7 +216,7 @@ pub enum Kind {
     /// Choice: the first matching rule's Next, else Default.
     Choice {
         /// Rules in order, each with its Next.
-        choices: Vec<(ChoiceRule, StateId)>,
+        choices: Vec<ChoiceBranch>,
         /// Default.
         default: Option<StateId>,
     },
@@ -201,7 +246,7 @@ pub struct MapSpec {
     /// ItemsPath.
     pub items: Items,
     /// ItemSelector (or the deprecated Parameters).
-    pub item_selector: Option<Template>,
+    pub item_selector: Option<Payload>,
     /// ItemProcessor (or the deprecated Iterator).
     pub processor: Graph,
     /// MaxConcurrency(Path); 0 = unbounded.
@@ -235,6 +280,14 @@ pub struct State {
     pub handling: Handling,
     /// Where to go next.
     pub transition: Transition,
+    /// Whether the state uses JSONata (its own or the machine's QueryLanguage).
+    pub jsonata: bool,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub arguments: Option<JsonataTemplate>,
+    /// JSONata `Output`.
+    pub output: Option<JsonataTemplate>,
+    /// `Assign`: the workflow variables this state sets.
+    pub assign: Option<Payload>,
 }
 
 /// Compiles a validated definition.

@@ -3,7 +3,7 @@
 //! Source: ASL spec "Retrying after an error", "Fallback states"; AWS guide
 //! `concepts-error-handling.html`.
 
-use super::{ResultPath, StateId};
+use super::{JsonataTemplate, Payload, ResultPath, StateId};
 use crate::errors::names;
 
 /// An `ErrorEquals` list.
@@ -74,7 +74,7 @@ impl Retrier {
 }
 
 /// One Catcher.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Catcher {
     /// ErrorEquals.
     pub matcher: ErrorMatcher,
@@ -82,6 +82,10 @@ pub struct Catcher {
     pub next: StateId,
     /// ResultPath (default `$`).
     pub result_path: ResultPath,
+    /// JSONata `Output` (default: the `{Error, Cause}` object).
+    pub output: Option<JsonataTemplate>,
+    /// `Assign`, replacing the state's own.
+    pub assign: Option<Payload>,
 }
 
 #[cfg(test)]

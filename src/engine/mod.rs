@@ -2,8 +2,11 @@
 //! timers, Parallel and Map, the Context Object.
 
 mod context;
+mod fanout;
+mod jsonata;
 mod run;
 mod size;
+mod variables;
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -11,14 +11,16 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::FutureExt;
 use simd_json::prelude::*;
-use simd_json::{OwnedValue, StaticNode};
+use simd_json::OwnedValue;
 
+use super::jsonata::states_object;
+use super::variables::Frame;
 use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
 use crate::compile::{
-    Graph, IoPath, Items, Jitter, Kind, Machine, MapSpec, Number, ResultPath, Seconds, State,
-    StringSource, Transition, WaitFor,
+    Condition, Graph, IoPath, Jitter, Kind, Machine, ResultPath, Seconds, State, StringSource,
+    Transition, WaitFor,
 };
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::{Path, Selected};
@@ -26,14 +28,12 @@ use crate::json::template::Template;
 use crate::json::{Object, Scope, Value};
 use crate::tasks::{TaskCall, Tasks};
 
-static NULL: Value = OwnedValue::Static(StaticNode::Null);
-
 fn empty_object() -> Value {
     OwnedValue::Object(Box::default())
 }
 
 /// One execution in progress.
-struct Run<'a> {
+pub(super) struct Run<'a> {
     tasks: &'a Tasks,
     options: &'a ExecutionOptions,
     /// History event counter (ExecutionStarted is event 1), so causes can
@@ -44,21 +44,9 @@ struct Run<'a> {
 }
 
 /// Where a state was entered: for error causes.
-struct Entry<'s> {
-    name: &'s str,
-    event: u32,
-}
-
-/// The Context Object of one graph instance (a branch or an iteration has its own).
-#[derive(Clone)]
-struct Frame {
-    context: Option<Value>,
-}
-
-impl Frame {
-    fn ctx(&self) -> &Value {
-        self.context.as_ref().unwrap_or(&NULL)
-    }
+pub(super) struct Entry<'s> {
+    pub(super) name: &'s str,
+    pub(super) event: u32,
 }
 
 pub(super) async fn execute(
@@ -75,6 +63,7 @@ pub(super) async fn execute(
     };
     let frame = Frame {
         context: machine.uses_context.then(|| context::base(options, &input)),
+        vars: None,
     };
     let body = std::panic::AssertUnwindSafe(run.graph(&machine.graph, input, frame)).catch_unwind();
     let result = tokio::time::timeout(machine.timeout, body).await;
@@ -121,12 +110,16 @@ impl<'a> Run<'a> {
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn add_events(&self, n: u32) {
+    pub(super) fn add_events(&self, n: u32) {
         self.events.fetch_add(n, Ordering::Relaxed);
     }
 
     /// An error raised by the runtime while evaluating a state, with AWS's cause prefix.
-    fn located(at: &Entry<'_>, error: &str, message: impl std::fmt::Display) -> ExecError {
+    pub(super) fn located(
+        at: &Entry<'_>,
+        error: &str,
+        message: impl std::fmt::Display,
+    ) -> ExecError {
         ExecError::new(
             error,
             format!(
@@ -137,7 +130,7 @@ impl<'a> Run<'a> {
     }
 
     /// Adds the cause prefix to an evaluation error that lacks it.
-    fn locate(at: &Entry<'_>, e: ExecError) -> ExecError {
+    pub(super) fn locate(at: &Entry<'_>, e: ExecError) -> ExecError {
         if e.cause
             .starts_with("An error occurred while executing the state")
         {
@@ -147,7 +140,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn graph(
+    pub(super) fn graph(
         &'a self,
         graph: &'a Graph,
         input: Value,
@@ -192,10 +185,19 @@ impl<'a> Run<'a> {
             .then_some(0);
             context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
         }
+        if st.jsonata
+            && !matches!(
+                st.kind,
+                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+            )
+        {
+            return self.jsonata_simple(st, raw, frame, &at).await;
+        }
         match &st.kind {
             Kind::Pass { result } => {
                 self.add_events(1);
-                let out = self.pass(st, result.as_ref(), raw, frame, &at)?;
+                let (out, assigned) = self.pass(st, result.as_ref(), raw, frame, &at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
                 Ok((out, st.transition))
             }
             Kind::Succeed => {
@@ -214,12 +216,17 @@ impl<'a> Run<'a> {
                 let scope = Scope {
                     input: &eff,
                     context: frame.ctx(),
-                    variables: None,
+                    variables: frame.vars(),
                 };
                 let mut next = None;
-                for (rule, target) in choices {
+                let mut assign = st.assign.as_ref();
+                for branch in choices {
+                    let Condition::Path(rule) = &branch.condition else {
+                        continue;
+                    };
                     if rule.eval(&scope).map_err(|e| Self::locate(&at, e))? {
-                        next = Some(*target);
+                        next = Some(branch.next);
+                        assign = branch.assign.as_ref().or(assign);
                         break;
                     }
                 }
@@ -233,19 +240,22 @@ impl<'a> Run<'a> {
                         ))
                     }
                 };
-                Ok((
-                    self.io(&st.output_path, eff, frame, &at)?,
-                    Transition::Next(next),
-                ))
+                let assigned = self.assign_values(assign, &eff, None, frame, &at)?;
+                let out = self.io(&st.output_path, eff, frame, &at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
+                Ok((out, Transition::Next(next)))
             }
             Kind::Wait(wait) => {
                 self.add_events(1);
                 let eff = self.io(&st.input_path, raw, frame, &at)?;
-                let delay = self.wait_duration(wait, &eff, &at)?;
+                let delay = self.wait_duration(wait, &eff, frame, &at)?;
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                Ok((self.io(&st.output_path, eff, frame, &at)?, st.transition))
+                let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, &at)?;
+                let out = self.io(&st.output_path, eff, frame, &at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
+                Ok((out, st.transition))
             }
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
                 self.handled(st, raw, frame, &at).await
@@ -269,7 +279,7 @@ impl<'a> Run<'a> {
     }
 
     /// InputPath or ItemsPath over a borrowed value.
-    fn io_ref<'v>(
+    pub(super) fn io_ref<'v>(
         &self,
         path: &IoPath,
         v: &'v Value,
@@ -293,7 +303,7 @@ impl<'a> Run<'a> {
         let scope = Scope {
             input: v,
             context: frame.ctx(),
-            variables: None,
+            variables: frame.vars(),
         };
         match p.select(&scope) {
             Ok(Selected::One(r)) => Ok(Cow::Borrowed(r)),
@@ -303,7 +313,7 @@ impl<'a> Run<'a> {
     }
 
     /// InputPath then Parameters: the effective input.
-    fn effective<'v>(
+    pub(super) fn effective<'v>(
         &self,
         st: &State,
         raw: &'v Value,
@@ -317,7 +327,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn render(
+    pub(super) fn render(
         &self,
         t: &Template,
         input: &Value,
@@ -327,7 +337,7 @@ impl<'a> Run<'a> {
         t.render(&Scope {
             input,
             context: frame.ctx(),
-            variables: None,
+            variables: frame.vars(),
         })
         .map_err(|e| Self::locate(at, e))
     }
@@ -356,10 +366,12 @@ impl<'a> Run<'a> {
         raw: Value,
         frame: &Frame,
         at: &Entry<'_>,
-    ) -> Result<Value, ExecError> {
+    ) -> Result<(Value, Option<Value>), ExecError> {
         let fast = matches!(st.input_path, IoPath::Identity)
             && st.parameters.is_none()
-            && result.is_none();
+            && result.is_none()
+            && st.assign.is_none();
+        let mut assigned = None;
         let out = match (&st.result_path, fast) {
             (ResultPath::Replace, true) | (ResultPath::Discard, true) => raw,
             _ => {
@@ -376,10 +388,11 @@ impl<'a> Run<'a> {
                 if size::exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));
                 }
+                assigned = self.assign_values(st.assign.as_ref(), &value, None, frame, at)?;
                 self.result_path(&st.result_path, raw, value, at)?
             }
         };
-        self.io(&st.output_path, out, frame, at)
+        Ok((self.io(&st.output_path, out, frame, at)?, assigned))
     }
 
     fn string_source(
@@ -393,10 +406,11 @@ impl<'a> Run<'a> {
         let scope = Scope {
             input: raw,
             context: frame.ctx(),
-            variables: None,
+            variables: frame.vars(),
         };
         let v = match src {
-            StringSource::None => return Ok(String::new()),
+            // JSONata sources are evaluated by `jsonata_simple`.
+            StringSource::None | StringSource::Jsonata(_) => return Ok(String::new()),
             StringSource::Fixed(s) => return Ok(s.to_string()),
             StringSource::Intrinsic(i) => i.eval(&scope).map_err(|e| Self::locate(at, e))?,
             StringSource::Path(p) => match p.select(&scope) {
@@ -433,12 +447,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn wait_duration(
+    pub(super) fn wait_duration(
         &self,
         wait: &WaitFor,
         eff: &Value,
+        frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Duration, ExecError> {
+        let scope = Scope {
+            input: eff,
+            context: frame.ctx(),
+            variables: frame.vars(),
+        };
         let until = |ts: chrono::DateTime<chrono::FixedOffset>| {
             let now = chrono::Utc::now();
             (ts.with_timezone(&chrono::Utc) - now)
@@ -446,6 +466,8 @@ impl<'a> Run<'a> {
                 .unwrap_or(Duration::ZERO)
         };
         match wait {
+            // JSONata expressions are evaluated by `jsonata_simple`.
+            WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => Ok(Duration::ZERO),
             WaitFor::Seconds(s) => Ok(Duration::from_secs(*s)),
             WaitFor::Timestamp(t) => match crate::compile::timestamp::parse_timestamp(t) {
                 Some(ts) => Ok(until(ts)),
@@ -456,7 +478,7 @@ impl<'a> Run<'a> {
                 )),
             },
             WaitFor::SecondsPath(p) => {
-                let v = p.select_in(eff).map(Selected::into_value).map_err(|_| {
+                let v = p.select(&scope).map(Selected::into_value).map_err(|_| {
                     Self::located(at, names::RUNTIME, format!("The SecondsPath parameter does not reference an input value: {}", p.text()))
                 })?;
                 if let Some(n) = v.as_i64() {
@@ -483,7 +505,7 @@ impl<'a> Run<'a> {
                 ))
             }
             WaitFor::TimestampPath(p) => {
-                let v = p.select_in(eff).map(Selected::into_value).map_err(|_| {
+                let v = p.select(&scope).map(Selected::into_value).map_err(|_| {
                     Self::located(at, names::RUNTIME, format!("The TimestampPath parameter does not reference an input value: {}", p.text()))
                 })?;
                 match v.as_str().and_then(crate::compile::timestamp::parse_timestamp) {
@@ -525,15 +547,18 @@ impl<'a> Run<'a> {
                 Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await,
                 _ => Err(ExecError::runtime("unreachable state kind")),
             };
-            let result = attempt.and_then(|r| match &st.result_selector {
-                Some(t) => self.render(t, &r, frame, at),
-                None => Ok(r),
-            });
+            let result = attempt.and_then(|r| self.finish_attempt(st, &raw, r, frame, at));
             match result {
-                Ok(result) => {
+                Ok((result, assigned)) => {
                     self.add_events(1);
-                    let out = self.result_path(&st.result_path, raw, result, at)?;
-                    return Ok((self.io(&st.output_path, out, frame, at)?, st.transition));
+                    let out = if st.jsonata {
+                        result
+                    } else {
+                        let out = self.result_path(&st.result_path, raw, result, at)?;
+                        self.io(&st.output_path, out, frame, at)?
+                    };
+                    frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
+                    return Ok((out, st.transition));
                 }
                 Err(e) => {
                     if let Some(i) = st
@@ -575,12 +600,15 @@ impl<'a> Run<'a> {
                         let mut o = Object::with_capacity(2);
                         o.insert("Error".to_owned(), OwnedValue::String(e.error));
                         o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
-                        let out = self.result_path(
-                            &c.result_path,
-                            raw,
-                            OwnedValue::Object(Box::new(o)),
-                            at,
-                        )?;
+                        let error_output = OwnedValue::Object(Box::new(o));
+                        if st.jsonata {
+                            let out = self.jcatch(c, &raw, error_output, frame, at)?;
+                            return Ok((out, Transition::Next(c.next)));
+                        }
+                        let assigned =
+                            self.assign_values(c.assign.as_ref(), &error_output, None, frame, at)?;
+                        let out = self.result_path(&c.result_path, raw, error_output, at)?;
+                        frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                         return Ok((out, Transition::Next(c.next)));
                     }
                     return Err(e);
@@ -589,10 +617,65 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn seconds(&self, s: &Seconds, raw: &Value, at: &Entry<'_>) -> Result<u64, ExecError> {
+    /// After a successful attempt: Assign (against the raw result in
+    /// JSONPath, `$states.result` in JSONata) and ResultSelector (JSONPath)
+    /// or Output (JSONata). Returns the value ResultPath takes (JSONPath)
+    /// or the state output (JSONata), and the variables to commit.
+    fn finish_attempt(
+        &self,
+        st: &State,
+        raw: &Value,
+        result: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Value, Option<Value>), ExecError> {
+        if st.jsonata {
+            if st.output.is_none() && st.assign.is_none() {
+                return Ok((result, None));
+            }
+            let states = states_object(raw, frame, Some(("result", &result)));
+            let assigned = self.assign_values(st.assign.as_ref(), raw, Some(&states), frame, at)?;
+            let out = match &st.output {
+                Some(t) => self.jrender(t, &states, frame, at)?,
+                None => result,
+            };
+            return Ok((out, assigned));
+        }
+        let assigned = self.assign_values(st.assign.as_ref(), &result, None, frame, at)?;
+        let result = match &st.result_selector {
+            Some(t) => self.render(t, &result, frame, at)?,
+            None => result,
+        };
+        Ok((result, assigned))
+    }
+
+    fn seconds(
+        &self,
+        s: &Seconds,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<u64, ExecError> {
+        let scope = Scope {
+            input: raw,
+            context: frame.ctx(),
+            variables: frame.vars(),
+        };
         match s {
             Seconds::Fixed(n) => Ok(*n),
-            Seconds::Path(p) => match p.select_in(raw).map(Selected::into_value) {
+            Seconds::Jsonata(t) => {
+                let n = self.jnumber(t, "TimeoutSeconds", raw, frame, at)?;
+                if n >= 1.0 && n.fract() == 0.0 {
+                    Ok(n as u64)
+                } else {
+                    Err(Self::located(
+                        at,
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The TimeoutSeconds field must be a positive integer, but was: {n}"),
+                    ))
+                }
+            }
+            Seconds::Path(p) => match p.select(&scope).map(Selected::into_value) {
                 Ok(v) => match v.as_u64() {
                     Some(n) if n > 0 => Ok(n),
                     _ => Err(Self::located(
@@ -620,10 +703,10 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let timeout = match timeout {
-            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, at)?)),
+            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
             None => None,
         };
-        let input = self.effective(st, raw, frame, at)?.into_owned();
+        let input = self.arguments(st, raw, frame, at)?;
         if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
                 names::DATA_LIMIT_EXCEEDED,
@@ -665,165 +748,25 @@ impl<'a> Run<'a> {
         Ok(result)
     }
 
-    async fn parallel(
-        &'a self,
-        st: &'a State,
-        branches: &'a [Graph],
-        raw: &Value,
-        frame: &Frame,
-        at: &Entry<'_>,
-    ) -> Result<Value, ExecError> {
-        let input = self.effective(st, raw, frame, at)?.into_owned();
-        self.add_events(1); // ParallelStateStarted
-        let runs = branches
-            .iter()
-            .map(|b| self.graph(b, input.clone(), frame.clone()));
-        let results = futures::future::try_join_all(runs).await?;
-        self.add_events(1); // ParallelStateSucceeded
-        Ok(OwnedValue::Array(Box::new(results)))
-    }
-
-    fn number(
+    /// The effective input of a Task or Parallel: InputPath + Parameters
+    /// (JSONPath) or Arguments (JSONata; default the input).
+    pub(super) fn arguments(
         &self,
-        n: &Number,
-        field: &str,
-        eff: &Value,
-        integer: bool,
-        at: &Entry<'_>,
-    ) -> Result<f64, ExecError> {
-        match n {
-            Number::Fixed(x) => Ok(*x),
-            Number::Path(p) => {
-                let v = p
-                    .select_in(eff)
-                    .map(Selected::into_value)
-                    .map_err(|e| Self::located(at, names::RUNTIME, e))?;
-                let parsed = if integer {
-                    v.as_i64()
-                        .map(|i| i as f64)
-                        .or_else(|| v.as_u64().map(|u| u as f64))
-                } else {
-                    v.cast_f64()
-                };
-                parsed.ok_or_else(|| {
-                    Self::located(
-                        at,
-                        names::RUNTIME,
-                        format!(
-                            "The {field}Path field refers to value \"{}\" which is not a valid {}: {}",
-                            display_plain(&v),
-                            if integer { "integer" } else { "float" },
-                            p.text()
-                        ),
-                    )
-                })
-            }
-        }
-    }
-
-    async fn map(
-        &'a self,
-        st: &'a State,
-        spec: &'a MapSpec,
+        st: &State,
         raw: &Value,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
-        let eff = self.io_ref(&st.input_path, raw, frame, at)?;
-        let Items::Path(items_path) = &spec.items;
-        let items = self.io_ref(items_path, &eff, frame, at)?;
-        let Some(items) = items.as_array() else {
-            return Err(Self::located(
-                at,
-                names::RUNTIME,
-                format!(
-                    "Items of the Map state must be an array, but was: {}",
-                    crate::json::to_string(&items)
-                ),
-            ));
-        };
-        let concurrency = match &spec.max_concurrency {
-            Some(n) => self.number(n, "MaxConcurrency", &eff, true, at)?,
-            None => 0.0,
-        };
-        let tolerated_count = match &spec.tolerated_count {
-            Some(n) => {
-                let c = self.number(n, "ToleratedFailureCount", &eff, true, at)?;
-                if c < 0.0 {
-                    return Err(Self::located(
-                        at,
-                        names::RUNTIME,
-                        "ToleratedFailureCount cannot be negative.",
-                    ));
+        if st.jsonata {
+            return match &st.arguments {
+                None => Ok(raw.clone()),
+                Some(t) => {
+                    let states = states_object(raw, frame, None);
+                    self.jrender(t, &states, frame, at)
                 }
-                Some(c)
-            }
-            None => None,
-        };
-        let tolerated_pct = match &spec.tolerated_percentage {
-            Some(n) => {
-                let p = self.number(n, "ToleratedFailurePercentage", &eff, false, at)?;
-                if !(0.0..=100.0).contains(&p) {
-                    return Err(Self::located(
-                        at,
-                        names::RUNTIME,
-                        "ToleratedFailurePercentage must be between 0 and 100.",
-                    ));
-                }
-                Some(p)
-            }
-            None => None,
-        };
-        let width = if concurrency >= 1.0 {
-            concurrency as usize
-        } else {
-            items.len().max(1)
-        };
-        self.add_events(1); // MapStateStarted
-        let mut inputs = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let mut f = frame.clone();
-            if let Some(ctx) = f.context.as_mut() {
-                context::map_item(ctx, i, item);
-            }
-            let input = match &spec.item_selector {
-                Some(t) => self.render(t, &eff, &f, at)?,
-                None => item.clone(),
             };
-            inputs.push((input, f));
         }
-        let runs = futures::stream::iter(inputs.into_iter().map(|(input, f)| {
-            self.add_events(1); // MapIterationStarted
-            self.graph(&spec.processor, input, f)
-        }))
-        .buffered(width);
-        let results = if tolerated_count.is_none() && tolerated_pct.is_none() {
-            runs.try_collect::<Vec<_>>().await?
-        } else {
-            let all: Vec<Result<Value, ExecError>> = runs.collect().await;
-            let failures = all.iter().filter(|r| r.is_err()).count();
-            let n = all.len().max(1) as f64;
-            let ok_count = tolerated_count.is_none_or(|c| failures as f64 <= c);
-            let ok_pct = tolerated_pct.is_none_or(|p| failures as f64 * 100.0 / n <= p);
-            if failures > 0 && !(ok_count && ok_pct) {
-                return Err(ExecError::new(
-                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                ));
-            }
-            all.into_iter()
-                .map(|r| {
-                    r.unwrap_or_else(|e| {
-                        let mut o = Object::with_capacity(2);
-                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
-                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
-                        OwnedValue::Object(Box::new(o))
-                    })
-                })
-                .collect()
-        };
-        self.add_events(1); // MapStateSucceeded
-        Ok(OwnedValue::Array(Box::new(results)))
+        Ok(self.effective(st, raw, frame, at)?.into_owned())
     }
 }
 
@@ -836,7 +779,7 @@ fn oversized_result(state: &str) -> ExecError {
 }
 
 /// A value as AWS prints it inside messages: strings without quotes.
-fn display_plain(v: &Value) -> String {
+pub(super) fn display_plain(v: &Value) -> String {
     match v {
         OwnedValue::String(s) => s.clone(),
         other => crate::json::to_string(other),

@@ -1,0 +1,234 @@
+//! Parallel and Map: running branches and iterations, each in its own
+//! [`Frame`] (the Context Object of the instance, and a copy-on-write view
+//! of the enclosing variables), and the Map's concurrency and tolerated
+//! failure settings.
+//!
+//! Source: ASL spec "Parallel State", "Map State"; reference §3.
+
+use std::borrow::Cow;
+
+use futures::{StreamExt, TryStreamExt};
+use simd_json::prelude::*;
+use simd_json::OwnedValue;
+
+use super::context;
+use super::jsonata::states_object;
+use super::run::{display_plain, Entry, Run};
+use super::variables::Frame;
+use crate::compile::{Graph, Items, MapSpec, Number, Payload, State};
+use crate::errors::{names, ExecError};
+use crate::json::path::Selected;
+use crate::json::{Object, Scope, Value};
+
+impl<'a> Run<'a> {
+    pub(super) async fn parallel(
+        &'a self,
+        st: &'a State,
+        branches: &'a [Graph],
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let input = self.arguments(st, raw, frame, at)?;
+        self.add_events(1); // ParallelStateStarted
+        let runs = branches
+            .iter()
+            .map(|b| self.graph(b, input.clone(), frame.clone()));
+        let results = futures::future::try_join_all(runs).await?;
+        self.add_events(1); // ParallelStateSucceeded
+        Ok(OwnedValue::Array(Box::new(results)))
+    }
+
+    fn number(
+        &self,
+        n: &Number,
+        field: &str,
+        eff: &Value,
+        integer: bool,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<f64, ExecError> {
+        let scope = Scope {
+            input: eff,
+            context: frame.ctx(),
+            variables: frame.vars(),
+        };
+        match n {
+            Number::Fixed(x) => Ok(*x),
+            Number::Jsonata(t) => {
+                let x = self.jnumber(t, field, eff, frame, at)?;
+                if integer && x.fract() != 0.0 {
+                    return Err(Self::located(
+                        at,
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The {field} field must be an integer, but was: {x}"),
+                    ));
+                }
+                Ok(x)
+            }
+            Number::Path(p) => {
+                let v = p
+                    .select(&scope)
+                    .map(Selected::into_value)
+                    .map_err(|e| Self::located(at, names::RUNTIME, e))?;
+                // A numeric string counts (AWS parses the text).
+                let parsed = match (v.as_str(), integer) {
+                    (Some(s), true) => s.trim().parse::<i64>().ok().map(|i| i as f64),
+                    (Some(s), false) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+                    (None, true) => v
+                        .as_i64()
+                        .map(|i| i as f64)
+                        .or_else(|| v.as_u64().map(|u| u as f64)),
+                    (None, false) => v.cast_f64(),
+                };
+                parsed.ok_or_else(|| {
+                    Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!(
+                            "The {field}Path field refers to value \"{}\" which is not a valid {}: {}",
+                            display_plain(&v),
+                            if integer { "integer" } else { "float" },
+                            p.text()
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
+    pub(super) async fn map(
+        &'a self,
+        st: &'a State,
+        spec: &'a MapSpec,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let eff = self.io_ref(&st.input_path, raw, frame, at)?;
+        let items = match &spec.items {
+            Items::Path(items_path) => self.io_ref(items_path, &eff, frame, at)?,
+            Items::Jsonata(None) => {
+                if !eff.is_array() {
+                    return Err(Self::located(
+                        at,
+                        names::QUERY_EVALUATION_ERROR,
+                        format!(
+                            "Map state input must be an array but was: {}",
+                            crate::json::to_string(&eff)
+                        ),
+                    ));
+                }
+                eff.clone()
+            }
+            Items::Jsonata(Some(t)) => {
+                let states = states_object(&eff, frame, None);
+                let v = t
+                    .render_typed(
+                        &super::jsonata::bindings(&states, frame),
+                        "Items",
+                        "array",
+                        |v| v.is_array(),
+                    )
+                    .map_err(|e| Self::locate(at, e))?;
+                Cow::Owned(v)
+            }
+        };
+        let Some(items) = items.as_array() else {
+            return Err(Self::located(
+                at,
+                names::RUNTIME,
+                format!(
+                    "Items of the Map state must be an array, but was: {}",
+                    crate::json::to_string(&items)
+                ),
+            ));
+        };
+        let concurrency = match &spec.max_concurrency {
+            Some(n) => self.number(n, "MaxConcurrency", &eff, true, frame, at)?,
+            None => 0.0,
+        };
+        let tolerated_count = match &spec.tolerated_count {
+            Some(n) => {
+                let c = self.number(n, "ToleratedFailureCount", &eff, true, frame, at)?;
+                if c < 0.0 {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        "ToleratedFailureCount cannot be negative.",
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let tolerated_pct = match &spec.tolerated_percentage {
+            Some(n) => {
+                let p = self.number(n, "ToleratedFailurePercentage", &eff, false, frame, at)?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        "ToleratedFailurePercentage must be between 0 and 100.",
+                    ));
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        let width = if concurrency >= 1.0 {
+            concurrency as usize
+        } else {
+            items.len().max(1)
+        };
+        self.add_events(1); // MapStateStarted
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let mut f = frame.clone();
+            if let Some(ctx) = f.context.as_mut() {
+                context::map_item(ctx, i, item);
+            }
+            let input = match &spec.item_selector {
+                Some(Payload::Path(t)) => self.render(t, &eff, &f, at)?,
+                Some(Payload::Jsonata(t)) => {
+                    let states = states_object(&eff, &f, None);
+                    self.jrender(t, &states, &f, at)?
+                }
+                None => item.clone(),
+            };
+            inputs.push((input, f));
+        }
+        let runs = futures::stream::iter(inputs.into_iter().map(|(input, f)| {
+            self.add_events(1); // MapIterationStarted
+            self.graph(&spec.processor, input, f)
+        }))
+        .buffered(width);
+        let results = if tolerated_count.is_none() && tolerated_pct.is_none() {
+            runs.try_collect::<Vec<_>>().await?
+        } else {
+            let all: Vec<Result<Value, ExecError>> = runs.collect().await;
+            let failures = all.iter().filter(|r| r.is_err()).count();
+            let n = all.len().max(1) as f64;
+            let ok_count = tolerated_count.is_none_or(|c| failures as f64 <= c);
+            let ok_pct = tolerated_pct.is_none_or(|p| failures as f64 * 100.0 / n <= p);
+            if failures > 0 && !(ok_count && ok_pct) {
+                return Err(ExecError::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                ));
+            }
+            all.into_iter()
+                .map(|r| {
+                    r.unwrap_or_else(|e| {
+                        let mut o = Object::with_capacity(2);
+                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
+                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
+                        OwnedValue::Object(Box::new(o))
+                    })
+                })
+                .collect()
+        };
+        self.add_events(1); // MapStateSucceeded
+        Ok(OwnedValue::Array(Box::new(results)))
+    }
+}
