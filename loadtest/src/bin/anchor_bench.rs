@@ -87,9 +87,11 @@ fn nearest_rank(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn round(x: f64, digits: i32) -> f64 {
+/// `x` rounded to `digits` decimals, written as JSON writes a float
+/// (`5000.0`, `0.472`).
+fn round(x: f64, digits: i32) -> String {
     let f = 10f64.powi(digits);
-    (x * f).round() / f
+    serde_json::Value::from((x * f).round() / f).to_string()
 }
 
 /// The shared `pay-<n>` counter (warm-up included).
