@@ -86,12 +86,13 @@ pub fn machine_name(file_name: &str) -> String {
 }
 
 /// The shared anchors' `workflows/` folder, if it can be found: `$ANCHORS_WORKFLOWS`,
-/// else `shared/anchors/workflows` beside the checkout (or beside the worktree
-/// folder), else `/work/shared/anchors/workflows`.
+/// else `shared/anchors/workflows` beside the checkout (or one or two levels
+/// up), else `/work/shared/anchors/workflows`.
 pub fn anchors_dir() -> Option<std::path::PathBuf> {
     let manifest = env!("CARGO_MANIFEST_DIR");
     let candidates = [
         std::env::var("ANCHORS_WORKFLOWS").unwrap_or_default(),
+        format!("{manifest}/../shared/anchors/workflows"),
         format!("{manifest}/../../shared/anchors/workflows"),
         format!("{manifest}/../../../shared/anchors/workflows"),
         "/work/shared/anchors/workflows".to_owned(),
