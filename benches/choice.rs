@@ -21,15 +21,31 @@ fn choice(c: &mut Criterion) {
         // Check3DSRequired's first rule in payment.asl.json.
         (
             "And(NumericGreaterThan, BooleanEquals)",
-            rule(r#"{"And":[{"Variable":"$.amount","NumericGreaterThan":100},{"Variable":"$.card.threeDS","BooleanEquals":true}]}"#),
+            rule(
+                r#"{"And":[{"Variable":"$.amount","NumericGreaterThan":100},{"Variable":"$.card.threeDS","BooleanEquals":true}]}"#,
+            ),
         ),
-        ("StringEquals", rule(r#"{"Variable":"$.currency","StringEquals":"EUR"}"#)),
-        ("StringMatches", rule(r#"{"Variable":"$.customer.email","StringMatches":"*@example.com"}"#)),
-        ("NumericLessThanPath", rule(r#"{"Variable":"$.amount","NumericLessThanPath":"$.amount"}"#)),
-        ("IsPresent (missing)", rule(r#"{"Variable":"$.nope","IsPresent":false}"#)),
+        (
+            "StringEquals",
+            rule(r#"{"Variable":"$.currency","StringEquals":"EUR"}"#),
+        ),
+        (
+            "StringMatches",
+            rule(r#"{"Variable":"$.customer.email","StringMatches":"*@example.com"}"#),
+        ),
+        (
+            "NumericLessThanPath",
+            rule(r#"{"Variable":"$.amount","NumericLessThanPath":"$.amount"}"#),
+        ),
+        (
+            "IsPresent (missing)",
+            rule(r#"{"Variable":"$.nope","IsPresent":false}"#),
+        ),
         (
             "Or(Not(StringEquals) x3)",
-            rule(r#"{"Or":[{"Not":{"Variable":"$.currency","StringEquals":"EUR"}},{"Not":{"Variable":"$.merchantId","StringEquals":"m-42"}},{"Variable":"$.card.brand","StringEquals":"visa"}]}"#),
+            rule(
+                r#"{"Or":[{"Not":{"Variable":"$.currency","StringEquals":"EUR"}},{"Not":{"Variable":"$.merchantId","StringEquals":"m-42"}},{"Variable":"$.card.brand","StringEquals":"visa"}]}"#,
+            ),
         ),
     ];
     let mut g = c.benchmark_group("choice");
@@ -37,7 +53,9 @@ fn choice(c: &mut Criterion) {
         if let Err(e) = r.eval(&scope) {
             panic!("{name}: {e:?}");
         }
-        g.bench_function(*name, |b| b.iter(|| black_box(r.eval(black_box(&scope)).is_ok())));
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(r.eval(black_box(&scope)).is_ok()))
+        });
     }
     g.finish();
 }

@@ -20,9 +20,21 @@ fn paths(c: &mut Criterion) {
     let cases = [
         ("reference $.amount", path("$.amount"), &payment),
         ("reference $.card.threeDS", path("$.card.threeDS"), &payment),
-        ("reference $.order.items[7].sku", path("$.order.items[7].sku"), &order),
-        ("wildcard $.order.items[*].sku", path("$.order.items[*].sku"), &order),
-        ("filter $.order.items[?(@.qty > 1)]", path("$.order.items[?(@.qty > 1)]"), &order),
+        (
+            "reference $.order.items[7].sku",
+            path("$.order.items[7].sku"),
+            &order,
+        ),
+        (
+            "wildcard $.order.items[*].sku",
+            path("$.order.items[*].sku"),
+            &order,
+        ),
+        (
+            "filter $.order.items[?(@.qty > 1)]",
+            path("$.order.items[?(@.qty > 1)]"),
+            &order,
+        ),
         ("descent $..sku", path("$..sku"), &order),
     ];
     let mut g = c.benchmark_group("paths");
@@ -31,7 +43,9 @@ fn paths(c: &mut Criterion) {
         if let Err(e) = p.select(&scope) {
             panic!("{name}: {e}");
         }
-        g.bench_function(*name, |b| b.iter(|| black_box(p.select(black_box(&scope)).is_ok())));
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(p.select(black_box(&scope)).is_ok()))
+        });
     }
     g.bench_function("parse $.order.items[?(@.qty > 1)]", |b| {
         b.iter(|| black_box(Path::parse(black_box("$.order.items[?(@.qty > 1)]")).is_ok()))

@@ -46,10 +46,16 @@ fn options(n: u64) -> ExecutionOptions {
 
 fn payment(c: &mut Criterion) {
     let Some(dir) = anchors_dir() else {
-        eprintln!("payment bench: shared/anchors/workflows not found (set ANCHORS_WORKFLOWS); skipped");
+        eprintln!(
+            "payment bench: shared/anchors/workflows not found (set ANCHORS_WORKFLOWS); skipped"
+        );
         return;
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("tokio: {e}"),
     };
@@ -64,7 +70,12 @@ fn payment(c: &mut Criterion) {
             Err(e) => panic!("{file}: {e}"),
         };
         let first = rt.block_on(engine.execute(Arc::clone(&machine), input.clone(), options(0)));
-        assert_eq!(first.status, ExecutionStatus::Succeeded, "{file}: {:?}", first.cause);
+        assert_eq!(
+            first.status,
+            ExecutionStatus::Succeeded,
+            "{file}: {:?}",
+            first.cause
+        );
         if file == "payment.asl.json" {
             output_text = first.output.as_ref().map(to_string).unwrap_or_default();
         }
@@ -76,17 +87,21 @@ fn payment(c: &mut Criterion) {
                 async move { black_box(engine.execute(machine, input, options(n)).await.status) }
             })
         });
-        g.bench_function(format!("execute {file} from input text to output text"), |b| {
-            b.to_async(&rt).iter(|| {
-                n += 1;
-                let (engine, machine) = (&engine, Arc::clone(&machine));
-                async move {
-                    let input = parse(black_box(common::PAYMENT_INPUT)).unwrap_or_else(|_| Value::from(()));
-                    let out = engine.execute(machine, input, options(n)).await;
-                    black_box(out.output.as_ref().map(to_string))
-                }
-            })
-        });
+        g.bench_function(
+            format!("execute {file} from input text to output text"),
+            |b| {
+                b.to_async(&rt).iter(|| {
+                    n += 1;
+                    let (engine, machine) = (&engine, Arc::clone(&machine));
+                    async move {
+                        let input = parse(black_box(common::PAYMENT_INPUT))
+                            .unwrap_or_else(|_| Value::from(()));
+                        let out = engine.execute(machine, input, options(n)).await;
+                        black_box(out.output.as_ref().map(to_string))
+                    }
+                })
+            },
+        );
     }
     let output = common::json(&output_text);
     g.bench_function("floor: parse input + serialise output (simd-json)", |b| {

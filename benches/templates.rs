@@ -22,9 +22,12 @@ fn templates(c: &mut Criterion) {
         r#"{"paymentId.$":"$.paymentId","amount.$":"$.amount","currency.$":"$.currency","card.$":"$.card","customer.$":"$.customer","merchantId.$":"$.merchantId","validated":true}"#,
     );
     // SendEmail's Parameters.
-    let email = template(r#"{"to.$":"$.customer.email","paymentId.$":"$.paymentId","amount.$":"$.amount"}"#);
+    let email = template(
+        r#"{"to.$":"$.customer.email","paymentId.$":"$.paymentId","amount.$":"$.amount"}"#,
+    );
     let stat = template(r#"{"status":"AUTHENTICATED","eci":"05"}"#);
-    let with_ctx = template(r#"{"exec.$":"$$.Execution.Id","state.$":"$$.State.Name","id.$":"$.paymentId"}"#);
+    let with_ctx =
+        template(r#"{"exec.$":"$$.Execution.Id","state.$":"$$.State.Name","id.$":"$.paymentId"}"#);
     let intrinsic = template(r#"{"msg.$":"States.Format('pay {} of {}', $.paymentId, $.amount)"}"#);
     let mut g = c.benchmark_group("templates");
     for (name, t) in [
@@ -37,7 +40,9 @@ fn templates(c: &mut Criterion) {
         if let Err(e) = t.render(&scope) {
             panic!("{name}: {e:?}");
         }
-        g.bench_function(name, |b| b.iter(|| black_box(t.render(black_box(&scope)).is_ok())));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(t.render(black_box(&scope)).is_ok()))
+        });
     }
     g.finish();
 }

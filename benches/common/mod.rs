@@ -18,7 +18,13 @@ pub fn json(text: &str) -> Value {
 /// An order-like document with a 20-item array, for wildcard/filter paths.
 pub fn order_doc() -> Value {
     let items: Vec<String> = (0..20)
-        .map(|i| format!(r#"{{"sku":"sku-{i}","qty":{},"price":{}.5,"tags":["a","b"]}}"#, i % 4, i * 3))
+        .map(|i| {
+            format!(
+                r#"{{"sku":"sku-{i}","qty":{},"price":{}.5,"tags":["a","b"]}}"#,
+                i % 4,
+                i * 3
+            )
+        })
         .collect();
     json(&format!(
         r#"{{"order":{{"id":"o-1","customer":{{"id":"c-9","email":"bob@example.com"}},"items":[{}]}}}}"#,

@@ -36,7 +36,10 @@ enum Kind {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "expressway-loadtest", about = "Open-loop load generator for expressway")]
+#[command(
+    name = "expressway-loadtest",
+    about = "Open-loop load generator for expressway"
+)]
 struct Args {
     /// What to drive.
     #[arg(long, value_enum, default_value = "inproc")]
@@ -124,7 +127,11 @@ fn read(path: &std::path::Path) -> Result<String, String> {
 }
 
 async fn main_async(args: Args) -> Result<(), String> {
-    let latency: Vec<Duration> = args.handler_latency_ms.iter().map(|&ms| Duration::from_millis(ms)).collect();
+    let latency: Vec<Duration> = args
+        .handler_latency_ms
+        .iter()
+        .map(|&ms| Duration::from_millis(ms))
+        .collect();
     let definition_text = args.definition.as_deref().map(read).transpose()?;
     let input_path = args.input.clone().or_else(|| {
         args.definition
@@ -157,10 +164,9 @@ async fn main_async(args: Args) -> Result<(), String> {
             (Target::Inproc { workload, template }, "inproc".to_owned())
         }
         Kind::Http => {
-            let arn = args
-                .state_machine_arn
-                .clone()
-                .unwrap_or_else(|| format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"));
+            let arn = args.state_machine_arn.clone().unwrap_or_else(|| {
+                format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}")
+            });
             let mut h = HttpTarget::new(&args.endpoint, &arn, template, timeout)?;
             if args.create {
                 let def = definition_text.ok_or("--create needs --definition")?;
@@ -174,7 +180,12 @@ async fn main_async(args: Args) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("bare server: {e}"))?;
             let url = format!("http://{addr}/");
-            let h = HttpTarget::new(&url, "arn:aws:states:us-east-1:123456789012:stateMachine:bare", template, timeout)?;
+            let h = HttpTarget::new(
+                &url,
+                "arn:aws:states:us-east-1:123456789012:stateMachine:bare",
+                template,
+                timeout,
+            )?;
             (Target::Http(h), format!("bare {url}"))
         }
     };
@@ -200,7 +211,12 @@ async fn main_async(args: Args) -> Result<(), String> {
                 );
                 b
             }
-            None => return Err(format!("no rate held p99 <= {} ms (start lower)", args.p99_ms)),
+            None => {
+                return Err(format!(
+                    "no rate held p99 <= {} ms (start lower)",
+                    args.p99_ms
+                ))
+            }
         }
     } else {
         run(Arc::clone(&target), &cfg).await
@@ -216,7 +232,8 @@ async fn main_async(args: Args) -> Result<(), String> {
 fn write_outputs(dir: &std::path::Path, s: &Summary) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let pct = dir.join("percentiles.txt");
-    std::fs::write(&pct, percentiles_text(&s.rec.hist)).map_err(|e| format!("{}: {e}", pct.display()))?;
+    std::fs::write(&pct, percentiles_text(&s.rec.hist))
+        .map_err(|e| format!("{}: {e}", pct.display()))?;
     let title = format!("{} at {:.0}/s: latency by percentile", s.target, s.rate);
     let svg = dir.join("latency.svg");
     std::fs::write(&svg, latency_plot(&title, &distribution(&s.rec.hist)))

@@ -157,10 +157,15 @@ impl Summary {
             r.quantile_ms(0.999),
             r.max_ms()
         );
-        let rss = self
-            .peak_rss_kib
-            .map_or_else(|| "n/a".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
-        let _ = writeln!(s, "peak in flight {}, RSS at peak {rss}", self.peak_in_flight);
+        let rss = self.peak_rss_kib.map_or_else(
+            || "n/a".to_owned(),
+            |k| format!("{:.1} MiB", k as f64 / 1024.0),
+        );
+        let _ = writeln!(
+            s,
+            "peak in flight {}, RSS at peak {rss}",
+            self.peak_in_flight
+        );
         s
     }
 
@@ -224,9 +229,13 @@ pub fn percentiles_text(hist: &Histogram<u64>) -> String {
             let value = v.value_iterated_to() as f64 / 1e6;
             let count = hist.count_between(0, v.value_iterated_to());
             if q < 1.0 {
-                let _ = writeln!(s, "{value:>12.3} {q:>14.12} {count:>10} {:>14.2}", 1.0 / (1.0 - q));
+                let _ = writeln!(
+                    s,
+                    "{value:>12.3} {q:>14.12} {count:>10} {:>14.2}",
+                    1.0 / (1.0 - q)
+                );
             } else {
-                let _ = writeln!(s, "{value:>12.3} {q:>14.12} {count:>10}", );
+                let _ = writeln!(s, "{value:>12.3} {q:>14.12} {count:>10}",);
             }
         }
     }
@@ -300,7 +309,9 @@ mod tests {
         assert_eq!(last[2], "1000");
         assert!(text.contains("Total count    =         1000"));
         let points = distribution(&r.hist);
-        assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+        assert!(points
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
     }
 
     #[test]
@@ -317,7 +328,15 @@ mod tests {
         };
         assert!((s.throughput() - 100.0).abs() < 1e-9);
         let v: serde_json::Value = serde_json::from_str(&s.json()).expect("json");
-        for key in ["throughput", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "throttled"] {
+        for key in [
+            "throughput",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "p999_ms",
+            "max_ms",
+            "throttled",
+        ] {
             assert!(v.get(key).is_some(), "{key}");
         }
         assert!(s.text().contains("RSS at peak 2.0 MiB"));

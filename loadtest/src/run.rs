@@ -185,7 +185,11 @@ pub async fn find_max(
     // Grow.
     for _ in 0..40 {
         let s = run(Arc::clone(&target), &step(rate)).await;
-        eprintln!("step {:>10.1}/s: {}", rate, s.text().lines().nth(2).unwrap_or_default());
+        eprintln!(
+            "step {:>10.1}/s: {}",
+            rate,
+            s.text().lines().nth(2).unwrap_or_default()
+        );
         let ok = held(&s, p99_ms);
         steps.push(s.clone());
         if ok {
@@ -204,7 +208,11 @@ pub async fn find_max(
             }
             let mid = (lo + hi) / 2.0;
             let s = run(Arc::clone(&target), &step(mid)).await;
-            eprintln!("step {:>10.1}/s: {}", mid, s.text().lines().nth(2).unwrap_or_default());
+            eprintln!(
+                "step {:>10.1}/s: {}",
+                mid,
+                s.text().lines().nth(2).unwrap_or_default()
+            );
             let ok = held(&s, p99_ms);
             steps.push(s.clone());
             if ok {
@@ -272,8 +280,13 @@ mod tests {
         };
         let def = std::fs::read_to_string(dir.join("payment.asl.json")).expect("def");
         let inp = std::fs::read_to_string(dir.join("payment-input.json")).expect("inp");
-        let workload = Workload::new("payment", &def, &inp, anchor_tasks(&[Duration::from_millis(4)]))
-            .expect("loads");
+        let workload = Workload::new(
+            "payment",
+            &def,
+            &inp,
+            anchor_tasks(&[Duration::from_millis(4)]),
+        )
+        .expect("loads");
         let target = Arc::new(Target::Inproc {
             workload,
             template: InputTemplate::new(&inp),

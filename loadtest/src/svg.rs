@@ -14,7 +14,9 @@ const MAX_DECADES: f64 = 6.0;
 
 /// Escapes text for an SVG text node.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The x position (0..=1 of the plot width) of quantile `q`.
@@ -125,7 +127,14 @@ mod tests {
 
     #[test]
     fn plot_is_wellformed_svg_with_a_path() {
-        let pts = [(0.0, 1.0), (0.5, 2.0), (0.9, 3.0), (0.99, 8.0), (0.999, 12.5), (1.0, 14.0)];
+        let pts = [
+            (0.0, 1.0),
+            (0.5, 2.0),
+            (0.9, 3.0),
+            (0.99, 8.0),
+            (0.999, 12.5),
+            (1.0, 14.0),
+        ];
         let svg = latency_plot("inproc <100/s> & co", &pts);
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.trim_end().ends_with("</svg>"));

@@ -126,8 +126,12 @@ impl HttpTarget {
             "type": "EXPRESS",
         })
         .to_string();
-        let (status, text) = self.post("CreateStateMachine", body).await.map_err(|e| e.to_string())?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        let (status, text) = self
+            .post("CreateStateMachine", body)
+            .await
+            .map_err(|e| e.to_string())?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
         if status == 200 {
             if let Some(arn) = v["stateMachineArn"].as_str() {
                 self.arn = arn.to_owned();
@@ -178,10 +182,19 @@ mod tests {
 
     #[test]
     fn classifies_answers() {
-        assert_eq!(classify(200, r#"{"status":"SUCCEEDED"}"#), Outcome::Succeeded);
+        assert_eq!(
+            classify(200, r#"{"status":"SUCCEEDED"}"#),
+            Outcome::Succeeded
+        );
         assert_eq!(classify(200, r#"{"status":"FAILED"}"#), Outcome::Failed);
-        assert_eq!(classify(200, r#"{"status":"TIMED_OUT"}"#), Outcome::TimedOut);
-        assert_eq!(classify(400, r#"{"__type":"ThrottlingException"}"#), Outcome::Throttled);
+        assert_eq!(
+            classify(200, r#"{"status":"TIMED_OUT"}"#),
+            Outcome::TimedOut
+        );
+        assert_eq!(
+            classify(400, r#"{"__type":"ThrottlingException"}"#),
+            Outcome::Throttled
+        );
         assert_eq!(classify(429, ""), Outcome::Throttled);
         assert_eq!(classify(400, r#"{"__type":"InvalidArn"}"#), Outcome::Error);
         assert_eq!(classify(200, "not json"), Outcome::Error);

@@ -33,7 +33,8 @@ impl Workload {
     /// The definition does not load or the input is not JSON (the message
     /// says which).
     pub fn new(name: &str, definition: &str, input: &str, tasks: Tasks) -> Result<Self, String> {
-        let machine = expressway::compile::load(definition).map_err(|e| format!("definition: {e}"))?;
+        let machine =
+            expressway::compile::load(definition).map_err(|e| format!("definition: {e}"))?;
         let input = expressway::json::parse(input).map_err(|e| format!("input: {e}"))?;
         Ok(Workload {
             engine: Engine::new(tasks),
@@ -57,8 +58,14 @@ impl Workload {
     pub fn options(&self, n: u64) -> ExecutionOptions {
         let name = format!("exec-{n}");
         ExecutionOptions {
-            execution_arn: format!("arn:aws:states:{ACCOUNT_REGION}:express:{}:{name}:{n}", self.name),
-            state_machine_arn: format!("arn:aws:states:{ACCOUNT_REGION}:stateMachine:{}", self.name),
+            execution_arn: format!(
+                "arn:aws:states:{ACCOUNT_REGION}:express:{}:{name}:{n}",
+                self.name
+            ),
+            state_machine_arn: format!(
+                "arn:aws:states:{ACCOUNT_REGION}:stateMachine:{}",
+                self.name
+            ),
             state_machine_name: self.name.clone(),
             role_arn: "arn:aws:iam::123456789012:role/expressway".to_owned(),
             name,
@@ -128,6 +135,9 @@ mod tests {
         let out = w.execute(0, w.input(0)).await;
         let text = expressway::json::to_string(&out.output.expect("succeeds"));
         assert!(text.contains(r#""authCode":"AUTH-pay-0""#), "{text}");
-        assert!(text.contains(r#""saved":{"saved":true,"transactionId":"TX-pay-0"}"#), "{text}");
+        assert!(
+            text.contains(r#""saved":{"saved":true,"transactionId":"TX-pay-0"}"#),
+            "{text}"
+        );
     }
 }

@@ -52,9 +52,21 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--secs" => a.secs = value("--secs")?.parse().map_err(|e| format!("--secs: {e}"))?,
-            "--conc" => a.conc = value("--conc")?.parse().map_err(|e| format!("--conc: {e}"))?,
-            "--warm" => a.warm = value("--warm")?.parse().map_err(|e| format!("--warm: {e}"))?,
+            "--secs" => {
+                a.secs = value("--secs")?
+                    .parse()
+                    .map_err(|e| format!("--secs: {e}"))?
+            }
+            "--conc" => {
+                a.conc = value("--conc")?
+                    .parse()
+                    .map_err(|e| format!("--conc: {e}"))?
+            }
+            "--warm" => {
+                a.warm = value("--warm")?
+                    .parse()
+                    .map_err(|e| format!("--warm: {e}"))?
+            }
             "--input" => a.input = Some(PathBuf::from(value("--input")?)),
             "--modes" => {
                 let modes = value("--modes")?;
@@ -108,7 +120,10 @@ async fn worker(w: Arc<Workload>, start: Instant, secs: Duration) -> Vec<Duratio
         let out = w.execute(n, input).await;
         lat.push(t.elapsed());
         if out.status != ExecutionStatus::Succeeded {
-            eprintln!("execution {n} ended {:?}: {:?} {:?}", out.status, out.error, out.cause);
+            eprintln!(
+                "execution {n} ended {:?}: {:?} {:?}",
+                out.status, out.error, out.cause
+            );
         }
     }
     lat
@@ -161,10 +176,17 @@ fn check(output: &Value, n: u64, definition_name: &str) -> Result<(), String> {
     if definition_name == "payment.asl.json" {
         let expected = expressway::json::parse(EXPECTED_PAY0).map_err(|e| e.to_string())?;
         if *output != expected {
-            return Err(format!("first output differs from the protocol's:\n got {text}\nwant {EXPECTED_PAY0}"));
+            return Err(format!(
+                "first output differs from the protocol's:\n got {text}\nwant {EXPECTED_PAY0}"
+            ));
         }
     } else if definition_name == "payment-pass-only.asl.json" {
-        for needle in ["AUTH-fixed", "CAP-fixed", "TX-fixed", "\"paymentId\":\"pay-0\""] {
+        for needle in [
+            "AUTH-fixed",
+            "CAP-fixed",
+            "TX-fixed",
+            "\"paymentId\":\"pay-0\"",
+        ] {
             if !text.contains(needle) {
                 return Err(format!("pass-only output lacks {needle}: {text}"));
             }
@@ -190,13 +212,25 @@ async fn bench(a: Args) -> Result<(), String> {
         .unwrap_or_else(|| a.definition.with_file_name("payment-input.json"));
     let text = read(&a.definition)?;
     let input = read(&input_path)?;
-    let w = Arc::new(Workload::new(&machine_name(&def_name), &text, &input, anchor_tasks(&[]))?);
+    let w = Arc::new(Workload::new(
+        &machine_name(&def_name),
+        &text,
+        &input,
+        anchor_tasks(&[]),
+    )?);
 
     // Check the first execution.
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let out = w.execute(n, w.input(n)).await;
-    let Some(output) = out.output.as_ref().filter(|_| out.status == ExecutionStatus::Succeeded) else {
-        return Err(format!("first execution {:?}: {:?} {:?}", out.status, out.error, out.cause));
+    let Some(output) = out
+        .output
+        .as_ref()
+        .filter(|_| out.status == ExecutionStatus::Succeeded)
+    else {
+        return Err(format!(
+            "first execution {:?}: {:?} {:?}",
+            out.status, out.error, out.cause
+        ));
     };
     if std::env::var("SHOW_OUTPUT").is_ok_and(|v| v == "1") {
         eprintln!("{}", expressway::json::to_string(output));
@@ -213,7 +247,10 @@ async fn bench(a: Args) -> Result<(), String> {
     }
     if a.conc_mode {
         let (wall, lat) = mode(&w, a.conc.max(1), secs).await;
-        println!("{}", line(&def_name, "concurrent", a.conc.max(1), wall, &lat));
+        println!(
+            "{}",
+            line(&def_name, "concurrent", a.conc.max(1), wall, &lat)
+        );
     }
     Ok(())
 }
@@ -270,10 +307,25 @@ mod tests {
     #[test]
     fn line_has_the_protocol_keys_in_order() {
         let lat: Vec<Duration> = (1..=10).map(Duration::from_micros).collect();
-        let l = line("payment.asl.json", "sequential", 1, Duration::from_millis(2), &lat);
+        let l = line(
+            "payment.asl.json",
+            "sequential",
+            1,
+            Duration::from_millis(2),
+            &lat,
+        );
         let keys = [
-            "peer", "version", "runtime", "definition", "mode", "concurrency", "n", "wall_s",
-            "exec_per_s", "p50_ms", "p99_ms",
+            "peer",
+            "version",
+            "runtime",
+            "definition",
+            "mode",
+            "concurrency",
+            "n",
+            "wall_s",
+            "exec_per_s",
+            "p50_ms",
+            "p99_ms",
         ];
         let mut pos = 0;
         for k in keys {
