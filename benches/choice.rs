@@ -1,5 +1,7 @@
 //! Choice Rule evaluation (`ChoiceRule::eval`).
 
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use expressway::compile::choice::ChoiceRule;
 

@@ -1,5 +1,7 @@
 //! Reference Path and JSONPath selection (`Path::select`).
 
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use expressway::json::path::Path;
 

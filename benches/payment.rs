@@ -3,6 +3,8 @@
 //! text and serialising the output document with simd-json, the least any
 //! JSON-in/JSON-out runtime must do. Target: payment ≤ 10× floor.
 
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

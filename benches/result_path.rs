@@ -1,5 +1,7 @@
 //! ResultPath merge (`Path::assign`): moving a Task result into the state.
 
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use expressway::json::path::Path;
 

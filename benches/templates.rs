@@ -1,5 +1,7 @@
 //! Payload Template rendering (`Template::render`).
 
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use expressway::json::template::Template;
 
