@@ -1,0 +1,143 @@
+//! A compiled state machine plus the anchor input, ready to execute
+//! in-process the way the anchor protocol says (steps 1–2): compiled once,
+//! `paymentId` replaced by `pay-<n>` per execution.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use expressway::engine::{Engine, ExecutionOptions, ExecutionOutcome};
+use expressway::json::Value;
+use expressway::tasks::Tasks;
+
+/// Account and region used in the ARNs of in-process executions.
+const ACCOUNT_REGION: &str = "us-east-1:123456789012";
+
+/// One definition compiled once, an engine and a base input.
+#[derive(Clone)]
+pub struct Workload {
+    /// The engine (with the Task resolver given to [`Workload::new`]).
+    pub engine: Engine,
+    /// The compiled definition.
+    pub machine: Arc<expressway::compile::Machine>,
+    /// The state machine's name (the definition file's base name without
+    /// `.asl.json` / `.json`).
+    pub name: String,
+    /// The base input; [`Workload::input`] replaces its `paymentId`.
+    pub input: Value,
+}
+
+impl Workload {
+    /// Compiles `definition` and parses `input`.
+    ///
+    /// # Errors
+    /// The definition does not load or the input is not JSON (the message
+    /// says which).
+    pub fn new(name: &str, definition: &str, input: &str, tasks: Tasks) -> Result<Self, String> {
+        let machine =
+            expressway::compile::load(definition).map_err(|e| format!("definition: {e}"))?;
+        let input = expressway::json::parse(input).map_err(|e| format!("input: {e}"))?;
+        Ok(Workload {
+            engine: Engine::new(tasks),
+            machine: Arc::new(machine),
+            name: name.to_owned(),
+            input,
+        })
+    }
+
+    /// The base input with `paymentId` set to `pay-<n>` (added if missing).
+    pub fn input(&self, n: u64) -> Value {
+        let mut v = self.input.clone();
+        if let Value::Object(o) = &mut v {
+            o.insert("paymentId".to_owned(), Value::String(format!("pay-{n}")));
+        }
+        v
+    }
+
+    /// The identity of execution number `n`: an Express execution ARN under
+    /// this state machine, named `exec-<n>`, started now.
+    pub fn options(&self, n: u64) -> ExecutionOptions {
+        let name = format!("exec-{n}");
+        ExecutionOptions {
+            execution_arn: format!(
+                "arn:aws:states:{ACCOUNT_REGION}:express:{}:{name}:{n}",
+                self.name
+            ),
+            state_machine_arn: format!(
+                "arn:aws:states:{ACCOUNT_REGION}:stateMachine:{}",
+                self.name
+            ),
+            state_machine_name: self.name.clone(),
+            role_arn: "arn:aws:iam::123456789012:role/expressway".to_owned(),
+            name,
+            start_time: SystemTime::now(),
+            test_case: None,
+        }
+    }
+
+    /// Runs one execution of `input` as execution number `n`.
+    pub async fn execute(&self, n: u64, input: Value) -> ExecutionOutcome {
+        self.engine
+            .execute(Arc::clone(&self.machine), input, self.options(n))
+            .await
+    }
+}
+
+/// The state machine name for a definition file name: the base name without
+/// `.asl.json` or `.json`.
+pub fn machine_name(file_name: &str) -> String {
+    let base = file_name.rsplit('/').next().unwrap_or(file_name);
+    base.strip_suffix(".asl.json")
+        .or_else(|| base.strip_suffix(".json"))
+        .unwrap_or(base)
+        .to_owned()
+}
+
+/// The shared anchors' `workflows/` folder, if it can be found: `$ANCHORS_WORKFLOWS`,
+/// else `shared/anchors/workflows` beside the checkout (or one or two levels
+/// up), else `/work/shared/anchors/workflows`.
+pub fn anchors_dir() -> Option<std::path::PathBuf> {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let candidates = [
+        std::env::var("ANCHORS_WORKFLOWS").unwrap_or_default(),
+        format!("{manifest}/../shared/anchors/workflows"),
+        format!("{manifest}/../../shared/anchors/workflows"),
+        format!("{manifest}/../../../shared/anchors/workflows"),
+        "/work/shared/anchors/workflows".to_owned(),
+    ];
+    candidates
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(std::path::PathBuf::from)
+        .find(|p| p.join("payment.asl.json").is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handlers::anchor_tasks;
+
+    #[test]
+    fn names_strip_suffixes() {
+        assert_eq!(machine_name("/a/b/payment.asl.json"), "payment");
+        assert_eq!(machine_name("x.json"), "x");
+        assert_eq!(machine_name("y"), "y");
+    }
+
+    #[tokio::test]
+    async fn payment_happy_path_matches_protocol() {
+        let Some(dir) = anchors_dir() else {
+            eprintln!("anchors not found beside the checkout; skipped");
+            return;
+        };
+        let def = std::fs::read_to_string(dir.join("payment.asl.json")).expect("definition");
+        let inp = std::fs::read_to_string(dir.join("payment-input.json")).expect("input");
+        let w = Workload::new("payment", &def, &inp, anchor_tasks(&[])).expect("loads");
+        let out = w.execute(0, w.input(0)).await;
+        let text = expressway::json::to_string(&out.output.expect("succeeds"));
+        assert!(text.contains(r#""authCode":"AUTH-pay-0""#), "{text}");
+        assert!(
+            text.contains(r#""saved":{"saved":true,"transactionId":"TX-pay-0"}"#),
+            "{text}"
+        );
+    }
+}
