@@ -41,6 +41,9 @@ pub(super) struct Run<'a> {
     events: AtomicU32,
     /// Per-state invocation counts, for the mock file's response keys.
     invocations: Mutex<HashMap<std::sync::Arc<str>, u32>>,
+    /// The state machine's name and the mock test case, shared by every Task call.
+    state_machine_name: std::sync::Arc<str>,
+    test_case: Option<std::sync::Arc<str>>,
 }
 
 /// Where a state was entered: for error causes.
@@ -60,6 +63,8 @@ pub(super) async fn execute(
         options,
         events: AtomicU32::new(1),
         invocations: Mutex::new(HashMap::new()),
+        state_machine_name: options.state_machine_name.as_str().into(),
+        test_case: options.test_case.as_deref().map(Into::into),
     };
     let frame = Frame {
         context: machine.uses_context.then(|| context::base(options, &input)),
@@ -533,7 +538,8 @@ impl<'a> Run<'a> {
         frame: &mut Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Transition), ExecError> {
-        let mut counts = vec![0u32; st.handling.retry.len()];
+        // Per-Retrier attempt counts, allocated on the first error only.
+        let mut counts: Vec<u32> = Vec::new();
         let mut retry_count = 0u32;
         loop {
             let attempt = match &st.kind {
@@ -569,6 +575,9 @@ impl<'a> Run<'a> {
                         .position(|r| r.matcher.matches(&e.error))
                     {
                         let r = &st.handling.retry[i];
+                        if counts.is_empty() {
+                            counts.resize(st.handling.retry.len(), 0);
+                        }
                         if counts[i] < r.max_attempts {
                             let mut delay = r.delay_seconds(counts[i]);
                             if r.jitter == Jitter::Full {
@@ -727,8 +736,8 @@ impl<'a> Run<'a> {
             resource: resource.clone(),
             input,
             state_name: st.name.clone(),
-            state_machine_name: self.options.state_machine_name.as_str().into(),
-            test_case: self.options.test_case.as_deref().map(Into::into),
+            state_machine_name: self.state_machine_name.clone(),
+            test_case: self.test_case.clone(),
             invocation,
             timeout,
         };
