@@ -18,7 +18,7 @@ use super::variables::Frame;
 use crate::compile::{Graph, Items, MapSpec, Number, Payload, State};
 use crate::errors::{names, ExecError};
 use crate::json::path::Selected;
-use crate::json::{Object, Scope, Value};
+use crate::json::{Scope, Value};
 
 impl<'a> Run<'a> {
     pub(super) async fn parallel(
@@ -219,12 +219,7 @@ impl<'a> Run<'a> {
             }
             all.into_iter()
                 .map(|r| {
-                    r.unwrap_or_else(|e| {
-                        let mut o = Object::with_capacity(2);
-                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
-                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
-                        OwnedValue::Object(Box::new(o))
-                    })
+                    r.unwrap_or_else(super::run::error_output)
                 })
                 .collect()
         };

@@ -606,10 +606,7 @@ impl<'a> Run<'a> {
                         .find(|c| c.matcher.matches(&e.error))
                     {
                         self.add_events(1);
-                        let mut o = Object::with_capacity(2);
-                        o.insert("Error".to_owned(), OwnedValue::String(e.error));
-                        o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
-                        let error_output = OwnedValue::Object(Box::new(o));
+                        let error_output = error_output(e);
                         if st.jsonata {
                             let out = self.jcatch(c, &raw, error_output, frame, at)?;
                             return Ok((out, Transition::Next(c.next)));
@@ -777,6 +774,15 @@ impl<'a> Run<'a> {
         }
         Ok(self.effective(st, raw, frame, at)?.into_owned())
     }
+}
+
+/// The Error Output a Catcher receives (and a tolerated Map iteration
+/// leaves in the results): `{"Error": …, "Cause": …}`.
+pub(super) fn error_output(e: ExecError) -> Value {
+    let mut o = Object::with_capacity(2);
+    o.insert("Error".to_owned(), OwnedValue::String(e.error));
+    o.insert("Cause".to_owned(), OwnedValue::String(e.cause));
+    OwnedValue::Object(Box::new(o))
 }
 
 /// `States.DataLimitExceeded` for a state whose result is over 262,144 bytes.
