@@ -54,19 +54,8 @@ enum Command {
         /// `examples/payment/MockConfigFile.json` with the bundled example).
         #[arg(long, env = "SFN_MOCK_CONFIG")]
         mock_config: Option<PathBuf>,
-        /// Region in ARNs when a request is not signed.
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        /// Account id in ARNs.
-        #[arg(long, default_value = "123456789012")]
-        account: String,
-        /// Configuration file (TOML if it ends in `.toml`, JSON otherwise);
-        /// its `admission` section sets `default`, `global` and per-machine
-        /// (`machines.<name>`) limits. Flags override the file's `default`/`global`.
-        #[arg(long)]
-        config: Option<PathBuf>,
         #[command(flatten)]
-        admission: AdmissionFlags,
+        runtime: RuntimeFlags,
     },
     /// Run one execution and print `{"status","output","error","cause"}`;
     /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
@@ -132,18 +121,34 @@ enum ConsumeSource {
         /// Step Functions Local mock file (MockConfigFile.json).
         #[arg(long, env = "SFN_MOCK_CONFIG")]
         mock_config: Option<PathBuf>,
-        /// Region in ARNs.
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        /// Account id in ARNs.
-        #[arg(long, default_value = "123456789012")]
-        account: String,
-        /// Configuration file whose `admission` section sets the limits (as for `serve`).
-        #[arg(long)]
-        config: Option<PathBuf>,
         #[command(flatten)]
-        admission: AdmissionFlags,
+        runtime: RuntimeFlags,
     },
+}
+
+/// Flags shared by the commands that start executions (`serve`, `consume`).
+#[derive(Args, Debug, Clone)]
+struct RuntimeFlags {
+    /// Region in ARNs when a request is not signed.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id in ARNs.
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+    /// Configuration file (TOML if it ends in `.toml`, JSON otherwise);
+    /// its `admission` section sets `default`, `global` and per-machine
+    /// (`machines.<name>`) limits. Flags override the file's `default`/`global`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    admission: AdmissionFlags,
+}
+
+impl RuntimeFlags {
+    /// The admission configuration: built-in defaults, then the file, then the flags.
+    fn admission(&self) -> Result<AdmissionConfig, String> {
+        self.admission.config(self.config.as_deref())
+    }
 }
 
 /// Admission-control flags: each state machine's bucket and the global one.
@@ -226,13 +231,10 @@ fn main() -> ExitCode {
             host,
             port,
             definitions,
-            region,
-            account,
-            config,
-            admission,
+            runtime: flags,
             ..
         } => {
-            let admission = match admission.config(config.as_deref()) {
+            let admission = match flags.admission() {
                 Ok(a) => a,
                 Err(e) => {
                     eprintln!("expressway: {e}");
@@ -240,8 +242,8 @@ fn main() -> ExitCode {
                 }
             };
             let config = Config {
-                region,
-                account,
+                region: flags.region,
+                account: flags.account,
                 admission,
                 ..Config::default()
             };
@@ -274,13 +276,10 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         checkpoint_interval_ms,
         report,
         dead_letter,
-        region,
-        account,
-        config,
-        admission,
+        runtime: flags,
         ..
     } = source;
-    let admission = match admission.config(config.as_deref()) {
+    let admission = match flags.admission() {
         Ok(a) => expressway::admission::Admission::new(a),
         Err(e) => {
             eprintln!("expressway: {e}");
@@ -296,8 +295,8 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         checkpoint,
         report,
         dead_letter,
-        region,
-        account,
+        region: flags.region,
+        account: flags.account,
         checkpoint_every: std::time::Duration::from_millis(checkpoint_interval_ms),
     };
     let stop = expressway::sources::shutdown_signal();

@@ -218,9 +218,7 @@ impl<'a> Run<'a> {
                 ));
             }
             all.into_iter()
-                .map(|r| {
-                    r.unwrap_or_else(super::run::error_output)
-                })
+                .map(|r| r.unwrap_or_else(super::run::error_output))
                 .collect()
         };
         self.add_events(1); // MapStateSucceeded
