@@ -68,6 +68,13 @@ pub(crate) fn enter_state(
     }
 }
 
+/// Sets `Task.Token` on a context (callback Tasks only).
+pub(crate) fn task_token(ctx: &mut Value, token: &str) {
+    if let OwnedValue::Object(o) = ctx {
+        o.insert("Task".to_owned(), obj(vec![("Token", s(token))]));
+    }
+}
+
 /// Sets `Map.Item.{Index, Value}` on a context.
 pub(crate) fn map_item(ctx: &mut Value, index: usize, value: &Value) {
     if let OwnedValue::Object(o) = ctx {

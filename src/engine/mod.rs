@@ -6,6 +6,7 @@ mod fanout;
 mod jsonata;
 mod run;
 mod size;
+pub mod tokens;
 mod variables;
 
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub struct ExecutionOutcome {
 #[derive(Clone)]
 pub struct Engine {
     tasks: Arc<Tasks>,
+    tokens: Arc<tokens::TaskTokens>,
 }
 
 impl Engine {
@@ -85,6 +87,7 @@ impl Engine {
     pub fn new(tasks: Tasks) -> Self {
         Engine {
             tasks: Arc::new(tasks),
+            tokens: Arc::default(),
         }
     }
 
@@ -99,7 +102,13 @@ impl Engine {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
-        run::execute(&self.tasks, &machine, input, &options).await
+        run::execute(&self.tasks, &self.tokens, &machine, input, &options).await
+    }
+
+    /// The Task Tokens its `.waitForTaskToken` Tasks wait on (answered by
+    /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat).
+    pub fn task_tokens(&self) -> &tokens::TaskTokens {
+        &self.tokens
     }
 
     /// The Task resolver this engine uses.

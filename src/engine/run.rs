@@ -35,6 +35,7 @@ fn empty_object() -> Value {
 /// One execution in progress.
 pub(super) struct Run<'a> {
     tasks: &'a Tasks,
+    tokens: &'a std::sync::Arc<super::tokens::TaskTokens>,
     options: &'a ExecutionOptions,
     /// History event counter (ExecutionStarted is event 1), so causes can
     /// cite "entered at the event id #N" as AWS does.
@@ -54,12 +55,14 @@ pub(super) struct Entry<'s> {
 
 pub(super) async fn execute(
     tasks: &Tasks,
+    tokens: &std::sync::Arc<super::tokens::TaskTokens>,
     machine: &Machine,
     input: Value,
     options: &ExecutionOptions,
 ) -> ExecutionOutcome {
     let run = Run {
         tasks,
+        tokens,
         options,
         events: AtomicU32::new(1),
         invocations: Mutex::new(HashMap::new()),
@@ -712,6 +715,33 @@ impl<'a> Run<'a> {
             Some(s) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
             None => None,
         };
+        // `.waitForTaskToken`: issue the token before the arguments are built,
+        // so `$$.Task.Token` resolves in them.
+        let (resource, waiter) = match resource.strip_suffix(WAIT_FOR_TASK_TOKEN) {
+            Some(base) => (std::sync::Arc::<str>::from(base), Some(self.tokens.issue())),
+            None => (resource.clone(), None),
+        };
+        let token_frame;
+        let frame = match &waiter {
+            Some(w) => {
+                let mut f = frame.clone();
+                if let Some(ctx) = f.context.as_mut() {
+                    context::task_token(ctx, w.token());
+                }
+                token_frame = f;
+                &token_frame
+            }
+            None => frame,
+        };
+        let heartbeat = match (&st.kind, &waiter) {
+            (
+                Kind::Task {
+                    heartbeat: Some(s), ..
+                },
+                Some(_),
+            ) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+            _ => None,
+        };
         let input = self.arguments(st, raw, frame, at)?;
         if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
@@ -730,7 +760,7 @@ impl<'a> Run<'a> {
         };
         self.add_events(2); // TaskScheduled, TaskStarted
         let call = TaskCall {
-            resource: resource.clone(),
+            resource,
             input,
             state_name: st.name.clone(),
             state_machine_name: self.state_machine_name.clone(),
@@ -738,7 +768,18 @@ impl<'a> Run<'a> {
             invocation,
             timeout,
         };
-        let fut = self.tasks.invoke(call);
+        let invoked = self.tasks.invoke(call);
+        let fut = async move {
+            match waiter {
+                None => invoked.await,
+                Some(w) => {
+                    // The integration's own result only says the token was
+                    // handed over; the Task's result is the callback's.
+                    invoked.await?;
+                    w.wait(heartbeat).await
+                }
+            }
+        };
         let result = match timeout {
             Some(d) => match tokio::time::timeout(d, fut).await {
                 Ok(r) => r,
@@ -775,6 +816,9 @@ impl<'a> Run<'a> {
         Ok(self.effective(st, raw, frame, at)?.into_owned())
     }
 }
+
+/// The Resource suffix of the callback pattern.
+const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
 /// The Error Output a Catcher receives (and a tolerated Map iteration
 /// leaves in the results): `{"Error": …, "Cause": …}`.
