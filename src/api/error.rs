@@ -59,6 +59,15 @@ pub enum ApiError {
     /// UpdateStateMachine without anything to update.
     #[error("Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")]
     MissingRequiredParameter,
+    /// A Task Token that is empty or too long.
+    #[error("Invalid Token: 'Invalid token'")]
+    InvalidTaskToken,
+    /// No Task waits on this Task Token (never issued, answered, or timed out).
+    #[error("Task Timed Out or Does Not Exist")]
+    TaskDoesNotExist,
+    /// SendTaskSuccess's `output` is not JSON; the parser's complaint.
+    #[error("Invalid Output: '{0}'")]
+    InvalidOutput(String),
     /// No state machine has this ARN.
     #[error("State Machine Does Not Exist: '{0}'")]
     StateMachineDoesNotExist(String),
@@ -111,7 +120,9 @@ impl ApiError {
             ApiError::InvalidDefinition(_) => "InvalidDefinition",
             ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
             ApiError::InvalidLoggingConfiguration(_) => "InvalidLoggingConfiguration",
-            ApiError::InvalidToken => "InvalidToken",
+            ApiError::InvalidToken | ApiError::InvalidTaskToken => "InvalidToken",
+            ApiError::TaskDoesNotExist => "TaskDoesNotExist",
+            ApiError::InvalidOutput(_) => "InvalidOutput",
             ApiError::MissingRequiredParameter => "MissingRequiredParameter",
             ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
             ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",

@@ -1,6 +1,7 @@
 //! The operations: one function per `X-Amz-Target`, each taking the parsed
 //! request body and returning the response body or an [`ApiError`].
 
+pub(crate) mod callbacks;
 pub(crate) mod executions;
 pub(crate) mod machines;
 pub(crate) mod tags;
@@ -32,6 +33,9 @@ pub(crate) async fn dispatch(
         "StartExecution" => executions::start(service, &req),
         "DescribeExecution" => executions::describe(service, &req),
         "ListExecutions" => executions::list(service, &req),
+        "SendTaskSuccess" => callbacks::success(service, &req),
+        "SendTaskFailure" => callbacks::failure(service, &req),
+        "SendTaskHeartbeat" => callbacks::heartbeat(service, &req),
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
