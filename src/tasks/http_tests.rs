@@ -313,3 +313,54 @@ async fn set_http_allowed_hosts_replaces_the_list() {
     assert_eq!(t.http_config().allowed_hosts, vec!["api.example.com"]);
     assert!(t.http_config().allows("api.example.com"));
 }
+
+/// Runs `definition` on `input` with the default (loopback-only) resolver.
+async fn run(definition: &str, input: &str) -> crate::engine::ExecutionOutcome {
+    let machine = Arc::new(crate::compile::load(definition).expect("definition"));
+    let engine = crate::engine::Engine::new(Tasks::default());
+    let options = crate::engine::ExecutionOptions {
+        execution_arn: "arn:aws:states:us-east-1:123456789012:express:M:e:1".into(),
+        name: "e".into(),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M".into(),
+        state_machine_name: "M".into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        start_time: std::time::SystemTime::now(),
+        test_case: None,
+    };
+    engine.execute(machine, v(input), options).await
+}
+
+#[tokio::test]
+async fn in_a_state_machine_with_rendered_parameters_and_a_catch() {
+    let addr = server().await;
+    let definition = format!(
+        r#"{{"StartAt":"Get","States":{{
+            "Get":{{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+                "Parameters":{{"ApiEndpoint.$":"$.url","Method":"GET",
+                    "QueryParameters":{{"name.$":"$.who"}}}},
+                "ResultSelector":{{"q.$":"$.ResponseBody.query.name","code.$":"$.StatusCode"}},
+                "ResultPath":"$.got","Next":"Missing"}},
+            "Missing":{{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+                "Parameters":{{"ApiEndpoint":"http://{addr}/missing","Method":"GET"}},
+                "Catch":[{{"ErrorEquals":["States.Http.StatusCode.404"],
+                           "ResultPath":"$.err","Next":"Done"}}],
+                "End":true}},
+            "Done":{{"Type":"Pass","End":true}}}}}}"#
+    );
+    let input = format!(r#"{{"url":"http://{addr}/items","who":"ada"}}"#);
+    let outcome = run(&definition, &input).await;
+    assert_eq!(
+        outcome.status,
+        crate::engine::ExecutionStatus::Succeeded,
+        "{:?} {:?}",
+        outcome.error,
+        outcome.cause
+    );
+    let output = outcome.output.expect("output");
+    assert_eq!(field(&output, "got"), &v(r#"{"q":"ada","code":200}"#));
+    let err = field(&output, "err");
+    assert_eq!(
+        field(err, "Error"),
+        &Value::from("States.Http.StatusCode.404")
+    );
+}
