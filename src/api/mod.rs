@@ -7,8 +7,8 @@
 //!
 //! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
-//! StartSyncExecution, StartExecution, DescribeExecution (also for Express
-//! executions: an expressway extension), ListExecutions, TagResource,
+//! StartSyncExecution, StartExecution, DescribeExecution and StopExecution
+//! (also for Express executions: an expressway extension), ListExecutions, TagResource,
 //! UntagResource, ListTagsForResource. Errors are [`ApiError`]s. Every start
 //! passes [`crate::admission`] first (a refusal is `ThrottlingException`), and
 //! `GET /metrics` serves [`crate::metrics`] in Prometheus text format.

@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use dashmap::DashMap;
+use futures::future::AbortHandle;
 
 use crate::compile::Machine;
-use crate::engine::ExecutionOutcome;
+use crate::engine::{ExecutionOutcome, ExecutionStatus};
 
 /// STANDARD or EXPRESS (`type` on the wire). Fixed at creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,18 @@ pub struct ExecutionRecord {
     pub start: SystemTime,
     /// Running or its outcome.
     pub progress: Progress,
+    /// Aborts the running execution's task (StopExecution); `None` once it
+    /// ended, or for a record made without one.
+    pub abort: Option<AbortHandle>,
+}
+
+/// What [`Executions::stop`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The execution was running: it is now ABORTED; this is its start.
+    Aborted(SystemTime),
+    /// The execution had already ended; nothing changed.
+    AlreadyEnded,
 }
 
 /// The executions started with `StartExecution`, the newest `capacity` kept
@@ -128,11 +141,46 @@ impl Executions {
         }
     }
 
-    /// Stores the outcome of the execution `arn` (if still retained).
-    pub fn finish(&self, arn: &str, outcome: ExecutionOutcome) {
-        if let Some(mut record) = self.records.get_mut(arn) {
-            record.progress = Progress::Done(outcome);
+    /// Stores the outcome of the execution `arn` if it is still retained and
+    /// running (a stopped execution keeps ABORTED). Returns whether it was
+    /// stored.
+    pub fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
+        match self.records.get_mut(arn) {
+            Some(mut record) if matches!(record.progress, Progress::Running) => {
+                record.progress = Progress::Done(outcome);
+                record.abort = None;
+                true
+            }
+            _ => false,
         }
+    }
+
+    /// Stops the execution `arn` (StopExecution): a running one is recorded
+    /// ABORTED with `error`/`cause`, stopped at `stop_time`, and its task is
+    /// aborted; an ended one is left as it is. `None` when `arn` is not
+    /// retained.
+    pub fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_time: SystemTime,
+    ) -> Option<Stopped> {
+        let mut record = self.records.get_mut(arn)?;
+        if !matches!(record.progress, Progress::Running) {
+            return Some(Stopped::AlreadyEnded);
+        }
+        record.progress = Progress::Done(ExecutionOutcome {
+            status: ExecutionStatus::Aborted,
+            output: None,
+            error,
+            cause,
+            stop_time,
+        });
+        if let Some(handle) = record.abort.take() {
+            handle.abort();
+        }
+        Some(Stopped::Aborted(record.start))
     }
 
     /// A copy of the record of `arn`.
@@ -175,6 +223,7 @@ mod tests {
             input: "{}".into(),
             start: SystemTime::now(),
             progress: Progress::Running,
+            abort: None,
         }
     }
 
@@ -193,5 +242,41 @@ mod tests {
             Some(MachineType::Express)
         ));
         assert_eq!(MachineType::parse("express"), None);
+    }
+
+    #[tokio::test]
+    async fn stop_aborts_a_running_execution_once() {
+        let ex = Executions::new(4);
+        let (handle, reg) = AbortHandle::new_pair();
+        let mut r = record("a");
+        r.abort = Some(handle);
+        ex.insert(r);
+        let task = tokio::spawn(futures::future::Abortable::new(
+            futures::future::pending::<()>(),
+            reg,
+        ));
+        let now = SystemTime::now();
+        let stopped = ex.stop("a", Some("E".into()), Some("C".into()), now);
+        assert!(matches!(stopped, Some(Stopped::Aborted(_))));
+        assert!(task.await.expect("joined").is_err(), "not aborted");
+        let Some(Progress::Done(o)) = ex.get("a").map(|r| r.progress) else {
+            panic!("not done")
+        };
+        assert_eq!(o.status, ExecutionStatus::Aborted);
+        assert_eq!(
+            (o.error.as_deref(), o.cause.as_deref()),
+            (Some("E"), Some("C"))
+        );
+        // A late outcome does not overwrite ABORTED; a second stop changes nothing.
+        let late = ExecutionOutcome {
+            status: ExecutionStatus::Succeeded,
+            output: None,
+            error: None,
+            cause: None,
+            stop_time: now,
+        };
+        assert!(!ex.finish("a", late));
+        assert_eq!(ex.stop("a", None, None, now), Some(Stopped::AlreadyEnded));
+        assert_eq!(ex.stop("zzz", None, None, now), None);
     }
 }

@@ -755,3 +755,6 @@ async fn start_execution_then_describe_execution() {
         .await;
     assert_error(&reply, 400, "ExecutionAlreadyExists", None);
 }
+
+#[path = "stop_tests.rs"]
+mod stop;

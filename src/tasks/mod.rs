@@ -10,11 +10,14 @@
 //! 2. a handler registered for the exact Resource ARN ([`Tasks::register`]);
 //! 3. for a plain Lambda function ARN, a handler registered under its bare
 //!    function name ([`Tasks::register_function`]);
-//! 4. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
+//! 4. the HTTP Task, `arn:aws:states:::http:invoke` ([`HttpConfig`]: only
+//!    loopback hosts unless allowed);
+//! 5. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
 //!    `arn:aws:states:::aws-sdk:lambda:invoke`, when an endpoint or
 //!    credentials are configured ([`LambdaConfig`]);
-//! 5. otherwise the Task fails with `States.TaskFailed` naming the resource.
+//! 6. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
+mod http;
 mod lambda;
 mod mock;
 mod registry;
@@ -30,6 +33,7 @@ use futures::future::BoxFuture;
 use crate::errors::{names, ExecError};
 use crate::json::Value;
 
+pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP_TIMEOUT};
 pub use lambda::{LambdaClient, LambdaConfig};
 pub use mock::{MockConfig, MockEntry, MockError, MockOutcome, DEFAULT_MOCK_FILE, MOCK_CONFIG_ENV};
 pub use registry::{handler, lambda_function_name};
@@ -79,17 +83,45 @@ pub struct Tasks {
     functions: HashMap<String, Handler>,
     mock: Option<Arc<MockConfig>>,
     lambda: Option<Arc<LambdaClient>>,
+    /// The HTTP Task client (loopback only by default).
+    http: Arc<HttpClient>,
 }
 
 impl Tasks {
-    /// A resolver with no handlers, no mock file, and Lambda from the
+    /// A resolver with no handlers, no mock file, Lambda from the
     /// environment ([`LambdaConfig::from_env`]; none when neither an endpoint
-    /// nor credentials are set). `Tasks::default()` has no Lambda at all.
+    /// nor credentials are set) and the HTTP Task's allowed hosts from the
+    /// environment ([`HttpConfig::from_env`]). `Tasks::default()` has no
+    /// Lambda at all and lets HTTP Tasks call loopback hosts only.
     pub fn new() -> Self {
         Tasks {
             lambda: LambdaConfig::from_env().map(|c| Arc::new(LambdaClient::new(c))),
+            http: Arc::new(HttpClient::new(HttpConfig::from_env())),
             ..Self::default()
         }
+    }
+
+    /// Lets HTTP Tasks call the hosts of `config` (replacing the allow-list;
+    /// loopback is always allowed). A new pooled client is made.
+    pub fn set_http(&mut self, config: HttpConfig) {
+        self.http = Arc::new(HttpClient::new(config));
+    }
+
+    /// Lets HTTP Tasks call `hosts` besides loopback: exact names or IP
+    /// literals, `*.example.com` for subdomains, `*` for any host.
+    pub fn set_http_allowed_hosts<I, S>(&mut self, hosts: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.set_http(HttpConfig {
+            allowed_hosts: hosts.into_iter().map(Into::into).collect(),
+        });
+    }
+
+    /// The HTTP Task configuration in use.
+    pub fn http_config(&self) -> &HttpConfig {
+        self.http.config()
     }
 
     /// [`Tasks::new`] plus the mock file from the environment
@@ -149,6 +181,7 @@ impl Tasks {
     /// The Task's error: the handler's own, `States.TaskFailed` for a panic, or
     /// a Lambda error mapped as the reference §6 says; the mock's `Throw`, or
     /// `States.Runtime` for a test case that does not cover this invocation;
+    /// HTTP Task errors as [`HttpClient::invoke`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
         if let Some(case) = &call.test_case {
@@ -175,6 +208,10 @@ impl Tasks {
         let function = lambda_function_name(&call.resource);
         if let Some(h) = function.and_then(|name| self.functions.get(name)) {
             return registry::call_guarded(h, call.resource, call.input);
+        }
+        if http::is_http_invoke(&call.resource) {
+            let client = Arc::clone(&self.http);
+            return Box::pin(async move { client.invoke(&call.input).await });
         }
         if let Some(client) = &self.lambda {
             let integration = match &*call.resource {

@@ -1,5 +1,5 @@
 //! Execution operations: StartSyncExecution, StartExecution,
-//! DescribeExecution, ListExecutions.
+//! DescribeExecution, StopExecution, ListExecutions.
 //!
 //! Checks run in AWS's order: model constraints (required fields, name
 //! length, input size), then the ARN, then the machine's existence and type,
@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 
 use super::{Page, Request};
 use crate::api::error::{ApiError, Constraints};
-use crate::api::registry::{ExecutionRecord, Executions, MachineType, Progress};
+use crate::api::registry::{ExecutionRecord, Executions, MachineType, Progress, Stopped};
 use crate::api::{arn, epoch_seconds, names, Service};
 use crate::compile::Machine;
 use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus};
@@ -202,8 +202,9 @@ fn panicked(arn: &str) -> ExecutionOutcome {
 
 /// Awaits an execution and records its outcome; a panic is recorded as a
 /// FAILED execution (`States.Runtime`) instead of being lost. Returns the
-/// status recorded.
-async fn record_outcome<F>(executions: &Executions, arn: &str, run: F) -> ExecutionStatus
+/// status recorded, or `None` when the execution was stopped meanwhile (its
+/// ABORTED record stays).
+async fn record_outcome<F>(executions: &Executions, arn: &str, run: F) -> Option<ExecutionStatus>
 where
     F: std::future::Future<Output = ExecutionOutcome>,
 {
@@ -212,8 +213,7 @@ where
         Err(_) => panicked(arn),
     };
     let status = outcome.status;
-    executions.finish(arn, outcome);
-    status
+    executions.finish(arn, outcome).then_some(status)
 }
 
 /// StartExecution: takes a place in admission control (refused at once with
@@ -249,6 +249,7 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
             return Err(ApiError::Throttling);
         }
     };
+    let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
     service.inner.executions.insert(ExecutionRecord {
         arn: execution_arn.clone(),
         state_machine_arn: start.options.state_machine_arn.clone(),
@@ -256,6 +257,7 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         input: start.input_text.to_owned(),
         start: start_time,
         progress: Progress::Running,
+        abort: Some(abort),
     });
     let service_ref = service.clone();
     let arn = execution_arn.clone();
@@ -265,15 +267,18 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         options,
         ..
     } = start;
-    tokio::spawn(async move {
+    let run = async move {
         ticket.wait().await;
         metrics.started();
         let began = Instant::now();
         let engine = service_ref.inner.engine.clone();
         let run = engine.execute(machine, input, options);
-        let status = record_outcome(&service_ref.inner.executions, &arn, run).await;
-        metrics.finished(status, began.elapsed());
-    });
+        if let Some(status) = record_outcome(&service_ref.inner.executions, &arn, run).await {
+            metrics.finished(status, began.elapsed());
+        }
+    };
+    // StopExecution aborts the task at its next await (a Wait, a Task's I/O).
+    tokio::spawn(futures::future::Abortable::new(run, abort_registration));
     Ok(json!({
         "executionArn": execution_arn,
         "startDate": epoch_seconds(start_time),
@@ -312,6 +317,49 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
         }
     }
     Ok(out)
+}
+
+/// The longest StopExecution `error` (model constraint `SensitiveError`).
+const MAX_STOP_ERROR: usize = 256;
+/// The longest StopExecution `cause` (model constraint `SensitiveCause`).
+const MAX_STOP_CAUSE: usize = 32_768;
+
+/// StopExecution, for executions started with StartExecution and still
+/// retained: a running execution's task is aborted and it is recorded
+/// ABORTED with the given `error` and `cause`. Answers `{"stopDate": now}`,
+/// also for an execution that had already ended, which keeps its outcome (as
+/// LocalStack does).
+pub(crate) fn stop(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let execution_arn = req.str("executionArn")?;
+    let error = req.str("error")?;
+    let cause = req.str("cause")?;
+    let mut c = Constraints::default();
+    c.required("executionArn", execution_arn);
+    c.length("executionArn", execution_arn, 1, MAX_ARN_LEN);
+    c.sensitive_length("error", error, MAX_STOP_ERROR);
+    c.sensitive_length("cause", cause, MAX_STOP_CAUSE);
+    c.finish()?;
+    let execution_arn = execution_arn.unwrap_or_default();
+    arn::parse_execution(execution_arn)?;
+    let stop_time = SystemTime::now();
+    let stopped = service
+        .inner
+        .executions
+        .stop(
+            execution_arn,
+            error.map(str::to_owned),
+            cause.map(str::to_owned),
+            stop_time,
+        )
+        .ok_or_else(|| ApiError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+    if let Stopped::Aborted(started) = stopped {
+        // The machine name is the ARN's 7th field (`…:execution:SM:EXEC`,
+        // `…:express:SM:EXEC:ID`).
+        let machine = execution_arn.split(':').nth(6).unwrap_or_default();
+        let elapsed = stop_time.duration_since(started).unwrap_or_default();
+        crate::metrics::executions(machine).finished(ExecutionStatus::Aborted, elapsed);
+    }
+    Ok(json!({ "stopDate": epoch_seconds(stop_time) }))
 }
 
 /// The statuses `statusFilter` accepts (model enum).
@@ -406,6 +454,7 @@ mod tests {
             input: "{}".into(),
             start: SystemTime::now(),
             progress: Progress::Running,
+            abort: None,
         });
         record_outcome(&executions, "x", async { panic!("boom") }).await;
         let Some(ExecutionRecord {

@@ -32,6 +32,7 @@ pub(crate) async fn dispatch(
         "StartSyncExecution" => executions::start_sync(service, &req).await,
         "StartExecution" => executions::start(service, &req),
         "DescribeExecution" => executions::describe(service, &req),
+        "StopExecution" => executions::stop(service, &req),
         "ListExecutions" => executions::list(service, &req),
         "SendTaskSuccess" => callbacks::success(service, &req),
         "SendTaskFailure" => callbacks::failure(service, &req),
