@@ -353,3 +353,51 @@ mod tests {
         assert_eq!(err.error, names::INTRINSIC_FAILURE);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Strings that look like the slots of a template: paths, intrinsic
+    /// calls, and fragments of both.
+    fn slot_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\$[.a-z\\[\\]0-9*'?@()<>=!$]{0,12}",
+            "\\$\\$\\.[A-Za-z.]{0,12}",
+            "States\\.[A-Za-z]{0,12}\\([^)]{0,12}\\)?",
+            ".{0,16}",
+        ]
+    }
+
+    fn template_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            slot_text().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            Just(Value::from(true)),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| Value::Array(Box::new(v))),
+                prop::collection::vec(("[a-c]{1,2}(\\.\\$)?", inner), 0..4).prop_map(|kv| {
+                    let mut o = crate::json::Object::new();
+                    for (k, v) in kv {
+                        o.insert(k, v);
+                    }
+                    Value::Object(Box::new(o))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        /// No template, however malformed, makes compile or render panic.
+        #[test]
+        fn compile_and_render_never_panic(t in template_value(), input in template_value()) {
+            if let Ok(template) = Template::compile(&t) {
+                let context = Value::Object(Box::default());
+                let _ = template.render(&Scope { input: &input, context: &context, variables: None });
+            }
+        }
+    }
+}
