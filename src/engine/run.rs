@@ -4,6 +4,9 @@
 //!
 //! Source: ASL spec "Input and Output Processing", "Errors"; reference §3.
 
+mod task;
+mod wait;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -12,21 +15,19 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
 use super::jsonata::states_object;
 use super::variables::Frame;
 use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
 use crate::compile::{
-    Condition, Graph, IoPath, Jitter, Kind, Machine, ResultPath, Seconds, State, StringSource,
-    Transition, WaitFor,
+    Condition, Graph, IoPath, Jitter, Kind, Machine, ResultPath, State, StringSource, Transition,
 };
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::{Path, Selected};
 use crate::json::template::Template;
 use crate::json::{Object, Scope, Value};
-use crate::tasks::{TaskCall, Tasks};
+use crate::tasks::Tasks;
 
 fn empty_object() -> Value {
     OwnedValue::Object(Box::default())
@@ -455,83 +456,6 @@ impl<'a> Run<'a> {
         }
     }
 
-    pub(super) fn wait_duration(
-        &self,
-        wait: &WaitFor,
-        eff: &Value,
-        frame: &Frame,
-        at: &Entry<'_>,
-    ) -> Result<Duration, ExecError> {
-        let scope = Scope {
-            input: eff,
-            context: frame.ctx(),
-            variables: frame.vars(),
-        };
-        let until = |ts: chrono::DateTime<chrono::FixedOffset>| {
-            let now = chrono::Utc::now();
-            (ts.with_timezone(&chrono::Utc) - now)
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-        };
-        match wait {
-            // JSONata expressions are evaluated by `jsonata_simple`.
-            WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => Ok(Duration::ZERO),
-            WaitFor::Seconds(s) => Ok(Duration::from_secs(*s)),
-            WaitFor::Timestamp(t) => match crate::compile::timestamp::parse_timestamp(t) {
-                Some(ts) => Ok(until(ts)),
-                None => Err(Self::located(
-                    at,
-                    names::RUNTIME,
-                    format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {t}"),
-                )),
-            },
-            WaitFor::SecondsPath(p) => {
-                let v = p.select(&scope).map(Selected::into_value).map_err(|_| {
-                    Self::located(at, names::RUNTIME, format!("The SecondsPath parameter does not reference an input value: {}", p.text()))
-                })?;
-                if let Some(n) = v.as_i64() {
-                    if n < 0 {
-                        return Err(Self::located(
-                            at,
-                            names::RUNTIME,
-                            format!("The SecondsPath parameter references a negative value: {} == {}", p.text(), n),
-                        ));
-                    }
-                    return Ok(Duration::from_secs(n as u64));
-                }
-                if let Some(n) = v.as_u64() {
-                    return Ok(Duration::from_secs(n));
-                }
-                Err(Self::located(
-                    at,
-                    names::RUNTIME,
-                    format!(
-                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
-                        p.text(),
-                        display_plain(&v)
-                    ),
-                ))
-            }
-            WaitFor::TimestampPath(p) => {
-                let v = p.select(&scope).map(Selected::into_value).map_err(|_| {
-                    Self::located(at, names::RUNTIME, format!("The TimestampPath parameter does not reference an input value: {}", p.text()))
-                })?;
-                match v.as_str().and_then(crate::compile::timestamp::parse_timestamp) {
-                    Some(ts) => Ok(until(ts)),
-                    None => Err(Self::located(
-                        at,
-                        names::RUNTIME,
-                        format!(
-                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
-                            p.text(),
-                            display_plain(&v)
-                        ),
-                    )),
-                }
-            }
-        }
-    }
-
     /// Task, Parallel and Map: one attempt after another under the state's
     /// Retriers, then its Catchers.
     async fn handled(
@@ -658,143 +582,6 @@ impl<'a> Run<'a> {
         Ok((result, assigned))
     }
 
-    fn seconds(
-        &self,
-        s: &Seconds,
-        raw: &Value,
-        frame: &Frame,
-        at: &Entry<'_>,
-    ) -> Result<u64, ExecError> {
-        let scope = Scope {
-            input: raw,
-            context: frame.ctx(),
-            variables: frame.vars(),
-        };
-        match s {
-            Seconds::Fixed(n) => Ok(*n),
-            Seconds::Jsonata(t) => {
-                let n = self.jnumber(t, "TimeoutSeconds", raw, frame, at)?;
-                if n >= 1.0 && n.fract() == 0.0 {
-                    Ok(n as u64)
-                } else {
-                    Err(Self::located(
-                        at,
-                        names::QUERY_EVALUATION_ERROR,
-                        format!("The TimeoutSeconds field must be a positive integer, but was: {n}"),
-                    ))
-                }
-            }
-            Seconds::Path(p) => match p.select(&scope).map(Selected::into_value) {
-                Ok(v) => match v.as_u64() {
-                    Some(n) if n > 0 => Ok(n),
-                    _ => Err(Self::located(
-                        at,
-                        names::RUNTIME,
-                        format!("The TimeoutSecondsPath parameter does not reference a positive integer: {} == {}", p.text(), display_plain(&v)),
-                    )),
-                },
-                Err(_) => Err(Self::located(
-                    at,
-                    names::RUNTIME,
-                    format!("The TimeoutSecondsPath parameter does not reference an input value: {}", p.text()),
-                )),
-            },
-        }
-    }
-
-    async fn task(
-        &'a self,
-        st: &'a State,
-        resource: &std::sync::Arc<str>,
-        timeout: Option<&Seconds>,
-        raw: &Value,
-        frame: &Frame,
-        at: &Entry<'_>,
-    ) -> Result<Value, ExecError> {
-        let timeout = match timeout {
-            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
-            None => None,
-        };
-        // `.waitForTaskToken`: issue the token before the arguments are built,
-        // so `$$.Task.Token` resolves in them.
-        let (resource, waiter) = match resource.strip_suffix(WAIT_FOR_TASK_TOKEN) {
-            Some(base) => (std::sync::Arc::<str>::from(base), Some(self.tokens.issue())),
-            None => (resource.clone(), None),
-        };
-        let token_frame;
-        let frame = match &waiter {
-            Some(w) => {
-                let mut f = frame.clone();
-                if let Some(ctx) = f.context.as_mut() {
-                    context::task_token(ctx, w.token());
-                }
-                token_frame = f;
-                &token_frame
-            }
-            None => frame,
-        };
-        let heartbeat = match (&st.kind, &waiter) {
-            (
-                Kind::Task {
-                    heartbeat: Some(s), ..
-                },
-                Some(_),
-            ) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
-            _ => None,
-        };
-        let input = self.arguments(st, raw, frame, at)?;
-        if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
-            return Err(ExecError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
-            ));
-        }
-        let invocation = match &self.options.test_case {
-            Some(_) => {
-                let mut counts = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
-                let n = counts.entry(st.name.clone()).or_insert(0);
-                *n += 1;
-                *n - 1
-            }
-            None => 0,
-        };
-        self.add_events(2); // TaskScheduled, TaskStarted
-        let call = TaskCall {
-            resource,
-            input,
-            state_name: st.name.clone(),
-            state_machine_name: self.state_machine_name.clone(),
-            test_case: self.test_case.clone(),
-            invocation,
-            timeout,
-        };
-        let invoked = self.tasks.invoke(call);
-        let fut = async move {
-            match waiter {
-                None => invoked.await,
-                Some(w) => {
-                    // The integration's own result only says the token was
-                    // handed over; the Task's result is the callback's.
-                    invoked.await?;
-                    w.wait(heartbeat).await
-                }
-            }
-        };
-        let result = match timeout {
-            Some(d) => match tokio::time::timeout(d, fut).await {
-                Ok(r) => r,
-                Err(_) => Err(ExecError::new(names::TIMEOUT, "")),
-            },
-            None => fut.await,
-        };
-        self.add_events(1); // TaskSucceeded / TaskFailed
-        let result = result?;
-        if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
-            return Err(oversized_result(&st.name));
-        }
-        Ok(result)
-    }
-
     /// The effective input of a Task or Parallel: InputPath + Parameters
     /// (JSONPath) or Arguments (JSONata; default the input).
     pub(super) fn arguments(
@@ -817,9 +604,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The Resource suffix of the callback pattern.
-const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
-
 /// The Error Output a Catcher receives (and a tolerated Map iteration
 /// leaves in the results): `{"Error": …, "Cause": …}`.
 pub(super) fn error_output(e: ExecError) -> Value {
@@ -830,7 +614,7 @@ pub(super) fn error_output(e: ExecError) -> Value {
 }
 
 /// `States.DataLimitExceeded` for a state whose result is over 262,144 bytes.
-fn oversized_result(state: &str) -> ExecError {
+pub(super) fn oversized_result(state: &str) -> ExecError {
     ExecError::new(
         names::DATA_LIMIT_EXCEEDED,
         format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),

@@ -1,0 +1,157 @@
+//! A Task's invocation: TimeoutSeconds(Path), HeartbeatSeconds(Path), the
+//! `.waitForTaskToken` callback, the payload limit on its input and result.
+//!
+//! Source: ASL spec "Task State"; AWS guide `connect-to-resource.html`.
+
+use std::time::Duration;
+
+use super::{context, display_plain, oversized_result, size, Entry, Frame, Run};
+use crate::compile::{Kind, Seconds, State};
+use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::json::path::Selected;
+use crate::json::Scope;
+use crate::json::Value;
+use crate::tasks::TaskCall;
+use simd_json::prelude::*;
+
+/// The Resource suffix of the callback pattern.
+const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
+
+impl<'a> Run<'a> {
+    pub(in crate::engine) fn seconds(
+        &self,
+        s: &Seconds,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<u64, ExecError> {
+        let scope = Scope {
+            input: raw,
+            context: frame.ctx(),
+            variables: frame.vars(),
+        };
+        match s {
+            Seconds::Fixed(n) => Ok(*n),
+            Seconds::Jsonata(t) => {
+                let n = self.jnumber(t, "TimeoutSeconds", raw, frame, at)?;
+                if n >= 1.0 && n.fract() == 0.0 {
+                    Ok(n as u64)
+                } else {
+                    Err(Self::located(
+                        at,
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The TimeoutSeconds field must be a positive integer, but was: {n}"),
+                    ))
+                }
+            }
+            Seconds::Path(p) => match p.select(&scope).map(Selected::into_value) {
+                Ok(v) => match v.as_u64() {
+                    Some(n) if n > 0 => Ok(n),
+                    _ => Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!("The TimeoutSecondsPath parameter does not reference a positive integer: {} == {}", p.text(), display_plain(&v)),
+                    )),
+                },
+                Err(_) => Err(Self::located(
+                    at,
+                    names::RUNTIME,
+                    format!("The TimeoutSecondsPath parameter does not reference an input value: {}", p.text()),
+                )),
+            },
+        }
+    }
+
+    pub(in crate::engine) async fn task(
+        &'a self,
+        st: &'a State,
+        resource: &std::sync::Arc<str>,
+        timeout: Option<&Seconds>,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        let timeout = match timeout {
+            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+            None => None,
+        };
+        // `.waitForTaskToken`: issue the token before the arguments are built,
+        // so `$$.Task.Token` resolves in them.
+        let (resource, waiter) = match resource.strip_suffix(WAIT_FOR_TASK_TOKEN) {
+            Some(base) => (std::sync::Arc::<str>::from(base), Some(self.tokens.issue())),
+            None => (resource.clone(), None),
+        };
+        let token_frame;
+        let frame = match &waiter {
+            Some(w) => {
+                let mut f = frame.clone();
+                if let Some(ctx) = f.context.as_mut() {
+                    context::task_token(ctx, w.token());
+                }
+                token_frame = f;
+                &token_frame
+            }
+            None => frame,
+        };
+        let heartbeat = match (&st.kind, &waiter) {
+            (
+                Kind::Task {
+                    heartbeat: Some(s), ..
+                },
+                Some(_),
+            ) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+            _ => None,
+        };
+        let input = self.arguments(st, raw, frame, at)?;
+        if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
+            ));
+        }
+        let invocation = match &self.options.test_case {
+            Some(_) => {
+                let mut counts = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
+                let n = counts.entry(st.name.clone()).or_insert(0);
+                *n += 1;
+                *n - 1
+            }
+            None => 0,
+        };
+        self.add_events(2); // TaskScheduled, TaskStarted
+        let call = TaskCall {
+            resource,
+            input,
+            state_name: st.name.clone(),
+            state_machine_name: self.state_machine_name.clone(),
+            test_case: self.test_case.clone(),
+            invocation,
+            timeout,
+        };
+        let invoked = self.tasks.invoke(call);
+        let fut = async move {
+            match waiter {
+                None => invoked.await,
+                Some(w) => {
+                    // The integration's own result only says the token was
+                    // handed over; the Task's result is the callback's.
+                    invoked.await?;
+                    w.wait(heartbeat).await
+                }
+            }
+        };
+        let result = match timeout {
+            Some(d) => match tokio::time::timeout(d, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(ExecError::new(names::TIMEOUT, "")),
+            },
+            None => fut.await,
+        };
+        self.add_events(1); // TaskSucceeded / TaskFailed
+        let result = result?;
+        if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
+            return Err(oversized_result(&st.name));
+        }
+        Ok(result)
+    }
+}
