@@ -2,64 +2,19 @@
 //! through the engine with the Rust handlers of `expressway::payment`, and
 //! through the mock file's test cases.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use expressway::compile::Machine;
-use expressway::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
-use expressway::tasks::{MockConfig, Tasks};
+mod common;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/payment");
-
-fn machine() -> Arc<Machine> {
-    let text = std::fs::read_to_string(format!("{DIR}/payment.asl.json")).expect("definition");
-    Arc::new(expressway::compile::load(&text).expect("the example compiles"))
-}
-
-fn options(test_case: Option<&str>) -> ExecutionOptions {
-    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:payment";
-    ExecutionOptions {
-        execution_arn: format!(
-            "arn:aws:states:us-east-1:123456789012:express:payment:e:{}",
-            uuid()
-        ),
-        name: "e".into(),
-        state_machine_arn: sm.into(),
-        state_machine_name: "payment".into(),
-        role_arn: "arn:aws:iam::123456789012:role/x".into(),
-        start_time: SystemTime::now(),
-        test_case: test_case.map(str::to_owned),
-    }
-}
-
-fn uuid() -> &'static str {
-    "00000000-0000-4000-8000-000000000000"
-}
-
-/// A request: the happy-path sample with `last4`, `amount`, `threeDS` and `merchantId` replaced.
-fn request(last4: &str, amount: f64, three_ds: bool, merchant: &str) -> String {
-    serde_json::json!({
-        "paymentId": format!("pay-{last4}"),
-        "amount": amount,
-        "currency": "EUR",
-        "merchantId": merchant,
-        "card": {"last4": last4, "brand": "visa", "threeDS": three_ds},
-        "customer": {"id": "cust-7", "email": "alice@example.com"}
-    })
-    .to_string()
-}
+use common::payment::{handlers, machine, mocked, options, request, DIR, JSONPATH};
+use expressway::engine::{Engine, ExecutionOutcome, ExecutionStatus};
+use expressway::tasks::Tasks;
 
 async fn run(tasks: Tasks, input: &str, test_case: Option<&str>) -> ExecutionOutcome {
     let input = expressway::json::parse(input).expect("input parses");
     Engine::new(tasks)
-        .execute(machine(), input, options(test_case))
+        .execute(machine(JSONPATH), input, options(test_case))
         .await
-}
-
-fn handlers() -> Tasks {
-    let mut tasks = Tasks::default();
-    expressway::payment::register(&mut tasks);
-    tasks
 }
 
 fn output(o: &ExecutionOutcome) -> serde_json::Value {
@@ -188,14 +143,6 @@ async fn invalid_request_goes_to_handle_error() {
         cause,
         "ValidationError: invalid payment request: amount must be a number greater than 0"
     );
-}
-
-fn mocked() -> Tasks {
-    let mut tasks = Tasks::default();
-    tasks.set_mock(Some(
-        MockConfig::from_file(format!("{DIR}/MockConfigFile.json")).expect("mock file loads"),
-    ));
-    tasks
 }
 
 #[tokio::test]

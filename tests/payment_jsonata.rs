@@ -11,66 +11,13 @@
 //! while the JSONPath pipeline copies the input's text form through. That is
 //! the only difference between the two definitions' outputs.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use expressway::compile::Machine;
-use expressway::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
-use expressway::tasks::{MockConfig, Tasks};
+mod common;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/payment");
-
-/// The JSONPath original.
-const JSONPATH: &str = "payment.asl.json";
-/// The JSONata variant.
-const JSONATA: &str = "payment-jsonata.asl.json";
-
-fn machine(file: &str) -> Arc<Machine> {
-    let text = std::fs::read_to_string(format!("{DIR}/{file}")).expect("definition");
-    Arc::new(expressway::compile::load(&text).expect("the example compiles"))
-}
-
-/// Options of an execution; the state machine is named `payment` for both
-/// definitions so that the mock file's test cases apply to both.
-fn options(test_case: Option<&str>) -> ExecutionOptions {
-    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:payment";
-    ExecutionOptions {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:express:payment:e:00000000-0000-4000-8000-000000000000".into(),
-        name: "e".into(),
-        state_machine_arn: sm.into(),
-        state_machine_name: "payment".into(),
-        role_arn: "arn:aws:iam::123456789012:role/x".into(),
-        start_time: SystemTime::now(),
-        test_case: test_case.map(str::to_owned),
-    }
-}
-
-/// A request: the happy-path sample with `last4`, `amount`, `threeDS` and `merchantId` replaced.
-fn request(last4: &str, amount: f64, three_ds: bool, merchant: &str) -> String {
-    serde_json::json!({
-        "paymentId": format!("pay-{last4}"),
-        "amount": amount,
-        "currency": "EUR",
-        "merchantId": merchant,
-        "card": {"last4": last4, "brand": "visa", "threeDS": three_ds},
-        "customer": {"id": "cust-7", "email": "alice@example.com"}
-    })
-    .to_string()
-}
-
-fn handlers() -> Tasks {
-    let mut tasks = Tasks::default();
-    expressway::payment::register(&mut tasks);
-    tasks
-}
-
-fn mocked() -> Tasks {
-    let mut tasks = Tasks::default();
-    tasks.set_mock(Some(
-        MockConfig::from_file(format!("{DIR}/MockConfigFile.json")).expect("mock file loads"),
-    ));
-    tasks
-}
+use common::payment::{handlers, machine, mocked, options, request, DIR, JSONATA, JSONPATH};
+use expressway::engine::{Engine, ExecutionOutcome, ExecutionStatus};
+use expressway::tasks::Tasks;
 
 /// What an execution ended with: status, output as a JSON value, error, cause.
 #[derive(Debug, PartialEq)]
