@@ -6,59 +6,26 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
-use super::{router, Config, Service};
 use crate::admission::Limits;
-use crate::engine::Engine;
-use crate::tasks::Tasks;
+use crate::api::Config;
 
-const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-const ROLE: &str = "arn:aws:iam::123456789012:role/x";
-
-struct Harness {
-    url: String,
-    client: reqwest::Client,
-}
+/// The API harness with the given admission limits, answering `(status, body)`.
+struct Harness(super::Harness);
 
 impl Harness {
     async fn start(limits: Limits) -> Self {
         let mut config = Config::default();
         config.admission.default = limits;
-        let service = Service::new(Engine::new(Tasks::new()), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router(service)).await });
-        Harness {
-            url: format!("http://{addr}/"),
-            client: reqwest::Client::new(),
-        }
+        Harness(super::Harness::start_with(config).await)
     }
 
     async fn call(&self, op: &str, body: Json) -> (u16, Json) {
-        let response = self
-            .client
-            .post(&self.url)
-            .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-            .header("content-type", "application/x-amz-json-1.0")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("send");
-        let status = response.status().as_u16();
-        let body = response.json().await.expect("json body");
-        (status, body)
+        let reply = self.0.call(op, body).await;
+        (reply.status, reply.body)
     }
 
     async fn create(&self, name: &str) -> String {
-        let (status, body) = self
-            .call(
-                "CreateStateMachine",
-                json!({"name": name, "definition": PASS, "roleArn": ROLE, "type": "EXPRESS"}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["stateMachineArn"].as_str().expect("arn").to_owned()
+        self.0.create(name, "EXPRESS").await
     }
 }
 
@@ -174,12 +141,12 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
         .call("StartSyncExecution", json!({"stateMachineArn": arn}))
         .await;
     assert_eq!(status, 200);
-    let response = h
-        .client
-        .get(format!("{}metrics", h.url))
-        .send()
-        .await
-        .expect("scrape");
+    let response =
+        h.0.client
+            .get(format!("{}metrics", h.0.url))
+            .send()
+            .await
+            .expect("scrape");
     assert_eq!(response.status().as_u16(), 200);
     assert!(response
         .headers()
@@ -206,13 +173,13 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
         assert!(text.contains(line), "{line} missing:\n{text}");
     }
     // POST /metrics is still the API.
-    let response = h
-        .client
-        .post(format!("{}metrics", h.url))
-        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
-        .body("{}")
-        .send()
-        .await
-        .expect("send");
+    let response =
+        h.0.client
+            .post(format!("{}metrics", h.0.url))
+            .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+            .body("{}")
+            .send()
+            .await
+            .expect("send");
     assert_eq!(response.status().as_u16(), 200);
 }

@@ -166,6 +166,4 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
 }
 
 #[cfg(test)]
-mod admission_tests;
-#[cfg(test)]
 mod tests;

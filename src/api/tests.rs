@@ -23,7 +23,11 @@ struct Reply {
 
 impl Harness {
     async fn start() -> Self {
-        let service = Service::new(Engine::new(Tasks::new()), Config::default());
+        Self::start_with(Config::default()).await
+    }
+
+    async fn start_with(config: Config) -> Self {
+        let service = Service::new(Engine::new(Tasks::new()), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -758,3 +762,6 @@ async fn start_execution_then_describe_execution() {
 
 #[path = "stop_tests.rs"]
 mod stop;
+
+#[path = "admission_tests.rs"]
+mod admission;
