@@ -191,7 +191,7 @@ mod tests {
 
     fn bindings(states: &Value) -> Bindings<'_> {
         Bindings {
-            states,
+            states: crate::json::jsonata::States::from_object(states),
             variables: None,
         }
     }

@@ -122,7 +122,7 @@ impl<'a> Run<'a> {
                 eff.clone()
             }
             Items::Jsonata(Some(t)) => {
-                let states = states_object(&eff, frame, None);
+                let states = states_object(&eff, frame);
                 let v = t
                     .render_typed(
                         &super::jsonata::bindings(&states, frame),
@@ -191,7 +191,7 @@ impl<'a> Run<'a> {
             let input = match &spec.item_selector {
                 Some(Payload::Path(t)) => self.render(t, &eff, &f, at)?,
                 Some(Payload::Jsonata(t)) => {
-                    let states = states_object(&eff, &f, None);
+                    let states = states_object(&eff, &f);
                     self.jrender(t, &states, &f, at)?
                 }
                 None => item.clone(),

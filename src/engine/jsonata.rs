@@ -14,25 +14,24 @@ use super::run::{display_plain, Entry, Run};
 use super::variables::Frame;
 use crate::compile::{Condition, JsonataTemplate, Kind, Payload, State, StringSource, Transition};
 use crate::errors::{names, ExecError};
-use crate::json::jsonata::Bindings;
-use crate::json::{Object, Value};
+use crate::json::jsonata::{Bindings, States};
+use crate::json::Value;
 
 /// Builds `$states`: `{input, context}` plus one extra member (`result`
 /// or `errorOutput`).
-pub(super) fn states_object(input: &Value, frame: &Frame, extra: Option<(&str, &Value)>) -> Value {
-    let mut o = Object::with_capacity(3);
-    o.insert("input".to_owned(), input.clone());
-    if let Some((k, v)) = extra {
-        o.insert(k.to_owned(), v.clone());
+pub(super) fn states_object<'v>(input: &'v Value, frame: &'v Frame) -> States<'v> {
+    States {
+        input,
+        context: frame.ctx(),
+        result: None,
+        error_output: None,
     }
-    o.insert("context".to_owned(), frame.ctx().clone());
-    OwnedValue::Object(Box::new(o))
 }
 
 /// The bindings of an expression: `$states` and the frame's variables.
-pub(super) fn bindings<'v>(states: &'v Value, frame: &'v Frame) -> Bindings<'v> {
+pub(super) fn bindings<'v>(states: &States<'v>, frame: &'v Frame) -> Bindings<'v> {
     Bindings {
-        states,
+        states: *states,
         variables: frame.vars(),
     }
 }
@@ -54,7 +53,7 @@ impl<'a> Run<'a> {
         &self,
         assign: Option<&Payload>,
         input: &Value,
-        states: Option<&Value>,
+        states: Option<&States<'_>>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Option<Value>, ExecError> {
@@ -66,7 +65,7 @@ impl<'a> Run<'a> {
                 let states = match states {
                     Some(s) => s,
                     None => {
-                        owned = states_object(input, frame, None);
+                        owned = states_object(input, frame);
                         &owned
                     }
                 };
@@ -82,7 +81,7 @@ impl<'a> Run<'a> {
     pub(super) fn jrender(
         &self,
         t: &JsonataTemplate,
-        states: &Value,
+        states: &States<'_>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
@@ -99,7 +98,7 @@ impl<'a> Run<'a> {
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<f64, ExecError> {
-        let states = states_object(input, frame, None);
+        let states = states_object(input, frame);
         t.render_typed(&bindings(&states, frame), field, "number", |v| {
             v.cast_f64().is_some() && !v.is_bool()
         })
@@ -124,7 +123,7 @@ impl<'a> Run<'a> {
             }
             Kind::Choice { choices, default } => {
                 self.add_events(1);
-                let states = states_object(&input, frame, None);
+                let states = states_object(&input, frame);
                 let b = bindings(&states, frame);
                 for branch in choices {
                     let Condition::Jsonata(t) = &branch.condition else {
@@ -137,20 +136,13 @@ impl<'a> Run<'a> {
                         let out = branch.output.as_ref().or(st.output.as_ref());
                         let assign = branch.assign.as_ref().or(st.assign.as_ref());
                         return self
-                            .jfinish(out, assign, input, &states, frame, at)
+                            .jfinish(out, assign, input, frame, at)
                             .map(|o| (o, Transition::Next(branch.next)));
                     }
                 }
                 match default {
                     Some(d) => self
-                        .jfinish(
-                            st.output.as_ref(),
-                            st.assign.as_ref(),
-                            input,
-                            &states,
-                            frame,
-                            at,
-                        )
+                        .jfinish(st.output.as_ref(), st.assign.as_ref(), input, frame, at)
                         .map(|o| (o, Transition::Next(*d))),
                     None => Err(Self::located(
                         at,
@@ -161,19 +153,12 @@ impl<'a> Run<'a> {
             }
             Kind::Wait(w) => {
                 self.add_events(1);
-                let states = states_object(&input, frame, None);
+                let states = states_object(&input, frame);
                 let delay = self.jwait(w, &input, &states, frame, at)?;
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                let out = self.jfinish(
-                    st.output.as_ref(),
-                    st.assign.as_ref(),
-                    input,
-                    &states,
-                    frame,
-                    at,
-                )?;
+                let out = self.jfinish(st.output.as_ref(), st.assign.as_ref(), input, frame, at)?;
                 Ok((out, st.transition))
             }
             Kind::Succeed | Kind::Pass { .. } => {
@@ -185,39 +170,45 @@ impl<'a> Run<'a> {
                 if st.output.is_none() && st.assign.is_none() {
                     return Ok((input, next));
                 }
-                let states = states_object(&input, frame, None);
-                let out = self.jfinish(
-                    st.output.as_ref(),
-                    st.assign.as_ref(),
-                    input,
-                    &states,
-                    frame,
-                    at,
-                )?;
+                let out = self.jfinish(st.output.as_ref(), st.assign.as_ref(), input, frame, at)?;
                 Ok((out, next))
             }
             _ => Err(ExecError::runtime("unreachable state kind")),
         }
     }
 
-    /// Output (default `default`) and Assign against `states`; the
-    /// variables are committed after both are evaluated.
+    /// Output and Assign evaluated against `states`: the output (`None`
+    /// when there is no Output) and the values to assign.
+    fn jeval(
+        &self,
+        output: Option<&JsonataTemplate>,
+        assign: Option<&Payload>,
+        states: &States<'_>,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Option<Value>, Option<Value>), ExecError> {
+        let out = match output {
+            Some(t) => Some(self.jrender(t, states, frame, at)?),
+            None => None,
+        };
+        let assigned = self.assign_values(assign, &OwnedValue::null(), Some(states), frame, at)?;
+        Ok((out, assigned))
+    }
+
+    /// Output (default: the input) and Assign against `$states` of `input`;
+    /// the variables are committed after both are evaluated.
     pub(super) fn jfinish(
         &self,
         output: Option<&JsonataTemplate>,
         assign: Option<&Payload>,
-        default: Value,
-        states: &Value,
+        input: Value,
         frame: &mut Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
-        let out = match output {
-            Some(t) => self.jrender(t, states, frame, at)?,
-            None => default,
-        };
-        let assigned = self.assign_values(assign, &OwnedValue::null(), Some(states), frame, at)?;
+        let (out, assigned) =
+            self.jeval(output, assign, &states_object(&input, frame), frame, at)?;
         frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
-        Ok(out)
+        Ok(out.unwrap_or(input))
     }
 
     fn jstring(
@@ -232,7 +223,7 @@ impl<'a> Run<'a> {
             StringSource::None => Ok(String::new()),
             StringSource::Fixed(s) => Ok(s.to_string()),
             StringSource::Jsonata(t) => {
-                let states = states_object(input, frame, None);
+                let states = states_object(input, frame);
                 let v = t
                     .render_typed(&bindings(&states, frame), field, "string", |v| v.is_str())
                     .map_err(|e| Self::locate(at, e))?;
@@ -247,7 +238,7 @@ impl<'a> Run<'a> {
         &self,
         w: &crate::compile::WaitFor,
         input: &Value,
-        states: &Value,
+        states: &States<'_>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Duration, ExecError> {
@@ -297,14 +288,13 @@ impl<'a> Run<'a> {
         if c.output.is_none() && c.assign.is_none() {
             return Ok(error_output);
         }
-        let states = states_object(input, frame, Some(("errorOutput", &error_output)));
-        self.jfinish(
-            c.output.as_ref(),
-            c.assign.as_ref(),
-            error_output,
-            &states,
-            frame,
-            at,
-        )
+        let states = States {
+            error_output: Some(&error_output),
+            ..states_object(input, frame)
+        };
+        let (out, assigned) =
+            self.jeval(c.output.as_ref(), c.assign.as_ref(), &states, frame, at)?;
+        frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
+        Ok(out.unwrap_or(error_output))
     }
 }

@@ -566,7 +566,10 @@ impl<'a> Run<'a> {
             if st.output.is_none() && st.assign.is_none() {
                 return Ok((result, None));
             }
-            let states = states_object(raw, frame, Some(("result", &result)));
+            let states = crate::json::jsonata::States {
+                result: Some(&result),
+                ..states_object(raw, frame)
+            };
             let assigned = self.assign_values(st.assign.as_ref(), raw, Some(&states), frame, at)?;
             let out = match &st.output {
                 Some(t) => self.jrender(t, &states, frame, at)?,
@@ -595,7 +598,7 @@ impl<'a> Run<'a> {
             return match &st.arguments {
                 None => Ok(raw.clone()),
                 Some(t) => {
-                    let states = states_object(raw, frame, None);
+                    let states = states_object(raw, frame);
                     self.jrender(t, &states, frame, at)
                 }
             };

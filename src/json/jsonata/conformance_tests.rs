@@ -112,7 +112,7 @@ fn single_pass_outputs_match_aws() {
         states.insert("context".to_owned(), Value::Object(Box::default()));
         let states = Value::Object(Box::new(states));
         let got = expr.evaluate_defined(&Bindings {
-            states: &states,
+            states: States::from_object(&states),
             variables: None,
         });
         checked += 1;

@@ -65,13 +65,52 @@ impl std::fmt::Debug for Expression {
     }
 }
 
+/// `$states`, borrowed in parts: `{input, result?, errorOutput?, context}`
+/// (`result` only in the Output and Assign of Task, Parallel and Map;
+/// `errorOutput` only in a Catch). Nothing is copied until an expression
+/// reads a member, and then only that member is converted.
+#[derive(Clone, Copy)]
+pub struct States<'a> {
+    /// `$states.input`.
+    pub input: &'a Value,
+    /// `$states.context`, the Context Object.
+    pub context: &'a Value,
+    /// `$states.result`, where there is one.
+    pub result: Option<&'a Value>,
+    /// `$states.errorOutput`, inside a Catch.
+    pub error_output: Option<&'a Value>,
+}
+
+impl<'a> States<'a> {
+    /// The parts of an existing `$states`-shaped object (members it lacks
+    /// are `null` for `input`/`context`, absent for the others).
+    pub fn from_object(states: &'a Value) -> Self {
+        static NULL: Value = Value::Static(simd_json::StaticNode::Null);
+        States {
+            input: states.get("input").unwrap_or(&NULL),
+            context: states.get("context").unwrap_or(&NULL),
+            result: states.get("result"),
+            error_output: states.get("errorOutput"),
+        }
+    }
+
+    /// The member named `key` ([`STATES_KEYS`]), if present.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        match key {
+            "input" => Some(self.input),
+            "context" => Some(self.context),
+            "result" => self.result,
+            "errorOutput" => self.error_output,
+            _ => None,
+        }
+    }
+}
+
 /// What an expression can see: `$states` and the workflow variables.
 #[derive(Clone, Copy)]
 pub struct Bindings<'a> {
-    /// The `$states` object: `{input, result?, errorOutput?, context}`
-    /// (`result` only in the Output and Assign of Task, Parallel and Map;
-    /// `errorOutput` only in a Catch).
-    pub states: &'a Value,
+    /// `$states`.
+    pub states: States<'a>,
     /// The workflow variables in scope, an object from name to value, each
     /// bound as `$name`.
     pub variables: Option<&'a Value>,
@@ -125,15 +164,13 @@ impl Expression {
     /// ([`JsonataErrorKind::UnsupportedResult`]).
     pub fn evaluate(&self, bindings: &Bindings<'_>) -> Result<Option<Value>, JsonataError> {
         let mut context = Context::new();
-        if self.states_use == ALL_STATES {
-            context.bind("states".to_owned(), convert::to_jsonata(bindings.states));
-        } else if self.states_use != 0 {
+        if self.states_use != 0 {
             let members = STATES_KEYS
                 .iter()
                 .enumerate()
                 .filter(|(bit, _)| self.states_use & (1 << bit) != 0)
                 .filter_map(|(_, key)| {
-                    let value = bindings.states.get(*key)?;
+                    let value = bindings.states.get(key)?;
                     Some(((*key).to_owned(), convert::to_jsonata(value)))
                 })
                 .collect::<JMap>();

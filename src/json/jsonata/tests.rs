@@ -14,7 +14,7 @@ fn eval_with(text: &str, input: &str, vars: Option<&str>) -> Result<Option<Value
     let vars = vars.map(|v| parse(v).expect("test variables"));
     let expr = Expression::compile(text)?;
     expr.evaluate(&Bindings {
-        states: &states,
+        states: States::from_object(&states),
         variables: vars.as_ref(),
     })
 }
@@ -292,7 +292,7 @@ fn causes() {
 fn evaluate_defined_reports_undefined() {
     let s = states("{}");
     let b = Bindings {
-        states: &s,
+        states: States::from_object(&s),
         variables: None,
     };
     let expr = Expression::compile("$states.input.nope").expect("compiles");
@@ -320,7 +320,7 @@ fn dollar_names_scan() {
 fn binds_only_the_states_members_read() {
     let s = parse(r#"{"input": {"a": 1}, "context": {"c": 2}, "result": 3}"#).expect("states");
     let b = Bindings {
-        states: &s,
+        states: States::from_object(&s),
         variables: None,
     };
     let run = |text: &str| {
@@ -349,7 +349,7 @@ proptest::proptest! {
     fn compile_never_panics_on_jsonata_alphabet(text in "[$a-c0-9 .,:;()\\[\\]{}'\"`*?&|<>=!~%^#@+-/]{0,30}") {
         if let Ok(expr) = Expression::compile(&text) {
             let s = states(r#"{"a": [1, {"b": 2}]}"#);
-            let _ = expr.evaluate(&Bindings { states: &s, variables: None });
+            let _ = expr.evaluate(&Bindings { states: States::from_object(&s), variables: None });
         }
     }
 }
@@ -361,7 +361,7 @@ fn deep_nesting_does_not_overflow() {
         if let Ok(expr) = Expression::compile(&text) {
             let s = states("{}");
             let _ = expr.evaluate(&Bindings {
-                states: &s,
+                states: States::from_object(&s),
                 variables: None,
             });
         }
