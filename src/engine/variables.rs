@@ -13,13 +13,11 @@
 
 use std::sync::Arc;
 
-use simd_json::{OwnedValue, StaticNode};
+use simd_json::OwnedValue;
 
 use super::size;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::Value;
-
-static NULL: Value = OwnedValue::Static(StaticNode::Null);
 
 /// The most bytes all the variables of one execution scope may hold: 10 MiB.
 pub(super) const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
@@ -36,7 +34,7 @@ pub(super) struct Frame {
 impl Frame {
     /// The Context Object (`null` when the machine never reads it).
     pub(super) fn ctx(&self) -> &Value {
-        self.context.as_ref().unwrap_or(&NULL)
+        self.context.as_ref().unwrap_or(&crate::json::NULL)
     }
 
     /// The variables in scope, an object from name to value.

@@ -17,6 +17,15 @@ pub type Value = simd_json::OwnedValue;
 /// A JSON object.
 pub type Object = simd_json::owned::Object;
 
+/// `null`, to borrow where a value is absent.
+pub static NULL: Value = Value::Static(simd_json::StaticNode::Null);
+
+/// Compares strings by UTF-16 code unit, as Java's `compareTo` does: the
+/// order AWS uses for string comparisons (Choice Rules, path filters).
+pub fn compare_strings(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
 /// What an expression can see while it is evaluated: the state's (effective)
 /// input `$`, the Context Object `$$`, and the workflow variables `$name`.
 #[derive(Clone, Copy)]

@@ -210,11 +210,6 @@ fn select<'a>(path: &Path, scope: &Scope<'a>) -> Result<Cow<'a, Value>, ExecErro
     }
 }
 
-/// Compares strings by UTF-16 code unit (Java's `compareTo`).
-fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
-}
-
 impl Test {
     fn eval(&self, value: &Value, scope: &Scope<'_>) -> Result<bool, ExecError> {
         Ok(match self {
@@ -223,9 +218,9 @@ impl Test {
                     return Ok(false);
                 };
                 match operand {
-                    Operand::Literal(lit) => cmp.holds(utf16_cmp(s, lit)),
+                    Operand::Literal(lit) => cmp.holds(crate::json::compare_strings(s, lit)),
                     Operand::Path(p) => match select(p, scope)?.as_ref() {
-                        Value::String(other) => cmp.holds(utf16_cmp(s, other)),
+                        Value::String(other) => cmp.holds(crate::json::compare_strings(s, other)),
                         _ => false,
                     },
                 }

@@ -85,10 +85,9 @@ impl<'a> States<'a> {
     /// The parts of an existing `$states`-shaped object (members it lacks
     /// are `null` for `input`/`context`, absent for the others).
     pub fn from_object(states: &'a Value) -> Self {
-        static NULL: Value = Value::Static(simd_json::StaticNode::Null);
         States {
-            input: states.get("input").unwrap_or(&NULL),
-            context: states.get("context").unwrap_or(&NULL),
+            input: states.get("input").unwrap_or(&crate::json::NULL),
+            context: states.get("context").unwrap_or(&crate::json::NULL),
             result: states.get("result"),
             error_output: states.get("errorOutput"),
         }

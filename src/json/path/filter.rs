@@ -174,7 +174,7 @@ fn val_cmp(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     }
     match (a, b) {
         (Val::One(Value::String(x)), Val::One(Value::String(y))) => {
-            Some(x.encode_utf16().cmp(y.encode_utf16()))
+            Some(crate::json::compare_strings(x, y))
         }
         _ => None,
     }
