@@ -31,9 +31,21 @@ impl<'a> Run<'a> {
     ) -> Result<Value, ExecError> {
         let input = self.arguments(st, raw, frame, at)?;
         self.add_events(1); // ParallelStateStarted
-        let runs = branches
+                            // Every branch but the last gets a copy; the last takes the input itself.
+        let mut input = Some(input);
+        let last = branches.len().saturating_sub(1);
+        let runs: Vec<_> = branches
             .iter()
-            .map(|b| self.graph(b, input.clone(), frame.clone()));
+            .enumerate()
+            .map(|(i, b)| {
+                let branch_input = if i == last {
+                    input.take().unwrap_or_default()
+                } else {
+                    input.clone().unwrap_or_default()
+                };
+                self.graph(b, branch_input, frame.clone())
+            })
+            .collect();
         let results = futures::future::try_join_all(runs).await?;
         self.add_events(1); // ParallelStateSucceeded
         Ok(OwnedValue::Array(Box::new(results)))
