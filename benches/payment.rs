@@ -26,7 +26,6 @@ fn anchors_dir() -> Option<std::path::PathBuf> {
         std::env::var("ANCHORS_WORKFLOWS").unwrap_or_default(),
         format!("{manifest}/../shared/anchors/workflows"),
         format!("{manifest}/../../shared/anchors/workflows"),
-        "/work/shared/anchors/workflows".to_owned(),
     ]
     .into_iter()
     .filter(|c| !c.is_empty())

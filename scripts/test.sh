@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
+export SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
 CONFORMANCE="$SHARED_DIR/conformance"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release/expressway"

@@ -33,6 +33,8 @@ pub mod metrics;
 pub mod payment;
 pub mod sources;
 pub mod tasks;
+#[cfg(test)]
+mod test_support;
 
 pub use errors::ExecError;
 pub use json::Value;

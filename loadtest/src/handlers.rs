@@ -1,5 +1,5 @@
 //! The five local Task handlers of the anchor protocol
-//! (`/work/shared/anchors/README.md`, "Measuring expressway the same way",
+//! (`shared/anchors/README.md`, "Measuring expressway the same way",
 //! step 3), registered by bare Lambda function name so that the plain
 //! function ARNs of `payment.asl.json` resolve to them.
 //!

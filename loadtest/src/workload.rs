@@ -94,7 +94,7 @@ pub fn machine_name(file_name: &str) -> String {
 
 /// The shared anchors' `workflows/` folder, if it can be found: `$ANCHORS_WORKFLOWS`,
 /// else `shared/anchors/workflows` beside the checkout (or one or two levels
-/// up), else `/work/shared/anchors/workflows`.
+/// up).
 pub fn anchors_dir() -> Option<std::path::PathBuf> {
     let manifest = env!("CARGO_MANIFEST_DIR");
     let candidates = [
@@ -102,7 +102,6 @@ pub fn anchors_dir() -> Option<std::path::PathBuf> {
         format!("{manifest}/../shared/anchors/workflows"),
         format!("{manifest}/../../shared/anchors/workflows"),
         format!("{manifest}/../../../shared/anchors/workflows"),
-        "/work/shared/anchors/workflows".to_owned(),
     ];
     candidates
         .into_iter()

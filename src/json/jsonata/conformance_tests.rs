@@ -1,18 +1,13 @@
 //! Checks against the conformance cases recorded on AWS
-//! (`/work/shared/conformance/cases`); skipped when the folder is missing.
-
-use std::path::Path;
+//! (`shared/conformance/cases`, found by `test_support::shared_dir`).
 
 use super::*;
 use crate::json::parse;
 
-const CASES: &str = "/work/shared/conformance/cases";
-
 /// Every case folder with its definition, input and expected outcome.
 fn cases() -> Vec<(String, Value, Value, Value)> {
-    let Ok(dirs) = std::fs::read_dir(CASES) else {
-        return Vec::new();
-    };
+    let dirs = std::fs::read_dir(crate::test_support::shared_dir().join("conformance/cases"))
+        .expect("conformance cases");
     let mut out = Vec::new();
     for dir in dirs.flatten() {
         let path = dir.path();
@@ -46,9 +41,6 @@ fn collect<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 
 #[test]
 fn every_conformance_expression_compiles() {
-    if !Path::new(CASES).exists() {
-        return;
-    }
     let cases = cases();
     let mut total = 0;
     let mut failures = Vec::new();
@@ -137,9 +129,7 @@ fn single_pass_outputs_match_aws() {
             (status, got) => failures.push(format!("{name}: {status} but got {got:?}")),
         }
     }
-    if Path::new(CASES).exists() {
-        assert!(checked > 20, "only {checked} cases checked");
-    }
+    assert!(checked > 20, "only {checked} cases checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
