@@ -275,9 +275,8 @@ mod tests {
     async fn latency_counts_from_intended_start_when_capped() {
         // One in flight at a time and 20 ms per execution at 200/s: requests
         // queue behind the cap, and their latency includes the queueing.
-        let Some(dir) = anchors_dir() else {
-            return;
-        };
+        let dir = anchors_dir()
+            .expect("shared/anchors/workflows beside the checkout (or ANCHORS_WORKFLOWS)");
         let def = std::fs::read_to_string(dir.join("payment.asl.json")).expect("def");
         let inp = std::fs::read_to_string(dir.join("payment-input.json")).expect("inp");
         let workload = Workload::new(
