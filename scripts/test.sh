@@ -64,13 +64,13 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "cargo test"
-cargo test --workspace
+step "cargo test (all features: the AWS integrations and consumers against moto)"
+cargo test --workspace --all-features
 
 step "cargo build --release"
-cargo build --release --bin expressway
+cargo build --release --all-features --bin expressway
 
 if [ "${SKIP_CONFORMANCE:-0}" != "1" ]; then
   [ -d "$CONFORMANCE/cases" ] || { echo "no conformance cases at $CONFORMANCE/cases (set SHARED_DIR)" >&2; exit 2; }
