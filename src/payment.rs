@@ -45,7 +45,7 @@ use simd_json::{json, OwnedValue};
 
 use crate::errors::{names, ExecError};
 use crate::json::Value;
-use crate::tasks::{handler, Tasks};
+use crate::tasks::{handler, TaskInput, Tasks};
 
 /// The ARN prefix of the example's functions; the function name follows.
 pub const FUNCTION_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:123456789012:function:";
@@ -82,7 +82,7 @@ pub fn register(tasks: &mut Tasks) {
         let f = function(name);
         tasks.register(
             format!("{FUNCTION_ARN_PREFIX}{name}"),
-            handler(move |input: Value| async move { f(&input) }),
+            handler(move |input: TaskInput| async move { f(&input) }),
         );
     }
 }

@@ -39,7 +39,7 @@ async fn start() -> (Api, mpsc::UnboundedReceiver<String>) {
     let mut tasks = Tasks::new();
     tasks.register(
         ISSUER,
-        Arc::new(move |input: Value| {
+        Arc::new(move |input: expressway::tasks::TaskInput| {
             let tx = tx.clone();
             Box::pin(async move {
                 let _ = tx.send(input.get_str("token").unwrap_or_default().to_owned());

@@ -19,7 +19,7 @@ fn engine() -> (Engine, mpsc::UnboundedReceiver<String>) {
     let mut tasks = Tasks::new();
     tasks.register(
         CALLBACK,
-        Arc::new(move |input: Value| {
+        Arc::new(move |input: expressway::tasks::TaskInput| {
             let tx = tx.clone();
             Box::pin(async move {
                 let token = input.get_str("token").unwrap_or_default().to_owned();

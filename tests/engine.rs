@@ -110,7 +110,7 @@ fn tasks_with(
         name,
         Arc::new(move |v| {
             let f = f.clone();
-            Box::pin(async move { f(v) })
+            Box::pin(async move { f(Arc::unwrap_or_clone(v)) })
         }),
     );
     t
@@ -310,7 +310,7 @@ fn payment_tasks() -> Tasks {
         g: impl Fn(&Value) -> serde_json::Value + Send + Sync + 'static,
     ) -> expressway::tasks::Handler {
         let g = Arc::new(g);
-        Arc::new(move |v: Value| {
+        Arc::new(move |v: expressway::tasks::TaskInput| {
             let out = expressway::json::parse(&g(&v).to_string());
             Box::pin(async move { out.map_err(|e| ExecError::new("Bad", e.to_string())) })
         })
@@ -357,4 +357,25 @@ async fn payment_jsonata_matches_jsonpath() {
             serde_json::from_str(&b).unwrap_or(serde_json::Value::String(b.clone()));
         assert_eq!(ja, jb, "jsonpath {a}\njsonata {b}");
     }
+}
+
+/// A Task that selects its whole input hands the handler the execution's
+/// document itself (shared with the engine, so 2 owners), not a copy; one
+/// with Parameters hands it a value of its own (1 owner). The result is then
+/// merged by ResultPath into the document the handler let go of.
+#[tokio::test]
+async fn task_input_is_shared_not_copied() {
+    let mut t = Tasks::new();
+    t.register(
+        "arn:count",
+        Arc::new(|v: expressway::tasks::TaskInput| {
+            let owners = Arc::strong_count(&v) as u64;
+            Box::pin(async move { Ok(Value::from(owners)) })
+        }),
+    );
+    let def = r#"{"StartAt":"Whole","States":{
+        "Whole":{"Type":"Task","Resource":"arn:count","ResultPath":"$.whole","Next":"Params"},
+        "Params":{"Type":"Task","Resource":"arn:count","Parameters":{"a.$":"$.a"},"ResultPath":"$.params","End":true}}}"#;
+    let out = summary(run_with(t, def, r#"{"a":1}"#).await);
+    assert_eq!(out, r#"{"a":1,"whole":2,"params":1}"#);
 }

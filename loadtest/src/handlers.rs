@@ -100,7 +100,7 @@ pub fn anchor_tasks(latency: &[Duration]) -> Tasks {
         let delay = delay.filter(|d| !d.is_zero());
         tasks.register_function(
             *name,
-            handler(move |input: Value| async move {
+            handler(move |input: expressway::tasks::TaskInput| async move {
                 if let Some(d) = delay {
                     tokio::time::sleep(d).await;
                 }

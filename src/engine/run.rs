@@ -10,7 +10,7 @@ mod wait;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
@@ -468,6 +468,10 @@ impl<'a> Run<'a> {
         // Per-Retrier attempt counts, allocated on the first error only.
         let mut counts: Vec<u32> = Vec::new();
         let mut retry_count = 0u32;
+        // Shared with a Task's handler, which gets the document itself (not
+        // a copy) when the Task has no InputPath or Parameters; taken back
+        // below once the handler has let go of it.
+        let raw = Arc::new(raw);
         loop {
             let attempt = match &st.kind {
                 Kind::Task {
@@ -487,6 +491,7 @@ impl<'a> Run<'a> {
                     let out = if st.jsonata {
                         result
                     } else {
+                        let raw = Arc::unwrap_or_clone(raw);
                         let out = self.result_path(&st.result_path, raw, result, at)?;
                         self.io(&st.output_path, out, frame, at)?
                     };
@@ -540,6 +545,7 @@ impl<'a> Run<'a> {
                         }
                         let assigned =
                             self.assign_values(c.assign.as_ref(), &error_output, None, frame, at)?;
+                        let raw = Arc::unwrap_or_clone(raw);
                         let out = self.result_path(&c.result_path, raw, error_output, at)?;
                         frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                         return Ok((out, Transition::Next(c.next)));
@@ -604,6 +610,27 @@ impl<'a> Run<'a> {
             };
         }
         Ok(self.effective(st, raw, frame, at)?.into_owned())
+    }
+
+    /// A Task's effective input, as [`Run::arguments`] builds it, but shared:
+    /// the state's input itself when the Task selects all of it.
+    pub(super) fn task_input(
+        &self,
+        st: &State,
+        raw: &Arc<Value>,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Arc<Value>, ExecError> {
+        if st.jsonata {
+            return match &st.arguments {
+                None => Ok(Arc::clone(raw)),
+                Some(_) => Ok(Arc::new(self.arguments(st, raw, frame, at)?)),
+            };
+        }
+        match self.effective(st, raw, frame, at)? {
+            Cow::Borrowed(v) if std::ptr::eq(v, &**raw) => Ok(Arc::clone(raw)),
+            other => Ok(Arc::new(other.into_owned())),
+        }
     }
 }
 

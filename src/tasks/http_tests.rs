@@ -69,7 +69,7 @@ async fn server() -> SocketAddr {
 fn call(input: Value) -> TaskCall {
     TaskCall {
         resource: "arn:aws:states:::http:invoke".into(),
-        input,
+        input: input.into(),
         state_name: "Call".into(),
         state_machine_name: "M".into(),
         test_case: None,

@@ -148,7 +148,7 @@ fn v(text: &str) -> Value {
 fn call(resource: &str, input: Value) -> TaskCall {
     TaskCall {
         resource: resource.into(),
-        input,
+        input: input.into(),
         state_name: "Invoke".into(),
         state_machine_name: "M".into(),
         test_case: None,

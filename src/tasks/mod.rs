@@ -41,9 +41,20 @@ pub use sigv4::Credentials;
 
 use lambda::Integration;
 
+/// A Task's effective input (after InputPath and Parameters), shared with the
+/// engine: when a Task has neither, its input *is* the state's input, handed
+/// over without a copy. A handler reads it through `Deref`
+/// (`input.get("amount")`); one that wants to own it calls
+/// `Arc::unwrap_or_clone`, which copies only if the engine still needs it.
+pub type TaskInput = Arc<Value>;
+
 /// A handler for a Task resource: an async function from the Task's
 /// effective input to its result, or an [`ExecError`] that fails the Task.
-pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, ExecError>> + Send + Sync>;
+///
+/// The handler should drop its input once it no longer needs it: the engine
+/// then takes the document back for ResultPath without copying it.
+pub type Handler =
+    Arc<dyn Fn(TaskInput) -> BoxFuture<'static, Result<Value, ExecError>> + Send + Sync>;
 
 /// One invocation of a Task's resource, as the engine asks for it.
 #[derive(Debug, Clone)]
@@ -51,7 +62,7 @@ pub struct TaskCall {
     /// The `Resource` ARN, as written in the definition.
     pub resource: Arc<str>,
     /// The effective input (after InputPath and Parameters).
-    pub input: Value,
+    pub input: TaskInput,
     /// The Task state's name.
     pub state_name: Arc<str>,
     /// The state machine's name (the mock file is keyed by it).
@@ -160,7 +171,7 @@ impl Tasks {
     /// (see [`handler`]).
     pub fn register_fn<F, Fut>(&mut self, resource: impl Into<String>, f: F)
     where
-        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        F: Fn(TaskInput) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ExecError>> + Send + 'static,
     {
         self.register(resource, handler(f));

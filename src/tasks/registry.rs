@@ -10,7 +10,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::Handler;
+use super::{Handler, TaskInput};
 use crate::errors::{names, ExecError};
 use crate::json::Value;
 
@@ -21,7 +21,7 @@ use crate::json::Value;
 /// Catchers match).
 pub fn handler<F, Fut>(f: F) -> Handler
 where
-    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    F: Fn(TaskInput) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, ExecError>> + Send + 'static,
 {
     Arc::new(move |input| Box::pin(f(input)) as BoxFuture<'static, _>)
@@ -58,7 +58,7 @@ pub fn lambda_function_name(resource: &str) -> Option<&str> {
 pub(crate) fn call_guarded(
     handler: &Handler,
     resource: Arc<str>,
-    input: Value,
+    input: TaskInput,
 ) -> BoxFuture<'static, Result<Value, ExecError>> {
     let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(input))) {
         Ok(fut) => fut,
@@ -121,15 +121,15 @@ mod tests {
 
     #[tokio::test]
     async fn closure_handler_runs() {
-        let h = handler(|input: Value| async move { Ok(input) });
-        let out = call_guarded(&h, "r".into(), v(r#"{"a":1}"#)).await;
+        let h = handler(|input: TaskInput| async move { Ok(Arc::unwrap_or_clone(input)) });
+        let out = call_guarded(&h, "r".into(), v(r#"{"a":1}"#).into()).await;
         assert_eq!(out, Ok(v(r#"{"a":1}"#)));
     }
 
     #[tokio::test]
     async fn handler_error_is_kept() {
         let h = handler(|_| async { Err(ExecError::new("PaymentDeclined", "no funds")) });
-        let out = call_guarded(&h, "r".into(), v("{}")).await;
+        let out = call_guarded(&h, "r".into(), v("{}").into()).await;
         assert_eq!(out, Err(ExecError::new("PaymentDeclined", "no funds")));
     }
 
@@ -141,7 +141,9 @@ mod tests {
             }
             Ok(Value::from(1))
         });
-        let err = call_guarded(&h, "arn:x".into(), v("{}")).await.unwrap_err();
+        let err = call_guarded(&h, "arn:x".into(), v("{}").into())
+            .await
+            .unwrap_err();
         assert_eq!(err.error, names::TASK_FAILED);
         assert!(err.cause.contains("boom"), "{}", err.cause);
         assert!(err.cause.contains("arn:x"), "{}", err.cause);
@@ -150,7 +152,9 @@ mod tests {
     #[tokio::test]
     async fn panic_while_building_future_is_task_failed() {
         let h: Handler = Arc::new(|_| panic!("{}", String::from("sync boom")));
-        let err = call_guarded(&h, "arn:y".into(), v("{}")).await.unwrap_err();
+        let err = call_guarded(&h, "arn:y".into(), v("{}").into())
+            .await
+            .unwrap_err();
         assert_eq!(err.error, names::TASK_FAILED);
         assert!(err.cause.contains("sync boom"), "{}", err.cause);
     }

@@ -11,7 +11,7 @@ fn v(text: &str) -> Value {
 fn call(resource: &str, input: &str) -> TaskCall {
     TaskCall {
         resource: resource.into(),
-        input: v(input),
+        input: v(input).into(),
         state_name: "Greet".into(),
         state_machine_name: "Machine".into(),
         test_case: None,
@@ -26,10 +26,10 @@ fn tasks() -> Tasks {
 }
 
 fn tagged(tag: &'static str) -> Handler {
-    handler(move |input: Value| async move {
+    handler(move |input: crate::tasks::TaskInput| async move {
         let mut o = crate::json::Object::new();
         o.insert("by".into(), Value::from(tag));
-        o.insert("input".into(), input);
+        o.insert("input".into(), std::sync::Arc::unwrap_or_clone(input));
         Ok(Value::from(o))
     })
 }
@@ -37,10 +37,9 @@ fn tagged(tag: &'static str) -> Handler {
 #[tokio::test]
 async fn exact_arn_handler() {
     let mut t = tasks();
-    t.register_fn(
-        "arn:aws:states:::my:thing",
-        |input| async move { Ok(input) },
-    );
+    t.register_fn("arn:aws:states:::my:thing", |input| async move {
+        Ok(std::sync::Arc::unwrap_or_clone(input))
+    });
     let out = t
         .invoke(call("arn:aws:states:::my:thing", r#"{"x":1}"#))
         .await;

@@ -67,7 +67,7 @@ impl<'a> Run<'a> {
         st: &'a State,
         resource: &std::sync::Arc<str>,
         timeout: Option<&Seconds>,
-        raw: &Value,
+        raw: &std::sync::Arc<Value>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
@@ -102,7 +102,7 @@ impl<'a> Run<'a> {
             ) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
             _ => None,
         };
-        let input = self.arguments(st, raw, frame, at)?;
+        let input = self.task_input(st, raw, frame, at)?;
         if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
                 names::DATA_LIMIT_EXCEEDED,
