@@ -12,6 +12,7 @@ use mimalloc::MiMalloc;
 
 use expressway::admission::{AdmissionConfig, PartialLimits};
 use expressway::api::{self, arn, Config, MachineType, Service};
+use expressway::engine::shards::Shards;
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
 use expressway::tasks::Tasks;
 
@@ -140,11 +141,28 @@ struct RuntimeFlags {
     /// (`machines.<name>`) limits. Flags override the file's `default`/`global`.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Shard threads executions run on, each with its own single-threaded
+    /// scheduler (default: one per core); 0 runs executions on the threads
+    /// that serve requests.
+    #[arg(long)]
+    shards: Option<usize>,
     #[command(flatten)]
     admission: AdmissionFlags,
 }
 
 impl RuntimeFlags {
+    /// An engine over `tasks` that runs executions on the shards these
+    /// flags ask for.
+    fn engine(&self, tasks: Tasks) -> Result<Engine, String> {
+        let shards = match self.shards {
+            Some(0) => return Ok(Engine::new(tasks)),
+            Some(n) => Shards::start(n),
+            None => Shards::per_core(),
+        }
+        .map_err(|e| format!("cannot start the shard threads: {e}"))?;
+        Ok(Engine::new(tasks).with_shards(Arc::new(shards)))
+    }
+
     /// The admission configuration: built-in defaults, then the file, then the flags.
     fn admission(&self) -> Result<AdmissionConfig, String> {
         self.admission.config(self.config.as_deref())
@@ -242,12 +260,12 @@ fn main() -> ExitCode {
                 }
             };
             let config = Config {
-                region: flags.region,
-                account: flags.account,
+                region: flags.region.clone(),
+                account: flags.account.clone(),
                 admission,
                 ..Config::default()
             };
-            runtime.block_on(serve(&host, port, definitions, config))
+            runtime.block_on(serve(&host, port, definitions, config, &flags))
         }
         Command::Run {
             definition,
@@ -364,15 +382,22 @@ fn preload(service: &Service, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-async fn serve(host: &str, port: u16, definitions: Option<PathBuf>, config: Config) -> ExitCode {
-    let tasks = match tasks() {
-        Ok(t) => t,
+async fn serve(
+    host: &str,
+    port: u16,
+    definitions: Option<PathBuf>,
+    config: Config,
+    flags: &RuntimeFlags,
+) -> ExitCode {
+    let engine = match tasks().and_then(|t| flags.engine(t)) {
+        Ok(e) => e,
         Err(e) => {
             eprintln!("expressway: {e}");
             return ExitCode::from(2);
         }
     };
-    let service = Service::new(Engine::new(tasks), config);
+    let shards = engine.shards().cloned();
+    let service = Service::new(engine, config);
     let definitions = definitions.or_else(|| {
         let bundled = PathBuf::from(DEFAULT_DEFINITIONS);
         bundled.is_dir().then_some(bundled)
@@ -394,19 +419,68 @@ async fn serve(host: &str, port: u16, definitions: Option<PathBuf>, config: Conf
         Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
         Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
     }
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let router = api::router(service);
+    let served = match shards {
+        Some(shards) => serve_on_shards(listener, router, &shards).await,
+        None => {
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| e.to_string())
+        }
     };
-    match axum::serve(listener, api::router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("expressway: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Serves `router` from every shard: each accepts connections on the same
+/// listening socket and serves them on its own thread, so a
+/// StartSyncExecution runs inline on the shard that read the request (no
+/// handoff between threads). Stops on Ctrl-C once every shard has finished
+/// its open requests.
+async fn serve_on_shards(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shards: &Shards,
+) -> Result<(), String> {
+    let listener = listener.into_std().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut done = Vec::with_capacity(shards.len());
+    for index in 0..shards.len() {
+        let socket = listener.try_clone().map_err(|e| e.to_string())?;
+        let router = router.clone();
+        let mut stopped = stopped.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+        shards.spawn_on(index, async move {
+            let served = async {
+                // Registered with this shard's own reactor.
+                let l = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                axum::serve(l, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let _ = tx.send(served.await);
+        });
+        done.push(rx);
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = stop.send(true);
+    for rx in done {
+        rx.await.map_err(|_| "a shard stopped".to_owned())??;
+    }
+    Ok(())
 }
 
 fn read_input(input: &str) -> Result<String, String> {

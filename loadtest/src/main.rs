@@ -68,6 +68,10 @@ struct Args {
     /// tokio worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// inproc: shard threads the executions run on (each start is handed
+    /// to one through a lock-free queue); 0 runs them on the tokio workers.
+    #[arg(long, default_value_t = 0)]
+    shards: usize,
     /// Simulated handler latency in ms per Task, in the order AuthorizePayment,
     /// CapturePayment, SendEmail, SendWebhook, SaveTransaction (the last value
     /// repeats), e.g. `50,30,20,10`.
@@ -153,7 +157,12 @@ async fn main_async(args: Args) -> Result<(), String> {
     let (target, label) = match args.target {
         Kind::Inproc => {
             let def = definition_text.ok_or("--definition is required for --target inproc")?;
-            let workload = Workload::new(&name, &def, &input_text, anchor_tasks(&latency))?;
+            let mut workload = Workload::new(&name, &def, &input_text, anchor_tasks(&latency))?;
+            if args.shards > 0 {
+                let shards = expressway::engine::shards::Shards::start(args.shards)
+                    .map_err(|e| format!("shards: {e}"))?;
+                workload.engine = workload.engine.with_shards(Arc::new(shards));
+            }
             let first = workload.execute(0, workload.input(0)).await;
             if first.output.is_none() {
                 return Err(format!(

@@ -5,6 +5,7 @@ mod context;
 mod fanout;
 mod jsonata;
 mod run;
+pub mod shards;
 mod size;
 pub mod tokens;
 mod variables;
@@ -13,8 +14,22 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::compile::Machine;
+use crate::errors::names;
 use crate::json::Value;
 use crate::tasks::Tasks;
+use shards::Shards;
+
+/// The outcome of an execution whose shard stopped under it (the runtime
+/// is shutting down).
+fn lost() -> ExecutionOutcome {
+    ExecutionOutcome {
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: Some(names::RUNTIME.to_owned()),
+        cause: Some("Internal error: the execution's shard stopped".to_owned()),
+        stop_time: SystemTime::now(),
+    }
+}
 
 /// How an execution ended (StartSyncExecution's `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,18 +95,36 @@ pub struct ExecutionOutcome {
 pub struct Engine {
     tasks: Arc<Tasks>,
     tokens: Arc<tokens::TaskTokens>,
+    /// Where executions run; `None`: on the caller's task.
+    shards: Option<Arc<Shards>>,
 }
 
 impl Engine {
-    /// An engine that resolves Task resources with `tasks`.
+    /// An engine that resolves Task resources with `tasks` and runs each
+    /// execution on the caller's task (see [`Engine::with_shards`]).
     pub fn new(tasks: Tasks) -> Self {
         Engine {
             tasks: Arc::new(tasks),
             tokens: Arc::default(),
+            shards: None,
         }
     }
 
-    /// Runs one execution of `machine` on `input` to its end.
+    /// Runs executions on `shards` (see [`shards`]): the caller's future
+    /// only waits for the outcome.
+    pub fn with_shards(mut self, shards: Arc<Shards>) -> Self {
+        self.shards = Some(shards);
+        self
+    }
+
+    /// The shards executions run on, if any.
+    pub fn shards(&self) -> Option<&Arc<Shards>> {
+        self.shards.as_ref()
+    }
+
+    /// Runs one execution of `machine` on `input` to its end: on a shard when
+    /// the engine has them, else on the caller's task. Dropping the future
+    /// cancels the execution.
     ///
     /// The execution is bounded by the machine's TimeoutSeconds and the
     /// 5-minute Express limit; past it the status is `TIMED_OUT` with error
@@ -102,7 +135,16 @@ impl Engine {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
-        run::execute(&self.tasks, &self.tokens, &machine, input, &options).await
+        match &self.shards {
+            None => run::execute(&self.tasks, &self.tokens, &machine, input, &options).await,
+            Some(shards) => {
+                let (tasks, tokens) = (Arc::clone(&self.tasks), Arc::clone(&self.tokens));
+                let job = Box::pin(async move {
+                    run::execute(&tasks, &tokens, &machine, input, &options).await
+                });
+                shards.run(job, lost).await
+            }
+        }
     }
 
     /// The Task Tokens its `.waitForTaskToken` Tasks wait on (answered by

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use expressway::engine::shards::Shards;
 use expressway::engine::ExecutionStatus;
 use expressway::json::Value;
 use expressway_loadtest::handlers::anchor_tasks;
@@ -35,6 +36,9 @@ struct Args {
     warm: f64,
     seq: bool,
     conc_mode: bool,
+    /// Shard threads (0: executions and workers on the tokio multi-thread
+    /// runtime, as before sharding).
+    shards: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
         warm: 2.0,
         seq: true,
         conc_mode: true,
+        shards: THREADS,
     };
     let mut definition = None;
     while let Some(arg) = it.next() {
@@ -68,6 +73,11 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--warm: {e}"))?
             }
             "--input" => a.input = Some(PathBuf::from(value("--input")?)),
+            "--shards" => {
+                a.shards = value("--shards")?
+                    .parse()
+                    .map_err(|e| format!("--shards: {e}"))?
+            }
             "--modes" => {
                 let modes = value("--modes")?;
                 a.seq = false;
@@ -85,7 +95,7 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     a.definition = definition.ok_or(
-        "usage: expressway-anchor-bench <definition.json> [--secs 10] [--conc 64] [--warm 2] [--modes seq,conc] [--input FILE]",
+        "usage: expressway-anchor-bench <definition.json> [--secs 10] [--conc 64] [--warm 2] [--modes seq,conc] [--input FILE] [--shards 2]",
     )?;
     Ok(a)
 }
@@ -130,10 +140,23 @@ async fn worker(w: Arc<Workload>, start: Instant, secs: Duration) -> Vec<Duratio
 }
 
 /// Runs a mode with `conc` workers; returns (n, wall, sorted latencies).
+/// With shards, the workers run on them (round-robin), so each execution
+/// runs inline on its worker's shard.
 async fn mode(w: &Arc<Workload>, conc: usize, secs: Duration) -> (Duration, Vec<Duration>) {
     let start = Instant::now();
     let handles: Vec<_> = (0..conc)
-        .map(|_| tokio::spawn(worker(Arc::clone(w), start, secs)))
+        .map(|_| {
+            let work = worker(Arc::clone(w), start, secs);
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let work = async move {
+                let _ = tx.send(work.await);
+            };
+            match w.engine.shards() {
+                Some(shards) => shards.spawn(work),
+                None => drop(tokio::spawn(work)),
+            }
+            rx
+        })
         .collect();
     let mut all = Vec::new();
     for h in handles {
@@ -146,12 +169,19 @@ async fn mode(w: &Arc<Workload>, conc: usize, secs: Duration) -> (Duration, Vec<
     (wall, all)
 }
 
-fn line(definition: &str, mode: &str, conc: usize, wall: Duration, lat: &[Duration]) -> String {
+fn line(
+    definition: &str,
+    runtime: &str,
+    mode: &str,
+    conc: usize,
+    wall: Duration,
+    lat: &[Duration],
+) -> String {
     let n = lat.len();
     let wall_s = wall.as_secs_f64();
     let ms = |d: Duration| round(d.as_secs_f64() * 1e3, 3);
     format!(
-        "{{\"peer\": \"expressway\", \"version\": \"{}\", \"runtime\": \"rust {}, tokio {THREADS} worker threads\", \"definition\": \"{definition}\", \"mode\": \"{mode}\", \"concurrency\": {conc}, \"n\": {n}, \"wall_s\": {}, \"exec_per_s\": {}, \"p50_ms\": {}, \"p99_ms\": {}}}",
+        "{{\"peer\": \"expressway\", \"version\": \"{}\", \"runtime\": \"rust {}, {runtime}\", \"definition\": \"{definition}\", \"mode\": \"{mode}\", \"concurrency\": {conc}, \"n\": {n}, \"wall_s\": {}, \"exec_per_s\": {}, \"p50_ms\": {}, \"p99_ms\": {}}}",
         env!("CARGO_PKG_VERSION"),
         env!("EXPRESSWAY_RUSTC_VERSION"),
         round(wall_s, 3),
@@ -212,12 +242,15 @@ async fn bench(a: Args) -> Result<(), String> {
         .unwrap_or_else(|| a.definition.with_file_name("payment-input.json"));
     let text = read(&a.definition)?;
     let input = read(&input_path)?;
-    let w = Arc::new(Workload::new(
-        &machine_name(&def_name),
-        &text,
-        &input,
-        anchor_tasks(&[]),
-    )?);
+    let mut w = Workload::new(&machine_name(&def_name), &text, &input, anchor_tasks(&[]))?;
+    let runtime = if a.shards > 0 {
+        let shards = Shards::start(a.shards).map_err(|e| format!("shards: {e}"))?;
+        w.engine = w.engine.with_shards(Arc::new(shards));
+        format!("{} shards (tokio current-thread each)", a.shards)
+    } else {
+        format!("tokio {THREADS} worker threads")
+    };
+    let w = Arc::new(w);
 
     // Check the first execution.
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -243,13 +276,13 @@ async fn bench(a: Args) -> Result<(), String> {
     }
     if a.seq {
         let (wall, lat) = mode(&w, 1, secs).await;
-        println!("{}", line(&def_name, "sequential", 1, wall, &lat));
+        println!("{}", line(&def_name, &runtime, "sequential", 1, wall, &lat));
     }
     if a.conc_mode {
         let (wall, lat) = mode(&w, a.conc.max(1), secs).await;
         println!(
             "{}",
-            line(&def_name, "concurrent", a.conc.max(1), wall, &lat)
+            line(&def_name, &runtime, "concurrent", a.conc.max(1), wall, &lat)
         );
     }
     Ok(())
@@ -309,6 +342,7 @@ mod tests {
         let lat: Vec<Duration> = (1..=10).map(Duration::from_micros).collect();
         let l = line(
             "payment.asl.json",
+            "2 shards",
             "sequential",
             1,
             Duration::from_millis(2),
