@@ -28,7 +28,10 @@ const MAX_DEPTH: usize = 32;
 /// # Errors
 /// `States.Runtime` naming the field (`field.attr`) when a value is not
 /// AttributeValue JSON.
-pub(crate) fn to_item(field: &str, obj: &Object) -> Result<HashMap<String, AttributeValue>, ExecError> {
+pub(crate) fn to_item(
+    field: &str,
+    obj: &Object,
+) -> Result<HashMap<String, AttributeValue>, ExecError> {
     obj.iter()
         .map(|(k, v)| Ok((k.to_string(), to_attribute(&format!("{field}.{k}"), v, 0)?)))
         .collect()
@@ -39,8 +42,13 @@ pub(crate) fn to_item(field: &str, obj: &Object) -> Result<HashMap<String, Attri
 /// # Errors
 /// `States.Runtime` naming `field` when `value` is not an object with exactly
 /// one known type key holding the right JSON type, or nests deeper than 32.
-pub(crate) fn to_attribute(field: &str, value: &Value, depth: usize) -> Result<AttributeValue, ExecError> {
-    const EXPECTED: &str = "an AttributeValue object with one of S, N, B, SS, NS, BS, M, L, NULL, BOOL";
+pub(crate) fn to_attribute(
+    field: &str,
+    value: &Value,
+    depth: usize,
+) -> Result<AttributeValue, ExecError> {
+    const EXPECTED: &str =
+        "an AttributeValue object with one of S, N, B, SS, NS, BS, M, L, NULL, BOOL";
     if depth > MAX_DEPTH {
         return Err(ExecError::runtime(format!(
             "The field \"{field}\" nests deeper than DynamoDB's {MAX_DEPTH} levels"
@@ -145,7 +153,13 @@ pub(crate) fn from_item(item: &HashMap<String, AttributeValue>) -> Value {
 /// One AttributeValue as JSON.
 pub(crate) fn from_attribute(value: &AttributeValue) -> Value {
     let b64 = |b: &Blob| Value::from(base64::engine::general_purpose::STANDARD.encode(b.as_ref()));
-    let strings = |v: &[String]| Value::from(v.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>());
+    let strings = |v: &[String]| {
+        Value::from(
+            v.iter()
+                .map(|s| Value::from(s.as_str()))
+                .collect::<Vec<_>>(),
+        )
+    };
     let (kind, inner) = match value {
         AttributeValue::S(s) => ("S", Value::from(s.as_str())),
         AttributeValue::N(n) => ("N", Value::from(n.as_str())),
@@ -156,7 +170,10 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Value {
         AttributeValue::Ns(v) => ("NS", strings(v)),
         AttributeValue::Bs(v) => ("BS", Value::from(v.iter().map(b64).collect::<Vec<_>>())),
         AttributeValue::M(m) => ("M", from_item(m)),
-        AttributeValue::L(l) => ("L", Value::from(l.iter().map(from_attribute).collect::<Vec<_>>())),
+        AttributeValue::L(l) => (
+            "L",
+            Value::from(l.iter().map(from_attribute).collect::<Vec<_>>()),
+        ),
         _ => return Value::from(Object::new()),
     };
     let mut out = Object::with_capacity(1);
@@ -177,7 +194,10 @@ mod tests {
     fn every_type_round_trips() {
         let json = r#"{"b":{"B":"AQID"},"bool":{"BOOL":true},"bs":{"BS":["AQ=="]},"l":{"L":[{"S":"x"},{"N":"2"}]},"m":{"M":{"inner":{"NULL":true}}},"n":{"N":"1.5"},"ns":{"NS":["1","2"]},"s":{"S":"hello"},"ss":{"SS":["a","b"]}}"#;
         let item = to_item("Item", v(json).as_object().unwrap()).unwrap();
-        assert_eq!(item.get("b"), Some(&AttributeValue::B(Blob::new(vec![1, 2, 3]))));
+        assert_eq!(
+            item.get("b"),
+            Some(&AttributeValue::B(Blob::new(vec![1, 2, 3])))
+        );
         assert_eq!(item.get("n"), Some(&AttributeValue::N("1.5".into())));
         assert_eq!(crate::json::to_string(&from_item(&item)), json);
     }

@@ -147,8 +147,8 @@ pub(crate) use sdk::from_sdk;
 
 #[cfg(feature = "aws")]
 mod sdk {
-    use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
     use aws_sdk_sqs::config::http::HttpResponse;
+    use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
     use aws_sdk_sqs::operation::RequestId;
 
     use super::{client_error, service_error, ServiceFailure};
@@ -181,7 +181,10 @@ mod sdk {
             _ => client_error(
                 form,
                 service,
-                format!("Unable to execute HTTP request: {}", DisplayErrorContext(&err)),
+                format!(
+                    "Unable to execute HTTP request: {}",
+                    DisplayErrorContext(&err)
+                ),
             ),
         }
     }
@@ -232,7 +235,11 @@ mod tests {
             "DynamoDB.AmazonDynamoDBException"
         );
         assert_eq!(
-            error_name(Form::Optimized, Service::Sns, &failure(Some("NotFoundException"), "NotFound")),
+            error_name(
+                Form::Optimized,
+                Service::Sns,
+                &failure(Some("NotFoundException"), "NotFound")
+            ),
             "SNS.NotFoundException"
         );
     }
@@ -248,17 +255,28 @@ mod tests {
             cause(Form::Sdk, Service::Sqs, &sqs),
             "boom (Service: Sqs, Status Code: 400, Request ID: rid)"
         );
-        let ddb = failure(Some("ResourceNotFoundException"), "ResourceNotFoundException");
+        let ddb = failure(
+            Some("ResourceNotFoundException"),
+            "ResourceNotFoundException",
+        );
         assert_eq!(
             error_name(Form::Sdk, Service::DynamoDb, &ddb),
             "DynamoDb.ResourceNotFoundException"
         );
         assert_eq!(
-            error_name(Form::Sdk, Service::DynamoDb, &failure(None, "ValidationException")),
+            error_name(
+                Form::Sdk,
+                Service::DynamoDb,
+                &failure(None, "ValidationException")
+            ),
             "DynamoDb.DynamoDbException"
         );
         assert_eq!(
-            error_name(Form::Sdk, Service::EventBridge, &failure(Some("InternalException"), "x")),
+            error_name(
+                Form::Sdk,
+                Service::EventBridge,
+                &failure(Some("InternalException"), "x")
+            ),
             "EventBridge.InternalException"
         );
         assert_eq!(

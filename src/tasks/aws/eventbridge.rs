@@ -75,7 +75,10 @@ pub(crate) async fn put_events(
         .collect();
     let mut result = Object::with_capacity(4);
     result.insert("Entries".into(), Value::from(results));
-    result.insert("FailedEntryCount".into(), Value::from(out.failed_entry_count()));
+    result.insert(
+        "FailedEntryCount".into(),
+        Value::from(out.failed_entry_count()),
+    );
     if form == Form::Optimized {
         if out.failed_entry_count() > 0 {
             let cause = crate::json::to_string(&Value::from(result));

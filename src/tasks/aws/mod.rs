@@ -86,7 +86,9 @@ impl AwsState {
     /// The explicit configuration, if any.
     #[cfg(feature = "aws")]
     pub(crate) fn config(&self) -> Option<&AwsConfig> {
-        self.clients.as_deref().and_then(clients::AwsClients::config)
+        self.clients
+            .as_deref()
+            .and_then(clients::AwsClients::config)
     }
 
     /// Calls the integration `integration` (parsed from `resource`) with
@@ -120,12 +122,11 @@ impl AwsState {
             Box::pin(async move {
                 use resource::Action;
                 match action {
-                    Action::SendMessage => sqs::send_message(clients.sqs().await, form, &input).await,
+                    Action::SendMessage => {
+                        sqs::send_message(clients.sqs().await, form, &input).await
+                    }
                     Action::Publish => sns::publish(clients.sns().await, form, &input).await,
-                    Action::GetItem
-                    | Action::PutItem
-                    | Action::UpdateItem
-                    | Action::DeleteItem => {
+                    Action::GetItem | Action::PutItem | Action::UpdateItem | Action::DeleteItem => {
                         dynamodb::call(clients.dynamodb().await, form, action, &input).await
                     }
                     Action::PutEvents => {

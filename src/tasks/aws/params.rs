@@ -63,7 +63,10 @@ impl<'a> Params<'a> {
     pub(crate) fn str(&self, key: &str) -> Result<Option<&'a str>, ExecError> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_str().map(Some).ok_or_else(|| invalid(key, "a string", v)),
+            Some(v) => v
+                .as_str()
+                .map(Some)
+                .ok_or_else(|| invalid(key, "a string", v)),
         }
     }
 
@@ -96,7 +99,10 @@ impl<'a> Params<'a> {
     pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ExecError> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| invalid(key, "a boolean", v)),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| invalid(key, "a boolean", v)),
         }
     }
 
@@ -107,7 +113,10 @@ impl<'a> Params<'a> {
     pub(crate) fn object(&self, key: &str) -> Result<Option<&'a Object>, ExecError> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_object().map(Some).ok_or_else(|| invalid(key, "an object", v)),
+            Some(v) => v
+                .as_object()
+                .map(Some)
+                .ok_or_else(|| invalid(key, "an object", v)),
         }
     }
 
@@ -140,7 +149,10 @@ impl<'a> Params<'a> {
     ///
     /// # Errors
     /// `States.Runtime` when present but not an object of strings.
-    pub(crate) fn string_map(&self, key: &str) -> Result<Option<HashMap<String, String>>, ExecError> {
+    pub(crate) fn string_map(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, String>>, ExecError> {
         let Some(obj) = self.object(key)? else {
             return Ok(None);
         };
@@ -206,7 +218,11 @@ mod tests {
         assert_eq!(p.text("MessageBody").as_deref(), Some(r#"{"a":1}"#));
         let e = p.str("DelaySeconds").unwrap_err();
         assert_eq!(e.error, names::RUNTIME);
-        assert!(e.cause.contains("\"DelaySeconds\" must be a string"), "{}", e.cause);
+        assert!(
+            e.cause.contains("\"DelaySeconds\" must be a string"),
+            "{}",
+            e.cause
+        );
         let e = Params::new(&input, Form::Sdk, "sqs:sendMessage", &["QueueUrl"])
             .err()
             .unwrap();

@@ -186,7 +186,13 @@ pub(crate) fn attribute(field: &str, v: &Value) -> Result<Attribute, ExecError> 
     let string_list = match list("StringListValues") {
         None => None,
         Some(Value::Array(items)) => Some(strings(&format!("{field}.StringListValues"), items)?),
-        Some(other) => return Err(invalid(&format!("{field}.StringListValues"), "an array", other)),
+        Some(other) => {
+            return Err(invalid(
+                &format!("{field}.StringListValues"),
+                "an array",
+                other,
+            ))
+        }
     };
     let binary_list = match list("BinaryListValues") {
         None => None,
@@ -196,7 +202,13 @@ pub(crate) fn attribute(field: &str, v: &Value) -> Result<Attribute, ExecError> 
                 .map(|v| binary("BinaryListValues", v))
                 .collect::<Result<Vec<_>, _>>()?,
         ),
-        Some(other) => return Err(invalid(&format!("{field}.BinaryListValues"), "an array", other)),
+        Some(other) => {
+            return Err(invalid(
+                &format!("{field}.BinaryListValues"),
+                "an array",
+                other,
+            ))
+        }
     };
     Ok(Attribute {
         data_type: string("DataType")?,
