@@ -146,3 +146,42 @@ impl AwsState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoke(resource: &str) -> Result<Value, ExecError> {
+        let integration = resource::parse(resource).expect("an integration");
+        let fut = AwsState::default().invoke(integration, resource, Value::from(0));
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(fut)
+    }
+
+    #[test]
+    fn unimplemented_action_is_task_failed() {
+        let e = invoke("arn:aws:states:::aws-sdk:dynamodb:scan").unwrap_err();
+        assert_eq!(e.error, names::TASK_FAILED);
+        assert!(e.cause.contains("is not implemented"), "{}", e.cause);
+    }
+
+    #[cfg(not(feature = "aws"))]
+    #[test]
+    fn without_the_feature_the_task_fails_saying_so() {
+        let e = invoke("arn:aws:states:::sqs:sendMessage").unwrap_err();
+        assert_eq!(e.error, names::TASK_FAILED);
+        assert!(e.cause.contains("`aws` cargo feature"), "{}", e.cause);
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn parameters_are_checked_before_any_call() {
+        // The input is rejected before any request is sent.
+        let e = invoke("arn:aws:states:::sqs:sendMessage").unwrap_err();
+        assert_eq!(e.error, names::RUNTIME);
+        assert!(e.cause.contains("must be a JSON object"), "{}", e.cause);
+    }
+}
