@@ -15,8 +15,11 @@
 //! 5. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
 //!    `arn:aws:states:::aws-sdk:lambda:invoke`, when an endpoint or
 //!    credentials are configured ([`LambdaConfig`]);
-//! 6. otherwise the Task fails with `States.TaskFailed` naming the resource.
+//! 6. the AWS service integrations for SQS, SNS, DynamoDB and EventBridge
+//!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
+//! 7. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
+pub mod aws;
 mod http;
 mod lambda;
 mod mock;
@@ -33,6 +36,8 @@ use futures::future::BoxFuture;
 use crate::errors::{names, ExecError};
 use crate::json::Value;
 
+#[cfg(feature = "aws")]
+pub use aws::AwsConfig;
 pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP_TIMEOUT};
 pub use lambda::{LambdaClient, LambdaConfig};
 pub use mock::{MockConfig, MockEntry, MockError, MockOutcome, DEFAULT_MOCK_FILE, MOCK_CONFIG_ENV};
@@ -96,6 +101,8 @@ pub struct Tasks {
     lambda: Option<Arc<LambdaClient>>,
     /// The HTTP Task client (loopback only by default).
     http: Arc<HttpClient>,
+    /// The AWS service integrations' clients.
+    aws: aws::AwsState,
 }
 
 impl Tasks {
@@ -162,6 +169,21 @@ impl Tasks {
         self.lambda.as_deref().map(LambdaClient::config)
     }
 
+    /// Sends the AWS service integrations' calls (SQS, SNS, DynamoDB,
+    /// EventBridge) as `config` says instead of as the environment does
+    /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, the
+    /// credential chain). Clients are made on first use.
+    #[cfg(feature = "aws")]
+    pub fn set_aws(&mut self, config: AwsConfig) {
+        self.aws.set(config);
+    }
+
+    /// The explicit AWS configuration set with [`Tasks::set_aws`], if any.
+    #[cfg(feature = "aws")]
+    pub fn aws_config(&self) -> Option<&AwsConfig> {
+        self.aws.config()
+    }
+
     /// Registers `handler` for the resource ARN `resource`.
     pub fn register(&mut self, resource: impl Into<String>, handler: Handler) {
         self.handlers.insert(resource.into(), handler);
@@ -192,7 +214,8 @@ impl Tasks {
     /// The Task's error: the handler's own, `States.TaskFailed` for a panic, or
     /// a Lambda error mapped as the reference §6 says; the mock's `Throw`, or
     /// `States.Runtime` for a test case that does not cover this invocation;
-    /// HTTP Task errors as [`HttpClient::invoke`] says;
+    /// HTTP Task errors as [`HttpClient::invoke`] says; AWS service
+    /// integration errors as [`aws`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
         if let Some(case) = &call.test_case {
@@ -223,6 +246,9 @@ impl Tasks {
         if http::is_http_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
             return Box::pin(async move { client.invoke(&call.input).await });
+        }
+        if let Some(integration) = aws::resource::parse(&call.resource) {
+            return self.aws.invoke(integration, &call.resource, call.input);
         }
         if let Some(client) = &self.lambda {
             let integration = match &*call.resource {
