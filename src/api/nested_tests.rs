@@ -1,0 +1,1 @@
+//! Nested workflows on the real router.
