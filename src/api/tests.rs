@@ -771,3 +771,6 @@ mod activity;
 
 #[path = "nested_tests.rs"]
 mod nested;
+
+#[path = "test_state_tests.rs"]
+mod test_state;

@@ -7,6 +7,7 @@ pub(crate) mod executions;
 pub(crate) mod machines;
 pub(crate) mod nested;
 pub(crate) mod tags;
+pub(crate) mod test_state;
 
 use base64::Engine as _;
 
@@ -44,6 +45,7 @@ pub(crate) async fn dispatch(
         "ListActivities" => activities::list(service, &req),
         "DeleteActivity" => activities::delete(service, &req),
         "GetActivityTask" => activities::get_task(service, &req).await,
+        "TestState" => test_state::test_state(service, &req).await,
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
