@@ -9,7 +9,11 @@
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
 //! StartSyncExecution, StartExecution, DescribeExecution and StopExecution
 //! (also for Express executions: an expressway extension), ListExecutions, TagResource,
-//! UntagResource, ListTagsForResource. Errors are [`ApiError`]s. Every start
+//! UntagResource, ListTagsForResource, CreateActivity, DescribeActivity,
+//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]) and
+//! TestState. Activity Tasks and nested executions
+//! (`states:startExecution…`, `aws-sdk:sfn:…`) are served by the service
+//! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s. Every start
 //! passes [`crate::admission`] first (a refusal is `ThrottlingException`), and
 //! `GET /metrics` serves [`crate::metrics`] in Prometheus text format.
 //!
