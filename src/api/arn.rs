@@ -28,6 +28,27 @@ pub fn standard_execution(state_machine_arn: &str, name: &str) -> String {
     format!("{base}:{name}")
 }
 
+/// The ARN of the activity `name`: `arn:aws:states:R:A:activity:NAME`.
+pub fn activity(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:activity:{name}")
+}
+
+/// Checks an activity ARN (`…:activity:NAME`).
+///
+/// # Errors
+/// [`ApiError::InvalidArn`] as [`parse_state_machine`] does.
+pub fn parse_activity(arn: &str) -> Result<(), ApiError> {
+    let parts = split(arn)?;
+    check_common(arn, &parts)?;
+    if parts.resource_type != "activity" {
+        return Err(not_in_context(parts.resource_type));
+    }
+    if parts.rest.len() != 1 || parts.rest[0].is_empty() {
+        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+    }
+    Ok(())
+}
+
 /// A state machine ARN split from its optional `#TestCase` suffix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineRef<'a> {

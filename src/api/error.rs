@@ -85,6 +85,12 @@ pub enum ApiError {
     /// A STANDARD execution with this name exists and is closed or has another input.
     #[error("Execution Already Exists: '{0}'")]
     ExecutionAlreadyExists(String),
+    /// No activity has this ARN (activity operations).
+    #[error("Activity Does Not Exist: '{0}'")]
+    ActivityDoesNotExist(String),
+    /// The account has the maximum number of activities; the name refused.
+    #[error("Activity Limit Exceeded: '{0}'")]
+    ActivityLimitExceeded(String),
     /// The tagged resource does not exist; its ARN.
     #[error("Resource not found: '{0}'")]
     ResourceNotFound(String),
@@ -129,6 +135,8 @@ impl ApiError {
             ApiError::StateMachineTypeNotSupported => "StateMachineTypeNotSupported",
             ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            ApiError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
+            ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
             ApiError::ResourceNotFound(_) => "ResourceNotFound",
             ApiError::TooManyTags(_) => "TooManyTags",
             ApiError::UnknownOperation(_) => "UnknownOperationException",

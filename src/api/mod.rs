@@ -9,22 +9,28 @@
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
 //! StartSyncExecution, StartExecution, DescribeExecution and StopExecution
 //! (also for Express executions: an expressway extension), ListExecutions, TagResource,
-//! UntagResource, ListTagsForResource. Errors are [`ApiError`]s. Every start
+//! UntagResource, ListTagsForResource, CreateActivity, DescribeActivity,
+//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]) and
+//! TestState. Activity Tasks and nested executions
+//! (`states:startExecution…`, `aws-sdk:sfn:…`) are served by the service
+//! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s. Every start
 //! passes [`crate::admission`] first (a refusal is `ThrottlingException`), and
 //! `GET /metrics` serves [`crate::metrics`] in Prometheus text format.
 //!
 //! JSON at this edge is parsed with serde_json; execution inputs and outputs
 //! cross into the engine as [`crate::json::Value`].
 
+pub mod activities;
 pub mod arn;
 pub mod error;
 pub mod names;
 mod ops;
 pub mod registry;
+mod resolver;
 mod server;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
 
@@ -48,6 +54,9 @@ pub struct Config {
     /// Admission control in front of every start (defaults:
     /// [`AdmissionConfig::default`]).
     pub admission: AdmissionConfig,
+    /// How long `GetActivityTask` waits for a task before answering `{}`
+    /// (default 60 s, AWS's long poll).
+    pub activity_poll: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +66,7 @@ impl Default for Config {
             account: "123456789012".to_owned(),
             execution_retention: 10_000,
             admission: AdmissionConfig::default(),
+            activity_poll: Duration::from_secs(60),
         }
     }
 }
@@ -73,6 +83,7 @@ struct Inner {
     admission: Admission,
     machines: DashMap<String, StateMachine>,
     executions: registry::Executions,
+    activities: activities::Activities,
 }
 
 impl Service {
@@ -82,15 +93,29 @@ impl Service {
         crate::metrics::install();
         let executions = registry::Executions::new(config.execution_retention);
         let admission = Admission::new(config.admission.clone());
-        Service {
+        let service = Service {
             inner: Arc::new(Inner {
                 config,
                 engine,
                 admission,
                 machines: DashMap::new(),
                 executions,
+                activities: activities::Activities::default(),
             }),
-        }
+        };
+        // Activity Tasks and nested executions are served by this service.
+        let resolver = resolver::ServiceResolver::new(&service);
+        service
+            .inner
+            .engine
+            .tasks()
+            .bind_resolver(Arc::new(resolver));
+        service
+    }
+
+    /// The activities (CreateActivity, GetActivityTask…).
+    pub fn activities(&self) -> &activities::Activities {
+        &self.inner.activities
     }
 
     /// The configuration.

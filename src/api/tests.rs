@@ -765,3 +765,12 @@ mod stop;
 
 #[path = "admission_tests.rs"]
 mod admission;
+
+#[path = "activity_tests.rs"]
+mod activity;
+
+#[path = "nested_tests.rs"]
+mod nested;
+
+#[path = "test_state_tests.rs"]
+mod test_state;

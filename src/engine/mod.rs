@@ -153,6 +153,12 @@ impl Engine {
         &self.tokens
     }
 
+    /// The Task Tokens, shared: for resolvers that issue tokens themselves
+    /// (activity Tasks hand theirs to the worker that polls).
+    pub fn task_tokens_shared(&self) -> Arc<tokens::TaskTokens> {
+        Arc::clone(&self.tokens)
+    }
+
     /// The Task resolver this engine uses.
     pub fn tasks(&self) -> &Tasks {
         &self.tasks

@@ -75,6 +75,7 @@ fn call(input: Value) -> TaskCall {
         test_case: None,
         invocation: 0,
         timeout: None,
+        heartbeat: None,
     }
 }
 

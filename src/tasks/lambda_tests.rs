@@ -154,6 +154,7 @@ fn call(resource: &str, input: Value) -> TaskCall {
         test_case: None,
         invocation: 0,
         timeout: None,
+        heartbeat: None,
     }
 }
 

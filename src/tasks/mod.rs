@@ -24,6 +24,7 @@ mod http;
 mod lambda;
 mod mock;
 mod registry;
+mod resolver;
 mod sigv4;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP
 pub use lambda::{LambdaClient, LambdaConfig};
 pub use mock::{MockConfig, MockEntry, MockError, MockOutcome, DEFAULT_MOCK_FILE, MOCK_CONFIG_ENV};
 pub use registry::{handler, lambda_function_name};
+pub use resolver::TaskResolver;
 pub use sigv4::Credentials;
 
 use lambda::Integration;
@@ -80,6 +82,9 @@ pub struct TaskCall {
     /// The Task's TimeoutSeconds, if any (the engine enforces it; a resolver
     /// may use it to bound I/O).
     pub timeout: Option<Duration>,
+    /// The Task's HeartbeatSeconds, if any (activity Tasks enforce it from
+    /// the moment a worker gets the task).
+    pub heartbeat: Option<Duration>,
 }
 
 /// The `lambda:invoke` optimized integration.
@@ -103,6 +108,8 @@ pub struct Tasks {
     http: Arc<HttpClient>,
     /// The AWS service integrations' clients.
     aws: aws::AwsState,
+    /// Activities and nested executions, bound by the API service.
+    late: Arc<resolver::LateResolver>,
 }
 
 impl Tasks {
@@ -208,6 +215,13 @@ impl Tasks {
         self.functions.insert(name.into(), handler);
     }
 
+    /// Binds the resolver for resources the runtime itself serves (activity
+    /// ARNs, `states:startExecution…`, `aws-sdk:sfn:…`); it is consulted
+    /// after registered handlers. Shared by every clone of this `Tasks`.
+    pub fn bind_resolver(&self, resolver: Arc<dyn TaskResolver>) {
+        self.late.bind(resolver);
+    }
+
     /// Invokes the resource of `call`.
     ///
     /// # Errors
@@ -242,6 +256,9 @@ impl Tasks {
         let function = lambda_function_name(&call.resource);
         if let Some(h) = function.and_then(|name| self.functions.get(name)) {
             return registry::call_guarded(h, call.resource, call.input);
+        }
+        if let Some(r) = self.late.get(&call.resource) {
+            return r.invoke(call);
         }
         if http::is_http_invoke(&call.resource) {
             let client = Arc::clone(&self.http);

@@ -17,6 +17,7 @@ fn call(resource: &str, input: &str) -> TaskCall {
         test_case: None,
         invocation: 0,
         timeout: None,
+        heartbeat: None,
     }
 }
 

@@ -29,19 +29,23 @@ const MAX_ARN_LEN: usize = 256;
 const BILLED_MEMORY_MB: u64 = 64;
 
 /// A start request that passed every check.
-struct Start<'a> {
-    machine: Arc<Machine>,
-    kind: MachineType,
-    input: Value,
-    input_text: &'a str,
-    options: ExecutionOptions,
-    trace_header: Option<&'a str>,
-    metadata_only: bool,
+pub(super) struct Start<'a> {
+    pub(super) machine: Arc<Machine>,
+    pub(super) kind: MachineType,
+    pub(super) input: Value,
+    pub(super) input_text: &'a str,
+    pub(super) options: ExecutionOptions,
+    pub(super) trace_header: Option<&'a str>,
+    pub(super) metadata_only: bool,
 }
 
 /// The checks shared by both start operations, in AWS's order; `sync` refuses
 /// STANDARD machines.
-fn prepare<'a>(service: &Service, req: &Request<'a>, sync: bool) -> Result<Start<'a>, ApiError> {
+pub(super) fn prepare<'a>(
+    service: &Service,
+    req: &Request<'a>,
+    sync: bool,
+) -> Result<Start<'a>, ApiError> {
     let machine_arn = req.str("stateMachineArn")?;
     let name = req.str("name")?;
     let input = req.str("input")?;
@@ -204,7 +208,11 @@ fn panicked(arn: &str) -> ExecutionOutcome {
 /// FAILED execution (`States.Runtime`) instead of being lost. Returns the
 /// status recorded, or `None` when the execution was stopped meanwhile (its
 /// ABORTED record stays).
-async fn record_outcome<F>(executions: &Executions, arn: &str, run: F) -> Option<ExecutionStatus>
+pub(super) async fn record_outcome<F>(
+    executions: &Executions,
+    arn: &str,
+    run: F,
+) -> Option<ExecutionStatus>
 where
     F: std::future::Future<Output = ExecutionOutcome>,
 {

@@ -1,10 +1,13 @@
 //! The operations: one function per `X-Amz-Target`, each taking the parsed
 //! request body and returning the response body or an [`ApiError`].
 
+pub(crate) mod activities;
 pub(crate) mod callbacks;
 pub(crate) mod executions;
 pub(crate) mod machines;
+pub(crate) mod nested;
 pub(crate) mod tags;
+pub(crate) mod test_state;
 
 use base64::Engine as _;
 
@@ -37,6 +40,12 @@ pub(crate) async fn dispatch(
         "SendTaskSuccess" => callbacks::success(service, &req),
         "SendTaskFailure" => callbacks::failure(service, &req),
         "SendTaskHeartbeat" => callbacks::heartbeat(service, &req),
+        "CreateActivity" => activities::create(service, &req, region),
+        "DescribeActivity" => activities::describe(service, &req),
+        "ListActivities" => activities::list(service, &req),
+        "DeleteActivity" => activities::delete(service, &req),
+        "GetActivityTask" => activities::get_task(service, &req).await,
+        "TestState" => test_state::test_state(service, &req).await,
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),

@@ -93,13 +93,10 @@ impl<'a> Run<'a> {
             }
             None => frame,
         };
-        let heartbeat = match (&st.kind, &waiter) {
-            (
-                Kind::Task {
-                    heartbeat: Some(s), ..
-                },
-                Some(_),
-            ) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+        let heartbeat = match &st.kind {
+            Kind::Task {
+                heartbeat: Some(s), ..
+            } => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
             _ => None,
         };
         let input = self.task_input(st, raw, frame, at)?;
@@ -127,6 +124,7 @@ impl<'a> Run<'a> {
             test_case: self.test_case.clone(),
             invocation,
             timeout,
+            heartbeat,
         };
         let invoked = self.tasks.invoke(call);
         let fut = async move {
@@ -148,7 +146,11 @@ impl<'a> Run<'a> {
             None => fut.await,
         };
         self.add_events(1); // TaskSucceeded / TaskFailed
-        let result = result?;
+                            // AWS cites the state in every States.Runtime cause, a resolver's too.
+        let result = result.map_err(|e| match e.error.as_str() {
+            names::RUNTIME => Self::locate(at, e),
+            _ => e,
+        })?;
         if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
             return Err(oversized_result(&st.name));
         }

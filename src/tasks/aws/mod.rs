@@ -102,7 +102,7 @@ impl AwsState {
         &self,
         integration: Integration,
         resource: &str,
-        input: Value,
+        input: crate::tasks::TaskInput,
     ) -> BoxFuture<'static, Result<Value, ExecError>> {
         let Some(action) = integration.action else {
             let cause = format!(
@@ -153,7 +153,7 @@ mod tests {
 
     fn invoke(resource: &str) -> Result<Value, ExecError> {
         let integration = resource::parse(resource).expect("an integration");
-        let fut = AwsState::default().invoke(integration, resource, Value::from(0));
+        let fut = AwsState::default().invoke(integration, resource, Value::from(0).into());
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
