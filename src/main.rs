@@ -15,6 +15,9 @@ use expressway::api::{self, arn, Config, MachineType, Service};
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
 use expressway::tasks::Tasks;
 
+#[cfg(feature = "aws")]
+mod consume_aws;
+
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
@@ -124,6 +127,14 @@ enum ConsumeSource {
         #[command(flatten)]
         runtime: RuntimeFlags,
     },
+    /// An SQS queue: one execution per message (or received batch); deleted
+    /// once it succeeded, left for redelivery (and the queue's DLQ) otherwise.
+    #[cfg(feature = "aws")]
+    Sqs(Box<consume_aws::SqsArgs>),
+    /// A Kinesis stream: one execution per record (or batch), per-shard
+    /// checkpoint, poison records to an on-failure destination.
+    #[cfg(feature = "aws")]
+    Kinesis(Box<consume_aws::KinesisArgs>),
 }
 
 /// Flags shared by the commands that start executions (`serve`, `consume`).
@@ -210,6 +221,14 @@ fn main() -> ExitCode {
         | Command::Consume {
             source: ConsumeSource::File { mock_config, .. },
         } => mock_config.clone(),
+        #[cfg(feature = "aws")]
+        Command::Consume {
+            source: ConsumeSource::Sqs(a),
+        } => a.mock_config.clone(),
+        #[cfg(feature = "aws")]
+        Command::Consume {
+            source: ConsumeSource::Kinesis(a),
+        } => a.mock_config.clone(),
         Command::Validate { .. } => None,
     };
     if let Some(path) = mock {
@@ -266,6 +285,13 @@ fn main() -> ExitCode {
 }
 
 async fn consume(source: ConsumeSource) -> ExitCode {
+    #[cfg(feature = "aws")]
+    let source = match source {
+        ConsumeSource::Sqs(args) => return consume_aws::sqs(*args).await,
+        ConsumeSource::Kinesis(args) => return consume_aws::kinesis(*args).await,
+        file => file,
+    };
+    #[allow(irrefutable_let_patterns)]
     let ConsumeSource::File {
         events,
         definition,
@@ -278,7 +304,10 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         dead_letter,
         runtime: flags,
         ..
-    } = source;
+    } = source
+    else {
+        return ExitCode::from(2);
+    };
     let admission = match flags.admission() {
         Ok(a) => expressway::admission::Admission::new(a),
         Err(e) => {
