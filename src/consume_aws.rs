@@ -121,7 +121,19 @@ pub(crate) struct KinesisArgs {
     runtime: RuntimeFlags,
 }
 
+/// Logs warnings (SDK call failures, retries) on standard error; `RUST_LOG`
+/// overrides the level.
+fn log_warnings() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn admission(flags: &RuntimeFlags) -> Result<Admission, ExitCode> {
+    log_warnings();
     flags.admission().map(Admission::new).map_err(|e| {
         eprintln!("expressway: {e}");
         ExitCode::from(2)

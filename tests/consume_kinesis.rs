@@ -75,15 +75,17 @@ fn checkpoint(file: &Path) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-/// Sequence number → report lines.
-fn by_sequence(lines: &[serde_json::Value]) -> BTreeMap<String, Vec<&serde_json::Value>> {
-    let mut seen: BTreeMap<String, Vec<&serde_json::Value>> = BTreeMap::new();
+/// (shard, sequence number) → report lines (moto numbers each shard's
+/// records from 1).
+fn by_sequence(lines: &[serde_json::Value]) -> BTreeMap<(String, String), Vec<&serde_json::Value>> {
+    let mut seen: BTreeMap<(String, String), Vec<&serde_json::Value>> = BTreeMap::new();
     for l in lines {
+        let shard = l["shardId"].as_str().expect("shard").to_owned();
         let seq = l["sequenceNumber"]
             .as_str()
             .expect("sequence number")
             .to_owned();
-        seen.entry(seq).or_default().push(l);
+        seen.entry((shard, seq)).or_default().push(l);
     }
     seen
 }
@@ -151,7 +153,7 @@ fn sigkill_then_restart_resumes_from_the_checkpoint() {
         if let Some(through) = at_kill["shards"][shard]["sequenceNumber"].as_str() {
             if seq_le(seq, through) {
                 assert!(
-                    reported_first.contains_key(seq),
+                    reported_first.contains_key(&(shard.clone(), seq.clone())),
                     "{shard} {seq} checkpointed unreported"
                 );
             }
@@ -170,17 +172,16 @@ fn sigkill_then_restart_resumes_from_the_checkpoint() {
     let seen = by_sequence(&lines);
     let missing: Vec<u64> = put
         .iter()
-        .filter(|(_, (_, seq))| !seen.contains_key(seq))
+        .filter(|(_, key)| !seen.contains_key(*key))
         .map(|(n, _)| *n)
         .collect();
     assert!(missing.is_empty(), "lost records: {missing:?}");
     assert!(lines.iter().all(|l| l["status"] == "SUCCEEDED"));
     // Only records past the checkpoint at the kill ran twice.
     let mut duplicates = 0;
-    for (seq, ls) in &seen {
+    for ((shard, seq), ls) in &seen {
         if ls.len() > 1 {
             duplicates += ls.len() - 1;
-            let shard = ls[0]["shardId"].as_str().expect("shard");
             let through = at_kill["shards"][shard]["sequenceNumber"].as_str();
             assert!(
                 through.is_none_or(|t| !seq_le(seq, t)),
@@ -266,8 +267,8 @@ fn a_poison_record_is_bisected_out_to_the_on_failure_queue() {
     let seen = by_sequence(&lines);
     assert_eq!(seen.len(), 20);
     let (_, poison_seq) = &put[&7];
-    for (n, (_, seq)) in &put {
-        let ls = &seen[seq];
+    for (n, key) in &put {
+        let ls = &seen[key];
         assert_eq!(ls.len(), 1, "record {n} settled once");
         if *n == 7 {
             assert_eq!(ls[0]["status"], "FAILED");

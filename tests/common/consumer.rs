@@ -101,18 +101,25 @@ pub fn report(file: &Path) -> Vec<serde_json::Value> {
 /// Waits up to `secs` for `done`, failing if `child` exits first.
 pub fn wait_until(child: &mut Child, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
+    let stderr = |child: &mut Child| {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        err
+    };
     while !done() {
         if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut e, &mut err);
-            }
-            panic!("consumer exited early ({status}) waiting for {what}: {err}");
+            panic!(
+                "consumer exited early ({status}) waiting for {what}: {}",
+                stderr(child)
+            );
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out waiting for {what}"
-        );
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("timed out waiting for {what}: {}", stderr(child));
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }

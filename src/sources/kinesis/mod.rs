@@ -236,20 +236,32 @@ async fn settle(
     let mut last_write = Instant::now();
     let mut dirty = false;
     let mut error = None;
-    while let Some(s) = rx.recv().await {
-        let Some(p) = progress.get_mut(s.shard) else {
-            continue;
+    loop {
+        // While a position is unstored, wake up when it is due even if
+        // nothing else settles.
+        let due = last_write + every;
+        let next = tokio::select! {
+            s = rx.recv() => match s {
+                Some(s) => Some(s),
+                None => break,
+            },
+            () = tokio::time::sleep_until(due), if dirty => None,
         };
-        if error.is_some() {
-            continue;
+        if let Some(s) = next {
+            let Some(p) = progress.get_mut(s.shard) else {
+                continue;
+            };
+            if error.is_some() {
+                continue;
+            }
+            // Reported before it can be checkpointed.
+            if let Err(e) = reporter.report(&p.shard_id, &s) {
+                error = Some(e);
+                continue;
+            }
+            dirty |= p.settle(&s);
         }
-        // Reported before it can be checkpointed.
-        if let Err(e) = reporter.report(&p.shard_id, &s) {
-            error = Some(e);
-            continue;
-        }
-        dirty |= p.settle(&s);
-        if dirty && last_write.elapsed() >= every {
+        if dirty && error.is_none() && last_write.elapsed() >= every {
             if let Err(e) = store.store(&positions(&progress, &base)) {
                 error = Some(e);
             }
