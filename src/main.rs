@@ -89,6 +89,8 @@ enum Command {
 }
 
 /// Where `consume` reads events from.
+// Parsed once per process: the size of the `File` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ConsumeSource {
     /// A JSON-lines file (`-`: standard input); exit 0 once every line is

@@ -83,6 +83,27 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Serves `GET /metrics` (Prometheus text, [`crate::metrics::render`]) on
+/// `addr` until `stop` fires; returns the bound address.
+///
+/// # Errors
+/// The address cannot be bound.
+pub async fn serve_metrics(addr: &str, stop: Stop) -> std::io::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    crate::metrics::install();
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(|| async { crate::metrics::render() }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(stop.wait())
+            .await;
+    });
+    Ok(bound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,25 +128,4 @@ mod tests {
         assert!(stop.fired());
         assert!(!stop.sleep(std::time::Duration::from_secs(60)).await);
     }
-}
-
-/// Serves `GET /metrics` (Prometheus text, [`crate::metrics::render`]) on
-/// `addr` until `stop` fires; returns the bound address.
-///
-/// # Errors
-/// The address cannot be bound.
-pub async fn serve_metrics(addr: &str, stop: Stop) -> std::io::Result<std::net::SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    crate::metrics::install();
-    let router = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(|| async { crate::metrics::render() }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.wait())
-            .await;
-    });
-    Ok(bound)
 }

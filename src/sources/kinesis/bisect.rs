@@ -57,7 +57,8 @@ where
         return Some(parts);
     }
     // Ranges still to run, the next one last.
-    let mut todo = vec![0..len];
+    let mut todo: Vec<Range<usize>> = Vec::with_capacity(8);
+    todo.push(0..len);
     while let Some(range) = todo.pop() {
         let mut attempts = 0;
         let outcome = loop {
@@ -110,13 +111,16 @@ mod tests {
             .block_on(f)
     }
 
-    /// Runs with `poison` failing; returns the parts as (range, ok, attempts) and the calls.
+    /// Parts as (range, succeeded, attempts).
+    type Parts = Vec<(Range<usize>, bool, u32)>;
+
+    /// Runs with `poison` failing; returns the parts and the calls.
     fn bisect(
         len: usize,
         retries: u32,
         split: bool,
         poison: &[usize],
-    ) -> (Vec<(Range<usize>, bool, u32)>, Vec<Range<usize>>) {
+    ) -> (Parts, Vec<Range<usize>>) {
         let calls = RefCell::new(Vec::new());
         let parts = block_on(run_bisecting(len, retries, split, |r: Range<usize>| {
             calls.borrow_mut().push(r.clone());
