@@ -320,7 +320,8 @@ fn a_burst_above_the_admission_rate_slows_receiving_and_drops_nothing() {
         report(&r).len() >= 20
     });
     // Receiving follows the admitted rate: the backlog stays in the queue,
-    // at most `concurrency` messages are received and not yet settled.
+    // at most `concurrency` messages are received and not yet settled
+    // (`maxInFlight` below, counted by the consumer).
     let mut samples = Vec::new();
     for _ in 0..5 {
         let visible = aws.queue_count(&url, Attr::ApproximateNumberOfMessages);
@@ -328,8 +329,12 @@ fn a_burst_above_the_admission_rate_slows_receiving_and_drops_nothing() {
         samples.push((visible, received));
         std::thread::sleep(Duration::from_millis(300));
     }
+    // In SQS's view a settled message stays in flight until its batched
+    // delete (up to 10) lands.
     assert!(
-        samples.iter().all(|&(_, received)| received <= CONCURRENCY),
+        samples
+            .iter()
+            .all(|&(_, received)| received <= CONCURRENCY + 10),
         "received ahead of admission: {samples:?}"
     );
     assert!(
