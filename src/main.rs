@@ -16,6 +16,9 @@ use expressway::engine::shards::Shards;
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
 use expressway::tasks::Tasks;
 
+#[cfg(feature = "aws")]
+mod consume_aws;
+
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
@@ -87,6 +90,8 @@ enum Command {
 }
 
 /// Where `consume` reads events from.
+// Parsed once per process: the size of the `File` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ConsumeSource {
     /// A JSON-lines file (`-`: standard input); exit 0 once every line is
@@ -125,6 +130,14 @@ enum ConsumeSource {
         #[command(flatten)]
         runtime: RuntimeFlags,
     },
+    /// An SQS queue: one execution per message (or received batch); deleted
+    /// once it succeeded, left for redelivery (and the queue's DLQ) otherwise.
+    #[cfg(feature = "aws")]
+    Sqs(Box<consume_aws::SqsArgs>),
+    /// A Kinesis stream: one execution per record (or batch), per-shard
+    /// checkpoint, poison records to an on-failure destination.
+    #[cfg(feature = "aws")]
+    Kinesis(Box<consume_aws::KinesisArgs>),
 }
 
 /// Flags shared by the commands that start executions (`serve`, `consume`).
@@ -228,6 +241,14 @@ fn main() -> ExitCode {
         | Command::Consume {
             source: ConsumeSource::File { mock_config, .. },
         } => mock_config.clone(),
+        #[cfg(feature = "aws")]
+        Command::Consume {
+            source: ConsumeSource::Sqs(a),
+        } => a.mock_config.clone(),
+        #[cfg(feature = "aws")]
+        Command::Consume {
+            source: ConsumeSource::Kinesis(a),
+        } => a.mock_config.clone(),
         Command::Validate { .. } => None,
     };
     if let Some(path) = mock {
@@ -284,6 +305,13 @@ fn main() -> ExitCode {
 }
 
 async fn consume(source: ConsumeSource) -> ExitCode {
+    #[cfg(feature = "aws")]
+    let source = match source {
+        ConsumeSource::Sqs(args) => return consume_aws::sqs(*args).await,
+        ConsumeSource::Kinesis(args) => return consume_aws::kinesis(*args).await,
+        file => file,
+    };
+    #[allow(irrefutable_let_patterns)]
     let ConsumeSource::File {
         events,
         definition,
@@ -296,7 +324,10 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         dead_letter,
         runtime: flags,
         ..
-    } = source;
+    } = source
+    else {
+        return ExitCode::from(2);
+    };
     let admission = match flags.admission() {
         Ok(a) => expressway::admission::Admission::new(a),
         Err(e) => {

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
-use metrics::{Counter, Histogram, Unit};
+use metrics::{Counter, Gauge, Histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::engine::ExecutionStatus;
@@ -49,12 +49,47 @@ pub const ADMISSION_QUEUE_DEPTH: &str = "expressway_admission_queue_depth";
 /// `/proc/self/statm` on each scrape; Linux only).
 pub const PROCESS_RESIDENT_MEMORY: &str = "expressway_process_resident_memory_bytes";
 
+/// Gauge {source, state_machine}: records a consumer received and has not
+/// settled yet (executions running or waiting for admission).
+pub const CONSUMER_IN_FLIGHT: &str = "expressway_consumer_in_flight";
+/// Counter {source, state_machine}: records (SQS messages, Kinesis records) received.
+pub const CONSUMER_RECEIVED: &str = "expressway_consumer_received_total";
+/// Counter {source, state_machine}: records whose execution succeeded.
+pub const CONSUMER_SUCCEEDED: &str = "expressway_consumer_succeeded_total";
+/// Counter {source, state_machine}: records whose execution failed (SQS:
+/// left to become visible again; Kinesis: after retries, sent to the
+/// on-failure destination).
+pub const CONSUMER_FAILED: &str = "expressway_consumer_failed_total";
+/// Counter {source, state_machine}: SQS messages deleted after their execution succeeded.
+pub const CONSUMER_DELETED: &str = "expressway_consumer_deleted_total";
+/// Counter {source, state_machine}: records delivered again: SQS messages
+/// received with `ApproximateReceiveCount` > 1, Kinesis records re-read
+/// after a restart that had already finished (skipped).
+pub const CONSUMER_DUPLICATES: &str = "expressway_consumer_duplicates_total";
+/// Gauge {stream, shard}: `MillisBehindLatest` of the last Kinesis `GetRecords`.
+pub const KINESIS_MILLIS_BEHIND_LATEST: &str = "expressway_kinesis_millis_behind_latest";
+/// Gauge {queue}: the queue's `ApproximateNumberOfMessages` (SQS
+/// `GetQueueAttributes`, read periodically).
+pub const SQS_APPROXIMATE_MESSAGES: &str = "expressway_sqs_approximate_number_of_messages";
+
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
 /// Label: which admission bucket (`machine` or `global`).
 pub const LABEL_SCOPE: &str = "scope";
 /// Label: which admission limit refused a start (`max_wait` or `max_queue`).
 pub const LABEL_REASON: &str = "reason";
+/// Label: the consumer's source (`sqs` or `kinesis`).
+pub const LABEL_SOURCE: &str = "source";
+/// Label: an SQS queue's name.
+pub const LABEL_QUEUE: &str = "queue";
+/// Label: a Kinesis stream's name.
+pub const LABEL_STREAM: &str = "stream";
+/// Label: a Kinesis shard id.
+pub const LABEL_SHARD: &str = "shard";
+/// `source` value: the SQS consumer.
+pub const SOURCE_SQS: &str = "sqs";
+/// `source` value: the Kinesis consumer.
+pub const SOURCE_KINESIS: &str = "kinesis";
 /// `scope` value: a state machine's own bucket.
 pub const SCOPE_MACHINE: &str = "machine";
 /// `scope` value: the bucket shared by all starts (no `state_machine` label).
@@ -105,7 +140,7 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
 }
 
 /// Every exported metric.
-pub const ALL: [Metric; 14] = [
+pub const ALL: [Metric; 22] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -183,6 +218,54 @@ pub const ALL: [Metric; 14] = [
         Kind::Gauge,
         Some(Unit::Bytes),
         "Resident memory of the process, in bytes.",
+    ),
+    metric(
+        CONSUMER_IN_FLIGHT,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Records a consumer received and has not settled yet.",
+    ),
+    metric(
+        CONSUMER_RECEIVED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Records (SQS messages, Kinesis records) a consumer received.",
+    ),
+    metric(
+        CONSUMER_SUCCEEDED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Records whose execution succeeded.",
+    ),
+    metric(
+        CONSUMER_FAILED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Records whose execution failed.",
+    ),
+    metric(
+        CONSUMER_DELETED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "SQS messages deleted after their execution succeeded.",
+    ),
+    metric(
+        CONSUMER_DUPLICATES,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Records delivered again (SQS receive count above 1, Kinesis records already finished).",
+    ),
+    metric(
+        KINESIS_MILLIS_BEHIND_LATEST,
+        Kind::Gauge,
+        Some(Unit::Milliseconds),
+        "MillisBehindLatest of the last Kinesis GetRecords of a shard.",
+    ),
+    metric(
+        SQS_APPROXIMATE_MESSAGES,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "ApproximateNumberOfMessages of an SQS queue.",
     ),
     metric(
         BUILD_INFO,
@@ -347,6 +430,45 @@ pub fn executions(machine: &str) -> Arc<ExecutionMetrics> {
         &map.entry(machine.to_owned())
             .or_insert_with(|| Arc::new(ExecutionMetrics::new(machine))),
     )
+}
+
+/// The metric handles of one consumer (a source feeding a state machine),
+/// registered once.
+#[derive(Debug, Clone)]
+pub struct ConsumerMetrics {
+    /// [`CONSUMER_IN_FLIGHT`].
+    pub in_flight: Gauge,
+    /// [`CONSUMER_RECEIVED`].
+    pub received: Counter,
+    /// [`CONSUMER_SUCCEEDED`].
+    pub succeeded: Counter,
+    /// [`CONSUMER_FAILED`].
+    pub failed: Counter,
+    /// [`CONSUMER_DELETED`].
+    pub deleted: Counter,
+    /// [`CONSUMER_DUPLICATES`].
+    pub duplicates: Counter,
+}
+
+impl ConsumerMetrics {
+    /// The handles of the consumer of `source` ([`SOURCE_SQS`] or
+    /// [`SOURCE_KINESIS`]) starting executions of `machine`; installs the
+    /// recorder if needed.
+    pub fn new(source: &'static str, machine: &str) -> Self {
+        handle();
+        let labels = [
+            (LABEL_SOURCE, source.to_owned()),
+            (LABEL_STATE_MACHINE, machine.to_owned()),
+        ];
+        ConsumerMetrics {
+            in_flight: metrics::gauge!(CONSUMER_IN_FLIGHT, &labels),
+            received: metrics::counter!(CONSUMER_RECEIVED, &labels),
+            succeeded: metrics::counter!(CONSUMER_SUCCEEDED, &labels),
+            failed: metrics::counter!(CONSUMER_FAILED, &labels),
+            deleted: metrics::counter!(CONSUMER_DELETED, &labels),
+            duplicates: metrics::counter!(CONSUMER_DUPLICATES, &labels),
+        }
+    }
 }
 
 /// The metric names a Grafana dashboard's PromQL uses: every

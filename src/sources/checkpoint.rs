@@ -132,12 +132,25 @@ impl CheckpointFile {
     /// # Errors
     /// The temporary file cannot be written or renamed.
     pub fn store(&self, through: u64) -> io::Result<()> {
-        let mut file = std::fs::File::create(&self.temp)?;
-        writeln!(file, "{{\"through\":{through}}}")?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.temp, &self.path)
+        replace_file(
+            &self.path,
+            &self.temp,
+            format!("{{\"through\":{through}}}\n").as_bytes(),
+        )
     }
+}
+
+/// Replaces `path` with `contents` atomically: writes `temp`, syncs it,
+/// renames it over `path`, so a crash leaves the old or the new content.
+///
+/// # Errors
+/// `temp` cannot be written or renamed.
+pub fn replace_file(path: &Path, temp: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::File::create(temp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(temp, path)
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub fn line_input(text: &str) -> Result<crate::Value, ExecError> {
     })
 }
 
-fn too_large(bytes: usize) -> ExecError {
+pub(crate) fn too_large(bytes: usize) -> ExecError {
     ExecError::new(
         VALIDATION_EXCEPTION,
         format!(
@@ -408,7 +408,7 @@ impl Summary {
     }
 }
 
-fn machine_name(definition: &Path) -> String {
+pub(crate) fn machine_name(definition: &Path) -> String {
     definition
         .file_name()
         .and_then(|n| n.to_str())

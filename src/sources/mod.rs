@@ -15,16 +15,25 @@
 //! * [`batch`]: the Lambda SQS event shape a batch of records is given as.
 //! * [`file`]: the JSON-lines file / standard-input source and its sink
 //!   (`expressway consume file`).
+//! * `sqs` and `kinesis` (feature `aws`): the SQS queue consumer
+//!   (`expressway consume sqs`) and the Kinesis stream consumer
+//!   (`expressway consume kinesis`).
 //!
 //! A queue or stream source (SQS, Kinesis) implements [`Source`] (records
 //! numbered in arrival order, so [`Contiguous`] applies) and [`Sink`]
 //! (deleting messages, or storing the shard's sequence number of the
 //! checkpointed id).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod batch;
 pub mod checkpoint;
 pub mod file;
+#[cfg(feature = "aws")]
+pub mod kinesis;
 pub mod pipeline;
+#[cfg(feature = "aws")]
+pub mod sqs;
 
 pub use checkpoint::{CheckpointFile, Contiguous};
 pub use pipeline::{Pipeline, Settled, Sink, Source};

@@ -99,7 +99,7 @@ pub struct Settled<S> {
 const MAX_BACKOFF: Duration = Duration::from_millis(200);
 
 impl Pipeline {
-    fn options(&self) -> ExecutionOptions {
+    pub(crate) fn options(&self) -> ExecutionOptions {
         let state_machine_arn = arn::state_machine(&self.region, &self.account, &self.name);
         let name = uuid::Uuid::new_v4().to_string();
         ExecutionOptions {
@@ -115,7 +115,7 @@ impl Pipeline {
 
     /// Waits for admission, backing off while it refuses. `false` when
     /// `stop` fired first.
-    async fn admit(
+    pub(crate) async fn admit(
         &self,
         stop: &mut (impl Future<Output = ()> + Unpin),
         throttled: &mut u64,

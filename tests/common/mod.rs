@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: run a definition on an input in process.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(feature = "aws")]
+pub mod consumer;
 pub mod moto;
 pub mod payment;
 

@@ -1,0 +1,227 @@
+//! `expressway consume sqs` and `expressway consume kinesis` (feature `aws`):
+//! their flags and how they are run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use expressway::admission::Admission;
+use expressway::sources::kinesis::{self, failure::Target, shard::StartingPosition};
+use expressway::sources::sqs;
+
+use super::RuntimeFlags;
+
+/// `consume sqs`: long-poll a queue; one execution per message (or per
+/// received batch); delete what succeeded; exit 0 on SIGTERM/SIGINT after
+/// in-flight messages settle.
+#[derive(Args)]
+pub(crate) struct SqsArgs {
+    /// The queue URL.
+    #[arg(long)]
+    queue_url: String,
+    /// The ASL definition file.
+    #[arg(long)]
+    definition: PathBuf,
+    /// The state machine name (default: the definition's file name).
+    #[arg(long, visible_alias = "state-machine")]
+    state_machine_name: Option<String>,
+    /// One execution per received batch (up to 10 messages), given as a
+    /// Lambda SQS event `{"Records":[…]}`; failed items may be listed in the
+    /// output's `batchItemFailures`.
+    #[arg(long)]
+    batch: bool,
+    /// Receivers long-polling at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    receivers: u32,
+    /// Executions in flight at most.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+    /// `WaitTimeSeconds` of each ReceiveMessage (long polling, 0–20).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i32).range(0..=20))]
+    wait_time_seconds: i32,
+    /// `VisibilityTimeout` of received messages, in seconds (default: the queue's).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=43_200))]
+    visibility_timeout: Option<i32>,
+    /// Report file: one JSON line per settled message (appended).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// How often the queue's ApproximateNumberOfMessages is read, in ms.
+    #[arg(long, default_value_t = 10_000)]
+    queue_attributes_interval_ms: u64,
+    /// The SQS endpoint (default: the SDK's, or AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics while consuming.
+    #[arg(long)]
+    metrics_addr: Option<String>,
+    /// Step Functions Local mock file (MockConfigFile.json).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    pub(crate) mock_config: Option<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeFlags,
+}
+
+/// `consume kinesis`: read every shard of a stream; one execution per record
+/// (or per batch); checkpoint per shard; exit 0 on SIGTERM/SIGINT after
+/// in-flight records settle and the checkpoint is written.
+#[derive(Args)]
+pub(crate) struct KinesisArgs {
+    /// The stream name.
+    #[arg(long)]
+    stream_name: String,
+    /// The ASL definition file.
+    #[arg(long)]
+    definition: PathBuf,
+    /// The state machine name (default: the definition's file name).
+    #[arg(long, visible_alias = "state-machine")]
+    state_machine_name: Option<String>,
+    /// One execution per GetRecords batch, given as a Lambda Kinesis event.
+    #[arg(long)]
+    batch: bool,
+    /// Records per GetRecords (and per batch execution).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    batch_size: i32,
+    /// Executions in flight at most, over every shard.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+    /// Retries of a failed execution before the batch is split (or the
+    /// record sent to the on-failure destination).
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
+    /// Checkpoint file (sequence number per shard); reading resumes after it.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Shortest time between checkpoint writes, in ms.
+    #[arg(long, default_value_t = 100)]
+    checkpoint_interval_ms: u64,
+    /// Where records that failed every retry go: sqs://QUEUE_URL or file://PATH.
+    #[arg(long, value_parser = Target::parse)]
+    on_failure: Option<Target>,
+    /// Where reading starts in a shard without a checkpoint.
+    #[arg(long, default_value = "TRIM_HORIZON", value_parser = ["TRIM_HORIZON", "LATEST"])]
+    starting_position: String,
+    /// Pause after an empty GetRecords, in ms.
+    #[arg(long, default_value_t = 1_000)]
+    poll_interval_ms: u64,
+    /// Report file: one JSON line per settled record (appended).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// The Kinesis (and on-failure SQS) endpoint (default: the SDK's, or AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics while consuming.
+    #[arg(long)]
+    metrics_addr: Option<String>,
+    /// Step Functions Local mock file (MockConfigFile.json).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    pub(crate) mock_config: Option<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeFlags,
+}
+
+/// Logs warnings (SDK call failures, retries) on standard error; `RUST_LOG`
+/// overrides the level.
+fn log_warnings() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn admission(flags: &RuntimeFlags) -> Result<Admission, ExitCode> {
+    log_warnings();
+    flags.admission().map(Admission::new).map_err(|e| {
+        eprintln!("expressway: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Runs `consume sqs`; 0 after a stop, 1 on a report error, 2 when it cannot start.
+pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
+    let admission = match admission(&a.runtime) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let config = sqs::SqsConsumer {
+        queue_url: a.queue_url,
+        definition: a.definition,
+        state_machine_name: a.state_machine_name,
+        batch: a.batch,
+        receivers: a.receivers as usize,
+        concurrency: a.concurrency as usize,
+        wait_time_seconds: a.wait_time_seconds,
+        visibility_timeout: a.visibility_timeout,
+        report: a.report,
+        attributes_every: Duration::from_millis(a.queue_attributes_interval_ms.max(100)),
+        region: a.runtime.region,
+        account: a.runtime.account,
+        endpoint_url: a.endpoint_url,
+        metrics_addr: a.metrics_addr,
+    };
+    let stop = expressway::sources::shutdown_signal();
+    match sqs::consume(&config, admission, stop).await {
+        Ok(summary) => {
+            eprintln!("{}", summary.to_json());
+            if summary.error.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs `consume kinesis`; 0 after a stop, 1 on a report or checkpoint
+/// error, 2 when it cannot start.
+pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
+    let admission = match admission(&a.runtime) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let config = kinesis::KinesisConsumer {
+        stream_name: a.stream_name,
+        definition: a.definition,
+        state_machine_name: a.state_machine_name,
+        batch: a.batch,
+        batch_size: a.batch_size,
+        concurrency: a.concurrency as usize,
+        retries: a.retries,
+        checkpoint: a.checkpoint,
+        checkpoint_every: Duration::from_millis(a.checkpoint_interval_ms),
+        on_failure: a.on_failure,
+        starting_position: if a.starting_position == "LATEST" {
+            StartingPosition::Latest
+        } else {
+            StartingPosition::TrimHorizon
+        },
+        poll_interval: Duration::from_millis(a.poll_interval_ms),
+        report: a.report,
+        region: a.runtime.region,
+        account: a.runtime.account,
+        endpoint_url: a.endpoint_url,
+        metrics_addr: a.metrics_addr,
+    };
+    let stop = expressway::sources::shutdown_signal();
+    match kinesis::consume(&config, admission, stop).await {
+        Ok(summary) => {
+            eprintln!("{}", summary.to_json());
+            if summary.error.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
