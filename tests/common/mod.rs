@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: run a definition on an input in process.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod acs;
 pub mod moto;
 pub mod payment;
 
