@@ -204,11 +204,7 @@ fn challenge_request(acs: &Acs, heartbeat: u64, timeout: u64) -> String {
 }
 
 /// Starts the example (`file`) on `engine` in the background.
-fn start(
-    engine: &Engine,
-    file: &str,
-    input: &str,
-) -> tokio::task::JoinHandle<ExecutionOutcome> {
+fn start(engine: &Engine, file: &str, input: &str) -> tokio::task::JoinHandle<ExecutionOutcome> {
     let engine = engine.clone();
     let machine = machine(file);
     let input = expressway::json::parse(input).expect("input parses");

@@ -17,6 +17,7 @@
 //! cross into the engine as [`crate::json::Value`].
 
 pub mod arn;
+pub mod auth;
 pub mod error;
 pub mod names;
 mod ops;
@@ -48,6 +49,9 @@ pub struct Config {
     /// Admission control in front of every start (defaults:
     /// [`AdmissionConfig::default`]).
     pub admission: AdmissionConfig,
+    /// SigV4 verification of every API request (`--verify-sigv4`), off
+    /// (`None`) by default; see [`auth`].
+    pub sigv4: Option<auth::Verifier>,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             account: "123456789012".to_owned(),
             execution_retention: 10_000,
             admission: AdmissionConfig::default(),
+            sigv4: None,
         }
     }
 }

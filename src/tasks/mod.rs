@@ -21,7 +21,7 @@ mod http;
 mod lambda;
 mod mock;
 mod registry;
-mod sigv4;
+pub(crate) mod sigv4;
 
 use std::collections::HashMap;
 use std::future::Future;
