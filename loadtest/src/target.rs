@@ -183,7 +183,7 @@ impl HttpTarget {
 
 /// The outcome of a StartSyncExecution answer with HTTP `status` and `body`.
 pub fn classify(status: u16, body: &str) -> Outcome {
-    if status == 429 || (status == 400 && body.contains("Throttling")) {
+    if status == 429 || (status == 400 && body.contains("ThrottlingException")) {
         return Outcome::Throttled;
     }
     if status != 200 {
@@ -204,7 +204,7 @@ pub fn classify(status: u16, body: &str) -> Outcome {
 /// The outcome of a StartExecution answer: accepted (an `executionArn`) is
 /// [`Outcome::Succeeded`].
 pub fn classify_start(status: u16, body: &str) -> Outcome {
-    if status == 429 || (status == 400 && body.contains("Throttling")) {
+    if status == 429 || (status == 400 && body.contains("ThrottlingException")) {
         return Outcome::Throttled;
     }
     let accepted = status == 200
