@@ -137,9 +137,10 @@ async fn sync_overload_answers_throttling_and_counters_add_up() {
         .filter(|(s, b)| *s == 200 && b["status"] == "SUCCEEDED")
         .count() as u64;
     let throttled = replies.iter().filter(|(s, b)| is_throttling(*s, b)).count() as u64;
+    let is_success = |s: u16, b: &Json| s == 200 && b["status"] == "SUCCEEDED";
     let others: Vec<_> = replies
         .iter()
-        .filter(|(s, b)| !(*s == 200 && b["status"] == "SUCCEEDED") && !is_throttling(*s, b))
+        .filter(|(s, b)| !is_success(*s, b) && !is_throttling(*s, b))
         .collect();
     assert!(
         others.is_empty(),

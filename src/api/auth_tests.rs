@@ -258,7 +258,7 @@ fn scope_must_name_the_service_and_date() {
         }
         other => panic!("{other:?}"),
     }
-    let mut other_day = h.clone();
+    let mut other_day = h;
     other_day.insert("x-amz-date", HeaderValue::from_static("20150831T000000Z"));
     match suite_verifier().verify("GET", "/", None, &other_day, b"", at(11 * 3600 + 24 * 60)) {
         Err(ApiError::InvalidSignature(m)) => assert!(
