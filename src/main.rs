@@ -58,6 +58,15 @@ enum Command {
         /// `examples/payment/MockConfigFile.json` with the bundled example).
         #[arg(long, env = "SFN_MOCK_CONFIG")]
         mock_config: Option<PathBuf>,
+        /// Verify every request's AWS Signature Version 4 against the
+        /// configured credentials (--sigv4-credentials, its environment
+        /// variable, or the --config file's `sigv4.credentials`); off by default.
+        #[arg(long)]
+        verify_sigv4: bool,
+        /// Credentials accepted with --verify-sigv4: ACCESS_KEY_ID:SECRET,
+        /// repeatable or comma-separated.
+        #[arg(long, env = "EXPRESSWAY_SIGV4_CREDENTIALS", value_delimiter = ',')]
+        sigv4_credentials: Vec<String>,
         #[command(flatten)]
         runtime: RuntimeFlags,
     },
@@ -227,6 +236,35 @@ impl AdmissionFlags {
     }
 }
 
+/// The SigV4 verifier of `serve --verify-sigv4`: the credentials of the
+/// flag (or its environment variable) and of the configuration file; none
+/// without the flag.
+fn sigv4_verifier(
+    on: bool,
+    credentials: &[String],
+    flags: &RuntimeFlags,
+) -> Result<Option<expressway::api::auth::Verifier>, String> {
+    use expressway::api::auth::{SigV4Keys, Verifier};
+    if !on {
+        return Ok(None);
+    }
+    let mut keys = SigV4Keys::default();
+    for entry in credentials {
+        keys.add_list(entry).map_err(|e| e.to_string())?;
+    }
+    if let Some(file) = &flags.config {
+        keys.add_file(file).map_err(|e| e.to_string())?;
+    }
+    if keys.is_empty() {
+        return Err(
+            "--verify-sigv4 needs credentials: --sigv4-credentials AKID:SECRET, \
+             EXPRESSWAY_SIGV4_CREDENTIALS, or sigv4.credentials in --config"
+                .to_owned(),
+        );
+    }
+    Ok(Some(Verifier::new(keys)))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mock = match &cli.command {
@@ -271,6 +309,8 @@ fn main() -> ExitCode {
             port,
             definitions,
             runtime: flags,
+            verify_sigv4,
+            sigv4_credentials,
             ..
         } => {
             let admission = match flags.admission() {
@@ -280,10 +320,18 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let sigv4 = match sigv4_verifier(verify_sigv4, &sigv4_credentials, &flags) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("expressway: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let config = Config {
                 region: flags.region.clone(),
                 account: flags.account.clone(),
                 admission,
+                sigv4,
                 ..Config::default()
             };
             runtime.block_on(serve(&host, port, definitions, config, &flags))

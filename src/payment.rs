@@ -3,11 +3,27 @@
 //! `expressway run` give a working payment API with no Lambda at all.
 //!
 //! The example is the PayEasy state machine of the project's seed documents:
-//! ValidateRequest → Check3DSRequired → (Request3DS → Wait3DSCallback →
-//! Validate3DSResult) → AuthorizePayment → CheckAuthResult → CapturePayment →
-//! SendNotifications (Parallel: email, webhook) → SaveTransaction →
-//! PaymentSuccess, with HandleAuthFailure, HandleCaptureFailure (void the
-//! authorization: compensation) and HandleError leading to PaymentFailed.
+//! ValidateRequest → Check3DSRequired → (Request3DS → Challenge3DSRequired →
+//! Frictionless3DS or Wait3DSCallback → Validate3DSResult) → AuthorizePayment →
+//! CheckAuthResult → CapturePayment → SendNotifications (Parallel: email,
+//! webhook) → SaveTransaction → PaymentSuccess, with HandleAuthFailure,
+//! HandleCaptureFailure (void the authorization: compensation) and HandleError
+//! leading to PaymentFailed.
+//!
+//! **3-D Secure.** Request3DS answers as an issuer's 3-D Secure server does:
+//! either *frictionless* (the authentication result is in its answer, under
+//! `authentication`) or *challenge required*, with the URL of the card's
+//! Access Control Server (ACS). A challenge is the `Wait3DSCallback` state, an
+//! HTTP Task `arn:aws:states:::http:invoke.waitForTaskToken` that POSTs
+//! `{"taskToken", "paymentId", "amount", "currency", "challengeId"}` to the ACS
+//! and waits for `SendTaskSuccess` (the result, `{"status": "AUTHENTICATED",
+//! "eci"}`), `SendTaskFailure` (error [`THREE_DS_FAILED`]) or
+//! `SendTaskHeartbeat`s, bounded by `HeartbeatSecondsPath` /
+//! `TimeoutSecondsPath` (`threeDSRequest.heartbeatSeconds` /
+//! `.timeoutSeconds`, from the card's `acsHeartbeatSeconds` /
+//! `acsTimeoutSeconds`, default [`CHALLENGE_HEARTBEAT_SECONDS`] /
+//! [`CHALLENGE_TIMEOUT_SECONDS`]). A missed heartbeat, the time limit or
+//! `ThreeDSFailed` go to HandleAuthFailure (`AuthenticationFailed`).
 //!
 //! Every handler is deterministic and **decides by its input**, so every path
 //! of the example can be reached from a request. The card's `last4` selects the
@@ -15,8 +31,10 @@
 //!
 //! | input | handler | effect | path |
 //! |---|---|---|---|
-//! | `amount > 100` and `card.threeDS: true` | Check3DSRequired (Choice) | 3-D Secure | Request3DS → Wait3DSCallback → Validate3DSResult |
-//! | `card.last4 == "0036"` (with 3-D Secure) | Wait3DSCallback | `{"status": "FAILED"}` | HandleAuthFailure → PaymentFailed `AuthenticationFailed` |
+//! | `amount > 100` and `card.threeDS: true` | Check3DSRequired (Choice) | 3-D Secure | Request3DS → … → Validate3DSResult |
+//! | … and `card.acsUrl` (a URL) | Request3DS | challenge at that ACS | Wait3DSCallback (Task Token) → Validate3DSResult |
+//! | … without `card.acsUrl` | Request3DS | frictionless | Frictionless3DS → Validate3DSResult |
+//! | `card.last4 == "0036"` (frictionless) | Request3DS | `{"status": "FAILED"}` | HandleAuthFailure → PaymentFailed `AuthenticationFailed` |
 //! | `card.last4 == "0002"` | AuthorizePayment | error `AuthorizationError` (not retried) | HandleAuthFailure → PaymentFailed `PaymentDeclined` |
 //! | `card.last4 == "0119"` | AuthorizePayment | first attempt (`$$.State.RetryCount == 0`) fails with `States.Timeout`, the retry is approved | success after one retry (1 s) |
 //! | `amount > 10000` | AuthorizePayment | `{"status": "DECLINED"}` (soft decline) | CheckAuthResult Default → HandleAuthFailure → PaymentFailed `PaymentDeclined` |
@@ -27,8 +45,9 @@
 //!
 //! Results (`P` is the `paymentId`): ValidateRequest `{"valid": true,
 //! "idempotencyKey": "<merchantId>:P"}`; Request3DS `{"challengeId": "3DS-P",
-//! "acsUrl"}`; Wait3DSCallback `{"status": "AUTHENTICATED", "eci": "05"}`;
-//! AuthorizePayment `{"status": "APPROVED", "authCode": "AUTH-P", "amount"}`;
+//! "challengeRequired": false, "authentication": {"status": "AUTHENTICATED",
+//! "eci": "05"}}` or `{"challengeId": "3DS-P", "challengeRequired": true,
+//! "acsUrl", "heartbeatSeconds", "timeoutSeconds"}`; AuthorizePayment `{"status": "APPROVED", "authCode": "AUTH-P", "amount"}`;
 //! CapturePayment `{"status": "CAPTURED", "captureId": "CAP-P"}`; SendEmail
 //! `{"channel": "email", "sent": true, "to"}`; SendWebhook `{"channel":
 //! "webhook", "delivered": true, "merchantId", "attempts"}`; SaveTransaction
@@ -52,10 +71,9 @@ pub const FUNCTION_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:123456789012:fun
 
 /// The functions of the example, in the order of the happy path, then the
 /// failure handlers.
-pub const FUNCTIONS: [&str; 11] = [
+pub const FUNCTIONS: [&str; 10] = [
     "ValidateRequest",
     "Request3DS",
-    "Wait3DSCallback",
     "AuthorizePayment",
     "CapturePayment",
     "SendEmail",
@@ -72,6 +90,15 @@ pub const VALIDATION_ERROR: &str = "ValidationError";
 pub const AUTHORIZATION_ERROR: &str = "AuthorizationError";
 /// Error raised by CapturePayment when the capture is rejected.
 pub const CAPTURE_ERROR: &str = "CaptureError";
+/// The error an Access Control Server sends with `SendTaskFailure` when the
+/// cardholder fails or abandons the challenge (caught by Wait3DSCallback).
+pub const THREE_DS_FAILED: &str = "ThreeDSFailed";
+/// HeartbeatSeconds of a 3-D Secure challenge unless the card's
+/// `acsHeartbeatSeconds` says otherwise.
+pub const CHALLENGE_HEARTBEAT_SECONDS: u64 = 30;
+/// TimeoutSeconds of a 3-D Secure challenge unless the card's
+/// `acsTimeoutSeconds` says otherwise (below the execution's 120 s).
+pub const CHALLENGE_TIMEOUT_SECONDS: u64 = 90;
 /// Error raised by SendWebhook when the merchant's endpoint fails.
 pub const WEBHOOK_ERROR: &str = "WebhookError";
 
@@ -95,7 +122,6 @@ fn function(name: &str) -> Function {
     match name {
         "ValidateRequest" => validate_request,
         "Request3DS" => request_3ds,
-        "Wait3DSCallback" => wait_3ds_callback,
         "AuthorizePayment" => authorize_payment,
         "CapturePayment" => capture_payment,
         "SendEmail" => send_email,
@@ -161,22 +187,46 @@ fn validate_request(i: &Value) -> Result<Value, ExecError> {
     }
 }
 
-/// Request3DS: starts a 3-D Secure challenge.
-fn request_3ds(i: &Value) -> Result<Value, ExecError> {
-    let challenge = format!("3DS-{}", text(i, "paymentId"));
-    Ok(json!({
-        "acsUrl": format!("https://acs.example.com/challenge/{challenge}"),
-        "challengeId": challenge,
-    }))
+/// A positive whole number of seconds at `key` of the card, or `default`.
+fn card_seconds(i: &Value, key: &str, default: u64) -> u64 {
+    i.get("card")
+        .and_then(|c| c.get(key))
+        .and_then(|x| x.as_u64())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
-/// Wait3DSCallback: the issuer's answer; card `0036` fails authentication.
-fn wait_3ds_callback(i: &Value) -> Result<Value, ExecError> {
-    Ok(if last4(i) == "0036" {
+/// Request3DS: a challenge at the card's `acsUrl` when it has one, else a
+/// frictionless authentication (card `0036` fails it).
+fn request_3ds(i: &Value) -> Result<Value, ExecError> {
+    let challenge = format!("3DS-{}", text(i, "paymentId"));
+    let acs_url = i
+        .get("card")
+        .and_then(|c| c.get("acsUrl"))
+        .and_then(|u| u.as_str());
+    if let Some(url) = acs_url {
+        let timeout = card_seconds(i, "acsTimeoutSeconds", CHALLENGE_TIMEOUT_SECONDS);
+        // HeartbeatSeconds must stay below TimeoutSeconds, as in a definition.
+        let heartbeat = card_seconds(i, "acsHeartbeatSeconds", CHALLENGE_HEARTBEAT_SECONDS)
+            .min(timeout.saturating_sub(1).max(1));
+        return Ok(json!({
+            "challengeId": challenge,
+            "challengeRequired": true,
+            "acsUrl": url,
+            "heartbeatSeconds": heartbeat,
+            "timeoutSeconds": timeout,
+        }));
+    }
+    let authentication = if last4(i) == "0036" {
         json!({"status": "FAILED", "eci": "07"})
     } else {
         json!({"status": "AUTHENTICATED", "eci": "05"})
-    })
+    };
+    Ok(json!({
+        "challengeId": challenge,
+        "challengeRequired": false,
+        "authentication": authentication,
+    }))
 }
 
 /// AuthorizePayment: `0002` declined, `0119` times out once, > 10,000 soft-declined.
@@ -262,7 +312,21 @@ fn handle_auth_failure(i: &Value) -> Result<Value, ExecError> {
         .get("threeDS")
         .and_then(|t| t.get("status"))
         .and_then(|s| s.as_str());
-    let (error, cause) = if let Some(cause) = caught_cause(i) {
+    let caught = i
+        .get("error")
+        .and_then(|e| e.get("Error"))
+        .and_then(|c| c.as_str());
+    let (error, cause) = if let Some(name) = caught.filter(|n| is_challenge_error(n)) {
+        let cause = caught_cause(i).unwrap_or_default();
+        (
+            "AuthenticationFailed",
+            if cause.is_empty() {
+                format!("3-D Secure challenge not completed: {name}")
+            } else {
+                format!("3-D Secure challenge not completed: {name}: {cause}")
+            },
+        )
+    } else if let Some(cause) = caught_cause(i) {
         (
             "PaymentDeclined",
             format!("authorization declined: {cause}"),
@@ -293,6 +357,14 @@ fn handle_auth_failure(i: &Value) -> Result<Value, ExecError> {
         "paymentId": copy(i, "paymentId"),
         "customerNotified": true,
     }))
+}
+
+/// Whether `error` ends a 3-D Secure challenge (Wait3DSCallback's Catch).
+fn is_challenge_error(error: &str) -> bool {
+    matches!(
+        error,
+        THREE_DS_FAILED | names::HEARTBEAT_TIMEOUT | names::TIMEOUT
+    )
 }
 
 /// HandleCaptureFailure: voids the authorization (compensation).
@@ -423,9 +495,20 @@ mod tests {
                 .contains(r#""attempts":2"#)
         );
         assert_eq!(
-            call("Wait3DSCallback", r#"{"card":{"last4":"0036"}}"#).unwrap(),
-            r#"{"status":"FAILED","eci":"07"}"#
+            call("Request3DS", r#"{"paymentId":"p","card":{"last4":"0036"}}"#).unwrap(),
+            r#"{"challengeId":"3DS-p","challengeRequired":false,"authentication":{"status":"FAILED","eci":"07"}}"#
         );
+        assert_eq!(
+            call(
+                "Request3DS",
+                r#"{"paymentId":"p","card":{"acsUrl":"http://127.0.0.1:1/acs","acsHeartbeatSeconds":9,"acsTimeoutSeconds":3}}"#
+            )
+            .unwrap(),
+            r#"{"challengeId":"3DS-p","challengeRequired":true,"acsUrl":"http://127.0.0.1:1/acs","heartbeatSeconds":2,"timeoutSeconds":3}"#
+        );
+        assert!(call("Request3DS", r#"{"card":{"acsUrl":"u"}}"#)
+            .unwrap()
+            .contains(r#""heartbeatSeconds":30,"timeoutSeconds":90"#));
     }
 
     #[test]
@@ -449,6 +532,17 @@ mod tests {
         )
         .unwrap();
         assert!(three_ds.contains("AuthenticationFailed"), "{three_ds}");
+        let missed = call(
+            "HandleAuthFailure",
+            r#"{"error":{"Error":"States.HeartbeatTimeout","Cause":""}}"#,
+        )
+        .unwrap();
+        assert!(
+            missed.contains(
+                r#""error":"AuthenticationFailed","cause":"3-D Secure challenge not completed: States.HeartbeatTimeout""#
+            ),
+            "{missed}"
+        );
         let soft = call(
             "HandleAuthFailure",
             r#"{"auth":{"status":"DECLINED","reason":"r"}}"#,

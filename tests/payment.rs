@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::payment::{handlers, machine, mocked, options, request, DIR, JSONPATH};
+use common::acs::Acs;
+use common::payment::{handlers, machine, mocked, options, request, DIR, JSONATA, JSONPATH};
 use expressway::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use expressway::tasks::Tasks;
 
@@ -189,4 +190,161 @@ async fn mock_unknown_case_is_a_runtime_error() {
     let input = request("4242", 250.0, true, "m-42");
     let o = run(mocked(), &input, Some("NoSuchCase")).await;
     assert_eq!(o.error.as_deref(), Some("States.Runtime"), "{:?}", o.cause);
+}
+
+/// A 3-D Secure request whose card's ACS is `acs` (a challenge), with the
+/// challenge's HeartbeatSeconds and TimeoutSeconds.
+fn challenge_request(acs: &Acs, heartbeat: u64, timeout: u64) -> String {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&request("4242", 250.0, true, "m-42")).unwrap();
+    r["card"]["acsUrl"] = acs.url.clone().into();
+    r["card"]["acsHeartbeatSeconds"] = heartbeat.into();
+    r["card"]["acsTimeoutSeconds"] = timeout.into();
+    r.to_string()
+}
+
+/// Starts the example (`file`) on `engine` in the background.
+fn start(engine: &Engine, file: &str, input: &str) -> tokio::task::JoinHandle<ExecutionOutcome> {
+    let engine = engine.clone();
+    let machine = machine(file);
+    let input = expressway::json::parse(input).expect("input parses");
+    tokio::spawn(async move { engine.execute(machine, input, options(None)).await })
+}
+
+fn json(text: &str) -> expressway::json::Value {
+    expressway::json::parse(text).unwrap()
+}
+
+#[tokio::test]
+async fn challenge_hands_the_task_token_to_the_acs_and_takes_its_answer() {
+    for file in [JSONPATH, JSONATA] {
+        let mut acs = Acs::start().await;
+        let engine = Engine::new(handlers());
+        let run = start(&engine, file, &challenge_request(&acs, 30, 90));
+        let (token, body) = acs.next().await;
+        assert_eq!(body["paymentId"], "pay-4242", "{file}");
+        assert_eq!(body["amount"], 250.0, "{file}");
+        assert_eq!(body["currency"], "EUR", "{file}");
+        assert_eq!(body["challengeId"], "3DS-pay-4242", "{file}");
+        assert_eq!(engine.task_tokens().outstanding(), 1);
+        engine
+            .task_tokens()
+            .succeed(&token, json(r#"{"status":"AUTHENTICATED","eci":"02"}"#))
+            .unwrap();
+        let out = output(&run.await.unwrap());
+        assert_eq!(
+            out["threeDS"],
+            serde_json::json!({"status": "AUTHENTICATED", "eci": "02"}),
+            "{file}"
+        );
+        assert_eq!(out["threeDSRequest"]["challengeRequired"], true);
+        assert_eq!(out["transaction"]["transactionId"], "TX-pay-4242");
+        assert_eq!(engine.task_tokens().outstanding(), 0);
+    }
+}
+
+#[tokio::test]
+async fn challenge_failed_by_the_acs_declines() {
+    let mut acs = Acs::start().await;
+    let engine = Engine::new(handlers());
+    let run = start(&engine, JSONPATH, &challenge_request(&acs, 30, 90));
+    let (token, _) = acs.next().await;
+    engine
+        .task_tokens()
+        .fail(
+            &token,
+            expressway::payment::THREE_DS_FAILED.into(),
+            "cardholder cancelled the challenge".into(),
+        )
+        .unwrap();
+    assert_eq!(
+        failure(&run.await.unwrap()),
+        (
+            "AuthenticationFailed".into(),
+            "3-D Secure challenge not completed: ThreeDSFailed: cardholder cancelled the challenge"
+                .into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn challenge_answered_not_authenticated_declines() {
+    let mut acs = Acs::start().await;
+    let engine = Engine::new(handlers());
+    let run = start(&engine, JSONPATH, &challenge_request(&acs, 30, 90));
+    let (token, _) = acs.next().await;
+    engine
+        .task_tokens()
+        .succeed(&token, json(r#"{"status":"FAILED","eci":"07"}"#))
+        .unwrap();
+    assert_eq!(
+        failure(&run.await.unwrap()),
+        (
+            "AuthenticationFailed".into(),
+            "3-D Secure authentication failed".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn challenge_without_heartbeat_declines_with_heartbeat_timeout() {
+    for file in [JSONPATH, JSONATA] {
+        let mut acs = Acs::start().await;
+        let engine = Engine::new(handlers());
+        let started = Instant::now();
+        let run = start(&engine, file, &challenge_request(&acs, 1, 30));
+        let _ = acs.next().await; // the ACS never answers
+        let (error, cause) = failure(&run.await.unwrap());
+        assert_eq!(error, "AuthenticationFailed", "{file}");
+        assert_eq!(
+            cause,
+            "3-D Secure challenge not completed: States.HeartbeatTimeout"
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+            "{took:?}"
+        );
+        assert_eq!(engine.task_tokens().outstanding(), 0);
+    }
+}
+
+#[tokio::test]
+async fn heartbeats_keep_the_challenge_alive_until_its_timeout() {
+    let mut acs = Acs::start().await;
+    let engine = Engine::new(handlers());
+    let started = Instant::now();
+    let run = start(&engine, JSONPATH, &challenge_request(&acs, 1, 3));
+    let (token, _) = acs.next().await;
+    // A heartbeat every 400 ms: never 1 s without one, so only the 3 s
+    // TimeoutSeconds can end the challenge.
+    let outcome = loop {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        if run.is_finished() {
+            break run.await.unwrap();
+        }
+        let _ = engine.task_tokens().heartbeat(&token);
+    };
+    let (error, cause) = failure(&outcome);
+    assert_eq!(error, "AuthenticationFailed");
+    assert_eq!(cause, "3-D Secure challenge not completed: States.Timeout");
+    assert!(started.elapsed() >= Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn heartbeats_then_success() {
+    let mut acs = Acs::start().await;
+    let engine = Engine::new(handlers());
+    let run = start(&engine, JSONPATH, &challenge_request(&acs, 1, 30));
+    let (token, _) = acs.next().await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        engine.task_tokens().heartbeat(&token).unwrap();
+    }
+    engine
+        .task_tokens()
+        .succeed(&token, json(r#"{"status":"AUTHENTICATED","eci":"05"}"#))
+        .unwrap();
+    let out = output(&run.await.unwrap());
+    assert_eq!(out["threeDS"]["status"], "AUTHENTICATED");
 }

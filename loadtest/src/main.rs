@@ -4,7 +4,7 @@
 //! `t0 + i/rate`) and each latency is measured from its intended start, so a
 //! stalled system is charged for the delay it causes (no coordinated
 //! omission). Targets: `inproc` (the library engine in this process), `http`
-//! (StartSyncExecution to an endpoint), `bare` (a built-in fixed-answer hyper
+//! (StartSyncExecution, or StartExecution with `--operation start`, to an endpoint), `bare` (a built-in fixed-answer hyper
 //! server: the generator + HTTP ceiling).
 
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ use expressway_loadtest::handlers::anchor_tasks;
 use expressway_loadtest::report::{distribution, percentiles_text, Summary};
 use expressway_loadtest::run::{find_max, run, RunConfig};
 use expressway_loadtest::svg::latency_plot;
-use expressway_loadtest::target::{HttpTarget, Target};
+use expressway_loadtest::target::{HttpTarget, StartOp, Target};
 use expressway_loadtest::template::InputTemplate;
 use expressway_loadtest::workload::{machine_name, Workload};
 use mimalloc::MiMalloc;
@@ -33,6 +33,15 @@ enum Kind {
     Http,
     /// A built-in bare hyper server with a fixed answer (generator ceiling).
     Bare,
+}
+
+/// The start operation of `--target http`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Operation {
+    /// StartSyncExecution (the latency includes the execution).
+    StartSync,
+    /// StartExecution (counted succeeded when accepted; the execution runs on).
+    Start,
 }
 
 #[derive(Parser, Debug)]
@@ -84,6 +93,9 @@ struct Args {
     /// `…:stateMachine:<definition base name>`).
     #[arg(long)]
     state_machine_arn: Option<String>,
+    /// The start operation (http).
+    #[arg(long, value_enum, default_value = "start-sync")]
+    operation: Operation,
     /// CreateStateMachine (EXPRESS) from --definition before the run (http).
     #[arg(long)]
     create: bool,
@@ -177,6 +189,9 @@ async fn main_async(args: Args) -> Result<(), String> {
                 format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}")
             });
             let mut h = HttpTarget::new(&args.endpoint, &arn, template, timeout)?;
+            if args.operation == Operation::Start {
+                h.op = StartOp::Start;
+            }
             if args.create {
                 let def = definition_text.ok_or("--create needs --definition")?;
                 let arn = h.create(&name, &def).await?;

@@ -29,6 +29,8 @@ pub enum Outcome {
 pub struct Recorder {
     /// Every completed request's latency, in nanoseconds.
     pub hist: Histogram<u64>,
+    /// The latencies of the requests that were not throttled (admitted), ns.
+    pub admitted: Histogram<u64>,
     /// Count of [`Outcome::Succeeded`].
     pub succeeded: u64,
     /// Count of [`Outcome::Failed`].
@@ -47,6 +49,8 @@ impl Default for Recorder {
             // 3 significant digits from 1 ns to one hour: these bounds are valid.
             hist: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
                 .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+            admitted: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
             succeeded: 0,
             failed: 0,
             timed_out: 0,
@@ -61,6 +65,9 @@ impl Recorder {
     pub fn record(&mut self, outcome: Outcome, latency: Duration) {
         let ns = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.hist.saturating_record(ns.min(MAX_LATENCY_NS));
+        if outcome != Outcome::Throttled {
+            self.admitted.saturating_record(ns.min(MAX_LATENCY_NS));
+        }
         match outcome {
             Outcome::Succeeded => self.succeeded += 1,
             Outcome::Failed => self.failed += 1,
@@ -73,6 +80,7 @@ impl Recorder {
     /// Adds another recorder's counts and latencies.
     pub fn merge(&mut self, other: &Recorder) {
         let _ = self.hist.add(&other.hist);
+        let _ = self.admitted.add(&other.admitted);
         self.succeeded += other.succeeded;
         self.failed += other.failed;
         self.timed_out += other.timed_out;
@@ -88,6 +96,12 @@ impl Recorder {
     /// The latency at quantile `q` (0..=1), in milliseconds.
     pub fn quantile_ms(&self, q: f64) -> f64 {
         self.hist.value_at_quantile(q) as f64 / 1e6
+    }
+
+    /// The latency at quantile `q` (0..=1) of the admitted (not throttled)
+    /// requests, in milliseconds.
+    pub fn admitted_quantile_ms(&self, q: f64) -> f64 {
+        self.admitted.value_at_quantile(q) as f64 / 1e6
     }
 
     /// The highest latency, in milliseconds.
@@ -157,6 +171,15 @@ impl Summary {
             r.quantile_ms(0.999),
             r.max_ms()
         );
+        if r.throttled > 0 {
+            let _ = writeln!(
+                s,
+                "admitted (not throttled) latency ms: p50 {:.3}  p99 {:.3}  max {:.3}",
+                r.admitted_quantile_ms(0.5),
+                r.admitted_quantile_ms(0.99),
+                r.admitted.max() as f64 / 1e6
+            );
+        }
         let rss = self.peak_rss_kib.map_or_else(
             || "n/a".to_owned(),
             |k| format!("{:.1} MiB", k as f64 / 1024.0),
@@ -190,6 +213,9 @@ impl Summary {
             "p99_ms": round(r.quantile_ms(0.99), 3),
             "p999_ms": round(r.quantile_ms(0.999), 3),
             "max_ms": round(r.max_ms(), 3),
+            "admitted_p50_ms": round(r.admitted_quantile_ms(0.5), 3),
+            "admitted_p99_ms": round(r.admitted_quantile_ms(0.99), 3),
+            "admitted_max_ms": round(r.admitted.max() as f64 / 1e6, 3),
             "peak_in_flight": self.peak_in_flight,
             "peak_rss_kib": self.peak_rss_kib,
         })

@@ -29,7 +29,28 @@ pub enum Target {
     Http(HttpTarget),
 }
 
-/// StartSyncExecution over HTTP.
+/// Which start operation an [`HttpTarget`] sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartOp {
+    /// StartSyncExecution: the answer carries the execution's status.
+    #[default]
+    StartSync,
+    /// StartExecution: the answer only says the start was accepted
+    /// ([`Outcome::Succeeded`] = accepted); the execution runs on.
+    Start,
+}
+
+impl StartOp {
+    /// The operation name (`X-Amz-Target` suffix).
+    pub fn name(self) -> &'static str {
+        match self {
+            StartOp::StartSync => "StartSyncExecution",
+            StartOp::Start => "StartExecution",
+        }
+    }
+}
+
+/// StartSyncExecution (or StartExecution) over HTTP.
 pub struct HttpTarget {
     client: reqwest::Client,
     /// The endpoint URL (`http://127.0.0.1:8083/`).
@@ -38,6 +59,8 @@ pub struct HttpTarget {
     pub arn: String,
     /// The input text per request.
     pub template: InputTemplate,
+    /// The start operation sent ([`StartOp::StartSync`] unless changed).
+    pub op: StartOp,
 }
 
 /// Maps an execution status to an outcome.
@@ -92,6 +115,7 @@ impl HttpTarget {
             url: url.to_owned(),
             arn: arn.to_owned(),
             template,
+            op: StartOp::default(),
         })
     }
 
@@ -141,14 +165,15 @@ impl HttpTarget {
         Err(format!("CreateStateMachine: HTTP {status}: {text}"))
     }
 
-    /// Sends StartSyncExecution number `n`.
+    /// Sends start number `n` ([`HttpTarget::op`]).
     pub async fn call(&self, n: u64) -> Outcome {
         let body = serde_json::json!({
             "stateMachineArn": self.arn,
             "input": self.template.render(n),
         })
         .to_string();
-        match self.post("StartSyncExecution", body).await {
+        match self.post(self.op.name(), body).await {
+            Ok((status, text)) if self.op == StartOp::Start => classify_start(status, &text),
             Ok((status, text)) => classify(status, &text),
             Err(e) if e.is_timeout() => Outcome::TimedOut,
             Err(_) => Outcome::Error,
@@ -158,7 +183,7 @@ impl HttpTarget {
 
 /// The outcome of a StartSyncExecution answer with HTTP `status` and `body`.
 pub fn classify(status: u16, body: &str) -> Outcome {
-    if status == 429 || (status == 400 && body.contains("Throttling")) {
+    if status == 429 || (status == 400 && body.contains("ThrottlingException")) {
         return Outcome::Throttled;
     }
     if status != 200 {
@@ -173,6 +198,22 @@ pub fn classify(status: u16, body: &str) -> Outcome {
         Some("FAILED") | Some("ABORTED") => Outcome::Failed,
         Some("TIMED_OUT") => Outcome::TimedOut,
         _ => Outcome::Error,
+    }
+}
+
+/// The outcome of a StartExecution answer: accepted (an `executionArn`) is
+/// [`Outcome::Succeeded`].
+pub fn classify_start(status: u16, body: &str) -> Outcome {
+    if status == 429 || (status == 400 && body.contains("ThrottlingException")) {
+        return Outcome::Throttled;
+    }
+    let accepted = status == 200
+        && serde_json::from_str::<serde_json::Value>(body)
+            .is_ok_and(|v| v["executionArn"].is_string());
+    if accepted {
+        Outcome::Succeeded
+    } else {
+        Outcome::Error
     }
 }
 
@@ -198,5 +239,17 @@ mod tests {
         assert_eq!(classify(429, ""), Outcome::Throttled);
         assert_eq!(classify(400, r#"{"__type":"InvalidArn"}"#), Outcome::Error);
         assert_eq!(classify(200, "not json"), Outcome::Error);
+        assert_eq!(
+            classify_start(200, r#"{"executionArn":"arn:x","startDate":1}"#),
+            Outcome::Succeeded
+        );
+        assert_eq!(
+            classify_start(
+                400,
+                r#"{"__type":"com.amazon.coral.availability#ThrottlingException"}"#
+            ),
+            Outcome::Throttled
+        );
+        assert_eq!(classify_start(200, "{}"), Outcome::Error);
     }
 }

@@ -110,6 +110,20 @@ pub enum ApiError {
     /// and their buffer allow (see [`crate::admission`]). HTTP 400.
     #[error("Rate exceeded")]
     Throttling,
+    /// SigV4 verification is on and the request has no `Authorization` header.
+    #[error("Missing Authentication Token")]
+    MissingAuthenticationToken,
+    /// SigV4 verification is on and the `Authorization` header lacks a part;
+    /// the full message.
+    #[error("{0}")]
+    IncompleteSignature(String),
+    /// SigV4 verification is on and the access key is not configured.
+    #[error("The security token included in the request is invalid.")]
+    UnrecognizedClient,
+    /// SigV4 verification is on and the signature does not verify (or is
+    /// out of the 15-minute clock skew); the full message.
+    #[error("{0}")]
+    InvalidSignature(String),
     /// A bug: a handler panicked or an invariant broke.
     #[error("{0}")]
     InternalFailure(String),
@@ -143,6 +157,10 @@ impl ApiError {
             ApiError::Serialization(_) => "SerializationException",
             ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
             ApiError::Throttling => "ThrottlingException",
+            ApiError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
+            ApiError::UnrecognizedClient => "UnrecognizedClientException",
+            ApiError::InvalidSignature(_) => "InvalidSignatureException",
             ApiError::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -154,6 +172,10 @@ impl ApiError {
             ApiError::UnknownOperation(_)
             | ApiError::Serialization(_)
             | ApiError::RequestTooLarge(_)
+            | ApiError::MissingAuthenticationToken
+            | ApiError::IncompleteSignature(_)
+            | ApiError::UnrecognizedClient
+            | ApiError::InvalidSignature(_)
             | ApiError::InternalFailure(_) => SERVICE_NAMESPACE,
             ApiError::Throttling => AVAILABILITY_NAMESPACE,
             _ => SFN_NAMESPACE,

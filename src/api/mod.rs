@@ -22,6 +22,7 @@
 
 pub mod activities;
 pub mod arn;
+pub mod auth;
 pub mod error;
 pub mod names;
 mod ops;
@@ -57,6 +58,9 @@ pub struct Config {
     /// How long `GetActivityTask` waits for a task before answering `{}`
     /// (default 60 s, AWS's long poll).
     pub activity_poll: Duration,
+    /// SigV4 verification of every API request (`--verify-sigv4`), off
+    /// (`None`) by default; see [`auth`].
+    pub sigv4: Option<auth::Verifier>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             execution_retention: 10_000,
             admission: AdmissionConfig::default(),
             activity_poll: Duration::from_secs(60),
+            sigv4: None,
         }
     }
 }

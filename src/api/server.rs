@@ -30,12 +30,23 @@ pub const METRICS_PATH: &str = "/metrics";
 /// The router serving the API on any path (`POST /` in practice; the
 /// `sync-` host prefix is not required), and `GET /metrics`: every
 /// [`crate::metrics`] metric in Prometheus text format 0.0.4.
+///
+/// With [`super::Config::sigv4`] set, every request but `GET /metrics` must
+/// carry a valid SigV4 signature ([`super::auth`]).
 pub fn router(service: Service) -> Router {
-    Router::new()
+    let verifier = service.config().sigv4.clone();
+    let router = Router::new()
         .route(METRICS_PATH, get(metrics).fallback(handle))
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(service)
+        .with_state(service);
+    match verifier {
+        Some(v) => router.layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(v),
+            super::auth::layer,
+        )),
+        None => router,
+    }
 }
 
 /// The region named by a SigV4 `Authorization` header

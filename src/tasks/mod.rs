@@ -25,7 +25,7 @@ mod lambda;
 mod mock;
 mod registry;
 mod resolver;
-mod sigv4;
+pub(crate) mod sigv4;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -92,18 +92,14 @@ pub(crate) fn sign(
         hex::encode(Sha256::digest(req.payload))
     );
     let scope = format!("{date}/{region}/{service}/aws4_request");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    let string_to_sign = string_to_sign(amz_date, &scope, &canonical_request);
+    let signature = signature(
+        &creds.secret_access_key,
+        date,
+        region,
+        service,
+        &string_to_sign,
     );
-    let k_date = hmac_sha256(
-        format!("AWS4{}", creds.secret_access_key).as_bytes(),
-        date.as_bytes(),
-    );
-    let k_region = hmac_sha256(&k_date, region.as_bytes());
-    let k_service = hmac_sha256(&k_region, service.as_bytes());
-    let k_signing = hmac_sha256(&k_service, b"aws4_request");
-    let signature = hex::encode(hmac_sha256(&k_signing, string_to_sign.as_bytes()));
     let mut out = vec![("x-amz-date", amz_date.to_owned())];
     if let Some(token) = &creds.session_token {
         out.push(("x-amz-security-token", token.clone()));
@@ -117,6 +113,33 @@ pub(crate) fn sign(
         ),
     ));
     out
+}
+
+/// The String to Sign: `AWS4-HMAC-SHA256`, the request's `amz_date`
+/// (`YYYYMMDDTHHMMSSZ`), the credential `scope`
+/// (`DATE/REGION/SERVICE/aws4_request`) and the hex SHA-256 of the canonical
+/// request, one per line.
+pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    )
+}
+
+/// The hex signature of `string_to_sign` with the key derived from `secret`
+/// for `date` (`YYYYMMDD`), `region` and `service`.
+pub(crate) fn signature(
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+    string_to_sign: &str,
+) -> String {
+    let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac_sha256(&k_date, region.as_bytes());
+    let k_service = hmac_sha256(&k_region, service.as_bytes());
+    let k_signing = hmac_sha256(&k_service, b"aws4_request");
+    hex::encode(hmac_sha256(&k_signing, string_to_sign.as_bytes()))
 }
 
 /// SigV4 URI encoding: every byte but `A-Za-z0-9-_.~` as `%XX` (upper case).

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "aws")]
 pub mod consumer;
+pub mod acs;
 pub mod moto;
 pub mod payment;
 

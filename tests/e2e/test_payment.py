@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -88,3 +92,131 @@ def test_mock_file_test_cases(sfn, case, status, error):
 def test_unknown_mock_test_case_fails(sfn):
     r = start(sfn, sample("happy"), arn=f"{PAYMENT_ARN}#NoSuchCase")
     assert (r["status"], r["error"]) == ("FAILED", "States.Runtime")
+
+
+# --- 3-D Secure challenge: the Task Token goes to the card's Access Control Server -------------
+
+
+class Acs:
+    """A tiny Access Control Server on a free loopback port: it records each challenge POST (whose
+    body carries the Task Token) and answers 200; the test then answers the Task with the AWS CLI."""
+
+    def __init__(self):
+        self.requests: queue.Queue = queue.Queue()
+        acs = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                acs.requests.put(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"challenge":"started"}')
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/challenge"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next(self) -> dict:
+        return self.requests.get(timeout=15)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def acs():
+    server = Acs()
+    yield server
+    server.close()
+
+
+def challenge(acs: Acs, payment_id: str, heartbeat: int = 30, timeout: int = 90) -> dict:
+    r = request(payment_id=payment_id)
+    r["card"].update(acsUrl=acs.url, acsHeartbeatSeconds=heartbeat, acsTimeoutSeconds=timeout)
+    return r
+
+
+@pytest.fixture
+def run_async(sfn):
+    """Starts StartSyncExecution in a thread; returns its future."""
+    pool = ThreadPoolExecutor(max_workers=2)
+
+    def go(payload: dict):
+        return pool.submit(start, sfn, payload)
+
+    yield go
+    pool.shutdown(wait=True)
+
+
+def test_3ds_challenge_send_task_success(acs, run_async, aws):
+    pending = run_async(challenge(acs, "pay-3ds-ok"))
+    body = acs.next()
+    assert {k: body[k] for k in ("paymentId", "amount", "currency", "challengeId")} == {
+        "paymentId": "pay-3ds-ok", "amount": 250.0, "currency": "EUR", "challengeId": "3DS-pay-3ds-ok"}
+    answered = aws("send-task-success", "--task-token", body["taskToken"],
+                   "--task-output", '{"status": "AUTHENTICATED", "eci": "02"}')
+    assert answered.returncode == 0, answered.stderr
+    out = output(pending.result(timeout=30))
+    assert out["threeDS"] == {"status": "AUTHENTICATED", "eci": "02"}
+    assert out["transaction"] == {"saved": True, "transactionId": "TX-pay-3ds-ok"}
+    # The token is spent: a second answer is TaskDoesNotExist.
+    again = aws("send-task-success", "--task-token", body["taskToken"], "--task-output", "{}")
+    assert again.returncode != 0 and "TaskDoesNotExist" in again.stderr, again.stderr
+
+
+def test_3ds_challenge_send_task_failure(acs, run_async, aws):
+    pending = run_async(challenge(acs, "pay-3ds-fail"))
+    token = acs.next()["taskToken"]
+    answered = aws("send-task-failure", "--task-token", token, "--error", "ThreeDSFailed",
+                   "--cause", "cardholder cancelled the challenge")
+    assert answered.returncode == 0, answered.stderr
+    r = pending.result(timeout=30)
+    assert (r["status"], r["error"], r["cause"]) == (
+        "FAILED", "AuthenticationFailed",
+        "3-D Secure challenge not completed: ThreeDSFailed: cardholder cancelled the challenge")
+
+
+def test_3ds_challenge_missed_heartbeat(acs, run_async):
+    t0 = time.monotonic()
+    pending = run_async(challenge(acs, "pay-3ds-silent", heartbeat=1, timeout=30))
+    acs.next()  # the ACS never answers
+    r = pending.result(timeout=30)
+    assert (r["status"], r["error"], r["cause"]) == (
+        "FAILED", "AuthenticationFailed", "3-D Secure challenge not completed: States.HeartbeatTimeout")
+    assert 1.0 <= time.monotonic() - t0 < 10
+
+
+def test_3ds_challenge_heartbeats_then_timeout(acs, run_async, aws):
+    t0 = time.monotonic()
+    pending = run_async(challenge(acs, "pay-3ds-slow", heartbeat=3, timeout=6))
+    token = acs.next()["taskToken"]
+    # send-task-heartbeat keeps it alive past HeartbeatSeconds; only TimeoutSeconds ends it.
+    while not pending.done():
+        beat = aws("send-task-heartbeat", "--task-token", token)
+        assert beat.returncode == 0 or pending.done(), beat.stderr
+        time.sleep(0.5)
+    r = pending.result()
+    assert (r["status"], r["error"], r["cause"]) == (
+        "FAILED", "AuthenticationFailed", "3-D Secure challenge not completed: States.Timeout")
+    assert time.monotonic() - t0 >= 6
+
+
+def test_3ds_challenge_heartbeats_then_success(acs, run_async, aws):
+    t0 = time.monotonic()
+    pending = run_async(challenge(acs, "pay-3ds-beat", heartbeat=3, timeout=30))
+    token = acs.next()["taskToken"]
+    # Heartbeats (each CLI call takes about a second) carry it past HeartbeatSeconds.
+    while time.monotonic() - t0 < 4.5:
+        time.sleep(0.3)
+        beat = aws("send-task-heartbeat", "--task-token", token)
+        assert beat.returncode == 0, beat.stderr
+    answered = aws("send-task-success", "--task-token", token,
+                   "--task-output", '{"status": "AUTHENTICATED", "eci": "05"}')
+    assert answered.returncode == 0, answered.stderr
+    assert output(pending.result(timeout=30))["threeDS"]["status"] == "AUTHENTICATED"

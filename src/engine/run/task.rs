@@ -126,10 +126,14 @@ impl<'a> Run<'a> {
             timeout,
             heartbeat,
         };
+        // A mock-file test case answers a callback Task directly: its mocked
+        // response is the Task's result (Step Functions Local's behaviour).
+        let mocked = call.test_case.is_some();
         let invoked = self.tasks.invoke(call);
         let fut = async move {
             match waiter {
                 None => invoked.await,
+                Some(_) if mocked => invoked.await,
                 Some(w) => {
                     // The integration's own result only says the token was
                     // handed over; the Task's result is the callback's.
