@@ -4,6 +4,7 @@
 mod context;
 mod fanout;
 mod jsonata;
+pub mod observe;
 mod run;
 mod size;
 pub mod tokens;
@@ -80,14 +81,48 @@ pub struct ExecutionOutcome {
 pub struct Engine {
     tasks: Arc<Tasks>,
     tokens: Arc<tokens::TaskTokens>,
+    observer: Option<Arc<dyn observe::Observer>>,
 }
 
 impl Engine {
-    /// An engine that resolves Task resources with `tasks`.
+    /// An engine that resolves Task resources with `tasks`, with no observer.
     pub fn new(tasks: Tasks) -> Self {
         Engine {
             tasks: Arc::new(tasks),
             tokens: Arc::default(),
+            observer: None,
+        }
+    }
+
+    /// This engine with `observer` watching its executions (metrics,
+    /// execution logs; see [`observe`]).
+    pub fn with_observer(mut self, observer: Arc<dyn observe::Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The observer watching this engine's executions, if any.
+    pub fn observer(&self) -> Option<&Arc<dyn observe::Observer>> {
+        self.observer.as_ref()
+    }
+
+    /// Tells the observer (if any) that a state machine was created or
+    /// updated with this `logging` configuration.
+    pub fn register_machine(
+        &self,
+        machine: &Arc<Machine>,
+        state_machine_name: &str,
+        logging: &observe::LogSettings,
+    ) {
+        if let Some(o) = &self.observer {
+            o.register(machine, state_machine_name, logging);
+        }
+    }
+
+    /// Tells the observer (if any) that a state machine was deleted.
+    pub fn unregister_machine(&self, machine: &Arc<Machine>) {
+        if let Some(o) = &self.observer {
+            o.unregister(machine);
         }
     }
 
@@ -102,7 +137,15 @@ impl Engine {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
-        run::execute(&self.tasks, &self.tokens, &machine, input, &options).await
+        run::execute(
+            &self.tasks,
+            &self.tokens,
+            self.observer.as_ref(),
+            &machine,
+            input,
+            &options,
+        )
+        .await
     }
 
     /// The Task Tokens its `.waitForTaskToken` Tasks wait on (answered by
