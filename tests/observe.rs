@@ -84,7 +84,10 @@ impl ExecutionObserver for RecordExecution {
             Event::ExecutionTimedOut { .. } => "ExecutionTimedOut".to_owned(),
             Event::ExecutionAborted => "ExecutionAborted".to_owned(),
             Event::StateEntered { state, .. } => {
-                format!("{}StateEntered {} #{}", state.type_name, state.name, state.index)
+                format!(
+                    "{}StateEntered {} #{}",
+                    state.type_name, state.name, state.index
+                )
             }
             Event::StateExited { state, .. } => {
                 format!("{}StateExited {}", state.type_name, state.name)
@@ -173,7 +176,10 @@ async fn an_execution_emits_its_history_events_in_order() {
     ];
     assert_eq!(&seen[..expected.len()], expected, "{seen:#?}");
     assert_eq!(seen.len(), expected.len() + 1, "{seen:#?}");
-    assert!(seen[expected.len()].starts_with("21 ExecutionSucceeded {"), "{seen:#?}");
+    assert!(
+        seen[expected.len()].starts_with("21 ExecutionSucceeded {"),
+        "{seen:#?}"
+    );
 }
 
 #[tokio::test]
@@ -221,7 +227,9 @@ async fn state_metrics_count_every_state_and_task() {
     let m = machine();
     for _ in 0..3 {
         let input = expressway::json::parse("{}").expect("json");
-        let out = engine.execute(Arc::clone(&m), input, options("obs-metrics")).await;
+        let out = engine
+            .execute(Arc::clone(&m), input, options("obs-metrics"))
+            .await;
         assert_eq!(out.status, ExecutionStatus::Succeeded);
     }
     let text = expressway::metrics::render();
@@ -282,7 +290,10 @@ async fn logged(level: LogLevel, include: bool, name: &str) -> Vec<serde_json::V
 #[tokio::test(start_paused = true)]
 async fn logging_all_writes_every_history_event_as_aws_does() {
     let lines = logged(LogLevel::All, true, "log-all").await;
-    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap_or("?")).collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["type"].as_str().unwrap_or("?"))
+        .collect();
     assert_eq!(
         types,
         [
@@ -313,7 +324,10 @@ async fn logging_all_writes_every_history_event_as_aws_does() {
         assert_eq!(l["id"], (i + 1).to_string(), "{l}");
         assert_eq!(l["execution_arn"], common::options().execution_arn);
         assert_eq!(l["redrive_count"], "0");
-        let ts: u64 = l["event_timestamp"].as_str().and_then(|t| t.parse().ok()).expect("ms");
+        let ts: u64 = l["event_timestamp"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("ms");
         assert!(ts > 1_600_000_000_000);
     }
     // previous_event_id: 0 for the start and the first state, then the event before.
@@ -339,7 +353,9 @@ async fn logging_all_writes_every_history_event_as_aws_does() {
     assert_eq!(lines[6]["details"]["error"], "Flaky");
     assert_eq!(lines[6]["details"]["cause"], "try again");
     assert_eq!(lines[15]["details"]["name"], "Boom");
-    assert!(lines[20]["details"]["output"].as_str().is_some_and(|o| o.contains("Boom.Error")));
+    assert!(lines[20]["details"]["output"]
+        .as_str()
+        .is_some_and(|o| o.contains("Boom.Error")));
 
     // Without execution data: names and errors only.
     let lines = logged(LogLevel::All, false, "log-nodata").await;

@@ -27,7 +27,10 @@ async fn invalid_logging_configurations_are_refused_as_aws_does() {
     let cases = [
         (json!({"level": "ALL"}), ONE_DESTINATION),
         (json!({"level": "ERROR"}), ONE_DESTINATION),
-        (json!({"level": "FATAL", "destinations": []}), ONE_DESTINATION),
+        (
+            json!({"level": "FATAL", "destinations": []}),
+            ONE_DESTINATION,
+        ),
         (
             json!({"level": "ALL", "destinations": [destination(GROUP), destination(GROUP)]}),
             ONE_DESTINATION,
@@ -66,8 +69,15 @@ async fn invalid_logging_configurations_are_refused_as_aws_does() {
             json!({"stateMachineArn": arn, "loggingConfiguration": {"level": "ALL"}}),
         )
         .await;
-    assert_error(&reply, 400, "InvalidLoggingConfiguration", Some(ONE_DESTINATION));
-    let d = h.ok("DescribeStateMachine", json!({"stateMachineArn": arn})).await;
+    assert_error(
+        &reply,
+        400,
+        "InvalidLoggingConfiguration",
+        Some(ONE_DESTINATION),
+    );
+    let d = h
+        .ok("DescribeStateMachine", json!({"stateMachineArn": arn}))
+        .await;
     assert_eq!(
         d["loggingConfiguration"],
         json!({"level": "OFF", "includeExecutionData": false})
@@ -78,7 +88,10 @@ async fn invalid_logging_configurations_are_refused_as_aws_does() {
 async fn logging_configurations_are_stored_and_described() {
     let h = Harness::start().await;
     let cases = [
-        (json!({}), json!({"level": "OFF", "includeExecutionData": false})),
+        (
+            json!({}),
+            json!({"level": "OFF", "includeExecutionData": false}),
+        ),
         (
             json!({"destinations": []}),
             json!({"level": "OFF", "includeExecutionData": false, "destinations": []}),
@@ -96,7 +109,10 @@ async fn logging_configurations_are_stored_and_described() {
         )
         .await;
         let d = h
-            .ok("DescribeStateMachine", json!({"stateMachineArn": format!("{PREFIX}{name}")}))
+            .ok(
+                "DescribeStateMachine",
+                json!({"stateMachineArn": format!("{PREFIX}{name}")}),
+            )
             .await;
         assert_eq!(d["loggingConfiguration"], described, "{name}");
     }
@@ -106,7 +122,9 @@ async fn logging_configurations_are_stored_and_described() {
         json!({"stateMachineArn": arn, "loggingConfiguration": {"level": "FATAL", "includeExecutionData": false, "destinations": [destination(GROUP)]}}),
     )
     .await;
-    let d = h.ok("DescribeStateMachine", json!({"stateMachineArn": arn})).await;
+    let d = h
+        .ok("DescribeStateMachine", json!({"stateMachineArn": arn}))
+        .await;
     assert_eq!(d["loggingConfiguration"]["level"], "FATAL");
     assert_eq!(d["loggingConfiguration"]["includeExecutionData"], false);
 }
@@ -131,7 +149,8 @@ async fn executions_of_a_logging_machine_write_its_events() {
     .await;
     // A machine without logging writes nothing.
     let quiet = h.create("quiet", "EXPRESS").await;
-    h.ok("StartSyncExecution", json!({"stateMachineArn": quiet})).await;
+    h.ok("StartSyncExecution", json!({"stateMachineArn": quiet}))
+        .await;
     let arn = format!("{PREFIX}logged");
     let out = h
         .ok(
@@ -148,7 +167,12 @@ async fn executions_of_a_logging_machine_write_its_events() {
     let types: Vec<&str> = lines.iter().filter_map(|l| l["type"].as_str()).collect();
     assert_eq!(
         types,
-        ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
     );
     for l in &lines {
         assert_eq!(l["execution_arn"], out["executionArn"]);
@@ -164,7 +188,8 @@ async fn executions_of_a_logging_machine_write_its_events() {
         json!({"stateMachineArn": arn, "loggingConfiguration": {"level": "FATAL", "destinations": [destination(GROUP)]}}),
     )
     .await;
-    h.ok("StartSyncExecution", json!({"stateMachineArn": arn})).await;
+    h.ok("StartSyncExecution", json!({"stateMachineArn": arn}))
+        .await;
     assert!(telemetry.flush(Duration::from_secs(5)));
     let after = std::fs::read_to_string(&path).expect("log");
     let _ = std::fs::remove_file(&path);

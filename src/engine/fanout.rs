@@ -226,17 +226,22 @@ impl<'a> Run<'a> {
             };
             inputs.push((input, f));
         }
-        let runs = futures::stream::iter(inputs.into_iter().enumerate().map(|(index, (input, f))| {
-            let id = self.add_events(1); // MapIterationStarted
-            if let Some(o) = self.obs() {
-                o.event(id, &Event::MapIterationStarted { state: at.state(), index });
-            }
-            self.graph(&spec.processor, base, input, f)
-        }))
-        .buffered(width);
-        let results = self
-            .tolerate(runs, tolerated_count, tolerated_pct)
-            .await;
+        let runs =
+            futures::stream::iter(inputs.into_iter().enumerate().map(|(index, (input, f))| {
+                let id = self.add_events(1); // MapIterationStarted
+                if let Some(o) = self.obs() {
+                    o.event(
+                        id,
+                        &Event::MapIterationStarted {
+                            state: at.state(),
+                            index,
+                        },
+                    );
+                }
+                self.graph(&spec.processor, base, input, f)
+            }))
+            .buffered(width);
+        let results = self.tolerate(runs, tolerated_count, tolerated_pct).await;
         let id = self.add_events(1); // MapStateSucceeded / MapStateFailed
         if let Some(o) = self.obs() {
             let state = at.state();

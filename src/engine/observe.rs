@@ -384,9 +384,9 @@ fn children(st: &State) -> &[Graph] {
 /// (AWS guide `cloudwatch-log-level.html`).
 pub fn severity(event: &Event<'_>) -> Severity {
     match event {
-        Event::ExecutionFailed { .. } | Event::ExecutionTimedOut { .. } | Event::ExecutionAborted => {
-            Severity::Fatal
-        }
+        Event::ExecutionFailed { .. }
+        | Event::ExecutionTimedOut { .. }
+        | Event::ExecutionAborted => Severity::Fatal,
         Event::TaskFailed { .. }
         | Event::TaskTimedOut { .. }
         | Event::ParallelFailed { .. }

@@ -139,21 +139,24 @@ pub(super) async fn execute(
             (ExecutionStatus::Succeeded, Some(output)) => {
                 o.event(id, &Event::ExecutionSucceeded { output })
             }
-            (ExecutionStatus::TimedOut, _) => o.event(id, &Event::ExecutionTimedOut { error, cause }),
+            (ExecutionStatus::TimedOut, _) => {
+                o.event(id, &Event::ExecutionTimedOut { error, cause })
+            }
             _ => o.event(id, &Event::ExecutionFailed { error, cause }),
         }
     }
     outcome
 }
 
+/// What an execution's body gives when run under its time limit and
+/// `catch_unwind`.
+type BodyResult = Result<
+    Result<Result<Value, ExecError>, Box<dyn std::any::Any + Send>>,
+    tokio::time::error::Elapsed,
+>;
+
 /// The outcome of an execution's body, run under its time limit.
-fn outcome(
-    result: Result<
-        Result<Result<Value, ExecError>, Box<dyn std::any::Any + Send>>,
-        tokio::time::error::Elapsed,
-    >,
-    stop_time: SystemTime,
-) -> ExecutionOutcome {
+fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
     let failed = |e: ExecError| ExecutionOutcome {
         status: ExecutionStatus::Failed,
         output: None,

@@ -64,10 +64,16 @@ impl DurationHistogram {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, bound) in DURATION_BUCKETS_S.iter().enumerate() {
             cumulative += self.counts[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
+            );
         }
         cumulative += self.counts[DURATION_BUCKETS_S.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}");
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}"
+        );
         let sum = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
         let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
@@ -133,7 +139,10 @@ mod tests {
         assert_eq!(h.count(), 3);
         let mut out = String::new();
         h.render("t", "a=\"1\"", &mut out);
-        assert!(out.contains("t_bucket{a=\"1\",le=\"0.00001\"} 1\n"), "{out}");
+        assert!(
+            out.contains("t_bucket{a=\"1\",le=\"0.00001\"} 1\n"),
+            "{out}"
+        );
         assert!(out.contains("t_bucket{a=\"1\",le=\"0.0025\"} 2\n"), "{out}");
         assert!(out.contains("t_bucket{a=\"1\",le=\"300\"} 2\n"), "{out}");
         assert!(out.contains("t_bucket{a=\"1\",le=\"+Inf\"} 3\n"), "{out}");

@@ -188,7 +188,11 @@ impl StateMetrics {
     /// when it failed or timed out.
     #[inline]
     pub fn task(&self, state: u32, duration: Duration, error: Option<&str>) {
-        if let Some(t) = self.states.get(state as usize).and_then(|s| s.task.as_ref()) {
+        if let Some(t) = self
+            .states
+            .get(state as usize)
+            .and_then(|s| s.task.as_ref())
+        {
             t.duration.record(duration);
             if let Some(e) = error {
                 t.errors.increment(e);

@@ -120,14 +120,23 @@ impl Details<'_> {
             let mut end = start + MAX_DATA_BYTES - 1;
             // Cut on a character boundary and outside an escape sequence.
             while !out.is_char_boundary(end)
-                || out[start..end].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+                || out[start..end]
+                    .bytes()
+                    .rev()
+                    .take_while(|&b| b == b'\\')
+                    .count()
+                    % 2
+                    == 1
             {
                 end -= 1;
             }
             out.truncate(end);
             out.push('"');
         }
-        let _ = write!(self.key(&format!("{k}Details")), "{{\"truncated\":{truncated}}}");
+        let _ = write!(
+            self.key(&format!("{k}Details")),
+            "{{\"truncated\":{truncated}}}"
+        );
     }
 }
 
@@ -327,7 +336,10 @@ mod tests {
             })
         );
         let v = line(false, 1, 0, &Event::ExecutionStarted { input: &input });
-        assert_eq!(v["details"], serde_json::json!({"roleArn": "arn:aws:iam::1:role/r"}));
+        assert_eq!(
+            v["details"],
+            serde_json::json!({"roleArn": "arn:aws:iam::1:role/r"})
+        );
         let state = StateRef {
             index: 0,
             name: "P",
@@ -354,7 +366,10 @@ mod tests {
                 cause: "C",
             },
         );
-        assert_eq!(v["details"], serde_json::json!({"cause": "C", "error": "E"}));
+        assert_eq!(
+            v["details"],
+            serde_json::json!({"cause": "C", "error": "E"})
+        );
     }
 
     #[test]

@@ -229,7 +229,8 @@ impl Telemetry {
     fn machine(&self, machine: &Arc<Machine>, name: &str) -> Arc<MachineTelemetry> {
         let key = Self::key(machine);
         if let Some(r) = self.machines.get(&key) {
-            if std::ptr::eq(r.machine.as_ptr(), Arc::as_ptr(machine)) && r.machine.strong_count() > 0
+            if std::ptr::eq(r.machine.as_ptr(), Arc::as_ptr(machine))
+                && r.machine.strong_count() > 0
             {
                 return Arc::clone(&r.telemetry);
             }
@@ -275,7 +276,8 @@ impl Observer for Telemetry {
         let logged = match &self.config.log {
             Some(writer)
                 if telemetry.logging.level != LogLevel::Off
-                    && (self.config.sample >= 1.0 || rand::random::<f64>() < self.config.sample) =>
+                    && (self.config.sample >= 1.0
+                        || rand::random::<f64>() < self.config.sample) =>
             {
                 writer
             }

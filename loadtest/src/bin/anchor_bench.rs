@@ -3,7 +3,9 @@
 //! way"), so its figures can be set against the peer runtimes'.
 //!
 //! `expressway-anchor-bench <definition.json> [--secs 10] [--conc 64]
-//! [--warm 2] [--modes seq,conc] [--input FILE]`; `SHOW_OUTPUT=1` prints the
+//! [--warm 2] [--modes seq,conc] [--input FILE] [--state-metrics]`
+//! (`--state-metrics`: with the per-state metrics observer on, as `serve`
+//! runs by default); `SHOW_OUTPUT=1` prints the
 //! first execution's output on stderr. One JSON line per mode on stdout.
 
 use std::path::{Path, PathBuf};
@@ -35,6 +37,7 @@ struct Args {
     warm: f64,
     seq: bool,
     conc_mode: bool,
+    state_metrics: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         warm: 2.0,
         seq: true,
         conc_mode: true,
+        state_metrics: false,
     };
     let mut definition = None;
     while let Some(arg) = it.next() {
@@ -68,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--warm: {e}"))?
             }
             "--input" => a.input = Some(PathBuf::from(value("--input")?)),
+            "--state-metrics" => a.state_metrics = true,
             "--modes" => {
                 let modes = value("--modes")?;
                 a.seq = false;
@@ -212,12 +217,17 @@ async fn bench(a: Args) -> Result<(), String> {
         .unwrap_or_else(|| a.definition.with_file_name("payment-input.json"));
     let text = read(&a.definition)?;
     let input = read(&input_path)?;
-    let w = Arc::new(Workload::new(
-        &machine_name(&def_name),
-        &text,
-        &input,
-        anchor_tasks(&[]),
-    )?);
+    let mut w = Workload::new(&machine_name(&def_name), &text, &input, anchor_tasks(&[]))?;
+    if a.state_metrics {
+        let telemetry =
+            expressway::telemetry::Telemetry::new(expressway::telemetry::TelemetryConfig {
+                state_metrics: true,
+                log: None,
+                sample: 1.0,
+            });
+        w.engine = w.engine.with_observer(Arc::new(telemetry));
+    }
+    let w = Arc::new(w);
 
     // Check the first execution.
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);

@@ -312,7 +312,11 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
         sm.tracing = tracing;
     }
     sm.revision_id = Some(revision.clone());
-    let (machine, name, settings) = (Arc::clone(&sm.machine), sm.name.clone(), log_settings(&sm.logging));
+    let (machine, name, settings) = (
+        Arc::clone(&sm.machine),
+        sm.name.clone(),
+        log_settings(&sm.logging),
+    );
     drop(sm);
     service
         .inner

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use super::{context, display_plain, oversized_result, size, Entry, Frame, Run};
-use crate::engine::observe::Event;
 use crate::compile::{Kind, Seconds, State};
+use crate::engine::observe::Event;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::Selected;
 use crate::json::Scope;
