@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod payment;
 pub mod sources;
 pub mod tasks;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 

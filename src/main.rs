@@ -13,8 +13,10 @@ use mimalloc::MiMalloc;
 use expressway::admission::{AdmissionConfig, PartialLimits};
 use expressway::api::{self, arn, Config, MachineType, Service};
 use expressway::engine::shards::Shards;
+use expressway::engine::observe::{LogLevel, LogSettings};
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
 use expressway::tasks::Tasks;
+use expressway::telemetry::{LogWriter, Telemetry, TelemetryConfig};
 
 #[cfg(feature = "aws")]
 mod consume_aws;
@@ -69,6 +71,8 @@ enum Command {
         sigv4_credentials: Vec<String>,
         #[command(flatten)]
         runtime: RuntimeFlags,
+        #[command(flatten)]
+        telemetry: TelemetryFlags,
     },
     /// Run one execution and print `{"status","output","error","cause"}`;
     /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
@@ -84,6 +88,16 @@ enum Command {
         /// Mock-file test case to run with.
         #[arg(long)]
         test_case: Option<String>,
+        /// Write the execution's log events (JSON lines, as Step Functions
+        /// writes them to CloudWatch Logs) to this file, or `-` for standard error.
+        #[arg(long)]
+        execution_log: Option<String>,
+        /// Which events `--execution-log` writes: ALL, ERROR or FATAL.
+        #[arg(long, default_value = "ALL", value_parser = ["ALL", "ERROR", "FATAL"])]
+        log_level: String,
+        /// Include inputs and outputs in `--execution-log` (includeExecutionData).
+        #[arg(long)]
+        include_execution_data: bool,
     },
     /// Validate a definition and print its diagnostics; exit 1 on FAIL.
     Validate {
@@ -188,6 +202,51 @@ impl RuntimeFlags {
     /// The admission configuration: built-in defaults, then the file, then the flags.
     fn admission(&self) -> Result<AdmissionConfig, String> {
         self.admission.config(self.config.as_deref())
+    }
+}
+
+/// Metrics and execution-log flags of `serve`.
+#[derive(Args, Debug, Clone)]
+struct TelemetryFlags {
+    /// Do not record per-state and per-Task metrics
+    /// (`expressway_state_*`, `expressway_task_*`).
+    #[arg(long)]
+    no_state_metrics: bool,
+    /// Write execution logs (JSON lines, as Step Functions writes them to
+    /// CloudWatch Logs) of the state machines whose loggingConfiguration
+    /// level is not OFF to this file (appended), or `-` for standard output.
+    #[arg(long)]
+    execution_log: Option<String>,
+    /// Fraction of those executions that are logged, 0 to 1 (decided once
+    /// per execution: a sampled execution logs all its events).
+    #[arg(long, default_value_t = 1.0, value_parser = sample_rate)]
+    execution_log_sample: f64,
+}
+
+/// Parses a sampling rate in 0..=1.
+fn sample_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("'{s}' is not a number from 0 to 1")),
+    }
+}
+
+impl TelemetryFlags {
+    /// The observer these flags ask for, if any.
+    fn telemetry(&self) -> Result<Option<Arc<Telemetry>>, String> {
+        let log = match &self.execution_log {
+            Some(target) => Some(
+                LogWriter::open(target)
+                    .map_err(|e| format!("cannot open execution log {target}: {e}"))?,
+            ),
+            None => None,
+        };
+        let telemetry = Telemetry::new(TelemetryConfig {
+            state_metrics: !self.no_state_metrics,
+            log,
+            sample: self.execution_log_sample,
+        });
+        Ok(telemetry.is_active().then(|| Arc::new(telemetry)))
     }
 }
 
@@ -311,10 +370,18 @@ fn main() -> ExitCode {
             runtime: flags,
             verify_sigv4,
             sigv4_credentials,
+            telemetry,
             ..
         } => {
             let admission = match flags.admission() {
                 Ok(a) => a,
+                Err(e) => {
+                    eprintln!("expressway: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let telemetry = match telemetry.telemetry() {
+                Ok(t) => t,
                 Err(e) => {
                     eprintln!("expressway: {e}");
                     return ExitCode::from(2);
@@ -334,14 +401,27 @@ fn main() -> ExitCode {
                 sigv4,
                 ..Config::default()
             };
-            runtime.block_on(serve(&host, port, definitions, config, &flags))
+            runtime.block_on(serve(&host, port, definitions, config, &flags, telemetry))
         }
         Command::Run {
             definition,
             input,
             test_case,
+            execution_log,
+            log_level,
+            include_execution_data,
             ..
-        } => runtime.block_on(run(&definition, &input, test_case)),
+        } => {
+            let log = RunLog {
+                target: execution_log,
+                settings: LogSettings {
+                    level: LogLevel::parse(&log_level).unwrap_or(LogLevel::All),
+                    include_execution_data,
+                    log_group_arn: None,
+                },
+            };
+            runtime.block_on(run(&definition, &input, test_case, log))
+        }
         Command::Validate { definition } => validate(&definition),
         Command::Consume { source } => {
             let code = runtime.block_on(consume(source));
@@ -467,14 +547,18 @@ async fn serve(
     definitions: Option<PathBuf>,
     config: Config,
     flags: &RuntimeFlags,
+    telemetry: Option<Arc<Telemetry>>,
 ) -> ExitCode {
-    let engine = match tasks().and_then(|t| flags.engine(t)) {
+    let mut engine = match tasks().and_then(|t| flags.engine(t)) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("expressway: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Some(t) = &telemetry {
+        engine = engine.with_observer(t.clone());
+    }
     let shards = engine.shards().cloned();
     let service = Service::new(engine, config);
     let definitions = definitions.or_else(|| {
@@ -511,6 +595,9 @@ async fn serve(
                 .map_err(|e| e.to_string())
         }
     };
+    if let Some(t) = &telemetry {
+        t.flush(std::time::Duration::from_secs(5));
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -579,7 +666,13 @@ fn to_json(value: &expressway::Value) -> serde_json::Value {
     serde_json::from_str(&expressway::json::to_string(value)).unwrap_or(serde_json::Value::Null)
 }
 
-async fn run(definition: &Path, input: &str, test_case: Option<String>) -> ExitCode {
+/// `run --execution-log`: where the execution's log goes, and what it holds.
+struct RunLog {
+    target: Option<String>,
+    settings: LogSettings,
+}
+
+async fn run(definition: &Path, input: &str, test_case: Option<String>, log: RunLog) -> ExitCode {
     let prepared = (|| {
         let text = read(definition)?;
         let machine = expressway::compile::load(&text).map_err(|e| e.to_string())?;
@@ -614,9 +707,36 @@ async fn run(definition: &Path, input: &str, test_case: Option<String>) -> ExitC
         start_time: SystemTime::now(),
         test_case,
     };
-    let outcome = Engine::new(tasks)
-        .execute(Arc::new(machine), input, options)
-        .await;
+    let machine = Arc::new(machine);
+    let mut engine = Engine::new(tasks);
+    let mut telemetry = None;
+    if let Some(target) = &log.target {
+        // Standard output carries the result: the log goes to standard error.
+        let writer = if target == "-" {
+            LogWriter::new(Box::new(std::io::stderr()))
+        } else {
+            LogWriter::open(target)
+        };
+        let writer = match writer {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("expressway: cannot open execution log {target}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let t = Arc::new(Telemetry::new(TelemetryConfig {
+            state_metrics: false,
+            log: Some(writer),
+            sample: 1.0,
+        }));
+        engine = engine.with_observer(t.clone());
+        engine.register_machine(&machine, &options.state_machine_name, &log.settings);
+        telemetry = Some(t);
+    }
+    let outcome = engine.execute(machine, input, options).await;
+    if let Some(t) = &telemetry {
+        t.flush(std::time::Duration::from_secs(5));
+    }
     let report = serde_json::json!({
         "status": outcome.status.as_str(),
         "output": outcome.output.as_ref().map(to_json),

@@ -20,6 +20,11 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::engine::ExecutionStatus;
 
+pub mod histogram;
+pub mod states;
+
+pub use states::StateMetrics;
+
 /// Counter {state_machine}: executions started (admitted and running).
 pub const EXECUTIONS_STARTED: &str = "expressway_executions_started_total";
 /// Counter {state_machine}: executions that ended `SUCCEEDED`.
@@ -71,9 +76,34 @@ pub const KINESIS_MILLIS_BEHIND_LATEST: &str = "expressway_kinesis_millis_behind
 /// Gauge {queue}: the queue's `ApproximateNumberOfMessages` (SQS
 /// `GetQueueAttributes`, read periodically).
 pub const SQS_APPROXIMATE_MESSAGES: &str = "expressway_sqs_approximate_number_of_messages";
+/// Counter {state_machine, state}: times a state was entered.
+pub const STATE_ENTERED: &str = "expressway_state_entered_total";
+/// Counter {state_machine, state, error}: times a state ended with an error
+/// after its retries, caught or not (`error`: the error name, cut to 64
+/// bytes; past 8 distinct names per state, `other`).
+pub const STATE_FAILED: &str = "expressway_state_failed_total";
+/// Histogram {state_machine, state}: seconds from a state's entry to its
+/// exit or failure (buckets [`histogram::DURATION_BUCKETS_S`]).
+pub const STATE_DURATION: &str = "expressway_state_duration_seconds";
+/// Histogram {state_machine, resource}: seconds a Task attempt took, from
+/// scheduling to result (buckets [`histogram::DURATION_BUCKETS_S`]).
+pub const TASK_DURATION: &str = "expressway_task_duration_seconds";
+/// Counter {state_machine, resource, error}: Task attempts that failed or
+/// timed out (`error` bounded as for [`STATE_FAILED`]).
+pub const TASK_ERRORS: &str = "expressway_task_errors_total";
+/// Counter: execution log lines written.
+pub const EXECUTION_LOG_LINES: &str = "expressway_execution_log_lines_total";
+/// Counter: execution log lines dropped because the writer fell behind.
+pub const EXECUTION_LOG_DROPPED: &str = "expressway_execution_log_dropped_total";
 
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
+/// Label: a state's name.
+pub const LABEL_STATE: &str = "state";
+/// Label: a Task's Resource (without `.waitForTaskToken`).
+pub const LABEL_RESOURCE: &str = "resource";
+/// Label: an error name.
+pub const LABEL_ERROR: &str = "error";
 /// Label: which admission bucket (`machine` or `global`).
 pub const LABEL_SCOPE: &str = "scope";
 /// Label: which admission limit refused a start (`max_wait` or `max_queue`).
@@ -139,8 +169,11 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
     }
 }
 
+/// The metrics rendered by [`histogram`] rather than the recorder.
+const OWN_HISTOGRAMS: [&str; 2] = [STATE_DURATION, TASK_DURATION];
+
 /// Every exported metric.
-pub const ALL: [Metric; 22] = [
+pub const ALL: [Metric; 29] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -273,6 +306,48 @@ pub const ALL: [Metric; 22] = [
         None,
         "Always 1; the version label is the expressway version.",
     ),
+    metric(
+        STATE_ENTERED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Times a state was entered.",
+    ),
+    metric(
+        STATE_FAILED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Times a state ended with an error after its retries, by error name.",
+    ),
+    metric(
+        STATE_DURATION,
+        Kind::Histogram,
+        Some(Unit::Seconds),
+        "Time from a state's entry to its exit or failure, in seconds.",
+    ),
+    metric(
+        TASK_DURATION,
+        Kind::Histogram,
+        Some(Unit::Seconds),
+        "Time a Task attempt took from scheduling to result, in seconds, by resource.",
+    ),
+    metric(
+        TASK_ERRORS,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Task attempts that failed or timed out, by resource and error name.",
+    ),
+    metric(
+        EXECUTION_LOG_LINES,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Execution log lines written.",
+    ),
+    metric(
+        EXECUTION_LOG_DROPPED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Execution log lines dropped because the log writer fell behind.",
+    ),
 ];
 
 /// Gauge {version}: always 1 (lets dashboards show the running version).
@@ -286,7 +361,7 @@ pub fn find(name: &str) -> Option<&'static Metric> {
 /// Registers the description and unit of every metric with the installed
 /// recorder. Called by [`install`]; calling it again does nothing new.
 pub fn describe_metrics() {
-    for m in &ALL {
+    for m in ALL.iter().filter(|m| !OWN_HISTOGRAMS.contains(&m.name)) {
         match (m.kind, m.unit) {
             (Kind::Counter, Some(u)) => metrics::describe_counter!(m.name, u, m.help),
             (Kind::Counter, None) => metrics::describe_counter!(m.name, m.help),
@@ -299,6 +374,9 @@ pub fn describe_metrics() {
 }
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// How often queued histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Installs the Prometheus recorder as the process's global `metrics`
 /// recorder (once; later calls return the same handle) and describes every
@@ -326,6 +404,14 @@ fn handle() -> &'static PrometheusHandle {
         }
         describe_metrics();
         metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        // Histogram samples queue until upkeep: drain them even when nobody scrapes.
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                upkeep.run_upkeep();
+            });
         handle
     })
 }
@@ -338,7 +424,9 @@ pub fn render() -> String {
         metrics::gauge!(PROCESS_RESIDENT_MEMORY).set(bytes as f64);
     }
     handle.run_upkeep();
-    handle.render()
+    let mut text = handle.render();
+    histogram::render(&mut text, |name| find(name).map_or("", |m| m.help));
+    text
 }
 
 /// The resident set size of this process in bytes: the second field of

@@ -135,12 +135,38 @@ async fn accepted_async_starts_all_run() {
 
 #[tokio::test]
 async fn metrics_show_every_dashboard_metric_after_one_execution() {
-    let h = Harness::start(crate::admission::Limits::MACHINE_DEFAULT).await;
+    // Per-state metrics and the execution log on, as `serve` has them.
+    let telemetry = crate::telemetry::Telemetry::new(crate::telemetry::TelemetryConfig {
+        state_metrics: true,
+        log: Some(crate::telemetry::LogWriter::new(Box::new(std::io::sink())).expect("writer")),
+        sample: 1.0,
+    });
+    let engine = crate::engine::Engine::new(crate::tasks::Tasks::new())
+        .with_observer(std::sync::Arc::new(telemetry));
+    let mut config = Config::default();
+    config.admission.default = crate::admission::Limits::MACHINE_DEFAULT;
+    let h = Harness(super::Harness::start_engine(engine, config).await);
     let arn = h.create("observed").await;
     let (status, _) = h
         .call("StartSyncExecution", json!({"stateMachineArn": arn}))
         .await;
     assert_eq!(status, 200);
+    // A Task nothing resolves: Task and state failure series.
+    let failing = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:none","End":true}}}"#;
+    let (status, created) = h
+        .call(
+            "CreateStateMachine",
+            json!({"name": "observed-task", "definition": failing, "roleArn": super::ROLE, "type": "EXPRESS"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let (status, out) = h
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": created["stateMachineArn"]}),
+        )
+        .await;
+    assert_eq!((status, &out["status"]), (200, &json!("FAILED")), "{out}");
     let response =
         h.0.client
             .get(format!("{}metrics", h.0.url))
@@ -177,6 +203,9 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
         "expressway_execution_time_milliseconds_count{state_machine=\"observed\"} 1",
         "expressway_admission_queue_depth{scope=\"machine\",state_machine=\"observed\"} 0",
         "expressway_admission_tokens{scope=\"global\"}",
+        "expressway_state_entered_total{state_machine=\"observed\",state=\"P\"} 1",
+        "expressway_state_duration_seconds_count{state_machine=\"observed\",state=\"P\"} 1",
+        "expressway_state_failed_total{state_machine=\"observed-task\",state=\"T\",error=\"States.TaskFailed\"} 1",
     ] {
         assert!(text.contains(line), "{line} missing:\n{text}");
     }

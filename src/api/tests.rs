@@ -27,7 +27,11 @@ impl Harness {
     }
 
     async fn start_with(config: Config) -> Self {
-        let service = Service::new(Engine::new(Tasks::new()), config);
+        Self::start_engine(Engine::new(Tasks::new()), config).await
+    }
+
+    async fn start_engine(engine: Engine, config: Config) -> Self {
+        let service = Service::new(engine, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -774,3 +778,5 @@ mod nested;
 
 #[path = "test_state_tests.rs"]
 mod test_state;
+#[path = "logging_tests.rs"]
+mod logging;

@@ -13,6 +13,7 @@ use simd_json::OwnedValue;
 
 use super::context;
 use super::jsonata::states_object;
+use super::observe::Event;
 use super::run::{display_plain, Entry, Run};
 use super::variables::Frame;
 use crate::compile::{Graph, Items, MapSpec, Number, Payload, State};
@@ -30,8 +31,11 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let input = self.arguments(st, raw, frame, at)?;
-        self.add_events(1); // ParallelStateStarted
-                            // Every branch but the last gets a copy; the last takes the input itself.
+        let id = self.add_events(1); // ParallelStateStarted
+        if let Some(o) = self.obs() {
+            o.event(id, &Event::ParallelStarted { state: at.state() });
+        }
+        // Every branch but the last gets a copy; the last takes the input itself.
         let mut input = Some(input);
         let last = branches.len().saturating_sub(1);
         let runs: Vec<_> = branches
@@ -43,12 +47,19 @@ impl<'a> Run<'a> {
                 } else {
                     input.clone().unwrap_or_default()
                 };
-                self.graph(b, branch_input, frame.clone())
+                self.graph(b, self.child_base(at, i), branch_input, frame.clone())
             })
             .collect();
-        let results = futures::future::try_join_all(runs).await?;
-        self.add_events(1); // ParallelStateSucceeded
-        Ok(OwnedValue::Array(Box::new(results)))
+        let results = futures::future::try_join_all(runs).await;
+        let id = self.add_events(1); // ParallelStateSucceeded / ParallelStateFailed
+        if let Some(o) = self.obs() {
+            let state = at.state();
+            match &results {
+                Ok(_) => o.event(id, &Event::ParallelSucceeded { state }),
+                Err(_) => o.event(id, &Event::ParallelFailed { state }),
+            }
+        }
+        Ok(OwnedValue::Array(Box::new(results?)))
     }
 
     fn number(
@@ -193,7 +204,12 @@ impl<'a> Run<'a> {
         } else {
             items.len().max(1)
         };
-        self.add_events(1); // MapStateStarted
+        let id = self.add_events(1); // MapStateStarted
+        if let Some(o) = self.obs() {
+            let (state, length) = (at.state(), items.len());
+            o.event(id, &Event::MapStarted { state, length });
+        }
+        let base = self.child_base(at, 0);
         let mut inputs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let mut f = frame.clone();
@@ -210,12 +226,44 @@ impl<'a> Run<'a> {
             };
             inputs.push((input, f));
         }
-        let runs = futures::stream::iter(inputs.into_iter().map(|(input, f)| {
-            self.add_events(1); // MapIterationStarted
-            self.graph(&spec.processor, input, f)
-        }))
-        .buffered(width);
-        let results = if tolerated_count.is_none() && tolerated_pct.is_none() {
+        let runs =
+            futures::stream::iter(inputs.into_iter().enumerate().map(|(index, (input, f))| {
+                let id = self.add_events(1); // MapIterationStarted
+                if let Some(o) = self.obs() {
+                    o.event(
+                        id,
+                        &Event::MapIterationStarted {
+                            state: at.state(),
+                            index,
+                        },
+                    );
+                }
+                self.graph(&spec.processor, base, input, f)
+            }))
+            .buffered(width);
+        let results = self.tolerate(runs, tolerated_count, tolerated_pct).await;
+        let id = self.add_events(1); // MapStateSucceeded / MapStateFailed
+        if let Some(o) = self.obs() {
+            let state = at.state();
+            match &results {
+                Ok(_) => o.event(id, &Event::MapSucceeded { state }),
+                Err(_) => o.event(id, &Event::MapFailed { state }),
+            }
+        }
+        Ok(OwnedValue::Array(Box::new(results?)))
+    }
+
+    /// Collects a Map's iteration results: the first failure fails the Map
+    /// unless ToleratedFailureCount/Percentage allow it, in which case a
+    /// failed iteration leaves its Error Output in the results.
+    async fn tolerate(
+        &self,
+        runs: impl futures::Stream<Item = Result<Value, ExecError>>,
+        tolerated_count: Option<f64>,
+        tolerated_pct: Option<f64>,
+    ) -> Result<Vec<Value>, ExecError> {
+        let runs = std::pin::pin!(runs);
+        Ok(if tolerated_count.is_none() && tolerated_pct.is_none() {
             runs.try_collect::<Vec<_>>().await?
         } else {
             let all: Vec<Result<Value, ExecError>> = runs.collect().await;
@@ -232,8 +280,6 @@ impl<'a> Run<'a> {
             all.into_iter()
                 .map(|r| r.unwrap_or_else(super::run::error_output))
                 .collect()
-        };
-        self.add_events(1); // MapStateSucceeded
-        Ok(OwnedValue::Array(Box::new(results)))
+        })
     }
 }

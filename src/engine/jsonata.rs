@@ -122,7 +122,6 @@ impl<'a> Run<'a> {
                 Err(ExecError::new(error, cause))
             }
             Kind::Choice { choices, default } => {
-                self.add_events(1);
                 let states = states_object(&input, frame);
                 let b = bindings(&states, frame);
                 for branch in choices {
@@ -152,7 +151,6 @@ impl<'a> Run<'a> {
                 }
             }
             Kind::Wait(w) => {
-                self.add_events(1);
                 let states = states_object(&input, frame);
                 let delay = self.jwait(w, &input, &states, frame, at)?;
                 if !delay.is_zero() {
@@ -162,7 +160,6 @@ impl<'a> Run<'a> {
                 Ok((out, st.transition))
             }
             Kind::Succeed | Kind::Pass { .. } => {
-                self.add_events(1);
                 let next = match st.kind {
                     Kind::Succeed => Transition::End,
                     _ => st.transition,

@@ -4,6 +4,7 @@
 mod context;
 mod fanout;
 mod jsonata;
+pub mod observe;
 mod run;
 pub mod shards;
 mod size;
@@ -97,16 +98,50 @@ pub struct Engine {
     tokens: Arc<tokens::TaskTokens>,
     /// Where executions run; `None`: on the caller's task.
     shards: Option<Arc<Shards>>,
+    observer: Option<Arc<dyn observe::Observer>>,
 }
 
 impl Engine {
-    /// An engine that resolves Task resources with `tasks` and runs each
-    /// execution on the caller's task (see [`Engine::with_shards`]).
+    /// An engine that resolves Task resources with `tasks`, with no observer,
+    /// and runs each execution on the caller's task (see [`Engine::with_shards`]).
     pub fn new(tasks: Tasks) -> Self {
         Engine {
             tasks: Arc::new(tasks),
             tokens: Arc::default(),
             shards: None,
+            observer: None,
+        }
+    }
+
+    /// This engine with `observer` watching its executions (metrics,
+    /// execution logs; see [`observe`]).
+    pub fn with_observer(mut self, observer: Arc<dyn observe::Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The observer watching this engine's executions, if any.
+    pub fn observer(&self) -> Option<&Arc<dyn observe::Observer>> {
+        self.observer.as_ref()
+    }
+
+    /// Tells the observer (if any) that a state machine was created or
+    /// updated with this `logging` configuration.
+    pub fn register_machine(
+        &self,
+        machine: &Arc<Machine>,
+        state_machine_name: &str,
+        logging: &observe::LogSettings,
+    ) {
+        if let Some(o) = &self.observer {
+            o.register(machine, state_machine_name, logging);
+        }
+    }
+
+    /// Tells the observer (if any) that a state machine was deleted.
+    pub fn unregister_machine(&self, machine: &Arc<Machine>) {
+        if let Some(o) = &self.observer {
+            o.unregister(machine);
         }
     }
 
@@ -135,12 +170,24 @@ impl Engine {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
+        let observer = self.observer.clone();
         match &self.shards {
-            None => run::execute(&self.tasks, &self.tokens, &machine, input, &options).await,
+            None => {
+                run::execute(
+                    &self.tasks,
+                    &self.tokens,
+                    observer.as_ref(),
+                    &machine,
+                    input,
+                    &options,
+                )
+                .await
+            }
             Some(shards) => {
                 let (tasks, tokens) = (Arc::clone(&self.tasks), Arc::clone(&self.tokens));
                 let job = Box::pin(async move {
-                    run::execute(&tasks, &tokens, &machine, input, &options).await
+                    run::execute(&tasks, &tokens, observer.as_ref(), &machine, input, &options)
+                        .await
                 });
                 shards.run(job, lost).await
             }

@@ -11,13 +11,14 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use simd_json::OwnedValue;
 
 use super::jsonata::states_object;
+use super::observe::{Event, ExecutionObserver, Observer, StateRef};
 use super::variables::Frame;
 use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
 use crate::compile::{
@@ -46,21 +47,64 @@ pub(super) struct Run<'a> {
     /// The state machine's name and the mock test case, shared by every Task call.
     state_machine_name: std::sync::Arc<str>,
     test_case: Option<std::sync::Arc<str>>,
+    /// The observer of this execution, if it is watched.
+    obs: Option<Arc<dyn ExecutionObserver>>,
 }
 
-/// Where a state was entered: for error causes.
+/// Where a state was entered: for error causes and observer events.
 pub(super) struct Entry<'s> {
     pub(super) name: &'s str,
     pub(super) event: u32,
+    /// The state's flat index ([`super::observe::StateIndex`]).
+    pub(super) index: u32,
+    /// Its AWS type name.
+    pub(super) type_name: &'static str,
+    /// When it was entered, if the execution is observed.
+    pub(super) entered: Option<Instant>,
+}
+
+impl Entry<'_> {
+    /// The state as observer events name it.
+    pub(super) fn state(&self) -> StateRef<'_> {
+        StateRef {
+            index: self.index,
+            name: self.name,
+            type_name: self.type_name,
+        }
+    }
+}
+
+/// Reports `ExecutionAborted` when an observed execution is dropped before
+/// it ended (StopExecution aborts its task).
+struct AbortGuard<'r> {
+    obs: Option<&'r Arc<dyn ExecutionObserver>>,
+    events: &'r AtomicU32,
+}
+
+impl Drop for AbortGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(o) = self.obs.take() {
+            let id = self.events.fetch_add(1, Ordering::Relaxed) + 1;
+            o.event(id, &Event::ExecutionAborted);
+        }
+    }
 }
 
 pub(super) async fn execute(
     tasks: &Tasks,
     tokens: &std::sync::Arc<super::tokens::TaskTokens>,
-    machine: &Machine,
+    observer: Option<&Arc<dyn Observer>>,
+    machine: &Arc<Machine>,
     input: Value,
     options: &ExecutionOptions,
 ) -> ExecutionOutcome {
+    let obs = match observer {
+        Some(o) => o.execution(machine, options),
+        None => None,
+    };
+    if let Some(o) = &obs {
+        o.event(1, &Event::ExecutionStarted { input: &input });
+    }
     let run = Run {
         tasks,
         tokens,
@@ -69,14 +113,50 @@ pub(super) async fn execute(
         invocations: Mutex::new(HashMap::new()),
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
+        obs,
+    };
+    let mut guard = AbortGuard {
+        obs: run.obs.as_ref(),
+        events: &run.events,
     };
     let frame = Frame {
         context: machine.uses_context.then(|| context::base(options, &input)),
         vars: None,
     };
-    let body = std::panic::AssertUnwindSafe(run.graph(&machine.graph, input, frame)).catch_unwind();
+    let body =
+        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind();
     let result = tokio::time::timeout(machine.timeout, body).await;
     let stop_time = SystemTime::now();
+    guard.obs = None;
+    let outcome = outcome(result, stop_time);
+    if let Some(o) = &run.obs {
+        let id = run.next_event();
+        let (error, cause) = (
+            outcome.error.as_deref().unwrap_or_default(),
+            outcome.cause.as_deref().unwrap_or_default(),
+        );
+        match (&outcome.status, &outcome.output) {
+            (ExecutionStatus::Succeeded, Some(output)) => {
+                o.event(id, &Event::ExecutionSucceeded { output })
+            }
+            (ExecutionStatus::TimedOut, _) => {
+                o.event(id, &Event::ExecutionTimedOut { error, cause })
+            }
+            _ => o.event(id, &Event::ExecutionFailed { error, cause }),
+        }
+    }
+    outcome
+}
+
+/// What an execution's body gives when run under its time limit and
+/// `catch_unwind`.
+type BodyResult = Result<
+    Result<Result<Value, ExecError>, Box<dyn std::any::Any + Send>>,
+    tokio::time::error::Elapsed,
+>;
+
+/// The outcome of an execution's body, run under its time limit.
+fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
     let failed = |e: ExecError| ExecutionOutcome {
         status: ExecutionStatus::Failed,
         output: None,
@@ -119,8 +199,23 @@ impl<'a> Run<'a> {
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(super) fn add_events(&self, n: u32) {
-        self.events.fetch_add(n, Ordering::Relaxed);
+    /// Numbers `n` history events; returns the id of the first.
+    pub(super) fn add_events(&self, n: u32) -> u32 {
+        self.events.fetch_add(n, Ordering::Relaxed) + 1
+    }
+
+    /// The observer of this execution, if it is watched.
+    #[inline]
+    pub(super) fn obs(&self) -> Option<&dyn ExecutionObserver> {
+        self.obs.as_deref()
+    }
+
+    /// The flat index base of child graph `branch` of the state `at`.
+    pub(super) fn child_base(&self, at: &Entry<'_>, branch: usize) -> u32 {
+        match self.obs() {
+            Some(o) => o.states().child_base(at.index, branch),
+            None => 0,
+        }
     }
 
     /// An error raised by the runtime while evaluating a state, with AWS's cause prefix.
@@ -149,9 +244,11 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Runs `graph` (whose states' flat indexes start at `base`) on `input`.
     pub(super) fn graph(
         &'a self,
         graph: &'a Graph,
+        base: u32,
         input: Value,
         mut frame: Frame,
     ) -> BoxFuture<'a, Result<Value, ExecError>> {
@@ -164,7 +261,7 @@ impl<'a> Run<'a> {
                 // its own timeout or other executions.
                 tokio::task::consume_budget().await;
                 let state = graph.state(id);
-                let (out, next) = self.state(state, doc, &mut frame).await?;
+                let (out, next) = self.state(state, base + id.0, doc, &mut frame).await?;
                 match next {
                     Transition::End => return Ok(out),
                     Transition::Next(n) => {
@@ -176,16 +273,77 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// One state, from its entry to its exit: the observer sees it enter,
+    /// exit (the exit event is numbered here) or fail.
     async fn state(
         &'a self,
         st: &'a State,
+        index: u32,
         raw: Value,
         frame: &mut Frame,
     ) -> Result<(Value, Transition), ExecError> {
         let at = Entry {
             name: &st.name,
             event: self.next_event(),
+            index,
+            type_name: st.type_name,
+            entered: None,
         };
+        let Some(o) = self.obs() else {
+            let result = self.step(st, raw, frame, &at).await;
+            if result.is_ok() {
+                self.add_events(1);
+            }
+            return result;
+        };
+        o.event(
+            at.event,
+            &Event::StateEntered {
+                state: at.state(),
+                input: &raw,
+            },
+        );
+        let entered = Instant::now();
+        let at = Entry {
+            entered: Some(entered),
+            ..at
+        };
+        let result = self.step(st, raw, frame, &at).await;
+        match &result {
+            Ok((output, _)) => {
+                let id = self.add_events(1);
+                o.event(
+                    id,
+                    &Event::StateExited {
+                        state: at.state(),
+                        output,
+                        duration: entered.elapsed(),
+                    },
+                );
+            }
+            // A caught failure was reported by `handled`.
+            Err(e) => o.event(
+                0,
+                &Event::StateFailed {
+                    state: at.state(),
+                    error: &e.error,
+                    cause: &e.cause,
+                    caught: false,
+                    duration: entered.elapsed(),
+                },
+            ),
+        }
+        result
+    }
+
+    /// The work of one state, between its entry and exit events.
+    async fn step(
+        &'a self,
+        st: &'a State,
+        raw: Value,
+        frame: &mut Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Value, Transition), ExecError> {
         if let Some(ctx) = frame.context.as_mut() {
             let retry_count = matches!(
                 st.kind,
@@ -200,28 +358,25 @@ impl<'a> Run<'a> {
                 Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
             )
         {
-            return self.jsonata_simple(st, raw, frame, &at).await;
+            return self.jsonata_simple(st, raw, frame, at).await;
         }
         match &st.kind {
             Kind::Pass { result } => {
-                self.add_events(1);
-                let (out, assigned) = self.pass(st, result.as_ref(), raw, frame, &at)?;
-                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
+                let (out, assigned) = self.pass(st, result.as_ref(), raw, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((out, st.transition))
             }
             Kind::Succeed => {
-                self.add_events(1);
-                let eff = self.io(&st.input_path, raw, frame, &at)?;
-                Ok((self.io(&st.output_path, eff, frame, &at)?, Transition::End))
+                let eff = self.io(&st.input_path, raw, frame, at)?;
+                Ok((self.io(&st.output_path, eff, frame, at)?, Transition::End))
             }
             Kind::Fail { error, cause } => {
-                let error = self.string_source(error, "ErrorPath", &raw, frame, &at)?;
-                let cause = self.string_source(cause, "CausePath", &raw, frame, &at)?;
+                let error = self.string_source(error, "ErrorPath", &raw, frame, at)?;
+                let cause = self.string_source(cause, "CausePath", &raw, frame, at)?;
                 Err(ExecError::new(error, cause))
             }
             Kind::Choice { choices, default } => {
-                self.add_events(1);
-                let eff = self.io(&st.input_path, raw, frame, &at)?;
+                let eff = self.io(&st.input_path, raw, frame, at)?;
                 let scope = Scope {
                     input: &eff,
                     context: frame.ctx(),
@@ -233,7 +388,7 @@ impl<'a> Run<'a> {
                     let Condition::Path(rule) = &branch.condition else {
                         continue;
                     };
-                    if rule.eval(&scope).map_err(|e| Self::locate(&at, e))? {
+                    if rule.eval(&scope).map_err(|e| Self::locate(at, e))? {
                         next = Some(branch.next);
                         assign = branch.assign.as_ref().or(assign);
                         break;
@@ -243,31 +398,30 @@ impl<'a> Run<'a> {
                     Some(n) => n,
                     None => {
                         return Err(Self::located(
-                            &at,
+                            at,
                             names::NO_CHOICE_MATCHED,
                             "No Choice Rule matched and there is no Default.",
                         ))
                     }
                 };
-                let assigned = self.assign_values(assign, &eff, None, frame, &at)?;
-                let out = self.io(&st.output_path, eff, frame, &at)?;
-                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
+                let assigned = self.assign_values(assign, &eff, None, frame, at)?;
+                let out = self.io(&st.output_path, eff, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((out, Transition::Next(next)))
             }
             Kind::Wait(wait) => {
-                self.add_events(1);
-                let eff = self.io(&st.input_path, raw, frame, &at)?;
-                let delay = self.wait_duration(wait, &eff, frame, &at)?;
+                let eff = self.io(&st.input_path, raw, frame, at)?;
+                let delay = self.wait_duration(wait, &eff, frame, at)?;
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, &at)?;
-                let out = self.io(&st.output_path, eff, frame, &at)?;
-                frame.commit(assigned).map_err(|e| Self::locate(&at, e))?;
+                let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, at)?;
+                let out = self.io(&st.output_path, eff, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((out, st.transition))
             }
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                self.handled(st, raw, frame, &at).await
+                self.handled(st, raw, frame, at).await
             }
         }
     }
@@ -487,7 +641,6 @@ impl<'a> Run<'a> {
             let result = attempt.and_then(|r| self.finish_attempt(st, &raw, r, frame, at));
             match result {
                 Ok((result, assigned)) => {
-                    self.add_events(1);
                     let out = if st.jsonata {
                         result
                     } else {
@@ -537,7 +690,18 @@ impl<'a> Run<'a> {
                         .iter()
                         .find(|c| c.matcher.matches(&e.error))
                     {
-                        self.add_events(1);
+                        if let (Some(o), Some(entered)) = (self.obs(), at.entered) {
+                            o.event(
+                                0,
+                                &Event::StateFailed {
+                                    state: at.state(),
+                                    error: &e.error,
+                                    cause: &e.cause,
+                                    caught: true,
+                                    duration: entered.elapsed(),
+                                },
+                            );
+                        }
                         let error_output = error_output(e);
                         if st.jsonata {
                             let out = self.jcatch(c, &raw, error_output, frame, at)?;

@@ -3,7 +3,9 @@
 //! way"), so its figures can be set against the peer runtimes'.
 //!
 //! `expressway-anchor-bench <definition.json> [--secs 10] [--conc 64]
-//! [--warm 2] [--modes seq,conc] [--input FILE]`; `SHOW_OUTPUT=1` prints the
+//! [--warm 2] [--modes seq,conc] [--input FILE] [--state-metrics]`
+//! (`--state-metrics`: with the per-state metrics observer on, as `serve`
+//! runs by default); `SHOW_OUTPUT=1` prints the
 //! first execution's output on stderr. One JSON line per mode on stdout.
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,7 @@ struct Args {
     /// Shard threads (0: executions and workers on the tokio multi-thread
     /// runtime, as before sharding).
     shards: usize,
+    state_metrics: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         seq: true,
         conc_mode: true,
         shards: THREADS,
+        state_metrics: false,
     };
     let mut definition = None;
     while let Some(arg) = it.next() {
@@ -78,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--shards: {e}"))?
             }
+            "--state-metrics" => a.state_metrics = true,
             "--modes" => {
                 let modes = value("--modes")?;
                 a.seq = false;
@@ -250,6 +255,15 @@ async fn bench(a: Args) -> Result<(), String> {
     } else {
         format!("tokio {THREADS} worker threads")
     };
+    if a.state_metrics {
+        let telemetry =
+            expressway::telemetry::Telemetry::new(expressway::telemetry::TelemetryConfig {
+                state_metrics: true,
+                log: None,
+                sample: 1.0,
+            });
+        w.engine = w.engine.with_observer(Arc::new(telemetry));
+    }
     let w = Arc::new(w);
 
     // Check the first execution.

@@ -11,6 +11,7 @@ use crate::api::error::{ApiError, Constraints};
 use crate::api::registry::{MachineType, StateMachine};
 use crate::api::{arn, epoch_seconds, names, Service};
 use crate::asl::{Diagnostic, LoadError, Severity};
+use crate::engine::observe::{LogLevel, LogSettings};
 
 /// The longest definition, in characters (model constraint).
 const MAX_DEFINITION_CHARS: usize = 1_048_576;
@@ -39,17 +40,61 @@ fn logging(config: Option<&Map<String, Json>>) -> Result<Json, ApiError> {
     c.finish()?;
     let level = level.unwrap_or("OFF");
     let include = req.bool("includeExecutionData")?.unwrap_or(false);
-    let destinations = req.array("destinations")?.unwrap_or_default();
-    if destinations.len() > 1 || (level != "OFF" && destinations.is_empty()) {
+    let destinations = req.array("destinations")?;
+    let list = destinations.unwrap_or_default();
+    if list.len() > 1 || (level != "OFF" && list.is_empty()) {
         return Err(ApiError::InvalidLoggingConfiguration(
             "Must specify exactly one Log Destination.".into(),
         ));
     }
+    if level != "OFF" && list.iter().any(|d| log_group_arn(d).is_none()) {
+        return Err(ApiError::InvalidLoggingConfiguration(
+            "Log Destination not found.".into(),
+        ));
+    }
     let mut out = json!({"level": level, "includeExecutionData": include});
-    if !destinations.is_empty() {
-        out["destinations"] = Json::Array(destinations.to_vec());
+    // An empty list given is kept (DescribeStateMachine shows it, as on AWS).
+    if let Some(list) = destinations {
+        out["destinations"] = Json::Array(list.to_vec());
     }
     Ok(out)
+}
+
+/// The `cloudWatchLogsLogGroup.logGroupArn` of a destination, when it names
+/// a CloudWatch Logs log group: `arn:<partition>:logs:<region>:<account>:log-group:<name>:*`
+/// (the ARN must end with `:*`, AWS guide `cw-logs.html`).
+fn log_group_arn(destination: &Json) -> Option<&str> {
+    let arn = destination
+        .get("cloudWatchLogsLogGroup")?
+        .get("logGroupArn")?
+        .as_str()?;
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    let ok = arn.len() <= MAX_ARN_LEN
+        && parts.len() == 7
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "logs"
+        && !parts[3].is_empty()
+        && !parts[4].is_empty()
+        && parts[5] == "log-group"
+        && parts[6].strip_suffix(":*").is_some_and(|n| !n.is_empty());
+    ok.then_some(arn)
+}
+
+/// The engine's view of a normalised `loggingConfiguration`.
+pub(crate) fn log_settings(logging: &Json) -> LogSettings {
+    LogSettings {
+        level: logging["level"]
+            .as_str()
+            .and_then(LogLevel::parse)
+            .unwrap_or_default(),
+        include_execution_data: logging["includeExecutionData"].as_bool().unwrap_or(false),
+        log_group_arn: logging["destinations"]
+            .as_array()
+            .and_then(|d| d.first())
+            .and_then(log_group_arn)
+            .map(str::to_owned),
+    }
 }
 
 /// Normalises a `tracingConfiguration` (`enabled` defaults to false).
@@ -110,6 +155,7 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     let machine = compile(definition)?;
     let ours = Arc::clone(&machine);
     let (asked_logging, asked_tracing) = (logging.clone(), tracing.clone());
+    let settings = log_settings(&logging);
     let created = SystemTime::now();
     let record = StateMachine {
         arn: machine_arn.clone(),
@@ -129,6 +175,8 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     if !Arc::ptr_eq(&entry.machine, &ours) {
         return idempotent(&entry, definition, kind, &asked_logging, &asked_tracing);
     }
+    drop(entry);
+    inner.engine.register_machine(&ours, name, &settings);
     Ok(json!({
         "stateMachineArn": machine_arn,
         "creationDate": epoch_seconds(created),
@@ -264,6 +312,16 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
         sm.tracing = tracing;
     }
     sm.revision_id = Some(revision.clone());
+    let (machine, name, settings) = (
+        Arc::clone(&sm.machine),
+        sm.name.clone(),
+        log_settings(&sm.logging),
+    );
+    drop(sm);
+    service
+        .inner
+        .engine
+        .register_machine(&machine, &name, &settings);
     Ok(json!({
         "updateDate": epoch_seconds(SystemTime::now()),
         "revisionId": revision,
@@ -273,7 +331,9 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
 /// DeleteStateMachine: `{}` whether or not the machine existed.
 pub(crate) fn delete(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
-    service.inner.machines.remove(machine_arn);
+    if let Some((_, sm)) = service.inner.machines.remove(machine_arn) {
+        service.inner.engine.unregister_machine(&sm.machine);
+    }
     Ok(json!({}))
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{context, display_plain, oversized_result, size, Entry, Frame, Run};
 use crate::compile::{Kind, Seconds, State};
+use crate::engine::observe::Event;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::Selected;
 use crate::json::Scope;
@@ -115,7 +116,27 @@ impl<'a> Run<'a> {
             }
             None => 0,
         };
-        self.add_events(2); // TaskScheduled, TaskStarted
+        let scheduled = self.add_events(2); // TaskScheduled, TaskStarted
+        let observed = self.obs().map(|o| {
+            let (state, name) = (at.state(), &*resource);
+            o.event(
+                scheduled,
+                &Event::TaskScheduled {
+                    state,
+                    resource: name,
+                    parameters: &input,
+                    timeout,
+                },
+            );
+            o.event(
+                scheduled + 1,
+                &Event::TaskStarted {
+                    state,
+                    resource: name,
+                },
+            );
+            (std::time::Instant::now(), resource.clone())
+        });
         let call = TaskCall {
             resource,
             input,
@@ -142,15 +163,45 @@ impl<'a> Run<'a> {
                 }
             }
         };
+        let mut timed_out = false;
         let result = match timeout {
             Some(d) => match tokio::time::timeout(d, fut).await {
                 Ok(r) => r,
-                Err(_) => Err(ExecError::new(names::TIMEOUT, "")),
+                Err(_) => {
+                    timed_out = true;
+                    Err(ExecError::new(names::TIMEOUT, ""))
+                }
             },
             None => fut.await,
         };
-        self.add_events(1); // TaskSucceeded / TaskFailed
-                            // AWS cites the state in every States.Runtime cause, a resolver's too.
+        let id = self.add_events(1); // TaskSucceeded / TaskFailed / TaskTimedOut
+        if let (Some(o), Some((started, resource))) = (self.obs(), observed) {
+            let (state, resource, duration) = (at.state(), &*resource, started.elapsed());
+            let event = match &result {
+                Ok(output) => Event::TaskSucceeded {
+                    state,
+                    resource,
+                    output,
+                    duration,
+                },
+                Err(e) if timed_out => Event::TaskTimedOut {
+                    state,
+                    resource,
+                    error: &e.error,
+                    cause: &e.cause,
+                    duration,
+                },
+                Err(e) => Event::TaskFailed {
+                    state,
+                    resource,
+                    error: &e.error,
+                    cause: &e.cause,
+                    duration,
+                },
+            };
+            o.event(id, &event);
+        }
+        // AWS cites the state in every States.Runtime cause, a resolver's too.
         let result = result.map_err(|e| match e.error.as_str() {
             names::RUNTIME => Self::locate(at, e),
             _ => e,
