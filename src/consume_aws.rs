@@ -146,6 +146,13 @@ pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
+    let engine = match a.runtime.engine_setup(a.metrics_addr.is_some()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = sqs::SqsConsumer {
         queue_url: a.queue_url,
         definition: a.definition,
@@ -161,6 +168,7 @@ pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
         account: a.runtime.account,
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
+        engine,
     };
     let stop = expressway::sources::shutdown_signal();
     match sqs::consume(&config, admission, stop).await {
@@ -186,6 +194,13 @@ pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
+    let engine = match a.runtime.engine_setup(a.metrics_addr.is_some()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = kinesis::KinesisConsumer {
         stream_name: a.stream_name,
         definition: a.definition,
@@ -208,6 +223,7 @@ pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
         account: a.runtime.account,
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
+        engine,
     };
     let stop = expressway::sources::shutdown_signal();
     match kinesis::consume(&config, admission, stop).await {

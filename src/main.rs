@@ -12,9 +12,10 @@ use mimalloc::MiMalloc;
 
 use expressway::admission::{AdmissionConfig, PartialLimits};
 use expressway::api::{self, arn, Config, MachineType, Service};
-use expressway::engine::shards::Shards;
 use expressway::engine::observe::{LogLevel, LogSettings};
+use expressway::engine::shards::Shards;
 use expressway::engine::{Engine, ExecutionOptions, ExecutionStatus};
+use expressway::sources::EngineSetup;
 use expressway::tasks::Tasks;
 use expressway::telemetry::{LogWriter, Telemetry, TelemetryConfig};
 
@@ -190,13 +191,30 @@ impl RuntimeFlags {
     /// An engine over `tasks` that runs executions on the shards these
     /// flags ask for.
     fn engine(&self, tasks: Tasks) -> Result<Engine, String> {
+        Ok(self.engine_setup(false)?.engine(tasks))
+    }
+
+    /// How a consumer's engine runs: on the shards these flags ask for,
+    /// with per-state metrics when `state_metrics`.
+    fn engine_setup(&self, state_metrics: bool) -> Result<EngineSetup, String> {
         let shards = match self.shards {
-            Some(0) => return Ok(Engine::new(tasks)),
-            Some(n) => Shards::start(n),
-            None => Shards::per_core(),
+            Some(0) => None,
+            Some(n) => Some(Shards::start(n)),
+            None => Some(Shards::per_core()),
         }
+        .transpose()
         .map_err(|e| format!("cannot start the shard threads: {e}"))?;
-        Ok(Engine::new(tasks).with_shards(Arc::new(shards)))
+        let observer = state_metrics.then(|| {
+            Arc::new(Telemetry::new(TelemetryConfig {
+                state_metrics: true,
+                log: None,
+                sample: 1.0,
+            })) as Arc<dyn expressway::engine::observe::Observer>
+        });
+        Ok(EngineSetup {
+            shards: shards.map(Arc::new),
+            observer,
+        })
     }
 
     /// The admission configuration: built-in defaults, then the file, then the flags.
@@ -463,6 +481,13 @@ async fn consume(source: ConsumeSource) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let engine = match flags.engine_setup(false) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let consumer = expressway::sources::file::FileConsumer {
         events,
         definition,
@@ -475,6 +500,7 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         region: flags.region,
         account: flags.account,
         checkpoint_every: std::time::Duration::from_millis(checkpoint_interval_ms),
+        engine,
     };
     let stop = expressway::sources::shutdown_signal();
     match expressway::sources::file::consume(&consumer, admission, stop).await {

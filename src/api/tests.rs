@@ -776,7 +776,7 @@ mod activity;
 #[path = "nested_tests.rs"]
 mod nested;
 
-#[path = "test_state_tests.rs"]
-mod test_state;
 #[path = "logging_tests.rs"]
 mod logging;
+#[path = "test_state_tests.rs"]
+mod test_state;

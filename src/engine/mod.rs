@@ -186,8 +186,15 @@ impl Engine {
             Some(shards) => {
                 let (tasks, tokens) = (Arc::clone(&self.tasks), Arc::clone(&self.tokens));
                 let job = Box::pin(async move {
-                    run::execute(&tasks, &tokens, observer.as_ref(), &machine, input, &options)
-                        .await
+                    run::execute(
+                        &tasks,
+                        &tokens,
+                        observer.as_ref(),
+                        &machine,
+                        input,
+                        &options,
+                    )
+                    .await
                 });
                 shards.run(job, lost).await
             }

@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, Lines};
 use super::batch::{self, EventSource};
 use super::{CheckpointFile, Pipeline, Record, Sink, Source, Unit, Work};
 use crate::admission::Admission;
-use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
+use crate::engine::{ExecutionOutcome, ExecutionStatus};
 use crate::errors::{ExecError, MAX_PAYLOAD_BYTES};
 use crate::tasks::Tasks;
 
@@ -371,6 +371,8 @@ pub struct FileConsumer {
     pub account: String,
     /// Shortest time between checkpoint writes.
     pub checkpoint_every: Duration,
+    /// How executions run (shards, observer).
+    pub engine: super::EngineSetup,
 }
 
 /// What a `consume file` run did.
@@ -471,7 +473,7 @@ pub async fn consume(
     )
     .map_err(|e| e.to_string())?;
     let pipeline = Pipeline {
-        engine: Engine::new(tasks),
+        engine: config.engine.engine(tasks),
         machine: Arc::new(machine),
         admission,
         name,

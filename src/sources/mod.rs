@@ -38,8 +38,48 @@ pub mod sqs;
 pub use checkpoint::{CheckpointFile, Contiguous};
 pub use pipeline::{Pipeline, Settled, Sink, Source};
 
+use std::sync::Arc;
+
+use crate::engine::observe::Observer;
+use crate::engine::shards::Shards;
+use crate::engine::Engine;
 use crate::errors::ExecError;
 use crate::json::Value;
+use crate::tasks::Tasks;
+
+/// How a consumer's [`Engine`] runs its executions: on shard threads or on
+/// the consumer's own tasks, watched by an observer (per-state metrics) or
+/// not. The default: inline, unobserved.
+#[derive(Clone, Default)]
+pub struct EngineSetup {
+    /// The shards executions run on (`None`: on the consumer's tasks).
+    pub shards: Option<Arc<Shards>>,
+    /// The observer of every execution (e.g. [`crate::telemetry::Telemetry`]).
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+impl std::fmt::Debug for EngineSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSetup")
+            .field("shards", &self.shards.as_ref().map(|s| s.len()))
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+impl EngineSetup {
+    /// An engine resolving Tasks with `tasks`, set up as this says.
+    pub fn engine(&self, tasks: Tasks) -> Engine {
+        let mut engine = Engine::new(tasks);
+        if let Some(shards) = &self.shards {
+            engine = engine.with_shards(Arc::clone(shards));
+        }
+        if let Some(observer) = &self.observer {
+            engine = engine.with_observer(Arc::clone(observer));
+        }
+        engine
+    }
+}
 
 /// One record read from a source.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -224,3 +224,59 @@ async fn line_source_skips_the_checkpoint_and_folds_blank_lines() {
     assert!(w.input.is_ok());
     assert!(batches.next().await.expect("read").is_none());
 }
+
+/// Counts the executions it is asked to observe.
+#[derive(Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl crate::engine::observe::Observer for Counting {
+    fn execution(
+        &self,
+        _machine: &Arc<crate::compile::Machine>,
+        _options: &crate::engine::ExecutionOptions,
+    ) -> Option<Arc<dyn crate::engine::observe::ExecutionObserver>> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        None
+    }
+}
+
+#[tokio::test]
+async fn engine_setup_runs_a_consumer_on_shards_with_its_observer() {
+    use crate::engine::shards::Shards;
+    const ON_SHARD: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:where","End":true}}}"#;
+    let ran_on: Arc<Mutex<Vec<Option<usize>>>> = Arc::default();
+    let mut tasks = Tasks::new();
+    let seen = Arc::clone(&ran_on);
+    tasks.register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:where",
+        move |_| {
+            seen.lock().expect("lock").push(Shards::current());
+            async { Ok(crate::json::Value::from(true)) }
+        },
+    );
+    let observer = Arc::new(Counting::default());
+    let setup = super::EngineSetup {
+        shards: Some(Arc::new(Shards::start(2).expect("shards"))),
+        observer: Some(observer.clone()),
+    };
+    let log = Shared::default();
+    let pipeline = Pipeline {
+        engine: setup.engine(tasks),
+        machine: Arc::new(crate::compile::load(ON_SHARD).expect("definition")),
+        ..pipeline(4, Admission::new(AdmissionConfig::default()))
+    };
+    let mut source = Memory((1..=6).map(|id| work(id, 0)).collect());
+    let settled = pipeline
+        .run(&mut source, log.clone(), 0, std::future::pending::<()>())
+        .await;
+    assert_eq!(settled.through, 6);
+    let ran_on = ran_on.lock().expect("lock");
+    assert_eq!(ran_on.len(), 6);
+    assert!(ran_on.iter().all(Option::is_some), "{ran_on:?}");
+    assert_eq!(observer.0.load(std::sync::atomic::Ordering::Relaxed), 6);
+    // The default setup runs inline, unobserved.
+    assert!(super::EngineSetup::default()
+        .engine(Tasks::new())
+        .shards()
+        .is_none());
+}

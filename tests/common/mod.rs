@@ -1,9 +1,9 @@
 //! Helpers for the integration tests: run a definition on an input in process.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod acs;
 #[cfg(feature = "aws")]
 pub mod consumer;
-pub mod acs;
 pub mod moto;
 pub mod payment;
 

@@ -43,7 +43,7 @@ use self::shard::{Context, Settled, StartingPosition};
 use super::aws::{self, Stop};
 use super::{Contiguous, Pipeline};
 use crate::admission::Admission;
-use crate::engine::{Engine, ExecutionStatus};
+use crate::engine::ExecutionStatus;
 use crate::metrics::{self as m, ConsumerMetrics};
 use crate::tasks::Tasks;
 
@@ -84,6 +84,8 @@ pub struct KinesisConsumer {
     pub endpoint_url: Option<String>,
     /// Serve `GET /metrics` on this address while consuming.
     pub metrics_addr: Option<String>,
+    /// How executions run (shards, observer).
+    pub engine: super::EngineSetup,
 }
 
 /// What a `consume kinesis` run did.
@@ -377,7 +379,7 @@ pub async fn consume(
         .map(|t| Destination::open(t, &sdk))
         .transpose()?;
     let pipeline = Pipeline {
-        engine: Engine::new(tasks),
+        engine: config.engine.engine(tasks),
         machine: Arc::new(machine),
         admission,
         name: name.clone(),

@@ -42,7 +42,6 @@ use self::sink::MessageSink;
 use super::aws::{self, Stop};
 use super::Pipeline;
 use crate::admission::Admission;
-use crate::engine::Engine;
 use crate::metrics::{self as m, ConsumerMetrics};
 use crate::tasks::Tasks;
 
@@ -77,6 +76,8 @@ pub struct SqsConsumer {
     pub endpoint_url: Option<String>,
     /// Serve `GET /metrics` on this address while consuming.
     pub metrics_addr: Option<String>,
+    /// How executions run (shards, observer).
+    pub engine: super::EngineSetup,
 }
 
 /// What a `consume sqs` run did.
@@ -258,7 +259,7 @@ pub async fn consume(
     drop(tx);
     let mut source = MessageSource::new(rx, config.batch, queue, Arc::clone(&shared));
     let pipeline = Pipeline {
-        engine: Engine::new(tasks),
+        engine: config.engine.engine(tasks),
         machine: Arc::new(machine),
         admission,
         name,
