@@ -121,7 +121,7 @@ async fn send_task_success_answers_a_sync_execution() {
         .await;
     assert_eq!(s, 400);
     assert!(
-        b["__type"].as_str().unwrap().ends_with("TaskDoesNotExist"),
+        b["__type"].as_str().unwrap().ends_with("TaskTimedOut"),
         "{b}"
     );
 }
@@ -153,7 +153,7 @@ async fn bad_tokens_and_outputs_get_aws_errors() {
         (
             "SendTaskSuccess",
             json!({"taskToken": "nope", "output": "{}"}),
-            "TaskDoesNotExist",
+            "InvalidToken",
         ),
         (
             "SendTaskSuccess",
@@ -173,7 +173,12 @@ async fn bad_tokens_and_outputs_get_aws_errors() {
         (
             "SendTaskFailure",
             json!({"taskToken": "nope"}),
-            "TaskDoesNotExist",
+            "InvalidToken",
+        ),
+        (
+            "SendTaskFailure",
+            json!({"taskToken": "0".repeat(64)}),
+            "TaskTimedOut",
         ),
     ];
     for (op, body, code) in cases {

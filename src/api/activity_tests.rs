@@ -186,7 +186,7 @@ async fn workers_answer_activity_tasks_in_fifo_order() {
             json!({"taskToken": t1["taskToken"], "output": "{}"}),
         )
         .await;
-    assert_error(&reply, 400, "TaskDoesNotExist", None);
+    assert_error(&reply, 400, "TaskTimedOut", None);
 }
 
 #[tokio::test]
@@ -211,7 +211,7 @@ async fn heartbeat_clock_starts_when_a_worker_gets_the_task() {
     let reply = h
         .call("SendTaskHeartbeat", json!({"taskToken": token}))
         .await;
-    assert_error(&reply, 400, "TaskDoesNotExist", None);
+    assert_error(&reply, 400, "TaskTimedOut", None);
 }
 
 #[tokio::test]

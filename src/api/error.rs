@@ -59,12 +59,14 @@ pub enum ApiError {
     /// UpdateStateMachine without anything to update.
     #[error("Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")]
     MissingRequiredParameter,
-    /// A Task Token that is empty or too long.
+    /// A Task Token this runtime did not issue (not its shape).
     #[error("Invalid Token: 'Invalid token'")]
     InvalidTaskToken,
-    /// No Task waits on this Task Token (never issued, answered, or timed out).
-    #[error("Task Timed Out or Does Not Exist")]
-    TaskDoesNotExist,
+    /// No Task waits on this Task Token any more (answered, timed out, or
+    /// its execution ended): "the task token has either expired or the task
+    /// associated with the token has already been closed" (API reference).
+    #[error("Task Timed Out: 'Provided task does not exist anymore'")]
+    TaskTimedOut,
     /// SendTaskSuccess's `output` is not JSON; the parser's complaint.
     #[error("Invalid Output: '{0}'")]
     InvalidOutput(String),
@@ -141,7 +143,7 @@ impl ApiError {
             ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
             ApiError::InvalidLoggingConfiguration(_) => "InvalidLoggingConfiguration",
             ApiError::InvalidToken | ApiError::InvalidTaskToken => "InvalidToken",
-            ApiError::TaskDoesNotExist => "TaskDoesNotExist",
+            ApiError::TaskTimedOut => "TaskTimedOut",
             ApiError::InvalidOutput(_) => "InvalidOutput",
             ApiError::MissingRequiredParameter => "MissingRequiredParameter",
             ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",

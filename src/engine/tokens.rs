@@ -30,9 +30,12 @@ pub enum TokenError {
     /// The token is empty or longer than 1,024 characters.
     #[error("Invalid Token")]
     InvalidToken,
-    /// No Task waits on this token (never issued, answered, or timed out).
-    #[error("Task Timed Out or Does Not Exist")]
-    TaskDoesNotExist,
+    /// A token of this runtime's shape that no Task waits on any more
+    /// (answered, timed out, or its execution ended): AWS's `TaskTimedOut`,
+    /// "the task token has either expired or the task associated with the
+    /// token has already been closed" (API reference, `SendTaskSuccess`).
+    #[error("Provided task does not exist anymore")]
+    TaskTimedOut,
 }
 
 struct Waiting {
@@ -76,7 +79,7 @@ impl TaskTokens {
         self.waiting
             .remove(token)
             .map(|(_, w)| w)
-            .ok_or(TokenError::TaskDoesNotExist)
+            .ok_or(TokenError::TaskTimedOut)
     }
 
     /// `SendTaskSuccess`: the waiting Task succeeds with `output` as its result.
@@ -87,7 +90,7 @@ impl TaskTokens {
         let w = self.take(token)?;
         w.answer
             .send(Ok(output))
-            .map_err(|_| TokenError::TaskDoesNotExist)
+            .map_err(|_| TokenError::TaskTimedOut)
     }
 
     /// `SendTaskFailure`: the waiting Task fails with `error` and `cause`.
@@ -98,7 +101,7 @@ impl TaskTokens {
         let w = self.take(token)?;
         w.answer
             .send(Err(ExecError::new(error, cause)))
-            .map_err(|_| TokenError::TaskDoesNotExist)
+            .map_err(|_| TokenError::TaskTimedOut)
     }
 
     /// `SendTaskHeartbeat`: restarts the waiting Task's HeartbeatSeconds clock.
@@ -112,7 +115,7 @@ impl TaskTokens {
                 w.beat.notify_one();
                 Ok(())
             }
-            None => Err(TokenError::TaskDoesNotExist),
+            None => Err(TokenError::TaskTimedOut),
         }
     }
 
@@ -122,8 +125,17 @@ impl TaskTokens {
     }
 }
 
+/// Characters in a token this runtime issues (two simple UUIDs: lowercase hex).
+const TOKEN_CHARS: usize = 64;
+
+/// `InvalidToken` unless `token` has the shape of the tokens [`TaskTokens::issue`]
+/// hands out (AWS refuses a token it cannot decode the same way).
 fn check(token: &str) -> Result<(), TokenError> {
-    if token.is_empty() || token.chars().count() > MAX_TOKEN_LENGTH {
+    if token.len() != TOKEN_CHARS
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(TokenError::InvalidToken);
     }
     Ok(())
@@ -186,7 +198,7 @@ mod tests {
         assert_eq!(tokens.outstanding(), 0);
         assert_eq!(
             tokens.succeed(&t, Value::from(1)),
-            Err(TokenError::TaskDoesNotExist)
+            Err(TokenError::TaskTimedOut)
         );
     }
 
@@ -223,7 +235,10 @@ mod tests {
             tokens.heartbeat(&"x".repeat(1025)),
             Err(TokenError::InvalidToken)
         );
-        assert_eq!(tokens.heartbeat("nope"), Err(TokenError::TaskDoesNotExist));
+        assert_eq!(tokens.heartbeat("nope"), Err(TokenError::InvalidToken));
+        assert_eq!(tokens.heartbeat(&"A".repeat(64)), Err(TokenError::InvalidToken));
+        // Our shape, but no Task waits on it.
+        assert_eq!(tokens.heartbeat(&"0".repeat(64)), Err(TokenError::TaskTimedOut));
     }
 
     #[test]
@@ -235,7 +250,7 @@ mod tests {
         };
         assert_eq!(
             tokens.succeed(&t, Value::from(1)),
-            Err(TokenError::TaskDoesNotExist)
+            Err(TokenError::TaskTimedOut)
         );
     }
 }

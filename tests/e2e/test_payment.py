@@ -165,9 +165,9 @@ def test_3ds_challenge_send_task_success(acs, run_async, aws):
     out = output(pending.result(timeout=30))
     assert out["threeDS"] == {"status": "AUTHENTICATED", "eci": "02"}
     assert out["transaction"] == {"saved": True, "transactionId": "TX-pay-3ds-ok"}
-    # The token is spent: a second answer is TaskDoesNotExist.
+    # The token is spent: a second answer is TaskTimedOut, as on AWS.
     again = aws("send-task-success", "--task-token", body["taskToken"], "--task-output", "{}")
-    assert again.returncode != 0 and "TaskDoesNotExist" in again.stderr, again.stderr
+    assert again.returncode != 0 and "TaskTimedOut" in again.stderr, again.stderr
 
 
 def test_3ds_challenge_send_task_failure(acs, run_async, aws):

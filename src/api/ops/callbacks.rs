@@ -20,7 +20,7 @@ impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
         match e {
             TokenError::InvalidToken => ApiError::InvalidTaskToken,
-            TokenError::TaskDoesNotExist => ApiError::TaskDoesNotExist,
+            TokenError::TaskTimedOut => ApiError::TaskTimedOut,
         }
     }
 }
@@ -36,7 +36,7 @@ fn token<'a>(req: &Request<'a>, c: &mut Constraints) -> Result<Option<&'a str>, 
 ///
 /// # Errors
 /// ValidationException, InvalidOutput (output not JSON), InvalidToken,
-/// TaskDoesNotExist.
+/// TaskTimedOut (the token is spent, or its Task timed out).
 pub(crate) fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
@@ -56,7 +56,7 @@ pub(crate) fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
 /// `SendTaskFailure {taskToken, error?, cause?}` → `{}`.
 ///
 /// # Errors
-/// ValidationException, InvalidToken, TaskDoesNotExist.
+/// ValidationException, InvalidToken, TaskTimedOut.
 pub(crate) fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
@@ -76,7 +76,7 @@ pub(crate) fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
 /// `SendTaskHeartbeat {taskToken}` → `{}`.
 ///
 /// # Errors
-/// ValidationException, InvalidToken, TaskDoesNotExist.
+/// ValidationException, InvalidToken, TaskTimedOut.
 pub(crate) fn heartbeat(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
