@@ -33,8 +33,6 @@ mod server;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dashmap::DashMap;
-
 use crate::admission::{Admission, AdmissionConfig};
 use crate::engine::Engine;
 
@@ -86,7 +84,7 @@ struct Inner {
     config: Config,
     engine: Engine,
     admission: Admission,
-    machines: DashMap<String, StateMachine>,
+    machines: registry::Machines,
     executions: registry::Executions,
     activities: activities::Activities,
 }
@@ -103,7 +101,7 @@ impl Service {
                 config,
                 engine,
                 admission,
-                machines: DashMap::new(),
+                machines: registry::Machines::default(),
                 executions,
                 activities: activities::Activities::default(),
             }),
@@ -168,9 +166,9 @@ impl Service {
             .ok_or_else(|| ApiError::InternalFailure("create returned no ARN".into()))
     }
 
-    /// A copy of the state machine with this ARN.
-    pub fn state_machine(&self, arn: &str) -> Option<StateMachine> {
-        self.inner.machines.get(arn).map(|m| m.clone())
+    /// The state machine with this ARN (shared, read without locks).
+    pub fn state_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.inner.machines.get(arn)
     }
 
     /// How many state machines exist.

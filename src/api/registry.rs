@@ -1,8 +1,10 @@
 //! What the service remembers: state machines by ARN, and a bounded record of
 //! the executions started with `StartExecution`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 use std::time::SystemTime;
 
 use dashmap::DashMap;
@@ -65,6 +67,96 @@ pub struct StateMachine {
     pub created: SystemTime,
     /// The revision id of the last update, if any.
     pub revision_id: Option<String>,
+}
+
+/// The state machines by ARN, read without locks: a start loads the current
+/// immutable map (an atomic pointer load, [`arc_swap`]) and takes an `Arc`
+/// of its machine. Create, update, delete and tagging copy the map under a
+/// writers' mutex and swap the copy in (O(machines) per write; writes are
+/// control-plane calls, rare next to starts).
+#[derive(Default)]
+pub struct Machines {
+    current: ArcSwap<HashMap<String, Arc<StateMachine>>>,
+    writers: Mutex<()>,
+}
+
+impl Machines {
+    /// The state machine with this ARN.
+    pub fn get(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.current.load().get(arn).cloned()
+    }
+
+    /// Every state machine, as of now.
+    pub fn snapshot(&self) -> Arc<HashMap<String, Arc<StateMachine>>> {
+        self.current.load_full()
+    }
+
+    /// How many state machines exist.
+    pub fn len(&self) -> usize {
+        self.current.load().len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds `machine` unless one with its ARN exists.
+    ///
+    /// # Errors
+    /// The existing machine, when there is one (the first of two racing
+    /// creates wins).
+    pub fn insert_new(
+        &self,
+        machine: StateMachine,
+    ) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
+        let _w = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self.current.load();
+        if let Some(existing) = map.get(&machine.arn) {
+            return Err(Arc::clone(existing));
+        }
+        let added = Arc::new(machine);
+        let mut next = HashMap::clone(&map);
+        next.insert(added.arn.clone(), Arc::clone(&added));
+        self.current.store(Arc::new(next));
+        Ok(added)
+    }
+
+    /// Changes the machine with this ARN by `change` (on a copy, swapped in
+    /// when `change` returns `Ok`) and returns `change`'s result and the new
+    /// machine; `None` when there is no such machine.
+    ///
+    /// # Errors
+    /// `change`'s error; the machine is then left as it was.
+    pub fn update<R, E>(
+        &self,
+        arn: &str,
+        change: impl FnOnce(&mut StateMachine) -> Result<R, E>,
+    ) -> Option<Result<(R, Arc<StateMachine>), E>> {
+        let _w = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self.current.load();
+        let mut machine = StateMachine::clone(map.get(arn)?);
+        let r = match change(&mut machine) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        let changed = Arc::new(machine);
+        let mut next = HashMap::clone(&map);
+        next.insert(arn.to_owned(), Arc::clone(&changed));
+        self.current.store(Arc::new(next));
+        Some(Ok((r, changed)))
+    }
+
+    /// Removes the machine with this ARN.
+    pub fn remove(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        let _w = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self.current.load();
+        let removed = map.get(arn).cloned()?;
+        let mut next = HashMap::clone(&map);
+        next.remove(arn);
+        self.current.store(Arc::new(next));
+        Some(removed)
+    }
 }
 
 /// How far an execution started with `StartExecution` has got.
@@ -278,5 +370,55 @@ mod tests {
         assert!(!ex.finish("a", late));
         assert_eq!(ex.stop("a", None, None, now), Some(Stopped::AlreadyEnded));
         assert_eq!(ex.stop("zzz", None, None, now), None);
+    }
+
+    fn machine(arn: &str, name: &str) -> StateMachine {
+        let graph =
+            crate::compile::load(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+                .expect("definition");
+        StateMachine {
+            arn: arn.into(),
+            name: name.into(),
+            kind: MachineType::Express,
+            machine: Arc::new(graph),
+            role_arn: "role".into(),
+            logging: serde_json::Value::Null,
+            tracing: serde_json::Value::Null,
+            tags: Vec::new(),
+            created: SystemTime::now(),
+            revision_id: None,
+        }
+    }
+
+    #[test]
+    fn machines_copy_on_write() {
+        let m = Machines::default();
+        assert!(m.is_empty());
+        let first = m.insert_new(machine("a", "first")).expect("new");
+        // The first create wins.
+        let again = m.insert_new(machine("a", "second")).expect_err("exists");
+        assert!(Arc::ptr_eq(&first, &again));
+        let before = m.snapshot();
+        let ((), changed) = m
+            .update("a", |sm| {
+                sm.tags.push(("k".into(), "v".into()));
+                Ok::<(), ()>(())
+            })
+            .expect("exists")
+            .expect("changed");
+        assert_eq!(changed.tags.len(), 1);
+        // A reader's snapshot is not changed under it.
+        assert!(before["a"].tags.is_empty());
+        assert_eq!(m.get("a").expect("a").tags.len(), 1);
+        // A failed change leaves the machine as it was.
+        let failed = m.update("a", |sm| {
+            sm.tags.clear();
+            Err::<(), _>("no")
+        });
+        assert_eq!(failed.map(|r| r.map(|_| ())), Some(Err("no")));
+        assert_eq!(m.get("a").expect("a").tags.len(), 1);
+        assert!(m.update("zzz", |_| Ok::<(), ()>(())).is_none());
+        assert!(m.remove("a").is_some());
+        assert!(m.get("a").is_none() && m.remove("a").is_none());
     }
 }

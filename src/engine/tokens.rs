@@ -236,9 +236,15 @@ mod tests {
             Err(TokenError::InvalidToken)
         );
         assert_eq!(tokens.heartbeat("nope"), Err(TokenError::InvalidToken));
-        assert_eq!(tokens.heartbeat(&"A".repeat(64)), Err(TokenError::InvalidToken));
+        assert_eq!(
+            tokens.heartbeat(&"A".repeat(64)),
+            Err(TokenError::InvalidToken)
+        );
         // Our shape, but no Task waits on it.
-        assert_eq!(tokens.heartbeat(&"0".repeat(64)), Err(TokenError::TaskTimedOut));
+        assert_eq!(
+            tokens.heartbeat(&"0".repeat(64)),
+            Err(TokenError::TaskTimedOut)
+        );
     }
 
     #[test]

@@ -171,11 +171,9 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     };
     // Two racing creates of the same name: the first wins, the second is
     // answered as a repeat of it.
-    let entry = inner.machines.entry(machine_arn.clone()).or_insert(record);
-    if !Arc::ptr_eq(&entry.machine, &ours) {
-        return idempotent(&entry, definition, kind, &asked_logging, &asked_tracing);
+    if let Err(existing) = inner.machines.insert_new(record) {
+        return idempotent(&existing, definition, kind, &asked_logging, &asked_tracing);
     }
-    drop(entry);
     inner.engine.register_machine(&ours, name, &settings);
     Ok(json!({
         "stateMachineArn": machine_arn,
@@ -248,7 +246,8 @@ pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
     let mut items: Vec<(String, Json)> = service
         .inner
         .machines
-        .iter()
+        .snapshot()
+        .values()
         .map(|sm| {
             (
                 sm.arn.clone(),
@@ -282,7 +281,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     c.length("roleArn", role_arn, 1, MAX_ARN_LEN);
     c.finish()?;
     let machine_arn = machine_arn(req)?;
-    if !service.inner.machines.contains_key(machine_arn) {
+    if service.inner.machines.get(machine_arn).is_none() {
         return Err(ApiError::StateMachineDoesNotExist(machine_arn.to_owned()));
     }
     let logging_in = req.object("loggingConfiguration")?;
@@ -294,30 +293,29 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     let logging = logging_in.map(|l| logging(Some(l))).transpose()?;
     let tracing = tracing_in.map(|t| tracing(Some(t))).transpose()?;
     let revision = uuid::Uuid::new_v4().to_string();
-    let mut sm = service
-        .inner
-        .machines
-        .get_mut(machine_arn)
-        .ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))?;
-    if let Some(machine) = machine {
-        sm.machine = machine;
-    }
-    if let Some(role) = role_arn {
-        sm.role_arn = role.to_owned();
-    }
-    if let Some(logging) = logging {
-        sm.logging = logging;
-    }
-    if let Some(tracing) = tracing {
-        sm.tracing = tracing;
-    }
-    sm.revision_id = Some(revision.clone());
+    let changed = service.inner.machines.update(machine_arn, |sm| {
+        if let Some(machine) = machine {
+            sm.machine = machine;
+        }
+        if let Some(role) = role_arn {
+            sm.role_arn = role.to_owned();
+        }
+        if let Some(logging) = logging {
+            sm.logging = logging;
+        }
+        if let Some(tracing) = tracing {
+            sm.tracing = tracing;
+        }
+        sm.revision_id = Some(revision.clone());
+        Ok::<(), ApiError>(())
+    });
+    let ((), sm) =
+        changed.ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))??;
     let (machine, name, settings) = (
         Arc::clone(&sm.machine),
         sm.name.clone(),
         log_settings(&sm.logging),
     );
-    drop(sm);
     service
         .inner
         .engine
@@ -331,7 +329,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
 /// DeleteStateMachine: `{}` whether or not the machine existed.
 pub(crate) fn delete(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
-    if let Some((_, sm)) = service.inner.machines.remove(machine_arn) {
+    if let Some(sm) = service.inner.machines.remove(machine_arn) {
         service.inner.engine.unregister_machine(&sm.machine);
     }
     Ok(json!({}))

@@ -29,22 +29,24 @@ pub(crate) fn tag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError
     c.required("tags", req.array("tags")?);
     c.finish()?;
     let tags = read_tags(req)?;
-    let mut sm = service
+    service
         .inner
         .machines
-        .get_mut(resource)
-        .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))?;
-    let mut merged = sm.tags.clone();
-    for (key, value) in tags {
-        match merged.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => merged.push((key, value)),
-        }
-    }
-    if merged.len() > MAX_TAGS {
-        return Err(ApiError::TooManyTags(resource.to_owned()));
-    }
-    sm.tags = merged;
+        .update(resource, |sm| {
+            let mut merged = sm.tags.clone();
+            for (key, value) in tags {
+                match merged.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = value,
+                    None => merged.push((key, value)),
+                }
+            }
+            if merged.len() > MAX_TAGS {
+                return Err(ApiError::TooManyTags(resource.to_owned()));
+            }
+            sm.tags = merged;
+            Ok(())
+        })
+        .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))??;
     Ok(json!({}))
 }
 
@@ -60,12 +62,14 @@ pub(crate) fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         .iter()
         .filter_map(Json::as_str)
         .collect();
-    let mut sm = service
+    service
         .inner
         .machines
-        .get_mut(resource)
-        .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))?;
-    sm.tags.retain(|(k, _)| !keys.contains(&k.as_str()));
+        .update(resource, |sm| {
+            sm.tags.retain(|(k, _)| !keys.contains(&k.as_str()));
+            Ok::<(), ApiError>(())
+        })
+        .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))??;
     Ok(json!({}))
 }
 
