@@ -9,7 +9,7 @@ use clap::Args;
 
 use expressway::admission::Admission;
 use expressway::sources::kinesis::{self, failure::Target, shard::StartingPosition};
-use expressway::sources::sqs;
+use expressway::sources::{sqs, EngineSetup};
 
 use super::RuntimeFlags;
 
@@ -132,9 +132,15 @@ fn log_warnings() {
         .try_init();
 }
 
-fn admission(flags: &RuntimeFlags) -> Result<Admission, ExitCode> {
+/// The admission control and engine setup of a consumer (per-state metrics
+/// when it serves `/metrics`); exit status 2 when they cannot be built.
+fn setup(flags: &RuntimeFlags, metrics: bool) -> Result<(Admission, EngineSetup), ExitCode> {
     log_warnings();
-    flags.admission().map(Admission::new).map_err(|e| {
+    let built = flags
+        .admission()
+        .map(Admission::new)
+        .and_then(|a| Ok((a, flags.engine_setup(metrics)?)));
+    built.map_err(|e| {
         eprintln!("expressway: {e}");
         ExitCode::from(2)
     })
@@ -142,16 +148,9 @@ fn admission(flags: &RuntimeFlags) -> Result<Admission, ExitCode> {
 
 /// Runs `consume sqs`; 0 after a stop, 1 on a report error, 2 when it cannot start.
 pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
-    let admission = match admission(&a.runtime) {
-        Ok(a) => a,
+    let (admission, engine) = match setup(&a.runtime, a.metrics_addr.is_some()) {
+        Ok(built) => built,
         Err(code) => return code,
-    };
-    let engine = match a.runtime.engine_setup(a.metrics_addr.is_some()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("expressway: {e}");
-            return ExitCode::from(2);
-        }
     };
     let config = sqs::SqsConsumer {
         queue_url: a.queue_url,
@@ -171,35 +170,16 @@ pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
         engine,
     };
     let stop = expressway::sources::shutdown_signal();
-    match sqs::consume(&config, admission, stop).await {
-        Ok(summary) => {
-            eprintln!("{}", summary.to_json());
-            if summary.error.is_some() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("expressway: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let ended = sqs::consume(&config, admission, stop).await;
+    crate::consumer_exit(ended.map(|s| (s.to_json(), s.error.is_some())))
 }
 
 /// Runs `consume kinesis`; 0 after a stop, 1 on a report or checkpoint
 /// error, 2 when it cannot start.
 pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
-    let admission = match admission(&a.runtime) {
-        Ok(a) => a,
+    let (admission, engine) = match setup(&a.runtime, a.metrics_addr.is_some()) {
+        Ok(built) => built,
         Err(code) => return code,
-    };
-    let engine = match a.runtime.engine_setup(a.metrics_addr.is_some()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("expressway: {e}");
-            return ExitCode::from(2);
-        }
     };
     let config = kinesis::KinesisConsumer {
         stream_name: a.stream_name,
@@ -226,18 +206,6 @@ pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
         engine,
     };
     let stop = expressway::sources::shutdown_signal();
-    match kinesis::consume(&config, admission, stop).await {
-        Ok(summary) => {
-            eprintln!("{}", summary.to_json());
-            if summary.error.is_some() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("expressway: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let ended = kinesis::consume(&config, admission, stop).await;
+    crate::consumer_exit(ended.map(|s| (s.to_json(), s.error.is_some())))
 }

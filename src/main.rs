@@ -503,10 +503,19 @@ async fn consume(source: ConsumeSource) -> ExitCode {
         engine,
     };
     let stop = expressway::sources::shutdown_signal();
-    match expressway::sources::file::consume(&consumer, admission, stop).await {
-        Ok(summary) => {
-            eprintln!("{}", summary.to_json());
-            if summary.error.is_some() {
+    let ended = expressway::sources::file::consume(&consumer, admission, stop).await;
+    consumer_exit(ended.map(|s| (s.to_json(), s.error.is_some())))
+}
+
+/// How a consumer run ends: its summary (JSON) on standard error; exit 0,
+/// 1 when the summary reports an error, 2 when the consumer could not start.
+fn consumer_exit<S: std::fmt::Display, E: std::fmt::Display>(
+    ended: Result<(S, bool), E>,
+) -> ExitCode {
+    match ended {
+        Ok((summary, failed)) => {
+            eprintln!("{summary}");
+            if failed {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
