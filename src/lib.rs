@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …), `GET /metrics` |
 //! | [`sources`] | event consumers (`consume file`): bounded concurrency, contiguous checkpoint |
+//! | [`start`] | the one start path: registry, ARNs, admission, execution records and metrics, panic net |
 //! | [`admission`] | token buckets + bounded FIFO buffer in front of every start |
 //! | [`engine`] | executions: stepping states, Retry/Catch, timers, Parallel/Map, Context Object |
 //! | [`tasks`] | resolving a Task's Resource: handler registry, mock file, Lambda |
@@ -20,22 +21,27 @@
 //! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
 //! | [`metrics`] | every metric name as a constant, described once; the Prometheus recorder |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
-//! | [`payment`] | in-process handlers of the bundled card-payment example |
+//! | [`cli`] | the `expressway` command: flags and wiring; the bundled example's handlers ([`cli::example`]) |
 
 pub mod admission;
 pub mod api;
 pub mod asl;
+pub mod cli;
 pub mod compile;
 pub mod engine;
 pub mod errors;
 pub mod json;
 pub mod metrics;
-pub mod payment;
 pub mod sources;
+pub mod start;
 pub mod tasks;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;
+
+// Lets code written as the example's own (`examples/payment/handlers.rs`,
+// `use expressway::…`) be compiled inside this crate as [`cli::example`].
+extern crate self as expressway;
 
 pub use errors::ExecError;
 pub use json::Value;

@@ -391,3 +391,42 @@ fn batches_are_sqs_events_and_honour_batch_item_failures() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `consume` resolves Tasks as `serve` and `run` do: the bundled payment
+/// example's lines run on its in-process handlers (they all failed before:
+/// consume skipped them), with no credentials and no Lambda endpoint, and
+/// the start-up log names the resolver of every Task.
+#[test]
+fn consume_runs_the_payment_example_on_its_handlers() {
+    let dir = temp_dir("payment");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let happy = std::fs::read_to_string(root.join("examples/payment/input-happy.json"))
+        .expect("example input");
+    let line: serde_json::Value = serde_json::from_str(&happy).expect("input is JSON");
+    let events = dir.join("payments.jsonl");
+    std::fs::write(&events, format!("{line}\n{line}\n")).expect("events");
+    let report = dir.join("report.jsonl");
+    let output = consume(
+        &events,
+        &root.join("examples/payment/payment.asl.json"),
+        &["--report", path(&report), "--shards", "0"],
+    )
+    .env_remove("AWS_ACCESS_KEY_ID")
+    .env_remove("AWS_SECRET_ACCESS_KEY")
+    .env_remove("AWS_ENDPOINT_URL")
+    .env_remove("AWS_ENDPOINT_URL_LAMBDA")
+    .output()
+    .expect("consume ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary = summary(&output);
+    assert_eq!(summary["succeeded"], 2, "{summary} {stderr}");
+    assert!(
+        stderr.contains(
+            "expressway: task payment: AuthorizePayment \
+             (arn:aws:lambda:us-east-1:123456789012:function:AuthorizePayment) -> in-process handler"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("PUBLIC AWS endpoint"), "{stderr}");
+}

@@ -28,7 +28,7 @@ struct Server {
 impl Server {
     async fn start(machines: &[&str]) -> (Server, Vec<String>) {
         let mut tasks = Tasks::default();
-        expressway::payment::register(&mut tasks);
+        expressway::cli::example::register(&mut tasks);
         let mut config = Config::default();
         config.admission.default = Limits {
             rate: RATE,

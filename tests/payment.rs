@@ -1,5 +1,5 @@
 //! The bundled payment example (`examples/payment`), every path, in process:
-//! through the engine with the Rust handlers of `expressway::payment`, and
+//! through the engine with the Rust handlers of `expressway::cli::example` (`examples/payment/handlers.rs`), and
 //! through the mock file's test cases.
 
 use std::time::{Duration, Instant};
@@ -253,7 +253,7 @@ async fn challenge_failed_by_the_acs_declines() {
         .task_tokens()
         .fail(
             &token,
-            expressway::payment::THREE_DS_FAILED.into(),
+            expressway::cli::example::THREE_DS_FAILED.into(),
             "cardholder cancelled the challenge".into(),
         )
         .unwrap();

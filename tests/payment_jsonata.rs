@@ -1,7 +1,7 @@
 //! The JSONata variant of the payment example
 //! (`examples/payment/payment-jsonata.asl.json`) against the JSONPath original
 //! (`payment.asl.json`): every path of `tests/payment.rs`, run through both
-//! definitions in process with the same Rust handlers of `expressway::payment`
+//! definitions in process with the same Rust handlers of `expressway::cli::example` (`examples/payment/handlers.rs`)
 //! (and the same mock-file test cases), must end with the same status, the same
 //! output (compared as JSON values, key order free) and the same error/cause.
 //!

@@ -131,6 +131,25 @@ pub enum ApiError {
     InternalFailure(String),
 }
 
+/// The one mapping of the start path's errors to the wire.
+impl From<crate::start::StartError> for ApiError {
+    fn from(e: crate::start::StartError) -> Self {
+        use crate::start::StartError as S;
+        match e {
+            S::InvalidArn(reason) => ApiError::InvalidArn(reason),
+            S::InvalidName(name) => ApiError::InvalidName(name),
+            S::InvalidExecutionInput(why) => ApiError::InvalidExecutionInput(why),
+            S::InvalidDefinition(why) => ApiError::InvalidDefinition(why),
+            S::StateMachineDoesNotExist(arn) => ApiError::StateMachineDoesNotExist(arn),
+            S::StateMachineAlreadyExists(arn) => ApiError::StateMachineAlreadyExists(arn),
+            S::StateMachineTypeNotSupported => ApiError::StateMachineTypeNotSupported,
+            S::ExecutionDoesNotExist(arn) => ApiError::ExecutionDoesNotExist(arn),
+            S::ExecutionAlreadyExists(arn) => ApiError::ExecutionAlreadyExists(arn),
+            S::Throttled => ApiError::Throttling,
+        }
+    }
+}
+
 impl ApiError {
     /// The error code as SDKs see it (`__type` without its namespace), e.g.
     /// `StateMachineDoesNotExist`.

@@ -2,8 +2,8 @@
 //!
 //! Every request is `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>` and a
 //! JSON body (awsJson1_0; reference §1). [`router`] builds the axum router over
-//! a [`Service`], which holds the state machines, the [`Engine`] and a bounded
-//! record of the executions started with `StartExecution`.
+//! a [`Service`]: the wire mapping over the one start path,
+//! [`crate::start::Starter`] (registry, records, admission, the engine).
 //!
 //! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition,
@@ -13,7 +13,8 @@
 //! ListActivities, DeleteActivity, GetActivityTask ([`activities`]) and
 //! TestState. Activity Tasks and nested executions
 //! (`states:startExecution…`, `aws-sdk:sfn:…`) are served by the service
-//! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s. Every start
+//! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s
+//! (a [`crate::start::StartError`] becomes one through `From`). Every start
 //! passes [`crate::admission`] first (a refusal is `ThrottlingException`), and
 //! `GET /metrics` serves [`crate::metrics`] in Prometheus text format.
 //!
@@ -21,12 +22,9 @@
 //! cross into the engine as [`crate::json::Value`].
 
 pub mod activities;
-pub mod arn;
 pub mod auth;
 pub mod error;
-pub mod names;
 mod ops;
-pub mod registry;
 mod resolver;
 mod server;
 
@@ -35,9 +33,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::admission::{Admission, AdmissionConfig};
 use crate::engine::Engine;
+use crate::start::{MachineSpec, StartConfig, Starter};
 
+pub use crate::start::{MachineType, StateMachine};
 pub use error::ApiError;
-pub use registry::{MachineType, StateMachine};
 pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
 
 /// Settings of a [`Service`].
@@ -82,27 +81,34 @@ pub struct Service {
 
 struct Inner {
     config: Config,
-    engine: Engine,
-    admission: Admission,
-    machines: registry::Machines,
-    executions: registry::Executions,
+    starter: Starter,
     activities: activities::Activities,
 }
 
 impl Service {
-    /// A service running executions on `engine`. Installs the Prometheus
-    /// recorder ([`crate::metrics::install`]) if it is not yet installed.
+    /// A service running executions on `engine`, with an in-memory
+    /// registry ([`Starter::new`]). Installs the Prometheus recorder
+    /// ([`crate::metrics::install`]) if it is not yet installed.
     pub fn new(engine: Engine, config: Config) -> Self {
-        crate::metrics::install();
-        let executions = registry::Executions::new(config.execution_retention);
-        let admission = Admission::new(config.admission.clone());
+        let starter = Starter::new(
+            engine,
+            StartConfig {
+                region: config.region.clone(),
+                account: config.account.clone(),
+                execution_retention: config.execution_retention,
+                admission: config.admission.clone(),
+            },
+        );
+        Self::with_starter(starter, config)
+    }
+
+    /// A service over `starter` (its region, account, retention and
+    /// admission are the starter's; `config` gives the rest).
+    pub fn with_starter(starter: Starter, config: Config) -> Self {
         let service = Service {
             inner: Arc::new(Inner {
                 config,
-                engine,
-                admission,
-                machines: registry::Machines::default(),
-                executions,
+                starter,
                 activities: activities::Activities::default(),
             }),
         };
@@ -110,10 +116,16 @@ impl Service {
         let resolver = resolver::ServiceResolver::new(&service);
         service
             .inner
-            .engine
+            .starter
+            .engine()
             .tasks()
             .bind_resolver(Arc::new(resolver));
         service
+    }
+
+    /// The start path every execution goes through.
+    pub fn starter(&self) -> &Starter {
+        &self.inner.starter
     }
 
     /// The activities (CreateActivity, GetActivityTask…).
@@ -128,21 +140,21 @@ impl Service {
 
     /// The engine executions run on.
     pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+        self.inner.starter.engine()
     }
 
     /// The admission control every start passes (also for consumers that
     /// start executions outside the API).
     pub fn admission(&self) -> &Admission {
-        &self.inner.admission
+        self.inner.starter.admission()
     }
 
-    /// Creates a state machine as `CreateStateMachine` would (role
-    /// `arn:aws:iam::<account>:role/expressway`), in the default region.
-    /// Used to preload definitions at start-up.
+    /// Creates an EXPRESS or STANDARD state machine as `CreateStateMachine`
+    /// would (role `arn:aws:iam::<account>:role/expressway`, logging OFF),
+    /// in the default region; answers its ARN.
     ///
     /// # Errors
-    /// What `CreateStateMachine` answers: `InvalidName`, `ValidationException`,
+    /// What `CreateStateMachine` answers: `InvalidName`,
     /// `InvalidDefinition`, `StateMachineAlreadyExists`.
     pub fn create_state_machine(
         &self,
@@ -150,30 +162,21 @@ impl Service {
         definition: &str,
         kind: MachineType,
     ) -> Result<String, ApiError> {
-        let role = format!("arn:aws:iam::{}:role/expressway", self.inner.config.account);
-        let region = self.inner.config.region.clone();
-        let request = serde_json::json!({
-            "name": name,
-            "definition": definition,
-            "roleArn": role,
-            "type": kind.as_str(),
-        });
-        let reply = ops::machines::create(self, &ops::Request::new(&request)?, &region)?;
-        reply
-            .get("stateMachineArn")
-            .and_then(|a| a.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::InternalFailure("create returned no ARN".into()))
+        let created = self.inner.starter.create_machine(MachineSpec {
+            kind,
+            ..MachineSpec::express(name, definition)
+        })?;
+        Ok(created.machine.arn.clone())
     }
 
     /// The state machine with this ARN (shared, read without locks).
     pub fn state_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
-        self.inner.machines.get(arn)
+        self.inner.starter.state_machine(arn)
     }
 
     /// How many state machines exist.
     pub fn state_machine_count(&self) -> usize {
-        self.inner.machines.len()
+        self.inner.starter.store().machine_count()
     }
 }
 

@@ -26,7 +26,7 @@ impl ServiceResolver {
     pub(crate) fn new(service: &Service) -> Self {
         ServiceResolver {
             service: Arc::downgrade(&service.inner),
-            tokens: service.inner.engine.task_tokens_shared(),
+            tokens: service.engine().task_tokens_shared(),
         }
     }
 }

@@ -11,17 +11,15 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, Lines};
 
 use super::batch::{self, EventSource};
 use super::{CheckpointFile, Pipeline, Record, Sink, Source, Unit, Work};
-use crate::admission::Admission;
 use crate::engine::{ExecutionOutcome, ExecutionStatus};
 use crate::errors::{ExecError, MAX_PAYLOAD_BYTES};
-use crate::tasks::Tasks;
+use crate::start::Starter;
 
 /// `StartExecution`'s error for input that is not JSON (reference §1).
 pub const INVALID_EXECUTION_INPUT: &str = "InvalidExecutionInput";
@@ -365,14 +363,8 @@ pub struct FileConsumer {
     pub report: Option<PathBuf>,
     /// The dead-letter file.
     pub dead_letter: Option<PathBuf>,
-    /// Region in ARNs.
-    pub region: String,
-    /// Account in ARNs.
-    pub account: String,
     /// Shortest time between checkpoint writes.
     pub checkpoint_every: Duration,
-    /// How executions run (shards, observer).
-    pub engine: super::EngineSetup,
 }
 
 /// What a `consume file` run did.
@@ -410,16 +402,6 @@ impl Summary {
     }
 }
 
-pub(crate) fn machine_name(definition: &Path) -> String {
-    definition
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.strip_suffix(".asl.json").unwrap_or(n))
-        .map(|n| n.strip_suffix(".json").unwrap_or(n))
-        .unwrap_or("machine")
-        .to_owned()
-}
-
 /// Runs `expressway consume file` until the end of the events, an I/O
 /// error, or `stop` resolves (then in-flight executions finish and the
 /// checkpoint is written).
@@ -429,22 +411,21 @@ pub(crate) fn machine_name(definition: &Path) -> String {
 /// not load, the mock file is invalid), as a message.
 pub async fn consume(
     config: &FileConsumer,
-    admission: Admission,
+    starter: &Starter,
     stop: impl std::future::Future<Output = ()> + Send,
 ) -> Result<Summary, String> {
-    let text = std::fs::read_to_string(&config.definition)
-        .map_err(|e| format!("cannot read {}: {e}", config.definition.display()))?;
-    let machine = crate::compile::load(&text).map_err(|e| e.to_string())?;
-    let tasks = Tasks::from_env().map_err(|e| format!("mock file: {e}"))?;
+    let pipeline = Pipeline::for_definition(
+        starter,
+        &config.definition,
+        config.state_machine_name.as_deref(),
+        config.concurrency,
+        config.checkpoint_every,
+    )?;
     let checkpoint = config.checkpoint.as_ref().map(CheckpointFile::new);
     let through = match &checkpoint {
         Some(c) => c.load().map_err(|e| e.to_string())?,
         None => 0,
     };
-    let name = config
-        .state_machine_name
-        .clone()
-        .unwrap_or_else(|| machine_name(&config.definition));
     let reader: Box<dyn AsyncRead + Unpin + Send> = if config.events == "-" {
         Box::new(tokio::io::stdin())
     } else {
@@ -457,11 +438,11 @@ pub async fn consume(
     let queue = if config.events == "-" {
         "stdin".to_owned()
     } else {
-        machine_name(Path::new(&config.events))
+        crate::start::machine_name(Path::new(&config.events))
     };
     let event_source = EventSource {
-        region: config.region.clone(),
-        account: config.account.clone(),
+        region: starter.region().to_owned(),
+        account: starter.account().to_owned(),
         queue,
     };
     let mut source = LineSource::new(reader, through, config.batch, event_source);
@@ -472,16 +453,6 @@ pub async fn consume(
         config.batch.is_some(),
     )
     .map_err(|e| e.to_string())?;
-    let pipeline = Pipeline {
-        engine: config.engine.engine(tasks),
-        machine: Arc::new(machine),
-        admission,
-        name,
-        region: config.region.clone(),
-        account: config.account.clone(),
-        concurrency: config.concurrency.max(1),
-        checkpoint_every: config.checkpoint_every,
-    };
     let settled = pipeline.run(&mut source, sink, through, stop).await;
     let mut sink = settled.sink;
     let flushed = sink.flush();

@@ -5,9 +5,10 @@
 //! # Layers
 //!
 //! * [`pipeline`]: the core every source shares. A [`Source`] yields
-//!   [`Work`] in order; the [`Pipeline`] admits each start through
-//!   [`Admission`](crate::admission::Admission) (waiting instead of dropping:
-//!   reading slows down), runs at most `concurrency` executions at once, and
+//!   [`Work`] in order; the [`Pipeline`] starts each execution through the
+//!   one start path, [`Starter`](crate::start::Starter) (admission waits
+//!   instead of dropping: reading slows down; every start is counted in the
+//!   execution metrics), runs at most `concurrency` executions at once, and
 //!   hands every finished [`Unit`] to a [`Sink`], which reports it and stores
 //!   the contiguous checkpoint.
 //! * [`checkpoint`]: [`Contiguous`] (the highest id below which every
@@ -38,48 +39,8 @@ pub mod sqs;
 pub use checkpoint::{CheckpointFile, Contiguous};
 pub use pipeline::{Pipeline, Settled, Sink, Source};
 
-use std::sync::Arc;
-
-use crate::engine::observe::Observer;
-use crate::engine::shards::Shards;
-use crate::engine::Engine;
 use crate::errors::ExecError;
 use crate::json::Value;
-use crate::tasks::Tasks;
-
-/// How a consumer's [`Engine`] runs its executions: on shard threads or on
-/// the consumer's own tasks, watched by an observer (per-state metrics) or
-/// not. The default: inline, unobserved.
-#[derive(Clone, Default)]
-pub struct EngineSetup {
-    /// The shards executions run on (`None`: on the consumer's tasks).
-    pub shards: Option<Arc<Shards>>,
-    /// The observer of every execution (e.g. [`crate::telemetry::Telemetry`]).
-    pub observer: Option<Arc<dyn Observer>>,
-}
-
-impl std::fmt::Debug for EngineSetup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineSetup")
-            .field("shards", &self.shards.as_ref().map(|s| s.len()))
-            .field("observer", &self.observer.is_some())
-            .finish()
-    }
-}
-
-impl EngineSetup {
-    /// An engine resolving Tasks with `tasks`, set up as this says.
-    pub fn engine(&self, tasks: Tasks) -> Engine {
-        let mut engine = Engine::new(tasks);
-        if let Some(shards) = &self.shards {
-            engine = engine.with_shards(Arc::clone(shards));
-        }
-        if let Some(observer) = &self.observer {
-            engine = engine.with_observer(Arc::clone(observer));
-        }
-        engine
-    }
-}
 
 /// One record read from a source.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,12 @@
 //! concurrent executions behind admission control, finished units out to a
 //! [`Sink`] with a contiguous checkpoint.
 //!
+//! Every execution starts through the one start path,
+//! [`Starter`](crate::start::Starter): identified, admitted, counted in the
+//! `expressway_executions_*` metrics and run behind its panic net.
+//!
 //! Flow control: a unit is read only once an execution slot is free, and
-//! started only once [`Admission::admit`] lets it through; while admission
+//! started only once [`Starter::admit`] lets it through; while admission
 //! refuses (its wait would exceed `max_wait_ms`), the pipeline backs off and
 //! asks again instead of dropping the unit, so reading slows down to the
 //! admitted rate (backpressure reaches the source: a file is read slower,
@@ -16,6 +20,7 @@
 
 use std::future::Future;
 use std::io;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,10 +29,9 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
 use super::{Contiguous, Unit, Work};
-use crate::admission::Admission;
-use crate::api::arn;
-use crate::compile::Machine;
-use crate::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use crate::engine::{ExecutionOutcome, ExecutionStatus};
+use crate::json::Value;
+use crate::start::{Mode, Prepared, StartError, StartInput, StartRequest, Starter};
 
 /// Where work comes from, in id order.
 pub trait Source: Send {
@@ -57,21 +61,14 @@ pub trait Sink: Send + 'static {
     fn checkpoint(&mut self, through: u64) -> io::Result<()>;
 }
 
-/// The state machine executions run on and how they are named.
-#[derive(Clone)]
+/// The state machine executions run on, and the start path they go through.
+#[derive(Clone, Debug)]
 pub struct Pipeline {
-    /// Runs the executions.
-    pub engine: Engine,
-    /// The compiled definition.
-    pub machine: Arc<Machine>,
-    /// Admission control, asked before every start with [`Pipeline::name`].
-    pub admission: Admission,
-    /// The state machine name (Context Object `$$.StateMachine.Name`, the admission bucket).
-    pub name: String,
-    /// The region in ARNs.
-    pub region: String,
-    /// The account in ARNs.
-    pub account: String,
+    /// The start path (registry, admission, metrics, engine).
+    pub starter: Starter,
+    /// The ARN of the state machine every unit starts (registered in the
+    /// starter's registry, e.g. by [`Pipeline::for_definition`]).
+    pub state_machine_arn: String,
     /// Most executions in flight (at least 1).
     pub concurrency: usize,
     /// Shortest time between two checkpoint writes; the final one is always written.
@@ -99,40 +96,87 @@ pub struct Settled<S> {
 const MAX_BACKOFF: Duration = Duration::from_millis(200);
 
 impl Pipeline {
-    pub(crate) fn options(&self) -> ExecutionOptions {
-        let state_machine_arn = arn::state_machine(&self.region, &self.account, &self.name);
-        let name = uuid::Uuid::new_v4().to_string();
-        ExecutionOptions {
-            execution_arn: arn::express_execution(&state_machine_arn, &name),
-            name,
-            state_machine_arn,
-            state_machine_name: self.name.clone(),
-            role_arn: format!("arn:aws:iam::{}:role/expressway", self.account),
-            start_time: SystemTime::now(),
-            test_case: None,
-        }
+    /// A pipeline running the definition file `definition`, created in
+    /// `starter`'s registry as an EXPRESS machine named `name` (default:
+    /// the file's name, [`crate::start::machine_name`]).
+    ///
+    /// # Errors
+    /// The file cannot be read or the definition is refused, as a message.
+    pub fn for_definition(
+        starter: &Starter,
+        definition: &Path,
+        name: Option<&str>,
+        concurrency: usize,
+        checkpoint_every: Duration,
+    ) -> Result<Self, String> {
+        let machine =
+            crate::start::create_from_file(starter, definition, name).map_err(|e| e.to_string())?;
+        Ok(Pipeline {
+            starter: starter.clone(),
+            state_machine_arn: machine.arn.clone(),
+            concurrency: concurrency.max(1),
+            checkpoint_every,
+        })
     }
 
-    /// Waits for admission, backing off while it refuses. `false` when
-    /// `stop` fired first.
-    pub(crate) async fn admit(
+    /// The state machine's name (the last field of its ARN).
+    pub fn name(&self) -> &str {
+        self.state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Names the execution of `input`.
+    ///
+    /// # Errors
+    /// The machine was deleted from the registry meanwhile.
+    fn prepare(&self, input: Value) -> Result<Prepared, StartError> {
+        let request = StartRequest {
+            input: StartInput::Value(input),
+            ..StartRequest::new(&self.state_machine_arn)
+        };
+        self.starter.prepare(request, Mode::Sync)
+    }
+
+    /// Starts one execution of `input` through the start path and runs it
+    /// to its end, waiting for admission (backing off while it refuses);
+    /// `None` when `stop` fired first.
+    pub(crate) async fn execute(
         &self,
+        input: Value,
         stop: &mut (impl Future<Output = ()> + Unpin),
         throttled: &mut u64,
-    ) -> bool {
+    ) -> Option<ExecutionOutcome> {
+        let prepared = match self.prepare(input) {
+            Ok(p) => p,
+            Err(e) => return Some(refused(&e)),
+        };
+        let permit = self.admit(&prepared, stop, throttled).await?;
+        Some(self.starter.run(prepared, permit).await.outcome)
+    }
+
+    /// Waits for admission, backing off while it refuses. `None` when
+    /// `stop` fired first.
+    async fn admit(
+        &self,
+        prepared: &Prepared,
+        stop: &mut (impl Future<Output = ()> + Unpin),
+        throttled: &mut u64,
+    ) -> Option<crate::admission::Permit> {
         let mut backoff = Duration::from_millis(1);
         loop {
             tokio::select! {
                 biased;
-                () = &mut *stop => return false,
-                admitted = self.admission.admit(&self.name) => match admitted {
-                    Ok(_) => return true,
+                () = &mut *stop => return None,
+                admitted = self.starter.admit(prepared) => match admitted {
+                    Ok(permit) => return Some(permit),
                     Err(_) => *throttled += 1,
                 },
             }
             tokio::select! {
                 biased;
-                () = &mut *stop => return false,
+                () = &mut *stop => return None,
                 () = tokio::time::sleep(backoff) => {}
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -200,20 +244,22 @@ impl Pipeline {
                     continue;
                 }
             };
-            if !self.admit(&mut stop, &mut throttled).await {
+            let prepared = match self.prepare(input) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send((work.unit, refused(&e)));
+                    continue;
+                }
+            };
+            let Some(permit) = self.admit(&prepared, &mut stop, &mut throttled).await else {
                 stopped = true;
                 break;
-            }
-            let (engine, machine, options, tx) = (
-                self.engine.clone(),
-                Arc::clone(&self.machine),
-                self.options(),
-                tx.clone(),
-            );
+            };
+            let (starter, tx) = (self.starter.clone(), tx.clone());
             let unit = work.unit;
             tokio::spawn(async move {
-                let outcome = engine.execute(machine, input, options).await;
-                let _ = tx.send((unit, outcome));
+                let done = starter.run(prepared, permit).await;
+                let _ = tx.send((unit, done.outcome));
                 drop(slot);
             });
         }
@@ -234,6 +280,17 @@ impl Pipeline {
             stopped,
             error: error.or(sink_error),
         }
+    }
+}
+
+/// The outcome reported for a unit whose start the start path refused.
+fn refused(e: &StartError) -> ExecutionOutcome {
+    ExecutionOutcome {
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: Some(e.code().to_owned()),
+        cause: Some(e.to_string()),
+        stop_time: SystemTime::now(),
     }
 }
 

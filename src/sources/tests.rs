@@ -8,9 +8,10 @@ use std::time::Duration;
 use super::batch::EventSource;
 use super::file::LineSource;
 use super::{Pipeline, Record, Sink, Source, Unit, Work};
-use crate::admission::{Admission, AdmissionConfig, Limits};
+use crate::admission::{AdmissionConfig, Limits};
 use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::errors::ExecError;
+use crate::start::{MachineSpec, StartConfig, Starter};
 use crate::tasks::Tasks;
 
 struct Memory(VecDeque<Work>);
@@ -55,17 +56,40 @@ impl Sink for Shared {
 const WAIT: &str =
     r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#;
 
-fn pipeline(concurrency: usize, admission: Admission) -> Pipeline {
+/// A pipeline running `definition` as the machine `name` on `engine`.
+fn pipeline_of(
+    engine: Engine,
+    name: &str,
+    definition: &str,
+    concurrency: usize,
+    admission: AdmissionConfig,
+) -> Pipeline {
+    let starter = Starter::new(
+        engine,
+        StartConfig {
+            admission,
+            ..StartConfig::default()
+        },
+    );
+    let created = starter
+        .create_machine(MachineSpec::express(name, definition))
+        .expect("definition");
     Pipeline {
-        engine: Engine::new(Tasks::new()),
-        machine: Arc::new(crate::compile::load(WAIT).expect("definition")),
-        admission,
-        name: "wait".into(),
-        region: "us-east-1".into(),
-        account: "123456789012".into(),
+        starter,
+        state_machine_arn: created.machine.arn.clone(),
         concurrency,
         checkpoint_every: Duration::ZERO,
     }
+}
+
+fn pipeline(concurrency: usize, admission: AdmissionConfig) -> Pipeline {
+    pipeline_of(
+        Engine::new(Tasks::new()),
+        "wait",
+        WAIT,
+        concurrency,
+        admission,
+    )
 }
 
 fn work(id: u64, seconds: u64) -> Work {
@@ -86,7 +110,7 @@ async fn the_checkpoint_waits_for_the_slowest_earlier_unit() {
     let source = [work(1, 5), work(2, 0), work(3, 0), work(4, 0)];
     let mut source = Memory(source.into());
     let sink = Shared::default();
-    let settled = pipeline(4, Admission::default())
+    let settled = pipeline(4, AdmissionConfig::default())
         .run(&mut source, sink.clone(), 0, std::future::pending())
         .await;
     assert!(settled.error.is_none());
@@ -103,7 +127,7 @@ async fn concurrency_bounds_executions_in_flight() {
     // Eight 1-second executions two at a time take 4 s of (paused) time.
     let mut source = Memory((1..=8).map(|id| work(id, 1)).collect());
     let start = tokio::time::Instant::now();
-    let settled = pipeline(2, Admission::default())
+    let settled = pipeline(2, AdmissionConfig::default())
         .run(&mut source, Shared::default(), 0, std::future::pending())
         .await;
     assert_eq!(settled.through, 8);
@@ -130,7 +154,7 @@ async fn admission_slows_reading_instead_of_dropping() {
     let mut source = Memory((1..=20).map(|id| work(id, 0)).collect());
     let sink = Shared::default();
     let start = tokio::time::Instant::now();
-    let settled = pipeline(8, Admission::new(config))
+    let settled = pipeline(8, config)
         .run(&mut source, sink.clone(), 0, std::future::pending())
         .await;
     assert_eq!(settled.through, 20);
@@ -153,7 +177,7 @@ async fn stop_finishes_in_flight_and_reads_no_further() {
     let mut source = Memory((1..=10).map(|id| work(id, 2)).collect());
     let sink = Shared::default();
     let stop = tokio::time::sleep(Duration::from_millis(500));
-    let settled = pipeline(3, Admission::default())
+    let settled = pipeline(3, AdmissionConfig::default())
         .run(&mut source, sink.clone(), 0, stop)
         .await;
     assert!(settled.stopped);
@@ -177,7 +201,7 @@ async fn refused_input_is_reported_failed_without_running() {
     };
     let mut source = Memory([bad, work(2, 0)].into());
     let sink = Shared::default();
-    let settled = pipeline(1, Admission::default())
+    let settled = pipeline(1, AdmissionConfig::default())
         .run(&mut source, sink.clone(), 0, std::future::pending())
         .await;
     assert_eq!(settled.through, 2);
@@ -241,7 +265,7 @@ impl crate::engine::observe::Observer for Counting {
 }
 
 #[tokio::test]
-async fn engine_setup_runs_a_consumer_on_shards_with_its_observer() {
+async fn a_consumer_runs_on_the_engines_shards_with_its_observer() {
     use crate::engine::shards::Shards;
     const ON_SHARD: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:where","End":true}}}"#;
     let ran_on: Arc<Mutex<Vec<Option<usize>>>> = Arc::default();
@@ -255,16 +279,11 @@ async fn engine_setup_runs_a_consumer_on_shards_with_its_observer() {
         },
     );
     let observer = Arc::new(Counting::default());
-    let setup = super::EngineSetup {
-        shards: Some(Arc::new(Shards::start(2).expect("shards"))),
-        observer: Some(observer.clone()),
-    };
+    let engine = Engine::new(tasks)
+        .with_shards(Arc::new(Shards::start(2).expect("shards")))
+        .with_observer(observer.clone());
     let log = Shared::default();
-    let pipeline = Pipeline {
-        engine: setup.engine(tasks),
-        machine: Arc::new(crate::compile::load(ON_SHARD).expect("definition")),
-        ..pipeline(4, Admission::new(AdmissionConfig::default()))
-    };
+    let pipeline = pipeline_of(engine, "on-shard", ON_SHARD, 4, AdmissionConfig::default());
     let mut source = Memory((1..=6).map(|id| work(id, 0)).collect());
     let settled = pipeline
         .run(&mut source, log.clone(), 0, std::future::pending::<()>())
@@ -274,9 +293,41 @@ async fn engine_setup_runs_a_consumer_on_shards_with_its_observer() {
     assert_eq!(ran_on.len(), 6);
     assert!(ran_on.iter().all(Option::is_some), "{ran_on:?}");
     assert_eq!(observer.0.load(std::sync::atomic::Ordering::Relaxed), 6);
-    // The default setup runs inline, unobserved.
-    assert!(super::EngineSetup::default()
-        .engine(Tasks::new())
-        .shards()
-        .is_none());
+}
+
+/// The value of one metric line `NAME{state_machine="MACHINE"} VALUE`.
+fn metric(name: &str, machine: &str) -> f64 {
+    let text = crate::metrics::render();
+    let prefix = format!("{name}{{state_machine=\"{machine}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn consumer_executions_reach_the_execution_metrics() {
+    use crate::metrics::{EXECUTIONS_FAILED, EXECUTIONS_STARTED, EXECUTIONS_SUCCEEDED};
+    const FAILS_ON_2: &str = r#"{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.s","NumericEquals":2,"Next":"F"}],"Default":"P"},"P":{"Type":"Pass","End":true},"F":{"Type":"Fail","Error":"Two"}}}"#;
+    let machine = "consumer-metrics";
+    let pipeline = pipeline_of(
+        Engine::new(Tasks::new()),
+        machine,
+        FAILS_ON_2,
+        2,
+        AdmissionConfig::default(),
+    );
+    let mut source = Memory([work(1, 0), work(2, 2), work(3, 0)].into());
+    let settled = pipeline
+        .run(
+            &mut source,
+            Shared::default(),
+            0,
+            std::future::pending::<()>(),
+        )
+        .await;
+    assert_eq!(settled.through, 3);
+    assert_eq!(metric(EXECUTIONS_STARTED, machine), 3.0);
+    assert_eq!(metric(EXECUTIONS_SUCCEEDED, machine), 2.0);
+    assert_eq!(metric(EXECUTIONS_FAILED, machine), 1.0);
 }

@@ -20,6 +20,7 @@
 //! 7. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
 pub mod aws;
+mod explain;
 mod http;
 mod lambda;
 mod mock;
@@ -39,6 +40,7 @@ use crate::json::Value;
 
 #[cfg(feature = "aws")]
 pub use aws::AwsConfig;
+pub use explain::Resolution;
 pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP_TIMEOUT};
 pub use lambda::{LambdaClient, LambdaConfig};
 pub use mock::{MockConfig, MockEntry, MockError, MockOutcome, DEFAULT_MOCK_FILE, MOCK_CONFIG_ENV};

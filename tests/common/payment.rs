@@ -51,7 +51,7 @@ pub fn request(last4: &str, amount: f64, three_ds: bool, merchant: &str) -> Stri
 /// The example's Rust handlers.
 pub fn handlers() -> Tasks {
     let mut tasks = Tasks::default();
-    expressway::payment::register(&mut tasks);
+    expressway::cli::example::register(&mut tasks);
     tasks
 }
 

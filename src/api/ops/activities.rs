@@ -12,7 +12,8 @@ use crate::api::activities::ActivityError;
 use crate::api::error::{ApiError, Constraints};
 use crate::api::ops::machines::read_tags;
 use crate::api::ops::tags::MAX_TAGS;
-use crate::api::{arn, epoch_seconds, names, Service};
+use crate::api::{epoch_seconds, Service};
+use crate::start::{arn, names};
 
 const MAX_ARN_LEN: usize = 256;
 

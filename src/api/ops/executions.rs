@@ -5,21 +5,16 @@
 //! length, input size), then the ARN, then the machine's existence and type,
 //! then the name's characters, then the input's JSON.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use futures::FutureExt as _;
 use serde_json::{json, Value as Json};
 
 use super::{Page, Request};
 use crate::api::error::{ApiError, Constraints};
-use crate::api::registry::{ExecutionRecord, Executions, MachineType, Progress, Stopped};
-use crate::api::{arn, epoch_seconds, names, Service};
-use crate::compile::Machine;
-use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus};
-use crate::errors::{names as error_names, MAX_PAYLOAD_BYTES};
-use crate::json::Value;
+use crate::api::{epoch_seconds, Service};
+use crate::engine::ExecutionOutcome;
+use crate::errors::MAX_PAYLOAD_BYTES;
+use crate::start::{arn, names, Completed, Progress, StartInput, StartRequest};
 
 /// The longest `traceHeader` (model constraint).
 const MAX_TRACE_HEADER: usize = 256;
@@ -28,89 +23,56 @@ const MAX_ARN_LEN: usize = 256;
 /// Memory billed for every Express execution, in MB (reference §2).
 const BILLED_MEMORY_MB: u64 = 64;
 
-/// A start request that passed every check.
-pub(super) struct Start<'a> {
-    pub(super) machine: Arc<Machine>,
-    pub(super) kind: MachineType,
-    pub(super) input: Value,
-    pub(super) input_text: &'a str,
-    pub(super) options: ExecutionOptions,
-    pub(super) trace_header: Option<&'a str>,
-    pub(super) metadata_only: bool,
+/// The fields of a start request (StartExecution, StartSyncExecution, and
+/// the nested-execution integrations' parameters), before the start path's
+/// checks.
+pub(crate) struct StartFields<'a> {
+    pub(crate) state_machine_arn: Option<&'a str>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) input: Option<&'a str>,
+    pub(crate) trace_header: Option<&'a str>,
+    pub(crate) included_data: Option<&'a str>,
 }
 
-/// The checks shared by both start operations, in AWS's order; `sync` refuses
-/// STANDARD machines.
-pub(super) fn prepare<'a>(
-    service: &Service,
-    req: &Request<'a>,
-    sync: bool,
-) -> Result<Start<'a>, ApiError> {
-    let machine_arn = req.str("stateMachineArn")?;
-    let name = req.str("name")?;
-    let input = req.str("input")?;
-    let trace_header = req.str("traceHeader")?;
-    let included = req.str("includedData")?;
-    let mut c = Constraints::default();
-    c.required("stateMachineArn", machine_arn);
-    c.length("stateMachineArn", machine_arn, 1, MAX_ARN_LEN);
-    c.length("name", name, 1, names::MAX_NAME_LEN);
-    c.sensitive_size("input", input, MAX_PAYLOAD_BYTES);
-    c.length("traceHeader", trace_header, 0, MAX_TRACE_HEADER);
-    if sync {
-        c.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
-    }
-    c.finish()?;
-
-    let target = arn::parse_state_machine(machine_arn.unwrap_or_default(), true)?;
-    let sm = service
-        .inner
-        .machines
-        .get(target.arn)
-        .map(|sm| {
-            (
-                sm.machine.clone(),
-                sm.kind,
-                sm.name.clone(),
-                sm.role_arn.clone(),
-            )
+impl<'a> StartFields<'a> {
+    /// Reads the fields of a request body.
+    pub(crate) fn read(req: &Request<'a>) -> Result<Self, ApiError> {
+        Ok(StartFields {
+            state_machine_arn: req.str("stateMachineArn")?,
+            name: req.str("name")?,
+            input: req.str("input")?,
+            trace_header: req.str("traceHeader")?,
+            included_data: req.str("includedData")?,
         })
-        .ok_or_else(|| ApiError::StateMachineDoesNotExist(target.arn.to_owned()))?;
-    let (machine, kind, machine_name, role_arn) = sm;
-    if sync && kind == MachineType::Standard {
-        return Err(ApiError::StateMachineTypeNotSupported);
     }
-    let name = match name {
-        Some(n) => {
-            names::check(n)?;
-            n.to_owned()
+
+    /// The model constraints (required fields, lengths, input size), checked
+    /// before anything else; `sync` also checks `includedData`.
+    pub(crate) fn check(&self, sync: bool) -> Result<(), ApiError> {
+        let mut c = Constraints::default();
+        c.required("stateMachineArn", self.state_machine_arn);
+        c.length("stateMachineArn", self.state_machine_arn, 1, MAX_ARN_LEN);
+        c.length("name", self.name, 1, names::MAX_NAME_LEN);
+        c.sensitive_size("input", self.input, MAX_PAYLOAD_BYTES);
+        c.length("traceHeader", self.trace_header, 0, MAX_TRACE_HEADER);
+        if sync {
+            c.one_of(
+                "includedData",
+                self.included_data,
+                &["ALL_DATA", "METADATA_ONLY"],
+            );
         }
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let input_text = input.unwrap_or("{}");
-    let input = crate::json::parse(input_text)
-        .map_err(|e| ApiError::InvalidExecutionInput(e.to_string()))?;
-    let execution_arn = match kind {
-        MachineType::Express => arn::express_execution(target.arn, &name),
-        MachineType::Standard => arn::standard_execution(target.arn, &name),
-    };
-    Ok(Start {
-        machine,
-        kind,
-        input,
-        input_text,
-        options: ExecutionOptions {
-            execution_arn,
-            name,
-            state_machine_arn: target.arn.to_owned(),
-            state_machine_name: machine_name,
-            role_arn,
-            start_time: SystemTime::now(),
-            test_case: target.test_case.map(str::to_owned),
-        },
-        trace_header,
-        metadata_only: included == Some("METADATA_ONLY"),
-    })
+        c.finish()
+    }
+
+    /// The start path's request for these fields (input `{}` when absent).
+    pub(crate) fn request(&self) -> StartRequest<'a> {
+        StartRequest {
+            state_machine_arn: self.state_machine_arn.unwrap_or_default(),
+            name: self.name,
+            input: StartInput::Text(self.input.unwrap_or("{}")),
+        }
+    }
 }
 
 /// Billed duration: rounded up to the next 100 ms, at least 100 ms (reference §2).
@@ -124,7 +86,7 @@ fn billed_ms(start: SystemTime, stop: SystemTime) -> u64 {
 }
 
 /// Adds `output` or `error`/`cause` of an outcome to a response object.
-fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data: bool) {
+pub(crate) fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data: bool) {
     if let Some(output) = outcome.output.as_ref().filter(|_| with_data) {
         out["output"] = Json::String(crate::json::to_string(output));
         out["outputDetails"] = json!({"included": true});
@@ -137,35 +99,10 @@ fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data: bool) {
     }
 }
 
-/// StartSyncExecution: waits for admission (at most the machine's
-/// `max_wait_ms`; past it `ThrottlingException`), runs to the end and answers
-/// with the outcome (a FAILED execution is still HTTP 200). `startDate` is
-/// the instant of admission.
-pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
-    let mut start = prepare(service, req, true)?;
-    let metrics = crate::metrics::executions(&start.options.state_machine_name);
-    let admitted = service
-        .inner
-        .admission
-        .admit(&start.options.state_machine_name)
-        .await;
-    let Ok(permit) = admitted else {
-        metrics.throttled();
-        return Err(ApiError::Throttling);
-    };
-    if !permit.waited().is_zero() {
-        start.options.start_time = SystemTime::now();
-    }
-    metrics.started();
-    let began = Instant::now();
-    let options = start.options.clone();
-    let outcome = service
-        .inner
-        .engine
-        .execute(start.machine, start.input, start.options)
-        .await;
-    metrics.finished(outcome.status, began.elapsed());
-    let with_data = !start.metadata_only;
+/// The StartSyncExecution response for a completed execution.
+pub(crate) fn sync_response(fields: &StartFields<'_>, done: &Completed) -> Json {
+    let (options, outcome) = (&done.options, &done.outcome);
+    let with_data = fields.included_data != Some("METADATA_ONLY");
     let mut out = json!({
         "executionArn": options.execution_arn,
         "stateMachineArn": options.state_machine_arn,
@@ -180,116 +117,38 @@ pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<J
         },
     });
     if with_data {
-        out["input"] = Json::String(start.input_text.to_owned());
+        out["input"] = Json::String(fields.input.unwrap_or("{}").to_owned());
     }
-    put_outcome(&mut out, &outcome, with_data);
+    put_outcome(&mut out, outcome, with_data);
     if outcome.output.is_some() && !with_data {
         out["outputDetails"] = json!({"included": false});
     }
-    if let Some(trace) = start.trace_header {
+    if let Some(trace) = fields.trace_header {
         out["traceHeader"] = Json::String(trace.to_owned());
     }
-    Ok(out)
+    out
 }
 
-/// The outcome recorded for an execution whose task panicked.
-fn panicked(arn: &str) -> ExecutionOutcome {
-    tracing::error!(execution_arn = arn, "execution panicked");
-    ExecutionOutcome {
-        status: ExecutionStatus::Failed,
-        output: None,
-        error: Some(error_names::RUNTIME.to_owned()),
-        cause: Some("Internal error: the execution stopped unexpectedly".to_owned()),
-        stop_time: SystemTime::now(),
-    }
+/// StartSyncExecution: waits for admission (at most the machine's
+/// `max_wait_ms`; past it `ThrottlingException`), runs to the end and answers
+/// with the outcome (a FAILED execution is still HTTP 200). `startDate` is
+/// the instant of admission.
+pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+    let fields = StartFields::read(req)?;
+    fields.check(true)?;
+    let done = service.starter().start_sync(fields.request()).await?;
+    Ok(sync_response(&fields, &done))
 }
 
-/// Awaits an execution and records its outcome; a panic is recorded as a
-/// FAILED execution (`States.Runtime`) instead of being lost. Returns the
-/// status recorded, or `None` when the execution was stopped meanwhile (its
-/// ABORTED record stays).
-pub(super) async fn record_outcome<F>(
-    executions: &Executions,
-    arn: &str,
-    run: F,
-) -> Option<ExecutionStatus>
-where
-    F: std::future::Future<Output = ExecutionOutcome>,
-{
-    let outcome = match AssertUnwindSafe(run).catch_unwind().await {
-        Ok(outcome) => outcome,
-        Err(_) => panicked(arn),
-    };
-    let status = outcome.status;
-    executions.finish(arn, outcome).then_some(status)
-}
-
-/// StartExecution: takes a place in admission control (refused at once with
-/// `ThrottlingException` when the buffer is full or the wait too long),
-/// records the execution, runs it on a tokio task once admitted and answers
-/// at once: an accepted start is never dropped. A panicking execution is recorded as FAILED (`States.Runtime`),
-/// never lost. A STANDARD start repeating a running execution's name and
-/// input returns that execution; other name reuse is `ExecutionAlreadyExists`.
+/// StartExecution: see [`crate::start::Starter::start`]; answers
+/// `{executionArn, startDate}` at once.
 pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
-    let start = prepare(service, req, false)?;
-    let execution_arn = start.options.execution_arn.clone();
-    let start_time = start.options.start_time;
-    if start.kind == MachineType::Standard {
-        if let Some(existing) = service.inner.executions.get(&execution_arn) {
-            return match existing.progress {
-                Progress::Running if existing.input == start.input_text => Ok(json!({
-                    "executionArn": existing.arn,
-                    "startDate": epoch_seconds(existing.start),
-                })),
-                _ => Err(ApiError::ExecutionAlreadyExists(existing.arn)),
-            };
-        }
-    }
-    let metrics = crate::metrics::executions(&start.options.state_machine_name);
-    let ticket = match service
-        .inner
-        .admission
-        .reserve(&start.options.state_machine_name)
-    {
-        Ok(ticket) => ticket,
-        Err(_) => {
-            metrics.throttled();
-            return Err(ApiError::Throttling);
-        }
-    };
-    let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
-    service.inner.executions.insert(ExecutionRecord {
-        arn: execution_arn.clone(),
-        state_machine_arn: start.options.state_machine_arn.clone(),
-        name: start.options.name.clone(),
-        input: start.input_text.to_owned(),
-        start: start_time,
-        progress: Progress::Running,
-        abort: Some(abort),
-    });
-    let service_ref = service.clone();
-    let arn = execution_arn.clone();
-    let Start {
-        machine,
-        input,
-        options,
-        ..
-    } = start;
-    let run = async move {
-        ticket.wait().await;
-        metrics.started();
-        let began = Instant::now();
-        let engine = service_ref.inner.engine.clone();
-        let run = engine.execute(machine, input, options);
-        if let Some(status) = record_outcome(&service_ref.inner.executions, &arn, run).await {
-            metrics.finished(status, began.elapsed());
-        }
-    };
-    // StopExecution aborts the task at its next await (a Wait, a Task's I/O).
-    tokio::spawn(futures::future::Abortable::new(run, abort_registration));
+    let fields = StartFields::read(req)?;
+    fields.check(false)?;
+    let started = service.starter().start(fields.request())?;
     Ok(json!({
-        "executionArn": execution_arn,
-        "startDate": epoch_seconds(start_time),
+        "executionArn": started.execution_arn,
+        "startDate": epoch_seconds(started.start_time),
     }))
 }
 
@@ -301,13 +160,9 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
     c.required("executionArn", execution_arn);
     c.length("executionArn", execution_arn, 1, MAX_ARN_LEN);
     c.finish()?;
-    let execution_arn = execution_arn.unwrap_or_default();
-    arn::parse_execution(execution_arn)?;
     let record = service
-        .inner
-        .executions
-        .get(execution_arn)
-        .ok_or_else(|| ApiError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+        .starter()
+        .describe(execution_arn.unwrap_or_default())?;
     let mut out = json!({
         "executionArn": record.arn,
         "stateMachineArn": record.state_machine_arn,
@@ -347,26 +202,9 @@ pub(crate) fn stop(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
     c.sensitive_length("error", error, MAX_STOP_ERROR);
     c.sensitive_length("cause", cause, MAX_STOP_CAUSE);
     c.finish()?;
-    let execution_arn = execution_arn.unwrap_or_default();
-    arn::parse_execution(execution_arn)?;
-    let stop_time = SystemTime::now();
-    let stopped = service
-        .inner
-        .executions
-        .stop(
-            execution_arn,
-            error.map(str::to_owned),
-            cause.map(str::to_owned),
-            stop_time,
-        )
-        .ok_or_else(|| ApiError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
-    if let Stopped::Aborted(started) = stopped {
-        // The machine name is the ARN's 7th field (`…:execution:SM:EXEC`,
-        // `…:express:SM:EXEC:ID`).
-        let machine = execution_arn.split(':').nth(6).unwrap_or_default();
-        let elapsed = stop_time.duration_since(started).unwrap_or_default();
-        crate::metrics::executions(machine).finished(ExecutionStatus::Aborted, elapsed);
-    }
+    let stop_time = service
+        .starter()
+        .stop(execution_arn.unwrap_or_default(), error, cause)?;
     Ok(json!({ "stopDate": epoch_seconds(stop_time) }))
 }
 
@@ -396,19 +234,9 @@ pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
     };
     arn::parse_state_machine(machine_arn, false)?;
     let page = Page::read(req)?;
-    let kind = service
-        .inner
-        .machines
-        .get(machine_arn)
-        .map(|sm| sm.kind)
-        .ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))?;
-    if kind == MachineType::Express {
-        return Err(ApiError::StateMachineTypeNotSupported);
-    }
     let items: Vec<Json> = service
-        .inner
-        .executions
-        .of_machine(machine_arn)
+        .starter()
+        .list(machine_arn)?
         .into_iter()
         .filter_map(|r| {
             let (status_name, stop) = match &r.progress {
@@ -450,29 +278,5 @@ mod tests {
         assert_eq!(billed_ms(t, t), 100);
         assert_eq!(billed_ms(t, t + Duration::from_millis(101)), 200);
         assert_eq!(billed_ms(t, t + Duration::from_millis(300)), 300);
-    }
-
-    #[tokio::test]
-    async fn a_panicking_execution_is_recorded_as_failed() {
-        let executions = Executions::new(10);
-        executions.insert(ExecutionRecord {
-            arn: "x".into(),
-            state_machine_arn: "sm".into(),
-            name: "n".into(),
-            input: "{}".into(),
-            start: SystemTime::now(),
-            progress: Progress::Running,
-            abort: None,
-        });
-        record_outcome(&executions, "x", async { panic!("boom") }).await;
-        let Some(ExecutionRecord {
-            progress: Progress::Done(outcome),
-            ..
-        }) = executions.get("x")
-        else {
-            panic!("not recorded")
-        };
-        assert_eq!(outcome.status, ExecutionStatus::Failed);
-        assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
     }
 }

@@ -8,10 +8,10 @@ use serde_json::{json, Map, Value as Json};
 
 use super::{Page, Request};
 use crate::api::error::{ApiError, Constraints};
-use crate::api::registry::{MachineType, StateMachine};
-use crate::api::{arn, epoch_seconds, names, Service};
+use crate::api::{epoch_seconds, Service};
 use crate::asl::{Diagnostic, LoadError, Severity};
-use crate::engine::observe::{LogLevel, LogSettings};
+use crate::start::registry::{log_group_arn, log_settings};
+use crate::start::{arn, names, MachineSpec, MachineType};
 
 /// The longest definition, in characters (model constraint).
 const MAX_DEFINITION_CHARS: usize = 1_048_576;
@@ -47,7 +47,7 @@ fn logging(config: Option<&Map<String, Json>>) -> Result<Json, ApiError> {
             "Must specify exactly one Log Destination.".into(),
         ));
     }
-    if level != "OFF" && list.iter().any(|d| log_group_arn(d).is_none()) {
+    if level != "OFF" && list.iter().any(|d| log_group_arn(d, MAX_ARN_LEN).is_none()) {
         return Err(ApiError::InvalidLoggingConfiguration(
             "Log Destination not found.".into(),
         ));
@@ -58,43 +58,6 @@ fn logging(config: Option<&Map<String, Json>>) -> Result<Json, ApiError> {
         out["destinations"] = Json::Array(list.to_vec());
     }
     Ok(out)
-}
-
-/// The `cloudWatchLogsLogGroup.logGroupArn` of a destination, when it names
-/// a CloudWatch Logs log group: `arn:<partition>:logs:<region>:<account>:log-group:<name>:*`
-/// (the ARN must end with `:*`, AWS guide `cw-logs.html`).
-fn log_group_arn(destination: &Json) -> Option<&str> {
-    let arn = destination
-        .get("cloudWatchLogsLogGroup")?
-        .get("logGroupArn")?
-        .as_str()?;
-    let parts: Vec<&str> = arn.splitn(7, ':').collect();
-    let ok = arn.len() <= MAX_ARN_LEN
-        && parts.len() == 7
-        && parts[0] == "arn"
-        && !parts[1].is_empty()
-        && parts[2] == "logs"
-        && !parts[3].is_empty()
-        && !parts[4].is_empty()
-        && parts[5] == "log-group"
-        && parts[6].strip_suffix(":*").is_some_and(|n| !n.is_empty());
-    ok.then_some(arn)
-}
-
-/// The engine's view of a normalised `loggingConfiguration`.
-pub(crate) fn log_settings(logging: &Json) -> LogSettings {
-    LogSettings {
-        level: logging["level"]
-            .as_str()
-            .and_then(LogLevel::parse)
-            .unwrap_or_default(),
-        include_execution_data: logging["includeExecutionData"].as_bool().unwrap_or(false),
-        log_group_arn: logging["destinations"]
-            .as_array()
-            .and_then(|d| d.first())
-            .and_then(log_group_arn)
-            .map(str::to_owned),
-    }
 }
 
 /// Normalises a `tracingConfiguration` (`enabled` defaults to false).
@@ -144,62 +107,24 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     let tracing = tracing(req.object("tracingConfiguration")?)?;
     let tags = read_tags(req)?;
 
-    let inner = &service.inner;
-    let machine_arn = arn::state_machine(region, &inner.config.account, name);
-    if let Some(existing) = inner.machines.get(&machine_arn) {
-        return idempotent(&existing, definition, kind, &logging, &tracing);
-    }
-    if tags.len() > super::tags::MAX_TAGS {
+    let starter = service.starter();
+    let machine_arn = starter.state_machine_arn(Some(region), name);
+    if tags.len() > super::tags::MAX_TAGS && starter.state_machine(&machine_arn).is_none() {
         return Err(ApiError::TooManyTags(machine_arn));
     }
-    let machine = compile(definition)?;
-    let ours = Arc::clone(&machine);
-    let (asked_logging, asked_tracing) = (logging.clone(), tracing.clone());
-    let settings = log_settings(&logging);
-    let created = SystemTime::now();
-    let record = StateMachine {
-        arn: machine_arn.clone(),
-        name: name.to_owned(),
+    let created = starter.create_machine(MachineSpec {
+        name,
+        definition,
         kind,
-        machine,
-        role_arn: role_arn.to_owned(),
-        logging,
-        tracing,
+        region: Some(region),
+        role_arn: Some(role_arn),
+        logging: Some(logging),
+        tracing: Some(tracing),
         tags,
-        created,
-        revision_id: None,
-    };
-    // Two racing creates of the same name: the first wins, the second is
-    // answered as a repeat of it.
-    if let Err(existing) = inner.machines.insert_new(record) {
-        return idempotent(&existing, definition, kind, &asked_logging, &asked_tracing);
-    }
-    inner.engine.register_machine(&ours, name, &settings);
+    })?;
     Ok(json!({
-        "stateMachineArn": machine_arn,
-        "creationDate": epoch_seconds(created),
-    }))
-}
-
-/// A repeated create: the same machine when definition, type, logging and
-/// tracing match (role and tags are ignored), else `StateMachineAlreadyExists`.
-fn idempotent(
-    existing: &StateMachine,
-    definition: &str,
-    kind: MachineType,
-    logging: &Json,
-    tracing: &Json,
-) -> Result<Json, ApiError> {
-    let same = existing.machine.definition == definition
-        && existing.kind == kind
-        && &existing.logging == logging
-        && &existing.tracing == tracing;
-    if !same {
-        return Err(ApiError::StateMachineAlreadyExists(existing.arn.clone()));
-    }
-    Ok(json!({
-        "stateMachineArn": existing.arn,
-        "creationDate": epoch_seconds(existing.created),
+        "stateMachineArn": created.machine.arn,
+        "creationDate": epoch_seconds(created.machine.created),
     }))
 }
 
@@ -219,9 +144,8 @@ pub(crate) fn machine_arn<'a>(req: &Request<'a>) -> Result<&'a str, ApiError> {
 pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
     let sm = service
-        .inner
-        .machines
-        .get(machine_arn)
+        .starter()
+        .state_machine(machine_arn)
         .ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))?;
     let mut out = json!({
         "stateMachineArn": sm.arn,
@@ -244,10 +168,10 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
 pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let page = Page::read(req)?;
     let mut items: Vec<(String, Json)> = service
-        .inner
-        .machines
-        .snapshot()
-        .values()
+        .starter()
+        .store()
+        .machines()
+        .iter()
         .map(|sm| {
             (
                 sm.arn.clone(),
@@ -281,7 +205,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     c.length("roleArn", role_arn, 1, MAX_ARN_LEN);
     c.finish()?;
     let machine_arn = machine_arn(req)?;
-    if service.inner.machines.get(machine_arn).is_none() {
+    if service.starter().state_machine(machine_arn).is_none() {
         return Err(ApiError::StateMachineDoesNotExist(machine_arn.to_owned()));
     }
     let logging_in = req.object("loggingConfiguration")?;
@@ -293,7 +217,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     let logging = logging_in.map(|l| logging(Some(l))).transpose()?;
     let tracing = tracing_in.map(|t| tracing(Some(t))).transpose()?;
     let revision = uuid::Uuid::new_v4().to_string();
-    let changed = service.inner.machines.update(machine_arn, |sm| {
+    let changed = service.starter().update_machine(machine_arn, |sm| {
         if let Some(machine) = machine {
             sm.machine = machine;
         }
@@ -309,7 +233,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
         sm.revision_id = Some(revision.clone());
         Ok::<(), ApiError>(())
     });
-    let ((), sm) =
+    let sm =
         changed.ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))??;
     let (machine, name, settings) = (
         Arc::clone(&sm.machine),
@@ -317,8 +241,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
         log_settings(&sm.logging),
     );
     service
-        .inner
-        .engine
+        .engine()
         .register_machine(&machine, &name, &settings);
     Ok(json!({
         "updateDate": epoch_seconds(SystemTime::now()),
@@ -329,9 +252,7 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
 /// DeleteStateMachine: `{}` whether or not the machine existed.
 pub(crate) fn delete(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
-    if let Some(sm) = service.inner.machines.remove(machine_arn) {
-        service.inner.engine.unregister_machine(&sm.machine);
-    }
+    service.starter().delete_machine(machine_arn);
     Ok(json!({}))
 }
 

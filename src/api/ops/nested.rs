@@ -31,17 +31,16 @@
 //! (error names); the `startExecution` TaskSucceeded output recorded against
 //! AWS in LocalStack's `test_sfn_task_service.snapshot.json`.
 
-use std::time::{Instant, SystemTime};
+use serde_json::{json, Value as Json};
+use simd_json::prelude::*;
 
-use serde_json::{json, Map, Value as Json};
-
-use super::executions::{prepare, record_outcome};
-use super::Request;
-use crate::api::registry::{ExecutionRecord, Progress};
-use crate::api::{ApiError, Service};
-use crate::engine::{ExecutionOutcome, ExecutionStatus};
+use super::executions::{put_outcome, sync_response, StartFields};
+use crate::api::{epoch_seconds, ApiError, Service};
+use crate::engine::ExecutionOptions;
+use crate::engine::ExecutionOutcome;
 use crate::errors::{names, ExecError};
 use crate::json::Value;
+use crate::start::{StartInput, StartRequest};
 
 /// Which Step Functions integration a Task Resource names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +81,9 @@ impl Integration {
 }
 
 /// Runs the Task: starts the child named by the Task's effective `input`
-/// and shapes the result as AWS does (module docs).
+/// through the start path and shapes the result as AWS does (module docs).
+/// An object `Input` reaches the child as the value it is (no text round
+/// trip); text `Input` is parsed as StartExecution's `input` is.
 ///
 /// # Errors
 /// `States.TaskFailed` for a `.sync` child that did not succeed;
@@ -93,23 +94,58 @@ pub(crate) async fn run(
     integration: Integration,
     input: &Value,
 ) -> Result<Value, ExecError> {
-    let params: Json = serde_json::from_str(&crate::json::to_string(input))
-        .map_err(|e| ExecError::runtime(e.to_string()))?;
-    let Some(params) = params.as_object() else {
+    let Value::Object(params) = input else {
         return Err(ExecError::runtime(
             "the parameters of a Step Functions Task must be an object",
         ));
     };
-    let request = request(params, integration);
-    let req = Request::new(&request).map_err(|e| api_error(integration, &e))?;
+    let text = |key: &str| -> Result<Option<String>, ApiError> {
+        match params.get(key).filter(|v| !v.is_null()) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.to_string())),
+            Some(_) => Err(ApiError::Serialization(format!(
+                "Unexpected value type for field '{}': expected a string",
+                lower_first(key)
+            ))),
+        }
+    };
+    let fail = |e: ApiError| api_error(integration, &e);
+    let arn = text("StateMachineArn").map_err(fail)?;
+    let name = text("Name").map_err(fail)?;
+    let trace = if integration.is_sdk() {
+        text("TraceHeader").map_err(fail)?
+    } else {
+        None
+    };
+    // `Input`: JSON text as given, any other value as the document itself;
+    // the model's size constraint applies to its text either way.
+    let (input_text, input_value) = match params.get("Input").filter(|v| !v.is_null()) {
+        None => ("{}".to_owned(), None),
+        Some(Value::String(t)) => (t.to_string(), None),
+        Some(other) => (crate::json::to_string(other), Some(other.clone())),
+    };
+    let fields = StartFields {
+        state_machine_arn: arn.as_deref(),
+        name: name.as_deref(),
+        input: Some(&input_text),
+        trace_header: trace.as_deref(),
+        included_data: None,
+    };
+    fields.check(false).map_err(fail)?;
+    let request = StartRequest {
+        input: match input_value {
+            Some(v) => StartInput::Value(v),
+            None => StartInput::Text(&input_text),
+        },
+        ..fields.request()
+    };
+    let starter = service.starter();
     let result = match integration {
         Integration::Start | Integration::SdkStart => {
-            let reply =
-                super::executions::start(service, &req).map_err(|e| api_error(integration, &e))?;
-            let start = reply["startDate"].as_f64().unwrap_or_default();
+            let started = starter.start(request).map_err(|e| fail(e.into()))?;
             let mut out = json!({
-                "ExecutionArn": reply["executionArn"],
-                "StartDate": date(integration, start),
+                "ExecutionArn": started.execution_arn,
+                "StartDate": date(integration, epoch_seconds(started.start_time)),
             });
             if integration == Integration::Start {
                 sdk_metadata(&mut out);
@@ -117,15 +153,28 @@ pub(crate) async fn run(
             out
         }
         Integration::SdkStartSync => {
-            let reply = super::executions::start_sync(service, &req)
+            let done = starter
+                .start_sync(request)
                 .await
-                .map_err(|e| api_error(integration, &e))?;
-            pascal(integration, &reply)
+                .map_err(|e| fail(e.into()))?;
+            pascal(integration, &sync_response(&fields, &done))
         }
         Integration::Sync | Integration::Sync2 => {
-            let described = run_to_end(service, &req)
-                .await
-                .map_err(|e| api_error(integration, &e))?;
+            // Like StartExecution (admitted, recorded for
+            // DescribeExecution), then waits for the end; STANDARD and
+            // EXPRESS children alike.
+            let started = starter.start(request).map_err(|e| fail(e.into()))?;
+            let options = ExecutionOptions {
+                execution_arn: started.execution_arn.clone(),
+                name: started.name.clone(),
+                state_machine_arn: started.state_machine_arn.clone(),
+                state_machine_name: String::new(),
+                role_arn: String::new(),
+                start_time: started.start_time,
+                test_case: None,
+            };
+            let outcome = started.outcome().await;
+            let described = described(&options, &input_text, &outcome);
             let mut out = pascal(integration, &described);
             if integration == Integration::Sync2 {
                 for key in ["Input", "Output"] {
@@ -145,96 +194,28 @@ pub(crate) async fn run(
     crate::json::parse(&result.to_string()).map_err(|e| ExecError::runtime(e.to_string()))
 }
 
-/// The camelCase API request for the Task's PascalCase parameters.
-fn request(params: &Map<String, Json>, integration: Integration) -> Json {
-    let mut req = Map::new();
-    if let Some(arn) = params.get("StateMachineArn") {
-        req.insert("stateMachineArn".into(), arn.clone());
-    }
-    if let Some(name) = params.get("Name") {
-        req.insert("name".into(), name.clone());
-    }
-    let input = match params.get("Input") {
-        None | Some(Json::Null) => Json::String("{}".into()),
-        Some(Json::String(text)) => Json::String(text.clone()),
-        Some(other) => Json::String(other.to_string()),
-    };
-    req.insert("input".into(), input);
-    if integration.is_sdk() {
-        if let Some(trace) = params.get("TraceHeader") {
-            req.insert("traceHeader".into(), trace.clone());
-        }
-    }
-    Json::Object(req)
-}
-
-/// Starts the child like StartExecution (admitted, recorded for
-/// DescribeExecution) and waits for its end; answers the DescribeExecution
-/// shape. STANDARD and EXPRESS children alike.
-async fn run_to_end(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
-    let start = prepare(service, req, false)?;
-    let options = start.options.clone();
-    let metrics = crate::metrics::executions(&options.state_machine_name);
-    let Ok(_permit) = service
-        .inner
-        .admission
-        .admit(&options.state_machine_name)
-        .await
-    else {
-        metrics.throttled();
-        return Err(ApiError::Throttling);
-    };
-    service.inner.executions.insert(ExecutionRecord {
-        arn: options.execution_arn.clone(),
-        state_machine_arn: options.state_machine_arn.clone(),
-        name: options.name.clone(),
-        input: start.input_text.to_owned(),
-        start: options.start_time,
-        progress: Progress::Running,
-        abort: None,
-    });
-    metrics.started();
-    let began = Instant::now();
-    let run = service
-        .inner
-        .engine
-        .execute(start.machine, start.input, start.options);
-    let executions = &service.inner.executions;
-    if let Some(status) = record_outcome(executions, &options.execution_arn, run).await {
-        metrics.finished(status, began.elapsed());
-    }
-    let outcome = match executions.get(&options.execution_arn).map(|r| r.progress) {
-        Some(Progress::Done(outcome)) => outcome,
-        // Evicted from the record meanwhile: report it as lost.
-        _ => ExecutionOutcome {
-            status: ExecutionStatus::Failed,
-            output: None,
-            error: Some(names::RUNTIME.to_owned()),
-            cause: Some("the execution record was evicted".to_owned()),
-            stop_time: SystemTime::now(),
-        },
-    };
+/// The DescribeExecution shape of an ended child.
+fn described(options: &ExecutionOptions, input: &str, outcome: &ExecutionOutcome) -> Json {
     let mut out = json!({
         "executionArn": options.execution_arn,
         "stateMachineArn": options.state_machine_arn,
         "name": options.name,
         "status": outcome.status.as_str(),
-        "startDate": crate::api::epoch_seconds(options.start_time),
-        "stopDate": crate::api::epoch_seconds(outcome.stop_time),
-        "input": start.input_text,
+        "startDate": epoch_seconds(options.start_time),
+        "stopDate": epoch_seconds(outcome.stop_time),
+        "input": input,
         "inputDetails": {"included": true},
     });
-    if let Some(output) = &outcome.output {
-        out["output"] = Json::String(crate::json::to_string(output));
-        out["outputDetails"] = json!({"included": true});
+    put_outcome(&mut out, outcome, true);
+    out
+}
+
+fn lower_first(k: &str) -> String {
+    let mut chars = k.chars();
+    match chars.next() {
+        Some(c) => c.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
     }
-    if let Some(error) = &outcome.error {
-        out["error"] = Json::String(error.clone());
-    }
-    if let Some(cause) = &outcome.cause {
-        out["cause"] = Json::String(cause.clone());
-    }
-    Ok(out)
 }
 
 /// A date as the integration shows it: epoch milliseconds (optimized) or

@@ -5,7 +5,8 @@ use serde_json::{json, Value as Json};
 use super::machines::read_tags;
 use super::Request;
 use crate::api::error::{ApiError, Constraints};
-use crate::api::{arn, Service};
+use crate::api::Service;
+use crate::start::arn;
 
 /// At most this many tags per resource (reference §2).
 pub(crate) const MAX_TAGS: usize = 50;
@@ -30,9 +31,8 @@ pub(crate) fn tag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError
     c.finish()?;
     let tags = read_tags(req)?;
     service
-        .inner
-        .machines
-        .update(resource, |sm| {
+        .starter()
+        .update_machine(resource, |sm| {
             let mut merged = sm.tags.clone();
             for (key, value) in tags {
                 match merged.iter_mut().find(|(k, _)| *k == key) {
@@ -63,9 +63,8 @@ pub(crate) fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         .filter_map(Json::as_str)
         .collect();
     service
-        .inner
-        .machines
-        .update(resource, |sm| {
+        .starter()
+        .update_machine(resource, |sm| {
             sm.tags.retain(|(k, _)| !keys.contains(&k.as_str()));
             Ok::<(), ApiError>(())
         })
@@ -77,9 +76,8 @@ pub(crate) fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
 pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let resource = resource_arn(req)?;
     let sm = service
-        .inner
-        .machines
-        .get(resource)
+        .starter()
+        .state_machine(resource)
         .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))?;
     let tags: Vec<Json> = sm
         .tags

@@ -42,10 +42,9 @@ use self::failure::{Destination, Target};
 use self::shard::{Context, Settled, StartingPosition};
 use super::aws::{self, Stop};
 use super::{Contiguous, Pipeline};
-use crate::admission::Admission;
 use crate::engine::ExecutionStatus;
 use crate::metrics::{self as m, ConsumerMetrics};
-use crate::tasks::Tasks;
+use crate::start::Starter;
 
 /// Everything `expressway consume kinesis` needs.
 #[derive(Debug, Clone)]
@@ -76,16 +75,10 @@ pub struct KinesisConsumer {
     pub poll_interval: Duration,
     /// Report file (JSON lines, appended).
     pub report: Option<PathBuf>,
-    /// Region in execution ARNs.
-    pub region: String,
-    /// Account in execution ARNs.
-    pub account: String,
     /// The Kinesis (and on-failure SQS) endpoint.
     pub endpoint_url: Option<String>,
     /// Serve `GET /metrics` on this address while consuming.
     pub metrics_addr: Option<String>,
-    /// How executions run (shards, observer).
-    pub engine: super::EngineSetup,
 }
 
 /// What a `consume kinesis` run did.
@@ -316,17 +309,17 @@ async fn list_shards(
 /// described, a file cannot be opened, the checkpoint is invalid), as a message.
 pub async fn consume(
     config: &KinesisConsumer,
-    admission: Admission,
+    starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<KinesisSummary, String> {
-    let text = std::fs::read_to_string(&config.definition)
-        .map_err(|e| format!("cannot read {}: {e}", config.definition.display()))?;
-    let machine = crate::compile::load(&text).map_err(|e| e.to_string())?;
-    let tasks = Tasks::from_env().map_err(|e| format!("mock file: {e}"))?;
-    let name = config
-        .state_machine_name
-        .clone()
-        .unwrap_or_else(|| super::file::machine_name(&config.definition));
+    let pipeline = Pipeline::for_definition(
+        starter,
+        &config.definition,
+        config.state_machine_name.as_deref(),
+        config.concurrency,
+        config.checkpoint_every,
+    )?;
+    let name = pipeline.name().to_owned();
     let store: Box<dyn ShardCheckpoints> = match &config.checkpoint {
         Some(path) => Box::new(ShardCheckpointFile::new(path)),
         None => Box::new(InMemory::default()),
@@ -378,17 +371,7 @@ pub async fn consume(
         .as_ref()
         .map(|t| Destination::open(t, &sdk))
         .transpose()?;
-    let pipeline = Pipeline {
-        engine: config.engine.engine(tasks),
-        machine: Arc::new(machine),
-        admission,
-        name: name.clone(),
-        region: config.region.clone(),
-        account: config.account.clone(),
-        concurrency: config.concurrency.max(1),
-        checkpoint_every: config.checkpoint_every,
-    };
-    let role_arn = format!("arn:aws:iam::{}:role/expressway", config.account);
+    let role_arn = format!("arn:aws:iam::{}:role/expressway", starter.account());
     let ctx = Arc::new(Context {
         client: client.clone(),
         stream_name: config.stream_name.clone(),

@@ -161,17 +161,12 @@ impl Context {
         };
         let mut stop = Box::pin(self.stop.wait());
         let mut throttled = 0;
-        let admitted = self.pipeline.admit(&mut stop, &mut throttled).await;
+        let outcome = self
+            .pipeline
+            .execute(input, &mut stop, &mut throttled)
+            .await;
         self.throttled.fetch_add(throttled, Ordering::Relaxed);
-        if !admitted {
-            return None;
-        }
-        let p = &self.pipeline;
-        Some(
-            p.engine
-                .execute(Arc::clone(&p.machine), input, p.options())
-                .await,
-        )
+        outcome
     }
 
     /// Sends a poison record to the destination, retrying until it is sent
@@ -186,14 +181,10 @@ impl Context {
         let Some(destination) = &self.destination else {
             return true;
         };
-        let state_machine_arn = crate::api::arn::state_machine(
-            &self.pipeline.region,
-            &self.pipeline.account,
-            &self.pipeline.name,
-        );
+        let state_machine_arn = &self.pipeline.state_machine_arn;
         let lambda_record = event::record(record, origin);
         let document = failure::document(&FailedRecord {
-            state_machine_arn: &state_machine_arn,
+            state_machine_arn,
             stream_arn: &origin.stream_arn,
             shard_id: &origin.shard_id,
             sequence_number: &record.sequence_number,

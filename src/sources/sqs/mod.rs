@@ -41,9 +41,8 @@ use self::receive::{MessageSource, ReceiveOptions, Shared, MAX_MESSAGES};
 use self::sink::MessageSink;
 use super::aws::{self, Stop};
 use super::Pipeline;
-use crate::admission::Admission;
 use crate::metrics::{self as m, ConsumerMetrics};
-use crate::tasks::Tasks;
+use crate::start::Starter;
 
 /// Everything `expressway consume sqs` needs.
 #[derive(Debug, Clone)]
@@ -68,16 +67,10 @@ pub struct SqsConsumer {
     pub report: Option<PathBuf>,
     /// How often `ApproximateNumberOfMessages` is read for the gauge.
     pub attributes_every: Duration,
-    /// Region in execution ARNs.
-    pub region: String,
-    /// Account in execution ARNs.
-    pub account: String,
     /// The SQS endpoint (default: the SDK's, or `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
     /// Serve `GET /metrics` on this address while consuming.
     pub metrics_addr: Option<String>,
-    /// How executions run (shards, observer).
-    pub engine: super::EngineSetup,
 }
 
 /// What a `consume sqs` run did.
@@ -185,17 +178,18 @@ async fn watch_depth(
 /// the queue cannot be read, the report cannot be opened), as a message.
 pub async fn consume(
     config: &SqsConsumer,
-    admission: Admission,
+    starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<SqsSummary, String> {
-    let text = std::fs::read_to_string(&config.definition)
-        .map_err(|e| format!("cannot read {}: {e}", config.definition.display()))?;
-    let machine = crate::compile::load(&text).map_err(|e| e.to_string())?;
-    let tasks = Tasks::from_env().map_err(|e| format!("mock file: {e}"))?;
-    let name = config
-        .state_machine_name
-        .clone()
-        .unwrap_or_else(|| super::file::machine_name(&config.definition));
+    let concurrency = config.concurrency.max(1);
+    let pipeline = Pipeline::for_definition(
+        starter,
+        &config.definition,
+        config.state_machine_name.as_deref(),
+        concurrency,
+        Duration::ZERO,
+    )?;
+    let name = pipeline.name().to_owned();
     let stop = Stop::new(signal);
     if let Some(addr) = &config.metrics_addr {
         let bound = aws::serve_metrics(addr, stop.clone())
@@ -208,7 +202,6 @@ pub async fn consume(
     let queue = queue(&client, &config.queue_url).await?;
     let queue_name = queue.arn.rsplit(':').next().unwrap_or_default().to_owned();
 
-    let concurrency = config.concurrency.max(1);
     let per_unit = if config.batch {
         MAX_MESSAGES as usize
     } else {
@@ -258,16 +251,6 @@ pub async fn consume(
         .collect();
     drop(tx);
     let mut source = MessageSource::new(rx, config.batch, queue, Arc::clone(&shared));
-    let pipeline = Pipeline {
-        engine: config.engine.engine(tasks),
-        machine: Arc::new(machine),
-        admission,
-        name,
-        region: config.region.clone(),
-        account: config.account.clone(),
-        concurrency,
-        checkpoint_every: Duration::ZERO,
-    };
     let settled = pipeline.run(&mut source, sink, 0, stop.wait()).await;
     // The pipeline ended (a stop, or a report error): stop receiving too.
     stop.fire();

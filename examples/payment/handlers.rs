@@ -62,9 +62,9 @@
 use simd_json::prelude::*;
 use simd_json::{json, OwnedValue};
 
-use crate::errors::{names, ExecError};
-use crate::json::Value;
-use crate::tasks::{handler, TaskInput, Tasks};
+use expressway::errors::{names, ExecError};
+use expressway::json::Value;
+use expressway::tasks::{handler, TaskInput, Tasks};
 
 /// The ARN prefix of the example's functions; the function name follows.
 pub const FUNCTION_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:123456789012:function:";
@@ -404,11 +404,11 @@ mod tests {
     use super::*;
 
     fn v(text: &str) -> Value {
-        crate::json::parse(text).expect("test JSON")
+        expressway::json::parse(text).expect("test JSON")
     }
 
     fn call(name: &str, input: &str) -> Result<String, ExecError> {
-        function(name)(&v(input)).map(|out| crate::json::to_string(&out))
+        function(name)(&v(input)).map(|out| expressway::json::to_string(&out))
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! a `ValidationException`; the characters are checked by the service and give
 //! `InvalidName`.
 
-use super::error::ApiError;
+use super::error::StartError;
 
 /// The longest name, in characters.
 pub const MAX_NAME_LEN: usize = 80;
@@ -24,10 +24,10 @@ fn allowed(c: char) -> bool {
 /// Checks a name's characters.
 ///
 /// # Errors
-/// [`ApiError::InvalidName`] (`Invalid Name: '<name>'`) when a character is forbidden.
-pub fn check(name: &str) -> Result<(), ApiError> {
+/// [`StartError::InvalidName`] (`Invalid Name: '<name>'`) when a character is forbidden.
+pub fn check(name: &str) -> Result<(), StartError> {
     if name.is_empty() || !name.chars().all(allowed) {
-        return Err(ApiError::InvalidName(name.to_owned()));
+        return Err(StartError::InvalidName(name.to_owned()));
     }
     Ok(())
 }
@@ -46,7 +46,7 @@ mod tests {
         ] {
             assert_eq!(
                 check(bad),
-                Err(ApiError::InvalidName(bad.to_owned())),
+                Err(StartError::InvalidName(bad.to_owned())),
                 "{bad}"
             );
         }

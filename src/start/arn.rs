@@ -7,7 +7,7 @@
 //! A start request may suffix the state machine ARN with `#<TestCase>` to select
 //! a mock-file test case. Source: `shared/reference/sfn-reference.md` §1, §5.
 
-use super::error::ApiError;
+use super::error::StartError;
 
 /// The ARN of the state machine `name`.
 pub fn state_machine(region: &str, account: &str, name: &str) -> String {
@@ -36,15 +36,15 @@ pub fn activity(region: &str, account: &str, name: &str) -> String {
 /// Checks an activity ARN (`…:activity:NAME`).
 ///
 /// # Errors
-/// [`ApiError::InvalidArn`] as [`parse_state_machine`] does.
-pub fn parse_activity(arn: &str) -> Result<(), ApiError> {
+/// [`StartError::InvalidArn`] as [`parse_state_machine`] does.
+pub fn parse_activity(arn: &str) -> Result<(), StartError> {
     let parts = split(arn)?;
     check_common(arn, &parts)?;
     if parts.resource_type != "activity" {
         return Err(not_in_context(parts.resource_type));
     }
     if parts.rest.len() != 1 || parts.rest[0].is_empty() {
-        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+        return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(())
 }
@@ -67,9 +67,9 @@ struct Parts<'a> {
     rest: Vec<&'a str>,
 }
 
-fn split(arn: &str) -> Result<Parts<'_>, ApiError> {
+fn split(arn: &str) -> Result<Parts<'_>, StartError> {
     let Some(tail) = arn.strip_prefix("arn:") else {
-        return Err(ApiError::InvalidArn(format!("Invalid ARN prefix: {arn}")));
+        return Err(StartError::InvalidArn(format!("Invalid ARN prefix: {arn}")));
     };
     let mut fields = tail.split(':');
     let partition = fields.next().unwrap_or_default();
@@ -79,7 +79,7 @@ fn split(arn: &str) -> Result<Parts<'_>, ApiError> {
     let resource_type = fields.next().unwrap_or_default();
     let rest: Vec<&str> = fields.collect();
     if partition.is_empty() || !partition.starts_with("aws") {
-        return Err(ApiError::InvalidArn(format!(
+        return Err(StartError::InvalidArn(format!(
             "Invalid ARN partition: {arn}"
         )));
     }
@@ -92,9 +92,9 @@ fn split(arn: &str) -> Result<Parts<'_>, ApiError> {
     })
 }
 
-fn check_common(arn: &str, parts: &Parts<'_>) -> Result<(), ApiError> {
+fn check_common(arn: &str, parts: &Parts<'_>) -> Result<(), StartError> {
     if parts.service != "states" {
-        return Err(ApiError::InvalidArn(format!(
+        return Err(StartError::InvalidArn(format!(
             "Invalid ARN service: {}",
             parts.service
         )));
@@ -106,13 +106,13 @@ fn check_common(arn: &str, parts: &Parts<'_>) -> Result<(), ApiError> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let account_ok = parts.account.len() == 12 && parts.account.bytes().all(|b| b.is_ascii_digit());
     if !region_ok || !account_ok {
-        return Err(ApiError::InvalidArn(format!("Invalid ARN: {arn}")));
+        return Err(StartError::InvalidArn(format!("Invalid ARN: {arn}")));
     }
     Ok(())
 }
 
-fn not_in_context(resource_type: &str) -> ApiError {
-    ApiError::InvalidArn(format!(
+fn not_in_context(resource_type: &str) -> StartError {
+    StartError::InvalidArn(format!(
         "Resource type not valid in this context: {}",
         resource_type.to_ascii_lowercase()
     ))
@@ -121,10 +121,10 @@ fn not_in_context(resource_type: &str) -> ApiError {
 /// Checks a state machine ARN; with `allow_test_case`, splits off `#Case`.
 ///
 /// # Errors
-/// [`ApiError::InvalidArn`]: not an ARN (`Invalid ARN prefix: …`), another
+/// [`StartError::InvalidArn`]: not an ARN (`Invalid ARN prefix: …`), another
 /// service or resource type (`Resource type not valid in this context: …`),
 /// or a missing name.
-pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRef<'_>, ApiError> {
+pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRef<'_>, StartError> {
     let (base, test_case) = match arn.split_once('#') {
         Some((base, case)) if allow_test_case => (base, Some(case)),
         _ => (arn, None),
@@ -137,7 +137,7 @@ pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRe
     let name_ok = parts.rest.first().is_some_and(|n| !n.is_empty()) && parts.rest.len() <= 2;
     let case_ok = test_case.is_none_or(|c| !c.is_empty());
     if !name_ok || !case_ok || base.contains('#') {
-        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+        return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(MachineRef {
         arn: base,
@@ -148,8 +148,8 @@ pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRe
 /// Checks an execution ARN (`…:execution:SM:EXEC` or `…:express:SM:EXEC:ID`).
 ///
 /// # Errors
-/// [`ApiError::InvalidArn`] as [`parse_state_machine`] does.
-pub fn parse_execution(arn: &str) -> Result<(), ApiError> {
+/// [`StartError::InvalidArn`] as [`parse_state_machine`] does.
+pub fn parse_execution(arn: &str) -> Result<(), StartError> {
     let parts = split(arn)?;
     check_common(arn, &parts)?;
     let expected = match parts.resource_type {
@@ -158,9 +158,15 @@ pub fn parse_execution(arn: &str) -> Result<(), ApiError> {
         other => return Err(not_in_context(other)),
     };
     if parts.rest.len() != expected || parts.rest.iter().any(|p| p.is_empty()) {
-        return Err(ApiError::InvalidArn(format!("Invalid Arn: {arn}")));
+        return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(())
+}
+
+/// The state machine name inside an execution ARN (its 7th field:
+/// `…:execution:SM:EXEC`, `…:express:SM:EXEC:ID`).
+pub fn execution_machine_name(execution_arn: &str) -> Option<&str> {
+    execution_arn.split(':').nth(6)
 }
 
 #[cfg(test)]
@@ -178,7 +184,7 @@ mod tests {
         assert!(parse_state_machine(&format!("{SM}#Happy"), false).is_err());
         assert_eq!(
             parse_state_machine("not-an-arn", false),
-            Err(ApiError::InvalidArn(
+            Err(StartError::InvalidArn(
                 "Invalid ARN prefix: not-an-arn".into()
             ))
         );
@@ -187,7 +193,7 @@ mod tests {
                 "arn:aws:states:us-east-1:123456789012:execution:pay:x",
                 false
             ),
-            Err(ApiError::InvalidArn(
+            Err(StartError::InvalidArn(
                 "Resource type not valid in this context: execution".into()
             ))
         );
@@ -210,9 +216,10 @@ mod tests {
         let s = standard_execution(SM, "run");
         assert_eq!(s, "arn:aws:states:us-east-1:123456789012:execution:pay:run");
         assert!(parse_execution(&s).is_ok());
+        assert_eq!(execution_machine_name(&s), Some("pay"));
         assert_eq!(
             parse_execution(SM),
-            Err(ApiError::InvalidArn(
+            Err(StartError::InvalidArn(
                 "Resource type not valid in this context: statemachine".into()
             ))
         );

@@ -3,21 +3,23 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
-use expressway::admission::Admission;
-use expressway::sources::kinesis::{self, failure::Target, shard::StartingPosition};
-use expressway::sources::{sqs, EngineSetup};
-
-use super::RuntimeFlags;
+use super::flags::RuntimeFlags;
+use crate::engine::observe::Observer;
+use crate::sources::kinesis::{self, failure::Target, shard::StartingPosition};
+use crate::sources::sqs;
+use crate::start::Starter;
+use crate::telemetry::{Telemetry, TelemetryConfig};
 
 /// `consume sqs`: long-poll a queue; one execution per message (or per
 /// received batch); delete what succeeded; exit 0 on SIGTERM/SIGINT after
 /// in-flight messages settle.
-#[derive(Args)]
-pub(crate) struct SqsArgs {
+#[derive(Args, Debug)]
+pub struct SqsArgs {
     /// The queue URL.
     #[arg(long)]
     queue_url: String,
@@ -58,7 +60,7 @@ pub(crate) struct SqsArgs {
     metrics_addr: Option<String>,
     /// Step Functions Local mock file (MockConfigFile.json).
     #[arg(long, env = "SFN_MOCK_CONFIG")]
-    pub(crate) mock_config: Option<PathBuf>,
+    pub mock_config: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeFlags,
 }
@@ -66,8 +68,8 @@ pub(crate) struct SqsArgs {
 /// `consume kinesis`: read every shard of a stream; one execution per record
 /// (or per batch); checkpoint per shard; exit 0 on SIGTERM/SIGINT after
 /// in-flight records settle and the checkpoint is written.
-#[derive(Args)]
-pub(crate) struct KinesisArgs {
+#[derive(Args, Debug)]
+pub struct KinesisArgs {
     /// The stream name.
     #[arg(long)]
     stream_name: String,
@@ -116,7 +118,7 @@ pub(crate) struct KinesisArgs {
     metrics_addr: Option<String>,
     /// Step Functions Local mock file (MockConfigFile.json).
     #[arg(long, env = "SFN_MOCK_CONFIG")]
-    pub(crate) mock_config: Option<PathBuf>,
+    pub mock_config: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeFlags,
 }
@@ -132,23 +134,39 @@ fn log_warnings() {
         .try_init();
 }
 
-/// The admission control and engine setup of a consumer (per-state metrics
-/// when it serves `/metrics`); exit status 2 when they cannot be built.
-fn setup(flags: &RuntimeFlags, metrics: bool) -> Result<(Admission, EngineSetup), ExitCode> {
+/// The start path of a consumer (the one set-up; per-state metrics when
+/// it serves `/metrics`), its machine created and its Tasks' resolvers
+/// logged; exit status 2 when it cannot be built.
+fn setup(
+    flags: &RuntimeFlags,
+    mock: Option<PathBuf>,
+    metrics: bool,
+    definition: &std::path::Path,
+    name: Option<&str>,
+) -> Result<Starter, ExitCode> {
     log_warnings();
-    let built = flags
-        .admission()
-        .map(Admission::new)
-        .and_then(|a| Ok((a, flags.engine_setup(metrics)?)));
-    built.map_err(|e| {
-        eprintln!("expressway: {e}");
-        ExitCode::from(2)
-    })
+    let observer = metrics.then(|| {
+        Arc::new(Telemetry::new(TelemetryConfig {
+            state_metrics: true,
+            log: None,
+            sample: 1.0,
+        })) as Arc<dyn Observer>
+    });
+    let built = flags.setup(mock, observer).and_then(|s| s.starter());
+    let starter = built.map_err(|e| super::fail(&e))?;
+    super::setup::load_consumed(&starter, definition, name).map_err(|e| super::fail(&e))?;
+    Ok(starter)
 }
 
 /// Runs `consume sqs`; 0 after a stop, 1 on a report error, 2 when it cannot start.
-pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
-    let (admission, engine) = match setup(&a.runtime, a.metrics_addr.is_some()) {
+pub(super) async fn sqs(a: SqsArgs) -> ExitCode {
+    let starter = match setup(
+        &a.runtime,
+        a.mock_config.clone(),
+        a.metrics_addr.is_some(),
+        &a.definition,
+        a.state_machine_name.as_deref(),
+    ) {
         Ok(built) => built,
         Err(code) => return code,
     };
@@ -163,21 +181,24 @@ pub(crate) async fn sqs(a: SqsArgs) -> ExitCode {
         visibility_timeout: a.visibility_timeout,
         report: a.report,
         attributes_every: Duration::from_millis(a.queue_attributes_interval_ms.max(100)),
-        region: a.runtime.region,
-        account: a.runtime.account,
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
-        engine,
     };
-    let stop = expressway::sources::shutdown_signal();
-    let ended = sqs::consume(&config, admission, stop).await;
-    crate::consumer_exit(ended.map(|s| (s.to_json(), s.error.is_some())))
+    let stop = crate::sources::shutdown_signal();
+    let ended = sqs::consume(&config, &starter, stop).await;
+    super::consume::exit(ended.map(|s| (s.to_json(), s.error.is_some())))
 }
 
 /// Runs `consume kinesis`; 0 after a stop, 1 on a report or checkpoint
 /// error, 2 when it cannot start.
-pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
-    let (admission, engine) = match setup(&a.runtime, a.metrics_addr.is_some()) {
+pub(super) async fn kinesis(a: KinesisArgs) -> ExitCode {
+    let starter = match setup(
+        &a.runtime,
+        a.mock_config.clone(),
+        a.metrics_addr.is_some(),
+        &a.definition,
+        a.state_machine_name.as_deref(),
+    ) {
         Ok(built) => built,
         Err(code) => return code,
     };
@@ -199,13 +220,10 @@ pub(crate) async fn kinesis(a: KinesisArgs) -> ExitCode {
         },
         poll_interval: Duration::from_millis(a.poll_interval_ms),
         report: a.report,
-        region: a.runtime.region,
-        account: a.runtime.account,
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
-        engine,
     };
-    let stop = expressway::sources::shutdown_signal();
-    let ended = kinesis::consume(&config, admission, stop).await;
-    crate::consumer_exit(ended.map(|s| (s.to_json(), s.error.is_some())))
+    let stop = crate::sources::shutdown_signal();
+    let ended = kinesis::consume(&config, &starter, stop).await;
+    super::consume::exit(ended.map(|s| (s.to_json(), s.error.is_some())))
 }

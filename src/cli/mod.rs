@@ -1,0 +1,125 @@
+//! The `expressway` command: flags and wiring, nothing else. `serve` the
+//! Step Functions API, `run` one execution of a definition, `validate` a
+//! definition, `consume` events from a file, SQS or Kinesis.
+//!
+//! Every command that starts executions builds its runtime with the same
+//! [`setup::Setup`] (Task resolution, engine, start path) and logs at
+//! start-up which resolver serves each Task Resource of each loaded machine
+//! ([`setup::log_resolutions`]).
+
+mod consume;
+#[cfg(feature = "aws")]
+mod consume_aws;
+pub mod flags;
+mod run;
+mod serve;
+pub mod setup;
+
+/// The bundled card-payment example's in-process Task handlers. Their code
+/// is the example's (`examples/payment/handlers.rs`); every command
+/// registers them ([`setup::Setup::tasks`]), so `serve` with no arguments
+/// runs the example with no Lambda at all.
+#[path = "../../examples/payment/handlers.rs"]
+pub mod example;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use consume::FileArgs;
+pub use run::RunArgs;
+pub use serve::{ServeArgs, BUNDLED_MOCK_FILE, DEFAULT_DEFINITIONS};
+
+/// The command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "expressway",
+    version,
+    about = "An in-memory runtime for AWS Step Functions Express workflows"
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the AWS Step Functions JSON 1.0 API.
+    Serve(Box<ServeArgs>),
+    /// Run one execution and print `{"status","output","error","cause"}`;
+    /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
+    Run(RunArgs),
+    /// Validate a definition and print its diagnostics; exit 1 on FAIL.
+    Validate {
+        /// The ASL definition file.
+        definition: std::path::PathBuf,
+    },
+    /// Consume events: one execution per record (or batch), at-least-once
+    /// with a checkpoint; a summary is printed on standard error.
+    Consume {
+        /// Where events come from.
+        #[command(subcommand)]
+        source: ConsumeSource,
+    },
+}
+
+/// Where `consume` reads events from.
+#[derive(Subcommand, Debug)]
+pub enum ConsumeSource {
+    /// A JSON-lines file (`-`: standard input); exit 0 once every line is
+    /// reported (or on SIGTERM/SIGINT after in-flight lines finish), 1 on an
+    /// I/O error, 2 when it cannot start.
+    File(Box<FileArgs>),
+    /// An SQS queue: one execution per message (or received batch); deleted
+    /// once it succeeded, left for redelivery (and the queue's DLQ) otherwise.
+    #[cfg(feature = "aws")]
+    Sqs(Box<consume_aws::SqsArgs>),
+    /// A Kinesis stream: one execution per record (or batch), per-shard
+    /// checkpoint, poison records to an on-failure destination.
+    #[cfg(feature = "aws")]
+    Kinesis(Box<consume_aws::KinesisArgs>),
+}
+
+/// Prints `expressway: <message>` on standard error; exit status 2 (the
+/// command could not start).
+fn fail(message: &str) -> ExitCode {
+    eprintln!("expressway: {message}");
+    ExitCode::from(2)
+}
+
+/// Parses the command line and runs the command; the process's exit status.
+pub fn main() -> ExitCode {
+    run_command(Cli::parse())
+}
+
+/// Runs a parsed command on a new multi-threaded tokio runtime.
+pub fn run_command(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(*args)),
+        Command::Run(args) => runtime.block_on(run::run(args)),
+        Command::Validate { definition } => run::validate(&definition),
+        Command::Consume { source } => {
+            let code = runtime.block_on(async move {
+                match source {
+                    ConsumeSource::File(args) => consume::file(*args).await,
+                    #[cfg(feature = "aws")]
+                    ConsumeSource::Sqs(args) => consume_aws::sqs(*args).await,
+                    #[cfg(feature = "aws")]
+                    ConsumeSource::Kinesis(args) => consume_aws::kinesis(*args).await,
+                }
+            });
+            // Standard input may still be blocked in a read: do not wait for it.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            code
+        }
+    }
+}

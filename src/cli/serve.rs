@@ -1,0 +1,208 @@
+//! `expressway serve`: the Step Functions API over HTTP.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::flags::{RuntimeFlags, TelemetryFlags};
+use super::{fail, setup};
+use crate::api::{self, Config, Service};
+use crate::engine::observe::Observer;
+use crate::engine::shards::Shards;
+
+/// The bundled example served when `serve` gets no `--definitions`.
+pub const DEFAULT_DEFINITIONS: &str = "examples/payment";
+/// The mock file served with the bundled example.
+pub const BUNDLED_MOCK_FILE: &str = "MockConfigFile.json";
+
+/// The flags of `expressway serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8083)]
+    pub port: u16,
+    /// Folder whose `*.asl.json` files are created as EXPRESS state
+    /// machines named after the file (default: `examples/payment` if it exists).
+    #[arg(long)]
+    pub definitions: Option<PathBuf>,
+    /// Step Functions Local mock file (MockConfigFile.json; default:
+    /// `examples/payment/MockConfigFile.json` with the bundled example).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    pub mock_config: Option<PathBuf>,
+    /// Verify every request's AWS Signature Version 4 against the
+    /// configured credentials (--sigv4-credentials, its environment
+    /// variable, or the --config file's `sigv4.credentials`); off by default.
+    #[arg(long)]
+    pub verify_sigv4: bool,
+    /// Credentials accepted with --verify-sigv4: ACCESS_KEY_ID:SECRET,
+    /// repeatable or comma-separated.
+    #[arg(long, env = "EXPRESSWAY_SIGV4_CREDENTIALS", value_delimiter = ',')]
+    pub sigv4_credentials: Vec<String>,
+    /// Region, account, admission and shards.
+    #[command(flatten)]
+    pub runtime: RuntimeFlags,
+    /// Per-state metrics and execution logs.
+    #[command(flatten)]
+    pub telemetry: TelemetryFlags,
+}
+
+/// The bundled example's mock file, when `serve` serves the bundled example
+/// (no `--definitions`) and no other mock file is configured.
+fn bundled_mock(definitions: Option<&Path>) -> Option<PathBuf> {
+    let file = Path::new(DEFAULT_DEFINITIONS).join(BUNDLED_MOCK_FILE);
+    (definitions.is_none() && file.is_file()).then_some(file)
+}
+
+/// The SigV4 verifier of `serve --verify-sigv4`: the credentials of the
+/// flag (or its environment variable) and of the configuration file; none
+/// without the flag.
+fn sigv4_verifier(
+    on: bool,
+    credentials: &[String],
+    flags: &RuntimeFlags,
+) -> Result<Option<api::auth::Verifier>, String> {
+    use api::auth::{SigV4Keys, Verifier};
+    if !on {
+        return Ok(None);
+    }
+    let mut keys = SigV4Keys::default();
+    for entry in credentials {
+        keys.add_list(entry).map_err(|e| e.to_string())?;
+    }
+    if let Some(file) = &flags.config {
+        keys.add_file(file).map_err(|e| e.to_string())?;
+    }
+    if keys.is_empty() {
+        return Err(
+            "--verify-sigv4 needs credentials: --sigv4-credentials AKID:SECRET, \
+             EXPRESSWAY_SIGV4_CREDENTIALS, or sigv4.credentials in --config"
+                .to_owned(),
+        );
+    }
+    Ok(Some(Verifier::new(keys)))
+}
+
+/// Runs `serve` until Ctrl-C: 0 after a clean stop, 1 when serving failed,
+/// 2 when it cannot start.
+pub(super) async fn serve(args: ServeArgs) -> ExitCode {
+    let telemetry = match args.telemetry.telemetry() {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let sigv4 = match sigv4_verifier(args.verify_sigv4, &args.sigv4_credentials, &args.runtime) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let mock = args
+        .mock_config
+        .clone()
+        .or_else(|| bundled_mock(args.definitions.as_deref()));
+    let observer = telemetry.clone().map(|t| t as Arc<dyn Observer>);
+    let starter = match args.runtime.setup(mock, observer).and_then(|s| s.starter()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let shards = starter.engine().shards().cloned();
+    let config = Config {
+        region: args.runtime.region.clone(),
+        account: args.runtime.account.clone(),
+        admission: starter.admission().config().clone(),
+        sigv4,
+        ..Config::default()
+    };
+    let service = Service::with_starter(starter, config);
+    let definitions = args.definitions.clone().or_else(|| {
+        let bundled = PathBuf::from(DEFAULT_DEFINITIONS);
+        bundled.is_dir().then_some(bundled)
+    });
+    if let Some(dir) = definitions {
+        match crate::start::preload(service.starter(), &dir) {
+            Ok(loaded) => {
+                for machine in loaded {
+                    eprintln!("expressway: loaded {}", machine.arn);
+                }
+            }
+            Err(e) => return fail(&e.to_string()),
+        }
+    }
+    setup::log_resolutions(service.starter());
+    let (host, port) = (args.host.as_str(), args.port);
+    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
+    };
+    match listener.local_addr() {
+        Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
+        Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
+    }
+    let router = api::router(service);
+    let served = match shards {
+        Some(shards) => serve_on_shards(listener, router, &shards).await,
+        None => {
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    if let Some(t) = &telemetry {
+        t.flush(std::time::Duration::from_secs(5));
+    }
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves `router` from every shard: each accepts connections on the same
+/// listening socket and serves them on its own thread, so a
+/// StartSyncExecution runs inline on the shard that read the request (no
+/// handoff between threads). Stops on Ctrl-C once every shard has finished
+/// its open requests.
+async fn serve_on_shards(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shards: &Shards,
+) -> Result<(), String> {
+    let listener = listener.into_std().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut done = Vec::with_capacity(shards.len());
+    for index in 0..shards.len() {
+        let socket = listener.try_clone().map_err(|e| e.to_string())?;
+        let router = router.clone();
+        let mut stopped = stopped.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+        shards.spawn_on(index, async move {
+            let served = async {
+                // Registered with this shard's own reactor.
+                let l = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                axum::serve(l, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let _ = tx.send(served.await);
+        });
+        done.push(rx);
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = stop.send(true);
+    for rx in done {
+        rx.await.map_err(|_| "a shard stopped".to_owned())??;
+    }
+    Ok(())
+}

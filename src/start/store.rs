@@ -1,0 +1,177 @@
+//! [`StartStore`]: what the start path keeps between calls (the state
+//! machine registry and the execution records), behind a small trait so
+//! that another implementation can take over without touching the callers.
+//!
+//! # Overview
+//!
+//! [`MemoryStore`] (the default) keeps everything in this process: the
+//! registry as an arc-swapped immutable map ([`Machines`]), the records as a
+//! bounded map ([`Executions`]). A cluster implementation (Redis, issue 12's
+//! `cluster/`) implements the same trait: the registry in a Redis hash shared
+//! by every node (with a local arc-swapped cache invalidated by pub/sub, so a
+//! start still reads without a round trip), the records of durable
+//! asynchronous starts in Redis streams with a lease per running execution.
+//! Cluster-wide admission plugs in beside it through
+//! [`crate::admission::Admission`]'s configuration (today per process).
+//!
+//! Every method is synchronous and cheap for the in-memory store; the ones
+//! a remote store would make slow (insert, finish) are off the synchronous
+//! start's hot path: a StartSyncExecution only calls [`StartStore::machine`].
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::engine::ExecutionOutcome;
+
+use super::records::{ExecutionRecord, Executions, Stopped};
+use super::registry::{Machines, StateMachine};
+
+/// The registry and the execution records of a [`super::Starter`].
+///
+/// Implementations are shared between threads (`Send + Sync`) and must keep
+/// these promises, which the API's answers rely on:
+/// - [`StartStore::insert_machine`] is first-writer-wins: of two racing
+///   creates of one ARN, one gets `Ok`, the other `Err(existing)`;
+/// - a reader never sees a half-updated [`StateMachine`] (updates are
+///   copy-on-write);
+/// - [`StartStore::finish`] never overwrites a stopped (ABORTED) record.
+pub trait StartStore: Send + Sync + 'static {
+    /// The state machine with this ARN (no `#TestCase` suffix).
+    fn machine(&self, arn: &str) -> Option<Arc<StateMachine>>;
+
+    /// Every state machine, in no particular order.
+    fn machines(&self) -> Vec<Arc<StateMachine>>;
+
+    /// How many state machines exist.
+    fn machine_count(&self) -> usize;
+
+    /// Adds `machine` unless one with its ARN exists.
+    ///
+    /// # Errors
+    /// The existing machine, when there is one.
+    fn insert_machine(&self, machine: StateMachine)
+        -> Result<Arc<StateMachine>, Arc<StateMachine>>;
+
+    /// Changes the machine `arn` on a copy: `change` returns `false` to
+    /// leave it as it was. `None` when there is no such machine; `Some(None)`
+    /// when `change` refused; else the new machine.
+    fn update_machine(
+        &self,
+        arn: &str,
+        change: &mut dyn FnMut(&mut StateMachine) -> bool,
+    ) -> Option<Option<Arc<StateMachine>>>;
+
+    /// Removes the machine `arn`, returning it.
+    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>>;
+
+    /// Records a new execution (the store may forget the oldest ones).
+    fn insert_execution(&self, record: ExecutionRecord);
+
+    /// Stores the outcome of the execution `arn` if it is still retained
+    /// and running; whether it was stored.
+    fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool;
+
+    /// Stops the execution `arn`: a running one is recorded ABORTED with
+    /// `error`/`cause` at `stop_time` and its task aborted. `None` when
+    /// `arn` is not retained.
+    fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_time: SystemTime,
+    ) -> Option<Stopped>;
+
+    /// A copy of the record of `arn`.
+    fn execution(&self, arn: &str) -> Option<ExecutionRecord>;
+
+    /// Copies of the records of one state machine, newest first.
+    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord>;
+}
+
+impl std::fmt::Debug for dyn StartStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartStore")
+            .field("machines", &self.machine_count())
+            .finish()
+    }
+}
+
+/// The in-memory [`StartStore`]: this process's registry and records.
+pub struct MemoryStore {
+    machines: Machines,
+    executions: Executions,
+}
+
+impl MemoryStore {
+    /// A store retaining at most `execution_retention` execution records
+    /// (at least 1; the oldest are forgotten first).
+    pub fn new(execution_retention: usize) -> Self {
+        MemoryStore {
+            machines: Machines::default(),
+            executions: Executions::new(execution_retention),
+        }
+    }
+}
+
+impl StartStore for MemoryStore {
+    fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.machines.get(arn)
+    }
+
+    fn machines(&self) -> Vec<Arc<StateMachine>> {
+        self.machines.snapshot().values().cloned().collect()
+    }
+
+    fn machine_count(&self) -> usize {
+        self.machines.len()
+    }
+
+    fn insert_machine(
+        &self,
+        machine: StateMachine,
+    ) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
+        self.machines.insert_new(machine)
+    }
+
+    fn update_machine(
+        &self,
+        arn: &str,
+        change: &mut dyn FnMut(&mut StateMachine) -> bool,
+    ) -> Option<Option<Arc<StateMachine>>> {
+        let changed = self
+            .machines
+            .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })?;
+        Some(changed.ok().map(|((), sm)| sm))
+    }
+
+    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.machines.remove(arn)
+    }
+
+    fn insert_execution(&self, record: ExecutionRecord) {
+        self.executions.insert(record);
+    }
+
+    fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
+        self.executions.finish(arn, outcome)
+    }
+
+    fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_time: SystemTime,
+    ) -> Option<Stopped> {
+        self.executions.stop(arn, error, cause, stop_time)
+    }
+
+    fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
+        self.executions.get(arn)
+    }
+
+    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
+        self.executions.of_machine(state_machine_arn)
+    }
+}

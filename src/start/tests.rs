@@ -1,0 +1,274 @@
+//! The start path end to end: identity, admission, records, metrics and the
+//! panic net.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::admission::{AdmissionConfig, Limits};
+use crate::engine::observe::{ExecutionObserver, Observer};
+use crate::engine::{Engine, ExecutionOptions, ExecutionStatus};
+use crate::tasks::Tasks;
+
+const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+const WAIT: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
+
+fn starter() -> Starter {
+    Starter::new(Engine::new(Tasks::new()), StartConfig::default())
+}
+
+fn machine(s: &Starter, name: &str, definition: &str, kind: MachineType) -> String {
+    let spec = MachineSpec {
+        kind,
+        ..MachineSpec::express(name, definition)
+    };
+    s.create_machine(spec).expect("machine").machine.arn.clone()
+}
+
+fn text<'a>(arn: &'a str, input: &'a str) -> StartRequest<'a> {
+    StartRequest {
+        input: StartInput::Text(input),
+        ..StartRequest::new(arn)
+    }
+}
+
+#[tokio::test]
+async fn a_sync_start_runs_and_names_the_execution() {
+    let s = starter();
+    let arn = machine(&s, "pass", PASS, MachineType::Express);
+    let done = s
+        .start_sync(StartRequest {
+            name: Some("first"),
+            ..text(&arn, r#"{"a":1}"#)
+        })
+        .await
+        .expect("started");
+    assert_eq!(done.outcome.status, ExecutionStatus::Succeeded);
+    assert!(done
+        .options
+        .execution_arn
+        .starts_with("arn:aws:states:us-east-1:123456789012:express:pass:first:"));
+    assert_eq!(
+        crate::json::to_string(done.outcome.output.as_ref().expect("output")),
+        r#"{"a":1}"#
+    );
+}
+
+#[tokio::test]
+async fn refusals_come_in_aws_order() {
+    let s = starter();
+    let express = machine(&s, "e", PASS, MachineType::Express);
+    let standard = machine(&s, "s", PASS, MachineType::Standard);
+    let err = |r: Result<Completed, StartError>| r.expect_err("refused");
+    assert!(matches!(
+        err(s.start_sync(text("nope", "{}")).await),
+        StartError::InvalidArn(_)
+    ));
+    let missing = express.replace(":e", ":zzz");
+    assert_eq!(
+        err(s.start_sync(text(&missing, "{}")).await),
+        StartError::StateMachineDoesNotExist(missing.clone())
+    );
+    assert_eq!(
+        err(s.start_sync(text(&standard, "{}")).await),
+        StartError::StateMachineTypeNotSupported
+    );
+    // The name is checked before the input.
+    let bad_name = StartRequest {
+        name: Some("a b"),
+        ..text(&express, "{")
+    };
+    assert_eq!(
+        err(s.start_sync(bad_name).await),
+        StartError::InvalidName("a b".into())
+    );
+    assert!(matches!(
+        err(s.start_sync(text(&express, "{")).await),
+        StartError::InvalidExecutionInput(_)
+    ));
+    assert_eq!(StartError::Throttled.code(), "ThrottlingException");
+}
+
+#[tokio::test]
+async fn async_starts_are_recorded_stopped_and_awaited() {
+    let s = starter();
+    let arn = machine(&s, "w", WAIT, MachineType::Standard);
+    let started = s
+        .start(StartRequest {
+            name: Some("one"),
+            ..text(&arn, "{}")
+        })
+        .expect("started");
+    let execution = started.execution_arn.clone();
+    assert!(matches!(
+        s.describe(&execution).expect("recorded").progress,
+        Progress::Running
+    ));
+    // Same name and input while running: the same execution; other input: refused.
+    let again = s
+        .start(StartRequest {
+            name: Some("one"),
+            ..text(&arn, "{}")
+        })
+        .expect("same");
+    assert_eq!(again.execution_arn, execution);
+    let other = s.start(StartRequest {
+        name: Some("one"),
+        ..text(&arn, r#"{"x":1}"#)
+    });
+    assert_eq!(
+        other.expect_err("refused"),
+        StartError::ExecutionAlreadyExists(execution.clone())
+    );
+    s.stop(&execution, Some("E"), Some("C")).expect("stopped");
+    let outcome = tokio::time::timeout(Duration::from_secs(5), started.outcome())
+        .await
+        .expect("the waiter learns of the stop");
+    assert_eq!(outcome.status, ExecutionStatus::Aborted);
+    assert_eq!(outcome.error.as_deref(), Some("E"));
+    assert_eq!(s.list(&arn).expect("standard").len(), 1);
+    assert_eq!(
+        s.stop(&execution.replace("one", "two"), None, None),
+        Err(StartError::ExecutionDoesNotExist(
+            execution.replace("one", "two")
+        ))
+    );
+}
+
+#[tokio::test]
+async fn admission_refuses_with_throttled_and_counts_it() {
+    let config = StartConfig {
+        admission: AdmissionConfig {
+            default: Limits {
+                rate: 0.001,
+                burst: 1,
+                max_wait_ms: 0,
+                max_queue: 1,
+            },
+            ..AdmissionConfig::default()
+        },
+        ..StartConfig::default()
+    };
+    let s = Starter::new(Engine::new(Tasks::new()), config);
+    let arn = machine(&s, "throttled-start", PASS, MachineType::Express);
+    s.start_sync(text(&arn, "{}")).await.expect("the burst");
+    assert_eq!(
+        s.start_sync(text(&arn, "{}")).await.expect_err("refused"),
+        StartError::Throttled
+    );
+    assert_eq!(
+        s.start(text(&arn, "{}")).expect_err("refused"),
+        StartError::Throttled
+    );
+    let metrics = crate::metrics::render();
+    assert!(
+        metrics
+            .contains("expressway_executions_throttled_total{state_machine=\"throttled-start\"} 2"),
+        "{metrics}"
+    );
+}
+
+/// An observer whose first look at an execution panics: a bug inside the
+/// engine's run.
+struct Panics;
+
+impl Observer for Panics {
+    fn execution(
+        &self,
+        _machine: &Arc<crate::compile::Machine>,
+        _options: &ExecutionOptions,
+    ) -> Option<Arc<dyn ExecutionObserver>> {
+        panic!("an observer bug")
+    }
+}
+
+#[tokio::test]
+async fn a_panic_inside_an_execution_is_its_failure_not_the_callers() {
+    let engine = Engine::new(Tasks::new()).with_observer(Arc::new(Panics));
+    let s = Starter::new(engine, StartConfig::default());
+    let arn = machine(&s, "panics", PASS, MachineType::Express);
+    let done = s.start_sync(text(&arn, "{}")).await.expect("answered");
+    assert_eq!(done.outcome.status, ExecutionStatus::Failed);
+    assert_eq!(done.outcome.error.as_deref(), Some("States.Runtime"));
+    let standard = machine(&s, "panics-async", PASS, MachineType::Standard);
+    let started = s.start(text(&standard, "{}")).expect("started");
+    let execution = started.execution_arn.clone();
+    assert_eq!(started.outcome().await.status, ExecutionStatus::Failed);
+    let Progress::Done(recorded) = s.describe(&execution).expect("kept").progress else {
+        panic!("not recorded")
+    };
+    assert_eq!(recorded.error.as_deref(), Some("States.Runtime"));
+}
+
+#[tokio::test]
+async fn a_custom_store_serves_the_starter() {
+    // The trait is the seam: a store wrapping the in-memory one sees every
+    // registry read of a start.
+    struct Counting {
+        inner: MemoryStore,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+    impl StartStore for Counting {
+        fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.inner.machine(arn)
+        }
+        fn machines(&self) -> Vec<Arc<StateMachine>> {
+            self.inner.machines()
+        }
+        fn machine_count(&self) -> usize {
+            self.inner.machine_count()
+        }
+        fn insert_machine(&self, m: StateMachine) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
+            self.inner.insert_machine(m)
+        }
+        fn update_machine(
+            &self,
+            arn: &str,
+            change: &mut dyn FnMut(&mut StateMachine) -> bool,
+        ) -> Option<Option<Arc<StateMachine>>> {
+            self.inner.update_machine(arn, change)
+        }
+        fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+            self.inner.remove_machine(arn)
+        }
+        fn insert_execution(&self, r: ExecutionRecord) {
+            self.inner.insert_execution(r);
+        }
+        fn finish(&self, arn: &str, o: crate::engine::ExecutionOutcome) -> bool {
+            self.inner.finish(arn, o)
+        }
+        fn stop(
+            &self,
+            arn: &str,
+            e: Option<String>,
+            c: Option<String>,
+            t: std::time::SystemTime,
+        ) -> Option<Stopped> {
+            self.inner.stop(arn, e, c, t)
+        }
+        fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
+            self.inner.execution(arn)
+        }
+        fn executions_of(&self, arn: &str) -> Vec<ExecutionRecord> {
+            self.inner.executions_of(arn)
+        }
+    }
+    let store = Arc::new(Counting {
+        inner: MemoryStore::new(10),
+        reads: Default::default(),
+    });
+    let s = Starter::with_store(
+        Engine::new(Tasks::new()),
+        StartConfig::default(),
+        store.clone(),
+    );
+    let arn = machine(&s, "custom", PASS, MachineType::Express);
+    let before = store.reads.load(std::sync::atomic::Ordering::Relaxed);
+    s.start_sync(text(&arn, "{}")).await.expect("ran");
+    assert_eq!(
+        store.reads.load(std::sync::atomic::Ordering::Relaxed),
+        before + 1
+    );
+}

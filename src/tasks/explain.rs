@@ -1,0 +1,174 @@
+//! [`Resolution`]: which resolver a [`Tasks`] would give a Task's Resource,
+//! without calling it. `expressway serve`, `run` and `consume` log it for
+//! every Task of every machine they load, so that a Task that would reach a
+//! public AWS endpoint says so before the first execution.
+
+use std::fmt;
+
+use super::aws::resource::{self, Service};
+use super::{http, lambda_function_name, Tasks, LAMBDA_INVOKE, SDK_LAMBDA_INVOKE};
+
+/// The suffix the engine strips before resolving (it waits for the token).
+const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
+
+/// Which resolver serves a Resource (outside a mock-file test case, where
+/// the mock file answers every mocked state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A handler registered for the exact Resource ARN.
+    Handler,
+    /// A handler registered for this bare Lambda function name.
+    Function(String),
+    /// The runtime itself: activities and nested executions (bound by the API service).
+    Runtime,
+    /// The HTTP Task client (loopback hosts unless allowed).
+    Http,
+    /// An AWS service integration (SQS, SNS, DynamoDB, EventBridge) at
+    /// `endpoint`; `None`: the SDK's default, the public AWS endpoint.
+    Aws {
+        /// The service's name, e.g. `sqs`.
+        service: &'static str,
+        /// The endpoint configured, if any.
+        endpoint: Option<String>,
+    },
+    /// Lambda's Invoke API at this endpoint.
+    Lambda {
+        /// The base URL called.
+        endpoint: String,
+    },
+    /// Nothing: the Task fails with `States.TaskFailed`.
+    Unresolved,
+}
+
+impl Resolution {
+    /// Whether a call goes to a public AWS endpoint (`*.amazonaws.com`, or
+    /// an AWS service integration with no endpoint configured).
+    pub fn is_public_aws(&self) -> bool {
+        match self {
+            Resolution::Aws { endpoint, .. } => endpoint
+                .as_deref()
+                .is_none_or(|e| e.contains(".amazonaws.com")),
+            Resolution::Lambda { endpoint } => endpoint.contains(".amazonaws.com"),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resolution::Handler => f.write_str("in-process handler"),
+            Resolution::Function(name) => write!(f, "in-process handler for function {name}"),
+            Resolution::Runtime => f.write_str("this runtime (activity or nested execution)"),
+            Resolution::Http => f.write_str("HTTP Task client"),
+            Resolution::Aws {
+                service,
+                endpoint: Some(e),
+            } => write!(f, "AWS {service} integration at {e}"),
+            Resolution::Aws {
+                service,
+                endpoint: None,
+            } => write!(f, "AWS {service} integration at the SDK's default endpoint"),
+            Resolution::Lambda { endpoint } => write!(f, "Lambda at {endpoint}"),
+            Resolution::Unresolved => {
+                f.write_str("nothing (the Task fails with States.TaskFailed)")
+            }
+        }
+    }
+}
+
+/// The service's name and its `AWS_ENDPOINT_URL_<SERVICE>` suffix.
+fn service_names(service: Service) -> (&'static str, &'static str) {
+    match service {
+        Service::Sqs => ("sqs", "SQS"),
+        Service::Sns => ("sns", "SNS"),
+        Service::DynamoDb => ("dynamodb", "DYNAMODB"),
+        Service::EventBridge => ("eventbridge", "EVENTBRIDGE"),
+    }
+}
+
+impl Tasks {
+    /// Which resolver [`Tasks::invoke`] would use for `resource` (in the
+    /// same order), without calling anything.
+    pub fn resolution(&self, resource: &str) -> Resolution {
+        let resource = resource
+            .strip_suffix(WAIT_FOR_TASK_TOKEN)
+            .unwrap_or(resource);
+        if self.handlers.contains_key(resource) {
+            return Resolution::Handler;
+        }
+        let function = lambda_function_name(resource);
+        if let Some(name) = function.filter(|n| self.functions.contains_key(*n)) {
+            return Resolution::Function(name.to_owned());
+        }
+        if self.late.get(resource).is_some() {
+            return Resolution::Runtime;
+        }
+        if http::is_http_invoke(resource) {
+            return Resolution::Http;
+        }
+        if let Some(integration) = resource::parse(resource) {
+            let (service, env) = service_names(integration.service);
+            let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+            #[cfg(feature = "aws")]
+            let configured = self.aws_config().and_then(|c| c.endpoint_url.clone());
+            #[cfg(not(feature = "aws"))]
+            let configured: Option<String> = None;
+            let endpoint = configured
+                .or_else(|| var(&format!("AWS_ENDPOINT_URL_{env}")))
+                .or_else(|| var("AWS_ENDPOINT_URL"));
+            return Resolution::Aws { service, endpoint };
+        }
+        if let Some(config) = self.lambda_config() {
+            if function.is_some() || resource == LAMBDA_INVOKE || resource == SDK_LAMBDA_INVOKE {
+                return Resolution::Lambda {
+                    endpoint: config.endpoint.clone(),
+                };
+            }
+        }
+        Resolution::Unresolved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::LambdaConfig;
+
+    const FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:pay";
+
+    #[test]
+    fn resolutions_follow_invoke_order() {
+        let mut tasks = Tasks::default();
+        assert_eq!(tasks.resolution(FN), Resolution::Unresolved);
+        tasks.set_lambda(Some(LambdaConfig {
+            endpoint: "https://lambda.us-east-1.amazonaws.com".into(),
+            region: "us-east-1".into(),
+            credentials: None,
+        }));
+        let public = tasks.resolution(FN);
+        assert!(public.is_public_aws(), "{public}");
+        assert_eq!(
+            public.to_string(),
+            "Lambda at https://lambda.us-east-1.amazonaws.com"
+        );
+        tasks.set_lambda(Some(LambdaConfig::local("http://127.0.0.1:9001")));
+        assert!(!tasks.resolution(FN).is_public_aws());
+        tasks.register_function("pay", crate::tasks::handler(|_| async { Ok(true.into()) }));
+        assert_eq!(tasks.resolution(FN), Resolution::Function("pay".into()));
+        tasks.register_fn(FN, |_| async { Ok(true.into()) });
+        assert_eq!(
+            tasks.resolution(&format!("{FN}.waitForTaskToken")),
+            Resolution::Handler
+        );
+        assert_eq!(
+            tasks.resolution("arn:aws:states:::http:invoke"),
+            Resolution::Http
+        );
+        let sqs = tasks.resolution("arn:aws:states:::sqs:sendMessage");
+        assert!(
+            matches!(sqs, Resolution::Aws { service: "sqs", .. }),
+            "{sqs}"
+        );
+    }
+}
