@@ -68,7 +68,7 @@ async fn respond(
     service: &Service,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<ops::Reply, ApiError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
@@ -85,13 +85,19 @@ async fn respond(
             ApiError::Serialization(e.body_text())
         }
     })?;
+    // The start operations: typed, no JSON tree (ops::wire).
+    if let Some(reply) = ops::wire::answer(service, op, &body).await {
+        return reply.map(ops::Reply::Body);
+    }
     let body: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(serde_json::Map::new())
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::Serialization(e.to_string()))?
     };
     let region = signed_region(headers).unwrap_or(&service.inner.config.region);
-    ops::dispatch(service, op, &body, region).await
+    ops::dispatch(service, op, &body, region)
+        .await
+        .map(ops::Reply::Json)
 }
 
 /// `GET /metrics`: refreshes the admission gauges and renders.
@@ -114,7 +120,7 @@ async fn handle(
         .catch_unwind()
         .await;
     let mut response = match result {
-        Ok(Ok(json)) => (StatusCode::OK, json.to_string()).into_response(),
+        Ok(Ok(reply)) => (StatusCode::OK, reply.into_body()).into_response(),
         Ok(Err(e)) => e.into_response(),
         Err(_) => {
             tracing::error!("request handler panicked");

@@ -21,7 +21,7 @@ const MAX_TRACE_HEADER: usize = 256;
 /// The longest state machine ARN (model constraint, `#TestCase` included).
 const MAX_ARN_LEN: usize = 256;
 /// Memory billed for every Express execution, in MB (reference §2).
-const BILLED_MEMORY_MB: u64 = 64;
+pub(super) const BILLED_MEMORY_MB: u64 = 64;
 
 /// The fields of a start request (StartExecution, StartSyncExecution, and
 /// the nested-execution integrations' parameters), before the start path's
@@ -76,7 +76,7 @@ impl<'a> StartFields<'a> {
 }
 
 /// Billed duration: rounded up to the next 100 ms, at least 100 ms (reference §2).
-fn billed_ms(start: SystemTime, stop: SystemTime) -> u64 {
+pub(super) fn billed_ms(start: SystemTime, stop: SystemTime) -> u64 {
     let ms = stop
         .duration_since(start)
         .map(|d| d.as_millis())
@@ -99,34 +99,11 @@ pub(crate) fn put_outcome(out: &mut Json, outcome: &ExecutionOutcome, with_data:
     }
 }
 
-/// The StartSyncExecution response for a completed execution.
+/// The StartSyncExecution response for a completed execution, as a JSON
+/// tree (the generic path and the nested-execution integration; the HTTP
+/// hot path serialises [`super::wire::SyncReply`] straight into the body).
 pub(crate) fn sync_response(fields: &StartFields<'_>, done: &Completed) -> Json {
-    let (options, outcome) = (&done.options, &done.outcome);
-    let with_data = fields.included_data != Some("METADATA_ONLY");
-    let mut out = json!({
-        "executionArn": options.execution_arn,
-        "stateMachineArn": options.state_machine_arn,
-        "name": options.name,
-        "startDate": epoch_seconds(options.start_time),
-        "stopDate": epoch_seconds(outcome.stop_time),
-        "status": outcome.status.as_str(),
-        "inputDetails": {"included": with_data},
-        "billingDetails": {
-            "billedMemoryUsedInMB": BILLED_MEMORY_MB,
-            "billedDurationInMilliseconds": billed_ms(options.start_time, outcome.stop_time),
-        },
-    });
-    if with_data {
-        out["input"] = Json::String(fields.input.unwrap_or("{}").to_owned());
-    }
-    put_outcome(&mut out, outcome, with_data);
-    if outcome.output.is_some() && !with_data {
-        out["outputDetails"] = json!({"included": false});
-    }
-    if let Some(trace) = fields.trace_header {
-        out["traceHeader"] = Json::String(trace.to_owned());
-    }
-    out
+    serde_json::to_value(super::wire::SyncReply::new(fields, done)).unwrap_or(Json::Null)
 }
 
 /// StartSyncExecution: waits for admission (at most the machine's

@@ -8,11 +8,31 @@ pub(crate) mod machines;
 pub(crate) mod nested;
 pub(crate) mod tags;
 pub(crate) mod test_state;
+pub(crate) mod wire;
 
 use base64::Engine as _;
 
 use super::error::ApiError;
 use super::Service;
+
+/// An operation's answer: a JSON tree (the generic path) or a body already
+/// serialised ([`wire`], the start operations).
+pub(crate) enum Reply {
+    /// A response tree, serialised by the server.
+    Json(serde_json::Value),
+    /// The response body, serialised once.
+    Body(String),
+}
+
+impl Reply {
+    /// The response body.
+    pub(crate) fn into_body(self) -> String {
+        match self {
+            Reply::Json(json) => json.to_string(),
+            Reply::Body(body) => body,
+        }
+    }
+}
 
 /// Runs operation `op` on `body`. `region` is the region new ARNs use.
 ///
