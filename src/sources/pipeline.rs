@@ -141,7 +141,8 @@ impl Pipeline {
 
     /// Starts one execution of `input` through the start path and runs it
     /// to its end, waiting for admission (backing off while it refuses);
-    /// `None` when `stop` fired first.
+    /// `None` when `stop` fired first. (The Kinesis consumer's retries.)
+    #[cfg(feature = "aws")]
     pub(crate) async fn execute(
         &self,
         input: Value,
