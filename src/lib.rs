@@ -45,3 +45,8 @@ extern crate self as expressway;
 
 pub use errors::ExecError;
 pub use json::Value;
+
+/// The README's Rust code, compiled and run by `cargo test` as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -568,8 +568,3 @@ mod tests {
         }
     }
 }
-
-/// The README's Rust code, compiled and run by `cargo test` as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
