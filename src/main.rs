@@ -696,9 +696,21 @@ fn read_input(input: &str) -> Result<String, String> {
     }
 }
 
-/// Converts our value to serde_json for printing.
-fn to_json(value: &expressway::Value) -> serde_json::Value {
-    serde_json::from_str(&expressway::json::to_string(value)).unwrap_or(serde_json::Value::Null)
+/// `run`'s report, one line: `{"status","output","error","cause"}`. The
+/// output is written by our serialiser (no re-parse through serde_json,
+/// whose 128-level recursion limit turned deep outputs into `null`).
+fn run_report(outcome: &expressway::engine::ExecutionOutcome) -> String {
+    let text = |s: &Option<String>| serde_json::to_string(s).unwrap_or_else(|_| "null".into());
+    format!(
+        r#"{{"status":"{}","output":{},"error":{},"cause":{}}}"#,
+        outcome.status.as_str(),
+        outcome
+            .output
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), expressway::json::to_string),
+        text(&outcome.error),
+        text(&outcome.cause),
+    )
 }
 
 /// `run --execution-log`: where the execution's log goes, and what it holds.
@@ -772,13 +784,7 @@ async fn run(definition: &Path, input: &str, test_case: Option<String>, log: Run
     if let Some(t) = &telemetry {
         t.flush(std::time::Duration::from_secs(5));
     }
-    let report = serde_json::json!({
-        "status": outcome.status.as_str(),
-        "output": outcome.output.as_ref().map(to_json),
-        "error": outcome.error,
-        "cause": outcome.cause,
-    });
-    println!("{report}");
+    println!("{}", run_report(&outcome));
     if outcome.status == ExecutionStatus::Succeeded {
         ExitCode::SUCCESS
     } else {

@@ -11,30 +11,70 @@
 //! Source: AWS developer guide, "Passing data between states with
 //! variables"; reference §2 (limits) and §3 "Variables".
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use simd_json::OwnedValue;
 
+use super::context::ContextObject;
 use super::size;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
-use crate::json::Value;
+use crate::json::{Context, Value, MAX_DEPTH};
 
 /// The most bytes all the variables of one execution scope may hold: 10 MiB.
 pub(super) const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 
 /// The Context Object and the workflow variables of one graph instance.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(super) struct Frame {
     /// The Context Object, when the machine reads it.
-    pub(super) context: Option<Value>,
+    pub(super) context: Option<ContextObject>,
     /// The variables in scope (an object), once any was assigned.
     pub(super) vars: Option<Arc<Value>>,
+    /// The whole Context Object copied into one value, made on first use
+    /// by a JSONata `$states.context` and dropped when the context changes.
+    whole: OnceLock<Value>,
+}
+
+impl Clone for Frame {
+    fn clone(&self) -> Self {
+        Frame {
+            context: self.context.clone(),
+            vars: self.vars.clone(),
+            whole: OnceLock::new(),
+        }
+    }
 }
 
 impl Frame {
+    /// A frame with this Context Object and no variables.
+    pub(super) fn new(context: Option<ContextObject>) -> Self {
+        Frame {
+            context,
+            ..Frame::default()
+        }
+    }
+
     /// The Context Object (`null` when the machine never reads it).
-    pub(super) fn ctx(&self) -> &Value {
-        self.context.as_ref().unwrap_or(&crate::json::NULL)
+    pub(super) fn ctx(&self) -> Context<'_> {
+        match &self.context {
+            Some(c) => c.view(),
+            None => Context::of(&crate::json::NULL),
+        }
+    }
+
+    /// The Context Object to change (the copy [`Frame::ctx_value`] made is dropped).
+    pub(super) fn ctx_mut(&mut self) -> Option<&mut ContextObject> {
+        self.whole.take();
+        self.context.as_mut()
+    }
+
+    /// The whole Context Object as one value, for JSONata's
+    /// `$states.context` (`null` when the machine never reads it).
+    pub(super) fn ctx_value(&self) -> &Value {
+        match &self.context {
+            None => &crate::json::NULL,
+            Some(c) => self.whole.get_or_init(|| c.view().to_value()),
+        }
     }
 
     /// The variables in scope, an object from name to value.
@@ -56,7 +96,15 @@ impl Frame {
             return Ok(());
         }
         let whole = OwnedValue::Object(new);
-        if size::exceeds(&whole, MAX_PAYLOAD_BYTES) {
+        let measure = size::measure(&whole);
+        // The object of the assigned names is one level above their values.
+        if measure.depth > MAX_DEPTH + 1 {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The variables assigned by the state nest deeper than the maximum depth of {MAX_DEPTH} levels."),
+            ));
+        }
+        if measure.exceeds(&whole, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
                 names::DATA_LIMIT_EXCEEDED,
                 "The variables assigned by the state exceed the maximum number of bytes service limit.",
