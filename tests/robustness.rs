@@ -446,3 +446,71 @@ async fn fan_out_template_stops_at_the_payload_limit() {
     );
     assert!(out.contains("'P'"), "{out}");
 }
+
+// ---- Property tests of the limits ---------------------------------------------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `d` nested objects `{"b":…}` around `1`.
+    fn objects(d: usize) -> String {
+        format!("{}1{}", r#"{"b":"#.repeat(d), "}".repeat(d))
+    }
+
+    fn run(def: &str, input: &str) -> String {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(common::run(def, input))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// A Pass placing its `d`-deep input `k` levels down succeeds
+        /// exactly when the result is at most MAX_DEPTH deep, and otherwise
+        /// fails the execution with `States.DataLimitExceeded`.
+        #[test]
+        fn result_path_depth_limit_is_exact(d in 1usize..=MAX_DEPTH, k in 1usize..=MAX_DEPTH) {
+            let def = json!({"StartAt": "P", "States": {"P": {
+                "Type": "Pass", "ResultPath": deep_result_path(k), "End": true}}})
+            .to_string();
+            let out = run(&def, &objects(d));
+            if k + d <= MAX_DEPTH {
+                prop_assert!(out.starts_with(r#"{"b":"#), "{}", &out[..out.len().min(120)]);
+            } else {
+                prop_assert!(out.starts_with("FAILED States.DataLimitExceeded: "), "{}", &out[..out.len().min(200)]);
+            }
+        }
+
+        /// Input is accepted exactly up to MAX_DEPTH levels, arrays or objects.
+        #[test]
+        fn input_depth_limit_is_exact(d in (MAX_DEPTH - 20)..=(MAX_DEPTH + 20), arrays in any::<bool>()) {
+            let text = if arrays { nested_text(d) } else { objects(d) };
+            prop_assert_eq!(expressway::json::parse(&text).is_ok(), d <= MAX_DEPTH);
+        }
+
+        /// A Payload Template inserting `n` copies of a `size`-byte string
+        /// fails with `States.DataLimitExceeded` when, and only when, its
+        /// output would exceed the 262,144-byte payload limit.
+        #[test]
+        fn template_size_limit(n in 17usize..40, size in 1_000usize..20_000) {
+            let mut fields = serde_json::Map::new();
+            for i in 0..n {
+                fields.insert(format!("k{i}.$"), json!("$.s"));
+            }
+            let def = json!({"StartAt": "P", "States": {"P": {
+                "Type": "Pass", "Parameters": fields, "End": true}}})
+            .to_string();
+            let out = run(&def, &json!({"s": "x".repeat(size)}).to_string());
+            if out.starts_with("FAILED") {
+                prop_assert!(out.starts_with("FAILED States.DataLimitExceeded: "), "{}", &out[..200]);
+                prop_assert!(n * (size + 2) > 262_144);
+            } else {
+                prop_assert!(out.len() <= 262_144, "{}", out.len());
+            }
+        }
+    }
+}

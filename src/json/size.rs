@@ -143,7 +143,8 @@ impl Measure {
     /// Map whose peak RSS was about 1.5 times a 32-byte-per-value estimate.
     pub(crate) fn memory_bytes(&self) -> usize {
         const PER_VALUE: usize = 64;
-        self.low.saturating_add(self.nodes.saturating_mul(PER_VALUE))
+        self.low
+            .saturating_add(self.nodes.saturating_mul(PER_VALUE))
     }
 
     /// Bytes the value surely takes serialised (a lower bound).
