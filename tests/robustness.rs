@@ -256,6 +256,25 @@ async fn map_with_context_selector_over_a_220_kb_input() {
     );
 }
 
+/// A JSONata Map reads the shared Context Object per item without a copy
+/// per iteration; `$states.context` still shows every member.
+#[tokio::test]
+async fn jsonata_map_reads_the_context_object() {
+    let def = r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map",
+      "Items":"{% $states.input.items %}",
+      "ItemSelector":{"i":"{% $states.context.Map.Item.Index %}",
+                      "n":"{% $count($states.context.Execution.Input.items) %}",
+                      "s":"{% $states.context.State.Name %}",
+                      "k":"{% $keys($states.context) %}"},
+      "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},
+      "End":true}}}"#;
+    let keys = r#"["Execution","StateMachine","State","Map"]"#;
+    assert_eq!(
+        common::run(def, r#"{"items":[5,6]}"#).await,
+        format!(r#"[{{"i":0,"n":2,"s":"M","k":{keys}}},{{"i":1,"n":2,"s":"M","k":{keys}}}]"#)
+    );
+}
+
 /// AWS runs at most 40 inline iterations at once; MaxConcurrency 0 meant
 /// unlimited here. 100 one-second iterations take 3 s of (paused) time.
 #[tokio::test(start_paused = true)]

@@ -22,7 +22,7 @@ use crate::json::Value;
 pub(super) fn states_object<'v>(input: &'v Value, frame: &'v Frame) -> States<'v> {
     States {
         input,
-        context: frame.ctx_value(),
+        context: frame.ctx(),
         result: None,
         error_output: None,
     }

@@ -11,7 +11,7 @@
 //! Source: AWS developer guide, "Passing data between states with
 //! variables"; reference §2 (limits) and §3 "Variables".
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use simd_json::OwnedValue;
 
@@ -24,25 +24,12 @@ use crate::json::{Context, Value, MAX_DEPTH};
 pub(super) const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 
 /// The Context Object and the workflow variables of one graph instance.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Frame {
     /// The Context Object, when the machine reads it.
     pub(super) context: Option<ContextObject>,
     /// The variables in scope (an object), once any was assigned.
     pub(super) vars: Option<Arc<Value>>,
-    /// The whole Context Object copied into one value, made on first use
-    /// by a JSONata `$states.context` and dropped when the context changes.
-    whole: OnceLock<Value>,
-}
-
-impl Clone for Frame {
-    fn clone(&self) -> Self {
-        Frame {
-            context: self.context.clone(),
-            vars: self.vars.clone(),
-            whole: OnceLock::new(),
-        }
-    }
 }
 
 impl Frame {
@@ -50,7 +37,7 @@ impl Frame {
     pub(super) fn new(context: Option<ContextObject>) -> Self {
         Frame {
             context,
-            ..Frame::default()
+            vars: None,
         }
     }
 
@@ -62,19 +49,9 @@ impl Frame {
         }
     }
 
-    /// The Context Object to change (the copy [`Frame::ctx_value`] made is dropped).
+    /// The Context Object to change.
     pub(super) fn ctx_mut(&mut self) -> Option<&mut ContextObject> {
-        self.whole.take();
         self.context.as_mut()
-    }
-
-    /// The whole Context Object as one value, for JSONata's
-    /// `$states.context` (`null` when the machine never reads it).
-    pub(super) fn ctx_value(&self) -> &Value {
-        match &self.context {
-            None => &crate::json::NULL,
-            Some(c) => self.whole.get_or_init(|| c.view().to_value()),
-        }
     }
 
     /// The variables in scope, an object from name to value.
