@@ -44,9 +44,13 @@ pub struct Scope<'a> {
 /// The deepest nesting of arrays and objects a document may have: 1,000
 /// levels (`[[1]]` is 2 levels deep).
 ///
-/// Enforced where documents are made: parsing ([`parse`]: execution input,
-/// Task results, `States.StringToJson`), ResultPath, Payload Template,
-/// Intrinsic Function and JSONata results, workflow variables. A deeper
+/// Enforced where a state's data is made: parsing ([`parse`]: execution
+/// input, HTTP Task results, `States.StringToJson`), Pass results, Task
+/// inputs and results, ResultPath, the outputs of JSONata states, Map and
+/// Parallel results, workflow variables, the execution output. A Payload
+/// Template or Intrinsic Function result inside a state can exceed it only
+/// by the template's own nesting (at most 256 levels, checked by
+/// validation) until one of those checks sees it. A deeper
 /// execution input is refused like any invalid input
 /// (`InvalidExecutionInput`); a deeper value made while running fails the
 /// execution with `States.DataLimitExceeded`, whose cause names the state
