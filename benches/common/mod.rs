@@ -36,7 +36,7 @@ pub fn order_doc() -> Value {
 pub fn scope<'a>(input: &'a Value, context: &'a Value) -> Scope<'a> {
     Scope {
         input,
-        context,
+        context: expressway::json::Context::of(context),
         variables: None,
     }
 }

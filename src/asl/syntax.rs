@@ -231,10 +231,14 @@ pub(super) fn intrinsic_error(text: &str) -> Option<String> {
 
 /// The dotted name just before a `(`: `States.Format` in `… States.Format(`.
 fn call_name(before: &str) -> &str {
+    // The name starts after the last character that cannot be part of it;
+    // that character may be several bytes long (`States.é(`).
     let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-        .map_or(0, |p| p + 1);
-    &before[start..]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .map_or(0, |(p, c)| p + c.len_utf8());
+    before.get(start..).unwrap_or_default()
 }
 
 /// Whether a `.$` value is acceptable: a path over the input, the context or
@@ -263,7 +267,15 @@ impl<'a> Ctx<'a> {
         let result_path = field == "ResultPath";
         match v {
             Value::Static(simd_json::StaticNode::Null) if nullable => {}
-            Value::String(s) if is_path(s, kind, !result_path, !result_path) => {}
+            Value::String(s) if is_path(s, kind, !result_path, !result_path) => {
+                // Each segment of a ResultPath nests the document one level.
+                let max = crate::json::MAX_DEPTH;
+                if result_path
+                    && crate::json::path::Path::parse(s).is_ok_and(|p| p.segments().len() > max)
+                {
+                    self.bad_value(loc, field, &format!("a path at most {max} levels deep"));
+                }
+            }
             _ => self.bad_value(loc, field, "a valid JSONPath"),
         }
     }

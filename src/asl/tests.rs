@@ -399,6 +399,35 @@ fn fail_fields() {
     ));
 }
 
+/// Issue 11, reproducer 4: a non-ASCII character in an intrinsic name
+/// panicked the checker (a string sliced inside a character).
+#[test]
+fn non_ascii_intrinsic_names_are_invalid_not_a_panic() {
+    one(
+        &m(r#"{"Type":"Pass","Parameters":{"a.$":"States.é()"},"End":true}"#),
+        S,
+        "/States/A/Parameters/a.$",
+    );
+    one(
+        &m(r#"{"Type":"Fail","ErrorPath":"States.é()"}"#),
+        S,
+        "/States/A/ErrorPath",
+    );
+    one(
+        &m(r#"{"Type":"Fail","CausePath":"States.Formaté('{}', $.c)"}"#),
+        S,
+        "/States/A/CausePath",
+    );
+    for text in [
+        "States.é()",
+        "States.Arrayé(1)",
+        "States.Format('{}', États.é())",
+        "States.日本(1)",
+    ] {
+        assert!(super::syntax::intrinsic_error(text).is_some(), "{text}");
+    }
+}
+
 #[test]
 fn choice_rules() {
     let c = |rules: &str| m2(&format!(r#"{{"Type":"Choice","Choices":{rules}}}"#));

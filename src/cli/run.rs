@@ -56,9 +56,21 @@ fn read_input(input: &str) -> Result<String, String> {
     }
 }
 
-/// Converts our value to serde_json for printing.
-fn to_json(value: &crate::json::Value) -> serde_json::Value {
-    serde_json::from_str(&crate::json::to_string(value)).unwrap_or(serde_json::Value::Null)
+/// `run`'s report, one line: `{"status","output","error","cause"}`. The
+/// output is written by our serialiser (no re-parse through serde_json,
+/// whose 128-level recursion limit turned deep outputs into `null`).
+fn run_report(outcome: &crate::engine::ExecutionOutcome) -> String {
+    let text = |s: &Option<String>| serde_json::to_string(s).unwrap_or_else(|_| "null".into());
+    format!(
+        r#"{{"status":"{}","output":{},"error":{},"cause":{}}}"#,
+        outcome.status.as_str(),
+        outcome
+            .output
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), crate::json::to_string),
+        text(&outcome.error),
+        text(&outcome.cause),
+    )
 }
 
 /// `run --execution-log`: the observer writing the execution's log.
@@ -135,13 +147,7 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
         t.flush(std::time::Duration::from_secs(5));
     }
     let outcome = done.outcome;
-    let report = serde_json::json!({
-        "status": outcome.status.as_str(),
-        "output": outcome.output.as_ref().map(to_json),
-        "error": outcome.error,
-        "cause": outcome.cause,
-    });
-    println!("{report}");
+    println!("{}", run_report(&outcome));
     if outcome.status == ExecutionStatus::Succeeded {
         ExitCode::SUCCESS
     } else {

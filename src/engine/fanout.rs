@@ -11,10 +11,12 @@ use futures::{StreamExt, TryStreamExt};
 use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
+use super::budget::Charge;
 use super::context;
 use super::jsonata::states_object;
 use super::observe::Event;
 use super::run::{display_plain, Entry, Run};
+use super::size;
 use super::variables::Frame;
 use crate::compile::{Graph, Items, MapSpec, Number, Payload, State};
 use crate::errors::{names, ExecError};
@@ -35,7 +37,10 @@ impl<'a> Run<'a> {
         if let Some(o) = self.obs() {
             o.event(id, &Event::ParallelStarted { state: at.state() });
         }
-        // Every branch but the last gets a copy; the last takes the input itself.
+        // Every branch but the last gets a copy; the last takes the input
+        // itself. Each copy, and each branch's result until all are in, is
+        // held against the execution's memory budget.
+        let measure = size::measure(&input);
         let mut input = Some(input);
         let last = branches.len().saturating_sub(1);
         let runs: Vec<_> = branches
@@ -47,10 +52,19 @@ impl<'a> Run<'a> {
                 } else {
                     input.clone().unwrap_or_default()
                 };
-                self.graph(b, self.child_base(at, i), branch_input, frame.clone())
+                let run = self.graph(b, self.child_base(at, i), branch_input, frame.clone());
+                async move {
+                    let held = self.budget.charge(&measure, at.name)?;
+                    let out = run.await?;
+                    drop(held);
+                    let charge = self.budget.charge(&size::measure(&out), at.name)?;
+                    Ok::<_, ExecError>((out, charge))
+                }
             })
             .collect();
-        let results = futures::future::try_join_all(runs).await;
+        let results = futures::future::try_join_all(runs)
+            .await
+            .map(|all| all.into_iter().map(|(v, _)| v).collect::<Vec<_>>());
         let id = self.add_events(1); // ParallelStateSucceeded / ParallelStateFailed
         if let Some(o) = self.obs() {
             let state = at.state();
@@ -199,35 +213,35 @@ impl<'a> Run<'a> {
             }
             None => None,
         };
-        let width = if concurrency >= 1.0 {
-            concurrency as usize
-        } else {
-            items.len().max(1)
-        };
+        let width = inline_width(concurrency);
         let id = self.add_events(1); // MapStateStarted
         if let Some(o) = self.obs() {
             let (state, length) = (at.state(), items.len());
             o.event(id, &Event::MapStarted { state, length });
         }
         let base = self.child_base(at, 0);
-        let mut inputs = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
+        // Each iteration's frame and input are made when it starts, so at
+        // most `width` exist at once; every frame shares the execution's
+        // part of the Context Object.
+        let runs = futures::stream::iter((0..items.len()).map(|index| {
+            let item = &items[index];
             let mut f = frame.clone();
-            if let Some(ctx) = f.context.as_mut() {
-                context::map_item(ctx, i, item);
+            if let Some(ctx) = f.ctx_mut() {
+                context::map_item(ctx, index, item);
             }
             let input = match &spec.item_selector {
-                Some(Payload::Path(t)) => self.render(t, &eff, &f, at)?,
+                Some(Payload::Path(t)) => self.render(t, &eff, &f, at),
                 Some(Payload::Jsonata(t)) => {
                     let states = states_object(&eff, &f);
-                    self.jrender(t, &states, &f, at)?
+                    self.jrender(t, &states, &f, at)
                 }
-                None => item.clone(),
+                None => Ok(item.clone()),
             };
-            inputs.push((input, f));
-        }
-        let runs =
-            futures::stream::iter(inputs.into_iter().enumerate().map(|(index, (input, f))| {
+            async move {
+                // An ItemSelector that fails fails the Map, whatever it
+                // tolerates; so does running out of memory budget.
+                let input = input?;
+                let held = self.budget.charge(&size::measure(&input), at.name)?;
                 let id = self.add_events(1); // MapIterationStarted
                 if let Some(o) = self.obs() {
                     o.event(
@@ -238,9 +252,19 @@ impl<'a> Run<'a> {
                         },
                     );
                 }
-                self.graph(&spec.processor, base, input, f)
-            }))
-            .buffered(width);
+                let out = self.graph(&spec.processor, base, input, f).await;
+                drop(held);
+                match out {
+                    Ok(v) => {
+                        // Held until the Map has all its results.
+                        let charge = self.budget.charge(&size::measure(&v), at.name)?;
+                        Ok(Ok((v, charge)))
+                    }
+                    Err(e) => Ok(Err(e)),
+                }
+            }
+        }))
+        .buffered(width);
         let results = self.tolerate(runs, tolerated_count, tolerated_pct).await;
         let id = self.add_events(1); // MapStateSucceeded / MapStateFailed
         if let Some(o) = self.obs() {
@@ -256,17 +280,21 @@ impl<'a> Run<'a> {
     /// Collects a Map's iteration results: the first failure fails the Map
     /// unless ToleratedFailureCount/Percentage allow it, in which case a
     /// failed iteration leaves its Error Output in the results.
-    async fn tolerate(
+    async fn tolerate<'b>(
         &self,
-        runs: impl futures::Stream<Item = Result<Value, ExecError>>,
+        runs: impl futures::Stream<Item = Result<Result<(Value, Charge<'b>), ExecError>, ExecError>>,
         tolerated_count: Option<f64>,
         tolerated_pct: Option<f64>,
     ) -> Result<Vec<Value>, ExecError> {
         let runs = std::pin::pin!(runs);
         Ok(if tolerated_count.is_none() && tolerated_pct.is_none() {
-            runs.try_collect::<Vec<_>>().await?
+            let all: Vec<(Value, Charge<'b>)> = runs
+                .map(|r| r.and_then(|iteration| iteration))
+                .try_collect()
+                .await?;
+            all.into_iter().map(|(v, _)| v).collect()
         } else {
-            let all: Vec<Result<Value, ExecError>> = runs.collect().await;
+            let all: Vec<Result<(Value, Charge<'b>), ExecError>> = runs.try_collect().await?;
             let failures = all.iter().filter(|r| r.is_err()).count();
             let n = all.len().max(1) as f64;
             let ok_count = tolerated_count.is_none_or(|c| failures as f64 <= c);
@@ -278,8 +306,36 @@ impl<'a> Run<'a> {
                 ));
             }
             all.into_iter()
-                .map(|r| r.unwrap_or_else(super::run::error_output))
+                .map(|r| r.map_or_else(super::run::error_output, |(v, _)| v))
                 .collect()
         })
+    }
+}
+
+/// The most iterations an inline Map runs at once: 40, as AWS does (AWS
+/// guide, "Using Map state in Inline mode": "the Map state supports up to
+/// 40 concurrent iterations"). MaxConcurrency 0 (or absent) means up to 40.
+pub(crate) const MAX_INLINE_CONCURRENCY: usize = 40;
+
+/// How many iterations run at once for a MaxConcurrency of `concurrency`.
+fn inline_width(concurrency: f64) -> usize {
+    if concurrency >= 1.0 {
+        (concurrency.min(MAX_INLINE_CONCURRENCY as f64) as usize).max(1)
+    } else {
+        MAX_INLINE_CONCURRENCY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_concurrency_is_capped_at_40() {
+        assert_eq!(inline_width(0.0), 40);
+        assert_eq!(inline_width(1.0), 1);
+        assert_eq!(inline_width(39.0), 39);
+        assert_eq!(inline_width(40.0), 40);
+        assert_eq!(inline_width(1000.0), 40);
     }
 }

@@ -1,17 +1,20 @@
 //! Executions: stepping states over a compiled [`Machine`], Retry and Catch,
 //! timers, Parallel and Map, the Context Object.
 
+mod budget;
 mod context;
 mod fanout;
 mod jsonata;
 pub mod observe;
 mod run;
 pub mod shards;
-mod size;
+use crate::json::size;
 pub mod tokens;
 mod variables;
 
 use std::sync::Arc;
+
+pub use budget::DEFAULT_MEMORY_BUDGET_BYTES;
 use std::time::SystemTime;
 
 use crate::compile::Machine;
@@ -99,6 +102,8 @@ pub struct Engine {
     /// Where executions run; `None`: on the caller's task.
     shards: Option<Arc<Shards>>,
     observer: Option<Arc<dyn observe::Observer>>,
+    /// Each execution's memory budget in bytes ([`Engine::with_memory_budget`]).
+    memory_budget: usize,
 }
 
 impl Engine {
@@ -110,7 +115,18 @@ impl Engine {
             tokens: Arc::default(),
             shards: None,
             observer: None,
+            memory_budget: DEFAULT_MEMORY_BUDGET_BYTES,
         }
+    }
+
+    /// This engine with each execution allowed `bytes` of values in flight
+    /// in its Map iterations and Parallel branches (default
+    /// [`DEFAULT_MEMORY_BUDGET_BYTES`], 256 MiB); past it the state fails
+    /// with `States.DataLimitExceeded`. See the `budget` module docs for
+    /// what is counted.
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes;
+        self
     }
 
     /// This engine with `observer` watching its executions (metrics,
@@ -180,11 +196,13 @@ impl Engine {
                     &machine,
                     input,
                     &options,
+                    self.memory_budget,
                 )
                 .await
             }
             Some(shards) => {
                 let (tasks, tokens) = (Arc::clone(&self.tasks), Arc::clone(&self.tokens));
+                let memory_budget = self.memory_budget;
                 let job = Box::pin(async move {
                     run::execute(
                         &tasks,
@@ -193,6 +211,7 @@ impl Engine {
                         &machine,
                         input,
                         &options,
+                        memory_budget,
                     )
                     .await
                 });

@@ -17,6 +17,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use simd_json::OwnedValue;
 
+use super::budget::Budget;
 use super::jsonata::states_object;
 use super::observe::{Event, ExecutionObserver, Observer, StateRef};
 use super::variables::Frame;
@@ -27,7 +28,7 @@ use crate::compile::{
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::{Path, Selected};
 use crate::json::template::Template;
-use crate::json::{Object, Scope, Value};
+use crate::json::{Object, Scope, Value, MAX_DEPTH};
 use crate::tasks::Tasks;
 
 fn empty_object() -> Value {
@@ -49,6 +50,8 @@ pub(super) struct Run<'a> {
     test_case: Option<std::sync::Arc<str>>,
     /// The observer of this execution, if it is watched.
     obs: Option<Arc<dyn ExecutionObserver>>,
+    /// What its Map iterations and Parallel branches may hold at once.
+    pub(super) budget: Budget,
 }
 
 /// Where a state was entered: for error causes and observer events.
@@ -97,6 +100,7 @@ pub(super) async fn execute(
     machine: &Arc<Machine>,
     input: Value,
     options: &ExecutionOptions,
+    memory_budget: usize,
 ) -> ExecutionOutcome {
     let obs = match observer {
         Some(o) => o.execution(machine, options),
@@ -114,15 +118,17 @@ pub(super) async fn execute(
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
+        budget: Budget::new(memory_budget),
     };
     let mut guard = AbortGuard {
         obs: run.obs.as_ref(),
         events: &run.events,
     };
-    let frame = Frame {
-        context: machine.uses_context.then(|| context::base(options, &input)),
-        vars: None,
-    };
+    let frame = Frame::new(
+        machine
+            .uses_context
+            .then(|| context::ContextObject::new(options, &input)),
+    );
     let body =
         std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind();
     let result = tokio::time::timeout(machine.timeout, body).await;
@@ -166,10 +172,17 @@ fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
     };
     match result {
         Ok(Ok(Ok(output))) => {
-            if size::exceeds(&output, MAX_PAYLOAD_BYTES) {
+            let measure = size::measure(&output);
+            if measure.exceeds(&output, MAX_PAYLOAD_BYTES) {
                 return failed(ExecError::new(
                     names::DATA_LIMIT_EXCEEDED,
                     "The execution output exceeds the maximum number of bytes service limit.",
+                ));
+            }
+            if measure.too_deep(0) {
+                return failed(ExecError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    format!("The execution output nests deeper than the maximum depth of {MAX_DEPTH} levels."),
                 ));
             }
             ExecutionOutcome {
@@ -344,7 +357,7 @@ impl<'a> Run<'a> {
         frame: &mut Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Transition), ExecError> {
-        if let Some(ctx) = frame.context.as_mut() {
+        if let Some(ctx) = frame.ctx_mut() {
             let retry_count = matches!(
                 st.kind,
                 Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
@@ -358,7 +371,11 @@ impl<'a> Run<'a> {
                 Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
             )
         {
-            return self.jsonata_simple(st, raw, frame, at).await;
+            let (out, next) = self.jsonata_simple(st, raw, frame, at).await?;
+            if size::deeper_than(&out, MAX_DEPTH) {
+                return Err(too_deep(at, "output"));
+            }
+            return Ok((out, next));
         }
         match &st.kind {
             Kind::Pass { result } => {
@@ -470,7 +487,7 @@ impl<'a> Run<'a> {
         };
         match p.select(&scope) {
             Ok(Selected::One(r)) => Ok(Cow::Borrowed(r)),
-            Ok(many @ Selected::Many(_)) => Ok(Cow::Owned(many.into_value())),
+            Ok(other) => Ok(Cow::Owned(other.into_value())),
             Err(e) => Err(Self::located(at, names::RUNTIME, e)),
         }
     }
@@ -505,20 +522,34 @@ impl<'a> Run<'a> {
         .map_err(|e| Self::locate(at, e))
     }
 
-    /// ResultPath: merges `result` into `raw`.
+    /// ResultPath: merges `result` into `raw`. `depth`: the result's depth
+    /// when the caller measured it, else it is walked here, so that the
+    /// merged document stays within [`MAX_DEPTH`].
     fn result_path(
         &self,
         rp: &ResultPath,
         raw: Value,
         result: Value,
+        depth: Option<usize>,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
+        let below = match rp {
+            ResultPath::Discard => return Ok(raw),
+            ResultPath::Replace => 0,
+            ResultPath::Path(p) => p.segments().len(),
+        };
+        let deep = match depth {
+            Some(d) => d.saturating_add(below) > MAX_DEPTH,
+            None => size::deeper_than(&result, MAX_DEPTH.saturating_sub(below)),
+        };
+        if deep || below > MAX_DEPTH {
+            return Err(too_deep(at, "ResultPath"));
+        }
         match rp {
-            ResultPath::Replace => Ok(result),
-            ResultPath::Discard => Ok(raw),
             ResultPath::Path(p) => p
                 .assign(raw, result)
                 .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e)),
+            _ => Ok(result),
         }
     }
 
@@ -548,11 +579,12 @@ impl<'a> Run<'a> {
                     }
                     None => self.effective(st, &raw, frame, at)?.into_owned(),
                 };
-                if size::exceeds(&value, MAX_PAYLOAD_BYTES) {
+                let measure = size::measure(&value);
+                if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));
                 }
                 assigned = self.assign_values(st.assign.as_ref(), &value, None, frame, at)?;
-                self.result_path(&st.result_path, raw, value, at)?
+                self.result_path(&st.result_path, raw, value, Some(measure.depth), at)?
             }
         };
         Ok((self.io(&st.output_path, out, frame, at)?, assigned))
@@ -642,10 +674,13 @@ impl<'a> Run<'a> {
             match result {
                 Ok((result, assigned)) => {
                     let out = if st.jsonata {
+                        if size::deeper_than(&result, MAX_DEPTH) {
+                            return Err(too_deep(at, "output"));
+                        }
                         result
                     } else {
                         let raw = Arc::unwrap_or_clone(raw);
-                        let out = self.result_path(&st.result_path, raw, result, at)?;
+                        let out = self.result_path(&st.result_path, raw, result, None, at)?;
                         self.io(&st.output_path, out, frame, at)?
                     };
                     frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
@@ -672,7 +707,7 @@ impl<'a> Run<'a> {
                             retry_count += 1;
                             tokio::time::sleep(Duration::from_secs_f64(delay.clamp(0.0, 1e9)))
                                 .await;
-                            if let Some(ctx) = frame.context.as_mut() {
+                            if let Some(ctx) = frame.ctx_mut() {
                                 context::enter_state(
                                     ctx,
                                     &st.name,
@@ -710,7 +745,8 @@ impl<'a> Run<'a> {
                         let assigned =
                             self.assign_values(c.assign.as_ref(), &error_output, None, frame, at)?;
                         let raw = Arc::unwrap_or_clone(raw);
-                        let out = self.result_path(&c.result_path, raw, error_output, at)?;
+                        let out =
+                            self.result_path(&c.result_path, raw, error_output, Some(1), at)?;
                         frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                         return Ok((out, Transition::Next(c.next)));
                     }
@@ -812,6 +848,19 @@ pub(super) fn oversized_result(state: &str) -> ExecError {
     ExecError::new(
         names::DATA_LIMIT_EXCEEDED,
         format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),
+    )
+}
+
+/// `States.DataLimitExceeded` for a value `what` made nesting deeper than
+/// [`MAX_DEPTH`] (reference §2; the limit is ours, see [`MAX_DEPTH`]).
+pub(super) fn too_deep(at: &Entry<'_>, what: &str) -> ExecError {
+    Run::located(
+        at,
+        names::DATA_LIMIT_EXCEEDED,
+        format!(
+            "The {what} of the state '{}' nests deeper than the maximum depth of {MAX_DEPTH} levels.",
+            at.name
+        ),
     )
 }
 

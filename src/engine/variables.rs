@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use simd_json::OwnedValue;
 
+use super::context::ContextObject;
 use super::size;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
-use crate::json::Value;
+use crate::json::{Context, Value, MAX_DEPTH};
 
 /// The most bytes all the variables of one execution scope may hold: 10 MiB.
 pub(super) const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
@@ -26,15 +27,31 @@ pub(super) const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 #[derive(Clone, Default)]
 pub(super) struct Frame {
     /// The Context Object, when the machine reads it.
-    pub(super) context: Option<Value>,
+    pub(super) context: Option<ContextObject>,
     /// The variables in scope (an object), once any was assigned.
     pub(super) vars: Option<Arc<Value>>,
 }
 
 impl Frame {
+    /// A frame with this Context Object and no variables.
+    pub(super) fn new(context: Option<ContextObject>) -> Self {
+        Frame {
+            context,
+            vars: None,
+        }
+    }
+
     /// The Context Object (`null` when the machine never reads it).
-    pub(super) fn ctx(&self) -> &Value {
-        self.context.as_ref().unwrap_or(&crate::json::NULL)
+    pub(super) fn ctx(&self) -> Context<'_> {
+        match &self.context {
+            Some(c) => c.view(),
+            None => Context::of(&crate::json::NULL),
+        }
+    }
+
+    /// The Context Object to change.
+    pub(super) fn ctx_mut(&mut self) -> Option<&mut ContextObject> {
+        self.context.as_mut()
     }
 
     /// The variables in scope, an object from name to value.
@@ -56,7 +73,15 @@ impl Frame {
             return Ok(());
         }
         let whole = OwnedValue::Object(new);
-        if size::exceeds(&whole, MAX_PAYLOAD_BYTES) {
+        let measure = size::measure(&whole);
+        // The object of the assigned names is one level above their values.
+        if measure.depth > MAX_DEPTH + 1 {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The variables assigned by the state nest deeper than the maximum depth of {MAX_DEPTH} levels."),
+            ));
+        }
+        if measure.exceeds(&whole, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
                 names::DATA_LIMIT_EXCEEDED,
                 "The variables assigned by the state exceed the maximum number of bytes service limit.",

@@ -8,6 +8,7 @@
 pub mod intrinsic;
 pub mod jsonata;
 pub mod path;
+pub(crate) mod size;
 pub mod template;
 
 /// A JSON value: simd-json's owned value (objects keep insertion order up to
@@ -16,6 +17,8 @@ pub type Value = simd_json::OwnedValue;
 
 /// A JSON object.
 pub type Object = simd_json::owned::Object;
+
+use simd_json::prelude::*;
 
 /// `null`, to borrow where a value is absent.
 pub static NULL: Value = Value::Static(simd_json::StaticNode::Null);
@@ -33,21 +36,180 @@ pub struct Scope<'a> {
     /// The value `$` refers to.
     pub input: &'a Value,
     /// The Context Object, the value `$$` refers to.
-    pub context: &'a Value,
+    pub context: Context<'a>,
     /// Workflow variables by name (an object), when the state can see any.
     pub variables: Option<&'a Value>,
 }
 
-/// Parses JSON text into a [`Value`].
+/// The deepest nesting of arrays and objects a document may have: 1,000
+/// levels (`[[1]]` is 2 levels deep).
+///
+/// Enforced where a state's data is made: parsing ([`parse`]: execution
+/// input, HTTP Task results, `States.StringToJson`), Pass results, Task
+/// inputs and results, ResultPath, the outputs of JSONata states, Map and
+/// Parallel results, workflow variables, the execution output. A Payload
+/// Template or Intrinsic Function result inside a state can exceed it only
+/// by the template's own nesting (at most 256 levels, checked by
+/// validation) until one of those checks sees it. A deeper
+/// execution input is refused like any invalid input
+/// (`InvalidExecutionInput`); a deeper value made while running fails the
+/// execution with `States.DataLimitExceeded`, whose cause names the state
+/// and this limit.
+///
+/// AWS documents no nesting limit for Step Functions; 1,000 is the default
+/// of Jackson's `StreamReadConstraints.maxNestingDepth`, the JSON library
+/// of AWS's Java services. Every walk over a document is either iterative
+/// or bounded by this limit (plus the nesting of the definition's own
+/// Payload Templates), so no document can overflow a stack.
+pub const MAX_DEPTH: usize = 1_000;
+
+/// The Context Object (`$$`) as expressions read it, in two parts so that a
+/// Map iteration or Parallel branch never copies what the whole execution
+/// shares: `shared` holds the members fixed for the execution (`Execution`,
+/// with the execution input, and `StateMachine`), `own` those of one graph
+/// instance (`State`, `Map`, `Task`). Both are objects (or `null`); a member
+/// of `own` hides one of the same name in `shared`.
+///
+/// Source: AWS guide `input-output-contextobject.html`.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The members of this graph instance, read first.
+    pub own: &'a Value,
+    /// The members shared by the whole execution.
+    pub shared: &'a Value,
+}
+
+impl<'a> Context<'a> {
+    /// A Context Object held whole in one value.
+    pub fn of(value: &'a Value) -> Self {
+        Context {
+            own: value,
+            shared: &NULL,
+        }
+    }
+
+    /// The member `key` (`Execution`, `State`, …), where it lives.
+    pub fn member(&self, key: &str) -> Option<&'a Value> {
+        let get = |v: &'a Value| match v {
+            Value::Object(o) => o.get(key),
+            _ => None,
+        };
+        get(self.own).or_else(|| get(self.shared))
+    }
+
+    /// The whole object when it lives in one value (one part is not an object).
+    pub fn as_one(&self) -> Option<&'a Value> {
+        match (self.own, self.shared) {
+            (own, Value::Object(_)) if !own.is_object() => Some(self.shared),
+            (own, _) => (!self.shared.is_object()).then_some(own),
+        }
+    }
+
+    /// A copy of the whole object: the shared members, then this instance's.
+    pub fn to_value(&self) -> Value {
+        if let Some(one) = self.as_one() {
+            return one.clone();
+        }
+        let mut o = Object::new();
+        for part in [self.shared, self.own] {
+            if let Value::Object(members) = part {
+                for (k, v) in members.iter() {
+                    o.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Value::Object(Box::new(o))
+    }
+}
+
+/// Parses JSON text into a [`Value`], at most [`MAX_DEPTH`] levels deep.
 ///
 /// # Errors
-/// The text is not valid JSON; the message says where.
+/// The text is not valid JSON, or nests deeper than [`MAX_DEPTH`]; the
+/// message says where.
 pub fn parse(text: &str) -> Result<Value, simd_json::Error> {
     let mut bytes = text.as_bytes().to_vec();
-    simd_json::to_owned_value(&mut bytes)
+    // simd-json's own bound (it counts a scalar inside the deepest
+    // container as a level) keeps its parser's recursion short; ours is
+    // exact.
+    let mut buffers = simd_json::Buffers::with_max_depth(bytes.len(), MAX_DEPTH + 2);
+    let value = simd_json::owned::to_value_with_buffers(&mut bytes, &mut buffers)?;
+    if size::deeper_than(&value, MAX_DEPTH) {
+        dismantle(value);
+        return Err(simd_json::Error::generic(
+            simd_json::ErrorType::DepthLimitExceeded,
+        ));
+    }
+    Ok(value)
+}
+
+/// Drops a value of any depth without recursion (simd-json's own drop
+/// recurses once per level).
+pub fn dismantle(value: Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(mut a) => stack.append(&mut a),
+            Value::Object(o) => stack.extend((*o).into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
 }
 
 /// Serialises a value to compact JSON text.
 pub fn to_string(value: &Value) -> String {
     simd_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> String {
+        format!("{}{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    #[test]
+    fn parse_allows_max_depth_levels() {
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert!(parse(&nested(MAX_DEPTH + 1)).is_err());
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
+        assert!(parse(&objects).is_ok());
+        let objects = format!(
+            "{}1{}",
+            r#"{"a":"#.repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        assert!(parse(&objects).is_err());
+    }
+
+    #[test]
+    fn dismantle_drops_any_depth() {
+        let mut v = Value::from(1);
+        for _ in 0..300_000 {
+            v = Value::Array(Box::new(vec![v]));
+        }
+        dismantle(v);
+    }
+
+    #[test]
+    fn context_reads_members_where_they_live() {
+        let shared = parse(r#"{"Execution":{"Id":"x"},"StateMachine":{"Name":"m"}}"#).unwrap();
+        let own = parse(r#"{"State":{"Name":"s"}}"#).unwrap();
+        let ctx = Context {
+            own: &own,
+            shared: &shared,
+        };
+        assert!(std::ptr::eq(
+            ctx.member("Execution").unwrap(),
+            shared.get("Execution").unwrap()
+        ));
+        assert!(ctx.member("State").is_some() && ctx.member("Map").is_none());
+        assert!(ctx.as_one().is_none());
+        assert_eq!(
+            to_string(&ctx.to_value()),
+            r#"{"Execution":{"Id":"x"},"StateMachine":{"Name":"m"},"State":{"Name":"s"}}"#
+        );
+        assert!(std::ptr::eq(Context::of(&own).as_one().unwrap(), &own));
+    }
 }

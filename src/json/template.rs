@@ -15,7 +15,7 @@ use simd_json::prelude::*;
 use super::intrinsic::{is_intrinsic, Intrinsic};
 use super::path::{Path, Selected};
 use super::{Object, Scope, Value};
-use crate::errors::{names, ExecError};
+use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 
 /// How deeply a template may nest objects and arrays.
 pub const MAX_DEPTH: usize = 512;
@@ -35,7 +35,14 @@ pub struct TemplateError {
 #[derive(Debug, Clone)]
 pub struct Template {
     root: Node,
+    /// How many `.$` fields it has.
+    dynamic: usize,
 }
+
+/// Templates with more `.$` fields than this count the bytes they insert
+/// while rendering, so that one copying the input many times stops at the
+/// payload limit instead of building gigabytes first.
+const COUNTED_FIELDS: usize = 16;
 
 #[derive(Debug, Clone)]
 enum Node {
@@ -60,15 +67,25 @@ impl Template {
     /// same output name; nesting deeper than [`MAX_DEPTH`].
     pub fn compile(value: &Value) -> Result<Template, TemplateError> {
         let mut pointer = String::new();
-        Ok(Template {
-            root: compile_node(value, &mut pointer, 0)?,
-        })
+        let root = compile_node(value, &mut pointer, 0)?;
+        let mut dynamic = 0;
+        let mut stack = vec![&root];
+        while let Some(n) = stack.pop() {
+            match n {
+                Node::Static(_) => {}
+                Node::Object(fields) => stack.extend(fields.iter().map(|(_, n)| n)),
+                Node::Array(items) => stack.extend(items.iter()),
+                Node::Path { .. } | Node::Call(_) => dynamic += 1,
+            }
+        }
+        Ok(Template { root, dynamic })
     }
 
     /// A template holding a fixed value (no `.$` fields are interpreted).
     pub fn constant(value: Value) -> Template {
         Template {
             root: Node::Static(value),
+            dynamic: 0,
         }
     }
 
@@ -82,10 +99,28 @@ impl Template {
     /// # Errors
     /// `States.ParameterPathFailure` when a path selects nothing (the cause
     /// names the path, the field and the input, as AWS words it);
-    /// `States.IntrinsicFailure` when an intrinsic call fails.
+    /// `States.IntrinsicFailure` when an intrinsic call fails;
+    /// `States.DataLimitExceeded` as soon as the fields of a template with
+    /// many `.$` fields insert more than [`MAX_PAYLOAD_BYTES`] (the output
+    /// could only fail the payload limit later, after being built whole).
     pub fn render(&self, scope: &Scope<'_>) -> Result<Value, ExecError> {
-        render_node(&self.root, scope)
+        let mut tally = (self.dynamic > COUNTED_FIELDS).then_some(0usize);
+        render_node(&self.root, scope, &mut tally)
     }
+}
+
+/// Adds an inserted value's sure size to the tally, if one is kept.
+fn count(value: &Value, tally: &mut Option<usize>) -> Result<(), ExecError> {
+    if let Some(t) = tally {
+        *t = t.saturating_add(super::size::measure(value).sure_bytes());
+        if *t > MAX_PAYLOAD_BYTES {
+            return Err(ExecError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                "The Payload Template's output exceeds the maximum number of bytes service limit.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn error(pointer: &str, message: String) -> TemplateError {
@@ -191,25 +226,36 @@ fn compile_dynamic(key: &str, value: &Value, pointer: &str) -> Result<Node, Temp
     }
 }
 
-fn render_node(node: &Node, scope: &Scope<'_>) -> Result<Value, ExecError> {
+fn render_node(
+    node: &Node,
+    scope: &Scope<'_>,
+    tally: &mut Option<usize>,
+) -> Result<Value, ExecError> {
     match node {
         Node::Static(value) => Ok(value.clone()),
         Node::Object(fields) => {
             let mut object = Object::with_capacity(fields.len());
             for (key, child) in fields {
-                object.insert(key.clone(), render_node(child, scope)?);
+                object.insert(key.clone(), render_node(child, scope, tally)?);
             }
             Ok(Value::Object(Box::new(object)))
         }
         Node::Array(items) => Ok(Value::Array(Box::new(
             items
                 .iter()
-                .map(|n| render_node(n, scope))
+                .map(|n| render_node(n, scope, tally))
                 .collect::<Result<Vec<_>, _>>()?,
         ))),
         Node::Path { path, field } => match path.select(scope) {
-            Ok(Selected::One(value)) => Ok(value.clone()),
-            Ok(many) => Ok(many.into_value()),
+            Ok(Selected::One(value)) => {
+                count(value, tally)?;
+                Ok(value.clone())
+            }
+            Ok(many) => {
+                let value = many.into_value();
+                count(&value, tally)?;
+                Ok(value)
+            }
             Err(_) => Err(ExecError::new(
                 names::PARAMETER_PATH_FAILURE,
                 format!(
@@ -220,7 +266,11 @@ fn render_node(node: &Node, scope: &Scope<'_>) -> Result<Value, ExecError> {
                 ),
             )),
         },
-        Node::Call(call) => call.eval(scope),
+        Node::Call(call) => {
+            let value = call.eval(scope)?;
+            count(&value, tally)?;
+            Ok(value)
+        }
     }
 }
 
@@ -236,7 +286,7 @@ mod tests {
         let vars = json(r#"{"v":{"w":5}}"#).expect("JSON");
         template.render(&Scope {
             input: &input,
-            context: &context,
+            context: crate::json::Context::of(&context),
             variables: Some(&vars),
         })
     }
@@ -396,7 +446,7 @@ mod properties {
         fn compile_and_render_never_panic(t in template_value(), input in template_value()) {
             if let Ok(template) = Template::compile(&t) {
                 let context = Value::Object(Box::default());
-                let _ = template.render(&Scope { input: &input, context: &context, variables: None });
+                let _ = template.render(&Scope { input: &input, context: crate::json::Context::of(&context), variables: None });
             }
         }
     }

@@ -172,7 +172,7 @@ impl Tested<'_> {
     fn scope<'a>(&'a self, input: &'a Value) -> Scope<'a> {
         Scope {
             input,
-            context: &self.context,
+            context: crate::json::Context::of(&self.context),
             variables: self.vars.as_ref(),
         }
     }

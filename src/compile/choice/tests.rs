@@ -11,7 +11,7 @@ fn eval(rule: &str, input: &str) -> Result<bool, ExecError> {
     let vars = json(r#"{"limit":10,"name":"bob"}"#).expect("JSON");
     rule.eval(&Scope {
         input: &input,
-        context: &context,
+        context: crate::json::Context::of(&context),
         variables: Some(&vars),
     })
 }
@@ -449,7 +449,7 @@ fn conformance_choice_operators() {
         let context = json("{}").expect("JSON");
         let scope = Scope {
             input: &input,
-            context: &context,
+            context: crate::json::Context::of(&context),
             variables: None,
         };
         for state in states.values() {

@@ -86,7 +86,7 @@ impl<'a> Run<'a> {
         let frame = match &waiter {
             Some(w) => {
                 let mut f = frame.clone();
-                if let Some(ctx) = f.context.as_mut() {
+                if let Some(ctx) = f.ctx_mut() {
                     context::task_token(ctx, w.token());
                 }
                 token_frame = f;
@@ -101,7 +101,11 @@ impl<'a> Run<'a> {
             _ => None,
         };
         let input = self.task_input(st, raw, frame, at)?;
-        if size::exceeds(&input, MAX_PAYLOAD_BYTES) {
+        let measure = size::measure(&input);
+        if measure.too_deep(0) {
+            return Err(super::too_deep(at, "input"));
+        }
+        if measure.exceeds(&input, MAX_PAYLOAD_BYTES) {
             return Err(ExecError::new(
                 names::DATA_LIMIT_EXCEEDED,
                 format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
@@ -206,8 +210,12 @@ impl<'a> Run<'a> {
             names::RUNTIME => Self::locate(at, e),
             _ => e,
         })?;
-        if size::exceeds(&result, MAX_PAYLOAD_BYTES) {
+        let measure = size::measure(&result);
+        if measure.exceeds(&result, MAX_PAYLOAD_BYTES) {
             return Err(oversized_result(&st.name));
+        }
+        if measure.too_deep(0) {
+            return Err(super::too_deep(at, "result"));
         }
         Ok(result)
     }

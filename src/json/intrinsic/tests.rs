@@ -11,7 +11,7 @@ fn eval_with(text: &str, input: &str) -> Result<Value, ExecError> {
     let variables = json(r#"{"greeting":"hi","n":3}"#).expect("variables are JSON");
     let scope = Scope {
         input: &input,
-        context: &context,
+        context: crate::json::Context::of(&context),
         variables: Some(&variables),
     };
     Intrinsic::parse(text)

@@ -73,8 +73,9 @@ impl std::fmt::Debug for Expression {
 pub struct States<'a> {
     /// `$states.input`.
     pub input: &'a Value,
-    /// `$states.context`, the Context Object.
-    pub context: &'a Value,
+    /// `$states.context`, the Context Object (in its parts: converted
+    /// member by member only when an expression reads it).
+    pub context: crate::json::Context<'a>,
     /// `$states.result`, where there is one.
     pub result: Option<&'a Value>,
     /// `$states.errorOutput`, inside a Catch.
@@ -87,19 +88,33 @@ impl<'a> States<'a> {
     pub fn from_object(states: &'a Value) -> Self {
         States {
             input: states.get("input").unwrap_or(&crate::json::NULL),
-            context: states.get("context").unwrap_or(&crate::json::NULL),
+            context: crate::json::Context::of(states.get("context").unwrap_or(&crate::json::NULL)),
             result: states.get("result"),
             error_output: states.get("errorOutput"),
         }
     }
 
-    /// The member named `key` ([`STATES_KEYS`]), if present.
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    /// The member named `key` ([`STATES_KEYS`]) converted, if present.
+    fn get(&self, key: &str) -> Option<JValue> {
         match key {
-            "input" => Some(self.input),
-            "context" => Some(self.context),
-            "result" => self.result,
-            "errorOutput" => self.error_output,
+            "input" => Some(convert::to_jsonata(self.input)),
+            "context" => Some(match self.context.as_one() {
+                Some(one) => convert::to_jsonata(one),
+                None => {
+                    // The shared members, then this instance's (which win).
+                    let members = [self.context.shared, self.context.own]
+                        .into_iter()
+                        .filter_map(|part| match part {
+                            Value::Object(o) => Some(o),
+                            _ => None,
+                        })
+                        .flat_map(|o| o.iter().map(|(k, v)| (k.clone(), convert::to_jsonata(v))))
+                        .collect::<JMap>();
+                    JValue::Object(Rc::new(members))
+                }
+            }),
+            "result" => self.result.map(convert::to_jsonata),
+            "errorOutput" => self.error_output.map(convert::to_jsonata),
             _ => None,
         }
     }
@@ -168,10 +183,7 @@ impl Expression {
                 .iter()
                 .enumerate()
                 .filter(|(bit, _)| self.states_use & (1 << bit) != 0)
-                .filter_map(|(_, key)| {
-                    let value = bindings.states.get(key)?;
-                    Some(((*key).to_owned(), convert::to_jsonata(value)))
-                })
+                .filter_map(|(_, key)| Some(((*key).to_owned(), bindings.states.get(key)?)))
                 .collect::<JMap>();
             context.bind("states".to_owned(), JValue::Object(Rc::new(members)));
         }

@@ -20,15 +20,25 @@ const JSON_PROVIDER: &str = "com.jayway.jsonpath.spi.json.JacksonJsonProvider";
 
 /// Selects `path` from `doc`; the error is the Jayway message.
 pub(super) fn select<'a>(path: &Path, doc: &'a Value) -> Result<Selected<'a>, String> {
+    select_from(path, 0, doc)
+}
+
+/// Selects `path` from `node`, the value its first `skip` segments already
+/// reached (a Context Object member); messages name the whole path.
+pub(super) fn select_from<'a>(
+    path: &Path,
+    skip: usize,
+    node: &'a Value,
+) -> Result<Selected<'a>, String> {
     let segs = path.segments();
     if path.is_definite() {
-        return walk_definite(segs, doc).map(Selected::One);
+        return walk_definite(segs, skip, node).map(Selected::One);
     }
     let ctx = Ctx {
-        root: doc,
+        root: node,
         work: Cell::new(0),
     };
-    run(&ctx, segs, doc, true).map(Selected::Many)
+    run(&ctx, segs.get(skip..).unwrap_or(&[]), node, true).map(Selected::Many)
 }
 
 /// The evaluation context: the document root (for `$` inside filters) and
@@ -53,9 +63,9 @@ impl Ctx<'_> {
 }
 
 /// The fast path for definite paths: one node, no allocation.
-fn walk_definite<'a>(segs: &[Segment], doc: &'a Value) -> Result<&'a Value, String> {
+fn walk_definite<'a>(segs: &[Segment], skip: usize, doc: &'a Value) -> Result<&'a Value, String> {
     let mut node = doc;
-    for (i, seg) in segs.iter().enumerate() {
+    for (i, seg) in segs.iter().enumerate().skip(skip) {
         node = match seg {
             Segment::Child(k) => match node {
                 Value::Object(o) => match o.get(k.as_str()) {
@@ -323,7 +333,7 @@ mod tests {
         let p = Path::parse(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         match p.select_in(doc) {
             Ok(s @ Selected::One(_)) => (true, s.into_value()),
-            Ok(s @ Selected::Many(_)) => (false, s.into_value()),
+            Ok(s) => (false, s.into_value()),
             Err(e) => panic!("{path}: {e}"),
         }
     }

@@ -29,7 +29,7 @@ mod parse;
 
 use std::fmt::Write as _;
 
-use super::{Scope, Value};
+use super::{Context, Scope, Value};
 
 /// Maximum nesting of filter expressions (`[?(...)]` inside `[?(...)]`, and
 /// parentheses / `!`) accepted by the parser.
@@ -83,6 +83,10 @@ pub enum Selected<'a> {
     /// An indefinite path (wildcard, slice, union, filter, descent) selected
     /// these, in document order; possibly none.
     Many(Vec<&'a Value>),
+    /// A value made for this selection: a Context Object path that reads
+    /// the object as a whole (`$$`, `$$.*`), whose parts live apart
+    /// ([`crate::json::Context`]).
+    Owned(Value),
 }
 
 impl Selected<'_> {
@@ -91,6 +95,7 @@ impl Selected<'_> {
         match self {
             Selected::One(v) => v.clone(),
             Selected::Many(vs) => Value::Array(Box::new(vs.into_iter().cloned().collect())),
+            Selected::Owned(v) => v,
         }
     }
 }
@@ -221,7 +226,7 @@ impl Path {
     pub fn select<'a>(&self, scope: &Scope<'a>) -> Result<Selected<'a>, PathError> {
         let doc = match &self.root {
             Root::Input => scope.input,
-            Root::Context => scope.context,
+            Root::Context => return self.select_context(scope.context),
             Root::Variable(name) => match scope.variables.and_then(|vars| variable(vars, name)) {
                 Some(v) => v,
                 None => {
@@ -235,6 +240,26 @@ impl Path {
         self.select_in(doc)
     }
 
+    /// Selects from the Context Object: a path starting with a member name
+    /// (`$$.Execution.Input.a`) reads that member where it lives, without
+    /// copying; a path over the whole object (`$$`, `$$.*`, `$$..a`) reads
+    /// a copy made of its parts.
+    fn select_context<'a>(&self, ctx: Context<'a>) -> Result<Selected<'a>, PathError> {
+        if let Some(Segment::Child(k)) = self.segments.first() {
+            if let Some(member) = ctx.member(k) {
+                return self.finish(eval::select_from(self, 1, member));
+            }
+        }
+        match ctx.as_one() {
+            Some(doc) => self.select_in(doc),
+            None => {
+                let whole = ctx.to_value();
+                let selected = self.select_in(&whole)?;
+                Ok(Selected::Owned(selected.into_value()))
+            }
+        }
+    }
+
     /// Selects from `doc`, whatever the root is (`$`, `$$` and `$name` all
     /// mean `doc`). Never clones.
     ///
@@ -243,7 +268,11 @@ impl Path {
     pub fn select_in<'a>(&self, doc: &'a Value) -> Result<Selected<'a>, PathError> {
         // Jayway (which AWS uses) raises "not found" only for definite paths;
         // an indefinite path over a missing branch selects nothing.
-        let result = eval::select(self, doc);
+        self.finish(eval::select(self, doc))
+    }
+
+    /// Jayway's handling of a selection's error (see [`Path::select_in`]).
+    fn finish<'a>(&self, result: Result<Selected<'a>, String>) -> Result<Selected<'a>, PathError> {
         if !self.is_definite() {
             if let Err(m) = &result {
                 if !m.starts_with(eval::WORK_LIMIT_MESSAGE) {
@@ -361,7 +390,7 @@ mod tests {
         let vars = json!({"v": {"x": [10, 20]}});
         let scope = Scope {
             input: &input,
-            context: &context,
+            context: crate::json::Context::of(&context),
             variables: Some(&vars),
         };
         assert_eq!(scope_select("$.a", &scope), Ok(json!(1)));

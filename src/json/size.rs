@@ -1,0 +1,317 @@
+//! The serialised size and the nesting depth of a value, for the
+//! 262,144-byte payload limit and [`MAX_DEPTH`].
+//!
+//! Checked on every Task input and result, so the common case (a document
+//! far below the limit) is one walk that counts raw bytes. Only a document
+//! near the limit takes a second walk that counts its exact size (escapes
+//! and float digits). Both walks keep their own stack: a document of any
+//! depth is measured without recursion.
+
+use simd_json::{OwnedValue, StaticNode};
+
+use crate::json::{Value, MAX_DEPTH};
+
+/// What one walk over a value found.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Measure {
+    /// Every byte that is surely there (strings unescaped, floats as 1 byte).
+    low: usize,
+    /// The most it can be (each string byte escaped as `\u00XX`, floats as 24 bytes).
+    high: usize,
+    /// Nested arrays and objects: 0 for a scalar, 1 for `[]` or `{"a":1}`.
+    pub(crate) depth: usize,
+    /// Values (scalars, arrays, objects), keys not counted.
+    nodes: usize,
+}
+
+fn digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Adds a scalar's size to `(low, high)`; arrays and objects add only their punctuation.
+fn node(v: &Value, low: &mut usize, high: &mut usize) {
+    let (l, h) = match v {
+        OwnedValue::Static(StaticNode::Null) => (4, 4),
+        OwnedValue::Static(StaticNode::Bool(t)) => {
+            let n = if *t { 4 } else { 5 };
+            (n, n)
+        }
+        OwnedValue::Static(StaticNode::I64(n)) => {
+            let n = digits(n.unsigned_abs()) + usize::from(*n < 0);
+            (n, n)
+        }
+        OwnedValue::Static(StaticNode::U64(n)) => {
+            let n = digits(*n);
+            (n, n)
+        }
+        OwnedValue::Static(StaticNode::F64(_)) => (1, 24),
+        OwnedValue::String(s) => (2 + s.len(), 2 + 6 * s.len()),
+        OwnedValue::Array(a) => {
+            let n = 2 + a.len().saturating_sub(1);
+            (n, n)
+        }
+        OwnedValue::Object(o) => {
+            // Braces, commas, colons; keys are added by the walk.
+            let n = 2 + o.len().saturating_sub(1) + o.len();
+            (n, n)
+        }
+    };
+    *low += l;
+    *high += h;
+}
+
+/// The exact compact-JSON size of a string, as simd-json escapes it.
+fn escaped_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+/// One walk: the size bounds and the depth of `value`.
+pub(crate) fn measure(value: &Value) -> Measure {
+    let mut m = Measure::default();
+    // Containers still to visit, with their depth (the root's children are at 1).
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut next = Some((value, 0usize));
+    while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
+        m.nodes += 1;
+        node(v, &mut m.low, &mut m.high);
+        match v {
+            OwnedValue::Array(a) => {
+                m.depth = m.depth.max(depth + 1);
+                stack.extend(a.iter().map(|x| (x, depth + 1)));
+            }
+            OwnedValue::Object(o) => {
+                m.depth = m.depth.max(depth + 1);
+                for (k, x) in o.iter() {
+                    m.low += 2 + k.len();
+                    m.high += 2 + 6 * k.len();
+                    stack.push((x, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+/// The exact compact-JSON size of `value` in bytes, without serialising it
+/// and without recursion.
+pub(crate) fn exact(value: &Value) -> usize {
+    let mut n = 0usize;
+    let mut stack: Vec<&Value> = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            OwnedValue::String(s) => n += escaped_len(s),
+            // The float's digits as the serialiser writes them (a leaf: no recursion).
+            OwnedValue::Static(StaticNode::F64(_)) => n += crate::json::to_string(v).len(),
+            OwnedValue::Array(a) => {
+                n += 2 + a.len().saturating_sub(1);
+                stack.extend(a.iter());
+            }
+            OwnedValue::Object(o) => {
+                n += 2 + o.len().saturating_sub(1) + o.len();
+                for (k, x) in o.iter() {
+                    n += escaped_len(k);
+                    stack.push(x);
+                }
+            }
+            other => {
+                let (mut low, mut high) = (0, 0);
+                node(other, &mut low, &mut high);
+                n += low;
+            }
+        }
+    }
+    n
+}
+
+impl Measure {
+    /// An estimate of the bytes the value takes in memory: its text, plus
+    /// 64 bytes per value (its slot, its share of the vector or map that
+    /// holds it, allocator rounding), calibrated on `run` of a 1,000-item
+    /// Map whose peak RSS was about 1.5 times a 32-byte-per-value estimate.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        const PER_VALUE: usize = 64;
+        self.low
+            .saturating_add(self.nodes.saturating_mul(PER_VALUE))
+    }
+
+    /// Bytes the value surely takes serialised (a lower bound).
+    pub(crate) fn sure_bytes(&self) -> usize {
+        self.low
+    }
+
+    /// Whether the value serialised as compact JSON is larger than `limit`
+    /// bytes (`value` is the value this measure was taken of).
+    pub(crate) fn exceeds(&self, value: &Value, limit: usize) -> bool {
+        if self.high <= limit {
+            return false;
+        }
+        if self.low > limit {
+            return true;
+        }
+        exact(value) > limit
+    }
+
+    /// Whether the value nests deeper than [`MAX_DEPTH`] once placed `below`
+    /// levels down in a document.
+    pub(crate) fn too_deep(&self, below: usize) -> bool {
+        self.depth.saturating_add(below) > MAX_DEPTH
+    }
+}
+
+/// Whether `value` nests more than `max` levels deep; stops at the first
+/// container past `max`.
+pub(crate) fn deeper_than(value: &Value, max: usize) -> bool {
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        match v {
+            OwnedValue::Array(a) => {
+                if depth > max {
+                    return true;
+                }
+                stack.extend(a.iter().map(|x| (x, depth + 1)));
+            }
+            OwnedValue::Object(o) => {
+                if depth > max {
+                    return true;
+                }
+                stack.extend(o.values().map(|x| (x, depth + 1)));
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether `value` serialised as compact JSON is larger than `limit` bytes.
+pub(crate) fn exceeds(value: &Value, limit: usize) -> bool {
+    measure(value).exceeds(value, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(text: &str) {
+        let v = crate::json::parse(text).unwrap();
+        let n = crate::json::to_string(&v).len();
+        assert_eq!(exact(&v), n, "{text}");
+        assert!(!exceeds(&v, n), "{text}");
+        assert!(exceeds(&v, n - 1), "{text}");
+    }
+
+    #[test]
+    fn exact_at_the_limit() {
+        check(r#"{"a":[1,2,"x\"y"],"b":null,"c":true}"#);
+        check(r#"[-12345,18446744073709551615,1.5e300,"\u0001\\"]"#);
+        check(r#"{"k":{"l":[[[[{}]]]]}}"#);
+        check(r#"{"\n\t\u001f\b\f\r/é":"\u007f日本"}"#);
+    }
+
+    #[test]
+    fn fast_answers_far_from_the_limit() {
+        let v = crate::json::parse(r#"{"a":"small"}"#).unwrap();
+        assert!(!exceeds(&v, 262_144));
+        let big = Value::from("x".repeat(300_000));
+        assert!(exceeds(&big, 262_144));
+    }
+
+    #[test]
+    fn depth_counts_containers() {
+        for (text, depth) in [
+            ("1", 0),
+            ("[]", 1),
+            ("{}", 1),
+            (r#"{"a":[1,{"b":[]}],"c":2}"#, 4),
+            ("[[[[[]]]],[]]", 5),
+        ] {
+            let v = crate::json::parse(text).unwrap();
+            assert_eq!(measure(&v).depth, depth, "{text}");
+        }
+    }
+
+    /// A value `levels` arrays deep, built and measured without recursion;
+    /// the caller takes it apart with [`crate::json::dismantle`].
+    fn nested(levels: usize) -> Value {
+        let mut v = Value::from(1);
+        for _ in 0..levels {
+            v = OwnedValue::Array(Box::new(vec![v]));
+        }
+        v
+    }
+
+    #[test]
+    fn deep_documents_are_measured_without_recursion() {
+        // Far deeper than any stack could recurse.
+        let v = nested(200_000);
+        let m = measure(&v);
+        assert_eq!(m.depth, 200_000);
+        assert_eq!(exact(&v), 2 * 200_000 + 1);
+        assert!(!m.exceeds(&v, 2 * 200_000 + 1));
+        assert!(m.exceeds(&v, 2 * 200_000));
+        assert!(m.too_deep(0));
+        crate::json::dismantle(v);
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::from(())),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| OwnedValue::Array(Box::new(v))),
+                prop::collection::vec((any::<String>(), inner), 0..6).prop_map(|kv| {
+                    let mut o = crate::json::Object::with_capacity(kv.len());
+                    for (k, v) in kv {
+                        o.insert(k, v);
+                    }
+                    OwnedValue::Object(Box::new(o))
+                }),
+            ]
+        })
+    }
+
+    /// The depth the way a recursive definition states it.
+    fn depth_of(v: &Value) -> usize {
+        match v {
+            OwnedValue::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
+            OwnedValue::Object(o) => 1 + o.values().map(depth_of).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    proptest! {
+        /// The size limit answers exactly as serialising would, at every
+        /// limit around the real size, and the depth is the recursive one.
+        #[test]
+        fn size_and_depth_match_their_definitions(v in json(), slack in 0usize..64) {
+            let n = crate::json::to_string(&v).len();
+            prop_assert_eq!(exact(&v), n);
+            let m = measure(&v);
+            prop_assert_eq!(m.depth, depth_of(&v));
+            prop_assert!(!deeper_than(&v, m.depth));
+            prop_assert_eq!(deeper_than(&v, m.depth.saturating_sub(1)), m.depth > 0);
+            prop_assert!(!m.exceeds(&v, n + slack));
+            prop_assert!(m.exceeds(&v, n.saturating_sub(slack + 1)));
+        }
+    }
+}
