@@ -623,8 +623,19 @@ pub(crate) fn dispatch_pure(
             let padding_needed = abs_width - char_count;
 
             let pad_chars: Vec<char> = pad_string.chars().collect();
+            // Expressway fork: the width, not the input, sizes the result
+            // (`$pad('x', 1e9)`); reserve it before allocating.
+            let widest = pad_chars.iter().map(|c| c.len_utf8()).max().unwrap_or(1);
+            crate::budget::ensure_room(
+                padding_needed
+                    .saturating_mul(widest)
+                    .saturating_add(string.len()),
+            )?;
             let mut padding = String::with_capacity(padding_needed);
             for i in 0..padding_needed {
+                if i % 4096 == 4095 && !crate::budget::tick() {
+                    return Err(crate::budget::error());
+                }
                 padding.push(pad_chars[i % pad_chars.len()]);
             }
 

@@ -492,6 +492,8 @@ pub unsafe extern "C" fn jsonata_set_limits(
         max_stack_depth: (max_stack_depth > 0).then_some(max_stack_depth as usize),
         max_sequence_length: (max_sequence_length > 0).then_some(max_sequence_length as usize),
         cancel: None,
+        deadline: None,
+        max_bytes_built: None,
     };
     clear_error();
     0

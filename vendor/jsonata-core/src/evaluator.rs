@@ -3734,6 +3734,14 @@ impl TupleKeyBindings {
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken(std::sync::Arc<std::sync::atomic::AtomicBool>);
 
+/// A token over a flag the caller already shares (expressway fork): storing
+/// `true` in the flag cancels the evaluation, as [`CancelToken::cancel`] does.
+impl From<std::sync::Arc<std::sync::atomic::AtomicBool>> for CancelToken {
+    fn from(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        CancelToken(flag)
+    }
+}
+
 impl CancelToken {
     /// A token that has not been cancelled.
     pub fn new() -> Self {
@@ -3776,6 +3784,18 @@ pub struct EvaluatorOptions {
     /// Deferred until the separate `MakeArray(u16)` truncation bug is fixed (see
     /// the design spec's "Sequence length → D2015" section).
     pub max_sequence_length: Option<usize>,
+    /// An absolute deadline (expressway fork). Past it the evaluation raises
+    /// U1004, also from inside a long builtin call (see [`crate::budget`]).
+    /// Unlike `timeout_ms`, it counts from a moment the caller chose (the
+    /// start of a larger job), so several evaluations can share it.
+    pub deadline: Option<Instant>,
+    /// The most bytes of values one evaluation may build (expressway fork):
+    /// strings, arrays and objects as they are constructed, counted from
+    /// their lengths. Past it the evaluation raises U1005. Sites that can
+    /// build much more than they read (`$pad`, `&`, `..`, `$join`,
+    /// `$append`, `$replace`, `$string`) check before they allocate. See
+    /// [`crate::budget`].
+    pub max_bytes_built: Option<usize>,
 }
 
 /// The values under `*`, following jsonata-js `evaluateWildcard`: the
@@ -3785,6 +3805,12 @@ pub struct EvaluatorOptions {
 /// when no value was an array.
 fn wildcard_values<'a>(values: impl Iterator<Item = &'a JValue>) -> JValue {
     fn flatten_into(value: &JValue, out: &mut Vec<JValue>) {
+        // Expressway fork: a value sharing subtrees flattens to far more
+        // items than it holds; stop once over budget (the caller's next
+        // checkpoint fails).
+        if !crate::budget::tick() || !crate::budget::fits(crate::budget::array_bytes(out.len())) {
+            return;
+        }
         match value {
             JValue::Array(items) => {
                 with_stack(|| items.iter().for_each(|item| flatten_into(item, out)))
@@ -4330,6 +4356,9 @@ pub(crate) fn check_sequence_length(
 /// cancellation and so no code for it; like U1001 and U1002 this one is ours.
 #[inline(always)]
 pub(crate) fn check_cancelled(options: &EvaluatorOptions) -> Result<(), EvaluatorError> {
+    // Expressway fork: the deadline, the bytes budget and trips from inside
+    // builtins (see `crate::budget`).
+    crate::budget::check()?;
     match &options.cancel {
         Some(token) if token.is_cancelled() => Err(EvaluatorError::EvaluationError(
             "U1003: Evaluation cancelled".to_string(),
@@ -5061,8 +5090,21 @@ impl Evaluator {
     pub fn evaluate(&mut self, node: &AstNode, data: &JValue) -> Result<JValue, EvaluatorError> {
         let entry_depth = self.context.scope_stack.len();
         let caller_parent = self.context.get_parent().is_some();
+        // Expressway fork: the evaluation's budget (deadline, bytes built),
+        // for as long as it runs; a result finished past it is not returned.
+        let budget = crate::budget::Scope::install(
+            self.options.deadline,
+            self.options.cancel.as_ref(),
+            self.options.max_bytes_built,
+        );
         self.context.push_scope();
-        let result = self.evaluate_from_entry(node, data);
+        let mut result = self.evaluate_from_entry(node, data);
+        if budget.is_some() && result.is_ok() {
+            if let Err(e) = crate::budget::check_now() {
+                result = Err(e);
+            }
+        }
+        drop(budget);
         debug_assert!(
             result.is_err() || self.context.scope_stack.len() == entry_depth + 1,
             "a successful evaluation pops every scope it pushes"
@@ -9375,6 +9417,7 @@ impl Evaluator {
                             map.shift_remove(&field);
                         }
                     }
+                    crate::budget::charge(crate::budget::object_bytes(map.len()));
                     return Ok(JValue::Object(Rc::new(map)));
                 }
                 return Ok(value.clone());
@@ -11338,6 +11381,8 @@ impl Evaluator {
     fn concatenate(&self, left: &JValue, right: &JValue) -> Result<JValue, EvaluatorError> {
         let left_str = Self::value_to_concat_string(left)?;
         let right_str = Self::value_to_concat_string(right)?;
+        // Expressway fork: `$s & $s` doubles; reserve before allocating.
+        crate::budget::ensure_room(left_str.len().saturating_add(right_str.len()))?;
         Ok(JValue::string(format!("{}{}", left_str, right_str)))
     }
 
@@ -11403,6 +11448,8 @@ impl Evaluator {
             ));
         }
         check_sequence_length(size, &self.options)?;
+        // Expressway fork: the bounds, not the input, size the result.
+        crate::budget::ensure_room(crate::budget::array_bytes(size))?;
 
         let mut result = Vec::with_capacity(size);
         if start <= end {

@@ -217,6 +217,13 @@ pub mod string {
         reject_non_finite(value)?;
         let mut out = String::new();
         write_stringified(value, indent, 0, &mut out);
+        // Expressway fork: the writer stops early once the text would pass
+        // the bytes budget (a value sharing subtrees can print to far more
+        // than it holds) or the deadline passed; report that here.
+        if !crate::budget::fits(out.len()) {
+            crate::budget::ensure_room(out.len()).map_err(crate::budget::function_error)?;
+        }
+        crate::budget::check().map_err(crate::budget::function_error)?;
         Ok(out)
     }
 
@@ -225,6 +232,10 @@ pub mod string {
     /// serde_json's pretty printer): items one per line, `": "` after keys,
     /// empty containers stay `{}`/`[]`.
     fn write_stringified(value: &JValue, indent: Option<usize>, depth: usize, out: &mut String) {
+        // Expressway fork: stop once over budget (see stringify_value_custom).
+        if !crate::budget::tick() || !crate::budget::fits(out.len()) {
+            return;
+        }
         let (open_sep, close_sep, item_sep, key_sep): (String, String, &str, &str) = match indent {
             Some(w) => (
                 format!("\n{}", " ".repeat(w * (depth + 1))),
@@ -476,6 +487,13 @@ pub mod string {
     /// $join(array, separator) - Join array into string
     pub fn join(arr: &[JValue], separator: Option<&str>) -> Result<JValue, FunctionError> {
         let sep = separator.unwrap_or("");
+        // Expressway fork: the separator repeats once per item, so the
+        // result can be far larger than the inputs; reserve it first.
+        let total = arr
+            .iter()
+            .map(|v| v.as_str().map_or(24, str::len))
+            .fold(sep.len().saturating_mul(arr.len()), usize::saturating_add);
+        crate::budget::ensure_room(total).map_err(crate::budget::function_error)?;
         let parts: Result<Vec<String>, FunctionError> = arr
             .iter()
             .map(|v| match v {
@@ -827,6 +845,12 @@ pub mod string {
             }
             result.push_str(&s[position..found.byte_start]);
             replacer(&found, &mut result)?;
+            // Expressway fork: replacements can multiply the text.
+            if !crate::budget::fits(result.len()) || !crate::budget::tick() {
+                return Err(E::from(crate::budget::function_error(
+                    crate::budget::error(),
+                )));
+            }
             position = found.byte_end;
             count += 1;
             current = matches.next_match()?;
@@ -870,6 +894,16 @@ pub mod string {
             return Err(FunctionError::RuntimeError(
                 "D3010: Pattern cannot be empty".to_string(),
             ));
+        }
+        // Expressway fork: each occurrence can grow the text by the
+        // replacement's length; check the largest possible result first.
+        if replacement.len() > pat.len() {
+            let most = limit.unwrap_or(usize::MAX).min(s.matches(pat).count());
+            crate::budget::ensure_room(
+                s.len()
+                    .saturating_add(most.saturating_mul(replacement.len() - pat.len())),
+            )
+            .map_err(crate::budget::function_error)?;
         }
 
         let result = if let Some(lim) = limit {
@@ -1827,6 +1861,13 @@ pub mod array {
 
     /// $append(array1, array2) - Append arrays/values
     pub fn append(arr1: &[JValue], val: &JValue) -> Result<JValue, FunctionError> {
+        // Expressway fork: reserve the result before copying.
+        let len2 = match val {
+            JValue::Array(arr2) => arr2.len(),
+            _ => 1,
+        };
+        crate::budget::ensure_room(crate::budget::array_bytes(arr1.len().saturating_add(len2)))
+            .map_err(crate::budget::function_error)?;
         let mut result = arr1.to_vec();
         match val {
             JValue::Array(arr2) => result.extend(arr2.iter().cloned()),
@@ -1881,11 +1922,22 @@ pub mod array {
     }
 
     /// $distinct(array) - Get unique elements
+    ///
+    /// Expressway fork: linear time. The stock implementation compared each
+    /// item with every distinct item kept so far (quadratic: an hour for
+    /// `$distinct([1..1000000])`). Items are bucketed by a hash consistent
+    /// with [`values_equal`] ([`equality_hash`]) and compared only within
+    /// their bucket; the first of equal items is kept, in input order, as
+    /// before.
     pub fn distinct(arr: &[JValue]) -> Result<JValue, FunctionError> {
         let mut result = Vec::new();
-        let mut seen: Vec<JValue> = Vec::new();
+        let mut buckets: std::collections::HashMap<u64, Vec<usize>> =
+            std::collections::HashMap::with_capacity(arr.len());
 
         for value in arr {
+            if !crate::budget::tick() {
+                break;
+            }
             // Materialize a lazy element before comparing so an unconvertible
             // Python value raises `TypeError` here instead of being silently
             // treated as "always distinct from everything else" -- `values_equal`'s
@@ -1904,20 +1956,84 @@ pub mod array {
             #[cfg(not(feature = "python"))]
             let compare_value = value.clone();
 
-            let mut is_new = true;
-            for seen_value in &seen {
-                if values_equal(&compare_value, seen_value) {
-                    is_new = false;
-                    break;
-                }
-            }
+            let bucket = buckets.entry(equality_hash(&compare_value)).or_default();
+            let is_new = !bucket
+                .iter()
+                .any(|&kept| values_equal(&compare_value, &result_compare(&result, kept)));
             if is_new {
-                seen.push(compare_value);
+                bucket.push(result.len());
                 result.push(value.clone());
             }
         }
+        crate::budget::check().map_err(crate::budget::function_error)?;
 
         Ok(JValue::array(result))
+    }
+
+    /// The value `distinct` compares a kept item by.
+    #[inline]
+    fn result_compare(result: &[JValue], index: usize) -> JValue {
+        #[cfg(feature = "python")]
+        if let JValue::LazyPyDict(lazy) = &result[index] {
+            if let Ok(obj) = lazy.to_object() {
+                return JValue::Object(obj);
+            }
+        }
+        result[index].clone()
+    }
+
+    /// A hash such that [`values_equal`] values hash alike (expressway
+    /// fork, for `$distinct`): numbers by value (`0` and `-0` alike),
+    /// arrays by their items in order, objects by their members in any
+    /// order. Values `values_equal` never equates (functions) hash to one
+    /// constant bucket.
+    pub fn equality_hash(value: &JValue) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match value {
+            JValue::Null => 0u8.hash(&mut h),
+            JValue::Bool(b) => (1u8, *b).hash(&mut h),
+            JValue::Number(n) => {
+                // -0 == 0 in values_equal; NaN never reaches a value.
+                let n = if *n == 0.0 { 0.0 } else { *n };
+                (2u8, n.to_bits()).hash(&mut h)
+            }
+            JValue::String(s) => (3u8, &**s).hash(&mut h),
+            JValue::Array(a) => {
+                (4u8, a.len()).hash(&mut h);
+                for item in a.iter() {
+                    if !crate::budget::tick() {
+                        break;
+                    }
+                    with_stack(|| equality_hash(item)).hash(&mut h);
+                }
+            }
+            JValue::Object(o) => {
+                // Member order does not matter to values_equal: combine the
+                // members' hashes with a commutative sum.
+                let mut sum = 0u64;
+                for (k, v) in o.iter() {
+                    if !crate::budget::tick() {
+                        break;
+                    }
+                    let mut m = std::collections::hash_map::DefaultHasher::new();
+                    k.hash(&mut m);
+                    with_stack(|| equality_hash(v)).hash(&mut m);
+                    sum = sum.wrapping_add(m.finish());
+                }
+                (5u8, o.len(), sum).hash(&mut h);
+            }
+            // A lazy dict equals an object with the same members.
+            #[cfg(feature = "python")]
+            JValue::LazyPyDict(lazy) => {
+                return match lazy.to_object_ref() {
+                    Some(obj) => equality_hash(&JValue::object(obj.clone())),
+                    None => 6,
+                }
+            }
+            _ => 7u8.hash(&mut h),
+        }
+        h.finish()
     }
 
     /// $exists(value) - Check if value exists (not null/undefined)
@@ -1934,6 +2050,11 @@ pub mod array {
     /// the failure to surface as a Python `TypeError` (the `=`/`!=`/`in` operators) must
     /// call `evaluator::normalize_lazy` on their operands *before* calling this function.
     pub fn values_equal(a: &JValue, b: &JValue) -> bool {
+        // Expressway fork: a fuel tick; over budget, answer "not equal" at
+        // once (the evaluation fails at its next checkpoint).
+        if !crate::budget::tick() {
+            return false;
+        }
         match (a, b) {
             (JValue::Null, JValue::Null) => true,
             (JValue::Bool(a), JValue::Bool(b)) => a == b,

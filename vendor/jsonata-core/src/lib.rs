@@ -132,6 +132,7 @@
 //! objects, with `python`) and `capi` (the C ABI surface, with `capi`).
 
 pub mod ast;
+pub mod budget;
 pub mod ast_transform;
 mod builtins;
 #[cfg(feature = "capi")]
@@ -344,6 +345,7 @@ impl JsonataExpression {
             max_stack_depth: max_stack_depth.or(self.default_options.max_stack_depth),
             max_sequence_length: max_sequence_length.or(self.default_options.max_sequence_length),
             cancel: self.default_options.cancel.clone(),
+            ..Default::default()
         }
     }
 
@@ -794,6 +796,7 @@ fn build_evaluator_options(
         max_stack_depth,
         max_sequence_length,
         cancel: None,
+        ..Default::default()
     }
 }
 

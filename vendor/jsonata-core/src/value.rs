@@ -99,6 +99,7 @@ impl JArray {
     /// A plain array with no flags set.
     #[inline]
     pub fn new(items: Vec<JValue>) -> Self {
+        crate::budget::charge(crate::budget::array_bytes(items.len()));
         JArray {
             items: Rc::new(JItems(items)),
             sequence: false,
@@ -166,6 +167,7 @@ impl JArray {
     /// the flags.
     #[inline]
     pub fn with_items(&self, items: Vec<JValue>) -> JArray {
+        crate::budget::charge(crate::budget::array_bytes(items.len()));
         JArray {
             items: Rc::new(JItems(items)),
             outer_wrapper: false,
@@ -830,7 +832,9 @@ impl JValue {
 
     #[inline]
     pub fn string(s: impl Into<Rc<str>>) -> Self {
-        JValue::String(s.into())
+        let s: Rc<str> = s.into();
+        crate::budget::charge(crate::budget::string_bytes(s.len()));
+        JValue::String(s)
     }
 
     #[inline]
@@ -868,6 +872,7 @@ impl JValue {
 
     #[inline]
     pub fn object(m: IndexMap<String, JValue>) -> Self {
+        crate::budget::charge(crate::budget::object_bytes(m.len()));
         JValue::Object(Rc::new(JMap(m)))
     }
 
@@ -939,6 +944,7 @@ impl From<&str> for JValue {
 impl From<String> for JValue {
     #[inline]
     fn from(s: String) -> Self {
+        crate::budget::charge(crate::budget::string_bytes(s.len()));
         JValue::String(s.into())
     }
 }
