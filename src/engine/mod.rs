@@ -11,6 +11,7 @@ mod size;
 pub mod tokens;
 mod variables;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -91,6 +92,44 @@ pub struct ExecutionOutcome {
     pub stop_time: SystemTime,
 }
 
+/// Stops one running execution from any thread, even while it is inside a
+/// CPU-bound JSONata or Intrinsic Function evaluation (which no task abort
+/// can interrupt): the evaluation polls the flag every 1,024 steps and
+/// fails, and the execution ends at its next state. Clones share the flag.
+/// See [`crate::json::budget`].
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// A handle that has not been stopped.
+    pub fn new() -> Self {
+        StopHandle::default()
+    }
+
+    /// Stops the execution. Cannot be undone.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`StopHandle::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Stops the execution when the caller's future is dropped before the
+/// outcome arrived (StopExecution aborted it, or a synchronous caller went
+/// away), so an evaluation busy on a shard stops too.
+struct StopOnDrop(Option<StopHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            stop.stop();
+        }
+    }
+}
+
 /// Runs executions.
 #[derive(Clone)]
 pub struct Engine {
@@ -99,6 +138,9 @@ pub struct Engine {
     /// Where executions run; `None`: on the caller's task.
     shards: Option<Arc<Shards>>,
     observer: Option<Arc<dyn observe::Observer>>,
+    /// The most bytes one JSONata or Intrinsic Function evaluation may
+    /// build ([`crate::json::budget`]).
+    max_evaluation_bytes: usize,
 }
 
 impl Engine {
@@ -110,7 +152,17 @@ impl Engine {
             tokens: Arc::default(),
             shards: None,
             observer: None,
+            max_evaluation_bytes: crate::json::budget::DEFAULT_MAX_BYTES,
         }
+    }
+
+    /// This engine with at most `bytes` bytes of values built by any one
+    /// JSONata or Intrinsic Function evaluation (default
+    /// [`crate::json::budget::DEFAULT_MAX_BYTES`], 256 MiB); past it the
+    /// evaluation fails with `States.DataLimitExceeded`.
+    pub fn with_max_evaluation_bytes(mut self, bytes: usize) -> Self {
+        self.max_evaluation_bytes = bytes;
+        self
     }
 
     /// This engine with `observer` watching its executions (metrics,
@@ -163,15 +215,31 @@ impl Engine {
     ///
     /// The execution is bounded by the machine's TimeoutSeconds and the
     /// 5-minute Express limit; past it the status is `TIMED_OUT` with error
-    /// `States.Timeout`. Never panics on any input.
+    /// `States.Timeout`, also when the limit passes inside a CPU-bound
+    /// JSONata or Intrinsic Function evaluation. Never panics on any input.
     pub async fn execute(
         &self,
         machine: Arc<Machine>,
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
+        self.execute_stoppable(machine, input, options, StopHandle::new())
+            .await
+    }
+
+    /// [`Engine::execute`], stopped by `stop` (StopExecution) even inside a
+    /// CPU-bound evaluation. Dropping the future stops it as well.
+    pub async fn execute_stoppable(
+        &self,
+        machine: Arc<Machine>,
+        input: Value,
+        options: ExecutionOptions,
+        stop: StopHandle,
+    ) -> ExecutionOutcome {
         let observer = self.observer.clone();
-        match &self.shards {
+        let max_bytes = self.max_evaluation_bytes;
+        let mut on_drop = StopOnDrop(Some(stop.clone()));
+        let outcome = match &self.shards {
             None => {
                 run::execute(
                     &self.tasks,
@@ -180,6 +248,7 @@ impl Engine {
                     &machine,
                     input,
                     &options,
+                    run::Limits { stop, max_bytes },
                 )
                 .await
             }
@@ -193,12 +262,15 @@ impl Engine {
                         &machine,
                         input,
                         &options,
+                        run::Limits { stop, max_bytes },
                     )
                     .await
                 });
                 shards.run(job, lost).await
             }
-        }
+        };
+        on_drop.0 = None;
+        outcome
     }
 
     /// The Task Tokens its `.waitForTaskToken` Tasks wait on (answered by

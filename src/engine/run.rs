@@ -90,6 +90,14 @@ impl Drop for AbortGuard<'_> {
     }
 }
 
+/// What bounds an execution's evaluations besides its time limit.
+pub(super) struct Limits {
+    /// Its stop flag (StopExecution).
+    pub(super) stop: super::StopHandle,
+    /// The most bytes one evaluation may build.
+    pub(super) max_bytes: usize,
+}
+
 pub(super) async fn execute(
     tasks: &Tasks,
     tokens: &std::sync::Arc<super::tokens::TaskTokens>,
@@ -97,6 +105,7 @@ pub(super) async fn execute(
     machine: &Arc<Machine>,
     input: Value,
     options: &ExecutionOptions,
+    limits: Limits,
 ) -> ExecutionOutcome {
     let obs = match observer {
         Some(o) => o.execution(machine, options),
@@ -123,12 +132,33 @@ pub(super) async fn execute(
         context: machine.uses_context.then(|| context::base(options, &input)),
         vars: None,
     };
-    let body =
-        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind();
+    // The deadline and stop flag reach evaluations that never await
+    // (JSONata, Intrinsic Functions) through the budget; the timeout below
+    // ends the execution at its next await.
+    let budget = crate::json::budget::Budget::with_stop_flag(
+        Some(Instant::now() + machine.timeout),
+        limits.max_bytes,
+        limits.stop.0,
+    );
+    let body = crate::json::budget::scope(
+        budget.clone(),
+        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind(),
+    );
     let result = tokio::time::timeout(machine.timeout, body).await;
+    // An evaluation cut by the deadline fails with States.Timeout; when
+    // nothing caught it, the execution timed out.
+    let cut = match &result {
+        Ok(Ok(Err(e))) if e.error == names::TIMEOUT && budget.deadline_passed() => {
+            Some(e.cause.clone())
+        }
+        _ => None,
+    };
     let stop_time = SystemTime::now();
     guard.obs = None;
-    let outcome = outcome(result, stop_time);
+    let outcome = match cut {
+        Some(cause) => timed_out(cause, stop_time),
+        None => outcome(result, stop_time),
+    };
     if let Some(o) = &run.obs {
         let id = run.next_event();
         let (error, cause) = (
@@ -184,13 +214,21 @@ fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
         Ok(Err(_panic)) => failed(ExecError::runtime(
             "internal error while running the execution",
         )),
-        Err(_elapsed) => ExecutionOutcome {
-            status: ExecutionStatus::TimedOut,
-            output: None,
-            error: Some(names::TIMEOUT.to_owned()),
-            cause: Some("The execution ran past its time limit.".to_owned()),
+        Err(_elapsed) => timed_out(
+            "The execution ran past its time limit.".to_owned(),
             stop_time,
-        },
+        ),
+    }
+}
+
+/// The outcome of an execution that ran past its time limit.
+fn timed_out(cause: String, stop_time: SystemTime) -> ExecutionOutcome {
+    ExecutionOutcome {
+        status: ExecutionStatus::TimedOut,
+        output: None,
+        error: Some(names::TIMEOUT.to_owned()),
+        cause: Some(cause),
+        stop_time,
     }
 }
 

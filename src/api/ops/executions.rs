@@ -14,10 +14,10 @@ use serde_json::{json, Value as Json};
 
 use super::{Page, Request};
 use crate::api::error::{ApiError, Constraints};
-use crate::api::registry::{ExecutionRecord, Executions, MachineType, Progress, Stopped};
+use crate::api::registry::{Abort, ExecutionRecord, Executions, MachineType, Progress, Stopped};
 use crate::api::{arn, epoch_seconds, names, Service};
 use crate::compile::Machine;
-use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use crate::engine::{ExecutionOptions, ExecutionOutcome, ExecutionStatus, StopHandle};
 use crate::errors::{names as error_names, MAX_PAYLOAD_BYTES};
 use crate::json::Value;
 
@@ -258,6 +258,7 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         }
     };
     let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
+    let stop = StopHandle::new();
     service.inner.executions.insert(ExecutionRecord {
         arn: execution_arn.clone(),
         state_machine_arn: start.options.state_machine_arn.clone(),
@@ -265,7 +266,10 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         input: start.input_text.to_owned(),
         start: start_time,
         progress: Progress::Running,
-        abort: Some(abort),
+        abort: Some(Abort {
+            stop: stop.clone(),
+            task: abort,
+        }),
     });
     let service_ref = service.clone();
     let arn = execution_arn.clone();
@@ -280,12 +284,13 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
         metrics.started();
         let began = Instant::now();
         let engine = service_ref.inner.engine.clone();
-        let run = engine.execute(machine, input, options);
+        let run = engine.execute_stoppable(machine, input, options, stop);
         if let Some(status) = record_outcome(&service_ref.inner.executions, &arn, run).await {
             metrics.finished(status, began.elapsed());
         }
     };
-    // StopExecution aborts the task at its next await (a Wait, a Task's I/O).
+    // StopExecution sets the stop flag (a busy evaluation fails within
+    // 1,024 steps) and aborts the task at its next await (a Wait, a Task's I/O).
     tokio::spawn(futures::future::Abortable::new(run, abort_registration));
     Ok(json!({
         "executionArn": execution_arn,
