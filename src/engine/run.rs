@@ -138,7 +138,7 @@ pub(super) async fn execute(
     let budget = crate::json::budget::Budget::with_stop_flag(
         Some(Instant::now() + machine.timeout),
         limits.max_bytes,
-        limits.stop.0,
+        std::sync::Arc::clone(&limits.stop.0),
     );
     let body = crate::json::budget::scope(
         budget.clone(),
@@ -156,6 +156,13 @@ pub(super) async fn execute(
     let stop_time = SystemTime::now();
     guard.obs = None;
     let outcome = match cut {
+        _ if limits.stop.is_stopped() => ExecutionOutcome {
+            status: ExecutionStatus::Aborted,
+            output: None,
+            error: None,
+            cause: None,
+            stop_time,
+        },
         Some(cause) => timed_out(cause, stop_time),
         None => outcome(result, stop_time),
     };
@@ -172,6 +179,7 @@ pub(super) async fn execute(
             (ExecutionStatus::TimedOut, _) => {
                 o.event(id, &Event::ExecutionTimedOut { error, cause })
             }
+            (ExecutionStatus::Aborted, _) => o.event(id, &Event::ExecutionAborted),
             _ => o.event(id, &Event::ExecutionFailed { error, cause }),
         }
     }
