@@ -47,12 +47,19 @@ async fn distinct_of_a_million_items_finishes() {
         .await;
     match o.status {
         ExecutionStatus::Succeeded => {
-            assert_eq!(o.output.map(|v| expressway::json::to_string(&v)).as_deref(), Some("1000000"))
+            assert_eq!(
+                o.output.map(|v| expressway::json::to_string(&v)).as_deref(),
+                Some("1000000")
+            )
         }
         ExecutionStatus::TimedOut => {}
         other => panic!("{other:?} {:?} {:?}", o.error, o.cause),
     }
-    assert!(started.elapsed() < Duration::from_secs(70), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(70),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// TimeoutSeconds 1 and a JSONata loop that never ends: TIMED_OUT with

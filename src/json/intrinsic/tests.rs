@@ -420,7 +420,10 @@ fn results_over_the_byte_cap_are_refused_before_they_are_built() {
         assert_eq!(e.error, names::DATA_LIMIT_EXCEEDED, "{text}: {}", e.cause);
         assert!(e.cause.contains("1048576 bytes"), "{}", e.cause);
         // The same call fits a larger cap.
-        assert!(eval_budget(&text, &input, &budget(64 << 20)).is_ok(), "{text}");
+        assert!(
+            eval_budget(&text, &input, &budget(64 << 20)).is_ok(),
+            "{text}"
+        );
     }
 }
 
