@@ -208,7 +208,8 @@ mod tests {
     fn stop_and_deadline_are_seen() {
         let b = Budget::new(Some(Instant::now() + Duration::from_secs(60)), 10);
         assert_eq!(b.check_time(), Ok(()));
-        b.clone().stop();
+        let shared = b.clone();
+        shared.stop();
         assert_eq!(b.check_time(), Err(Exceeded::Stopped));
         let late = Budget::new(Some(Instant::now()), 10);
         assert_eq!(late.check_time(), Err(Exceeded::Deadline));

@@ -77,7 +77,7 @@ pub(super) fn call(
             }
         }
     }
-    Ok(call_checked(function, args, format, max_bytes)?)
+    call_checked(function, args, format, max_bytes)
 }
 
 /// The functions whose result can be as large as all their arguments
