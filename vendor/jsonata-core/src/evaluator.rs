@@ -11454,6 +11454,10 @@ impl Evaluator {
         let mut result = Vec::with_capacity(size);
         if start <= end {
             for i in start..=end {
+                // Expressway fork: up to 10 million steps; watch the budget.
+                if i % 64 == 0 {
+                    crate::budget::check()?;
+                }
                 result.push(JValue::Number(i as f64));
             }
         }

@@ -193,6 +193,9 @@ pub mod string {
     /// `$string({"inf": 1/0})` quietly returns `{"inf":null}`. The scalar case
     /// raises D3001 earlier, matching the reference.
     fn reject_non_finite(value: &JValue) -> Result<(), FunctionError> {
+        // Expressway fork: a value sharing subtrees is far larger to walk
+        // than it holds; stop once over budget.
+        crate::budget::check().map_err(crate::budget::function_error)?;
         match value {
             JValue::Number(n) if !n.is_finite() => Err(FunctionError::RuntimeError(format!(
                 "D1001: Number out of range: {}",
@@ -1931,8 +1934,11 @@ pub mod array {
     /// before.
     pub fn distinct(arr: &[JValue]) -> Result<JValue, FunctionError> {
         let mut result = Vec::new();
-        let mut buckets: std::collections::HashMap<u64, Vec<usize>> =
+        // Hash -> the first kept item with it; kept items whose hash another
+        // kept item already has (collisions, rare) go to `more`.
+        let mut first: std::collections::HashMap<u64, usize> =
             std::collections::HashMap::with_capacity(arr.len());
+        let mut more: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
 
         for value in arr {
             if !crate::budget::tick() {
@@ -1956,12 +1962,25 @@ pub mod array {
             #[cfg(not(feature = "python"))]
             let compare_value = value.clone();
 
-            let bucket = buckets.entry(equality_hash(&compare_value)).or_default();
-            let is_new = !bucket
-                .iter()
-                .any(|&kept| values_equal(&compare_value, &result_compare(&result, kept)));
+            let hash = equality_hash(&compare_value);
+            let seen = |kept: usize| values_equal(&compare_value, &result_compare(&result, kept));
+            let is_new = match first.get(&hash) {
+                None => {
+                    first.insert(hash, result.len());
+                    true
+                }
+                Some(&kept) if seen(kept) => false,
+                Some(_) => {
+                    let others = more.entry(hash).or_default();
+                    if others.iter().any(|&kept| seen(kept)) {
+                        false
+                    } else {
+                        others.push(result.len());
+                        true
+                    }
+                }
+            };
             if is_new {
-                bucket.push(result.len());
                 result.push(value.clone());
             }
         }
