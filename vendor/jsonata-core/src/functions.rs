@@ -1933,6 +1933,12 @@ pub mod array {
     /// their bucket; the first of equal items is kept, in input order, as
     /// before.
     pub fn distinct(arr: &[JValue]) -> Result<JValue, FunctionError> {
+        // Expressway fork: the result and the hash table can take as much
+        // as the input again; check that before building them.
+        crate::budget::ensure_room(
+            crate::budget::array_bytes(arr.len()).saturating_add(arr.len().saturating_mul(24)),
+        )
+        .map_err(crate::budget::function_error)?;
         let mut result = Vec::new();
         // Hash -> the first kept item with it; kept items whose hash another
         // kept item already has (collisions, rare) go to `more`.
