@@ -104,6 +104,48 @@ fn payment(c: &mut Criterion) {
             },
         );
     }
+    // The JSONata variant of the example (every field an expression): the
+    // cost of JSONata evaluation, budget hooks included.
+    let jsonata_engine = Engine::new({
+        let mut tasks = expressway::tasks::Tasks::default();
+        expressway::cli::example::register(&mut tasks);
+        tasks
+    });
+    let jsonata_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/payment/payment-jsonata.asl.json"
+    ))
+    .unwrap_or_default();
+    let jsonata_machine = match expressway::compile::load(&jsonata_text) {
+        Ok(m) => Arc::new(m),
+        Err(e) => panic!("payment-jsonata.asl.json: {e}"),
+    };
+    let jsonata_input = common::json(
+        r#"{"paymentId":"pay-4242","amount":50.0,"currency":"EUR","merchantId":"m-42","card":{"last4":"4242","brand":"visa","threeDS":false},"customer":{"id":"cust-7","email":"alice@example.com"}}"#,
+    );
+    let first = rt.block_on(jsonata_engine.execute(
+        Arc::clone(&jsonata_machine),
+        jsonata_input.clone(),
+        options(0),
+    ));
+    assert_eq!(
+        first.status,
+        ExecutionStatus::Succeeded,
+        "payment-jsonata: {:?}",
+        first.cause
+    );
+    let mut n = 0u64;
+    g.bench_function("execute payment-jsonata.asl.json (examples/payment)", |b| {
+        b.to_async(&rt).iter(|| {
+            n += 1;
+            let (engine, machine, input) = (
+                &jsonata_engine,
+                Arc::clone(&jsonata_machine),
+                jsonata_input.clone(),
+            );
+            async move { black_box(engine.execute(machine, input, options(n)).await.status) }
+        })
+    });
     let output = common::json(&output_text);
     g.bench_function("floor: parse input + serialise output (simd-json)", |b| {
         b.iter(|| {

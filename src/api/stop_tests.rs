@@ -185,3 +185,50 @@ async fn stop_execution_errors() {
         .await;
     assert_error(&reply, 400, "ExecutionDoesNotExist", None);
 }
+
+/// Issue 11, reproducer 2: StopExecution of an execution busy in a JSONata
+/// loop that never ends answers at once, the execution is ABORTED, and the
+/// shard it pinned (the only one) runs the next execution.
+#[tokio::test]
+async fn stop_frees_a_shard_pinned_by_a_busy_expression() {
+    let shards = std::sync::Arc::new(crate::engine::shards::Shards::start(1).expect("shards"));
+    let engine = crate::engine::Engine::new(crate::tasks::Tasks::new()).with_shards(shards);
+    let h = Harness::start_engine(engine, crate::api::Config::default()).await;
+    let forever = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Spin",
+        "States": {"Spin": {"Type": "Pass", "Output": "{% ($f := function($i){ $f($i + 1) }; $f(0)) %}", "End": true}}
+    });
+    let spin = h
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "spin", "definition": forever.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+        )
+        .await["stateMachineArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let pass = h.create("after-spin", "EXPRESS").await;
+    let started = h
+        .ok("StartExecution", json!({"stateMachineArn": spin}))
+        .await;
+    let exec = started["executionArn"].as_str().expect("arn").to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let began = std::time::Instant::now();
+    h.ok("StopExecution", json!({"executionArn": exec})).await;
+    let described = h
+        .ok("DescribeExecution", json!({"executionArn": exec}))
+        .await;
+    assert_eq!(described["status"], "ABORTED");
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        h.ok(
+            "StartSyncExecution",
+            json!({"stateMachineArn": pass, "input": "{\"n\":1}"}),
+        ),
+    )
+    .await
+    .expect("the shard is free again");
+    assert_eq!(out["status"], "SUCCEEDED");
+    assert!(began.elapsed() < std::time::Duration::from_secs(10));
+}

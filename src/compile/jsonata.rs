@@ -11,7 +11,9 @@ use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
 use crate::errors::{names, ExecError};
-use crate::json::jsonata::{cause_for, expression_text, Bindings, EvalFailure, Expression};
+use crate::json::jsonata::{
+    cause_for, expression_text, Bindings, EvalFailure, Expression, JsonataError, JsonataErrorKind,
+};
 use crate::json::template::MAX_DEPTH;
 use crate::json::{Object, Value};
 
@@ -66,7 +68,9 @@ impl JsonataTemplate {
     /// # Errors
     /// `States.QueryEvaluationError` (cause from [`cause_for`], without the
     /// state prefix) when an expression throws, returns `undefined` or a
-    /// function.
+    /// function; `States.Timeout` past the execution's deadline and
+    /// `States.DataLimitExceeded` past its byte cap
+    /// ([`crate::json::budget`]).
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<Value, ExecError> {
         render_node(&self.root, bindings)
     }
@@ -166,9 +170,21 @@ fn compile_node(value: &Value, path: &mut String, depth: usize) -> Result<Node, 
 fn render_node(node: &Node, b: &Bindings<'_>) -> Result<Value, ExecError> {
     match node {
         Node::Static(v) => Ok(v.clone()),
-        Node::Expr { expr, field } => expr
-            .evaluate_defined(b)
-            .map_err(|e| query_error(cause_for(expr.text(), field, &e))),
+        Node::Expr { expr, field } => expr.evaluate_defined(b).map_err(|e| match &e {
+            // The execution's deadline, stop or byte cap: its own error
+            // (`States.Timeout`, `States.DataLimitExceeded`), not a query error.
+            EvalFailure::Error(JsonataError {
+                kind: JsonataErrorKind::Limit(exceeded),
+                ..
+            }) => ExecError::new(
+                exceeded.error_name(),
+                exceeded.describe(&format!(
+                    "the JSONata expression '{}' specified for the field '{field}'",
+                    expr.text()
+                )),
+            ),
+            _ => query_error(cause_for(expr.text(), field, &e)),
+        }),
         Node::Object(fields) => {
             let mut o = Object::with_capacity(fields.len());
             for (k, n) in fields {

@@ -12,6 +12,7 @@ use crate::json::size;
 pub mod tokens;
 mod variables;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use budget::DEFAULT_MEMORY_BUDGET_BYTES;
@@ -94,6 +95,44 @@ pub struct ExecutionOutcome {
     pub stop_time: SystemTime,
 }
 
+/// Stops one running execution from any thread, even while it is inside a
+/// CPU-bound JSONata or Intrinsic Function evaluation (which no task abort
+/// can interrupt): the evaluation polls the flag every 1,024 steps and
+/// fails, and the execution ends at its next state. Clones share the flag.
+/// See [`crate::json::budget`].
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// A handle that has not been stopped.
+    pub fn new() -> Self {
+        StopHandle::default()
+    }
+
+    /// Stops the execution. Cannot be undone.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`StopHandle::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Stops the execution when the caller's future is dropped before the
+/// outcome arrived (StopExecution aborted it, or a synchronous caller went
+/// away), so an evaluation busy on a shard stops too.
+struct StopOnDrop(Option<StopHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            stop.stop();
+        }
+    }
+}
+
 /// Runs executions.
 #[derive(Clone)]
 pub struct Engine {
@@ -104,6 +143,9 @@ pub struct Engine {
     observer: Option<Arc<dyn observe::Observer>>,
     /// Each execution's memory budget in bytes ([`Engine::with_memory_budget`]).
     memory_budget: usize,
+    /// The most bytes one JSONata or Intrinsic Function evaluation may
+    /// build ([`crate::json::budget`]).
+    max_evaluation_bytes: usize,
 }
 
 impl Engine {
@@ -116,6 +158,7 @@ impl Engine {
             shards: None,
             observer: None,
             memory_budget: DEFAULT_MEMORY_BUDGET_BYTES,
+            max_evaluation_bytes: crate::json::budget::DEFAULT_MAX_BYTES,
         }
     }
 
@@ -126,6 +169,15 @@ impl Engine {
     /// what is counted.
     pub fn with_memory_budget(mut self, bytes: usize) -> Self {
         self.memory_budget = bytes;
+        self
+    }
+
+    /// This engine with at most `bytes` bytes of values built by any one
+    /// JSONata or Intrinsic Function evaluation (default
+    /// [`crate::json::budget::DEFAULT_MAX_BYTES`], 256 MiB); past it the
+    /// evaluation fails with `States.DataLimitExceeded`.
+    pub fn with_max_evaluation_bytes(mut self, bytes: usize) -> Self {
+        self.max_evaluation_bytes = bytes;
         self
     }
 
@@ -179,15 +231,32 @@ impl Engine {
     ///
     /// The execution is bounded by the machine's TimeoutSeconds and the
     /// 5-minute Express limit; past it the status is `TIMED_OUT` with error
-    /// `States.Timeout`. Never panics on any input.
+    /// `States.Timeout`, also when the limit passes inside a CPU-bound
+    /// JSONata or Intrinsic Function evaluation. Never panics on any input.
     pub async fn execute(
         &self,
         machine: Arc<Machine>,
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionOutcome {
+        self.execute_stoppable(machine, input, options, StopHandle::new())
+            .await
+    }
+
+    /// [`Engine::execute`], stopped by `stop` (StopExecution) even inside a
+    /// CPU-bound evaluation. Dropping the future stops it as well.
+    pub async fn execute_stoppable(
+        &self,
+        machine: Arc<Machine>,
+        input: Value,
+        options: ExecutionOptions,
+        stop: StopHandle,
+    ) -> ExecutionOutcome {
         let observer = self.observer.clone();
-        match &self.shards {
+        let max_bytes = self.max_evaluation_bytes;
+        let memory_budget = self.memory_budget;
+        let mut on_drop = StopOnDrop(Some(stop.clone()));
+        let outcome = match &self.shards {
             None => {
                 run::execute(
                     &self.tasks,
@@ -196,13 +265,16 @@ impl Engine {
                     &machine,
                     input,
                     &options,
-                    self.memory_budget,
+                    run::Limits {
+                        stop,
+                        max_bytes,
+                        memory_budget,
+                    },
                 )
                 .await
             }
             Some(shards) => {
                 let (tasks, tokens) = (Arc::clone(&self.tasks), Arc::clone(&self.tokens));
-                let memory_budget = self.memory_budget;
                 let job = Box::pin(async move {
                     run::execute(
                         &tasks,
@@ -211,13 +283,19 @@ impl Engine {
                         &machine,
                         input,
                         &options,
-                        memory_budget,
+                        run::Limits {
+                            stop,
+                            max_bytes,
+                            memory_budget,
+                        },
                     )
                     .await
                 });
                 shards.run(job, lost).await
             }
-        }
+        };
+        on_drop.0 = None;
+        outcome
     }
 
     /// The Task Tokens its `.waitForTaskToken` Tasks wait on (answered by

@@ -93,6 +93,17 @@ impl Drop for AbortGuard<'_> {
     }
 }
 
+/// What bounds an execution's evaluations besides its time limit.
+pub(super) struct Limits {
+    /// Its stop flag (StopExecution).
+    pub(super) stop: super::StopHandle,
+    /// The most bytes one evaluation may build.
+    pub(super) max_bytes: usize,
+    /// The bytes its Map iterations and Parallel branches may hold in
+    /// flight (the `budget` module).
+    pub(super) memory_budget: usize,
+}
+
 pub(super) async fn execute(
     tasks: &Tasks,
     tokens: &std::sync::Arc<super::tokens::TaskTokens>,
@@ -100,7 +111,7 @@ pub(super) async fn execute(
     machine: &Arc<Machine>,
     input: Value,
     options: &ExecutionOptions,
-    memory_budget: usize,
+    limits: Limits,
 ) -> ExecutionOutcome {
     let obs = match observer {
         Some(o) => o.execution(machine, options),
@@ -118,7 +129,7 @@ pub(super) async fn execute(
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
-        budget: Budget::new(memory_budget),
+        budget: Budget::new(limits.memory_budget),
     };
     let mut guard = AbortGuard {
         obs: run.obs.as_ref(),
@@ -129,12 +140,40 @@ pub(super) async fn execute(
             .uses_context
             .then(|| context::ContextObject::new(options, &input)),
     );
-    let body =
-        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind();
+    // The deadline and stop flag reach evaluations that never await
+    // (JSONata, Intrinsic Functions) through the budget; the timeout below
+    // ends the execution at its next await.
+    let budget = crate::json::budget::Budget::with_stop_flag(
+        Some(Instant::now() + machine.timeout),
+        limits.max_bytes,
+        std::sync::Arc::clone(&limits.stop.0),
+    );
+    let body = crate::json::budget::scope(
+        budget.clone(),
+        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind(),
+    );
     let result = tokio::time::timeout(machine.timeout, body).await;
+    // An evaluation cut by the deadline fails with States.Timeout; when
+    // nothing caught it, the execution timed out.
+    let cut = match &result {
+        Ok(Ok(Err(e))) if e.error == names::TIMEOUT && budget.deadline_passed() => {
+            Some(e.cause.clone())
+        }
+        _ => None,
+    };
     let stop_time = SystemTime::now();
     guard.obs = None;
-    let outcome = outcome(result, stop_time);
+    let outcome = match cut {
+        _ if limits.stop.is_stopped() => ExecutionOutcome {
+            status: ExecutionStatus::Aborted,
+            output: None,
+            error: None,
+            cause: None,
+            stop_time,
+        },
+        Some(cause) => timed_out(cause, stop_time),
+        None => outcome(result, stop_time),
+    };
     if let Some(o) = &run.obs {
         let id = run.next_event();
         let (error, cause) = (
@@ -148,6 +187,7 @@ pub(super) async fn execute(
             (ExecutionStatus::TimedOut, _) => {
                 o.event(id, &Event::ExecutionTimedOut { error, cause })
             }
+            (ExecutionStatus::Aborted, _) => o.event(id, &Event::ExecutionAborted),
             _ => o.event(id, &Event::ExecutionFailed { error, cause }),
         }
     }
@@ -197,13 +237,21 @@ fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
         Ok(Err(_panic)) => failed(ExecError::runtime(
             "internal error while running the execution",
         )),
-        Err(_elapsed) => ExecutionOutcome {
-            status: ExecutionStatus::TimedOut,
-            output: None,
-            error: Some(names::TIMEOUT.to_owned()),
-            cause: Some("The execution ran past its time limit.".to_owned()),
+        Err(_elapsed) => timed_out(
+            "The execution ran past its time limit.".to_owned(),
             stop_time,
-        },
+        ),
+    }
+}
+
+/// The outcome of an execution that ran past its time limit.
+fn timed_out(cause: String, stop_time: SystemTime) -> ExecutionOutcome {
+    ExecutionOutcome {
+        status: ExecutionStatus::TimedOut,
+        output: None,
+        error: Some(names::TIMEOUT.to_owned()),
+        cause: Some(cause),
+        stop_time,
     }
 }
 

@@ -5,6 +5,7 @@
 //! The document type is simd-json's owned value. Paths evaluate by borrowing
 //! from it; only what a template or a path result must own is cloned.
 
+pub mod budget;
 pub mod intrinsic;
 pub mod jsonata;
 pub mod path;

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use dashmap::DashMap;
 use futures::future::AbortHandle;
 
-use crate::engine::{ExecutionOutcome, ExecutionStatus};
+use crate::engine::{ExecutionOutcome, ExecutionStatus, StopHandle};
 
 /// How far an execution started with `StartExecution` has got.
 #[derive(Debug, Clone)]
@@ -35,9 +35,28 @@ pub struct ExecutionRecord {
     pub start: SystemTime,
     /// Running or its outcome.
     pub progress: Progress,
-    /// Aborts the running execution's task (StopExecution); `None` once it
+    /// Aborts the running execution (StopExecution); `None` once it
     /// ended, or for a record made without one.
-    pub abort: Option<AbortHandle>,
+    pub abort: Option<Abort>,
+}
+
+/// How StopExecution ends a running execution: its stop flag, which a
+/// CPU-bound evaluation polls (a task abort only takes effect at the next
+/// await), and its task.
+#[derive(Debug, Clone)]
+pub struct Abort {
+    /// The execution's stop flag ([`crate::engine::Engine::execute_stoppable`]).
+    pub stop: StopHandle,
+    /// The task awaiting the execution.
+    pub task: AbortHandle,
+}
+
+impl Abort {
+    /// Stops the execution and aborts its task.
+    pub fn abort(&self) {
+        self.stop.stop();
+        self.task.abort();
+    }
 }
 
 /// What [`Executions::stop`] found.
@@ -188,7 +207,11 @@ mod tests {
         let ex = Executions::new(4);
         let (handle, reg) = AbortHandle::new_pair();
         let mut r = record("a");
-        r.abort = Some(handle);
+        let stop = StopHandle::new();
+        r.abort = Some(Abort {
+            stop: stop.clone(),
+            task: handle,
+        });
         ex.insert(r);
         let task = tokio::spawn(futures::future::Abortable::new(
             futures::future::pending::<()>(),
@@ -198,6 +221,7 @@ mod tests {
         let stopped = ex.stop("a", Some("E".into()), Some("C".into()), now);
         assert!(matches!(stopped, Some(Stopped::Aborted(_))));
         assert!(task.await.expect("joined").is_err(), "not aborted");
+        assert!(stop.is_stopped(), "the stop flag was not set");
         let Some(Progress::Done(o)) = ex.get("a").map(|r| r.progress) else {
             panic!("not done")
         };

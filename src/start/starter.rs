@@ -10,12 +10,12 @@ use futures::FutureExt as _;
 use tokio::sync::oneshot;
 
 use super::error::StartError;
-use super::records::{ExecutionRecord, Progress, Stopped};
+use super::records::{Abort, ExecutionRecord, Progress, Stopped};
 use super::registry::{log_settings, logging_off, tracing_off, MachineType, StateMachine};
 use super::store::{MemoryStore, StartStore};
 use super::{arn, names};
 use crate::admission::{Admission, AdmissionConfig, Permit};
-use crate::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
+use crate::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus, StopHandle};
 use crate::errors::names as error_names;
 use crate::json::Value;
 
@@ -481,7 +481,9 @@ impl Starter {
         let metrics = crate::metrics::executions(&options.state_machine_name);
         metrics.started();
         let began = Instant::now();
-        let outcome = self.execute(&machine, input, options.clone()).await;
+        let outcome = self
+            .execute(&machine, input, options.clone(), StopHandle::new())
+            .await;
         metrics.finished(outcome.status, began.elapsed());
         Completed { options, outcome }
     }
@@ -537,6 +539,7 @@ impl Starter {
             return Err(StartError::Throttled);
         };
         let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
+        let stop = StopHandle::new();
         store.insert_execution(ExecutionRecord {
             arn: execution_arn.clone(),
             state_machine_arn: prepared.options.state_machine_arn.clone(),
@@ -544,7 +547,10 @@ impl Starter {
             input: input_text,
             start: start_time,
             progress: Progress::Running,
-            abort: Some(abort),
+            abort: Some(Abort {
+                stop: stop.clone(),
+                task: abort,
+            }),
         });
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
@@ -560,7 +566,7 @@ impl Starter {
                 input,
                 options,
             } = prepared;
-            let outcome = starter.execute(&machine, input, options).await;
+            let outcome = starter.execute(&machine, input, options, stop).await;
             let status = outcome.status;
             let waited = (!tx.is_closed()).then(|| outcome.clone());
             if starter.inner.store.finish(&arn, outcome) {
@@ -570,7 +576,8 @@ impl Starter {
                 let _ = tx.send(outcome);
             }
         };
-        // StopExecution aborts the task at its next await (a Wait, a Task's I/O).
+        // StopExecution sets the stop flag (a busy evaluation fails within
+        // 1,024 steps) and aborts the task at its next await (a Wait, a Task's I/O).
         tokio::spawn(futures::future::Abortable::new(run, abort_registration));
         Ok(Started {
             execution_arn,
@@ -650,12 +657,13 @@ impl Starter {
         machine: &StateMachine,
         input: Value,
         options: ExecutionOptions,
+        stop: StopHandle,
     ) -> ExecutionOutcome {
         let arn = options.execution_arn.clone();
-        let run = self
-            .inner
-            .engine
-            .execute(Arc::clone(&machine.machine), input, options);
+        let run =
+            self.inner
+                .engine
+                .execute_stoppable(Arc::clone(&machine.machine), input, options, stop);
         match AssertUnwindSafe(run).catch_unwind().await {
             Ok(outcome) => outcome,
             Err(_) => panicked(&arn),

@@ -15,6 +15,7 @@ use sha2::Digest as _;
 use simd_json::StaticNode;
 
 use super::{Function, Piece};
+use crate::json::budget::Exceeded;
 use crate::json::{Object, Value};
 
 /// Most characters Base64Encode, Base64Decode and Hash accept.
@@ -24,22 +25,121 @@ pub(super) const MAX_RANGE_ITEMS: i128 = 1000;
 
 type Args<'a, 'v> = &'a [Cow<'v, Value>];
 
+/// Why a call failed.
+#[derive(Debug)]
+pub(super) enum CallError {
+    /// Bad arguments or the function's own failure: the message (the caller
+    /// raises `States.IntrinsicFailure`).
+    Invalid(String),
+    /// The execution's budget ([`crate::json::budget`]): its deadline, its
+    /// stop, or a result larger than the per-evaluation byte cap.
+    Limit(Exceeded),
+}
+
+impl From<String> for CallError {
+    fn from(message: String) -> CallError {
+        CallError::Invalid(message)
+    }
+}
+
+impl From<Exceeded> for CallError {
+    fn from(exceeded: Exceeded) -> CallError {
+        CallError::Limit(exceeded)
+    }
+}
+
 /// Calls `function` with evaluated arguments. `format` is the pre-split
 /// template when Format's template is a literal.
+///
+/// Fails with [`CallError::Limit`] when the execution was stopped or is past
+/// its deadline, and before building a result larger than the byte cap
+/// (Array, Format, JsonMerge, StringSplit, ArrayPartition, JsonToString,
+/// StringToJson copy or multiply their arguments).
 pub(super) fn call(
     function: Function,
     args: Args<'_, '_>,
     format: Option<&[Piece]>,
-) -> Result<Value, String> {
+) -> Result<Value, CallError> {
+    let budget = crate::json::budget::current();
+    if let Some(b) = &budget {
+        b.check_time()?;
+    }
+    let max_bytes = budget.as_ref().map_or(
+        crate::json::budget::DEFAULT_MAX_BYTES,
+        crate::json::budget::Budget::max_bytes,
+    );
+    if copies_arguments(function) {
+        let mut total: usize = 0;
+        for a in args {
+            total = total.saturating_add(approx_bytes(a, max_bytes.saturating_sub(total)));
+            if total > max_bytes {
+                return Err(CallError::Limit(Exceeded::Bytes(max_bytes)));
+            }
+        }
+    }
+    call_checked(function, args, format, max_bytes)
+}
+
+/// The functions whose result can be as large as all their arguments
+/// together (or, for StringSplit, several times its string).
+fn copies_arguments(function: Function) -> bool {
+    matches!(
+        function,
+        Function::Array
+            | Function::Format
+            | Function::JsonMerge
+            | Function::StringSplit
+            | Function::ArrayPartition
+            | Function::JsonToString
+            | Function::StringToJson
+    )
+}
+
+/// About how many bytes `value` takes in memory (its JSON text is
+/// smaller), counting at most up to `cap` (past it, some number above
+/// `cap`). Iterative: safe for any depth.
+pub(crate) fn approx_bytes(value: &Value, cap: usize) -> usize {
+    /// The size of one value slot.
+    const SLOT: usize = std::mem::size_of::<Value>();
+    let mut total = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(SLOT);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(fields) => {
+                for (k, v) in fields.iter() {
+                    total = total.saturating_add(k.len() + SLOT);
+                    stack.push(v);
+                }
+            }
+            Value::Static(_) => {}
+        }
+        if total > cap {
+            break;
+        }
+    }
+    total
+}
+
+/// [`call`] once the budget checks passed.
+fn call_checked(
+    function: Function,
+    args: Args<'_, '_>,
+    format: Option<&[Piece]>,
+    max_bytes: usize,
+) -> Result<Value, CallError> {
     match function {
-        Function::Format => format_fn(args, format),
+        Function::Format => Ok(format_fn(args, format)?),
         Function::StringToJson => {
             arity(args, 1, 1)?;
             let text = string_arg(args, 0)?;
             if text.trim().is_empty() {
                 return Ok(Value::from(()));
             }
-            crate::json::parse(text).map_err(|e| format!("the string is not valid JSON ({e})"))
+            Ok(crate::json::parse(text)
+                .map_err(|e| format!("the string is not valid JSON ({e})"))?)
         }
         Function::JsonToString => {
             arity(args, 1, 1)?;
@@ -53,7 +153,7 @@ pub(super) fn call(
             let items = array_arg(args, 0)?;
             let size = int_arg(args, 1)?;
             if size < 1 {
-                return Err(format!("the chunk size must be at least 1, got {size}"));
+                return Err(format!("the chunk size must be at least 1, got {size}").into());
             }
             let size = usize::try_from(size).unwrap_or(usize::MAX);
             Ok(Value::Array(Box::new(
@@ -69,12 +169,12 @@ pub(super) fn call(
             let needle = arg(args, 1)?;
             Ok(Value::from(items.iter().any(|v| v == needle)))
         }
-        Function::ArrayRange => array_range(args),
+        Function::ArrayRange => Ok(array_range(args)?),
         Function::ArrayGetItem => {
             arity(args, 2, 2)?;
             let items = array_arg(args, 0)?;
             let index = int_arg(args, 1)?;
-            usize::try_from(index)
+            Ok(usize::try_from(index)
                 .ok()
                 .and_then(|i| items.get(i))
                 .cloned()
@@ -83,7 +183,7 @@ pub(super) fn call(
                         "index {index} is out of bounds for an array of length {}",
                         items.len()
                     )
-                })
+                })?)
         }
         Function::ArrayLength => {
             arity(args, 1, 1)?;
@@ -92,13 +192,7 @@ pub(super) fn call(
         Function::ArrayUnique => {
             arity(args, 1, 1)?;
             let items = array_arg(args, 0)?;
-            let mut unique: Vec<Value> = Vec::with_capacity(items.len());
-            for item in items {
-                if !unique.contains(item) {
-                    unique.push(item.clone());
-                }
-            }
-            Ok(Value::Array(Box::new(unique)))
+            Ok(Value::Array(Box::new(unique(items))))
         }
         Function::Base64Encode => {
             arity(args, 1, 1)?;
@@ -113,19 +207,23 @@ pub(super) fn call(
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map_err(|e| format!("the string is not valid base64 ({e})"))?;
-            String::from_utf8(bytes)
+            Ok(String::from_utf8(bytes)
                 .map(Value::from)
-                .map_err(|_| "the decoded data is not valid UTF-8".to_owned())
+                .map_err(|_| "the decoded data is not valid UTF-8".to_owned())?)
         }
-        Function::Hash => hash(args),
+        Function::Hash => Ok(hash(args)?),
         Function::JsonMerge => {
             arity(args, 3, 3)?;
             let (Value::Object(a), Value::Object(b)) = (arg(args, 0)?, arg(args, 1)?) else {
-                return Err("the first two arguments must be JSON objects".to_owned());
+                return Err("the first two arguments must be JSON objects"
+                    .to_owned()
+                    .into());
             };
             if arg(args, 2)? != &Value::from(false) {
                 return Err(
-                    "the deep merge flag must be false (deep merge is not supported)".to_owned(),
+                    "the deep merge flag must be false (deep merge is not supported)"
+                        .to_owned()
+                        .into(),
                 );
             }
             let mut merged: Object = a.as_ref().clone();
@@ -139,7 +237,7 @@ pub(super) fn call(
             let start = int_arg(args, 0)?;
             let end = int_arg(args, 1)?;
             if start >= end {
-                return Err(format!("the start {start} must be less than the end {end}"));
+                return Err(format!("the start {start} must be less than the end {end}").into());
             }
             let n = if args.len() == 3 {
                 let seed = int_arg(args, 2)?;
@@ -159,6 +257,12 @@ pub(super) fn call(
             arity(args, 2, 2)?;
             let text = string_arg(args, 0)?;
             let separators = string_arg(args, 1)?;
+            // Each piece (at least one character) takes a value slot: at
+            // most one per two characters of the text.
+            let most = (text.len() / 2 + 1).saturating_mul(std::mem::size_of::<Value>() + 24);
+            if text.len().saturating_add(most) > max_bytes {
+                return Err(CallError::Limit(Exceeded::Bytes(max_bytes)));
+            }
             Ok(Value::Array(Box::new(
                 text.split(|c: char| separators.contains(c))
                     .filter(|piece| !piece.is_empty())
@@ -171,6 +275,60 @@ pub(super) fn call(
             Ok(Value::from(uuid::Uuid::new_v4().to_string()))
         }
     }
+}
+
+/// The items of `items` without repeats, first occurrences in order: in
+/// linear time (items are bucketed by a hash consistent with JSON
+/// equality, then compared within their bucket).
+fn unique(items: &[Value]) -> Vec<Value> {
+    let mut kept: Vec<Value> = Vec::new();
+    let mut buckets: std::collections::HashMap<u64, Vec<usize>> =
+        std::collections::HashMap::with_capacity(items.len());
+    for item in items {
+        let bucket = buckets.entry(equality_hash(item)).or_default();
+        if !bucket.iter().any(|&i| kept[i] == *item) {
+            bucket.push(kept.len());
+            kept.push(item.clone());
+        }
+    }
+    kept
+}
+
+/// A hash under which equal JSON values hash alike: numbers by their value
+/// as a double (so `1` and `1.0` share a bucket; equality decides), objects
+/// whatever their member order. Iterative over arrays; recursive over
+/// object members (as deep as the value, which the engine bounds).
+fn equality_hash(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Static(StaticNode::Null) => 0u8.hash(&mut h),
+            Value::Static(StaticNode::Bool(b)) => (1u8, *b).hash(&mut h),
+            Value::Static(_) => {
+                let n = number(v).unwrap_or(0.0);
+                let n = if n == 0.0 { 0.0 } else { n };
+                (2u8, n.to_bits()).hash(&mut h);
+            }
+            Value::String(s) => (3u8, s.as_str()).hash(&mut h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(&mut h);
+                stack.extend(items.iter());
+            }
+            Value::Object(fields) => {
+                // Order-free: a sum of the members' own hashes.
+                let sum = fields.iter().fold(0u64, |sum, (k, v)| {
+                    let mut m = std::collections::hash_map::DefaultHasher::new();
+                    k.hash(&mut m);
+                    equality_hash(v).hash(&mut m);
+                    sum.wrapping_add(m.finish())
+                });
+                (5u8, fields.len(), sum).hash(&mut h);
+            }
+        }
+    }
+    h.finish()
 }
 
 fn arity(args: Args<'_, '_>, min: usize, max: usize) -> Result<(), String> {

@@ -189,12 +189,21 @@ impl Intrinsic {
     /// `States.IntrinsicFailure` with a cause naming the function: a path
     /// argument selects nothing, wrong argument count or types, or the
     /// function's own failure (e.g. an index out of range).
+    ///
+    /// Past the execution's deadline, `States.Timeout`; a result larger than
+    /// the per-evaluation byte cap, `States.DataLimitExceeded`
+    /// ([`crate::json::budget`]).
     pub fn eval(&self, scope: &Scope<'_>) -> Result<Value, ExecError> {
-        self.eval_inner(scope)
-            .map_err(|cause| ExecError::new(names::INTRINSIC_FAILURE, cause))
+        self.eval_inner(scope).map_err(|e| match e {
+            functions::CallError::Invalid(cause) => ExecError::new(names::INTRINSIC_FAILURE, cause),
+            functions::CallError::Limit(exceeded) => ExecError::new(
+                exceeded.error_name(),
+                exceeded.describe(&format!("States.{}", self.function.name())),
+            ),
+        })
     }
 
-    fn eval_inner(&self, scope: &Scope<'_>) -> Result<Value, String> {
+    fn eval_inner(&self, scope: &Scope<'_>) -> Result<Value, functions::CallError> {
         let mut args: Vec<Cow<'_, Value>> = Vec::with_capacity(self.args.len());
         for arg in &self.args {
             args.push(match arg {
@@ -203,20 +212,21 @@ impl Intrinsic {
                     Ok(Selected::One(value)) => Cow::Borrowed(value),
                     Ok(many) => Cow::Owned(many.into_value()),
                     Err(e) => {
-                        return Err(format!(
+                        return Err(functions::CallError::Invalid(format!(
                             "Invalid arguments in States.{}: {e}",
                             self.function.name()
-                        ))
+                        )))
                     }
                 },
                 Arg::Call(call) => Cow::Owned(call.eval_inner(scope)?),
             });
         }
-        functions::call(self.function, &args, self.format.as_deref()).map_err(|message| {
-            format!(
+        functions::call(self.function, &args, self.format.as_deref()).map_err(|e| match e {
+            functions::CallError::Invalid(message) => functions::CallError::Invalid(format!(
                 "Invalid arguments in States.{}: {message}",
                 self.function.name()
-            )
+            )),
+            limit => limit,
         })
     }
 }

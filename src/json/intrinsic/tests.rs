@@ -385,3 +385,76 @@ yields!(
     r#"{"l":[{"x":1},{"x":2},{"x":3}]}"#,
     "2"
 );
+
+/// Evaluates `text` on `input` under `budget`.
+fn eval_budget(
+    text: &str,
+    input: &str,
+    budget: &crate::json::budget::Budget,
+) -> Result<Value, ExecError> {
+    crate::json::budget::sync_scope(budget.clone(), || eval_with(text, input))
+}
+
+fn budget(max_bytes: usize) -> crate::json::budget::Budget {
+    crate::json::budget::Budget::new(
+        Some(std::time::Instant::now() + std::time::Duration::from_secs(600)),
+        max_bytes,
+    )
+}
+
+/// Functions that copy or multiply their arguments fail with
+/// States.DataLimitExceeded before building a result over the byte cap.
+#[test]
+fn results_over_the_byte_cap_are_refused_before_they_are_built() {
+    // A 100 KB string, copied 50 times by each call: 5 MB.
+    let input = format!(r#"{{"s":"{}"}}"#, "x".repeat(100_000));
+    let many = vec!["$.s"; 50].join(",");
+    let placeholders = vec!["{}"; 50].join("");
+    for text in [
+        format!("States.Array({many})"),
+        format!("States.Format('{placeholders}', {many})"),
+        format!("States.JsonToString(States.Array({many}))"),
+        "States.StringSplit($.s, 'y')".to_owned(),
+    ] {
+        let e = eval_budget(&text, &input, &budget(1 << 20)).expect_err(&text);
+        assert_eq!(e.error, names::DATA_LIMIT_EXCEEDED, "{text}: {}", e.cause);
+        assert!(e.cause.contains("1048576 bytes"), "{}", e.cause);
+        // The same call fits a larger cap.
+        assert!(
+            eval_budget(&text, &input, &budget(64 << 20)).is_ok(),
+            "{text}"
+        );
+    }
+}
+
+/// Past the deadline, or once stopped, an intrinsic fails with
+/// States.Timeout (a stopped execution ends anyway).
+#[test]
+fn the_deadline_and_stop_are_seen() {
+    let late = crate::json::budget::Budget::new(Some(std::time::Instant::now()), 1 << 20);
+    let e = eval_budget("States.ArrayLength($.a)", r#"{"a":[1]}"#, &late).expect_err("late");
+    assert_eq!(e.error, names::TIMEOUT);
+    let stopped = budget(1 << 20);
+    stopped.stop();
+    let e = eval_budget("States.ArrayLength($.a)", r#"{"a":[1]}"#, &stopped).expect_err("stop");
+    assert_eq!(e.error, names::RUNTIME);
+}
+
+/// ArrayUnique is linear and keeps first occurrences in order, with JSON
+/// equality (objects whatever their member order).
+#[test]
+fn array_unique_is_linear() {
+    let items: Vec<String> = (0..100_000).map(|i| (i % 50_000).to_string()).collect();
+    let input = format!(r#"{{"a":[{}]}}"#, items.join(","));
+    let started = std::time::Instant::now();
+    let got = eval_with("States.ArrayLength(States.ArrayUnique($.a))", &input).expect("ok");
+    assert_eq!(got, json("50000").expect("json"));
+    // Quadratic: 2.5e9 comparisons; linear: well under a second.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let got = eval_with(
+        "States.ArrayUnique($.a)",
+        r#"{"a":[{"x":1,"y":2},{"y":2,"x":1},[1],[1],1,"1",1]}"#,
+    )
+    .expect("ok");
+    assert_eq!(got, json(r#"[{"x":1,"y":2},[1],1,"1"]"#).expect("json"));
+}

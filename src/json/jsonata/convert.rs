@@ -19,7 +19,15 @@ pub(crate) enum Unsupported {
     /// A function (lambda, built-in) or a regex: AWS reports "returned an
     /// unsupported result type".
     Function,
+    /// Its JSON form would take more than the byte cap: a JSONata value
+    /// can share subtrees (`$a := [$a, $a]` doubles at no cost) that JSON
+    /// must copy.
+    TooLarge,
 }
+
+/// Approximate heap bytes of one converted value (its slot in an array or
+/// object) besides its string contents.
+const VALUE_BYTES: usize = 32;
 
 /// Converts a JSON value into a JSONata value (a deep copy: the library's
 /// values are reference counted and cannot borrow ours).
@@ -48,8 +56,23 @@ pub(crate) fn to_jsonata(value: &Value) -> JValue {
 /// `JSON.stringify` would drop them too).
 ///
 /// # Errors
-/// The value is, or contains, a function or a regex.
-pub(crate) fn from_jsonata(value: &JValue) -> Result<Option<Value>, Unsupported> {
+/// The value is, or contains, a function or a regex; or its JSON form would
+/// take more than `max_bytes` ([`Unsupported::TooLarge`]).
+pub(crate) fn from_jsonata(value: &JValue, max_bytes: usize) -> Result<Option<Value>, Unsupported> {
+    let mut budget = max_bytes;
+    convert(value, &mut budget)
+}
+
+/// [`from_jsonata`], spending `budget` bytes as it builds.
+fn convert(value: &JValue, budget: &mut usize) -> Result<Option<Value>, Unsupported> {
+    let cost = VALUE_BYTES
+        + match value {
+            JValue::String(s) => s.len(),
+            JValue::Array(items) => items.len() * VALUE_BYTES,
+            JValue::Object(fields) => fields.len() * 2 * VALUE_BYTES,
+            _ => 0,
+        };
+    *budget = budget.checked_sub(cost).ok_or(Unsupported::TooLarge)?;
     Ok(Some(match value {
         JValue::Undefined => return Ok(None),
         JValue::Null => Value::Static(StaticNode::Null),
@@ -59,7 +82,7 @@ pub(crate) fn from_jsonata(value: &JValue) -> Result<Option<Value>, Unsupported>
         JValue::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
-                if let Some(v) = from_jsonata(item)? {
+                if let Some(v) = convert(item, budget)? {
                     out.push(v);
                 }
             }
@@ -68,7 +91,7 @@ pub(crate) fn from_jsonata(value: &JValue) -> Result<Option<Value>, Unsupported>
         JValue::Object(fields) => {
             let mut out = Object::with_capacity(fields.len());
             for (k, v) in fields.iter() {
-                if let Some(v) = from_jsonata(v)? {
+                if let Some(v) = convert(v, budget)? {
                     out.insert(k.clone(), v);
                 }
             }

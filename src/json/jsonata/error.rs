@@ -4,6 +4,7 @@ use std::fmt;
 
 use simd_json::StaticNode;
 
+use crate::json::budget::Exceeded;
 use crate::json::Value;
 
 /// jsonata-js's message for the codes whose message has no inserts. The
@@ -58,6 +59,9 @@ pub enum JsonataErrorKind {
     Evaluation,
     /// Evaluation returned a function (or regex), which has no JSON form.
     UnsupportedResult,
+    /// Evaluation ran into the execution's budget: its deadline, its stop,
+    /// or the byte cap (see [`crate::json::budget`]).
+    Limit(Exceeded),
 }
 
 /// A JSONata error: its code, when JSONata gives one, and its message.
@@ -89,6 +93,28 @@ impl JsonataError {
                 code: None,
                 message: full.to_owned(),
             },
+        }
+    }
+
+    /// An evaluation error from the library: a budget trip (U1003 stopped,
+    /// U1004 deadline, U1005 more than `max_bytes` built) becomes
+    /// [`JsonataErrorKind::Limit`], anything else an evaluation error.
+    pub(crate) fn from_evaluation(full: &str, max_bytes: usize) -> JsonataError {
+        let exceeded = match jsonata_core::evaluator::error_code_prefix(full) {
+            Some("U1003") => Exceeded::Stopped,
+            Some("U1004") => Exceeded::Deadline,
+            Some("U1005") => Exceeded::Bytes(max_bytes),
+            _ => return JsonataError::from_message(JsonataErrorKind::Evaluation, full),
+        };
+        JsonataError::limit(exceeded)
+    }
+
+    /// The evaluation ran into the execution's budget.
+    pub(crate) fn limit(exceeded: Exceeded) -> JsonataError {
+        JsonataError {
+            kind: JsonataErrorKind::Limit(exceeded),
+            code: None,
+            message: exceeded.describe("the expression"),
         }
     }
 

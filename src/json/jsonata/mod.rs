@@ -26,7 +26,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context, Evaluator, EvaluatorOptions};
+use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorOptions};
 use jsonata_core::value::{JMap, JValue};
 use simd_json::prelude::ValueObjectAccess;
 
@@ -37,7 +37,8 @@ use crate::json::Value;
 /// How long one evaluation may run, in milliseconds, before it fails with
 /// `D1012` (a tail-recursive function can otherwise loop forever and hold
 /// a worker thread). AWS documents no such limit; this is far above any
-/// legitimate expression.
+/// legitimate expression. The execution's own deadline and stop flag
+/// ([`crate::json::budget`]) apply besides.
 pub const EVALUATION_TIMEOUT_MS: u64 = 10_000;
 
 /// A compiled JSONata expression: parsed once, evaluated many times without
@@ -194,8 +195,21 @@ impl Expression {
                 }
             }
         }
+        // The execution's budget: its deadline and stop flag are polled
+        // every 1,024 evaluation steps, also inside builtins, and every value
+        // built is counted against the byte cap.
+        let budget = crate::json::budget::current();
+        let max_bytes = budget.as_ref().map_or(
+            crate::json::budget::DEFAULT_MAX_BYTES,
+            crate::json::budget::Budget::max_bytes,
+        );
         let options = EvaluatorOptions {
             timeout_ms: Some(EVALUATION_TIMEOUT_MS),
+            cancel: budget.as_ref().map(|b| CancelToken::from(b.stop_flag())),
+            deadline: budget
+                .as_ref()
+                .and_then(crate::json::budget::Budget::deadline),
+            max_bytes_built: Some(max_bytes),
             ..EvaluatorOptions::default()
         };
         let mut evaluator = Evaluator::with_options(context, options);
@@ -205,8 +219,13 @@ impl Expression {
             evaluator.evaluate(&self.ast, &JValue::Undefined)
         }))
         .map_err(|_| JsonataError::panicked(JsonataErrorKind::Evaluation))?
-        .map_err(|e| JsonataError::from_message(JsonataErrorKind::Evaluation, e.message()))?;
-        convert::from_jsonata(&result).map_err(|_| JsonataError::unsupported_result())
+        .map_err(|e| JsonataError::from_evaluation(e.message(), max_bytes))?;
+        convert::from_jsonata(&result, max_bytes).map_err(|e| match e {
+            convert::Unsupported::Function => JsonataError::unsupported_result(),
+            convert::Unsupported::TooLarge => {
+                JsonataError::limit(crate::json::budget::Exceeded::Bytes(max_bytes))
+            }
+        })
     }
 
     /// Evaluates the expression and requires a value, the way every

@@ -375,3 +375,127 @@ fn deep_nesting_does_not_overflow() {
         }
     }
 }
+
+/// Evaluates `text` under `budget` (see [`crate::json::budget`]).
+fn eval_budget(text: &str, budget: &crate::json::budget::Budget) -> Result<String, JsonataError> {
+    crate::json::budget::sync_scope(budget.clone(), || {
+        eval_with(text, "{}", None).map(|v| match v {
+            Some(v) => crate::json::to_string(&v),
+            None => "undefined".to_owned(),
+        })
+    })
+}
+
+/// The budget trip an evaluation ended with.
+fn limit_of(r: Result<String, JsonataError>) -> Exceeded {
+    match r {
+        Err(JsonataError {
+            kind: JsonataErrorKind::Limit(x),
+            ..
+        }) => x,
+        other => panic!("expected a budget error, got {other:?}"),
+    }
+}
+
+fn budget_secs(secs: u64, max_bytes: usize) -> crate::json::budget::Budget {
+    crate::json::budget::Budget::new(
+        Some(std::time::Instant::now() + std::time::Duration::from_secs(secs)),
+        max_bytes,
+    )
+}
+
+use crate::json::budget::Exceeded;
+
+/// `$distinct` is linear (the stock one was quadratic: an hour for a
+/// million items) and keeps the first of equal items, in order, with
+/// JSONata's deep equality.
+#[test]
+fn distinct_is_linear_and_keeps_first_occurrences() {
+    let started = std::time::Instant::now();
+    assert_eq!(
+        eval_budget("$count($distinct([1..200000]))", &budget_secs(60, 1 << 30)).unwrap(),
+        "200000"
+    );
+    // Generous: the quadratic version needs minutes here, even in release.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(
+        eval(
+            r#"$distinct([1, "1", 1, 0, -0, [1,2], [1,2], [2,1], {"a":1,"b":2}, {"b":2,"a":1}, null, null, true])"#,
+            "{}"
+        ),
+        r#"[1,"1",0,[1,2],[2,1],{"a":1,"b":2},null,true]"#
+    );
+}
+
+/// Past the deadline an evaluation stops, also inside a tail-recursive loop
+/// that never returns.
+#[test]
+fn the_deadline_stops_an_endless_loop() {
+    let budget = crate::json::budget::Budget::new(
+        Some(std::time::Instant::now() + std::time::Duration::from_millis(200)),
+        1 << 30,
+    );
+    let started = std::time::Instant::now();
+    let r = eval_budget("($f := function($i){ $f($i + 1) }; $f(0))", &budget);
+    assert_eq!(limit_of(r), Exceeded::Deadline);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A stopped budget stops evaluation from another thread.
+#[test]
+fn the_stop_flag_stops_an_evaluation_from_another_thread() {
+    let budget = budget_secs(600, 1 << 30);
+    let stopper = budget.clone();
+    let handle = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        stopper.stop();
+    });
+    let r = eval_budget("($f := function($i){ $f($i + 1) }; $f(0))", &budget);
+    assert_eq!(limit_of(r), Exceeded::Stopped);
+    handle.join().expect("stopper");
+}
+
+/// The issue's memory reproducers fail with the byte cap, before building
+/// what they ask for.
+#[test]
+fn the_byte_cap_stops_growth() {
+    let cap = 8 << 20;
+    for text in [
+        "$pad('x', 1e9)",
+        "$pad('x', -1e9, 'ab')",
+        "($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f('x', 40)))",
+        "($f := function($a, $n){ $n = 0 ? $a : $f($append($a, $a), $n - 1) }; $count($f([1], 40)))",
+        "$count([1..10000000] ~> $map(function($v){ $v * 2 }))",
+        "$join($map([1..100000], function($v){ 'abcdefghij' }), $pad('', 1000, '-'))",
+        "$length($replace($pad('', 100000, 'a'), 'a', $pad('', 1000, 'b')))",
+        // A value sharing its halves prints to 2^30 copies.
+        "($f := function($a, $n){ $n = 0 ? $a : $f([$a, $a], $n - 1) }; $length($string($f([1], 30))))",
+        "($f := function($a, $n){ $n = 0 ? $a : $f([$a, $a], $n - 1) }; $f(['x'], 30))",
+    ] {
+        let started = std::time::Instant::now();
+        let r = eval_budget(text, &budget_secs(600, cap));
+        assert_eq!(limit_of(r), Exceeded::Bytes(cap), "{text}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{text}: {:?}",
+            started.elapsed()
+        );
+    }
+    // Within the cap the same functions work.
+    assert_eq!(
+        eval_budget("$length($pad('x', 1000))", &budget_secs(60, cap)).unwrap(),
+        "1000"
+    );
+}
+
+/// Without an execution (no current budget) the default cap still applies.
+#[test]
+fn the_default_cap_applies_outside_executions() {
+    match err("$pad('x', 1e9)", "{}") {
+        JsonataError {
+            kind: JsonataErrorKind::Limit(Exceeded::Bytes(n)),
+            ..
+        } => assert_eq!(n, crate::json::budget::DEFAULT_MAX_BYTES),
+        other => panic!("{other:?}"),
+    }
+}
