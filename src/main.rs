@@ -741,6 +741,7 @@ async fn run(definition: &Path, input: &str, test_case: Option<String>, log: Run
         role_arn: format!("arn:aws:iam::{}:role/expressway", config.account),
         start_time: SystemTime::now(),
         test_case,
+        redrive_count: None,
     };
     let machine = Arc::new(machine);
     let mut engine = Engine::new(tasks);

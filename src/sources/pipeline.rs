@@ -110,6 +110,7 @@ impl Pipeline {
             role_arn: format!("arn:aws:iam::{}:role/expressway", self.account),
             start_time: SystemTime::now(),
             test_case: None,
+            redrive_count: None,
         }
     }
 

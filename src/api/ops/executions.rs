@@ -107,6 +107,9 @@ pub(super) fn prepare<'a>(
             role_arn,
             start_time: SystemTime::now(),
             test_case: target.test_case.map(str::to_owned),
+            // AWS shows `RedriveCount: 0` for StartExecution, none for
+            // StartSyncExecution.
+            redrive_count: (!sync).then_some(0),
         },
         trace_header,
         metadata_only: included == Some("METADATA_ONLY"),
