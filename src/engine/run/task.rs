@@ -164,9 +164,10 @@ impl<'a> Run<'a> {
             timeout,
             heartbeat,
         };
-        // A mock-file test case answers a callback Task directly: its mocked
-        // response is the Task's result (Step Functions Local's behaviour).
-        let mocked = call.test_case.is_some();
+        // A mock-file test case answers a callback Task it mocks directly: its
+        // mocked response is the Task's result (Step Functions Local's
+        // behaviour). States it does not mock wait for their callback.
+        let mocked = self.tasks.is_mocked(&call);
         let invoked = self.tasks.invoke(call);
         let fut = async move {
             match waiter {
