@@ -343,7 +343,14 @@ fn sigv4_verifier(
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(hint) = expressway::sources::feature_hint(&args, cfg!(feature = "aws")) {
+            eprintln!("{hint}");
+        }
+        std::process::exit(e.exit_code())
+    });
     let mock = match &cli.command {
         Command::Serve {
             mock_config,
@@ -352,6 +359,17 @@ fn main() -> ExitCode {
         } => mock_config
             .clone()
             .or_else(|| bundled_mock(definitions.as_deref())),
+        // `run --test-case` uses the MockConfigFile.json beside the
+        // definition (the example's), as `serve` does for the bundled example.
+        Command::Run {
+            mock_config,
+            definition,
+            test_case: Some(_),
+            ..
+        } => mock_config.clone().or_else(|| {
+            let file = definition.with_file_name(BUNDLED_MOCK_FILE);
+            file.is_file().then_some(file)
+        }),
         Command::Run { mock_config, .. }
         | Command::Consume {
             source: ConsumeSource::File { mock_config, .. },
@@ -367,6 +385,7 @@ fn main() -> ExitCode {
         Command::Validate { .. } => None,
     };
     if let Some(path) = mock {
+        eprintln!("expressway: mock config file {}", path.display());
         // Before any thread starts: the task resolver reads it from the environment.
         std::env::set_var("SFN_MOCK_CONFIG", path);
     }
