@@ -127,7 +127,7 @@ fn serve_logs_its_mock_file() {
     let _ = child.kill();
     let _ = child.wait();
     let want = format!("expressway: mock config file {}", mock.display());
-    assert!(seen.iter().any(|l| *l == want), "{seen:?}");
+    assert!(seen.contains(&want), "{seen:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
