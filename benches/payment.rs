@@ -42,6 +42,7 @@ fn options(n: u64) -> ExecutionOptions {
         role_arn: "arn:aws:iam::123456789012:role/r".to_owned(),
         start_time: SystemTime::now(),
         test_case: None,
+        redrive_count: None,
     }
 }
 

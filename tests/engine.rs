@@ -95,10 +95,28 @@ case!(map_not_array, r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"
 
 case!(context_execution, &pass(r#""Parameters":{"id.$":"$$.Execution.Id","in.$":"$$.Execution.Input.a","s.$":"$$.State.Name"},"#),
     r#"{"a":9}"# => r#"{"id":"arn:aws:states:us-east-1:123456789012:express:test:exec:00000000-0000-4000-8000-000000000000","in":9,"s":"P"}"#);
-case!(context_pass_has_no_retry_count, &pass(r#""Parameters":{"r.$":"$$.State.RetryCount"},"#), "{}" => "FAILED States.ParameterPathFailure");
+case!(context_pass_has_no_retry_count, &pass(r#""Parameters":{"r.$":"$$.State.RetryCount"},"#), "{}" => "FAILED States.Runtime");
 case!(context_task_retry_count, r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:Missing",
     "Parameters":{"r.$":"$$.State.RetryCount"},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#,
     "{}" => r#"{"Error":"States.TaskFailed","Cause":"no handler, mock or Lambda resolves resource 'arn:aws:lambda:us-east-1:1:function:Missing'"}"#);
+
+/// A Task that fails before invoking anything: `fields` sets its timeouts.
+fn timed_task(fields: &str) -> String {
+    format!(
+        r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:F",{fields}"End":true}}}}}}"#
+    )
+}
+
+// A TimeoutSecondsPath / HeartbeatSecondsPath selecting nothing fails with
+// the path error itself, as AWS words it; other faults name the right field.
+case!(task_timeout_path_selects_nothing, &timed_task(r#""TimeoutSecondsPath":"$.t","#), "{}" =>
+    "FAILED States.Runtime: An error occurred while executing the state 'T' (entered at the event id #2). Invalid path '$.t' : No results for path: $['t']");
+case!(task_heartbeat_path_selects_nothing, &timed_task(r#""TimeoutSeconds":10,"HeartbeatSecondsPath":"$.h","#), r#"{"t":1}"# =>
+    "FAILED States.Runtime: An error occurred while executing the state 'T' (entered at the event id #2). Invalid path '$.h' : No results for path: $['h']");
+case!(task_heartbeat_path_not_positive, &timed_task(r#""HeartbeatSecondsPath":"$.h","#), r#"{"h":0}"# =>
+    "FAILED States.Runtime: An error occurred while executing the state 'T' (entered at the event id #2). The HeartbeatSecondsPath parameter does not reference a positive integer: $.h == 0");
+case!(task_timeout_path_not_positive, &timed_task(r#""TimeoutSecondsPath":"$.t","#), r#"{"t":"x"}"# =>
+    "FAILED States.Runtime: An error occurred while executing the state 'T' (entered at the event id #2). The TimeoutSecondsPath parameter does not reference a positive integer: $.t == x");
 
 fn tasks_with(
     name: &str,

@@ -71,6 +71,7 @@ impl Workload {
             name,
             start_time: SystemTime::now(),
             test_case: None,
+            redrive_count: None,
         }
     }
 

@@ -181,10 +181,11 @@ impl Service {
 }
 
 /// Validates a definition text as ValidateStateMachineDefinition does with
-/// `severity: WARNING` (every diagnostic): `{"result": "OK"|"FAIL",
-/// "diagnostics": [{severity, code, message, location}], "truncated": false}`.
+/// `type: EXPRESS` (how expressway runs it) and `severity: WARNING` (every
+/// diagnostic): `{"result": "OK"|"FAIL", "diagnostics": [{severity, code,
+/// message, location}], "truncated": false}`.
 pub fn validate_definition(definition: &str) -> serde_json::Value {
-    let diags = ops::machines::diagnose(definition);
+    let diags = ops::machines::diagnose(definition, MachineType::Express);
     ops::machines::validation_result(&diags, false, usize::MAX)
 }
 

@@ -5,12 +5,15 @@
 
 mod check;
 mod choice;
+mod express;
 mod machine;
 mod retry;
 mod states;
 mod syntax;
 #[cfg(test)]
 mod tests;
+
+pub use express::express_warnings;
 
 use crate::json::Value;
 

@@ -76,6 +76,11 @@ pub(super) fn is_path(text: &str, kind: PathKind, context: bool, variable: bool)
                     }
                     i += 1;
                 }
+                // Jayway accepts a dot before a bracket (`$.[0]`, `$.a.[0].b`,
+                // `$..[0]`): the bracket follows.
+                if b.get(i) == Some(&b'[') {
+                    continue;
+                }
                 let start = i;
                 while i < b.len() && !matches!(b[i], b'.' | b'[' | b']') {
                     if kind == PathKind::Reference && matches!(b[i], b'*' | b'@' | b'?' | b',') {

@@ -255,6 +255,31 @@ fn task_fields() {
     );
 }
 
+/// Jayway (AWS's JSONPath) accepts a dot before a bracket; AWS samples use
+/// `$.[0]`, `$.a.[0].b`, `$.[?(@.x > 0)]` and `$.[*].['a','b']`.
+#[test]
+fn dot_before_bracket_paths() {
+    ok(&m(
+        r#"{"Type":"Pass","End":true,"InputPath":"$.[0]","OutputPath":"$.a.[0].b","ResultPath":"$.r.['s']"}"#,
+    ));
+    ok(&m(
+        r#"{"Type":"Pass","End":true,"Parameters":{"a.$":"$.[?(@.x > 0)]","b.$":"$.[*].['a','b']","c.$":"States.Format('{}', $.a.[0])","d.$":"$$.Execution.['Id']","e.$":"$..[0]"}}"#,
+    ));
+    ok(&m2(
+        r#"{"Type":"Choice","Choices":[{"Variable":"$.a.[0].b","IsPresent":true,"Next":"B"}],"Default":"B"}"#,
+    ));
+    one(
+        &m(r#"{"Type":"Pass","End":true,"ResultPath":"$.[*]"}"#),
+        S,
+        "/States/A/ResultPath",
+    );
+    one(
+        &m(r#"{"Type":"Pass","End":true,"InputPath":"$.a.[0]."}"#),
+        S,
+        "/States/A/InputPath",
+    );
+}
+
 #[test]
 fn paths_and_templates() {
     ok(&m(

@@ -91,7 +91,15 @@ fn fail(message: &str) -> ExitCode {
 
 /// Parses the command line and runs the command; the process's exit status.
 pub fn main() -> ExitCode {
-    run_command(Cli::parse())
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(hint) = crate::sources::feature_hint(&args, cfg!(feature = "aws")) {
+            eprintln!("{hint}");
+        }
+        std::process::exit(e.exit_code())
+    });
+    run_command(cli)
 }
 
 /// Runs a parsed command on a new multi-threaded tokio runtime.

@@ -100,8 +100,14 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
+    // `run --test-case` uses the MockConfigFile.json beside the definition
+    // (the example's), as `serve` does for the bundled example.
+    let mock_file = args.mock_config.clone().or_else(|| {
+        let file = args.definition.with_file_name(super::BUNDLED_MOCK_FILE);
+        (args.test_case.is_some() && file.is_file()).then_some(file)
+    });
     let setup = Setup {
-        mock_file: args.mock_config.clone(),
+        mock_file,
         shards: Some(0),
         observer: log.clone().map(|t| t as Arc<dyn Observer>),
         start: StartConfig::default(),

@@ -60,7 +60,7 @@ impl Setup {
             let mock = MockConfig::from_file(file)
                 .map_err(|e| format!("mock file {}: {e}", file.display()))?;
             tracing::info!("mock file {}", file.display());
-            eprintln!("expressway: mock file {}", file.display());
+            eprintln!("expressway: mock config file {}", file.display());
             tasks.set_mock(Some(mock));
         }
         super::example::register(&mut tasks);

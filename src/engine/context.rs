@@ -1,7 +1,9 @@
 //! The Context Object (`$$`): Execution, StateMachine, State, Map.Item.
 //!
 //! Source: AWS guide `input-output-contextobject.html`; reference §3
-//! "Context object". Express executions carry no `RedriveCount`.
+//! "Context object". `Execution.RedriveCount` is shown when the execution
+//! options carry one (StartExecution, EXPRESS or STANDARD), as AWS records
+//! it; StartSyncExecution's context has none.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -67,17 +69,21 @@ impl ContextObject {
 
 /// The parts of the Context Object fixed for the whole execution.
 fn base(options: &ExecutionOptions, input: &Value) -> Value {
+    let mut execution = vec![
+        ("Id", s(&options.execution_arn)),
+        ("Input", input.clone()),
+        ("Name", s(&options.name)),
+        ("RoleArn", s(&options.role_arn)),
+        ("StartTime", s(&iso_millis(options.start_time))),
+    ];
+    if let Some(n) = options.redrive_count {
+        execution.push((
+            "RedriveCount",
+            OwnedValue::Static(StaticNode::U64(n.into())),
+        ));
+    }
     obj(vec![
-        (
-            "Execution",
-            obj(vec![
-                ("Id", s(&options.execution_arn)),
-                ("Input", input.clone()),
-                ("Name", s(&options.name)),
-                ("RoleArn", s(&options.role_arn)),
-                ("StartTime", s(&iso_millis(options.start_time))),
-            ]),
-        ),
+        ("Execution", obj(execution)),
         (
             "StateMachine",
             obj(vec![

@@ -78,6 +78,12 @@ pub struct ExecutionOptions {
     pub start_time: SystemTime,
     /// The mock-file test case (`…:stateMachine:SM#Case`), if any.
     pub test_case: Option<String>,
+    /// `Execution.RedriveCount` of the Context Object, or `None` to leave it
+    /// out. AWS's recordings show `RedriveCount: 0` for executions started
+    /// with StartExecution, EXPRESS as well as STANDARD, and none for
+    /// StartSyncExecution (conformance cases `v2.express.test_express_async`
+    /// / `test_express_sync` `test_query_runtime_memory`).
+    pub redrive_count: Option<u32>,
 }
 
 /// The result of an execution.

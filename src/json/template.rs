@@ -97,8 +97,9 @@ impl Template {
     /// Renders the template against a scope.
     ///
     /// # Errors
-    /// `States.ParameterPathFailure` when a path selects nothing (the cause
-    /// names the path, the field and the input, as AWS words it);
+    /// `States.Runtime` when a path selects nothing (the cause names the
+    /// path, the field and the input, as AWS words it; AWS records
+    /// `States.Runtime` here, not `States.ParameterPathFailure`);
     /// `States.IntrinsicFailure` when an intrinsic call fails;
     /// `States.DataLimitExceeded` as soon as the fields of a template with
     /// many `.$` fields insert more than [`MAX_PAYLOAD_BYTES`] (the output
@@ -257,7 +258,7 @@ fn render_node(
                 Ok(value)
             }
             Err(_) => Err(ExecError::new(
-                names::PARAMETER_PATH_FAILURE,
+                names::RUNTIME,
                 format!(
                     "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
                     path.text(),
@@ -386,10 +387,14 @@ mod tests {
         );
     }
 
+    /// AWS records `States.Runtime` (not `States.ParameterPathFailure`) when
+    /// a Payload Template path selects nothing: an execution history of a
+    /// Glue Task with `"JobName.$": "$.JobName"` on `{}` ends in
+    /// `States.Runtime` with this cause.
     #[test]
-    fn missing_path_is_parameter_path_failure() {
+    fn missing_path_is_states_runtime() {
         let err = render(r#"{"foo.$":"$.x"}"#, r#"{"a":1}"#).expect_err("fails");
-        assert_eq!(err.error, names::PARAMETER_PATH_FAILURE);
+        assert_eq!(err.error, names::RUNTIME);
         assert_eq!(
             err.cause,
             r#"The JSONPath '$.x' specified for the field 'foo.$' could not be found in the input '{"a":1}'"#

@@ -12,11 +12,38 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// Upper bounds of the duration buckets, in seconds: 10 µs to the 5-minute
-/// Express limit.
-pub const DURATION_BUCKETS_S: [f64; 22] = [
-    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+/// Upper bounds of the duration buckets, in seconds: 250 ns to the 5-minute
+/// Express limit. In-process Tasks and Pass/Choice states take 1–10 µs, so
+/// the buckets start well below 10 µs (with 10 µs as the first bound every
+/// p99 read 9.9 µs).
+pub const DURATION_BUCKETS_S: [f64; 27] = [
+    0.000_000_25,
+    0.000_000_5,
+    0.000_001,
+    0.000_002_5,
+    0.000_005,
+    0.000_01,
+    0.000_025,
+    0.000_05,
+    0.000_1,
+    0.000_25,
+    0.000_5,
+    0.001,
+    0.002_5,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
 ];
 
 /// One labelled duration histogram: counts per bucket (the last is `+Inf`)
@@ -43,11 +70,8 @@ impl DurationHistogram {
     #[inline]
     pub fn record(&self, d: Duration) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        let bucket = self
-            .bounds_ns
-            .iter()
-            .position(|&b| ns <= b)
-            .unwrap_or(self.bounds_ns.len());
+        // The first bound not below `ns` (bounds ascend); past the last: `+Inf`.
+        let bucket = self.bounds_ns.partition_point(|&b| b < ns);
         self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         self.sum_ns.fetch_add(ns, Ordering::Relaxed);
     }
@@ -129,6 +153,39 @@ pub fn render(out: &mut String, help: impl Fn(&str) -> &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Durations of a few microseconds (in-process Tasks) land in buckets
+    /// below 10 µs, so quantiles computed from the buckets resolve them.
+    #[test]
+    fn microsecond_durations_have_their_own_buckets() {
+        let h = DurationHistogram::default();
+        h.record(Duration::from_nanos(200));
+        h.record(Duration::from_nanos(800));
+        h.record(Duration::from_micros(3));
+        h.record(Duration::from_micros(3));
+        h.record(Duration::from_micros(10));
+        let mut out = String::new();
+        h.render("t", "", &mut out);
+        for (le, n) in [
+            ("0.00000025", 1),
+            ("0.0000005", 1),
+            ("0.000001", 2),
+            ("0.0000025", 2),
+            ("0.000005", 4),
+            ("0.00001", 5),
+        ] {
+            assert!(
+                out.contains(&format!("t_bucket{{le=\"{le}\"}} {n}\n")),
+                "{le}: {out}"
+            );
+        }
+        // Exactly on a bound counts in that bucket (Prometheus `le`).
+        let edge = DurationHistogram::default();
+        edge.record(Duration::from_nanos(250));
+        let mut out = String::new();
+        edge.render("t", "", &mut out);
+        assert!(out.contains("t_bucket{le=\"0.00000025\"} 1\n"), "{out}");
+    }
 
     #[test]
     fn buckets_are_cumulative_and_the_sum_is_in_seconds() {

@@ -200,6 +200,9 @@ pub struct FileSink {
     counts: Counts,
 }
 
+/// The report path that means standard output (`--report -`).
+pub const STDOUT: &str = "-";
+
 fn append(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .create(true)
@@ -209,8 +212,9 @@ fn append(path: &Path) -> io::Result<File> {
 }
 
 impl FileSink {
-    /// Reports to `report` (appended to; standard output when `None`), dead
-    /// letters to `dead_letter` (appended to), the checkpoint to `checkpoint`.
+    /// Reports to `report` (appended to; standard output when `None` or
+    /// `-`), dead letters to `dead_letter` (appended to), the checkpoint to
+    /// `checkpoint`.
     /// `batch`: the units are batches (each report line names its batch).
     ///
     /// # Errors
@@ -222,12 +226,12 @@ impl FileSink {
         batch: bool,
     ) -> io::Result<Self> {
         let (report, report_file): (Box<dyn Write + Send>, _) = match report {
-            Some(path) => {
+            Some(path) if path != Path::new(STDOUT) => {
                 let file = append(path)?;
                 let sync = file.try_clone()?;
                 (Box::new(BufWriter::new(file)), Some(sync))
             }
-            None => (Box::new(BufWriter::new(io::stdout())), None),
+            _ => (Box::new(BufWriter::new(io::stdout())), None),
         };
         Ok(FileSink {
             report,
@@ -359,7 +363,7 @@ pub struct FileConsumer {
     pub concurrency: usize,
     /// The checkpoint file.
     pub checkpoint: Option<PathBuf>,
-    /// The report file (standard output when `None`).
+    /// The report file (standard output when `None` or `-`).
     pub report: Option<PathBuf>,
     /// The dead-letter file.
     pub dead_letter: Option<PathBuf>,

@@ -108,5 +108,28 @@ async fn ctrl_c() {
     }
 }
 
+/// The consumers that exist only with the `aws` cargo feature.
+const AWS_CONSUMERS: [&str; 2] = ["sqs", "kinesis"];
+
+/// A hint for a command line that names `consume sqs` / `consume kinesis`
+/// in a binary built without the `aws` feature (`aws_enabled` false), where
+/// the argument parser only says "unrecognized subcommand"; `None` otherwise.
+/// `args` is the whole command line, program name first.
+pub fn feature_hint(args: &[String], aws_enabled: bool) -> Option<String> {
+    if aws_enabled {
+        return None;
+    }
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let at = rest.iter().position(|a| *a == "consume")?;
+    let source = rest.get(at + 1)?;
+    AWS_CONSUMERS.contains(source).then(|| {
+        format!(
+            "hint: `consume {source}` needs the `aws` cargo feature, which this binary was \
+             built without; rebuild with `cargo build --release --features aws` \
+             (or `cargo install --path . --features aws`)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests;

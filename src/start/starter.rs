@@ -441,6 +441,9 @@ impl Starter {
             role_arn: machine.role_arn.clone(),
             start_time: SystemTime::now(),
             test_case: target.test_case.map(str::to_owned),
+            // AWS shows `RedriveCount: 0` for StartExecution, none for
+            // StartSyncExecution.
+            redrive_count: (mode == Mode::Async).then_some(0),
         };
         Ok(Prepared {
             machine,

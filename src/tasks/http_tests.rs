@@ -327,6 +327,7 @@ async fn run(definition: &str, input: &str) -> crate::engine::ExecutionOutcome {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         start_time: std::time::SystemTime::now(),
         test_case: None,
+        redrive_count: None,
     };
     engine.execute(machine, v(input), options).await
 }

@@ -126,20 +126,25 @@ impl MockConfig {
     }
 
     /// The entry answering invocation `invocation` (from 0) of state `state`
-    /// in test case `case` of state machine `machine`.
+    /// in test case `case` of state machine `machine`, or `None` when the test
+    /// case does not mock `state`: as in Step Functions Local, an unmocked
+    /// state then resolves normally (AWS guide `sfn-local-test-sm-exec.html`:
+    /// "If you don't specify mocked service integration responses in the mock
+    /// configuration file, Step Functions Local will invoke the AWS service
+    /// integration"; its walkthrough's `HybridPath` mocks only `LambdaState`).
     ///
     /// # Errors
     /// `States.Runtime` (the execution fails, as AWS fails it) when the state
-    /// machine or test case is not in the file, when the state is not mocked in
-    /// the test case (an unmocked state would call the real service), or when
-    /// no key covers `invocation`.
+    /// machine or test case is not in the file (a misspelt name would
+    /// otherwise silently call real services), or when the state is mocked
+    /// but no key covers `invocation`.
     pub fn lookup(
         &self,
         machine: &str,
         case: &str,
         state: &str,
         invocation: u32,
-    ) -> Result<&MockEntry, ExecError> {
+    ) -> Result<Option<&MockEntry>, ExecError> {
         let cases = self.machines.get(machine).ok_or_else(|| {
             ExecError::runtime(format!(
                 "mock config: state machine '{machine}' is not in StateMachines \
@@ -151,22 +156,26 @@ impl MockConfig {
                 "mock config: test case '{case}' is not in TestCases of state machine '{machine}'"
             ))
         })?;
-        let response = states.get(state).ok_or_else(|| {
-            ExecError::runtime(format!(
-                "mock config: state '{state}' is not mocked in test case '{case}' of state \
-                 machine '{machine}'; unmocked states would call the real service, which \
-                 this runtime does not do under a test case"
-            ))
-        })?;
+        let Some(response) = states.get(state) else {
+            return Ok(None);
+        };
         let idx = response.entries.partition_point(|e| e.last < invocation);
         match response.entries.get(idx) {
-            Some(entry) if entry.first <= invocation => Ok(entry),
+            Some(entry) if entry.first <= invocation => Ok(Some(entry)),
             _ => Err(ExecError::runtime(format!(
                 "mock config: mocked response '{}' has no entry for invocation {invocation} \
                  of state '{state}' (test case '{case}', state machine '{machine}')",
                 response.name
             ))),
         }
+    }
+
+    /// Whether test case `case` of state machine `machine` mocks `state`.
+    pub fn mocks(&self, machine: &str, case: &str, state: &str) -> bool {
+        self.machines
+            .get(machine)
+            .and_then(|cases| cases.get(case))
+            .is_some_and(|states| states.contains_key(state))
     }
 
     /// Answers an invocation with `entry`: waits its latency, then returns its
@@ -439,24 +448,27 @@ mod tests {
     #[test]
     fn lookup_return_and_ranges() {
         let c = cfg();
-        let e = c.lookup("Orders", "HappyPath", "Charge", 0).unwrap();
+        let e = c
+            .lookup("Orders", "HappyPath", "Charge", 0)
+            .unwrap()
+            .unwrap();
         let want = crate::json::parse(r#"{"StatusCode":200,"Payload":{"ok":true}}"#).unwrap();
         assert_eq!(e.outcome, MockOutcome::Return(want));
         assert_eq!(e.latency, None);
-        let first = c.lookup("Orders", "HappyPath", "Ship", 0).unwrap();
+        let first = c.lookup("Orders", "HappyPath", "Ship", 0).unwrap().unwrap();
         assert_eq!(
             first.outcome,
             MockOutcome::Throw(ExecError::new("Boom", "first"))
         );
         assert_eq!(first.latency, Some(Duration::from_millis(5)));
         for i in 1..=2 {
-            let e = c.lookup("Orders", "HappyPath", "Ship", i).unwrap();
+            let e = c.lookup("Orders", "HappyPath", "Ship", i).unwrap().unwrap();
             assert_eq!(
                 e.outcome,
                 MockOutcome::Throw(ExecError::new("Lambda.TimeoutException", "timed out"))
             );
         }
-        let last = c.lookup("Orders", "HappyPath", "Ship", 3).unwrap();
+        let last = c.lookup("Orders", "HappyPath", "Ship", 3).unwrap().unwrap();
         assert_eq!(last.outcome, MockOutcome::Return(Value::from("done")));
     }
 
@@ -467,12 +479,12 @@ mod tests {
         assert_eq!(e.error, names::RUNTIME);
         assert!(e.cause.contains("invocation 4"), "{}", e.cause);
         assert!(e.cause.contains("'Flaky'"), "{}", e.cause);
-        let e = c.lookup("Orders", "Other", "Ship", 0).unwrap_err();
-        assert!(
-            e.cause.contains("state 'Ship' is not mocked"),
-            "{}",
-            e.cause
-        );
+        // A state the test case does not mock is not an error: it resolves
+        // normally (Step Functions Local's HybridPath).
+        assert_eq!(c.lookup("Orders", "Other", "Ship", 0), Ok(None));
+        assert!(!c.mocks("Orders", "Other", "Ship"));
+        assert!(c.mocks("Orders", "Other", "Charge"));
+        assert!(!c.mocks("Orders", "Nope", "Charge"));
         let e = c.lookup("Orders", "Nope", "Ship", 0).unwrap_err();
         assert!(e.cause.contains("test case 'Nope'"), "{}", e.cause);
         let e = c.lookup("Other", "HappyPath", "Ship", 0).unwrap_err();
@@ -482,7 +494,7 @@ mod tests {
     #[tokio::test]
     async fn answer_waits_latency() {
         let c = cfg();
-        let e = c.lookup("Orders", "HappyPath", "Ship", 0).unwrap();
+        let e = c.lookup("Orders", "HappyPath", "Ship", 0).unwrap().unwrap();
         let t0 = std::time::Instant::now();
         assert_eq!(
             MockConfig::answer(e).await,
@@ -538,7 +550,10 @@ mod tests {
         let path = dir.join("MockConfigFile.json");
         std::fs::write(&path, FILE).unwrap();
         let c = MockConfig::from_file(&path).unwrap();
-        assert!(c.lookup("Orders", "HappyPath", "Charge", 0).is_ok());
+        assert!(matches!(
+            c.lookup("Orders", "HappyPath", "Charge", 0),
+            Ok(Some(_))
+        ));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -163,6 +163,18 @@ impl Tasks {
         Ok(tasks)
     }
 
+    /// Whether the mock file answers `call` itself: a test case is selected
+    /// and mocks the call's state. (Other states of a test case resolve as
+    /// without one.)
+    pub fn is_mocked(&self, call: &TaskCall) -> bool {
+        match (&self.mock, &call.test_case) {
+            (Some(mock), Some(case)) => {
+                mock.mocks(&call.state_machine_name, case, &call.state_name)
+            }
+            _ => false,
+        }
+    }
+
     /// Uses `mock` for executions that select a test case (replacing any).
     pub fn set_mock(&mut self, mock: Option<MockConfig>) {
         self.mock = mock.map(Arc::new);
@@ -229,7 +241,9 @@ impl Tasks {
     /// # Errors
     /// The Task's error: the handler's own, `States.TaskFailed` for a panic, or
     /// a Lambda error mapped as the reference §6 says; the mock's `Throw`, or
-    /// `States.Runtime` for a test case that does not cover this invocation;
+    /// `States.Runtime` for a test case missing from the mock file or a mocked
+    /// state with no entry for this invocation (a state the test case does not
+    /// mock resolves as without a test case);
     /// HTTP Task errors as [`HttpClient::invoke`] says; AWS service
     /// integration errors as [`aws`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
@@ -242,15 +256,22 @@ impl Tasks {
                 );
                 return Box::pin(async move { Err(ExecError::runtime(cause)) });
             };
-            return Box::pin(async move {
-                let entry = mock.lookup(
-                    &call.state_machine_name,
-                    case_name(&call),
-                    &call.state_name,
-                    call.invocation,
-                )?;
-                MockConfig::answer(entry).await
-            });
+            let entry = mock.lookup(
+                &call.state_machine_name,
+                case_name(&call),
+                &call.state_name,
+                call.invocation,
+            );
+            match entry {
+                Ok(Some(entry)) => {
+                    let entry = entry.clone();
+                    return Box::pin(async move { MockConfig::answer(&entry).await });
+                }
+                Err(e) => return Box::pin(async move { Err(e) }),
+                // Not mocked in this test case: resolved as without one
+                // (Step Functions Local's behaviour).
+                Ok(None) => {}
+            }
         }
         if let Some(h) = self.handlers.get(&*call.resource) {
             return registry::call_guarded(h, call.resource, call.input);

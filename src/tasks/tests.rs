@@ -143,16 +143,22 @@ async fn mock_takes_precedence_under_a_test_case() {
     assert_eq!(err.error, names::RUNTIME);
     assert!(err.cause.contains("invocation 2"), "{}", err.cause);
 
-    // A state the test case does not mock is rejected, even with a handler.
-    let mut other = call(FN_ARN, "{}");
+    // A state the test case does not mock resolves normally, as in Step
+    // Functions Local (the AWS guide's HybridPath test case mocks only its
+    // Lambda state; its SQS state calls the service).
+    let mut other = call(FN_ARN, "4");
     other.state_name = "Unmocked".into();
     other.test_case = Some("Happy".into());
-    let err = t.invoke(other).await.unwrap_err();
-    assert!(
-        err.cause.contains("'Unmocked' is not mocked"),
-        "{}",
-        err.cause
-    );
+    assert!(!t.is_mocked(&other));
+    assert_eq!(t.invoke(other).await, Ok(v(r#"{"by":"arn","input":4}"#)));
+    assert!(t.is_mocked(&c));
+    // A test case missing from the file is still refused (a misspelt name
+    // must not silently call real services).
+    let mut missing = call(FN_ARN, "{}");
+    missing.test_case = Some("Nope".into());
+    let err = t.invoke(missing).await.unwrap_err();
+    assert_eq!(err.error, names::RUNTIME);
+    assert!(err.cause.contains("test case 'Nope'"), "{}", err.cause);
 
     // Without a test case the mock file is not used.
     let out = t.invoke(call(FN_ARN, "3")).await;

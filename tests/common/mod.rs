@@ -23,6 +23,7 @@ pub fn options() -> ExecutionOptions {
         role_arn: "arn:aws:iam::123456789012:role/x".into(),
         start_time: SystemTime::now(),
         test_case: None,
+        redrive_count: None,
     }
 }
 

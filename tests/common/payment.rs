@@ -32,6 +32,7 @@ pub fn options(test_case: Option<&str>) -> ExecutionOptions {
         role_arn: "arn:aws:iam::123456789012:role/x".into(),
         start_time: SystemTime::now(),
         test_case: test_case.map(str::to_owned),
+        redrive_count: None,
     }
 }
 

@@ -276,8 +276,11 @@ fn diagnostic_json(d: &Diagnostic) -> Json {
 }
 
 /// The diagnostics of a definition text: JSON errors as
-/// `INVALID_JSON_DESCRIPTION`, otherwise every validation finding.
-pub(crate) fn diagnose(definition: &str) -> Vec<Diagnostic> {
+/// `INVALID_JSON_DESCRIPTION`, otherwise every validation finding; for an
+/// EXPRESS machine, also a WARNING per `.sync` / `.waitForTaskToken` Task
+/// (AWS refuses those for EXPRESS; expressway runs them:
+/// [`crate::asl::express_warnings`]).
+pub(crate) fn diagnose(definition: &str, kind: MachineType) -> Vec<Diagnostic> {
     match crate::json::parse(definition) {
         Err(e) => vec![Diagnostic {
             severity: Severity::Error,
@@ -292,6 +295,9 @@ pub(crate) fn diagnose(definition: &str) -> Vec<Diagnostic> {
                 if let Err(LoadError::Invalid(more)) = crate::compile::compile(&value, definition) {
                     diags.extend(more);
                 }
+            }
+            if kind == MachineType::Express {
+                diags.extend(crate::asl::express_warnings(&value));
             }
             diags
         }
@@ -327,7 +333,12 @@ pub(crate) fn validate(req: &Request<'_>) -> Result<Json, ApiError> {
     c.one_of("severity", severity, &["ERROR", "WARNING"]);
     c.range("maxResults", max, 0, 100);
     c.finish()?;
-    let diags = diagnose(definition.unwrap_or_default());
+    // AWS validates as STANDARD when `type` is absent.
+    let kind = match kind {
+        Some("EXPRESS") => MachineType::Express,
+        _ => MachineType::Standard,
+    };
+    let diags = diagnose(definition.unwrap_or_default(), kind);
     let only_errors = severity != Some("WARNING");
     let max = match max {
         None | Some(0) => 100,

@@ -172,6 +172,7 @@ pub(crate) async fn run(
                 role_arn: String::new(),
                 start_time: started.start_time,
                 test_case: None,
+                redrive_count: Some(0),
             };
             let outcome = started.outcome().await;
             let described = described(&options, &input_text, &outcome);

@@ -19,8 +19,17 @@ use simd_json::prelude::*;
 const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
 impl<'a> Run<'a> {
+    /// The seconds of `TimeoutSeconds[Path]` (`field` = `"TimeoutSeconds"`)
+    /// or `HeartbeatSeconds[Path]` (`"HeartbeatSeconds"`).
+    ///
+    /// # Errors
+    /// `States.Runtime` naming `field`: a path selecting nothing fails with
+    /// the path error itself, as AWS words it (`Invalid path '$.t' : No
+    /// results for path: $['t']`); a value that is not a positive integer.
+    /// `States.QueryEvaluationError` for a JSONata value that is not one.
     pub(in crate::engine) fn seconds(
         &self,
+        field: &str,
         s: &Seconds,
         raw: &Value,
         frame: &Frame,
@@ -34,14 +43,14 @@ impl<'a> Run<'a> {
         match s {
             Seconds::Fixed(n) => Ok(*n),
             Seconds::Jsonata(t) => {
-                let n = self.jnumber(t, "TimeoutSeconds", raw, frame, at)?;
+                let n = self.jnumber(t, field, raw, frame, at)?;
                 if n >= 1.0 && n.fract() == 0.0 {
                     Ok(n as u64)
                 } else {
                     Err(Self::located(
                         at,
                         names::QUERY_EVALUATION_ERROR,
-                        format!("The TimeoutSeconds field must be a positive integer, but was: {n}"),
+                        format!("The {field} field must be a positive integer, but was: {n}"),
                     ))
                 }
             }
@@ -51,14 +60,10 @@ impl<'a> Run<'a> {
                     _ => Err(Self::located(
                         at,
                         names::RUNTIME,
-                        format!("The TimeoutSecondsPath parameter does not reference a positive integer: {} == {}", p.text(), display_plain(&v)),
+                        format!("The {field}Path parameter does not reference a positive integer: {} == {}", p.text(), display_plain(&v)),
                     )),
                 },
-                Err(_) => Err(Self::located(
-                    at,
-                    names::RUNTIME,
-                    format!("The TimeoutSecondsPath parameter does not reference an input value: {}", p.text()),
-                )),
+                Err(e) => Err(Self::located(at, names::RUNTIME, e)),
             },
         }
     }
@@ -73,7 +78,13 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let timeout = match timeout {
-            Some(s) => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+            Some(s) => Some(Duration::from_secs(self.seconds(
+                "TimeoutSeconds",
+                s,
+                raw,
+                frame,
+                at,
+            )?)),
             None => None,
         };
         // `.waitForTaskToken`: issue the token before the arguments are built,
@@ -97,7 +108,13 @@ impl<'a> Run<'a> {
         let heartbeat = match &st.kind {
             Kind::Task {
                 heartbeat: Some(s), ..
-            } => Some(Duration::from_secs(self.seconds(s, raw, frame, at)?)),
+            } => Some(Duration::from_secs(self.seconds(
+                "HeartbeatSeconds",
+                s,
+                raw,
+                frame,
+                at,
+            )?)),
             _ => None,
         };
         let input = self.task_input(st, raw, frame, at)?;
@@ -151,9 +168,10 @@ impl<'a> Run<'a> {
             timeout,
             heartbeat,
         };
-        // A mock-file test case answers a callback Task directly: its mocked
-        // response is the Task's result (Step Functions Local's behaviour).
-        let mocked = call.test_case.is_some();
+        // A mock-file test case answers a callback Task it mocks directly: its
+        // mocked response is the Task's result (Step Functions Local's
+        // behaviour). States it does not mock wait for their callback.
+        let mocked = self.tasks.is_mocked(&call);
         let invoked = self.tasks.invoke(call);
         let fut = async move {
             match waiter {

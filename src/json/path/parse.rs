@@ -1,6 +1,10 @@
 //! Path text → [`Root`] and [`Segment`]s, Jayway syntax, including filter
 //! expressions. Recursion only follows filter nesting, bounded by
 //! [`MAX_NESTING`].
+//!
+//! As in Jayway (AWS's JSONPath), a dot may precede a bracket: `$.[0]`,
+//! `$.a.[0].b`, `$.[?(@.x > 0)]` and `$.[*].['a','b']` parse as the same
+//! path without that dot (AWS samples use these forms).
 
 use simd_json::StaticNode;
 
@@ -634,6 +638,64 @@ mod tests {
         assert_eq!(root("$myVar"), Ok(Root::Variable("myVar".into())));
         assert_eq!(root("$my_var2.x[0]"), Ok(Root::Variable("my_var2".into())));
         assert!(root("$-x").is_err());
+    }
+
+    // Jayway accepts a dot before a bracket (AWS samples use it): the dot
+    // is dropped, `.[x]` means `[x]`.
+    normal!(n_dot_bracket_index, "$.[0]", "$[0]");
+    normal!(n_dot_bracket_inner, "$.a.[0].b", "$['a'][0]['b']");
+    normal!(n_dot_bracket_filter, "$.[?(@.x > 0)]", "$[?]");
+    normal!(n_dot_bracket_union, "$.[*].['a','b']", "$[*]['a','b']");
+    normal!(n_dot_bracket_key, "$.a.['b c']", "$['a']['b c']");
+    normal!(
+        n_dot_bracket_context,
+        "$$.Execution.['Name']",
+        "$['Execution']['Name']"
+    );
+    reference!(r_dot_bracket, "$.a.[0].b", true);
+    bad!(b_dot_bracket_empty, "$.[]");
+    bad!(b_dot_dot_bracket_dot, "$.a.[0].");
+
+    /// The dot-before-bracket forms select what the bracket alone selects.
+    #[test]
+    fn dot_bracket_selects_as_bracket() {
+        let doc = crate::json::parse(
+            r#"{"a":[{"b":1,"x":2},{"b":3,"x":-1}],"c":[{"a":"A","b":"B","x":5}]}"#,
+        )
+        .unwrap();
+        let sel = |t: &str| {
+            let got = Path::parse(t)
+                .unwrap_or_else(|e| panic!("{t}: {e}"))
+                .select_in(&doc)
+                .map(|s| crate::json::to_string(&s.into_value()));
+            let want = Path::parse(&t.replace(".[", "["))
+                .unwrap()
+                .select_in(&doc)
+                .map(|s| crate::json::to_string(&s.into_value()));
+            assert_eq!(got, want, "{t}");
+            got.unwrap()
+        };
+        assert_eq!(sel("$.a.[0].b"), "1");
+        assert_eq!(sel("$.a.[1]"), r#"{"b":3,"x":-1}"#);
+        assert_eq!(sel("$.a.[?(@.x > 0)].b"), "[1]");
+        assert_eq!(sel("$.c.[*].['a','b']"), r#"["A","B"]"#);
+        let arr = crate::json::parse(r#"[{"x":1},{"x":0},{"x":7}]"#).unwrap();
+        let first = Path::parse("$.[0]")
+            .unwrap()
+            .select_in(&arr)
+            .map(|s| s.into_value());
+        assert_eq!(
+            first.map(|v| crate::json::to_string(&v)).as_deref(),
+            Ok(r#"{"x":1}"#)
+        );
+        let pos = Path::parse("$.[?(@.x > 0)]")
+            .unwrap()
+            .select_in(&arr)
+            .map(|s| s.into_value());
+        assert_eq!(
+            pos.map(|v| crate::json::to_string(&v)).as_deref(),
+            Ok(r#"[{"x":1},{"x":7}]"#)
+        );
     }
 
     #[test]
