@@ -23,7 +23,7 @@ pub enum PreloadError {
         source: std::io::Error,
     },
     /// A definition was refused (`InvalidDefinition`, `InvalidName`, …).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}: {source}", path.display(), source.code())]
     Create {
         /// The definition file.
         path: PathBuf,
