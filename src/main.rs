@@ -74,6 +74,8 @@ enum Command {
         runtime: RuntimeFlags,
         #[command(flatten)]
         telemetry: TelemetryFlags,
+        #[command(flatten)]
+        http: api::HttpFlags,
     },
     /// Run one execution and print `{"status","output","error","cause"}`;
     /// exit 0 when it SUCCEEDED, 1 otherwise, 2 when it cannot start.
@@ -389,8 +391,16 @@ fn main() -> ExitCode {
             verify_sigv4,
             sigv4_credentials,
             telemetry,
+            http,
             ..
         } => {
+            let gate = match http_gate(flags.config.as_deref(), &http) {
+                Ok(g) => g,
+                Err(e) => {
+                    eprintln!("expressway: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let admission = match flags.admission() {
                 Ok(a) => a,
                 Err(e) => {
@@ -419,7 +429,15 @@ fn main() -> ExitCode {
                 sigv4,
                 ..Config::default()
             };
-            runtime.block_on(serve(&host, port, definitions, config, &flags, telemetry))
+            runtime.block_on(serve(
+                &host,
+                port,
+                definitions,
+                config,
+                &flags,
+                telemetry,
+                gate,
+            ))
         }
         Command::Run {
             definition,
@@ -576,6 +594,16 @@ fn preload(service: &Service, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The connection limits of `serve` (defaults, the `--config` file's `http`
+/// section, the `--http-*` flags), with the file-descriptor soft limit
+/// raised to the hard limit and the connection limit kept under it.
+fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::conn::Gate>, String> {
+    let limits = api::HttpLimits::load(file, flags).map_err(|e| e.to_string())?;
+    let fds = api::limits::raise_fd_limit()
+        .map_err(|e| format!("cannot read the file-descriptor limit: {e}"))?;
+    Ok(api::conn::Gate::new(limits.effective(fds)))
+}
+
 async fn serve(
     host: &str,
     port: u16,
@@ -583,6 +611,7 @@ async fn serve(
     config: Config,
     flags: &RuntimeFlags,
     telemetry: Option<Arc<Telemetry>>,
+    gate: Arc<api::conn::Gate>,
 ) -> ExitCode {
     let mut engine = match tasks().and_then(|t| flags.engine(t)) {
         Ok(e) => e,
@@ -613,19 +642,25 @@ async fn serve(
             return ExitCode::from(2);
         }
     };
+    let limits = gate.limits();
+    eprintln!(
+        "expressway: up to {} connections, request heads within {} ms, idle keep-alive {} ms",
+        limits.max_connections,
+        limits.header_read_timeout.as_millis(),
+        limits.idle_timeout.as_millis()
+    );
     match listener.local_addr() {
         Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
         Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
     }
     let router = api::router(service);
     let served = match shards {
-        Some(shards) => serve_on_shards(listener, router, &shards).await,
+        Some(shards) => serve_on_shards(listener, router, &shards, gate).await,
         None => {
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
+            api::conn::serve(listener, router, gate, shutdown)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -651,6 +686,7 @@ async fn serve_on_shards(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shards: &Shards,
+    gate: Arc<api::conn::Gate>,
 ) -> Result<(), String> {
     let listener = listener.into_std().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -658,6 +694,7 @@ async fn serve_on_shards(
     for index in 0..shards.len() {
         let socket = listener.try_clone().map_err(|e| e.to_string())?;
         let router = router.clone();
+        let gate = Arc::clone(&gate);
         let mut stopped = stopped.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         shards.spawn_on(index, async move {
@@ -667,8 +704,7 @@ async fn serve_on_shards(
                 let shutdown = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
-                axum::serve(l, router)
-                    .with_graceful_shutdown(shutdown)
+                api::conn::serve(l, router, gate, shutdown)
                     .await
                     .map_err(|e| e.to_string())
             };

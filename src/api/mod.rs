@@ -23,7 +23,9 @@
 pub mod activities;
 pub mod arn;
 pub mod auth;
+pub mod conn;
 pub mod error;
+pub mod limits;
 pub mod names;
 mod ops;
 pub mod registry;
@@ -37,6 +39,7 @@ use crate::admission::{Admission, AdmissionConfig};
 use crate::engine::Engine;
 
 pub use error::ApiError;
+pub use limits::{HttpFlags, HttpLimits};
 pub use registry::{MachineType, StateMachine};
 pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
 
