@@ -114,7 +114,7 @@ for name in unloaded $ATTACKS; do
   phase "$name"
 done
 
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); phase files (serve logs, attack and tenant results): $WORK"
 python3 - "$OUT" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

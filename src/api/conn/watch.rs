@@ -232,9 +232,11 @@ mod tests {
 
     fn scan(parts: &[&str]) -> bool {
         let mut s = HeadScan::default();
-        parts
-            .iter()
-            .fold(false, |seen, p| s.feed(p.as_bytes()) || seen)
+        let mut seen = false;
+        for p in parts {
+            seen |= s.feed(p.as_bytes());
+        }
+        seen
     }
 
     #[test]
