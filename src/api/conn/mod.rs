@@ -169,6 +169,11 @@ where
         } else {
             drop(stream);
         }
+        // Let the connections already open run between two accepts: a burst
+        // of new connections is then taken in turns with their requests
+        // instead of ahead of them (a shard polls its I/O before resuming a
+        // yielded task).
+        tokio::task::yield_now().await;
     }
     drop(listener);
     let _ = stop.send(true);
