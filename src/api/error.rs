@@ -129,6 +129,11 @@ pub enum ApiError {
     /// A bug: a handler panicked or an invariant broke.
     #[error("{0}")]
     InternalFailure(String),
+    /// The server cannot take the request now (more connections open than
+    /// `serve --http-max-connections`); the full message. HTTP 503, which
+    /// SDKs retry with back-off.
+    #[error("{0}")]
+    ServiceUnavailable(String),
 }
 
 /// The one mapping of the start path's errors to the wire.
@@ -183,6 +188,7 @@ impl ApiError {
             ApiError::UnrecognizedClient => "UnrecognizedClientException",
             ApiError::InvalidSignature(_) => "InvalidSignatureException",
             ApiError::InternalFailure(_) => "InternalFailure",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
         }
     }
 
@@ -198,19 +204,20 @@ impl ApiError {
             | ApiError::UnrecognizedClient
             | ApiError::InvalidSignature(_)
             | ApiError::InternalFailure(_) => SERVICE_NAMESPACE,
-            ApiError::Throttling => AVAILABILITY_NAMESPACE,
+            ApiError::Throttling | ApiError::ServiceUnavailable(_) => AVAILABILITY_NAMESPACE,
             _ => SFN_NAMESPACE,
         };
         format!("{namespace}#{}", self.code())
     }
 
     /// The HTTP status: 404 for `ResourceNotFound`, 413 for an oversized
-    /// body, 500 for `InternalFailure`, 400 otherwise.
+    /// body, 500 for `InternalFailure`, 503 for `ServiceUnavailable`, 400 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -218,6 +225,16 @@ impl ApiError {
     /// The human-readable message, in AWS's words.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+
+    /// Whether the server closes the connection after this answer (then the
+    /// response says `Connection: close`): an oversized body is not read to
+    /// its end, and a server past its connection limit keeps none open.
+    pub fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            ApiError::RequestTooLarge(_) | ApiError::ServiceUnavailable(_)
+        )
     }
 
     /// The JSON body: `__type`, `message`, and `resourceName` for the errors
@@ -242,9 +259,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), self.body().to_string()).into_response();
-        response
-            .headers_mut()
-            .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        let closes = self.closes_connection();
+        let headers = response.headers_mut();
+        headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        if closes {
+            headers.insert("connection", HeaderValue::from_static("close"));
+        }
         response
     }
 }

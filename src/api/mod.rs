@@ -23,7 +23,9 @@
 
 pub mod activities;
 pub mod auth;
+pub mod conn;
 pub mod error;
+pub mod limits;
 mod ops;
 mod resolver;
 mod server;
@@ -37,6 +39,7 @@ use crate::start::{MachineSpec, StartConfig, Starter};
 
 pub use crate::start::{MachineType, StateMachine};
 pub use error::ApiError;
+pub use limits::{HttpFlags, HttpLimits};
 pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
 
 /// Settings of a [`Service`].

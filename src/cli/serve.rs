@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// Per-state metrics and execution logs.
     #[command(flatten)]
     pub telemetry: TelemetryFlags,
+    /// Connection limits and timeouts.
+    #[command(flatten)]
+    pub http: api::HttpFlags,
 }
 
 /// The bundled example's mock file, when `serve` serves the bundled example
@@ -87,9 +90,23 @@ fn sigv4_verifier(
     Ok(Some(Verifier::new(keys)))
 }
 
+/// The connection limits of `serve` (defaults, the `--config` file's `http`
+/// section, the `--http-*` flags), with the file-descriptor soft limit
+/// raised to the hard limit and the connection limit kept under it.
+fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::conn::Gate>, String> {
+    let limits = api::HttpLimits::load(file, flags).map_err(|e| e.to_string())?;
+    let fds = api::limits::raise_fd_limit()
+        .map_err(|e| format!("cannot read the file-descriptor limit: {e}"))?;
+    Ok(api::conn::Gate::new(limits.effective(fds)))
+}
+
 /// Runs `serve` until Ctrl-C: 0 after a clean stop, 1 when serving failed,
 /// 2 when it cannot start.
 pub(super) async fn serve(args: ServeArgs) -> ExitCode {
+    let gate = match http_gate(args.runtime.config.as_deref(), &args.http) {
+        Ok(g) => g,
+        Err(e) => return fail(&e),
+    };
     let telemetry = match args.telemetry.telemetry() {
         Ok(t) => t,
         Err(e) => return fail(&e),
@@ -136,19 +153,25 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
     };
+    let limits = gate.limits();
+    eprintln!(
+        "expressway: up to {} connections, request heads within {} ms, idle keep-alive {} ms",
+        limits.max_connections,
+        limits.header_read_timeout.as_millis(),
+        limits.idle_timeout.as_millis()
+    );
     match listener.local_addr() {
         Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
         Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
     }
     let router = api::router(service);
     let served = match shards {
-        Some(shards) => serve_on_shards(listener, router, &shards).await,
+        Some(shards) => serve_on_shards(listener, router, &shards, gate).await,
         None => {
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
+            api::conn::serve(listener, router, gate, shutdown)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -174,6 +197,7 @@ async fn serve_on_shards(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shards: &Shards,
+    gate: Arc<api::conn::Gate>,
 ) -> Result<(), String> {
     let listener = listener.into_std().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -181,6 +205,7 @@ async fn serve_on_shards(
     for index in 0..shards.len() {
         let socket = listener.try_clone().map_err(|e| e.to_string())?;
         let router = router.clone();
+        let gate = Arc::clone(&gate);
         let mut stopped = stopped.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         shards.spawn_on(index, async move {
@@ -190,8 +215,7 @@ async fn serve_on_shards(
                 let shutdown = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
-                axum::serve(l, router)
-                    .with_graceful_shutdown(shutdown)
+                api::conn::serve(l, router, gate, shutdown)
                     .await
                     .map_err(|e| e.to_string())
             };

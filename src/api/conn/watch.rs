@@ -1,0 +1,263 @@
+//! What the connection layer watches on each connection: when a byte last
+//! moved and how many requests are being handled ([`Activity`], for the idle
+//! timeout), and whether a request head carried both `Content-Length` and
+//! `Transfer-Encoding` ([`HeadScan`], which hyper does not tell: it drops
+//! the `Content-Length` and frames by `Transfer-Encoding`, RFC 9112 §6.3).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Instant;
+
+/// The activity of one connection, shared by its I/O ([`Watched`]), its
+/// request handler and its idle timer (one task: relaxed atomics suffice).
+#[derive(Debug)]
+pub(super) struct Activity {
+    /// When the connection was accepted.
+    start: Instant,
+    /// When a byte was last read or written, in ms since `start`.
+    last_io_ms: AtomicU64,
+    /// Requests being handled (head read, response not yet produced).
+    in_flight: AtomicUsize,
+    /// A request head on this connection carried both length headers.
+    both_lengths: AtomicBool,
+}
+
+impl Activity {
+    pub(super) fn new() -> Self {
+        Activity {
+            start: Instant::now(),
+            last_io_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            both_lengths: AtomicBool::new(false),
+        }
+    }
+
+    /// A byte moved now.
+    fn touch(&self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_io_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// A request is being handled until the guard drops.
+    pub(super) fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(Arc::clone(self))
+    }
+
+    /// When the connection becomes idle for `idle`: `idle` after the last
+    /// byte moved; `None` while a request is being handled.
+    pub(super) fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let last = Duration::from_millis(self.last_io_ms.load(Ordering::Relaxed));
+        Some(self.start + last + idle)
+    }
+
+    /// Whether a request head read on this connection carried both
+    /// `Content-Length` and `Transfer-Encoding`.
+    pub(super) fn saw_both_lengths(&self) -> bool {
+        self.both_lengths.load(Ordering::Relaxed)
+    }
+}
+
+/// A request being handled ([`Activity::begin`]).
+#[derive(Debug)]
+pub(super) struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+/// A connection's I/O, reporting to its [`Activity`].
+#[derive(Debug)]
+pub(super) struct Watched<S> {
+    inner: S,
+    activity: Arc<Activity>,
+    scan: HeadScan,
+}
+
+impl<S> Watched<S> {
+    pub(super) fn new(inner: S, activity: Arc<Activity>) -> Self {
+        activity.touch();
+        Watched {
+            inner,
+            activity,
+            scan: HeadScan::default(),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let read = &buf.filled()[before..];
+        if matches!(polled, Poll::Ready(Ok(()))) && !read.is_empty() {
+            this.activity.touch();
+            if this.scan.feed(read) {
+                this.activity.both_lengths.store(true, Ordering::Relaxed);
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The longest header name looked for (`transfer-encoding`).
+const NAME_MAX: usize = 17;
+
+/// Where a [`HeadScan`] is in the current line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// Nothing read on this line yet.
+    #[default]
+    Start,
+    /// Reading what may be a header name.
+    Name,
+    /// Past the name (or not a header line): skipping to the end of the line.
+    Rest,
+}
+
+/// Finds header blocks (lines up to an empty line) that name both
+/// `Content-Length` and `Transfer-Encoding`, over the bytes of a connection
+/// as they are read, whatever the read boundaries.
+///
+/// It scans every byte, bodies included: a body line can look like a
+/// `Content-Length:` or `Transfer-Encoding:` line only if the body is no
+/// JSON (a JSON line starts with a letter only in `true`, `false`, `null`)
+/// or names them in a chunked body's trailer section; a request carrying
+/// such a body is refused all the same.
+#[derive(Debug, Default, Clone)]
+pub(super) struct HeadScan {
+    name: [u8; NAME_MAX],
+    len: usize,
+    line: Line,
+    content_length: bool,
+    transfer_encoding: bool,
+}
+
+impl HeadScan {
+    /// Reads `bytes`; true when a block that ended in them named both headers.
+    pub(super) fn feed(&mut self, bytes: &[u8]) -> bool {
+        let mut both = false;
+        for &b in bytes {
+            match b {
+                b'\r' => {}
+                b'\n' => {
+                    if self.line == Line::Start {
+                        both |= self.content_length && self.transfer_encoding;
+                        self.content_length = false;
+                        self.transfer_encoding = false;
+                    }
+                    self.line = Line::Start;
+                    self.len = 0;
+                }
+                b':' if self.line == Line::Name => {
+                    match &self.name[..self.len] {
+                        b"content-length" => self.content_length = true,
+                        b"transfer-encoding" => self.transfer_encoding = true,
+                        _ => {}
+                    }
+                    self.line = Line::Rest;
+                }
+                _ if self.line != Line::Rest && self.len < NAME_MAX => {
+                    self.name[self.len] = b.to_ascii_lowercase();
+                    self.len += 1;
+                    self.line = Line::Name;
+                }
+                _ => self.line = Line::Rest,
+            }
+        }
+        both
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(parts: &[&str]) -> bool {
+        let mut s = HeadScan::default();
+        let mut seen = false;
+        for p in parts {
+            seen |= s.feed(p.as_bytes());
+        }
+        seen
+    }
+
+    #[test]
+    fn both_length_headers_in_one_head_are_found_across_reads() {
+        let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        assert!(scan(&[head]));
+        for cut in 0..head.len() {
+            assert!(scan(&[&head[..cut], &head[cut..]]), "cut at {cut}");
+        }
+        let te_first = "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\nCONTENT-LENGTH: 4\r\n\r\n";
+        assert!(scan(&[te_first]));
+    }
+
+    #[test]
+    fn one_length_header_per_head_is_not_flagged() {
+        let cl = "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
+        let te = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+        // Pipelined: a chunked request, then one with a length.
+        assert!(!scan(&[cl, te, cl, te]));
+        assert!(!scan(&[
+            "GET /content-length:x HTTP/1.1\r\nX-Transfer-Encoding: y\r\nContent-Length: 0\r\n\r\n"
+        ]));
+    }
+}
