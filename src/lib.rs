@@ -11,6 +11,7 @@
 //! | module | role |
 //! |---|---|
 //! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …), `GET /metrics` |
+//! | [`console`] | the web console at `/console`, `/healthz`, `/readyz` |
 //! | [`sources`] | event consumers (`consume file`): bounded concurrency, contiguous checkpoint |
 //! | [`admission`] | token buckets + bounded FIFO buffer in front of every start |
 //! | [`engine`] | executions: stepping states, Retry/Catch, timers, Parallel/Map, Context Object |
@@ -26,6 +27,7 @@ pub mod admission;
 pub mod api;
 pub mod asl;
 pub mod compile;
+pub mod console;
 pub mod engine;
 pub mod errors;
 pub mod json;

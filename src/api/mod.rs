@@ -85,8 +85,9 @@ struct Inner {
     engine: Engine,
     admission: Admission,
     machines: registry::Machines,
-    executions: registry::Executions,
+    executions: Arc<registry::Executions>,
     activities: activities::Activities,
+    console: crate::console::Console,
 }
 
 impl Service {
@@ -94,7 +95,9 @@ impl Service {
     /// recorder ([`crate::metrics::install`]) if it is not yet installed.
     pub fn new(engine: Engine, config: Config) -> Self {
         crate::metrics::install();
-        let executions = registry::Executions::new(config.execution_retention);
+        let executions = Arc::new(registry::Executions::new(config.execution_retention));
+        // The console's recorder watches the retained executions (src/console).
+        let (engine, console) = crate::console::Console::attach(engine, Arc::clone(&executions));
         let admission = Admission::new(config.admission.clone());
         let service = Service {
             inner: Arc::new(Inner {
@@ -104,6 +107,7 @@ impl Service {
                 machines: registry::Machines::default(),
                 executions,
                 activities: activities::Activities::default(),
+                console,
             }),
         };
         // Activity Tasks and nested executions are served by this service.
@@ -174,6 +178,21 @@ impl Service {
     /// How many state machines exist.
     pub fn state_machine_count(&self) -> usize {
         self.inner.machines.len()
+    }
+
+    /// Every state machine, by ARN, as of now (the console's list).
+    pub fn state_machines(&self) -> Arc<std::collections::HashMap<String, Arc<StateMachine>>> {
+        self.inner.machines.snapshot()
+    }
+
+    /// The executions retained for DescribeExecution.
+    pub fn executions(&self) -> &registry::Executions {
+        &self.inner.executions
+    }
+
+    /// The web console's state (its record of retained executions).
+    pub fn console(&self) -> &crate::console::Console {
+        &self.inner.console
     }
 }
 
