@@ -190,13 +190,25 @@ async fn healthz_is_live_and_readyz_needs_definitions_and_admission_room() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["stateMachines"], 1);
     // The only token goes, the next start waits in the global buffer: full.
-    let first = h.service.admission().reserve("ConsoleReady").expect("token");
-    let second = h.service.admission().reserve("ConsoleReady").expect("buffered");
-    let (status, body) = h.get("/readyz").await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(body["admission"]["saturated"], true);
+    let mut waiting = Vec::new();
+    for _ in 0..2 {
+        let ticket = h.service.admission().reserve("ConsoleReady").expect("place");
+        waiting.push(tokio::spawn(ticket.wait()));
+    }
+    let mut body = Json::Null;
+    for _ in 0..100 {
+        let (status, b) = h.get("/readyz").await;
+        body = b;
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(body["admission"]["saturated"], true, "{body}");
     assert_eq!(body["reasons"], json!(["the admission buffer is full"]));
-    drop((first, second));
+    for w in waiting {
+        w.abort();
+    }
 }
 
 #[tokio::test]
