@@ -248,11 +248,11 @@ def test_an_execution_shows_its_path_and_per_state_data(browser, endpoint, sfn):
     assert "CapturePayment" not in table
     # Per state: input, output, error and cause, and timing.
     validate = browser.find_element(By.CSS_SELECTOR, "#state-table tr[data-state='ValidateRequest']")
-    assert '"paymentId": "pay-0002"' in validate.find_element(By.CSS_SELECTOR, ".state-input").text
-    assert "idempotencyKey" in validate.find_element(By.CSS_SELECTOR, ".state-output").text
+    assert '"paymentId": "pay-0002"' in validate.find_element(By.CSS_SELECTOR, ".state-input").get_attribute("textContent")
+    assert "idempotencyKey" in validate.find_element(By.CSS_SELECTOR, ".state-output").get_attribute("textContent")
     assert " ms" in validate.text
     auth = browser.find_element(By.CSS_SELECTOR, "#state-table tr[data-state='AuthorizePayment']")
-    assert "AuthorizationError" in auth.text and "declined" in auth.find_element(By.CSS_SELECTOR, ".state-cause").text
+    assert "AuthorizationError" in auth.text and "declined" in auth.find_element(By.CSS_SELECTOR, ".state-cause").get_attribute("textContent")
     assert "PaymentDeclined" in browser.find_element(By.ID, "execution-error").text
     # The path on the graph, coloured by outcome.
     cls = lambda s: browser.find_element(By.CSS_SELECTOR, f"#graph .node[data-state='{s}']").get_attribute("class")  # noqa: E731
@@ -329,7 +329,7 @@ def test_an_execution_started_from_the_page_shows_its_result(browser, endpoint):
     browser.find_element(By.ID, "start-button").click()
     wait(browser, lambda d: d.find_element(By.ID, "start-result").get_attribute("data-status") == "SUCCEEDED",
          "the started execution's result")
-    out = json.loads(browser.find_element(By.ID, "start-output").text)
+    out = json.loads(browser.find_element(By.ID, "start-output").get_attribute("textContent"))
     assert out["transaction"] == {"saved": True, "transactionId": "TX-pay-console-start"}
     # It is selected: its path is on the graph and it is listed.
     wait(browser, lambda d: d.find_element(By.ID, "execution-detail").get_attribute("data-status") == "SUCCEEDED",

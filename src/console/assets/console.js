@@ -192,8 +192,9 @@ function drawGraph(pane, graph) {
   });
   dagre.layout(g);
   const size = g.graph();
-  const root = svg("svg", { id: "graph", width: size.width + 60, height: size.height + 10,
-    viewBox: `0 0 ${size.width + 60} ${size.height + 10}` });
+  // Scaled to the pane's width (never above its natural size).
+  const root = svg("svg", { id: "graph", width: "100%", preserveAspectRatio: "xMidYMin meet",
+    style: `max-width:${size.width + 60}px`, viewBox: `0 0 ${size.width + 60} ${size.height + 10}` });
   root.append(svg("defs", {},
     ["arrow", "arrow-catch", "arrow-retry"].map((id) => svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5,
       markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -256,8 +257,9 @@ function retryLoop(e, p) {
   const x = p.x + p.width / 2, y = p.y;
   const d = `M${x},${y - 12} C${x + 26},${y - 24} ${x + 26},${y + 24} ${x + 1},${y + 12}`;
   return svg("g", { class: "edge k-retry", "data-from": e.from, "data-to": e.to, "data-kind": "retry" },
+    svg("title", {}, "Retry: " + e.label),
     svg("path", { d, "marker-end": "url(#arrow-retry)" }),
-    svg("text", { x: x + 24, y: y + 3 }, "↻ " + e.label));
+    svg("text", { x: x + 24, y: y + 3 }, "↻ " + e.label.replace(/^.*(×\d+)$/, "$1")));
 }
 
 // ---------- the live overlay ----------
@@ -318,7 +320,7 @@ async function refreshExecutions() {
   }, el("td", {}, statusBadge(x.status)), el("td", {}, el("code", {}, x.name)), el("td", {}, fmtTime(x.startDate)),
   el("td", {}, x.stopDate ? fmtSeconds((x.stopDate - x.startDate) / 1000) : "")));
   table.replaceChildren(el("tr", {}, el("th", {}, "Status"), el("th", {}, "Name"), el("th", {}, "Started"), el("th", {}, "Duration")),
-    rows.length ? rows : el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No execution retained yet (StartExecution).")));
+    ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No execution retained yet (StartExecution)."))]));
 }
 
 async function showExecution(arn) {
@@ -340,6 +342,7 @@ async function renderExecution(arn) {
   }
   const d = document.getElementById("execution-detail");
   d.hidden = false;
+  const sameExecution = d.getAttribute("data-arn") === arn;
   d.setAttribute("data-arn", arn);
   d.setAttribute("data-status", x.status || "");
   const duration = x.stopDate ? fmtSeconds((x.stopDate - x.startDate) / 1000) : "running";
@@ -348,7 +351,12 @@ async function renderExecution(arn) {
       el("span", { class: "muted" }, `started ${fmtTime(x.startDate)} · ${duration}`)),
     el("div", { class: "row muted" }, el("code", {}, arn)),
   ];
-  if (x.taskTokens && x.taskTokens.length) parts.push(tokenPanel(x));
+  if (x.taskTokens && x.taskTokens.length) {
+    // Keep the panel (and what was typed in it) while the same tokens wait.
+    const old = document.getElementById("task-tokens");
+    const key = x.taskTokens.map((t) => t.taskToken).join(",");
+    parts.push(old && old.getAttribute("data-tokens") === key ? old : tokenPanel(x, key));
+  }
   const io = el("table", { id: "execution-io" },
     el("tr", {}, el("th", {}, "Input"), el("th", {}, x.error ? "Error" : "Output")),
     el("tr", {}, el("td", {}, el("pre", { id: "execution-input" }, pretty(x.input))),
@@ -368,7 +376,8 @@ async function renderExecution(arn) {
       el("td", {}, el("pre", { class: "state-output" }, pretty(s.output))),
       el("td", { class: "error" }, s.error || "", s.cause ? el("pre", { class: "state-cause" }, s.cause) : null,
         s.attemptErrors && s.attemptErrors.length ? el("div", { class: "muted" }, "attempts failed: " + s.attemptErrors.join(", ")) : null)))));
-  parts.push(el("details", { id: "events" }, el("summary", {}, `History events (${(x.events || []).length})`),
+  const wasOpen = document.getElementById("events");
+  parts.push(el("details", { id: "events", open: sameExecution && wasOpen && wasOpen.open ? "" : null }, el("summary", {}, `History events (${(x.events || []).length})`),
     el("table", {}, el("tr", {}, el("th", {}, "Id"), el("th", {}, "Type"), el("th", {}, "State"), el("th", {}, "At"), el("th", {}, "Details")),
       (x.events || []).map((ev) => el("tr", { "data-type": ev.type },
         el("td", {}, ev.id || ""), el("td", {}, ev.type), el("td", {}, ev.state || ""),
@@ -380,6 +389,7 @@ async function renderExecution(arn) {
   for (const tr of document.querySelectorAll("#execution-list tr[data-arn]")) {
     tr.classList.toggle("selected", tr.getAttribute("data-arn") === arn);
   }
+  clearTimeout(view.detailTimer);
   if (x.status === "RUNNING") view.detailTimer = setTimeout(() => renderExecution(arn), REFRESH_MS);
 }
 function colourPath(path) {
@@ -398,8 +408,8 @@ function colourPath(path) {
     e.classList.toggle("on-path", on && (kind !== "branch" || to in outcome));
   }
 }
-function tokenPanel(x) {
-  return el("div", { id: "task-tokens" }, el("h2", {}, "Waiting for a Task Token"),
+function tokenPanel(x, key) {
+  return el("div", { id: "task-tokens", "data-tokens": key }, el("h2", {}, "Waiting for a Task Token"),
     x.taskTokens.map((t) => {
       const output = el("textarea", { class: "token-output", rows: 3 }, "{}");
       const error = el("input", { type: "text", class: "token-error", placeholder: "error", value: "Rejected" });
