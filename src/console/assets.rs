@@ -52,7 +52,9 @@ mod tests {
     fn the_vendored_dagre_is_the_recorded_version() {
         let dagre = find("dagre.min.js").expect("dagre");
         assert!(dagre.body.contains(&format!("\"{DAGRE_VERSION}\"")));
-        assert!(find("LICENSE-dagre.txt").is_some_and(|l| l.body.contains("MIT") || l.body.contains("Permission is hereby granted")));
+        assert!(find("LICENSE-dagre.txt").is_some_and(
+            |l| l.body.contains("MIT") || l.body.contains("Permission is hereby granted")
+        ));
         let readme = include_str!("assets/vendor/README.md");
         assert!(readme.contains(DAGRE_VERSION));
     }

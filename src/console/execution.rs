@@ -24,8 +24,8 @@ const TOKEN_HEX_DIGITS: usize = 64;
 
 #[derive(Debug, Default)]
 struct Visit {
-    entered_ms: Option<u64>,
-    exited_ms: Option<u64>,
+    entered_us: Option<u64>,
+    exited_us: Option<u64>,
     input: Option<Json>,
     output: Option<Json>,
     error: Option<String>,
@@ -45,7 +45,10 @@ struct StateView {
 
 impl StateView {
     fn open(&mut self) -> Option<&mut Visit> {
-        self.visits.iter_mut().rev().find(|v| v.outcome == "running")
+        self.visits
+            .iter_mut()
+            .rev()
+            .find(|v| v.outcome == "running")
     }
 }
 
@@ -90,7 +93,12 @@ pub(crate) fn token_states(definition: &str) -> HashSet<String> {
             if resource.ends_with(".waitForTaskToken") {
                 out.insert(name.clone());
             }
-            for branch in st.get("Branches").and_then(Json::as_array).into_iter().flatten() {
+            for branch in st
+                .get("Branches")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 walk(branch, out);
             }
             for key in ["ItemProcessor", "Iterator"] {
@@ -108,30 +116,27 @@ pub(crate) fn token_states(definition: &str) -> HashSet<String> {
 }
 
 /// The events, the path and the waiting Task Tokens of one execution.
-/// `start_ms` is its start (ms since the epoch); `running` whether it still
+/// `start_us` is its start (µs since the epoch); `running` whether it still
 /// runs (a Task Token is only shown then); `waits` the states whose
 /// Resource waits for a token ([`token_states`]).
 pub(crate) fn view(
     trace: &TraceSnapshot,
-    start_ms: u64,
+    start_us: u64,
     running: bool,
     waits: &HashSet<String>,
 ) -> Json {
     let mut events = Vec::with_capacity(trace.events.len());
     let mut order: Vec<String> = Vec::new();
     let mut states: HashMap<String, StateView> = HashMap::new();
-    let rel = |ms: u64| ms.saturating_sub(start_ms);
+    let rel = |us: u64| us.saturating_sub(start_us);
     for recorded in &trace.events {
         match recorded {
-            Recorded::History { line, state } => {
+            Recorded::History { line, state, at_us } => {
                 let Ok(mut event) = serde_json::from_str::<Json>(line) else {
                     continue;
                 };
                 let kind = event["type"].as_str().unwrap_or_default().to_owned();
-                let at: u64 = event["event_timestamp"]
-                    .as_str()
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(start_ms);
+                let at = *at_us;
                 if let (Some(name), Some(obj)) = (state, event.as_object_mut()) {
                     obj.insert("state".into(), Json::String(name.to_string()));
                 }
@@ -147,16 +152,20 @@ pub(crate) fn view(
                 if let Some(t) = kind.strip_suffix("StateEntered") {
                     sv.kind = t.to_owned();
                     sv.visits.push(Visit {
-                        entered_ms: Some(rel(at)),
+                        entered_us: Some(rel(at)),
                         input: payload(&details, "input"),
                         outcome: "running",
                         ..Visit::default()
                     });
                 } else if kind.ends_with("StateExited") {
                     if let Some(v) = sv.open() {
-                        v.exited_ms = Some(rel(at));
+                        v.exited_us = Some(rel(at));
                         v.output = payload(&details, "output");
-                        v.outcome = if v.error.is_some() { "caught" } else { "succeeded" };
+                        v.outcome = if v.error.is_some() {
+                            "caught"
+                        } else {
+                            "succeeded"
+                        };
                         v.tokens.clear();
                     }
                 } else if kind == "TaskScheduled" && waits.contains(name) {
@@ -184,13 +193,13 @@ pub(crate) fn view(
                 error,
                 cause,
                 caught,
-                at_ms,
+                at_us,
             } => {
                 events.push(json!({
                     "type": "StateFailed",
                     "state": state,
                     "details": {"error": error, "cause": cause, "caught": caught},
-                    "event_timestamp": at_ms.to_string(),
+                    "event_timestamp": (at_us / 1000).to_string(),
                 }));
                 if !states.contains_key(state.as_str()) {
                     order.push(state.clone());
@@ -201,7 +210,7 @@ pub(crate) fn view(
                     v.cause = Some(cause.clone());
                     v.tokens.clear();
                     if !caught {
-                        v.exited_ms = Some(rel(*at_ms));
+                        v.exited_us = Some(rel(*at_us));
                         v.outcome = "failed";
                     }
                 }
@@ -233,14 +242,15 @@ pub(crate) fn view(
         item.insert("type".into(), json!(sv.kind));
         item.insert("outcome".into(), json!(outcome));
         item.insert("visits".into(), json!(sv.visits.len()));
-        item.insert("enteredMs".into(), json!(last.entered_ms));
-        item.insert("exitedMs".into(), json!(last.exited_ms));
+        let ms = |us: u64| us as f64 / 1000.0;
+        item.insert("enteredMs".into(), json!(last.entered_us.map(ms)));
+        item.insert("exitedMs".into(), json!(last.exited_us.map(ms)));
         item.insert(
             "durationMs".into(),
             json!(last
-                .entered_ms
-                .zip(last.exited_ms)
-                .map(|(a, b)| b.saturating_sub(a))),
+                .entered_us
+                .zip(last.exited_us)
+                .map(|(a, b)| ms(b.saturating_sub(a)))),
         );
         item.insert("input".into(), last.input.clone().unwrap_or(Json::Null));
         item.insert("output".into(), last.output.clone().unwrap_or(Json::Null));
@@ -278,6 +288,7 @@ mod tests {
         Recorded::History {
             line: line(id, kind, details, at),
             state: state.map(Box::from),
+            at_us: at * 1000,
         }
     }
 
@@ -286,20 +297,49 @@ mod tests {
         let token = "ab".repeat(32);
         let events = vec![
             history(1, "ExecutionStarted", None, json!({"input": "{}"}), 1000),
-            history(2, "TaskStateEntered", Some("A"), json!({"name": "A", "input": "{\"x\":1}"}), 1001),
-            history(3, "TaskScheduled", Some("A"), json!({"parameters": "{}"}), 1001),
+            history(
+                2,
+                "TaskStateEntered",
+                Some("A"),
+                json!({"name": "A", "input": "{\"x\":1}"}),
+                1001,
+            ),
+            history(
+                3,
+                "TaskScheduled",
+                Some("A"),
+                json!({"parameters": "{}"}),
+                1001,
+            ),
             history(4, "TaskFailed", Some("A"), json!({"error": "Boom"}), 1002),
             Recorded::StateFailed {
                 state: "A".into(),
                 error: "Boom".into(),
                 cause: "it broke".into(),
                 caught: true,
-                at_ms: 1002,
+                at_us: 1_002_000,
             },
-            history(5, "TaskStateExited", Some("A"), json!({"name": "A", "output": "{\"y\":2}"}), 1005),
-            history(6, "TaskStateEntered", Some("W"), json!({"name": "W", "input": "{}"}), 1006),
-            history(7, "TaskScheduled", Some("W"),
-                json!({"parameters": json!({"Body": {"taskToken": token.clone()}}).to_string()}), 1006),
+            history(
+                5,
+                "TaskStateExited",
+                Some("A"),
+                json!({"name": "A", "output": "{\"y\":2}"}),
+                1005,
+            ),
+            history(
+                6,
+                "TaskStateEntered",
+                Some("W"),
+                json!({"name": "W", "input": "{}"}),
+                1006,
+            ),
+            history(
+                7,
+                "TaskScheduled",
+                Some("W"),
+                json!({"parameters": json!({"Body": {"taskToken": token.clone()}}).to_string()}),
+                1006,
+            ),
         ];
         let trace = TraceSnapshot {
             events,
@@ -307,7 +347,7 @@ mod tests {
             status: None,
         };
         let waits: HashSet<String> = ["W".to_owned()].into();
-        let v = view(&trace, 1000, true, &waits);
+        let v = view(&trace, 1_000_000, true, &waits);
         let path = v["path"].as_array().expect("path");
         assert_eq!(path.len(), 2);
         assert_eq!(path[0]["name"], "A");
@@ -316,19 +356,19 @@ mod tests {
         assert_eq!(path[0]["output"], json!({"y": 2}));
         assert_eq!(path[0]["error"], "Boom");
         assert_eq!(path[0]["cause"], "it broke");
-        assert_eq!(path[0]["enteredMs"], 1);
-        assert_eq!(path[0]["durationMs"], 4);
+        assert_eq!(path[0]["enteredMs"], 1.0);
+        assert_eq!(path[0]["durationMs"], 4.0);
         assert_eq!(path[0]["attemptErrors"], json!(["Boom"]));
         assert_eq!(path[1]["outcome"], "running");
         assert_eq!(v["taskTokens"], json!([{"state": "W", "taskToken": token}]));
         assert_eq!(v["events"].as_array().map(Vec::len), Some(8));
         assert_eq!(v["events"][2]["state"], "A");
         // Once the execution ended, no token is offered and W was cut short.
-        let ended = view(&trace, 1000, false, &waits);
+        let ended = view(&trace, 1_000_000, false, &waits);
         assert_eq!(ended["taskTokens"], json!([]));
         assert_eq!(ended["path"][1]["outcome"], "aborted");
         // A state that is not a callback Task never shows a token.
-        let none = view(&trace, 1000, true, &HashSet::new());
+        let none = view(&trace, 1_000_000, true, &HashSet::new());
         assert_eq!(none["taskTokens"], json!([]));
     }
 
@@ -342,7 +382,7 @@ mod tests {
                     error: "E".into(),
                     cause: "".into(),
                     caught: false,
-                    at_ms: 6,
+                    at_us: 6_000,
                 },
             ],
             dropped: 0,
@@ -350,7 +390,7 @@ mod tests {
         };
         let v = view(&trace, 0, false, &HashSet::new());
         assert_eq!(v["path"][0]["outcome"], "failed");
-        assert_eq!(v["path"][0]["durationMs"], 1);
+        assert_eq!(v["path"][0]["durationMs"], 1.0);
     }
 
     #[test]

@@ -248,7 +248,12 @@ fn state(d: &mut Drawing, name: &str, st: &Json, cluster: Option<&str>, exit: &s
             }
         }
         if let Some(default) = text(st, "Default") {
-            edges.push(edge(state_id(&default), &default, "default", "Default".into()));
+            edges.push(edge(
+                state_id(&default),
+                &default,
+                "default",
+                "Default".into(),
+            ));
         }
     }
     let retriers = st.get("Retry").and_then(Json::as_array);
@@ -260,7 +265,7 @@ fn state(d: &mut Drawing, name: &str, st: &Json, cluster: Option<&str>, exit: &s
         if attempts == 0 {
             continue;
         }
-        let label = format!("{} ×{attempts}", errors(retrier));
+        let label = format!("×{attempts} {}", errors(retrier));
         // A retry runs the state again: drawn on the state's own node.
         edges.push(Edge {
             source: id.clone(),
@@ -378,7 +383,12 @@ mod tests {
         assert!(has_edge(&d, "ValidateRequest", "HandleError", "catch"));
         assert!(has_edge(&d, "ValidateRequest", "ValidateRequest", "retry"));
         assert!(has_edge(&d, "Check3DSRequired", "Request3DS", "choice"));
-        assert!(has_edge(&d, "Check3DSRequired", "AuthorizePayment", "default"));
+        assert!(has_edge(
+            &d,
+            "Check3DSRequired",
+            "AuthorizePayment",
+            "default"
+        ));
         assert!(has_edge(&d, "SendNotifications", "SendEmail", "branch"));
         assert!(has_edge(&d, "SendNotifications", "SendWebhook", "branch"));
         assert!(has_edge(&d, "SendEmail", "QueueEmail", "catch"));
@@ -393,7 +403,11 @@ mod tests {
             .count();
         assert_eq!(validate_retries, 1);
         // The branches are clusters inside the Parallel state's cluster.
-        let send_email = d.nodes.iter().find(|n| n.state == "SendEmail").expect("node");
+        let send_email = d
+            .nodes
+            .iter()
+            .find(|n| n.state == "SendEmail")
+            .expect("node");
         assert_eq!(send_email.parent.as_deref(), Some("c:SendNotifications:0"));
         let branch = d
             .clusters

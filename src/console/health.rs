@@ -50,9 +50,7 @@ pub fn readiness(service: &Service) -> (bool, serde_json::Value) {
     let full: Vec<&str> = names
         .iter()
         .copied()
-        .filter(|n| {
-            admission.state(Some(n)).depth >= admission.config().limits_of(n).max_queue
-        })
+        .filter(|n| admission.state(Some(n)).depth >= admission.config().limits_of(n).max_queue)
         .collect();
     let ready = !machines.is_empty() && !saturated;
     let mut reasons = Vec::new();

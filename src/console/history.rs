@@ -43,6 +43,8 @@ pub(crate) enum Recorded {
         /// The state it concerns, if any (TaskScheduled and its kin do not
         /// name their state in the line).
         state: Option<Box<str>>,
+        /// When, in µs since the epoch (the line has ms).
+        at_us: u64,
     },
     /// A state ended with an error after its retries (not a history event).
     StateFailed {
@@ -54,15 +56,17 @@ pub(crate) enum Recorded {
         cause: String,
         /// Whether a Catcher took it.
         caught: bool,
-        /// When, in ms since the epoch.
-        at_ms: u64,
+        /// When, in µs since the epoch.
+        at_us: u64,
     },
 }
 
 impl Recorded {
     fn bytes(&self) -> usize {
         match self {
-            Recorded::History { line, state } => line.len() + state.as_ref().map_or(0, |s| s.len()),
+            Recorded::History { line, state, .. } => {
+                line.len() + state.as_ref().map_or(0, |s| s.len()) + 8
+            }
             Recorded::StateFailed {
                 state,
                 error,
@@ -161,7 +165,7 @@ impl Trace {
                 error: error.to_owned(),
                 cause: cause.to_owned(),
                 caught,
-                at_ms: epoch_ms(now),
+                at_us: epoch_us(now),
             });
             return;
         }
@@ -200,6 +204,7 @@ impl Trace {
             self.push(Recorded::History {
                 line,
                 state: state_of(event).map(Box::from),
+                at_us: epoch_us(now),
             });
         }
     }
@@ -236,6 +241,13 @@ impl Drop for Trace {
         let bytes = self.lock().bytes;
         self.total.fetch_sub(bytes, Ordering::Relaxed);
     }
+}
+
+/// Microseconds since the epoch.
+pub(crate) fn epoch_us(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// Milliseconds since the epoch.
@@ -502,7 +514,7 @@ mod tests {
         let snap = trace.snapshot();
         assert_eq!(snap.status, Some("SUCCEEDED"));
         assert_eq!(snap.events.len(), 4);
-        let Recorded::History { line, state } = &snap.events[1] else {
+        let Recorded::History { line, state, .. } = &snap.events[1] else {
             panic!("not a history event")
         };
         let line: serde_json::Value = serde_json::from_str(line).expect("json");
@@ -510,7 +522,10 @@ mod tests {
         assert_eq!(line["type"], "PassStateEntered");
         assert_eq!(line["previous_event_id"], "0");
         assert_eq!(line["details"]["input"], "\"x\"");
-        assert!(matches!(&snap.events[2], Recorded::StateFailed { caught: true, .. }));
+        assert!(matches!(
+            &snap.events[2],
+            Recorded::StateFailed { caught: true, .. }
+        ));
         assert!(recorder.bytes() > 0);
         assert_eq!(recorder.of_machine("m").len(), 1);
         assert_eq!(recorder.of_machine("other").len(), 0);

@@ -126,7 +126,11 @@ impl Histogram {
     fn finish(&mut self) {
         let mut pairs = std::mem::take(&mut self.read);
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        self.le = pairs.iter().map(|p| p.0).filter(|l| l.is_finite()).collect();
+        self.le = pairs
+            .iter()
+            .map(|p| p.0)
+            .filter(|l| l.is_finite())
+            .collect();
         self.counts = pairs.iter().map(|p| p.1).collect();
         self.p50 = quantile(0.5, &self.le, &self.counts);
         self.p99 = quantile(0.99, &self.le, &self.counts);
@@ -153,7 +157,9 @@ pub(crate) fn quantile(q: f64, le: &[f64], counts: &[f64]) -> Option<f64> {
             if in_bucket <= 0.0 {
                 return Some(bound);
             }
-            return Some(previous_bound + (bound - previous_bound) * (rank - previous_count) / in_bucket);
+            return Some(
+                previous_bound + (bound - previous_bound) * (rank - previous_count) / in_bucket,
+            );
         }
         previous_count = count;
         previous_bound = le.get(i).copied().unwrap_or(previous_bound);

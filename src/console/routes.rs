@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
-use super::history::epoch_ms;
+use super::history::{epoch_ms, epoch_us};
 use super::{assets, execution, graph, live};
 use crate::api::registry::Progress;
 use crate::api::{Service, StateMachine};
@@ -273,7 +273,7 @@ async fn execution_detail(State(service): State<Service>, Path(arn): Path<String
                 out["status"] = json!(snap.status.unwrap_or("RUNNING"));
                 running = snap.status.is_none();
             }
-            let view = execution::view(&snap, epoch_ms(t.start), running, &waits);
+            let view = execution::view(&snap, epoch_us(t.start), running, &waits);
             if let (Some(o), Json_::Object(v)) = (out.as_object_mut(), view) {
                 o.extend(v);
             }

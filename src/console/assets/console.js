@@ -259,7 +259,7 @@ function retryLoop(e, p) {
   return svg("g", { class: "edge k-retry", "data-from": e.from, "data-to": e.to, "data-kind": "retry" },
     svg("title", {}, "Retry: " + e.label),
     svg("path", { d, "marker-end": "url(#arrow-retry)" }),
-    svg("text", { x: x + 24, y: y + 3 }, "↻ " + e.label.replace(/^.*(×\d+)$/, "$1")));
+    svg("text", { x: x + 24, y: y + 3 }, "↻ " + e.label.split(" ")[0]));
 }
 
 // ---------- the live overlay ----------
@@ -370,8 +370,8 @@ async function renderExecution(arn) {
     (x.path || []).map((s) => el("tr", { "data-state": s.name, "data-outcome": s.outcome },
       el("td", {}, s.name, s.visits > 1 ? el("span", { class: "muted" }, ` ×${s.visits}`) : null),
       el("td", {}, s.type), el("td", {}, el("span", { class: "outcome " + s.outcome }, s.outcome)),
-      el("td", {}, s.enteredMs === null ? "" : `+${s.enteredMs} ms`),
-      el("td", {}, s.durationMs === null ? "" : `${s.durationMs} ms`),
+      el("td", {}, s.enteredMs === null ? "" : "+" + fmtSeconds(s.enteredMs / 1000)),
+      el("td", {}, s.durationMs === null ? "" : fmtSeconds(s.durationMs / 1000)),
       el("td", {}, el("pre", { class: "state-input" }, pretty(s.input))),
       el("td", {}, el("pre", { class: "state-output" }, pretty(s.output))),
       el("td", { class: "error" }, s.error || "", s.cause ? el("pre", { class: "state-cause" }, s.cause) : null,
