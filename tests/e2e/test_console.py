@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -250,7 +251,8 @@ def test_an_execution_shows_its_path_and_per_state_data(browser, endpoint, sfn):
     validate = browser.find_element(By.CSS_SELECTOR, "#state-table tr[data-state='ValidateRequest']")
     assert '"paymentId": "pay-0002"' in validate.find_element(By.CSS_SELECTOR, ".state-input").get_attribute("textContent")
     assert "idempotencyKey" in validate.find_element(By.CSS_SELECTOR, ".state-output").get_attribute("textContent")
-    assert " ms" in validate.text
+    # Timing: entered at +t after the start, for a duration.
+    assert re.search(r"succeeded \+[\d.]+(µs|ms|s) [\d.]+(µs|ms|s)", validate.text), validate.text
     auth = browser.find_element(By.CSS_SELECTOR, "#state-table tr[data-state='AuthorizePayment']")
     assert "AuthorizationError" in auth.text and "declined" in auth.find_element(By.CSS_SELECTOR, ".state-cause").get_attribute("textContent")
     assert "PaymentDeclined" in browser.find_element(By.ID, "execution-error").text
