@@ -44,6 +44,11 @@ pub(crate) const ASSETS: [Asset; 4] = [
     },
 ];
 
+/// The asset named `name`.
+pub(crate) fn find(name: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,9 +63,4 @@ mod tests {
         let readme = include_str!("assets/vendor/README.md");
         assert!(readme.contains(DAGRE_VERSION));
     }
-}
-
-/// The asset named `name`.
-pub(crate) fn find(name: &str) -> Option<&'static Asset> {
-    ASSETS.iter().find(|a| a.name == name)
 }

@@ -337,7 +337,7 @@ mod tests {
                 7,
                 "TaskScheduled",
                 Some("W"),
-                json!({"parameters": json!({"Body": {"taskToken": token.clone()}}).to_string()}),
+                json!({"parameters": json!({"Body": {"taskToken": &token}}).to_string()}),
                 1006,
             ),
         ];

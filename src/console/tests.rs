@@ -175,15 +175,17 @@ async fn a_browser_s_get_slash_goes_to_the_console_and_the_api_is_unaffected() {
 
 #[tokio::test]
 async fn healthz_is_live_and_readyz_needs_definitions_and_admission_room() {
-    let mut config = Config::default();
-    config.admission = AdmissionConfig {
-        global: Limits {
-            rate: 0.001,
-            burst: 1,
-            max_wait_ms: 3_600_000,
-            max_queue: 1,
+    let config = Config {
+        admission: AdmissionConfig {
+            global: Limits {
+                rate: 0.001,
+                burst: 1,
+                max_wait_ms: 3_600_000,
+                max_queue: 1,
+            },
+            ..AdmissionConfig::default()
         },
-        ..AdmissionConfig::default()
+        ..Config::default()
     };
     let h = Harness::start(config).await;
     assert_eq!(h.get("/healthz").await, (200, json!({"status": "ok"})));
