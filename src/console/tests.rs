@@ -352,3 +352,29 @@ async fn a_task_token_is_shown_and_answers_the_task() {
     assert_eq!(view["path"][0]["outcome"], "succeeded");
     assert_eq!(view["output"], "{\"ok\":true}");
 }
+
+#[tokio::test]
+async fn with_sigv4_the_console_is_refused_and_the_probes_stay_open() {
+    let mut keys = crate::api::auth::SigV4Keys::default();
+    keys.insert("AKIDCONSOLE", "secret");
+    let config = Config {
+        sigv4: Some(crate::api::auth::Verifier::new(keys)),
+        ..Config::default()
+    };
+    let h = Harness::start(config).await;
+    h.create("ConsoleSigned", &caught_failure());
+    for path in [
+        "/console",
+        "/console/api/state-machines",
+        "/console/assets/console.js",
+    ] {
+        let (status, body) = h.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(
+            body["__type"],
+            "com.amazon.coral.service#MissingAuthenticationTokenException"
+        );
+    }
+    assert_eq!(h.get("/healthz").await.0, 200);
+    assert_eq!(h.get("/readyz").await.0, 200);
+}
