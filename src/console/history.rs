@@ -87,6 +87,8 @@ struct Events {
     dropped: u64,
     /// `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` once it ended.
     status: Option<&'static str>,
+    /// When it ended.
+    stopped: Option<SystemTime>,
 }
 
 /// The recorded events of one execution.
@@ -132,9 +134,10 @@ impl Trace {
         }
     }
 
-    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` once it ended.
-    pub(crate) fn status(&self) -> Option<&'static str> {
-        self.lock().status
+    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` and when, once it ended.
+    pub(crate) fn ended(&self) -> Option<(&'static str, SystemTime)> {
+        let e = self.lock();
+        e.status.zip(e.stopped)
     }
 
     fn push(&self, record: Recorded) {
@@ -184,6 +187,7 @@ impl Trace {
             let last = std::mem::replace(&mut e.last, id);
             if status.is_some() {
                 e.status = status;
+                e.stopped = Some(now);
             }
             // AWS numbers the first state's entry as following event 0.
             match event {

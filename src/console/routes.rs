@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
-use super::history::{epoch_ms, epoch_us};
+use super::history::{epoch_ms, epoch_us, Trace};
 use super::{assets, execution, graph, live};
 use crate::api::registry::Progress;
 use crate::api::{Service, StateMachine};
@@ -159,19 +159,21 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
-/// The status of a retained execution: its trace's, else the record's.
-fn status_of(service: &Service, arn: &str, traced: Option<&'static str>) -> Option<String> {
-    if let Some(s) = traced {
-        // A record stopped by StopExecution says ABORTED even if a late
-        // event arrived; the record wins when it ended.
-        if let Some(Progress::Done(o)) = service.executions().get(arn).map(|r| r.progress) {
-            return Some(o.status.as_str().to_owned());
-        }
-        return Some(s.to_owned());
+/// The status and stop time of a retained execution: its trace's once it
+/// ended (the terminal event is the outcome the API records too), else the
+/// record's (running, or stopped by StopExecution, which aborts the
+/// execution without a terminal event). `None` once it is no longer
+/// retained. Only running executions cost a copy of their record.
+fn status_of(service: &Service, trace: &Trace) -> Option<(String, Option<u64>)> {
+    if let Some((status, stopped)) = trace.ended() {
+        return service
+            .executions()
+            .contains(&trace.arn)
+            .then(|| (status.to_owned(), Some(epoch_ms(stopped))));
     }
-    match service.executions().get(arn)?.progress {
-        Progress::Running => Some("RUNNING".to_owned()),
-        Progress::Done(o) => Some(o.status.as_str().to_owned()),
+    match service.executions().get(&trace.arn)?.progress {
+        Progress::Running => Some(("RUNNING".to_owned(), None)),
+        Progress::Done(o) => Some((o.status.as_str().to_owned(), Some(epoch_ms(o.stop_time)))),
     }
 }
 
@@ -195,17 +197,12 @@ async fn executions(
     let wanted = query.status.filter(|s| !s.is_empty());
     let mut list = Vec::new();
     for trace in service.console().recorder().of_machine(&m.name) {
-        let ended = trace.status();
-        let Some(status) = status_of(&service, &trace.arn, ended) else {
+        let Some((status, stop)) = status_of(&service, &trace) else {
             continue; // no longer retained
         };
         if wanted.as_deref().is_some_and(|w| w != status) {
             continue;
         }
-        let stop = match service.executions().get(&trace.arn).map(|r| r.progress) {
-            Some(Progress::Done(o)) => Some(epoch_ms(o.stop_time)),
-            _ => None,
-        };
         list.push(json!({
             "executionArn": trace.arn,
             "name": trace.name,

@@ -378,3 +378,32 @@ async fn with_sigv4_the_console_is_refused_and_the_probes_stay_open() {
     assert_eq!(h.get("/healthz").await.0, 200);
     assert_eq!(h.get("/readyz").await.0, 200);
 }
+
+#[tokio::test]
+async fn a_stopped_execution_is_listed_aborted() {
+    let h = Harness::start(Config::default()).await;
+    let machine = h.create(
+        "ConsoleStopped",
+        &json!({"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Task", "Resource": format!("{ISSUER}.waitForTaskToken"),
+                     "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}),
+    );
+    let execution = h.start_execution(&machine, json!({})).await;
+    h.wait_for(&execution, |v| {
+        v["taskTokens"].as_array().is_some_and(|t| !t.is_empty())
+    })
+    .await;
+    let (status, body) = h
+        .call("StopExecution", json!({"executionArn": execution}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let view = h.wait_for(&execution, |v| v["status"] == "ABORTED").await;
+    assert_eq!(view["taskTokens"], json!([]));
+    assert_eq!(view["path"][0]["outcome"], "aborted");
+    let base = "/console/api/state-machines/ConsoleStopped/executions";
+    let (_, list) = h.get(&format!("{base}?status=ABORTED")).await;
+    assert_eq!(list["executions"][0]["executionArn"], execution);
+    assert!(list["executions"][0]["stopDate"].is_u64());
+    let (_, running) = h.get(&format!("{base}?status=RUNNING")).await;
+    assert_eq!(running["executions"], json!([]));
+}

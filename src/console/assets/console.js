@@ -318,7 +318,7 @@ async function refreshExecutions() {
     class: "clickable" + (x.executionArn === view.selected ? " selected" : ""), "data-arn": x.executionArn,
     "data-status": x.status, onclick: () => showExecution(x.executionArn),
   }, el("td", {}, statusBadge(x.status)), el("td", {}, el("code", {}, x.name)), el("td", {}, fmtTime(x.startDate)),
-  el("td", {}, x.stopDate ? fmtSeconds((x.stopDate - x.startDate) / 1000) : "")));
+  el("td", {}, x.stopDate ? (x.stopDate - x.startDate < 1 ? "< 1ms" : fmtSeconds((x.stopDate - x.startDate) / 1000)) : "")));
   table.replaceChildren(el("tr", {}, el("th", {}, "Status"), el("th", {}, "Name"), el("th", {}, "Started"), el("th", {}, "Duration")),
     ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No execution retained yet (StartExecution)."))]));
 }
@@ -345,7 +345,7 @@ async function renderExecution(arn) {
   const sameExecution = d.getAttribute("data-arn") === arn;
   d.setAttribute("data-arn", arn);
   d.setAttribute("data-status", x.status || "");
-  const duration = x.stopDate ? fmtSeconds((x.stopDate - x.startDate) / 1000) : "running";
+  const duration = x.stopDate ? (x.stopDate - x.startDate < 1 ? "< 1ms" : fmtSeconds((x.stopDate - x.startDate) / 1000)) : "running";
   const parts = [
     el("div", { class: "row" }, el("h2", {}, "Execution ", el("code", {}, x.name || arn)), statusBadge(x.status || "?"),
       el("span", { class: "muted" }, `started ${fmtTime(x.startDate)} · ${duration}`)),
