@@ -9,7 +9,9 @@
 //! event; executions that are not retained (StartSyncExecution, consumers)
 //! are not recorded and cost one map look-up.
 //!
-//! Bounded: at most [`MAX_TRACES`] executions (the oldest forgotten first),
+//! Bounded: at most [`MAX_NEW_TRACES_PER_SECOND`] new executions a second
+//! are traced (a sample under load), at most [`MAX_TRACES`] executions are
+//! kept (the oldest forgotten first),
 //! and about [`MAX_BYTES`] of event text over all of them: past that, the
 //! oldest traces are forgotten when a new execution starts, and an event
 //! that would take the total past twice the budget, or one trace past
@@ -32,6 +34,12 @@ pub const MAX_TRACES: usize = 1_000;
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Most bytes of event text kept for one execution.
 pub const MAX_TRACE_BYTES: usize = 8 * 1024 * 1024;
+/// Most new executions traced per second: recording costs about as much
+/// as running a small execution again (each event's data is written out),
+/// so under load the console keeps a sample of at most this many a second
+/// and the executions past it run untraced (measured: 2,000 StartExecution
+/// payments/s traced in full took the server from 2 s to 6 s of CPU).
+pub const MAX_NEW_TRACES_PER_SECOND: u32 = 100;
 
 /// One recorded event.
 #[derive(Debug, Clone)]
@@ -270,6 +278,10 @@ struct Traces {
 /// The recorder: an [`Observer`] around the engine's own.
 pub struct Recorder {
     inner: Option<Arc<dyn Observer>>,
+    /// The second (since `origin`) of the current rate window, and the
+    /// traces begun in it.
+    window: std::sync::atomic::AtomicU64,
+    origin: std::time::Instant,
     retained: Arc<Executions>,
     traces: Mutex<Traces>,
     total: Arc<AtomicUsize>,
@@ -289,6 +301,8 @@ impl Recorder {
     pub fn new(inner: Option<Arc<dyn Observer>>, retained: Arc<Executions>) -> Self {
         Recorder {
             inner,
+            window: std::sync::atomic::AtomicU64::new(0),
+            origin: std::time::Instant::now(),
             retained,
             traces: Mutex::new(Traces::default()),
             total: Arc::default(),
@@ -329,6 +343,33 @@ impl Recorder {
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether one more trace may begin this second: the window packs the
+    /// second (high 40 bits) and the count begun in it (low 24 bits).
+    fn admit(&self) -> bool {
+        let second = self.origin.elapsed().as_secs();
+        let mut current = self.window.load(Ordering::Relaxed);
+        loop {
+            let (s, n) = (current >> 24, current & 0xff_ffff);
+            let next = if s == second {
+                if n >= u64::from(MAX_NEW_TRACES_PER_SECOND) {
+                    return false;
+                }
+                current + 1
+            } else {
+                (second << 24) | 1
+            };
+            match self.window.compare_exchange_weak(
+                current,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(seen) => current = seen,
+            }
+        }
     }
 
     fn begin(&self, options: &ExecutionOptions) -> Arc<Trace> {
@@ -418,7 +459,7 @@ impl Observer for Recorder {
             .inner
             .as_ref()
             .and_then(|o| o.execution(machine, options));
-        if !self.retained.contains(&options.execution_arn) {
+        if !self.retained.contains(&options.execution_arn) || !self.admit() {
             return inner;
         }
         let index = inner.is_none().then(|| StateIndex::new(machine));
@@ -542,12 +583,27 @@ mod tests {
         let m = machine();
         let input = Value::from("y");
         for i in 0..MAX_TRACES + 5 {
+            // A new rate window for each (the test is not about the rate).
+            recorder.window.store(0, Ordering::Relaxed);
             let arn = format!("e{i}");
             retain(&retained, &arn);
             let obs = recorder.execution(&m, &options(&arn)).expect("traced");
             obs.event(1, &Event::ExecutionStarted { input: &input });
         }
         assert_eq!(recorder.len(), MAX_TRACES);
+        // Within one second, only MAX_NEW_TRACES_PER_SECOND more begin.
+        let second = recorder.origin.elapsed().as_secs();
+        recorder.window.store(second << 24, Ordering::Relaxed);
+        let traced = (0..MAX_NEW_TRACES_PER_SECOND + 10)
+            .filter(|i| {
+                let arn = format!("r{i}");
+                retain(&retained, &arn);
+                recorder.execution(&m, &options(&arn)).is_some()
+            })
+            .count();
+        if recorder.origin.elapsed().as_secs() == second {
+            assert_eq!(traced, MAX_NEW_TRACES_PER_SECOND as usize);
+        }
         assert!(recorder.get("e0").is_none());
         assert!(recorder.get(&format!("e{}", MAX_TRACES + 4)).is_some());
         let per_trace = recorder.bytes() / MAX_TRACES;
