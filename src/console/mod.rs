@@ -34,7 +34,9 @@
 //! about once a second.
 //!
 //! **Executions**: the retained ones (`StartExecution`, the API's bounded
-//! record), newest first and filterable by status, each with the history
+//! record; under load a sample of at most
+//! [`history::MAX_NEW_TRACES_PER_SECOND`] a second), newest first and
+//! filterable by status, each with the history
 //! events the [`history::Recorder`] kept (numbered as AWS history events),
 //! its path through the graph coloured by outcome and, per state, input,
 //! output, error, cause and timing ([`execution`]). An execution waiting on a
