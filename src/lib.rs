@@ -11,6 +11,7 @@
 //! | module | role |
 //! |---|---|
 //! | [`api`] | AWS JSON 1.0 over HTTP (`StartSyncExecution`, `CreateStateMachine`, …), `GET /metrics` |
+//! | [`console`] | the web console at `/console`, `/healthz`, `/readyz` |
 //! | [`sources`] | event consumers (`consume file`): bounded concurrency, contiguous checkpoint |
 //! | [`start`] | the one start path: registry, ARNs, admission, execution records and metrics, panic net |
 //! | [`admission`] | token buckets + bounded FIFO buffer in front of every start |
@@ -28,6 +29,7 @@ pub mod api;
 pub mod asl;
 pub mod cli;
 pub mod compile;
+pub mod console;
 pub mod engine;
 pub mod errors;
 pub mod json;

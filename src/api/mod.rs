@@ -86,6 +86,7 @@ struct Inner {
     config: Config,
     starter: Starter,
     activities: activities::Activities,
+    console: crate::console::Console,
 }
 
 impl Service {
@@ -108,11 +109,14 @@ impl Service {
     /// A service over `starter` (its region, account, retention and
     /// admission are the starter's; `config` gives the rest).
     pub fn with_starter(starter: Starter, config: Config) -> Self {
+        // The console's recorder watches the retained executions (src/console).
+        let (starter, console) = crate::console::Console::attach(starter);
         let service = Service {
             inner: Arc::new(Inner {
                 config,
                 starter,
                 activities: activities::Activities::default(),
+                console,
             }),
         };
         // Activity Tasks and nested executions are served by this service.
@@ -180,6 +184,27 @@ impl Service {
     /// How many state machines exist.
     pub fn state_machine_count(&self) -> usize {
         self.inner.starter.store().machine_count()
+    }
+
+    /// Every state machine, in no particular order (the console's list).
+    pub fn state_machines(&self) -> Vec<Arc<StateMachine>> {
+        self.inner.starter.store().machines()
+    }
+
+    /// A copy of the record of the execution `arn`, while it is retained
+    /// for DescribeExecution.
+    pub fn execution(&self, arn: &str) -> Option<crate::start::ExecutionRecord> {
+        self.inner.starter.store().execution(arn)
+    }
+
+    /// Whether the execution `arn` is retained for DescribeExecution.
+    pub fn has_execution(&self, arn: &str) -> bool {
+        self.inner.starter.store().contains_execution(arn)
+    }
+
+    /// The web console's state (its record of retained executions).
+    pub fn console(&self) -> &crate::console::Console {
+        &self.inner.console
     }
 }
 

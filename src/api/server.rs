@@ -29,24 +29,29 @@ pub const METRICS_PATH: &str = "/metrics";
 
 /// The router serving the API on any path (`POST /` in practice; the
 /// `sync-` host prefix is not required), and `GET /metrics`: every
-/// [`crate::metrics`] metric in Prometheus text format 0.0.4.
+/// [`crate::metrics`] metric in Prometheus text format 0.0.4; the web
+/// console ([`crate::console`]: `GET /` redirects a browser to `/console`)
+/// and the `/healthz` / `/readyz` probes.
 ///
-/// With [`super::Config::sigv4`] set, every request but `GET /metrics` must
-/// carry a valid SigV4 signature ([`super::auth`]).
+/// With [`super::Config::sigv4`] set, every request but `GET /metrics` and
+/// the probes must carry a valid SigV4 signature ([`super::auth`]).
 pub fn router(service: Service) -> Router {
     let verifier = service.config().sigv4.clone();
     let router = Router::new()
         .route(METRICS_PATH, get(metrics).fallback(handle))
+        .route("/", get(crate::console::redirect).fallback(handle)) // console: a browser's GET /
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(service);
-    match verifier {
+        .with_state(service.clone())
+        .merge(crate::console::router(service.clone())); // console: /console…
+    let router = match verifier {
         Some(v) => router.layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(v),
             super::auth::layer,
         )),
         None => router,
-    }
+    };
+    router.merge(crate::console::probes(service)) // console: /healthz, /readyz (never signed)
 }
 
 /// The region named by a SigV4 `Authorization` header

@@ -146,6 +146,11 @@ impl Executions {
         Some(Stopped::Aborted(record.start))
     }
 
+    /// Whether the execution `arn` is retained.
+    pub fn contains(&self, arn: &str) -> bool {
+        self.records.contains_key(arn)
+    }
+
     /// A copy of the record of `arn`.
     pub fn get(&self, arn: &str) -> Option<ExecutionRecord> {
         self.records.get(arn).map(|r| r.clone())

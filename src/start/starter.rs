@@ -256,6 +256,24 @@ impl Starter {
         }
     }
 
+    /// This starter with `observer` watching its engine's executions in
+    /// place of the engine's observer (wrap that one to keep it: see
+    /// [`Engine::observer`]). Call it before the starter is shared: clones
+    /// made earlier keep the former engine.
+    #[must_use]
+    pub fn with_observer(self, observer: Arc<dyn crate::engine::observe::Observer>) -> Self {
+        let inner = &self.inner;
+        Starter {
+            inner: Arc::new(Inner {
+                engine: inner.engine.clone().with_observer(observer),
+                admission: inner.admission.clone(),
+                store: Arc::clone(&inner.store),
+                region: inner.region.clone(),
+                account: inner.account.clone(),
+            }),
+        }
+    }
+
     /// The engine executions run on.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine

@@ -85,6 +85,11 @@ pub trait StartStore: Send + Sync + 'static {
     /// A copy of the record of `arn`.
     fn execution(&self, arn: &str) -> Option<ExecutionRecord>;
 
+    /// Whether the execution `arn` is retained (without copying its record).
+    fn contains_execution(&self, arn: &str) -> bool {
+        self.execution(arn).is_some()
+    }
+
     /// Copies of the records of one state machine, newest first.
     fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord>;
 }
@@ -169,6 +174,10 @@ impl StartStore for MemoryStore {
 
     fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
         self.executions.get(arn)
+    }
+
+    fn contains_execution(&self, arn: &str) -> bool {
+        self.executions.contains(arn)
     }
 
     fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
