@@ -41,6 +41,10 @@ const DEFINITION_SUFFIX: &str = ".asl.json";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// A directory of extra AWS service models for `aws-sdk:*` Tasks
+    /// (`scripts/aws-models.py --out DIR SERVICE…`); repeatable.
+    #[arg(long = "aws-models", global = true, value_name = "DIR")]
+    aws_models: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -369,6 +373,20 @@ fn main() -> ExitCode {
     if let Some(path) = mock {
         // Before any thread starts: the task resolver reads it from the environment.
         std::env::set_var("SFN_MOCK_CONFIG", path);
+    }
+    if let Some(dir) = cli.aws_models.iter().find(|d| !d.is_dir()) {
+        eprintln!(
+            "expressway: --aws-models {}: not a directory",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    match std::env::join_paths(&cli.aws_models) {
+        // Read by the task resolver, as the mock file is.
+        Ok(dirs) if !dirs.is_empty() => {
+            std::env::set_var(expressway::tasks::aws_sdk::AWS_MODELS_ENV, dirs)
+        }
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -39,6 +39,7 @@
 //! `connect-ddb.html`, `connect-eventbridge.html`,
 //! `supported-services-awssdk.html`, `connect-to-resource.html`.
 
+mod config;
 pub mod errors;
 pub mod resource;
 
@@ -59,8 +60,7 @@ mod sns;
 #[cfg(feature = "aws")]
 mod sqs;
 
-#[cfg(feature = "aws")]
-pub use clients::AwsConfig;
+pub use config::AwsConfig;
 
 use futures::future::BoxFuture;
 
@@ -81,14 +81,6 @@ impl AwsState {
     #[cfg(feature = "aws")]
     pub(crate) fn set(&mut self, config: AwsConfig) {
         self.clients = Some(std::sync::Arc::new(clients::AwsClients::new(config)));
-    }
-
-    /// The explicit configuration, if any.
-    #[cfg(feature = "aws")]
-    pub(crate) fn config(&self) -> Option<&AwsConfig> {
-        self.clients
-            .as_deref()
-            .and_then(clients::AwsClients::config)
     }
 
     /// Calls the integration `integration` (parsed from `resource`) with
