@@ -214,6 +214,45 @@ async fn json_protocol_dynamodb_sqs_secrets_manager_step_functions() {
     .await;
     assert_eq!(error, "Sfn.ExecutionDoesNotExistException", "{cause}");
 
+    // Athena (JSON 1.1; the idempotency token is filled in) and Glue, the
+    // two most used services in published definitions after S3.
+    let started = ok(
+        &t,
+        "athena:startQueryExecution",
+        r#"{"QueryString":"SELECT 1","ResultConfiguration":{"OutputLocation":"s3://results/"}}"#,
+    )
+    .await;
+    let id = started
+        .get_str("QueryExecutionId")
+        .expect("QueryExecutionId")
+        .to_owned();
+    let q = ok(
+        &t,
+        "athena:getQueryExecution",
+        &format!(r#"{{"QueryExecutionId":"{id}"}}"#),
+    )
+    .await;
+    let status = q
+        .get("QueryExecution")
+        .and_then(|e| e.get("Status"))
+        .expect("Status");
+    assert!(status.get_str("State").is_some(), "{q}");
+    ok(
+        &t,
+        "glue:createJob",
+        r#"{"Name":"etl","Role":"arn:aws:iam::123456789012:role/glue","Command":{"Name":"glueetl","ScriptLocation":"s3://scripts/etl.py"}}"#,
+    )
+    .await;
+    let run = ok(
+        &t,
+        "glue:startJobRun",
+        r#"{"JobName":"etl","Arguments":{"--day":"1"}}"#,
+    )
+    .await;
+    assert!(run.get_str("JobRunId").is_some(), "{run}");
+    let (error, _) = err(&t, "glue:getJob", r#"{"JobName":"missing"}"#).await;
+    assert_eq!(error, "Glue.EntityNotFoundException");
+
     // Parameters the model does not have fail before any call.
     let (error, cause) = err(&t, "dynamodb:getItem", r#"{"Table":"orders"}"#).await;
     assert_eq!(error, "States.Runtime");

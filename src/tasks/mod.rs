@@ -18,7 +18,7 @@
 //! 6. every other `arn:aws:states:::aws-sdk:SERVICE:ACTION`, through the
 //!    generic integration driven by AWS's service models ([`aws_sdk`],
 //!    [`Tasks::set_aws`]);
-//! 7. the AWS service integrations for SQS, SNS, DynamoDB and EventBridge
+//! 7. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
 //!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
 //! 8. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
@@ -271,12 +271,8 @@ impl Tasks {
             return Box::pin(async move { client.invoke(&call.input).await });
         }
         if let Some(sdk) = aws_sdk::parse(&call.resource) {
-            // Lambda Invoke keeps its own client when one is configured, and
-            // the hand-written integrations keep the calls they implement.
-            let lambda = self.lambda.is_some() && &*call.resource == SDK_LAMBDA_INVOKE;
-            let hand_written = cfg!(feature = "aws")
-                && aws::resource::parse(&call.resource).is_some_and(|i| i.action.is_some());
-            if !lambda && !hand_written {
+            // Lambda Invoke keeps its own client when one is configured.
+            if !(self.lambda.is_some() && &*call.resource == SDK_LAMBDA_INVOKE) {
                 return self.aws_sdk.invoke(sdk, call.input, call.timeout);
             }
         }

@@ -8,6 +8,12 @@
 //! | `arn:aws:states:::dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`) / `…:aws-sdk:dynamodb:…` | DynamoDB | `{Item}` / `{Attributes}` in AttributeValue JSON |
 //! | `arn:aws:states:::events:putEvents` / `…:aws-sdk:eventbridge:putEvents` | EventBridge PutEvents | `{Entries:[{EventId}], FailedEntryCount}` |
 //!
+//! The `aws-sdk:` forms in this table are served by the generic integration
+//! ([`crate::tasks::aws_sdk`], from the service models; default build), which
+//! passes the assertions written for the hand-written code here
+//! (`tests/aws_integrations.rs`); this module's [`resource::Form::Sdk`]
+//! handling is no longer reached through [`crate::tasks::Tasks`].
+//!
 //! Any partition is accepted. `.waitForTaskToken` works with all of them:
 //! the engine strips the suffix and waits for the Task Token once the call
 //! returns.

@@ -1,6 +1,6 @@
 //! Where a service's calls go: the endpoint the AWS SDKs would use.
 //!
-//! In order: the endpoint set for the process ([`super::SdkConfig`], e.g. a
+//! In order: the endpoint set for the process ([`crate::tasks::AwsConfig`], e.g. a
 //! local emulator); `AWS_ENDPOINT_URL_<SERVICE>` (the service id upper-cased,
 //! spaces and dashes as `_`: `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
 //! `AWS_ENDPOINT_URL_DYNAMODB`); `AWS_ENDPOINT_URL`; else the service's

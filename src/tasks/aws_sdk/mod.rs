@@ -13,8 +13,10 @@
 //! ([`response`]) or the error it raises ([`errors`]).
 //!
 //! Credentials: the [`AwsConfig`]'s, else `AWS_ACCESS_KEY_ID` /
-//! `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; with neither the request
-//! goes unsigned (fine for a local emulator). Region: the Resource's own
+//! `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, else (cargo feature `aws`,
+//! calls to AWS itself) the AWS SDK's default chain (profile, web identity,
+//! container and instance roles); with none the request goes unsigned (fine
+//! for a local emulator). Region: the Resource's own
 //! (`arn:aws:states:eu-west-1::aws-sdk:…`), else the configuration's, else
 //! `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
 //!
@@ -321,6 +323,11 @@ impl AwsSdk {
         let creds = config
             .and_then(|c| c.credentials.clone())
             .or_else(Credentials::from_env);
+        #[cfg(feature = "aws")]
+        let creds = match creds {
+            None if !custom => chain_credentials().await,
+            c => c,
+        };
         let mut headers = req.headers;
         if let Some(creds) = &creds {
             let scope = sign::Scope {
@@ -384,6 +391,33 @@ impl AwsSdk {
             body,
         })
     }
+}
+
+/// Credentials from the AWS SDK's default chain (profile, web identity,
+/// container and instance roles), for calls to AWS itself when neither the
+/// configuration nor the environment variables give any (cargo feature
+/// `aws`, which brings `aws-config`). The chain caches and refreshes them.
+#[cfg(feature = "aws")]
+async fn chain_credentials() -> Option<Credentials> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    static CHAIN: tokio::sync::OnceCell<
+        Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    > = tokio::sync::OnceCell::const_new();
+    let provider = CHAIN
+        .get_or_init(|| async {
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .load()
+                .await
+                .credentials_provider()
+        })
+        .await
+        .as_ref()?;
+    let c = provider.provide_credentials().await.ok()?;
+    Some(Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: c.secret_access_key().to_owned(),
+        session_token: c.session_token().map(str::to_owned),
+    })
 }
 
 /// An error and its sources, as one line.

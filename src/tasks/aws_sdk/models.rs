@@ -249,7 +249,7 @@ mod tests {
                "shapes":{}}"#,
         )
         .unwrap();
-        let models = Models::new(&[dir.clone()]).unwrap();
+        let models = Models::new(std::slice::from_ref(&dir)).unwrap();
         let s = models.service("widgets").unwrap();
         assert!(s.model.operation("listWidgets").is_some());
         assert!(models.available().contains(&"s3"));
