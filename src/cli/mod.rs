@@ -41,6 +41,10 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+    /// A directory of extra AWS service models for `aws-sdk:*` Tasks
+    /// (`scripts/aws-models.py --out DIR SERVICE…`); repeatable.
+    #[arg(long = "aws-models", global = true, value_name = "DIR")]
+    pub aws_models: Vec<std::path::PathBuf>,
 }
 
 /// The commands.
@@ -104,6 +108,16 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command on a new multi-threaded tokio runtime.
 pub fn run_command(cli: Cli) -> ExitCode {
+    if let Some(dir) = cli.aws_models.iter().find(|d| !d.is_dir()) {
+        return fail(&format!("--aws-models {}: not a directory", dir.display()));
+    }
+    match std::env::join_paths(&cli.aws_models) {
+        // Read by the task resolver, before any thread starts.
+        Ok(dirs) if !dirs.is_empty() => {
+            std::env::set_var(crate::tasks::aws_sdk::AWS_MODELS_ENV, dirs)
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,11 +15,15 @@
 //! 5. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
 //!    `arn:aws:states:::aws-sdk:lambda:invoke`, when an endpoint or
 //!    credentials are configured ([`LambdaConfig`]);
-//! 6. the AWS service integrations for SQS, SNS, DynamoDB and EventBridge
+//! 6. every other `arn:aws:states:::aws-sdk:SERVICE:ACTION`, through the
+//!    generic integration driven by AWS's service models ([`aws_sdk`],
+//!    [`Tasks::set_aws`]);
+//! 7. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
 //!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
-//! 7. otherwise the Task fails with `States.TaskFailed` naming the resource.
+//! 8. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
 pub mod aws;
+pub mod aws_sdk;
 mod explain;
 mod http;
 mod lambda;
@@ -38,7 +42,6 @@ use futures::future::BoxFuture;
 use crate::errors::{names, ExecError};
 use crate::json::Value;
 
-#[cfg(feature = "aws")]
 pub use aws::AwsConfig;
 pub use explain::Resolution;
 pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP_TIMEOUT};
@@ -110,6 +113,8 @@ pub struct Tasks {
     http: Arc<HttpClient>,
     /// The AWS service integrations' clients.
     aws: aws::AwsState,
+    /// The generic `aws-sdk:*` integration.
+    aws_sdk: aws_sdk::AwsSdk,
     /// Activities and nested executions, bound by the API service.
     late: Arc<resolver::LateResolver>,
 }
@@ -124,6 +129,7 @@ impl Tasks {
         Tasks {
             lambda: LambdaConfig::from_env().map(|c| Arc::new(LambdaClient::new(c))),
             http: Arc::new(HttpClient::new(HttpConfig::from_env())),
+            aws_sdk: aws_sdk::AwsSdk::from_env(),
             ..Self::default()
         }
     }
@@ -190,19 +196,19 @@ impl Tasks {
         self.lambda.as_deref().map(LambdaClient::config)
     }
 
-    /// Sends the AWS service integrations' calls (SQS, SNS, DynamoDB,
-    /// EventBridge) as `config` says instead of as the environment does
-    /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, the
-    /// credential chain). Clients are made on first use.
-    #[cfg(feature = "aws")]
+    /// Sends the AWS service integrations' calls (`aws-sdk:*`, and SQS,
+    /// SNS, DynamoDB, EventBridge) as `config` says instead of as the
+    /// environment does (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
+    /// `AWS_REGION`, the credentials). Clients are made on first use.
     pub fn set_aws(&mut self, config: AwsConfig) {
+        self.aws_sdk = self.aws_sdk.with_config(config.clone());
+        #[cfg(feature = "aws")]
         self.aws.set(config);
     }
 
     /// The explicit AWS configuration set with [`Tasks::set_aws`], if any.
-    #[cfg(feature = "aws")]
     pub fn aws_config(&self) -> Option<&AwsConfig> {
-        self.aws.config()
+        self.aws_sdk.config()
     }
 
     /// Registers `handler` for the resource ARN `resource`.
@@ -286,6 +292,12 @@ impl Tasks {
         if http::is_http_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
             return Box::pin(async move { client.invoke(&call.input).await });
+        }
+        if let Some(sdk) = aws_sdk::parse(&call.resource) {
+            // Lambda Invoke keeps its own client when one is configured.
+            if !(self.lambda.is_some() && &*call.resource == SDK_LAMBDA_INVOKE) {
+                return self.aws_sdk.invoke(sdk, call.input, call.timeout);
+            }
         }
         if let Some(integration) = aws::resource::parse(&call.resource) {
             return self.aws.invoke(integration, &call.resource, call.input);

@@ -8,29 +8,11 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::OnceCell;
 
-use crate::tasks::Credentials;
+use super::config::AwsConfig;
 
 /// The region used when neither the configuration nor the environment
 /// (`AWS_REGION`, profile) names one.
 const FALLBACK_REGION: &str = "us-east-1";
-
-/// Where the AWS service integrations send their calls, overriding the
-/// environment.
-///
-/// Every `None` falls back to the AWS SDK's standard resolution:
-/// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS` (…`_SNS`, `_DYNAMODB`,
-/// `_EVENTBRIDGE`), `AWS_REGION`, the credential chain (environment, profile,
-/// web identity, container and instance roles). Tests use it to reach a local
-/// emulator without touching the process environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsConfig {
-    /// One endpoint for every service, e.g. `http://127.0.0.1:5000`.
-    pub endpoint_url: Option<String>,
-    /// The signing region, e.g. `us-east-1`.
-    pub region: Option<String>,
-    /// Static credentials.
-    pub credentials: Option<Credentials>,
-}
 
 /// The SDK configuration and clients for one [`AwsConfig`] (or the
 /// environment).
@@ -57,11 +39,6 @@ impl AwsClients {
     pub(crate) fn from_env() -> Arc<AwsClients> {
         static ENV: OnceLock<Arc<AwsClients>> = OnceLock::new();
         Arc::clone(ENV.get_or_init(Default::default))
-    }
-
-    /// The explicit configuration, if any.
-    pub(crate) fn config(&self) -> Option<&AwsConfig> {
-        self.config.as_ref()
     }
 
     /// The SDK configuration, loaded on first use.

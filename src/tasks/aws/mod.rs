@@ -8,6 +8,12 @@
 //! | `arn:aws:states:::dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`) / `…:aws-sdk:dynamodb:…` | DynamoDB | `{Item}` / `{Attributes}` in AttributeValue JSON |
 //! | `arn:aws:states:::events:putEvents` / `…:aws-sdk:eventbridge:putEvents` | EventBridge PutEvents | `{Entries:[{EventId}], FailedEntryCount}` |
 //!
+//! The `aws-sdk:` forms in this table are served by the generic integration
+//! ([`crate::tasks::aws_sdk`], from the service models; default build), which
+//! passes the assertions written for the hand-written code here
+//! (`tests/aws_integrations.rs`); this module's [`resource::Form::Sdk`]
+//! handling is no longer reached through [`crate::tasks::Tasks`].
+//!
 //! Any partition is accepted. `.waitForTaskToken` works with all of them:
 //! the engine strips the suffix and waits for the Task Token once the call
 //! returns.
@@ -39,6 +45,7 @@
 //! `connect-ddb.html`, `connect-eventbridge.html`,
 //! `supported-services-awssdk.html`, `connect-to-resource.html`.
 
+mod config;
 pub mod errors;
 pub mod resource;
 
@@ -59,8 +66,7 @@ mod sns;
 #[cfg(feature = "aws")]
 mod sqs;
 
-#[cfg(feature = "aws")]
-pub use clients::AwsConfig;
+pub use config::AwsConfig;
 
 use futures::future::BoxFuture;
 
@@ -81,14 +87,6 @@ impl AwsState {
     #[cfg(feature = "aws")]
     pub(crate) fn set(&mut self, config: AwsConfig) {
         self.clients = Some(std::sync::Arc::new(clients::AwsClients::new(config)));
-    }
-
-    /// The explicit configuration, if any.
-    #[cfg(feature = "aws")]
-    pub(crate) fn config(&self) -> Option<&AwsConfig> {
-        self.clients
-            .as_deref()
-            .and_then(clients::AwsClients::config)
     }
 
     /// Calls the integration `integration` (parsed from `resource`) with

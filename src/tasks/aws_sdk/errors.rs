@@ -1,0 +1,217 @@
+//! A failed call as the Task's error.
+//!
+//! - A service error response is `<Service>.<Error>`: the Java SDK's service
+//!   name (`S3`, `Sfn`, `DynamoDb`) and the modeled error shape the wire code
+//!   names, with `Exception` appended when it lacks it
+//!   (`S3.NoSuchKeyException`, `S3.BucketAlreadyExistsException`,
+//!   `Sfn.InvalidTokenException`); a code the model does not declare gives
+//!   the service's base exception (`Sfn.SfnException`). The cause is the
+//!   service's message followed by `(Service: <Service>, Status Code: <n>,
+//!   Request ID: <id>)`, plus `, Extended Request ID: <id>` when S3 sends one.
+//! - A call that gets no answer (connection refused, timeout, TLS) is
+//!   `<Service>.SdkClientException`, cause `Unable to execute HTTP request:
+//!   …`.
+//!
+//! The wire code is read as each protocol sends it: `x-amzn-ErrorType` or
+//! the JSON `__type`/`code` (namespace before `#` and anything after `:`
+//! dropped), or the XML `<Code>` of `<Error>` (`rest-xml`, `query`) and
+//! `<Errors><Error>` (`ec2`); a body-less error (S3 `HEAD`) is named by its
+//! status (`NotFound` for 404).
+//!
+//! Sources: AWS guide `supported-services-awssdk.html` ("Handling errors");
+//! the AWS-recorded `aws-sdk:sfn` failure in LocalStack's
+//! `test_aws_sdk_task_service.snapshot.json` (error
+//! `Sfn.InvalidTokenException`, cause `Invalid Token: 'Invalid token'
+//! (Service: Sfn, Status Code: 400, Request ID: …)`); Smithy protocol
+//! specifications (error serialization).
+
+use simd_json::prelude::*;
+
+use super::models::Service;
+use super::names;
+use super::wire::WireResponse;
+use super::xml;
+use crate::errors::ExecError;
+
+/// What an error response said.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The wire error code.
+    pub(crate) code: Option<String>,
+    /// The message.
+    pub(crate) message: Option<String>,
+    /// The request id.
+    pub(crate) request_id: Option<String>,
+    /// S3's extended request id (`x-amz-id-2`).
+    pub(crate) host_id: Option<String>,
+}
+
+/// Reads the code, message and request ids of an error response.
+pub(crate) fn read(protocol: &str, resp: &WireResponse) -> Failure {
+    let mut f = Failure {
+        request_id: resp
+            .header("x-amzn-requestid")
+            .or_else(|| resp.header("x-amz-request-id"))
+            .map(str::to_owned),
+        host_id: resp.header("x-amz-id-2").map(str::to_owned),
+        ..Failure::default()
+    };
+    let text = String::from_utf8_lossy(&resp.body);
+    if matches!(protocol, "json" | "rest-json") {
+        if let Some(h) = resp.header("x-amzn-errortype") {
+            f.code = Some(clean(h));
+        }
+        if let Ok(v) = crate::json::parse(&text) {
+            if f.code.is_none() {
+                f.code = ["__type", "code", "Code"]
+                    .iter()
+                    .find_map(|k| v.get_str(*k))
+                    .map(clean);
+            }
+            f.message = ["message", "Message", "errorMessage"]
+                .iter()
+                .find_map(|k| v.get_str(*k))
+                .map(str::to_owned);
+        }
+    } else if let Ok(doc) = roxmltree::Document::parse(&text) {
+        let root = doc.root_element();
+        let get = |name: &str| {
+            xml::find(root, name)
+                .map(xml::text)
+                .filter(|s| !s.is_empty())
+        };
+        f.code = get("Code");
+        f.message = get("Message");
+        if f.request_id.is_none() {
+            f.request_id = get("RequestId").or_else(|| get("RequestID"));
+        }
+        if f.host_id.is_none() {
+            f.host_id = get("HostId");
+        }
+    }
+    if f.code.is_none() && text.trim().is_empty() {
+        f.code = Some(
+            match resp.status {
+                400 => "BadRequest",
+                403 => "Forbidden",
+                404 => "NotFound",
+                _ => "",
+            }
+            .to_owned(),
+        )
+        .filter(|c| !c.is_empty());
+    }
+    f
+}
+
+/// `aws.protocoltests#FooError:http://…` → `FooError`.
+fn clean(code: &str) -> String {
+    let code = code.split(':').next().unwrap_or(code);
+    code.rsplit('#').next().unwrap_or(code).trim().to_owned()
+}
+
+/// The Task's error for an error response of `service`.
+pub(crate) fn service_error(service: &Service, status: u16, f: &Failure) -> ExecError {
+    let shape = f.code.as_deref().and_then(|c| service.model.error_shape(c));
+    let name = names::error(&service.error_prefix, shape);
+    let mut cause = format!(
+        "{} (Service: {}, Status Code: {status}, Request ID: {}",
+        f.message.as_deref().unwrap_or("null"),
+        service.error_prefix,
+        f.request_id.as_deref().unwrap_or("null"),
+    );
+    if let Some(h) = &f.host_id {
+        cause.push_str(", Extended Request ID: ");
+        cause.push_str(h);
+    }
+    cause.push(')');
+    ExecError::new(name, cause)
+}
+
+/// The Task's error for a call of `service` that got no answer.
+pub(crate) fn client_error(service: &Service, description: impl std::fmt::Display) -> ExecError {
+    ExecError::new(
+        format!("{}.SdkClientException", service.error_prefix),
+        format!("Unable to execute HTTP request: {description}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> WireResponse {
+        WireResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn codes_per_protocol() {
+        let f = read(
+            "json",
+            &resp(
+                400,
+                &[("x-amzn-requestid", "r1")],
+                r#"{"__type":"com.amazonaws.sfn#InvalidToken","message":"Invalid Token: 'Invalid token'"}"#,
+            ),
+        );
+        assert_eq!(f.code.as_deref(), Some("InvalidToken"));
+        assert_eq!(f.message.as_deref(), Some("Invalid Token: 'Invalid token'"));
+        assert_eq!(f.request_id.as_deref(), Some("r1"));
+        let f = read(
+            "rest-json",
+            &resp(
+                404,
+                &[(
+                    "x-amzn-errortype",
+                    "ResourceNotFoundException:http://internal.amazon.com/",
+                )],
+                r#"{"Message":"nope"}"#,
+            ),
+        );
+        assert_eq!(f.code.as_deref(), Some("ResourceNotFoundException"));
+        assert_eq!(f.message.as_deref(), Some("nope"));
+        let f = read(
+            "rest-xml",
+            &resp(404, &[], "<Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>r2</RequestId><HostId>h2</HostId></Error>"),
+        );
+        assert_eq!(
+            (
+                f.code.as_deref(),
+                f.request_id.as_deref(),
+                f.host_id.as_deref()
+            ),
+            (Some("NoSuchKey"), Some("r2"), Some("h2"))
+        );
+        let f = read(
+            "query",
+            &resp(
+                400,
+                &[],
+                r#"<ErrorResponse xmlns="x"><Error><Type>Sender</Type><Code>NotFound</Code><Message>m</Message></Error><RequestId>r3</RequestId></ErrorResponse>"#,
+            ),
+        );
+        assert_eq!(
+            (f.code.as_deref(), f.request_id.as_deref()),
+            (Some("NotFound"), Some("r3"))
+        );
+        let f = read(
+            "ec2",
+            &resp(400, &[], "<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>m</Message></Error></Errors><RequestID>r4</RequestID></Response>"),
+        );
+        assert_eq!(
+            (f.code.as_deref(), f.request_id.as_deref()),
+            (Some("InvalidInstanceID.NotFound"), Some("r4"))
+        );
+        assert_eq!(
+            read("rest-xml", &resp(404, &[], "")).code.as_deref(),
+            Some("NotFound")
+        );
+    }
+}
