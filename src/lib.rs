@@ -20,6 +20,7 @@
 //! | [`json`] | values, Reference Paths / JSONPath, Intrinsic Functions, ResultPath merge |
 //! | [`metrics`] | every metric name as a constant, described once; the Prometheus recorder |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
+//! | [`fuzzing`] | one fuzzing harness per stage (`fuzz/`, `tests/fuzz_replay.rs`) |
 //! | [`payment`] | in-process handlers of the bundled card-payment example |
 
 pub mod admission;
@@ -28,6 +29,7 @@ pub mod asl;
 pub mod compile;
 pub mod engine;
 pub mod errors;
+pub mod fuzzing;
 pub mod json;
 pub mod metrics;
 pub mod payment;
