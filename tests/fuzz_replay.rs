@@ -54,7 +54,7 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 
 /// Runs `harness` on every input of `target` on a big-stack thread and
 /// fails naming each input that panicked.
-fn replay(target: &'static str, harness: fn(&[u8])) {
+fn replay(target: &'static str, harness: expressway::fuzzing::Harness) {
     let files = inputs(target);
     let failed = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
@@ -68,7 +68,10 @@ fn replay(target: &'static str, harness: fn(&[u8])) {
         .expect("replay thread")
         .join()
         .expect("replay thread ends");
-    assert!(failed.is_empty(), "{target}: inputs that panic: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "{target}: inputs that panic: {failed:#?}"
+    );
 }
 
 fn api_request(data: &[u8]) {
@@ -80,7 +83,7 @@ fn api_request(data: &[u8]) {
     runtime.block_on(expressway::fuzzing::api_requests(data));
 }
 
-fn harness(target: &str) -> fn(&[u8]) {
+fn harness(target: &str) -> expressway::fuzzing::Harness {
     expressway::fuzzing::SYNC_TARGETS
         .iter()
         .find(|(name, _)| *name == target)
@@ -137,8 +140,14 @@ fn every_target_is_replayed() {
         .collect();
     replayed.sort_unstable();
     assert_eq!(targets, replayed);
-    for dir in std::fs::read_dir(fuzz_dir().join("corpus")).expect("fuzz/corpus").flatten() {
+    for dir in std::fs::read_dir(fuzz_dir().join("corpus"))
+        .expect("fuzz/corpus")
+        .flatten()
+    {
         let name = dir.file_name().to_string_lossy().into_owned();
-        assert!(replayed.contains(&name.as_str()), "corpus of unknown target {name}");
+        assert!(
+            replayed.contains(&name.as_str()),
+            "corpus of unknown target {name}"
+        );
     }
 }

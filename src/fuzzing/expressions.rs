@@ -2,6 +2,8 @@
 //! compile, Reference Paths / JSONPath, Intrinsic Functions, JSONata and
 //! Payload Templates.
 
+use std::sync::OnceLock;
+
 use crate::json::jsonata::{Bindings, Expression, JsonataError, States};
 use crate::json::path::Path;
 use crate::json::template::Template;
@@ -23,15 +25,20 @@ fn document(text: &str) -> Value {
 
 /// A Context Object of AWS's shape around `input` (`$$.Execution.Input`).
 fn context(input: &Value) -> Value {
-    let mut ctx = crate::json::parse(
-        r#"{"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:express:fuzz:e:1",
-        "Name":"e","RoleArn":"arn:aws:iam::123456789012:role/fuzz",
-        "StartTime":"2026-12-03T00:00:00.000Z","RedriveCount":0},
-        "State":{"EnteredTime":"2026-12-03T00:00:00.000Z","Name":"S","RetryCount":0},
-        "StateMachine":{"Id":"arn:aws:states:us-east-1:123456789012:stateMachine:fuzz","Name":"fuzz"},
-        "Map":{"Item":{"Index":0,"Value":{"a":1}}}}"#,
-    )
-    .unwrap_or_else(|_| Value::from(crate::json::Object::default()));
+    static BASE: OnceLock<Value> = OnceLock::new();
+    let mut ctx = BASE
+        .get_or_init(|| {
+            crate::json::parse(
+                r#"{"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:express:fuzz:e:1",
+                "Name":"e","RoleArn":"arn:aws:iam::123456789012:role/fuzz",
+                "StartTime":"2026-12-03T00:00:00.000Z","RedriveCount":0},
+                "State":{"EnteredTime":"2026-12-03T00:00:00.000Z","Name":"S","RetryCount":0},
+                "StateMachine":{"Id":"arn:aws:states:us-east-1:123456789012:stateMachine:fuzz",
+                "Name":"fuzz"},"Map":{"Item":{"Index":0,"Value":{"a":1}}}}"#,
+            )
+            .unwrap_or_else(|_| Value::from(crate::json::Object::default()))
+        })
+        .clone();
     if let Value::Object(o) = &mut ctx {
         if let Some(Value::Object(e)) = o.get_mut("Execution") {
             e.insert("Input".into(), input.clone());

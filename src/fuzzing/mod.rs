@@ -32,10 +32,13 @@ pub use expressions::{
     definition, evaluate_jsonata_under_budget, intrinsic, jsonata, path, template,
 };
 
+/// A harness: runs one input, panics on a bug.
+pub type Harness = fn(&[u8]);
+
 /// The harnesses by target name (`fuzz/fuzz_targets/<name>.rs`), for the
 /// replay test. [`api_requests`] is async and absent here: it needs a
 /// runtime with a paused clock, which the caller builds.
-pub const SYNC_TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const SYNC_TARGETS: [(&str, Harness); 5] = [
     ("definition", definition),
     ("path", path),
     ("intrinsic", intrinsic),
