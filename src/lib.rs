@@ -23,6 +23,7 @@
 //! | [`metrics`] | every metric name as a constant, described once; the Prometheus recorder |
 //! | [`errors`] | the predefined `States.*` error names and the execution error type |
 //! | [`cli`] | the `expressway` command: flags and wiring; the bundled example's handlers ([`cli::example`]) |
+//! | [`fuzzing`] | one fuzzing harness per stage (`fuzz/`, `tests/fuzz_replay.rs`) |
 
 pub mod admission;
 pub mod api;
@@ -32,6 +33,7 @@ pub mod compile;
 pub mod console;
 pub mod engine;
 pub mod errors;
+pub mod fuzzing;
 pub mod json;
 pub mod metrics;
 pub mod sources;
