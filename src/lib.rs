@@ -27,6 +27,7 @@ pub mod admission;
 pub mod api;
 pub mod asl;
 pub mod cli;
+pub mod cluster;
 pub mod compile;
 pub mod engine;
 pub mod errors;

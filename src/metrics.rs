@@ -95,6 +95,10 @@ pub const TASK_ERRORS: &str = "expressway_task_errors_total";
 pub const EXECUTION_LOG_LINES: &str = "expressway_execution_log_lines_total";
 /// Counter: execution log lines dropped because the writer fell behind.
 pub const EXECUTION_LOG_DROPPED: &str = "expressway_execution_log_dropped_total";
+/// Counter: asynchronous starts this node ran again because their runner
+/// died (`serve --cluster`, [`crate::cluster`]): the duplicates of
+/// at-least-once delivery.
+pub const CLUSTER_STARTS_RECLAIMED: &str = "expressway_cluster_starts_reclaimed_total";
 
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
@@ -173,7 +177,7 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
 const OWN_HISTOGRAMS: [&str; 2] = [STATE_DURATION, TASK_DURATION];
 
 /// Every exported metric.
-pub const ALL: [Metric; 29] = [
+pub const ALL: [Metric; 30] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -347,6 +351,12 @@ pub const ALL: [Metric; 29] = [
         Kind::Counter,
         Some(Unit::Count),
         "Execution log lines dropped because the log writer fell behind.",
+    ),
+    metric(
+        CLUSTER_STARTS_RECLAIMED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Asynchronous starts run again because their runner died (cluster).",
     ),
 ];
 

@@ -126,6 +126,11 @@ pub enum ApiError {
     /// out of the 15-minute clock skew); the full message.
     #[error("{0}")]
     InvalidSignature(String),
+    /// The start path's store is unreachable (a cluster without Redis); the
+    /// reason. HTTP 503, as AWS's common `ServiceUnavailable` error: SDKs
+    /// retry it.
+    #[error("Service Unavailable: {0}")]
+    ServiceUnavailable(String),
     /// A bug: a handler panicked or an invariant broke.
     #[error("{0}")]
     InternalFailure(String),
@@ -146,6 +151,7 @@ impl From<crate::start::StartError> for ApiError {
             S::ExecutionDoesNotExist(arn) => ApiError::ExecutionDoesNotExist(arn),
             S::ExecutionAlreadyExists(arn) => ApiError::ExecutionAlreadyExists(arn),
             S::Throttled => ApiError::Throttling,
+            S::ServiceUnavailable(why) => ApiError::ServiceUnavailable(why),
         }
     }
 }
@@ -178,6 +184,7 @@ impl ApiError {
             ApiError::Serialization(_) => "SerializationException",
             ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
             ApiError::Throttling => "ThrottlingException",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
             ApiError::UnrecognizedClient => "UnrecognizedClientException",
@@ -198,19 +205,21 @@ impl ApiError {
             | ApiError::UnrecognizedClient
             | ApiError::InvalidSignature(_)
             | ApiError::InternalFailure(_) => SERVICE_NAMESPACE,
-            ApiError::Throttling => AVAILABILITY_NAMESPACE,
+            ApiError::Throttling | ApiError::ServiceUnavailable(_) => AVAILABILITY_NAMESPACE,
             _ => SFN_NAMESPACE,
         };
         format!("{namespace}#{}", self.code())
     }
 
     /// The HTTP status: 404 for `ResourceNotFound`, 413 for an oversized
-    /// body, 500 for `InternalFailure`, 400 otherwise.
+    /// body, 500 for `InternalFailure`, 503 for `ServiceUnavailable`, 400
+    /// otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -23,6 +23,7 @@ use std::time::SystemTime;
 
 use crate::engine::ExecutionOutcome;
 
+use super::error::StartError;
 use super::records::{ExecutionRecord, Executions, Stopped};
 use super::registry::{Machines, StateMachine};
 
@@ -66,6 +67,35 @@ pub trait StartStore: Send + Sync + 'static {
 
     /// Records a new execution (the store may forget the oldest ones).
     fn insert_execution(&self, record: ExecutionRecord);
+
+    /// Records a new asynchronous start durably before StartExecution
+    /// answers; `deadline` is how long it may run (its machine's
+    /// TimeoutSeconds, at most 5 minutes), after which a cluster store may
+    /// run it again elsewhere if its runner died. The default records it
+    /// with [`StartStore::insert_execution`].
+    ///
+    /// # Errors
+    /// [`StartError::ServiceUnavailable`] when it cannot be recorded: the
+    /// start is then refused, never accepted and lost.
+    fn accept_execution(
+        &self,
+        record: ExecutionRecord,
+        deadline: std::time::Duration,
+    ) -> Result<(), StartError> {
+        let _ = deadline;
+        self.insert_execution(record);
+        Ok(())
+    }
+
+    /// Whether the registry can take a write now (CreateStateMachine asks
+    /// first). The default: always.
+    ///
+    /// # Errors
+    /// [`StartError::ServiceUnavailable`] when a remote store is known to be
+    /// unreachable.
+    fn check_available(&self) -> Result<(), StartError> {
+        Ok(())
+    }
 
     /// Stores the outcome of the execution `arn` if it is still retained
     /// and running; whether it was stored.

@@ -1,0 +1,83 @@
+//! The registry listener: a thread subscribed to the registry and stop
+//! channels that keeps this node's cache current (a machine created,
+//! updated, tagged or deleted on any node is visible here within
+//! milliseconds), reads the whole registry every [`RESYNC`] to heal a missed
+//! announcement, and aborts the executions stopped on another node.
+//! It reconnects by itself when Redis goes away.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::store::{Change, RedisStore};
+use crate::engine::Engine;
+use crate::start::registry::log_settings;
+
+/// How often the whole registry is read again.
+pub(crate) const RESYNC: Duration = Duration::from_secs(5);
+
+/// How long the listener waits before reconnecting.
+const RECONNECT: Duration = Duration::from_millis(250);
+
+/// Tells the engine's observer of a changed machine.
+pub(crate) fn announce(engine: &Engine, change: Change) {
+    match change {
+        Change::Upserted {
+            machine,
+            reload: true,
+        } => engine.register_machine(&machine.machine, &machine.name, &log_settings(&machine.logging)),
+        Change::Removed(old) => engine.unregister_machine(&old.machine),
+        Change::Upserted { .. } | Change::Same => {}
+    }
+}
+
+/// Runs the listener on its own thread, for the life of the process.
+pub(crate) fn spawn(store: Arc<RedisStore>, engine: Engine) {
+    let spawned = std::thread::Builder::new()
+        .name("cluster-registry".to_owned())
+        .spawn(move || loop {
+            if let Err(e) = listen(&store, &engine) {
+                tracing::warn!(error = %e, "cluster: registry listener reconnecting");
+            }
+            std::thread::sleep(RECONNECT);
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cluster: cannot start the registry listener");
+    }
+}
+
+fn listen(store: &RedisStore, engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
+    let mut conn = store
+        .pool()
+        .client()
+        .get_connection_with_timeout(Duration::from_secs(1))?;
+    let mut pubsub = conn.as_pubsub();
+    pubsub.subscribe(store.keys().registry_channel())?;
+    pubsub.subscribe(store.keys().stop_channel())?;
+    pubsub.set_read_timeout(Some(Duration::from_millis(500)))?;
+    // Subscribed first, then read: nothing announced in between is missed.
+    store.ensure_group()?;
+    for change in store.resync()? {
+        announce(engine, change);
+    }
+    let mut synced = Instant::now();
+    loop {
+        match pubsub.get_message() {
+            Ok(msg) => {
+                let arn: String = msg.get_payload()?;
+                if msg.get_channel_name() == store.keys().stop_channel() {
+                    store.abort_here(&arn);
+                } else {
+                    announce(engine, store.refresh(&arn)?);
+                }
+            }
+            Err(e) if e.is_timeout() => {}
+            Err(e) => return Err(e.into()),
+        }
+        if synced.elapsed() >= RESYNC {
+            for change in store.resync()? {
+                announce(engine, change);
+            }
+            synced = Instant::now();
+        }
+    }
+}
