@@ -1,0 +1,477 @@
+//! Several instances, one service (issue 13): `serve --cluster` against a
+//! real `redis-server` on a free loopback port, with two or three
+//! instances.
+//!
+//! Without `redis-server` on PATH the tests skip with a message, unless
+//! `CI` is set: then they fail (`.ci/run` installs Debian's `redis-server`).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_expressway");
+const ACCOUNT_ARN: &str = "arn:aws:states:us-east-1:123456789012";
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "expressway-cluster-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Whether `redis-server` can run here; panics under CI when it cannot.
+fn redis_available() -> bool {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server is not installed (CI is set): apt-get install redis-server"
+        );
+        eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server)");
+    }
+    found
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen in 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `redis-server` on a free loopback port, its data (append-only file)
+/// in its own folder so that a restart keeps it; killed when dropped.
+struct Redis {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Redis {
+    fn start(dir: &Path) -> Redis {
+        let mut r = Redis {
+            port: free_port(),
+            dir: dir.to_owned(),
+            child: None,
+        };
+        r.restart();
+        r
+    }
+
+    fn restart(&mut self) {
+        let mut child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        wait_for_port(self.port, &mut child, "redis-server");
+        self.child = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli` against this server.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One `expressway serve --cluster` instance; killed when dropped.
+struct Node {
+    port: u16,
+    child: Option<Child>,
+    http: reqwest::Client,
+}
+
+impl Node {
+    fn start(redis: &Redis, id: &str, dir: &Path) -> Node {
+        let port = free_port();
+        let empty = dir.join("definitions");
+        std::fs::create_dir_all(&empty).expect("definitions dir");
+        let log = std::fs::File::create(dir.join(format!("{id}.log"))).expect("log file");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--port", &port.to_string(), "--definitions"])
+            .arg(&empty)
+            .args(["--cluster", &redis.url(), "--node-id", id])
+            .args(["--cluster-reclaim-margin-ms", "300"])
+            .env_remove("SFN_MOCK_CONFIG")
+            .env_remove("EXPRESSWAY_CLUSTER_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("expressway serve starts");
+        wait_for_port(port, &mut child, "expressway serve");
+        Node {
+            port,
+            child: Some(child),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// kill -9.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Calls the operation `op`: the HTTP status and the JSON body.
+    async fn call(&self, op: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("http://127.0.0.1:{}/", self.port))
+            .header("X-Amz-Target", format!("AWSStepFunctions.{op}"))
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the instance answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn ok(&self, op: &str, body: Value) -> Value {
+        let (status, body) = self.call(op, body).await;
+        assert_eq!(status, 200, "{op}: {body}");
+        body
+    }
+
+    async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("http://127.0.0.1:{}/metrics", self.port))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn machine_arn(name: &str) -> String {
+    format!("{ACCOUNT_ARN}:stateMachine:{name}")
+}
+
+fn pass(result: &str) -> String {
+    json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": true}}})
+        .to_string()
+}
+
+/// Polls `check` every 10 ms until it holds; how long that took. Panics
+/// after `limit`.
+async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let began = Instant::now();
+    loop {
+        if check().await {
+            return began.elapsed();
+        }
+        assert!(began.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn sync_output(node: &Node, name: &str) -> Option<String> {
+    let (status, body) = node
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": machine_arn(name), "input": "{}"}),
+        )
+        .await;
+    (status == 200 && body["status"] == "SUCCEEDED")
+        .then(|| body["output"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Guarantee 1: a create, update, tag and delete on any instance is seen by
+/// every instance within 1 s, and the machine starts there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_registry_across_three_instances() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("registry");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let [a, b, c] = &nodes;
+    let second = Duration::from_secs(1);
+
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "reg", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("v1")}),
+    )
+    .await;
+    for n in [b, c] {
+        let took = within(second, "created on a, visible", || async {
+            sync_output(n, "reg").await.as_deref() == Some("\"v1\"")
+        })
+        .await;
+        eprintln!("create visible on another instance after {took:?}");
+    }
+
+    b.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": machine_arn("reg"), "definition": pass("v2")}),
+    )
+    .await;
+    for n in [a, c] {
+        within(second, "updated on b, runs the new version", || async {
+            sync_output(n, "reg").await.as_deref() == Some("\"v2\"")
+        })
+        .await;
+    }
+
+    c.ok(
+        "TagResource",
+        json!({"resourceArn": machine_arn("reg"), "tags": [{"key": "team", "value": "pay"}]}),
+    )
+    .await;
+    within(second, "tagged on c, listed on a", || async {
+        let tags = a
+            .ok(
+                "ListTagsForResource",
+                json!({"resourceArn": machine_arn("reg")}),
+            )
+            .await;
+        tags["tags"] == json!([{"key": "team", "value": "pay"}])
+    })
+    .await;
+
+    a.ok(
+        "DeleteStateMachine",
+        json!({"stateMachineArn": machine_arn("reg")}),
+    )
+    .await;
+    for n in [b, c] {
+        within(second, "deleted on a, gone", || async {
+            let (status, body) = n
+                .call(
+                    "DescribeStateMachine",
+                    json!({"stateMachineArn": machine_arn("reg")}),
+                )
+                .await;
+            status == 400
+                && body["__type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("#StateMachineDoesNotExist"))
+        })
+        .await;
+    }
+    // An identical create on another instance is a repeat, not a conflict:
+    // `serve --definitions` on every instance converges on one registry.
+    let spec = json!({"name": "same", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("s")});
+    let first = a.ok("CreateStateMachine", spec.clone()).await;
+    let again = c.ok("CreateStateMachine", spec).await;
+    assert_eq!(first["creationDate"], again["creationDate"]);
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 2: StartExecution answers once the start is in the stream;
+/// when its instance is killed (-9) while it runs, another instance runs it
+/// again after its deadline (TimeoutSeconds 2) plus the margin, with the
+/// same ARN, and counts the duplicate; an ended execution is acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_instance_died_runs_again_elsewhere() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("reclaim");
+    let redis = Redis::start(&dir);
+    let mut a = Node::start(&redis, "a", &dir);
+    let b = Node::start(&redis, "b", &dir);
+    let slow = json!({
+        "TimeoutSeconds": 2,
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+            "P": {"Type": "Pass", "Parameters": {"done.$": "$.n"}, "End": true}
+        }
+    });
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "slow", "roleArn": ROLE, "type": "EXPRESS", "definition": slow.to_string()}),
+    )
+    .await;
+
+    // An execution that ends is acknowledged: nothing stays pending.
+    let done = b
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "ends", "input": "{\"n\":0}"}),
+        )
+        .await;
+    let done_arn = done["executionArn"].as_str().expect("arn").to_owned();
+    within(Duration::from_secs(5), "the execution on b ends", || async {
+        let d = a
+            .ok("DescribeExecution", json!({"executionArn": done_arn}))
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    assert_eq!(
+        redis.cli(&["XLEN", "expressway:starts"]),
+        "0",
+        "an ended start is deleted"
+    );
+
+    // Accepted on a, a dies: b runs it again.
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "survivor", "input": "{\"n\":7}"}),
+        )
+        .await;
+    let arn = started["executionArn"].as_str().expect("arn").to_owned();
+    let pending = redis.cli(&["XPENDING", "expressway:starts", "runners"]);
+    assert!(
+        pending.starts_with('1') && pending.contains('a'),
+        "answered after it was pending for a: {pending}"
+    );
+    a.kill();
+    let before = b
+        .ok("DescribeExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(before["status"], "RUNNING", "{before}");
+    let took = within(Duration::from_secs(15), "re-run on b", || async {
+        let d = b.ok("DescribeExecution", json!({"executionArn": arn})).await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    eprintln!("the killed instance's start ended on another after {took:?}");
+    let d = b
+        .ok("DescribeExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(d["name"], "survivor");
+    assert_eq!(d["output"], "{\"done\":7}");
+    assert_eq!(d["startDate"], started["startDate"], "the same execution");
+    assert_eq!(
+        b.metric("expressway_cluster_starts_reclaimed_total").await,
+        1.0
+    );
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+    drop(b);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 7: with Redis gone, StartSyncExecution of a known machine
+/// still runs, StartExecution is refused with ServiceUnavailable (never
+/// accepted and lost), and the instance reconnects by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_async_starts_are_refused_and_sync_runs() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("outage");
+    let mut redis = Redis::start(&dir);
+    let a = Node::start(&redis, "a", &dir);
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "up", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("ok")}),
+    )
+    .await;
+    let start = json!({"stateMachineArn": machine_arn("up")});
+
+    redis.stop();
+    assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
+    for _ in 0..3 {
+        let (status, body) = a.call("StartExecution", start.clone()).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            body["__type"],
+            "com.amazon.coral.availability#ServiceUnavailable",
+            "{body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| m.contains("Redis")));
+    }
+    assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
+
+    redis.restart();
+    within(Duration::from_secs(5), "accepted again", || async {
+        a.call("StartExecution", start.clone()).await.0 == 200
+    })
+    .await;
+    let started = a.ok("StartExecution", start.clone()).await;
+    within(Duration::from_secs(5), "it ran", || async {
+        let d = a
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    drop(a);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
