@@ -24,10 +24,8 @@ fn free_port() -> u16 {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "expressway-cluster-{name}-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("expressway-cluster-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -84,7 +82,14 @@ impl Redis {
     fn restart(&mut self) {
         let mut child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .stdin(Stdio::null())
@@ -370,18 +375,44 @@ async fn a_start_whose_instance_died_runs_again_elsewhere() {
         )
         .await;
     let done_arn = done["executionArn"].as_str().expect("arn").to_owned();
-    within(Duration::from_secs(5), "the execution on b ends", || async {
-        let d = a
-            .ok("DescribeExecution", json!({"executionArn": done_arn}))
-            .await;
-        d["status"] == "SUCCEEDED"
-    })
+    within(
+        Duration::from_secs(5),
+        "the execution on b ends",
+        || async {
+            let d = a
+                .ok("DescribeExecution", json!({"executionArn": done_arn}))
+                .await;
+            d["status"] == "SUCCEEDED"
+        },
+    )
     .await;
     assert_eq!(
         redis.cli(&["XLEN", "expressway:starts"]),
         "0",
         "an ended start is deleted"
     );
+
+    // Stopped on a while it runs on b: ABORTED everywhere, acknowledged,
+    // and its end on b does not overwrite the stop.
+    let running = b
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "stopped", "input": "{\"n\":1}"}),
+        )
+        .await;
+    let stopped_arn = running["executionArn"].as_str().expect("arn").to_owned();
+    a.ok(
+        "StopExecution",
+        json!({"executionArn": stopped_arn, "error": "Halt"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let stopped = b
+        .ok("DescribeExecution", json!({"executionArn": stopped_arn}))
+        .await;
+    assert_eq!(stopped["status"], "ABORTED", "{stopped}");
+    assert_eq!(stopped["error"], "Halt", "{stopped}");
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
 
     // Accepted on a, a dies: b runs it again.
     let started = a
@@ -402,7 +433,9 @@ async fn a_start_whose_instance_died_runs_again_elsewhere() {
         .await;
     assert_eq!(before["status"], "RUNNING", "{before}");
     let took = within(Duration::from_secs(15), "re-run on b", || async {
-        let d = b.ok("DescribeExecution", json!({"executionArn": arn})).await;
+        let d = b
+            .ok("DescribeExecution", json!({"executionArn": arn}))
+            .await;
         d["status"] == "SUCCEEDED"
     })
     .await;
@@ -447,11 +480,12 @@ async fn without_redis_async_starts_are_refused_and_sync_runs() {
         let (status, body) = a.call("StartExecution", start.clone()).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(
-            body["__type"],
-            "com.amazon.coral.availability#ServiceUnavailable",
+            body["__type"], "com.amazon.coral.availability#ServiceUnavailable",
             "{body}"
         );
-        assert!(body["message"].as_str().is_some_and(|m| m.contains("Redis")));
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Redis")));
     }
     assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
 

@@ -390,6 +390,19 @@ mod tests {
     }
 
     #[test]
+    fn an_unreachable_store_is_a_retryable_503() {
+        let e = ApiError::from(crate::start::StartError::ServiceUnavailable(
+            "Redis is unavailable".into(),
+        ));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            e.wire_type(),
+            "com.amazon.coral.availability#ServiceUnavailable"
+        );
+        assert_eq!(e.message(), "Service Unavailable: Redis is unavailable");
+    }
+
+    #[test]
     fn constraints_count_errors_like_aws() {
         let mut c = Constraints::default();
         let long = "a".repeat(81);

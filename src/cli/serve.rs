@@ -102,7 +102,10 @@ fn sigv4_verifier(
 
 /// The starter of `serve`: on the in-memory store, or with `--cluster` on
 /// the cluster's Redis store, its listener and reclaimer started.
-fn cluster_starter(args: &ServeArgs, setup: &setup::Setup) -> Result<crate::start::Starter, String> {
+fn cluster_starter(
+    args: &ServeArgs,
+    setup: &setup::Setup,
+) -> Result<crate::start::Starter, String> {
     let Some(url) = &args.cluster else {
         return setup.starter();
     };

@@ -24,7 +24,11 @@ pub(crate) fn announce(engine: &Engine, change: Change) {
         Change::Upserted {
             machine,
             reload: true,
-        } => engine.register_machine(&machine.machine, &machine.name, &log_settings(&machine.logging)),
+        } => engine.register_machine(
+            &machine.machine,
+            &machine.name,
+            &log_settings(&machine.logging),
+        ),
         Change::Removed(old) => engine.unregister_machine(&old.machine),
         Change::Upserted { .. } | Change::Same => {}
     }

@@ -110,8 +110,8 @@ impl Cluster {
     /// # Errors
     /// [`ClusterError::Url`] for a URL that is not a Redis URL.
     pub fn connect(config: ClusterConfig) -> Result<Self, ClusterError> {
-        let client =
-            redis::Client::open(config.url.as_str()).map_err(|e| ClusterError::Url(e.to_string()))?;
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
         let pool = pool::Pool::new(client, 4, config.timeout);
         let store = Arc::new(RedisStore::new(
             pool,

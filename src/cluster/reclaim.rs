@@ -88,7 +88,9 @@ fn reclaim(
             ack(store, &id)?;
             continue;
         };
-        let deadline: u64 = field("deadline").and_then(|d| d.parse().ok()).unwrap_or(300_000);
+        let deadline: u64 = field("deadline")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(300_000);
         let min_idle = if consumer == store.node() {
             if store.runs_here(&arn) {
                 continue;
@@ -187,4 +189,3 @@ fn ack(store: &RedisStore, id: &str) -> Result<(), ClusterError> {
             .query::<()>(c)
     })
 }
-

@@ -5,6 +5,7 @@
 //! with the starts stream, atomically.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use serde_json::json;
@@ -13,6 +14,16 @@ use super::error::ClusterError;
 use super::machines::{from_millis, millis};
 use crate::engine::{ExecutionOutcome, ExecutionStatus};
 use crate::start::{ExecutionRecord, Progress};
+
+/// [`ACCEPT_LUA`], loaded once per process (EVALSHA, then SCRIPT LOAD once
+/// per Redis).
+pub(crate) static ACCEPT: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(ACCEPT_LUA));
+/// [`FINISH_LUA`].
+pub(crate) static FINISH: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(FINISH_LUA));
+/// [`STOP_LUA`].
+pub(crate) static STOP: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(STOP_LUA));
 
 /// The `status` of a record whose execution is running.
 pub(crate) const RUNNING: &str = "RUNNING";
@@ -23,7 +34,7 @@ pub(crate) const RUNNING: &str = "RUNNING";
 ///
 /// KEYS: stream, record, index. ARGV: group, node, arn, machine, name,
 /// input, start (ms), deadline (ms). Returns the stream entry id.
-pub(crate) const ACCEPT: &str = r"
+const ACCEPT_LUA: &str = r"
 local id = redis.call('XADD', KEYS[1], '*', 'arn', ARGV[3], 'deadline', ARGV[8])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'FORCE', 'JUSTID')
 redis.call('DEL', KEYS[2])
@@ -38,7 +49,7 @@ return id
 ///
 /// KEYS: record, stream. ARGV: group, status, outcome JSON, retention (s).
 /// Returns 1 when the outcome was stored.
-pub(crate) const FINISH: &str = r"
+const FINISH_LUA: &str = r"
 local entry = redis.call('HGET', KEYS[1], 'entry')
 if entry then
   redis.call('XACK', KEYS[2], ARGV[1], entry)
@@ -56,7 +67,7 @@ return 1
 /// KEYS: record, stream. ARGV: group, outcome JSON, retention (s), stop
 /// channel, arn. Returns `{-1, '0'}` (no record), `{0, start}` (already
 /// ended) or `{1, start}` (stopped now).
-pub(crate) const STOP: &str = r"
+const STOP_LUA: &str = r"
 local start = redis.call('HGET', KEYS[1], 'start')
 if not start then return {-1, '0'} end
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return {0, start} end

@@ -151,9 +151,12 @@ impl RedisStore {
     /// # Errors
     /// [`ClusterError`] when Redis is unreachable or the record unreadable.
     pub(crate) fn refresh(&self, arn: &str) -> Result<Change, ClusterError> {
-        let text: Option<String> = self
-            .pool
-            .with(|c| redis::cmd("HGET").arg(self.keys.machines()).arg(arn).query(c))?;
+        let text: Option<String> = self.pool.with(|c| {
+            redis::cmd("HGET")
+                .arg(self.keys.machines())
+                .arg(arn)
+                .query(c)
+        })?;
         self.apply(arn, text.as_deref())
     }
 
@@ -209,7 +212,9 @@ impl RedisStore {
         for (arn, text) in &all {
             match self.apply(arn, Some(text)) {
                 Ok(change) => changes.push(change),
-                Err(e) => tracing::warn!(arn = %arn, error = %e, "cluster: skipped a state machine"),
+                Err(e) => {
+                    tracing::warn!(arn = %arn, error = %e, "cluster: skipped a state machine")
+                }
             }
         }
         for arn in self.cache.snapshot().keys() {
@@ -292,7 +297,7 @@ impl RedisStore {
 
     fn try_finish(&self, arn: &str, outcome: &ExecutionOutcome) -> Result<bool, ClusterError> {
         let stored: i64 = self.pool.with(|c| {
-            redis::Script::new(FINISH)
+            FINISH
                 .key(self.keys.execution(arn))
                 .key(self.keys.starts())
                 .arg(GROUP)
@@ -423,14 +428,18 @@ impl StartStore for RedisStore {
         }
     }
 
-    fn accept_execution(&self, record: ExecutionRecord, deadline: Duration) -> Result<(), StartError> {
+    fn accept_execution(
+        &self,
+        record: ExecutionRecord,
+        deadline: Duration,
+    ) -> Result<(), StartError> {
         // Noted as running here before it is pending for this node, so that
         // the reclaimer never takes it from under its runner.
         if let Some(abort) = &record.abort {
             self.running.insert(record.arn.clone(), abort.clone());
         }
         let accepted = self.pool.with(|c| {
-            redis::Script::new(ACCEPT)
+            ACCEPT
                 .key(self.keys.starts())
                 .key(self.keys.execution(&record.arn))
                 .key(self.keys.executions_of(&record.state_machine_arn))
@@ -492,8 +501,7 @@ impl StartStore for RedisStore {
             stop_time,
         };
         let answer: Result<(i64, String), _> = self.pool.with(|c| {
-            redis::Script::new(STOP)
-                .key(self.keys.execution(arn))
+            STOP.key(self.keys.execution(arn))
                 .key(self.keys.starts())
                 .arg(GROUP)
                 .arg(encode_outcome(&outcome))
