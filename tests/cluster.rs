@@ -329,6 +329,12 @@ async fn one_registry_across_three_instances() {
         })
         .await;
     }
+    // Membership: every instance heartbeats, each sees three members.
+    within(Duration::from_secs(3), "three members", || async {
+        a.metric("expressway_cluster_members").await == 3.0
+            && c.metric("expressway_cluster_redis_up").await == 1.0
+    })
+    .await;
     // An identical create on another instance is a repeat, not a conflict:
     // `serve --definitions` on every instance converges on one registry.
     let spec = json!({"name": "same", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("s")});
@@ -489,6 +495,11 @@ async fn without_redis_async_starts_are_refused_and_sync_runs() {
     }
     assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
 
+    within(Duration::from_secs(3), "Redis down in /metrics", || async {
+        a.metric("expressway_cluster_redis_up").await == 0.0
+    })
+    .await;
+
     redis.restart();
     within(Duration::from_secs(5), "accepted again", || async {
         a.call("StartExecution", start.clone()).await.0 == 200
@@ -506,6 +517,61 @@ async fn without_redis_async_starts_are_refused_and_sync_runs() {
     })
     .await;
     drop(a);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An accepted start survives a restart of every instance: the instance
+/// that comes back with the same node id runs again what was pending for
+/// it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_starts_survive_a_restart_of_every_instance() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("restart");
+    let redis = Redis::start(&dir);
+    let mut solo = Node::start(&redis, "solo", &dir);
+    let slow = json!({
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+            "P": {"Type": "Pass", "Result": "again", "End": true}
+        }
+    });
+    solo.ok(
+        "CreateStateMachine",
+        json!({"name": "slow", "roleArn": ROLE, "type": "EXPRESS", "definition": slow.to_string()}),
+    )
+    .await;
+    let started = solo
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "kept"}),
+        )
+        .await;
+    solo.kill();
+    let back = Node::start(&redis, "solo", &dir);
+    within(
+        Duration::from_secs(10),
+        "run again after the restart",
+        || async {
+            let d = back
+                .ok(
+                    "DescribeExecution",
+                    json!({"executionArn": started["executionArn"]}),
+                )
+                .await;
+            d["status"] == "SUCCEEDED" && d["output"] == "\"again\""
+        },
+    )
+    .await;
+    assert_eq!(
+        back.metric("expressway_cluster_starts_reclaimed_total")
+            .await,
+        1.0
+    );
+    drop(back);
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -44,6 +44,11 @@ impl Keys {
         format!("{}starts", self.prefix)
     }
 
+    /// The sorted set of live nodes (score: last heartbeat, ms).
+    pub(crate) fn members(&self) -> String {
+        format!("{}members", self.prefix)
+    }
+
     /// The hash recording one execution.
     pub(crate) fn execution(&self, arn: &str) -> String {
         format!("{}execution:{arn}", self.prefix)

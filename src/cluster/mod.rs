@@ -30,13 +30,20 @@
 //!    `ServiceUnavailable` (HTTP 503, never accepted and lost);
 //!    connections are made again by themselves.
 //!
+//! 6. (in part) **Membership and gauges.** Nodes heartbeat into
+//!    `expressway:members` every second ([`members`]); `/metrics` shows
+//!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
+//!    `expressway_cluster_redis_up` and the reclaimed starts.
+//!
 //! Not yet: Task Tokens and activities across nodes, cluster-wide
-//! admission, Kinesis shard leases, membership gauges (issue 13, items 3–6).
+//! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
+//! items 3–6).
 
 mod error;
 mod keys;
 mod listen;
 mod machines;
+mod members;
 mod pool;
 mod reclaim;
 mod records;

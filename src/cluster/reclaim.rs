@@ -29,7 +29,8 @@ use crate::start::{Mode, StartInput, StartRequest, StartStore as _, Starter};
 /// How often a node looks for starts to reclaim.
 pub(crate) const TICK: Duration = Duration::from_millis(250);
 
-/// Runs the reclaimer on its own thread; re-runs go to `runtime`.
+/// Runs the reclaimer (and the heartbeat, [`super::members`]) on its own
+/// thread; re-runs go to `runtime`.
 pub(crate) fn spawn(
     store: Arc<RedisStore>,
     starter: Starter,
@@ -38,10 +39,17 @@ pub(crate) fn spawn(
 ) {
     let spawned = std::thread::Builder::new()
         .name("cluster-reclaim".to_owned())
-        .spawn(move || loop {
-            std::thread::sleep(TICK);
-            if let Err(e) = reclaim(&store, &starter, &runtime, margin) {
-                tracing::debug!(error = %e, "cluster: reclaim pass failed");
+        .spawn(move || {
+            let mut beaten = std::time::Instant::now() - super::members::HEARTBEAT;
+            loop {
+                if beaten.elapsed() >= super::members::HEARTBEAT {
+                    super::members::beat(&store);
+                    beaten = std::time::Instant::now();
+                }
+                std::thread::sleep(TICK);
+                if let Err(e) = reclaim(&store, &starter, &runtime, margin) {
+                    tracing::debug!(error = %e, "cluster: reclaim pass failed");
+                }
             }
         });
     if let Err(e) = spawned {
