@@ -438,6 +438,10 @@ async fn a_start_whose_instance_died_runs_again_elsewhere() {
         .ok("DescribeExecution", json!({"executionArn": arn}))
         .await;
     assert_eq!(before["status"], "RUNNING", "{before}");
+    within(Duration::from_secs(2), "pending in b's gauge", || async {
+        b.metric("expressway_cluster_starts_pending").await == 1.0
+    })
+    .await;
     let took = within(Duration::from_secs(15), "re-run on b", || async {
         let d = b
             .ok("DescribeExecution", json!({"executionArn": arn}))
