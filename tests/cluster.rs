@@ -329,6 +329,15 @@ async fn one_registry_across_three_instances() {
         })
         .await;
     }
+    // Read-your-writes across instances: a machine created on one instance
+    // starts at once on another (read from Redis before it is announced).
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "now", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("n")}),
+    )
+    .await;
+    assert_eq!(sync_output(b, "now").await.as_deref(), Some("\"n\""));
+
     // Membership: every instance heartbeats, each sees three members.
     within(Duration::from_secs(3), "three members", || async {
         a.metric("expressway_cluster_members").await == 3.0

@@ -8,9 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::store::{Change, RedisStore};
-use crate::engine::Engine;
-use crate::start::registry::log_settings;
+use super::store::RedisStore;
 
 /// How often the whole registry is read again.
 pub(crate) const RESYNC: Duration = Duration::from_secs(5);
@@ -18,28 +16,12 @@ pub(crate) const RESYNC: Duration = Duration::from_secs(5);
 /// How long the listener waits before reconnecting.
 const RECONNECT: Duration = Duration::from_millis(250);
 
-/// Tells the engine's observer of a changed machine.
-pub(crate) fn announce(engine: &Engine, change: Change) {
-    match change {
-        Change::Upserted {
-            machine,
-            reload: true,
-        } => engine.register_machine(
-            &machine.machine,
-            &machine.name,
-            &log_settings(&machine.logging),
-        ),
-        Change::Removed(old) => engine.unregister_machine(&old.machine),
-        Change::Upserted { .. } | Change::Same => {}
-    }
-}
-
 /// Runs the listener on its own thread, for the life of the process.
-pub(crate) fn spawn(store: Arc<RedisStore>, engine: Engine) {
+pub(crate) fn spawn(store: Arc<RedisStore>) {
     let spawned = std::thread::Builder::new()
         .name("cluster-registry".to_owned())
         .spawn(move || loop {
-            if let Err(e) = listen(&store, &engine) {
+            if let Err(e) = listen(&store) {
                 tracing::warn!(error = %e, "cluster: registry listener reconnecting");
             }
             std::thread::sleep(RECONNECT);
@@ -49,7 +31,7 @@ pub(crate) fn spawn(store: Arc<RedisStore>, engine: Engine) {
     }
 }
 
-fn listen(store: &RedisStore, engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
+fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = store
         .pool()
         .client()
@@ -60,9 +42,7 @@ fn listen(store: &RedisStore, engine: &Engine) -> Result<(), Box<dyn std::error:
     pubsub.set_read_timeout(Some(Duration::from_millis(500)))?;
     // Subscribed first, then read: nothing announced in between is missed.
     store.ensure_group()?;
-    for change in store.resync()? {
-        announce(engine, change);
-    }
+    store.resync()?;
     let mut synced = Instant::now();
     loop {
         match pubsub.get_message() {
@@ -71,16 +51,14 @@ fn listen(store: &RedisStore, engine: &Engine) -> Result<(), Box<dyn std::error:
                 if msg.get_channel_name() == store.keys().stop_channel() {
                     store.abort_here(&arn);
                 } else {
-                    announce(engine, store.refresh(&arn)?);
+                    store.refresh(&arn)?;
                 }
             }
             Err(e) if e.is_timeout() => {}
             Err(e) => return Err(e.into()),
         }
         if synced.elapsed() >= RESYNC {
-            for change in store.resync()? {
-                announce(engine, change);
-            }
+            store.resync()?;
             synced = Instant::now();
         }
     }

@@ -126,7 +126,7 @@ impl Cluster {
             config.node_id.clone(),
             config.retention,
         ));
-        let joined = store.ensure_group().and_then(|()| store.resync().map(drop));
+        let joined = store.ensure_group().and_then(|()| store.resync());
         if let Err(e) = joined {
             tracing::warn!(url = %config.url, error = %e, "cluster: Redis unreachable, will retry");
             eprintln!("expressway: cluster Redis unreachable ({e}); retrying in the background");
@@ -151,7 +151,8 @@ impl Cluster {
     /// # Panics
     /// Outside a tokio runtime.
     pub fn run(&self, starter: &Starter) {
-        listen::spawn(Arc::clone(&self.store), starter.engine().clone());
+        self.store.announce_to(starter.engine().clone());
+        listen::spawn(Arc::clone(&self.store));
         reclaim::spawn(
             Arc::clone(&self.store),
             starter.clone(),

@@ -5,7 +5,7 @@
 //! their starts in a stream with a consumer group ([`super::records`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use dashmap::{DashMap, DashSet};
@@ -15,24 +15,19 @@ use super::keys::{Keys, GROUP};
 use super::machines::{decode, encode, millis};
 use super::pool::Pool;
 use super::records::{encode_outcome, Stored, ACCEPT, FINISH, STOP};
-use crate::engine::{ExecutionOutcome, ExecutionStatus};
+use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::start::records::Abort;
+use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
 use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped};
 
-/// What a refresh of the cache from Redis changed for one machine.
+/// What a refresh of the cache from Redis found for one machine.
 #[derive(Debug)]
 pub(crate) enum Change {
-    /// Added or changed; `reload` when the engine's observer should learn
-    /// it (a new definition version or logging configuration).
-    Upserted {
-        /// The machine now in the cache.
-        machine: Arc<StateMachine>,
-        /// Whether its definition or logging changed.
-        reload: bool,
-    },
-    /// Deleted on another node.
-    Removed(Arc<StateMachine>),
+    /// Added or changed: the machine now in the cache.
+    Upserted(Arc<StateMachine>),
+    /// Deleted (on another node).
+    Removed,
     /// Nothing changed.
     Same,
 }
@@ -51,6 +46,9 @@ pub struct RedisStore {
     running: DashMap<String, Abort>,
     /// How long an ended execution's record is kept.
     retention: Duration,
+    /// The engine whose observer learns of machines read from Redis (set
+    /// once the starter exists, [`RedisStore::announce_to`]).
+    engine: OnceLock<Engine>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -76,7 +74,14 @@ impl RedisStore {
             unsaved: DashSet::new(),
             running: DashMap::new(),
             retention,
+            engine: OnceLock::new(),
         }
+    }
+
+    /// Tells `engine`'s observer of every machine read from Redis from now
+    /// on (a new definition version or logging configuration, a deletion).
+    pub(crate) fn announce_to(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
     }
 
     /// The connection pool.
@@ -167,7 +172,12 @@ impl RedisStore {
                 return Ok(Change::Same);
             }
             return Ok(match self.cache.remove(arn) {
-                Some(old) => Change::Removed(old),
+                Some(old) => {
+                    if let Some(engine) = self.engine.get() {
+                        engine.unregister_machine(&old.machine);
+                    }
+                    Change::Removed
+                }
                 None => Change::Same,
             });
         };
@@ -180,10 +190,15 @@ impl RedisStore {
         let reload = known.as_ref().is_none_or(|k| {
             !Arc::ptr_eq(&k.machine, &machine.machine) || k.logging != machine.logging
         });
-        Ok(Change::Upserted {
-            machine: self.put(machine),
-            reload,
-        })
+        let machine = self.put(machine);
+        if let (true, Some(engine)) = (reload, self.engine.get()) {
+            engine.register_machine(
+                &machine.machine,
+                &machine.name,
+                &log_settings(&machine.logging),
+            );
+        }
+        Ok(Change::Upserted(machine))
     }
 
     /// Writes the machines created while Redis was down, then reads the
@@ -191,7 +206,7 @@ impl RedisStore {
     ///
     /// # Errors
     /// [`ClusterError`] when Redis is unreachable.
-    pub(crate) fn resync(&self) -> Result<Vec<Change>, ClusterError> {
+    pub(crate) fn resync(&self) -> Result<(), ClusterError> {
         let unsaved: Vec<String> = self.unsaved.iter().map(|a| a.clone()).collect();
         for arn in unsaved {
             if let Some(sm) = self.cache.get(&arn) {
@@ -208,21 +223,17 @@ impl RedisStore {
         let all: HashMap<String, String> = self
             .pool
             .with(|c| redis::cmd("HGETALL").arg(self.keys.machines()).query(c))?;
-        let mut changes = Vec::new();
         for (arn, text) in &all {
-            match self.apply(arn, Some(text)) {
-                Ok(change) => changes.push(change),
-                Err(e) => {
-                    tracing::warn!(arn = %arn, error = %e, "cluster: skipped a state machine")
-                }
+            if let Err(e) = self.apply(arn, Some(text)) {
+                tracing::warn!(arn = %arn, error = %e, "cluster: skipped a state machine");
             }
         }
         for arn in self.cache.snapshot().keys() {
             if !all.contains_key(arn) {
-                changes.push(self.apply(arn, None)?);
+                self.apply(arn, None)?;
             }
         }
-        Ok(changes)
+        Ok(())
     }
 
     /// Runs `write` under the registry lock (a read-modify-write of one
@@ -311,8 +322,21 @@ impl RedisStore {
 }
 
 impl StartStore for RedisStore {
+    /// From the cache; a machine not cached yet (created on another node
+    /// a few milliseconds ago, not yet announced here) is read from Redis,
+    /// so a client that creates on one node and starts on another at once
+    /// finds it.
     fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
-        self.cache.get(arn)
+        if let Some(sm) = self.cache.get(arn) {
+            return Some(sm);
+        }
+        if self.pool.known_down() {
+            return None;
+        }
+        match self.refresh(arn) {
+            Ok(Change::Upserted(machine)) => Some(machine),
+            _ => None,
+        }
     }
 
     fn machines(&self) -> Vec<Arc<StateMachine>> {
@@ -375,7 +399,7 @@ impl StartStore for RedisStore {
         change: &mut dyn FnMut(&mut StateMachine) -> bool,
     ) -> Option<Option<Arc<StateMachine>>> {
         let done = self.locked(|store| {
-            let (Change::Upserted { .. } | Change::Same) = store.refresh(arn)? else {
+            let (Change::Upserted(_) | Change::Same) = store.refresh(arn)? else {
                 return Ok(None);
             };
             let Some(current) = store.cache.get(arn) else {
