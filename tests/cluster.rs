@@ -16,11 +16,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_expressway");
 const ACCOUNT_ARN: &str = "arn:aws:states:us-east-1:123456789012";
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
 
+/// A free loopback port, never the same twice in this process (tests run
+/// in parallel: a port just released must not go to two servers).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 20_000) as u16;
+    loop {
+        let port = base.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
+        if port > 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -155,6 +162,18 @@ impl Node {
             .spawn()
             .expect("expressway serve starts");
         wait_for_port(port, &mut child, "expressway serve");
+        // Ours, not another server that had the port.
+        let listening = format!("listening on http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(dir.join(format!("{id}.log")))
+            .is_ok_and(|l| l.contains(&listening))
+        {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("expressway serve exited with {status}");
+            }
+            assert!(Instant::now() < deadline, "expressway serve did not listen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         Node {
             port,
             child: Some(child),
@@ -585,6 +604,54 @@ async fn accepted_starts_survive_a_restart_of_every_instance() {
         1.0
     );
     drop(back);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The cluster keeps the newest `execution_retention` records, as the
+/// in-memory store does: the oldest are forgotten (library API).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_keeps_the_newest_records() {
+    use expressway::cluster::{Cluster, ClusterConfig};
+    use expressway::start::{MachineSpec, StartConfig, StartError, StartRequest, Starter};
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("retention");
+    let redis = Redis::start(&dir);
+    let mut config = ClusterConfig::new(&redis.url(), "lib");
+    config.execution_retention = 2;
+    let cluster = Cluster::connect(config).expect("joins");
+    let starter = Starter::with_store(
+        expressway::engine::Engine::new(Default::default()),
+        StartConfig::default(),
+        cluster.store(),
+    );
+    cluster.run(&starter);
+    let created = starter
+        .create_machine(MachineSpec::express("kept", &pass("k")))
+        .expect("created");
+    let mut arns = Vec::new();
+    for _ in 0..3 {
+        let started = starter
+            .start(StartRequest::new(&created.machine.arn))
+            .expect("accepted");
+        arns.push(started.execution_arn.clone());
+        assert_eq!(started.outcome().await.status.as_str(), "SUCCEEDED");
+    }
+    assert!(matches!(
+        starter.describe(&arns[0]),
+        Err(StartError::ExecutionDoesNotExist(_))
+    ));
+    for arn in &arns[1..] {
+        let record = starter.describe(arn).expect("kept");
+        assert!(matches!(
+            record.progress,
+            expressway::start::Progress::Done(_)
+        ));
+    }
+    assert_eq!(redis.cli(&["ZCARD", "expressway:executions"]), "2");
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }

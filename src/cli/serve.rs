@@ -115,6 +115,7 @@ fn cluster_starter(
         .unwrap_or_else(|| crate::cluster::default_node_id(args.port));
     let mut config = crate::cluster::ClusterConfig::new(url, &node_id);
     config.reclaim_margin = std::time::Duration::from_millis(args.cluster_reclaim_margin_ms);
+    config.execution_retention = setup.start.execution_retention;
     let cluster = crate::cluster::Cluster::connect(config).map_err(|e| e.to_string())?;
     let starter =
         crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store());

@@ -54,7 +54,19 @@ impl Keys {
         format!("{}execution:{arn}", self.prefix)
     }
 
+    /// The key prefix.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The sorted set of every retained execution (score: start, ms).
+    pub(crate) fn all_executions(&self) -> String {
+        format!("{}executions", self.prefix)
+    }
+
     /// The sorted set of one machine's executions (score: start, ms).
+    /// (`executions:<arn>`, which the accept script also builds from the
+    /// prefix when it forgets a record.)
     pub(crate) fn executions_of(&self, machine_arn: &str) -> String {
         format!("{}executions:{machine_arn}", self.prefix)
     }

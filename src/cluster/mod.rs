@@ -70,6 +70,9 @@ pub struct ClusterConfig {
     pub reclaim_margin: Duration,
     /// How long an ended execution's record is kept (default 1 hour).
     pub retention: Duration,
+    /// How many execution records the cluster keeps (default 10,000, as
+    /// `StartConfig::execution_retention`; the oldest are forgotten first).
+    pub execution_retention: usize,
     /// The prefix of every key and channel (default `expressway:`).
     pub prefix: String,
     /// The timeout of one Redis command or connection attempt (default 1 s).
@@ -84,6 +87,7 @@ impl ClusterConfig {
             node_id: node_id.to_owned(),
             reclaim_margin: Duration::from_secs(5),
             retention: Duration::from_secs(3_600),
+            execution_retention: 10_000,
             prefix: "expressway:".to_owned(),
             timeout: Duration::from_secs(1),
         }
@@ -125,6 +129,7 @@ impl Cluster {
             keys::Keys::new(&config.prefix),
             config.node_id.clone(),
             config.retention,
+            config.execution_retention,
         ));
         let joined = store.ensure_group().and_then(|()| store.resync());
         if let Err(e) = joined {

@@ -30,10 +30,14 @@ pub(crate) const RUNNING: &str = "RUNNING";
 
 /// Records a start: adds it to the starts stream, makes it pending for this
 /// node in the consumer group (XCLAIM … FORCE: this node runs it, no other
-/// until it is reclaimed), writes its record and indexes it by machine.
+/// until it is reclaimed), writes its record and indexes it by machine and
+/// in the cluster-wide index, of which only the newest `ARGV[9]` records
+/// are kept (the oldest records are deleted, as the in-memory store forgets
+/// them).
 ///
-/// KEYS: stream, record, index. ARGV: group, node, arn, machine, name,
-/// input, start (ms), deadline (ms). Returns the stream entry id.
+/// KEYS: stream, record, machine index, cluster index. ARGV: group, node,
+/// arn, machine, name, input, start (ms), deadline (ms), records kept, key
+/// prefix. Returns the stream entry id.
 const ACCEPT_LUA: &str = r"
 local id = redis.call('XADD', KEYS[1], '*', 'arn', ARGV[3], 'deadline', ARGV[8])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'FORCE', 'JUSTID')
@@ -41,6 +45,17 @@ redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'arn', ARGV[3], 'machine', ARGV[4], 'name', ARGV[5],
   'input', ARGV[6], 'start', ARGV[7], 'status', 'RUNNING', 'entry', id, 'node', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[7], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[3])
+local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9])
+if excess > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, excess - 1)) do
+    local record = ARGV[10] .. 'execution:' .. old
+    local machine = redis.call('HGET', record, 'machine')
+    if machine then redis.call('ZREM', ARGV[10] .. 'executions:' .. machine, old) end
+    redis.call('DEL', record)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
+end
 return id
 ";
 

@@ -46,6 +46,8 @@ pub struct RedisStore {
     running: DashMap<String, Abort>,
     /// How long an ended execution's record is kept.
     retention: Duration,
+    /// How many records are kept cluster-wide (the oldest are forgotten).
+    kept: usize,
     /// The engine whose observer learns of machines read from Redis (set
     /// once the starter exists, [`RedisStore::announce_to`]).
     engine: OnceLock<Engine>,
@@ -65,7 +67,13 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 impl RedisStore {
     /// A store on `pool` for the node `node`, keys under `keys`.
-    pub(crate) fn new(pool: Pool, keys: Keys, node: String, retention: Duration) -> Self {
+    pub(crate) fn new(
+        pool: Pool,
+        keys: Keys,
+        node: String,
+        retention: Duration,
+        kept: usize,
+    ) -> Self {
         RedisStore {
             pool,
             keys,
@@ -74,6 +82,7 @@ impl RedisStore {
             unsaved: DashSet::new(),
             running: DashMap::new(),
             retention,
+            kept: kept.max(1),
             engine: OnceLock::new(),
         }
     }
@@ -467,6 +476,7 @@ impl StartStore for RedisStore {
                 .key(self.keys.starts())
                 .key(self.keys.execution(&record.arn))
                 .key(self.keys.executions_of(&record.state_machine_arn))
+                .key(self.keys.all_executions())
                 .arg(GROUP)
                 .arg(&self.node)
                 .arg(&record.arn)
@@ -475,6 +485,8 @@ impl StartStore for RedisStore {
                 .arg(&record.input)
                 .arg(millis(record.start))
                 .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
+                .arg(self.kept)
+                .arg(self.keys.prefix())
                 .invoke::<String>(c)
         });
         match accepted {
