@@ -44,18 +44,20 @@ pub struct ServeArgs {
     #[arg(long, env = "EXPRESSWAY_SIGV4_CREDENTIALS", value_delimiter = ',')]
     pub sigv4_credentials: Vec<String>,
     /// Join a cluster of instances sharing one registry and durable
-    /// asynchronous starts in Redis: `redis://HOST:PORT[/DB]` (default: no
-    /// cluster, everything in this process).
+    /// asynchronous starts in Redis: `redis://HOST:PORT[/DB]` (also the
+    /// --config file's `cluster.url`; default: no cluster, everything in
+    /// this process).
     #[arg(long, env = "EXPRESSWAY_CLUSTER_URL", value_name = "URL")]
     pub cluster: Option<String>,
     /// This instance's id in the cluster (default: host name and port,
     /// `host:8083`); two live instances must not share one.
-    #[arg(long, value_name = "NAME", requires = "cluster")]
+    #[arg(long, value_name = "NAME")]
     pub node_id: Option<String>,
     /// How long (ms) past an execution's deadline another instance waits
-    /// before it runs again an asynchronous start whose instance died.
-    #[arg(long, default_value_t = 5_000, value_name = "MS")]
-    pub cluster_reclaim_margin_ms: u64,
+    /// before it runs again an asynchronous start whose instance died
+    /// (default 5000).
+    #[arg(long, value_name = "MS")]
+    pub cluster_reclaim_margin_ms: Option<u64>,
     /// Region, account, admission and shards.
     #[command(flatten)]
     pub runtime: RuntimeFlags,
@@ -106,15 +108,24 @@ fn cluster_starter(
     args: &ServeArgs,
     setup: &setup::Setup,
 ) -> Result<crate::start::Starter, String> {
-    let Some(url) = &args.cluster else {
+    let file = match &args.runtime.config {
+        Some(path) => crate::cluster::FileSettings::load(path).map_err(|e| e.to_string())?,
+        None => crate::cluster::FileSettings::default(),
+    };
+    let Some(url) = args.cluster.as_ref().or(file.url.as_ref()) else {
         return setup.starter();
     };
     let node_id = args
         .node_id
         .clone()
+        .or(file.node_id)
         .unwrap_or_else(|| crate::cluster::default_node_id(args.port));
     let mut config = crate::cluster::ClusterConfig::new(url, &node_id);
-    config.reclaim_margin = std::time::Duration::from_millis(args.cluster_reclaim_margin_ms);
+    config.reclaim_margin = std::time::Duration::from_millis(
+        args.cluster_reclaim_margin_ms
+            .or(file.reclaim_margin_ms)
+            .unwrap_or(5_000),
+    );
     config.execution_retention = setup.start.execution_retention;
     let cluster = crate::cluster::Cluster::connect(config).map_err(|e| e.to_string())?;
     let starter =

@@ -40,6 +40,7 @@
 //! items 3–6).
 
 mod error;
+mod file;
 mod keys;
 mod listen;
 mod machines;
@@ -53,6 +54,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ClusterError;
+pub use file::FileSettings;
 pub use store::RedisStore;
 
 use crate::start::{StartStore, Starter};
