@@ -20,8 +20,9 @@
 //!    `expressway:starts` stream, made it pending for this node in the
 //!    `runners` consumer group, and written its record
 //!    (`expressway:execution:<arn>`, read by DescribeExecution on every
-//!    node). Its end acknowledges and deletes the entry, so an ended
-//!    execution never runs again. If its node dies, another node claims it
+//!    node). Its end (written off the execution's thread, [`finisher`])
+//!    acknowledges and deletes the entry, so an ended execution never runs
+//!    again. If its node dies, another node claims it
 //!    once it has been pending past the execution's deadline plus a margin
 //!    and runs it again with the same name and ARN ([`reclaim`]);
 //!    re-runs are counted in `expressway_cluster_starts_reclaimed_total`.
@@ -41,6 +42,7 @@
 
 mod error;
 mod file;
+mod finisher;
 mod keys;
 mod listen;
 mod machines;
@@ -126,13 +128,16 @@ impl Cluster {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| ClusterError::Url(e.to_string()))?;
         let pool = pool::Pool::new(client, 4, config.timeout);
+        let (ends, queued) = crossbeam::channel::unbounded();
         let store = Arc::new(RedisStore::new(
             pool,
             keys::Keys::new(&config.prefix),
             config.node_id.clone(),
             config.retention,
             config.execution_retention,
+            ends,
         ));
+        finisher::spawn(Arc::downgrade(&store), queued);
         let joined = store.ensure_group().and_then(|()| store.resync());
         if let Err(e) = joined {
             tracing::warn!(url = %config.url, error = %e, "cluster: Redis unreachable, will retry");

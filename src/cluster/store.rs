@@ -11,10 +11,11 @@ use std::time::{Duration, Instant, SystemTime};
 use dashmap::{DashMap, DashSet};
 
 use super::error::ClusterError;
+use super::finisher::End;
 use super::keys::{Keys, GROUP};
 use super::machines::{decode, encode, millis};
 use super::pool::Pool;
-use super::records::{encode_outcome, Stored, ACCEPT, FINISH, STOP};
+use super::records::{encode_outcome, Stored, ACCEPT, STOP};
 use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::start::records::Abort;
 use crate::start::registry::log_settings;
@@ -48,6 +49,8 @@ pub struct RedisStore {
     retention: Duration,
     /// How many records are kept cluster-wide (the oldest are forgotten).
     kept: usize,
+    /// Ends queued for the finisher.
+    ends: crossbeam::channel::Sender<End>,
     /// The engine whose observer learns of machines read from Redis (set
     /// once the starter exists, [`RedisStore::announce_to`]).
     engine: OnceLock<Engine>,
@@ -73,6 +76,7 @@ impl RedisStore {
         node: String,
         retention: Duration,
         kept: usize,
+        ends: crossbeam::channel::Sender<End>,
     ) -> Self {
         RedisStore {
             pool,
@@ -83,6 +87,7 @@ impl RedisStore {
             running: DashMap::new(),
             retention,
             kept: kept.max(1),
+            ends,
             engine: OnceLock::new(),
         }
     }
@@ -315,18 +320,14 @@ impl RedisStore {
         Ok((!fields.is_empty()).then_some(Stored { fields }))
     }
 
-    fn try_finish(&self, arn: &str, outcome: &ExecutionOutcome) -> Result<bool, ClusterError> {
-        let stored: i64 = self.pool.with(|c| {
-            FINISH
-                .key(self.keys.execution(arn))
-                .key(self.keys.starts())
-                .arg(GROUP)
-                .arg(outcome.status.as_str())
-                .arg(encode_outcome(outcome))
-                .arg(self.retention.as_secs().max(1))
-                .invoke(c)
-        })?;
-        Ok(stored == 1)
+    /// How long an ended execution's record is kept.
+    pub(crate) fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// Forgets that `arn` runs here (its end is recorded).
+    pub(crate) fn ran_here(&self, arn: &str) {
+        self.running.remove(arn);
     }
 }
 
@@ -507,19 +508,15 @@ impl StartStore for RedisStore {
         Ok(())
     }
 
+    /// Queues the end for the finisher ([`super::finisher`]): the
+    /// execution's thread does not wait for Redis. `false` when the
+    /// execution was stopped here meanwhile (its record keeps ABORTED).
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
-        // Acknowledged before this node forgets it runs it: the reclaimer
-        // never sees it pending, ours and not running.
-        let stored = match self.try_finish(arn, &outcome) {
-            Ok(stored) => stored,
-            Err(e) => {
-                // Left pending: another node runs it again after its deadline.
-                tracing::warn!(execution_arn = %arn, error = %e, "cluster: outcome not recorded");
-                true
-            }
-        };
-        self.running.remove(arn);
-        stored
+        let running = self.running.contains_key(arn);
+        if self.ends.send((arn.to_owned(), outcome)).is_err() {
+            tracing::warn!(execution_arn = %arn, "cluster: outcome not recorded (no finisher)");
+        }
+        running
     }
 
     fn stop(
