@@ -12,7 +12,7 @@
 //!    node reads them from a local arc-swapped cache, so a start reads no
 //!    Redis; a create, update, tag or delete on any node is announced on a
 //!    pub/sub channel and applied on every node within milliseconds
-//!    ([`listen`]), and the whole registry is read again every 5 s to heal a
+//!    (`listen.rs`), and the whole registry is read again every 5 s to heal a
 //!    missed announcement. A node compiles a definition once per version
 //!    (the compiled graph is reused while the text is unchanged).
 //! 2. **Durable asynchronous starts, at least once.** StartExecution
@@ -20,11 +20,11 @@
 //!    `expressway:starts` stream, made it pending for this node in the
 //!    `runners` consumer group, and written its record
 //!    (`expressway:execution:<arn>`, read by DescribeExecution on every
-//!    node). Its end (written off the execution's thread, [`finisher`])
+//!    node). Its end (written off the execution's thread, `finisher.rs`)
 //!    acknowledges and deletes the entry, so an ended execution never runs
 //!    again. If its node dies, another node claims it
 //!    once it has been pending past the execution's deadline plus a margin
-//!    and runs it again with the same name and ARN ([`reclaim`]);
+//!    and runs it again with the same name and ARN (`reclaim.rs`);
 //!    re-runs are counted in `expressway_cluster_starts_reclaimed_total`.
 //! 7. **Redis unreachable.** Synchronous executions of machines already
 //!    cached keep running; StartExecution is refused with
@@ -32,7 +32,7 @@
 //!    connections are made again by themselves.
 //!
 //! 6. (in part) **Membership and gauges.** Nodes heartbeat into
-//!    `expressway:members` every second ([`members`]); `/metrics` shows
+//!    `expressway:members` every second (`members.rs`); `/metrics` shows
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!

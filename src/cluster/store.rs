@@ -508,7 +508,7 @@ impl StartStore for RedisStore {
         Ok(())
     }
 
-    /// Queues the end for the finisher ([`super::finisher`]): the
+    /// Queues the end for the finisher (`finisher.rs`): the
     /// execution's thread does not wait for Redis. `false` when the
     /// execution was stopped here meanwhile (its record keeps ABORTED).
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {

@@ -6,13 +6,15 @@
 //!
 //! [`MemoryStore`] (the default) keeps everything in this process: the
 //! registry as an arc-swapped immutable map ([`Machines`]), the records as a
-//! bounded map ([`Executions`]). A cluster implementation (Redis, issue 12's
-//! `cluster/`) implements the same trait: the registry in a Redis hash shared
-//! by every node (with a local arc-swapped cache invalidated by pub/sub, so a
-//! start still reads without a round trip), the records of durable
-//! asynchronous starts in Redis streams with a lease per running execution.
-//! Cluster-wide admission plugs in beside it through
-//! [`crate::admission::Admission`]'s configuration (today per process).
+//! bounded map ([`Executions`]). The cluster's store
+//! ([`crate::cluster::RedisStore`], `serve --cluster`) implements the same
+//! trait: the registry in a Redis hash shared by every node (with a local
+//! arc-swapped cache kept current by pub/sub, so a start still reads
+//! without a round trip), the records of asynchronous starts in Redis, each
+//! start pending in a stream's consumer group until its end
+//! ([`StartStore::accept_execution`]). Cluster-wide admission plugs in
+//! beside it through [`crate::admission::Admission`]'s configuration (today
+//! per process).
 //!
 //! Every method is synchronous and cheap for the in-memory store; the ones
 //! a remote store would make slow (insert, finish) are off the synchronous
