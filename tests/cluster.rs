@@ -658,3 +658,130 @@ async fn the_cluster_keeps_the_newest_records() {
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Serves one HTTP request on `listener` with `{}` and answers the
+/// `token` field of its JSON body.
+async fn receive_token(listener: &tokio::net::TcpListener) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut socket, _) = listener.accept().await.expect("the HTTP Task calls");
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut buf).await.expect("reads");
+        assert!(n > 0, "the request ended early");
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                    .await
+                    .expect("answers");
+                let json: Value = serde_json::from_str(body).expect("a JSON body");
+                return json["token"].as_str().expect("a token").to_owned();
+            }
+        }
+    }
+}
+
+/// Guarantee 3 (Task Tokens): SendTaskSuccess / SendTaskHeartbeat sent to
+/// another instance reach the Task waiting on the token; a token no
+/// instance waits on answers TaskTimedOut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_tokens_reach_the_instance_that_waits() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("tokens");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let [a, b, c] = &nodes;
+    let worker = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("worker port");
+    let endpoint = format!("http://{}/token", worker.local_addr().expect("addr"));
+    let definition = json!({
+        "StartAt": "Call",
+        "States": {"Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::http:invoke.waitForTaskToken",
+            "Parameters": {
+                "ApiEndpoint": endpoint,
+                "Method": "POST",
+                "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"},
+                "RequestBody": {"token.$": "$$.Task.Token"}
+            },
+            "TimeoutSeconds": 20,
+            "HeartbeatSeconds": 10,
+            "End": true
+        }}
+    });
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "callback", "roleArn": ROLE, "type": "EXPRESS", "definition": definition.to_string()}),
+    )
+    .await;
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("callback")}),
+        )
+        .await;
+    let token = tokio::time::timeout(Duration::from_secs(10), receive_token(&worker))
+        .await
+        .expect("the Task sent its token");
+
+    let began = Instant::now();
+    c.ok("SendTaskHeartbeat", json!({"taskToken": token})).await;
+    b.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"paid\":true}"}),
+    )
+    .await;
+    eprintln!(
+        "heartbeat and success through other instances: {:?}",
+        began.elapsed()
+    );
+    within(
+        Duration::from_secs(2),
+        "the execution on a ends",
+        || async {
+            let d = a
+                .ok(
+                    "DescribeExecution",
+                    json!({"executionArn": started["executionArn"]}),
+                )
+                .await;
+            d["status"] == "SUCCEEDED" && d["output"] == "{\"paid\":true}"
+        },
+    )
+    .await;
+    // Spent, and a token nobody issued: TaskTimedOut, from any instance.
+    for (node, t) in [(c, token.clone()), (b, "0".repeat(64))] {
+        let (status, body) = node
+            .call("SendTaskSuccess", json!({"taskToken": t, "output": "{}"}))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["__type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("#TaskTimedOut")),
+            "{body}"
+        );
+    }
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}

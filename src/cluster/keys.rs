@@ -34,6 +34,16 @@ impl Keys {
         format!("{}stop", self.prefix)
     }
 
+    /// The pub/sub channel of Task Token callbacks forwarded between nodes.
+    pub(crate) fn callbacks_channel(&self) -> String {
+        format!("{}callbacks", self.prefix)
+    }
+
+    /// The list a forwarded callback's answers are pushed on.
+    pub(crate) fn callback_reply(&self, id: &str) -> String {
+        format!("{}callback-reply:{id}", self.prefix)
+    }
+
     /// The lock taken around a read-modify-write of one machine.
     pub(crate) fn registry_lock(&self) -> String {
         format!("{}registry-lock", self.prefix)

@@ -2,7 +2,8 @@
 //! channels that keeps this node's cache current (a machine created,
 //! updated, tagged or deleted on any node is visible here within
 //! milliseconds), reads the whole registry every [`RESYNC`] to heal a missed
-//! announcement, and aborts the executions stopped on another node.
+//! announcement, aborts the executions stopped on another node, and answers
+//! the Task Token callbacks forwarded by other nodes (`tokens.rs`).
 //! It reconnects by itself when Redis goes away.
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     let mut pubsub = conn.as_pubsub();
     pubsub.subscribe(store.keys().registry_channel())?;
     pubsub.subscribe(store.keys().stop_channel())?;
+    pubsub.subscribe(store.keys().callbacks_channel())?;
     pubsub.set_read_timeout(Some(Duration::from_millis(500)))?;
     // Subscribed first, then read: nothing announced in between is missed.
     store.ensure_group()?;
@@ -47,11 +49,16 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     loop {
         match pubsub.get_message() {
             Ok(msg) => {
-                let arn: String = msg.get_payload()?;
-                if msg.get_channel_name() == store.keys().stop_channel() {
-                    store.abort_here(&arn);
+                let payload: String = msg.get_payload()?;
+                let channel = msg.get_channel_name();
+                if channel == store.keys().stop_channel() {
+                    store.abort_here(&payload);
+                } else if channel == store.keys().callbacks_channel() {
+                    if let Some(engine) = store.engine() {
+                        super::tokens::answer(store, engine.task_tokens(), &payload);
+                    }
                 } else {
-                    store.refresh(&arn)?;
+                    store.refresh(&payload)?;
                 }
             }
             Err(e) if e.is_timeout() => {}

@@ -26,6 +26,11 @@
 //!    once it has been pending past the execution's deadline plus a margin
 //!    and runs it again with the same name and ARN (`reclaim.rs`);
 //!    re-runs are counted in `expressway_cluster_starts_reclaimed_total`.
+//! 3. (in part) **Task Tokens across instances.** SendTaskSuccess /
+//!    SendTaskFailure / SendTaskHeartbeat sent to any instance reach the
+//!    Task waiting on the token wherever it runs (forwarded on a pub/sub
+//!    channel, answered on a reply list, `tokens.rs`); a token no instance
+//!    knows answers `TaskTimedOut`, as AWS does for a closed Task.
 //! 7. **Redis unreachable.** Synchronous executions of machines already
 //!    cached keep running; StartExecution is refused with
 //!    `ServiceUnavailable` (HTTP 503, never accepted and lost);
@@ -36,7 +41,7 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! Not yet: Task Tokens and activities across nodes, cluster-wide
+//! Not yet: activities across nodes, cluster-wide
 //! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
 //! items 3–6).
 
@@ -51,6 +56,7 @@ mod pool;
 mod reclaim;
 mod records;
 mod store;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,6 +170,10 @@ impl Cluster {
     /// Outside a tokio runtime.
     pub fn run(&self, starter: &Starter) {
         self.store.announce_to(starter.engine().clone());
+        starter
+            .engine()
+            .task_tokens()
+            .set_remote(Arc::new(tokens::Forwarder::new(Arc::clone(&self.store))));
         listen::spawn(Arc::clone(&self.store));
         reclaim::spawn(
             Arc::clone(&self.store),

@@ -98,6 +98,11 @@ impl RedisStore {
         let _ = self.engine.set(engine);
     }
 
+    /// The engine set by [`RedisStore::announce_to`].
+    pub(crate) fn engine(&self) -> Option<&Engine> {
+        self.engine.get()
+    }
+
     /// The connection pool.
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
