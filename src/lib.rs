@@ -29,6 +29,7 @@ pub mod admission;
 pub mod api;
 pub mod asl;
 pub mod cli;
+pub mod cluster;
 pub mod compile;
 pub mod console;
 pub mod engine;

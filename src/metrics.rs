@@ -95,6 +95,18 @@ pub const TASK_ERRORS: &str = "expressway_task_errors_total";
 pub const EXECUTION_LOG_LINES: &str = "expressway_execution_log_lines_total";
 /// Counter: execution log lines dropped because the writer fell behind.
 pub const EXECUTION_LOG_DROPPED: &str = "expressway_execution_log_dropped_total";
+/// Counter: asynchronous starts this node ran again because their runner
+/// died (`serve --cluster`, [`crate::cluster`]): the duplicates of
+/// at-least-once delivery.
+pub const CLUSTER_STARTS_RECLAIMED: &str = "expressway_cluster_starts_reclaimed_total";
+/// Gauge: cluster nodes that heartbeat within the last 5 s, as this node
+/// last saw them (`serve --cluster`).
+pub const CLUSTER_MEMBERS: &str = "expressway_cluster_members";
+/// Gauge: accepted asynchronous starts not yet ended, cluster-wide (pending
+/// in the starts stream's consumer group), as this node last saw them.
+pub const CLUSTER_STARTS_PENDING: &str = "expressway_cluster_starts_pending";
+/// Gauge: 1 when this node's last heartbeat reached Redis, else 0.
+pub const CLUSTER_REDIS_UP: &str = "expressway_cluster_redis_up";
 
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
@@ -173,7 +185,7 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
 const OWN_HISTOGRAMS: [&str; 2] = [STATE_DURATION, TASK_DURATION];
 
 /// Every exported metric.
-pub const ALL: [Metric; 29] = [
+pub const ALL: [Metric; 33] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -347,6 +359,30 @@ pub const ALL: [Metric; 29] = [
         Kind::Counter,
         Some(Unit::Count),
         "Execution log lines dropped because the log writer fell behind.",
+    ),
+    metric(
+        CLUSTER_STARTS_RECLAIMED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Asynchronous starts run again because their runner died (cluster).",
+    ),
+    metric(
+        CLUSTER_MEMBERS,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Cluster nodes heartbeating within the last 5 s.",
+    ),
+    metric(
+        CLUSTER_STARTS_PENDING,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Accepted asynchronous starts not yet ended, cluster-wide.",
+    ),
+    metric(
+        CLUSTER_REDIS_UP,
+        Kind::Gauge,
+        None,
+        "1 when this node's last heartbeat reached the cluster's Redis.",
     ),
 ];
 

@@ -185,9 +185,12 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
     for name in crate::metrics::names_in_dashboard(&dashboard) {
         // Only the SQS / Kinesis consumers (`consume sqs|kinesis
         // --metrics-addr`) export these; tests/consume_sqs.rs scrapes them.
+        // Likewise `serve --cluster` alone exports the cluster's;
+        // tests/cluster.rs scrapes them.
         if name.starts_with("expressway_consumer_")
             || name.starts_with("expressway_kinesis_")
             || name.starts_with("expressway_sqs_")
+            || name.starts_with("expressway_cluster_")
         {
             continue;
         }

@@ -130,8 +130,9 @@ pub enum ApiError {
     #[error("{0}")]
     InternalFailure(String),
     /// The server cannot take the request now (more connections open than
-    /// `serve --http-max-connections`); the full message. HTTP 503, which
-    /// SDKs retry with back-off.
+    /// `serve --http-max-connections`, or a cluster's Redis unreachable);
+    /// the full message. HTTP 503, AWS's common `ServiceUnavailable` error,
+    /// which SDKs retry with back-off.
     #[error("{0}")]
     ServiceUnavailable(String),
 }
@@ -151,6 +152,9 @@ impl From<crate::start::StartError> for ApiError {
             S::ExecutionDoesNotExist(arn) => ApiError::ExecutionDoesNotExist(arn),
             S::ExecutionAlreadyExists(arn) => ApiError::ExecutionAlreadyExists(arn),
             S::Throttled => ApiError::Throttling,
+            S::ServiceUnavailable(why) => {
+                ApiError::ServiceUnavailable(format!("Service Unavailable: {why}"))
+            }
         }
     }
 }
@@ -183,12 +187,12 @@ impl ApiError {
             ApiError::Serialization(_) => "SerializationException",
             ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
             ApiError::Throttling => "ThrottlingException",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
             ApiError::UnrecognizedClient => "UnrecognizedClientException",
             ApiError::InvalidSignature(_) => "InvalidSignatureException",
             ApiError::InternalFailure(_) => "InternalFailure",
-            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
         }
     }
 
@@ -398,6 +402,19 @@ mod tests {
             ApiError::InternalFailure(String::new()).status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_retryable_503() {
+        let e = ApiError::from(crate::start::StartError::ServiceUnavailable(
+            "Redis is unavailable".into(),
+        ));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            e.wire_type(),
+            "com.amazon.coral.availability#ServiceUnavailable"
+        );
+        assert_eq!(e.message(), "Service Unavailable: Redis is unavailable");
     }
 
     #[test]

@@ -43,6 +43,21 @@ pub struct ServeArgs {
     /// repeatable or comma-separated.
     #[arg(long, env = "EXPRESSWAY_SIGV4_CREDENTIALS", value_delimiter = ',')]
     pub sigv4_credentials: Vec<String>,
+    /// Join a cluster of instances sharing one registry and durable
+    /// asynchronous starts in Redis: `redis://HOST:PORT[/DB]` (also the
+    /// --config file's `cluster.url`; default: no cluster, everything in
+    /// this process).
+    #[arg(long, env = "EXPRESSWAY_CLUSTER_URL", value_name = "URL")]
+    pub cluster: Option<String>,
+    /// This instance's id in the cluster (default: host name and port,
+    /// `host:8083`); two live instances must not share one.
+    #[arg(long, value_name = "NAME")]
+    pub node_id: Option<String>,
+    /// How long (ms) past an execution's deadline another instance waits
+    /// before it runs again an asynchronous start whose instance died
+    /// (default 5000).
+    #[arg(long, value_name = "MS")]
+    pub cluster_reclaim_margin_ms: Option<u64>,
     /// Region, account, admission and shards.
     #[command(flatten)]
     pub runtime: RuntimeFlags,
@@ -100,6 +115,39 @@ fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::con
     Ok(api::conn::Gate::new(limits.effective(fds)))
 }
 
+/// The starter of `serve`: on the in-memory store, or with `--cluster` on
+/// the cluster's Redis store, its listener and reclaimer started.
+fn cluster_starter(
+    args: &ServeArgs,
+    setup: &setup::Setup,
+) -> Result<crate::start::Starter, String> {
+    let file = match &args.runtime.config {
+        Some(path) => crate::cluster::FileSettings::load(path).map_err(|e| e.to_string())?,
+        None => crate::cluster::FileSettings::default(),
+    };
+    let Some(url) = args.cluster.as_ref().or(file.url.as_ref()) else {
+        return setup.starter();
+    };
+    let node_id = args
+        .node_id
+        .clone()
+        .or(file.node_id)
+        .unwrap_or_else(|| crate::cluster::default_node_id(args.port));
+    let mut config = crate::cluster::ClusterConfig::new(url, &node_id);
+    config.reclaim_margin = std::time::Duration::from_millis(
+        args.cluster_reclaim_margin_ms
+            .or(file.reclaim_margin_ms)
+            .unwrap_or(5_000),
+    );
+    config.execution_retention = setup.start.execution_retention;
+    let cluster = crate::cluster::Cluster::connect(config).map_err(|e| e.to_string())?;
+    let starter =
+        crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store());
+    cluster.run(&starter);
+    eprintln!("expressway: cluster node {node_id} on {url}");
+    Ok(starter)
+}
+
 /// Runs `serve` until Ctrl-C: 0 after a clean stop, 1 when serving failed,
 /// 2 when it cannot start.
 pub(super) async fn serve(args: ServeArgs) -> ExitCode {
@@ -120,7 +168,11 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         .clone()
         .or_else(|| bundled_mock(args.definitions.as_deref()));
     let observer = telemetry.clone().map(|t| t as Arc<dyn Observer>);
-    let starter = match args.runtime.setup(mock, observer).and_then(|s| s.starter()) {
+    let starter = match args
+        .runtime
+        .setup(mock, observer)
+        .and_then(|s| cluster_starter(&args, &s))
+    {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

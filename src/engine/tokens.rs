@@ -43,10 +43,41 @@ struct Waiting {
     beat: Arc<Notify>,
 }
 
+/// An answer to a Task Token (SendTaskSuccess / SendTaskFailure /
+/// SendTaskHeartbeat), as forwarded to the engine that issued the token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Callback {
+    /// SendTaskSuccess: the Task's result.
+    Success(Value),
+    /// SendTaskFailure: the error and cause.
+    Failure(String, String),
+    /// SendTaskHeartbeat.
+    Heartbeat,
+}
+
+/// Where a token this engine did not issue is looked for (other instances
+/// of a cluster, [`crate::cluster`]).
+pub trait RemoteTokens: Send + Sync {
+    /// Delivers `callback` to the engine that issued `token`.
+    ///
+    /// # Errors
+    /// [`TokenError::TaskTimedOut`] when no engine waits on it.
+    fn forward(&self, token: &str, callback: Callback) -> Result<(), TokenError>;
+}
+
 /// The Task Tokens outstanding in one engine.
 #[derive(Default)]
 pub struct TaskTokens {
     waiting: DashMap<String, Waiting>,
+    remote: std::sync::OnceLock<Arc<dyn RemoteTokens>>,
+}
+
+impl std::fmt::Debug for TaskTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskTokens")
+            .field("outstanding", &self.waiting.len())
+            .finish()
+    }
 }
 
 impl TaskTokens {
@@ -82,15 +113,19 @@ impl TaskTokens {
             .ok_or(TokenError::TaskTimedOut)
     }
 
-    /// `SendTaskSuccess`: the waiting Task succeeds with `output` as its result.
+    /// Sends the tokens this engine did not issue to `remote` (once; later
+    /// calls change nothing).
+    pub fn set_remote(&self, remote: Arc<dyn RemoteTokens>) {
+        let _ = self.remote.set(remote);
+    }
+
+    /// `SendTaskSuccess`: the waiting Task succeeds with `output` as its
+    /// result (here, or where the token was issued, [`RemoteTokens`]).
     ///
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
     pub fn succeed(&self, token: &str, output: Value) -> Result<(), TokenError> {
-        let w = self.take(token)?;
-        w.answer
-            .send(Ok(output))
-            .map_err(|_| TokenError::TaskTimedOut)
+        self.answer(token, Callback::Success(output))
     }
 
     /// `SendTaskFailure`: the waiting Task fails with `error` and `cause`.
@@ -98,10 +133,7 @@ impl TaskTokens {
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
     pub fn fail(&self, token: &str, error: String, cause: String) -> Result<(), TokenError> {
-        let w = self.take(token)?;
-        w.answer
-            .send(Err(ExecError::new(error, cause)))
-            .map_err(|_| TokenError::TaskTimedOut)
+        self.answer(token, Callback::Failure(error, cause))
     }
 
     /// `SendTaskHeartbeat`: restarts the waiting Task's HeartbeatSeconds clock.
@@ -109,13 +141,49 @@ impl TaskTokens {
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
     pub fn heartbeat(&self, token: &str) -> Result<(), TokenError> {
+        self.answer(token, Callback::Heartbeat)
+    }
+
+    /// Answers `token` here, else where it was issued.
+    fn answer(&self, token: &str, callback: Callback) -> Result<(), TokenError> {
         check(token)?;
-        match self.waiting.get(token) {
-            Some(w) => {
-                w.beat.notify_one();
-                Ok(())
+        if !self.waiting.contains_key(token) {
+            if let Some(remote) = self.remote.get() {
+                return remote.forward(token, callback);
             }
-            None => Err(TokenError::TaskTimedOut),
+        }
+        self.answer_here(token, callback)
+    }
+
+    /// Answers `token` if a Task of this engine waits on it, never
+    /// forwarding it (what a forwarded callback runs).
+    ///
+    /// # Errors
+    /// [`TokenError`] when the token is malformed or no Task here waits on it.
+    pub fn answer_here(&self, token: &str, callback: Callback) -> Result<(), TokenError> {
+        match callback {
+            Callback::Success(output) => {
+                let w = self.take(token)?;
+                w.answer
+                    .send(Ok(output))
+                    .map_err(|_| TokenError::TaskTimedOut)
+            }
+            Callback::Failure(error, cause) => {
+                let w = self.take(token)?;
+                w.answer
+                    .send(Err(ExecError::new(error, cause)))
+                    .map_err(|_| TokenError::TaskTimedOut)
+            }
+            Callback::Heartbeat => {
+                check(token)?;
+                match self.waiting.get(token) {
+                    Some(w) => {
+                        w.beat.notify_one();
+                        Ok(())
+                    }
+                    None => Err(TokenError::TaskTimedOut),
+                }
+            }
         }
     }
 

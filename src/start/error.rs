@@ -44,6 +44,11 @@ pub enum StartError {
     /// buckets and their buffer allow ([`crate::admission`]).
     #[error("Rate exceeded")]
     Throttled,
+    /// The store behind the start path cannot record the start or the
+    /// change durably right now (a cluster whose Redis is unreachable): the
+    /// request was not accepted, the client may retry. The reason.
+    #[error("Service Unavailable: {0}")]
+    ServiceUnavailable(String),
 }
 
 impl StartError {
@@ -61,6 +66,7 @@ impl StartError {
             StartError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             StartError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             StartError::Throttled => "ThrottlingException",
+            StartError::ServiceUnavailable(_) => "ServiceUnavailable",
         }
     }
 }

@@ -48,10 +48,10 @@
 //! # Storage
 //!
 //! The registry and the records sit behind [`StartStore`], a small trait
-//! with one implementation today, [`MemoryStore`]. The cluster (issue 12:
-//! a Redis registry, durable asynchronous starts) is another implementation
-//! of the same trait, passed to [`Starter::with_store`]; nothing above this
-//! layer changes.
+//! with two implementations: [`MemoryStore`] (the default) and the
+//! cluster's Redis store ([`crate::cluster::RedisStore`]: a shared registry,
+//! durable asynchronous starts), passed to [`Starter::with_store`]; nothing
+//! above this layer changes.
 
 pub mod arn;
 mod error;

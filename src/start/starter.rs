@@ -316,7 +316,8 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidName`, `InvalidDefinition` (the load error),
-    /// `StateMachineAlreadyExists` for a different machine of that name.
+    /// `StateMachineAlreadyExists` for a different machine of that name,
+    /// `ServiceUnavailable` when the store cannot take the write.
     pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
         names::check(spec.name)?;
         let machine_arn = self.state_machine_arn(spec.region, spec.name);
@@ -341,6 +342,7 @@ impl Starter {
         if let Some(existing) = self.inner.store.machine(&machine_arn) {
             return repeat(existing);
         }
+        self.inner.store.check_available()?;
         let machine = crate::compile::load(spec.definition)
             .map(Arc::new)
             .map_err(|e| StartError::InvalidDefinition(e.to_string()))?;
@@ -528,7 +530,8 @@ impl Starter {
     ///
     /// # Errors
     /// What [`Starter::prepare`] answers; `ExecutionAlreadyExists` for
-    /// other reuse of a STANDARD execution's name; `Throttled`.
+    /// other reuse of a STANDARD execution's name; `Throttled`;
+    /// `ServiceUnavailable` when the store cannot record the start.
     pub fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
         let input_text = match &req.input {
             StartInput::Text(t) => (*t).to_owned(),
@@ -561,18 +564,23 @@ impl Starter {
         };
         let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
         let stop = StopHandle::new();
-        store.insert_execution(ExecutionRecord {
-            arn: execution_arn.clone(),
-            state_machine_arn: prepared.options.state_machine_arn.clone(),
-            name: prepared.options.name.clone(),
-            input: input_text,
-            start: start_time,
-            progress: Progress::Running,
-            abort: Some(Abort {
-                stop: stop.clone(),
-                task: abort,
-            }),
-        });
+        // Recorded (durably, for a cluster store) before the answer; a
+        // store that cannot record it refuses the start.
+        store.accept_execution(
+            ExecutionRecord {
+                arn: execution_arn.clone(),
+                state_machine_arn: prepared.options.state_machine_arn.clone(),
+                name: prepared.options.name.clone(),
+                input: input_text,
+                start: start_time,
+                progress: Progress::Running,
+                abort: Some(Abort {
+                    stop: stop.clone(),
+                    task: abort,
+                }),
+            },
+            prepared.machine.machine.timeout,
+        )?;
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
         let state_machine_arn = prepared.options.state_machine_arn.clone();

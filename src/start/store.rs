@@ -6,13 +6,15 @@
 //!
 //! [`MemoryStore`] (the default) keeps everything in this process: the
 //! registry as an arc-swapped immutable map ([`Machines`]), the records as a
-//! bounded map ([`Executions`]). A cluster implementation (Redis, issue 12's
-//! `cluster/`) implements the same trait: the registry in a Redis hash shared
-//! by every node (with a local arc-swapped cache invalidated by pub/sub, so a
-//! start still reads without a round trip), the records of durable
-//! asynchronous starts in Redis streams with a lease per running execution.
-//! Cluster-wide admission plugs in beside it through
-//! [`crate::admission::Admission`]'s configuration (today per process).
+//! bounded map ([`Executions`]). The cluster's store
+//! ([`crate::cluster::RedisStore`], `serve --cluster`) implements the same
+//! trait: the registry in a Redis hash shared by every node (with a local
+//! arc-swapped cache kept current by pub/sub, so a start still reads
+//! without a round trip), the records of asynchronous starts in Redis, each
+//! start pending in a stream's consumer group until its end
+//! ([`StartStore::accept_execution`]). Cluster-wide admission plugs in
+//! beside it through [`crate::admission::Admission`]'s configuration (today
+//! per process).
 //!
 //! Every method is synchronous and cheap for the in-memory store; the ones
 //! a remote store would make slow (insert, finish) are off the synchronous
@@ -23,6 +25,7 @@ use std::time::SystemTime;
 
 use crate::engine::ExecutionOutcome;
 
+use super::error::StartError;
 use super::records::{ExecutionRecord, Executions, Stopped};
 use super::registry::{Machines, StateMachine};
 
@@ -66,6 +69,35 @@ pub trait StartStore: Send + Sync + 'static {
 
     /// Records a new execution (the store may forget the oldest ones).
     fn insert_execution(&self, record: ExecutionRecord);
+
+    /// Records a new asynchronous start durably before StartExecution
+    /// answers; `deadline` is how long it may run (its machine's
+    /// TimeoutSeconds, at most 5 minutes), after which a cluster store may
+    /// run it again elsewhere if its runner died. The default records it
+    /// with [`StartStore::insert_execution`].
+    ///
+    /// # Errors
+    /// [`StartError::ServiceUnavailable`] when it cannot be recorded: the
+    /// start is then refused, never accepted and lost.
+    fn accept_execution(
+        &self,
+        record: ExecutionRecord,
+        deadline: std::time::Duration,
+    ) -> Result<(), StartError> {
+        let _ = deadline;
+        self.insert_execution(record);
+        Ok(())
+    }
+
+    /// Whether the registry can take a write now (CreateStateMachine asks
+    /// first). The default: always.
+    ///
+    /// # Errors
+    /// [`StartError::ServiceUnavailable`] when a remote store is known to be
+    /// unreachable.
+    fn check_available(&self) -> Result<(), StartError> {
+        Ok(())
+    }
 
     /// Stores the outcome of the execution `arn` if it is still retained
     /// and running; whether it was stored.

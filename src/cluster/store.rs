@@ -1,0 +1,595 @@
+//! [`RedisStore`]: the cluster's [`StartStore`]. The registry lives in a
+//! Redis hash shared by every node, read through a local arc-swapped cache
+//! ([`Machines`]) that pub/sub keeps current (a start reads the cache, no
+//! round trip); the records of asynchronous starts live in Redis hashes,
+//! their starts in a stream with a consumer group ([`super::records`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use dashmap::{DashMap, DashSet};
+
+use super::error::ClusterError;
+use super::finisher::End;
+use super::keys::{Keys, GROUP};
+use super::machines::{decode, encode, millis};
+use super::pool::Pool;
+use super::records::{encode_outcome, Stored, ACCEPT, STOP};
+use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
+use crate::start::records::Abort;
+use crate::start::registry::log_settings;
+use crate::start::registry::Machines;
+use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped};
+
+/// What a refresh of the cache from Redis found for one machine.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// Added or changed: the machine now in the cache.
+    Upserted(Arc<StateMachine>),
+    /// Deleted (on another node).
+    Removed,
+    /// Nothing changed.
+    Same,
+}
+
+/// The Redis-backed registry and execution records of one node.
+pub struct RedisStore {
+    pool: Pool,
+    keys: Keys,
+    node: String,
+    cache: Machines,
+    /// Machines created while Redis was unreachable: written to Redis
+    /// (first writer wins) on the next resynchronisation.
+    unsaved: DashSet<String>,
+    /// The executions running on this node, by ARN (StopExecution aborts
+    /// them; the reclaimer leaves them alone).
+    running: DashMap<String, Abort>,
+    /// How long an ended execution's record is kept.
+    retention: Duration,
+    /// How many records are kept cluster-wide (the oldest are forgotten).
+    kept: usize,
+    /// Ends queued for the finisher.
+    ends: crossbeam::channel::Sender<End>,
+    /// The engine whose observer learns of machines read from Redis (set
+    /// once the starter exists, [`RedisStore::announce_to`]).
+    engine: OnceLock<Engine>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("node", &self.node)
+            .field("machines", &self.cache.len())
+            .finish()
+    }
+}
+
+/// How long a registry write waits for the registry lock.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+impl RedisStore {
+    /// A store on `pool` for the node `node`, keys under `keys`.
+    pub(crate) fn new(
+        pool: Pool,
+        keys: Keys,
+        node: String,
+        retention: Duration,
+        kept: usize,
+        ends: crossbeam::channel::Sender<End>,
+    ) -> Self {
+        RedisStore {
+            pool,
+            keys,
+            node,
+            cache: Machines::default(),
+            unsaved: DashSet::new(),
+            running: DashMap::new(),
+            retention,
+            kept: kept.max(1),
+            ends,
+            engine: OnceLock::new(),
+        }
+    }
+
+    /// Tells `engine`'s observer of every machine read from Redis from now
+    /// on (a new definition version or logging configuration, a deletion).
+    pub(crate) fn announce_to(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
+    }
+
+    /// The engine set by [`RedisStore::announce_to`].
+    pub(crate) fn engine(&self) -> Option<&Engine> {
+        self.engine.get()
+    }
+
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The key names.
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// This node's id (its consumer name in the starts group).
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether the execution `arn` runs on this node now.
+    pub(crate) fn runs_here(&self, arn: &str) -> bool {
+        self.running.contains_key(arn)
+    }
+
+    /// Notes that `arn` runs on this node, abortable by `abort`.
+    pub(crate) fn running_here(&self, arn: &str, abort: Abort) {
+        self.running.insert(arn.to_owned(), abort);
+    }
+
+    /// Aborts the execution `arn` if it runs on this node (a stop made on
+    /// another node).
+    pub(crate) fn abort_here(&self, arn: &str) {
+        if let Some((_, abort)) = self.running.remove(arn) {
+            abort.abort();
+        }
+    }
+
+    /// Creates the starts stream and its consumer group if missing.
+    ///
+    /// # Errors
+    /// [`ClusterError::Unavailable`].
+    pub(crate) fn ensure_group(&self) -> Result<(), ClusterError> {
+        let made = self.pool.with(|c| {
+            redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(self.keys.starts())
+                .arg(GROUP)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query::<()>(c)
+        });
+        match made {
+            Err(ClusterError::Unavailable(e)) if e.contains("BUSYGROUP") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Puts `machine` in the local cache (replacing any version).
+    fn put(&self, machine: StateMachine) -> Arc<StateMachine> {
+        let fresh = machine.clone();
+        match self.cache.update(&machine.arn, move |sm| {
+            *sm = fresh;
+            Ok::<(), ()>(())
+        }) {
+            Some(Ok(((), sm))) => sm,
+            _ => match self.cache.insert_new(machine) {
+                Ok(sm) | Err(sm) => sm,
+            },
+        }
+    }
+
+    /// Reads the machine `arn` from Redis into the cache.
+    ///
+    /// # Errors
+    /// [`ClusterError`] when Redis is unreachable or the record unreadable.
+    pub(crate) fn refresh(&self, arn: &str) -> Result<Change, ClusterError> {
+        let text: Option<String> = self.pool.with(|c| {
+            redis::cmd("HGET")
+                .arg(self.keys.machines())
+                .arg(arn)
+                .query(c)
+        })?;
+        self.apply(arn, text.as_deref())
+    }
+
+    fn apply(&self, arn: &str, text: Option<&str>) -> Result<Change, ClusterError> {
+        let known = self.cache.get(arn);
+        let Some(text) = text else {
+            if self.unsaved.contains(arn) {
+                return Ok(Change::Same);
+            }
+            return Ok(match self.cache.remove(arn) {
+                Some(old) => {
+                    if let Some(engine) = self.engine.get() {
+                        engine.unregister_machine(&old.machine);
+                    }
+                    Change::Removed
+                }
+                None => Change::Same,
+            });
+        };
+        if let Some(k) = &known {
+            if encode(k) == text {
+                return Ok(Change::Same);
+            }
+        }
+        let machine = decode(text, known.as_ref())?;
+        let reload = known.as_ref().is_none_or(|k| {
+            !Arc::ptr_eq(&k.machine, &machine.machine) || k.logging != machine.logging
+        });
+        let machine = self.put(machine);
+        if let (true, Some(engine)) = (reload, self.engine.get()) {
+            engine.register_machine(
+                &machine.machine,
+                &machine.name,
+                &log_settings(&machine.logging),
+            );
+        }
+        Ok(Change::Upserted(machine))
+    }
+
+    /// Writes the machines created while Redis was down, then reads the
+    /// whole registry into the cache (healing any missed announcement).
+    ///
+    /// # Errors
+    /// [`ClusterError`] when Redis is unreachable.
+    pub(crate) fn resync(&self) -> Result<(), ClusterError> {
+        let unsaved: Vec<String> = self.unsaved.iter().map(|a| a.clone()).collect();
+        for arn in unsaved {
+            if let Some(sm) = self.cache.get(&arn) {
+                self.pool.with(|c| {
+                    redis::cmd("HSETNX")
+                        .arg(self.keys.machines())
+                        .arg(&arn)
+                        .arg(encode(&sm))
+                        .query::<()>(c)
+                })?;
+            }
+            self.unsaved.remove(&arn);
+        }
+        let all: HashMap<String, String> = self
+            .pool
+            .with(|c| redis::cmd("HGETALL").arg(self.keys.machines()).query(c))?;
+        for (arn, text) in &all {
+            if let Err(e) = self.apply(arn, Some(text)) {
+                tracing::warn!(arn = %arn, error = %e, "cluster: skipped a state machine");
+            }
+        }
+        for arn in self.cache.snapshot().keys() {
+            if !all.contains_key(arn) {
+                self.apply(arn, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `write` under the registry lock (a read-modify-write of one
+    /// machine must not interleave with another node's).
+    fn locked<T>(
+        &self,
+        write: impl FnOnce(&Self) -> Result<T, ClusterError>,
+    ) -> Result<T, ClusterError> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let began = Instant::now();
+        loop {
+            let got: Option<String> = self.pool.with(|c| {
+                redis::cmd("SET")
+                    .arg(self.keys.registry_lock())
+                    .arg(&token)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(5_000)
+                    .query(c)
+            })?;
+            if got.is_some() {
+                break;
+            }
+            if began.elapsed() > LOCK_WAIT {
+                return Err(ClusterError::Unavailable(
+                    "the registry lock is held too long".to_owned(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let done = write(self);
+        let unlock = redis::Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        );
+        let _ = self.pool.with(|c| {
+            unlock
+                .key(self.keys.registry_lock())
+                .arg(&token)
+                .invoke::<i64>(c)
+        });
+        done
+    }
+
+    /// Writes `machine` and announces it.
+    fn save(&self, machine: &StateMachine) -> Result<(), ClusterError> {
+        self.pool.with(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("HSET")
+                .arg(self.keys.machines())
+                .arg(&machine.arn)
+                .arg(encode(machine))
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(self.keys.registry_channel())
+                .arg(&machine.arn)
+                .ignore()
+                .query::<()>(c)
+        })
+    }
+
+    /// Reads the record of `arn`.
+    ///
+    /// # Errors
+    /// [`ClusterError::Unavailable`].
+    pub(crate) fn stored(&self, arn: &str) -> Result<Option<Stored>, ClusterError> {
+        let fields: HashMap<String, String> = self
+            .pool
+            .with(|c| redis::cmd("HGETALL").arg(self.keys.execution(arn)).query(c))?;
+        Ok((!fields.is_empty()).then_some(Stored { fields }))
+    }
+
+    /// How long an ended execution's record is kept.
+    pub(crate) fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// Forgets that `arn` runs here (its end is recorded).
+    pub(crate) fn ran_here(&self, arn: &str) {
+        self.running.remove(arn);
+    }
+}
+
+impl StartStore for RedisStore {
+    /// From the cache; a machine not cached yet (created on another node
+    /// a few milliseconds ago, not yet announced here) is read from Redis,
+    /// so a client that creates on one node and starts on another at once
+    /// finds it.
+    fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        if let Some(sm) = self.cache.get(arn) {
+            return Some(sm);
+        }
+        if self.pool.known_down() {
+            return None;
+        }
+        match self.refresh(arn) {
+            Ok(Change::Upserted(machine)) => Some(machine),
+            _ => None,
+        }
+    }
+
+    fn machines(&self) -> Vec<Arc<StateMachine>> {
+        self.cache.snapshot().values().cloned().collect()
+    }
+
+    fn machine_count(&self) -> usize {
+        self.cache.len()
+    }
+
+    fn insert_machine(
+        &self,
+        machine: StateMachine,
+    ) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
+        let arn = machine.arn.clone();
+        let written = self.pool.with(|c| {
+            let (added, existing): (i64, Option<String>) = redis::pipe()
+                .atomic()
+                .cmd("HSETNX")
+                .arg(self.keys.machines())
+                .arg(&arn)
+                .arg(encode(&machine))
+                .cmd("HGET")
+                .arg(self.keys.machines())
+                .arg(&arn)
+                .query(c)?;
+            if added == 1 {
+                redis::cmd("PUBLISH")
+                    .arg(self.keys.registry_channel())
+                    .arg(&arn)
+                    .query::<()>(c)?;
+            }
+            Ok((added == 1, existing))
+        });
+        match written {
+            Ok((true, _)) => Ok(self.put(machine)),
+            Ok((false, Some(text))) => match decode(&text, self.cache.get(&arn).as_ref()) {
+                Ok(existing) => Err(self.put(existing)),
+                Err(e) => {
+                    tracing::warn!(arn = %arn, error = %e, "cluster: unreadable machine replaced");
+                    Ok(self.put(machine))
+                }
+            },
+            Ok((false, None)) => Ok(self.put(machine)),
+            Err(e) => {
+                // Kept here and written on reconnection (first writer wins).
+                tracing::warn!(arn = %arn, error = %e, "cluster: state machine created locally only until Redis is back");
+                self.unsaved.insert(arn);
+                match self.cache.insert_new(machine) {
+                    Ok(sm) => Ok(sm),
+                    Err(sm) => Err(sm),
+                }
+            }
+        }
+    }
+
+    fn update_machine(
+        &self,
+        arn: &str,
+        change: &mut dyn FnMut(&mut StateMachine) -> bool,
+    ) -> Option<Option<Arc<StateMachine>>> {
+        let done = self.locked(|store| {
+            let (Change::Upserted(_) | Change::Same) = store.refresh(arn)? else {
+                return Ok(None);
+            };
+            let Some(current) = store.cache.get(arn) else {
+                return Ok(None);
+            };
+            let mut next = StateMachine::clone(&current);
+            if !change(&mut next) {
+                return Ok(Some(None));
+            }
+            store.save(&next)?;
+            Ok(Some(Some(store.put(next))))
+        });
+        match done {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(arn = %arn, error = %e, "cluster: state machine changed locally only");
+                let changed = self
+                    .cache
+                    .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })?;
+                Some(changed.ok().map(|((), sm)| sm))
+            }
+        }
+    }
+
+    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        let removed = self.pool.with(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("HDEL")
+                .arg(self.keys.machines())
+                .arg(arn)
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(self.keys.registry_channel())
+                .arg(arn)
+                .ignore()
+                .query::<()>(c)
+        });
+        if let Err(e) = removed {
+            tracing::warn!(arn = %arn, error = %e, "cluster: state machine deleted locally only");
+        }
+        self.unsaved.remove(arn);
+        self.cache.remove(arn)
+    }
+
+    fn insert_execution(&self, record: ExecutionRecord) {
+        let arn = record.arn.clone();
+        if let Err(e) = self.accept_execution(record, Duration::from_secs(300)) {
+            tracing::warn!(execution_arn = %arn, error = %e, "cluster: execution not recorded");
+        }
+    }
+
+    fn accept_execution(
+        &self,
+        record: ExecutionRecord,
+        deadline: Duration,
+    ) -> Result<(), StartError> {
+        // Noted as running here before it is pending for this node, so that
+        // the reclaimer never takes it from under its runner.
+        if let Some(abort) = &record.abort {
+            self.running.insert(record.arn.clone(), abort.clone());
+        }
+        let accepted = self.pool.with(|c| {
+            ACCEPT
+                .key(self.keys.starts())
+                .key(self.keys.execution(&record.arn))
+                .key(self.keys.executions_of(&record.state_machine_arn))
+                .key(self.keys.all_executions())
+                .arg(GROUP)
+                .arg(&self.node)
+                .arg(&record.arn)
+                .arg(&record.state_machine_arn)
+                .arg(&record.name)
+                .arg(&record.input)
+                .arg(millis(record.start))
+                .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
+                .arg(self.kept)
+                .arg(self.keys.prefix())
+                .invoke::<String>(c)
+        });
+        match accepted {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.running.remove(&record.arn);
+                Err(e.into())
+            }
+        }
+    }
+
+    fn check_available(&self) -> Result<(), StartError> {
+        if self.pool.known_down() {
+            return Err(StartError::ServiceUnavailable(
+                "the cluster's Redis is unreachable".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues the end for the finisher (`finisher.rs`): the
+    /// execution's thread does not wait for Redis. `false` when the
+    /// execution was stopped here meanwhile (its record keeps ABORTED).
+    fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
+        let running = self.running.contains_key(arn);
+        if self.ends.send((arn.to_owned(), outcome)).is_err() {
+            tracing::warn!(execution_arn = %arn, "cluster: outcome not recorded (no finisher)");
+        }
+        running
+    }
+
+    fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_time: SystemTime,
+    ) -> Option<Stopped> {
+        let outcome = ExecutionOutcome {
+            status: ExecutionStatus::Aborted,
+            output: None,
+            error,
+            cause,
+            stop_time,
+        };
+        let answer: Result<(i64, String), _> = self.pool.with(|c| {
+            STOP.key(self.keys.execution(arn))
+                .key(self.keys.starts())
+                .arg(GROUP)
+                .arg(encode_outcome(&outcome))
+                .arg(self.retention.as_secs().max(1))
+                .arg(self.keys.stop_channel())
+                .arg(arn)
+                .invoke(c)
+        });
+        match answer {
+            Ok((1, start)) => {
+                self.abort_here(arn);
+                Some(Stopped::Aborted(super::machines::from_millis(
+                    start.parse().unwrap_or(0),
+                )))
+            }
+            Ok((0, _)) => Some(Stopped::AlreadyEnded),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(execution_arn = %arn, error = %e, "cluster: stop not recorded");
+                None
+            }
+        }
+    }
+
+    fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
+        let stored = match self.stored(arn) {
+            Ok(s) => s?,
+            Err(e) => {
+                tracing::warn!(execution_arn = %arn, error = %e, "cluster: record unreadable");
+                return None;
+            }
+        };
+        let mut record = stored.record().ok()?;
+        if matches!(record.progress, crate::start::Progress::Running) {
+            record.abort = self.running.get(arn).map(|a| a.clone());
+        }
+        Some(record)
+    }
+
+    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
+        let arns: Vec<String> = self
+            .pool
+            .with(|c| {
+                redis::cmd("ZREVRANGE")
+                    .arg(self.keys.executions_of(state_machine_arn))
+                    .arg(0)
+                    .arg(999)
+                    .query(c)
+            })
+            .unwrap_or_default();
+        arns.iter().filter_map(|arn| self.execution(arn)).collect()
+    }
+}

@@ -1,0 +1,787 @@
+//! Several instances, one service (issue 13): `serve --cluster` against a
+//! real `redis-server` on a free loopback port, with two or three
+//! instances.
+//!
+//! Without `redis-server` on PATH the tests skip with a message, unless
+//! `CI` is set: then they fail (`.ci/run` installs Debian's `redis-server`).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_expressway");
+const ACCOUNT_ARN: &str = "arn:aws:states:us-east-1:123456789012";
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+
+/// A free loopback port, never the same twice in this process (tests run
+/// in parallel: a port just released must not go to two servers).
+fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 20_000) as u16;
+    loop {
+        let port = base.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
+        if port > 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("expressway-cluster-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Whether `redis-server` can run here; panics under CI when it cannot.
+fn redis_available() -> bool {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server is not installed (CI is set): apt-get install redis-server"
+        );
+        eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server)");
+    }
+    found
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen in 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `redis-server` on a free loopback port, its data (append-only file)
+/// in its own folder so that a restart keeps it; killed when dropped.
+struct Redis {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Redis {
+    fn start(dir: &Path) -> Redis {
+        let mut r = Redis {
+            port: free_port(),
+            dir: dir.to_owned(),
+            child: None,
+        };
+        r.restart();
+        r
+    }
+
+    fn restart(&mut self) {
+        let mut child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        wait_for_port(self.port, &mut child, "redis-server");
+        self.child = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli` against this server.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One `expressway serve --cluster` instance; killed when dropped.
+struct Node {
+    port: u16,
+    child: Option<Child>,
+    http: reqwest::Client,
+}
+
+impl Node {
+    fn start(redis: &Redis, id: &str, dir: &Path) -> Node {
+        let port = free_port();
+        let empty = dir.join("definitions");
+        std::fs::create_dir_all(&empty).expect("definitions dir");
+        let log = std::fs::File::create(dir.join(format!("{id}.log"))).expect("log file");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--port", &port.to_string(), "--definitions"])
+            .arg(&empty)
+            .args(["--cluster", &redis.url(), "--node-id", id])
+            .args(["--cluster-reclaim-margin-ms", "300"])
+            .env_remove("SFN_MOCK_CONFIG")
+            .env_remove("EXPRESSWAY_CLUSTER_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("expressway serve starts");
+        wait_for_port(port, &mut child, "expressway serve");
+        // Ours, not another server that had the port.
+        let listening = format!("listening on http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(dir.join(format!("{id}.log")))
+            .is_ok_and(|l| l.contains(&listening))
+        {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("expressway serve exited with {status}");
+            }
+            assert!(Instant::now() < deadline, "expressway serve did not listen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Node {
+            port,
+            child: Some(child),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// kill -9.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Calls the operation `op`: the HTTP status and the JSON body.
+    async fn call(&self, op: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("http://127.0.0.1:{}/", self.port))
+            .header("X-Amz-Target", format!("AWSStepFunctions.{op}"))
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the instance answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn ok(&self, op: &str, body: Value) -> Value {
+        let (status, body) = self.call(op, body).await;
+        assert_eq!(status, 200, "{op}: {body}");
+        body
+    }
+
+    async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("http://127.0.0.1:{}/metrics", self.port))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn machine_arn(name: &str) -> String {
+    format!("{ACCOUNT_ARN}:stateMachine:{name}")
+}
+
+fn pass(result: &str) -> String {
+    json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": true}}})
+        .to_string()
+}
+
+/// Polls `check` every 10 ms until it holds; how long that took. Panics
+/// after `limit`.
+async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let began = Instant::now();
+    loop {
+        if check().await {
+            return began.elapsed();
+        }
+        assert!(began.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn sync_output(node: &Node, name: &str) -> Option<String> {
+    let (status, body) = node
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": machine_arn(name), "input": "{}"}),
+        )
+        .await;
+    (status == 200 && body["status"] == "SUCCEEDED")
+        .then(|| body["output"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Guarantee 1: a create, update, tag and delete on any instance is seen by
+/// every instance within 1 s, and the machine starts there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_registry_across_three_instances() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("registry");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let [a, b, c] = &nodes;
+    let second = Duration::from_secs(1);
+
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "reg", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("v1")}),
+    )
+    .await;
+    for n in [b, c] {
+        let took = within(second, "created on a, visible", || async {
+            sync_output(n, "reg").await.as_deref() == Some("\"v1\"")
+        })
+        .await;
+        eprintln!("create visible on another instance after {took:?}");
+    }
+
+    b.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": machine_arn("reg"), "definition": pass("v2")}),
+    )
+    .await;
+    for n in [a, c] {
+        within(second, "updated on b, runs the new version", || async {
+            sync_output(n, "reg").await.as_deref() == Some("\"v2\"")
+        })
+        .await;
+    }
+
+    c.ok(
+        "TagResource",
+        json!({"resourceArn": machine_arn("reg"), "tags": [{"key": "team", "value": "pay"}]}),
+    )
+    .await;
+    within(second, "tagged on c, listed on a", || async {
+        let tags = a
+            .ok(
+                "ListTagsForResource",
+                json!({"resourceArn": machine_arn("reg")}),
+            )
+            .await;
+        tags["tags"] == json!([{"key": "team", "value": "pay"}])
+    })
+    .await;
+
+    a.ok(
+        "DeleteStateMachine",
+        json!({"stateMachineArn": machine_arn("reg")}),
+    )
+    .await;
+    for n in [b, c] {
+        within(second, "deleted on a, gone", || async {
+            let (status, body) = n
+                .call(
+                    "DescribeStateMachine",
+                    json!({"stateMachineArn": machine_arn("reg")}),
+                )
+                .await;
+            status == 400
+                && body["__type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("#StateMachineDoesNotExist"))
+        })
+        .await;
+    }
+    // Read-your-writes across instances: a machine created on one instance
+    // starts at once on another (read from Redis before it is announced).
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "now", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("n")}),
+    )
+    .await;
+    assert_eq!(sync_output(b, "now").await.as_deref(), Some("\"n\""));
+
+    // Membership: every instance heartbeats, each sees three members.
+    within(Duration::from_secs(3), "three members", || async {
+        a.metric("expressway_cluster_members").await == 3.0
+            && c.metric("expressway_cluster_redis_up").await == 1.0
+    })
+    .await;
+    // An identical create on another instance is a repeat, not a conflict:
+    // `serve --definitions` on every instance converges on one registry.
+    let spec = json!({"name": "same", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("s")});
+    let first = a.ok("CreateStateMachine", spec.clone()).await;
+    let again = c.ok("CreateStateMachine", spec).await;
+    assert_eq!(first["creationDate"], again["creationDate"]);
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 2: StartExecution answers once the start is in the stream;
+/// when its instance is killed (-9) while it runs, another instance runs it
+/// again after its deadline (TimeoutSeconds 2) plus the margin, with the
+/// same ARN, and counts the duplicate; an ended execution is acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_instance_died_runs_again_elsewhere() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("reclaim");
+    let redis = Redis::start(&dir);
+    let mut a = Node::start(&redis, "a", &dir);
+    let b = Node::start(&redis, "b", &dir);
+    let slow = json!({
+        "TimeoutSeconds": 2,
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+            "P": {"Type": "Pass", "Parameters": {"done.$": "$.n"}, "End": true}
+        }
+    });
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "slow", "roleArn": ROLE, "type": "EXPRESS", "definition": slow.to_string()}),
+    )
+    .await;
+
+    // An execution that ends is acknowledged: nothing stays pending.
+    let done = b
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "ends", "input": "{\"n\":0}"}),
+        )
+        .await;
+    let done_arn = done["executionArn"].as_str().expect("arn").to_owned();
+    within(
+        Duration::from_secs(5),
+        "the execution on b ends",
+        || async {
+            let d = a
+                .ok("DescribeExecution", json!({"executionArn": done_arn}))
+                .await;
+            d["status"] == "SUCCEEDED"
+        },
+    )
+    .await;
+    assert_eq!(
+        redis.cli(&["XLEN", "expressway:starts"]),
+        "0",
+        "an ended start is deleted"
+    );
+
+    // Stopped on a while it runs on b: ABORTED everywhere, acknowledged,
+    // and its end on b does not overwrite the stop.
+    let running = b
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "stopped", "input": "{\"n\":1}"}),
+        )
+        .await;
+    let stopped_arn = running["executionArn"].as_str().expect("arn").to_owned();
+    a.ok(
+        "StopExecution",
+        json!({"executionArn": stopped_arn, "error": "Halt"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let stopped = b
+        .ok("DescribeExecution", json!({"executionArn": stopped_arn}))
+        .await;
+    assert_eq!(stopped["status"], "ABORTED", "{stopped}");
+    assert_eq!(stopped["error"], "Halt", "{stopped}");
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+
+    // Accepted on a, a dies: b runs it again.
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "survivor", "input": "{\"n\":7}"}),
+        )
+        .await;
+    let arn = started["executionArn"].as_str().expect("arn").to_owned();
+    let pending = redis.cli(&["XPENDING", "expressway:starts", "runners"]);
+    assert!(
+        pending.starts_with('1') && pending.contains('a'),
+        "answered after it was pending for a: {pending}"
+    );
+    a.kill();
+    let before = b
+        .ok("DescribeExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(before["status"], "RUNNING", "{before}");
+    within(Duration::from_secs(2), "pending in b's gauge", || async {
+        b.metric("expressway_cluster_starts_pending").await == 1.0
+    })
+    .await;
+    let took = within(Duration::from_secs(15), "re-run on b", || async {
+        let d = b
+            .ok("DescribeExecution", json!({"executionArn": arn}))
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    eprintln!("the killed instance's start ended on another after {took:?}");
+    let d = b
+        .ok("DescribeExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(d["name"], "survivor");
+    assert_eq!(d["output"], "{\"done\":7}");
+    assert_eq!(d["startDate"], started["startDate"], "the same execution");
+    assert_eq!(
+        b.metric("expressway_cluster_starts_reclaimed_total").await,
+        1.0
+    );
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+    drop(b);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 7: with Redis gone, StartSyncExecution of a known machine
+/// still runs, StartExecution is refused with ServiceUnavailable (never
+/// accepted and lost), and the instance reconnects by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_async_starts_are_refused_and_sync_runs() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("outage");
+    let mut redis = Redis::start(&dir);
+    let a = Node::start(&redis, "a", &dir);
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "up", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("ok")}),
+    )
+    .await;
+    let start = json!({"stateMachineArn": machine_arn("up")});
+
+    redis.stop();
+    assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
+    for _ in 0..3 {
+        let (status, body) = a.call("StartExecution", start.clone()).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            body["__type"], "com.amazon.coral.availability#ServiceUnavailable",
+            "{body}"
+        );
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Redis")));
+    }
+    assert_eq!(sync_output(&a, "up").await.as_deref(), Some("\"ok\""));
+
+    within(Duration::from_secs(3), "Redis down in /metrics", || async {
+        a.metric("expressway_cluster_redis_up").await == 0.0
+    })
+    .await;
+
+    redis.restart();
+    within(Duration::from_secs(5), "accepted again", || async {
+        a.call("StartExecution", start.clone()).await.0 == 200
+    })
+    .await;
+    let started = a.ok("StartExecution", start.clone()).await;
+    within(Duration::from_secs(5), "it ran", || async {
+        let d = a
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    drop(a);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An accepted start survives a restart of every instance: the instance
+/// that comes back with the same node id runs again what was pending for
+/// it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_starts_survive_a_restart_of_every_instance() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("restart");
+    let redis = Redis::start(&dir);
+    let mut solo = Node::start(&redis, "solo", &dir);
+    let slow = json!({
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+            "P": {"Type": "Pass", "Result": "again", "End": true}
+        }
+    });
+    solo.ok(
+        "CreateStateMachine",
+        json!({"name": "slow", "roleArn": ROLE, "type": "EXPRESS", "definition": slow.to_string()}),
+    )
+    .await;
+    let started = solo
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("slow"), "name": "kept"}),
+        )
+        .await;
+    solo.kill();
+    let back = Node::start(&redis, "solo", &dir);
+    within(
+        Duration::from_secs(10),
+        "run again after the restart",
+        || async {
+            let d = back
+                .ok(
+                    "DescribeExecution",
+                    json!({"executionArn": started["executionArn"]}),
+                )
+                .await;
+            d["status"] == "SUCCEEDED" && d["output"] == "\"again\""
+        },
+    )
+    .await;
+    assert_eq!(
+        back.metric("expressway_cluster_starts_reclaimed_total")
+            .await,
+        1.0
+    );
+    drop(back);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The cluster keeps the newest `execution_retention` records, as the
+/// in-memory store does: the oldest are forgotten (library API).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_keeps_the_newest_records() {
+    use expressway::cluster::{Cluster, ClusterConfig};
+    use expressway::start::{MachineSpec, StartConfig, StartError, StartRequest, Starter};
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("retention");
+    let redis = Redis::start(&dir);
+    let mut config = ClusterConfig::new(&redis.url(), "lib");
+    config.execution_retention = 2;
+    let cluster = Cluster::connect(config).expect("joins");
+    let starter = Starter::with_store(
+        expressway::engine::Engine::new(Default::default()),
+        StartConfig::default(),
+        cluster.store(),
+    );
+    cluster.run(&starter);
+    let created = starter
+        .create_machine(MachineSpec::express("kept", &pass("k")))
+        .expect("created");
+    let mut arns = Vec::new();
+    for _ in 0..3 {
+        let started = starter
+            .start(StartRequest::new(&created.machine.arn))
+            .expect("accepted");
+        arns.push(started.execution_arn.clone());
+        assert_eq!(started.outcome().await.status.as_str(), "SUCCEEDED");
+    }
+    assert!(matches!(
+        starter.describe(&arns[0]),
+        Err(StartError::ExecutionDoesNotExist(_))
+    ));
+    // Ends are written off the execution's thread: within milliseconds.
+    within(Duration::from_secs(2), "both ends recorded", || async {
+        arns[1..].iter().all(|arn| {
+            matches!(
+                starter.describe(arn).expect("kept").progress,
+                expressway::start::Progress::Done(_)
+            )
+        })
+    })
+    .await;
+    assert_eq!(redis.cli(&["ZCARD", "expressway:executions"]), "2");
+    assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Serves one HTTP request on `listener` with `{}` and answers the
+/// `token` field of its JSON body.
+async fn receive_token(listener: &tokio::net::TcpListener) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut socket, _) = listener.accept().await.expect("the HTTP Task calls");
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut buf).await.expect("reads");
+        assert!(n > 0, "the request ended early");
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                    .await
+                    .expect("answers");
+                let json: Value = serde_json::from_str(body).expect("a JSON body");
+                return json["token"].as_str().expect("a token").to_owned();
+            }
+        }
+    }
+}
+
+/// Guarantee 3 (Task Tokens): SendTaskSuccess / SendTaskHeartbeat sent to
+/// another instance reach the Task waiting on the token; a token no
+/// instance waits on answers TaskTimedOut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_tokens_reach_the_instance_that_waits() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("tokens");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let [a, b, c] = &nodes;
+    let worker = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("worker port");
+    let endpoint = format!("http://{}/token", worker.local_addr().expect("addr"));
+    let definition = json!({
+        "StartAt": "Call",
+        "States": {"Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::http:invoke.waitForTaskToken",
+            "Parameters": {
+                "ApiEndpoint": endpoint,
+                "Method": "POST",
+                "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"},
+                "RequestBody": {"token.$": "$$.Task.Token"}
+            },
+            "TimeoutSeconds": 20,
+            "HeartbeatSeconds": 10,
+            "End": true
+        }}
+    });
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "callback", "roleArn": ROLE, "type": "EXPRESS", "definition": definition.to_string()}),
+    )
+    .await;
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine_arn("callback")}),
+        )
+        .await;
+    let token = tokio::time::timeout(Duration::from_secs(10), receive_token(&worker))
+        .await
+        .expect("the Task sent its token");
+
+    let began = Instant::now();
+    c.ok("SendTaskHeartbeat", json!({"taskToken": token})).await;
+    b.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"paid\":true}"}),
+    )
+    .await;
+    eprintln!(
+        "heartbeat and success through other instances: {:?}",
+        began.elapsed()
+    );
+    within(
+        Duration::from_secs(2),
+        "the execution on a ends",
+        || async {
+            let d = a
+                .ok(
+                    "DescribeExecution",
+                    json!({"executionArn": started["executionArn"]}),
+                )
+                .await;
+            d["status"] == "SUCCEEDED" && d["output"] == "{\"paid\":true}"
+        },
+    )
+    .await;
+    // Spent, and a token nobody issued: TaskTimedOut, from any instance.
+    for (node, t) in [(c, token.clone()), (b, "0".repeat(64))] {
+        let (status, body) = node
+            .call("SendTaskSuccess", json!({"taskToken": t, "output": "{}"}))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["__type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("#TaskTimedOut")),
+            "{body}"
+        );
+    }
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
