@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::setup::Setup;
+use super::setup::{MemoryLimits, Setup};
 use crate::admission::{AdmissionConfig, PartialLimits};
 use crate::engine::observe::Observer;
 use crate::start::StartConfig;
@@ -33,6 +33,15 @@ pub struct RuntimeFlags {
     /// The admission limits.
     #[command(flatten)]
     pub admission: AdmissionFlags,
+    /// MiB of values one execution may hold in flight in its Map
+    /// iterations and Parallel branches; past it the state fails with
+    /// States.DataLimitExceeded (default 256).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub execution_memory_mib: Option<u64>,
+    /// MiB one JSONata or Intrinsic Function evaluation may build; past it
+    /// the evaluation fails with States.DataLimitExceeded (default 256).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub evaluation_memory_mib: Option<u64>,
 }
 
 impl RuntimeFlags {
@@ -54,6 +63,11 @@ impl RuntimeFlags {
         mock_file: Option<PathBuf>,
         observer: Option<Arc<dyn Observer>>,
     ) -> Result<Setup, String> {
+        let mib = |m: Option<u64>, default: usize| {
+            m.and_then(|m| usize::try_from(m << 20).ok())
+                .unwrap_or(default)
+        };
+        let defaults = MemoryLimits::default();
         Ok(Setup {
             mock_file,
             shards: self.shards,
@@ -63,6 +77,10 @@ impl RuntimeFlags {
                 account: self.account.clone(),
                 admission: self.admission()?,
                 ..StartConfig::default()
+            },
+            memory: MemoryLimits {
+                execution_bytes: mib(self.execution_memory_mib, defaults.execution_bytes),
+                evaluation_bytes: mib(self.evaluation_memory_mib, defaults.evaluation_bytes),
             },
         })
     }

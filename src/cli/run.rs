@@ -111,6 +111,7 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
         shards: Some(0),
         observer: log.clone().map(|t| t as Arc<dyn Observer>),
         start: StartConfig::default(),
+        ..Setup::default()
     };
     let prepared = (|| {
         let text = read(&args.definition)?;

@@ -28,6 +28,33 @@ pub struct Setup {
     pub observer: Option<Arc<dyn Observer>>,
     /// Where machines get their ARNs, the admission limits, the retention.
     pub start: StartConfig,
+    /// The memory bounds of every execution.
+    pub memory: MemoryLimits,
+}
+
+/// The memory bounds of every execution (`--execution-memory-mib`,
+/// `--evaluation-memory-mib`; README "Limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimits {
+    /// The bytes of values one execution may hold in flight in its Map
+    /// iterations and Parallel branches ([`Engine::with_memory_budget`]);
+    /// past it the state fails with `States.DataLimitExceeded`.
+    pub execution_bytes: usize,
+    /// The bytes one JSONata or Intrinsic Function evaluation may build
+    /// ([`Engine::with_max_evaluation_bytes`]); past it the evaluation
+    /// fails with `States.DataLimitExceeded`.
+    pub evaluation_bytes: usize,
+}
+
+impl Default for MemoryLimits {
+    /// 256 MiB each ([`crate::engine::DEFAULT_MEMORY_BUDGET_BYTES`],
+    /// [`crate::json::budget::DEFAULT_MAX_BYTES`]).
+    fn default() -> Self {
+        MemoryLimits {
+            execution_bytes: crate::engine::DEFAULT_MEMORY_BUDGET_BYTES,
+            evaluation_bytes: crate::json::budget::DEFAULT_MAX_BYTES,
+        }
+    }
 }
 
 impl std::fmt::Debug for Setup {
@@ -37,6 +64,7 @@ impl std::fmt::Debug for Setup {
             .field("shards", &self.shards)
             .field("observer", &self.observer.is_some())
             .field("start", &self.start)
+            .field("memory", &self.memory)
             .finish()
     }
 }
@@ -73,7 +101,9 @@ impl Setup {
     /// # Errors
     /// The mock file is invalid; the shard threads cannot start.
     pub fn engine(&self) -> Result<Engine, String> {
-        let mut engine = Engine::new(self.tasks()?);
+        let mut engine = Engine::new(self.tasks()?)
+            .with_memory_budget(self.memory.execution_bytes)
+            .with_max_evaluation_bytes(self.memory.evaluation_bytes);
         let shards = match self.shards {
             Some(0) => None,
             Some(n) => Some(Shards::start(n)),
@@ -217,6 +247,47 @@ mod tests {
     use super::*;
     use crate::start::MachineSpec;
     use crate::tasks::Resolution;
+
+    /// `--execution-memory-mib` reaches the engine: a Map over 1,000 items
+    /// reading a 100 KB `$$` member fails with `States.DataLimitExceeded`
+    /// under 1 MiB and succeeds under the default.
+    #[tokio::test]
+    async fn the_memory_limits_reach_the_engine() {
+        let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+          "ItemSelector":{"pad.$":"$$.Execution.Input.pad"},
+          "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},
+          "ResultPath":null,"End":true}}}"#;
+        let items = vec!["0"; 1000].join(",");
+        let input = format!(r#"{{"items":[{items}],"pad":"{}"}}"#, "x".repeat(100_000));
+        let run = |memory: MemoryLimits| {
+            let input = input.clone();
+            async move {
+                let setup = Setup {
+                    shards: Some(0),
+                    memory,
+                    ..Setup::default()
+                };
+                let starter = setup.starter().expect("set-up");
+                let m = starter
+                    .create_machine(MachineSpec::express("big", def))
+                    .expect("machine")
+                    .machine;
+                let request = crate::start::StartRequest {
+                    input: crate::start::StartInput::Text(&input),
+                    ..crate::start::StartRequest::new(&m.arn)
+                };
+                starter.start_sync(request).await.expect("started").outcome
+            }
+        };
+        let small = run(MemoryLimits {
+            execution_bytes: 1 << 20,
+            ..MemoryLimits::default()
+        })
+        .await;
+        assert_eq!(small.error.as_deref(), Some("States.DataLimitExceeded"));
+        let default = run(MemoryLimits::default()).await;
+        assert_eq!(default.error, None, "{:?}", default.cause);
+    }
 
     #[test]
     fn every_task_of_the_payment_example_is_served_in_process() {
