@@ -12,6 +12,14 @@ use crate::tasks::Tasks;
 /// How many requests of one input are run; the rest are ignored.
 pub const MAX_REQUESTS: usize = 8;
 
+/// The most real (wall-clock) time one request may take, in ms; past it the
+/// request is dropped (its execution with it) and the next one runs. Under
+/// the paused clock a busy execution never lets tokio's clock reach its
+/// deadline (time only advances while the runtime is idle), so an endless
+/// Pass/Map/Choice loop, which `serve` ends with `States.Timeout` at the
+/// Express limit, would otherwise outlive libFuzzer's per-input timeout.
+pub const REQUEST_REAL_TIME_MS: u64 = 2_000;
+
 /// The line separating requests in an [`api_requests`] input.
 const SEPARATOR: &str = "\n~~~\n";
 
@@ -43,7 +51,10 @@ pub async fn api_requests(data: &[u8]) {
         let Ok(http) = builder.body(Body::from(body.to_vec())) else {
             continue;
         };
-        let Ok(response) = app.clone().oneshot(http).await;
+        let limit = std::time::Duration::from_millis(REQUEST_REAL_TIME_MS);
+        let Some(Ok(response)) = within_real_time(app.clone().oneshot(http), limit).await else {
+            continue;
+        };
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
@@ -55,6 +66,25 @@ pub async fn api_requests(data: &[u8]) {
             String::from_utf8_lossy(&bytes)
         );
     }
+}
+
+/// `fut`'s output, or `None` once `limit` of real time has passed. The
+/// engine yields to the runtime every few states
+/// (`tokio::task::consume_budget`), so the check runs even while an
+/// execution never waits.
+async fn within_real_time<F: std::future::Future>(
+    fut: F,
+    limit: std::time::Duration,
+) -> Option<F::Output> {
+    let until = std::time::Instant::now() + limit;
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        if std::time::Instant::now() >= until {
+            return std::task::Poll::Ready(None);
+        }
+        fut.as_mut().poll(cx).map(Some)
+    })
+    .await
 }
 
 /// The requests of an input, split at [`SEPARATOR`] lines.

@@ -27,7 +27,7 @@
 mod api;
 mod expressions;
 
-pub use api::{api_requests, MAX_REQUESTS};
+pub use api::{api_requests, MAX_REQUESTS, REQUEST_REAL_TIME_MS};
 pub use expressions::{
     definition, evaluate_jsonata_under_budget, intrinsic, jsonata, path, template,
     FUZZ_EVALUATION_DEADLINE_MS, FUZZ_EVALUATION_MAX_BYTES,
