@@ -459,7 +459,14 @@ impl Observer for Recorder {
             .inner
             .as_ref()
             .and_then(|o| o.execution(machine, options));
-        if !self.retained.contains_execution(&options.execution_arn) || !self.admit() {
+        // Only StartExecution starts are retained, and only they carry a
+        // RedriveCount (`Starter::prepare`): a synchronous execution is
+        // skipped without asking the store, which for a cluster is a Redis
+        // read on the shard's thread.
+        if options.redrive_count.is_none()
+            || !self.retained.contains_execution(&options.execution_arn)
+            || !self.admit()
+        {
             return inner;
         }
         let index = inner.is_none().then(|| StateIndex::new(machine));
@@ -529,6 +536,12 @@ mod tests {
         let m = machine();
         assert!(recorder.execution(&m, &options("sync")).is_none());
         retain(&retained, "kept");
+        // A synchronous start (no RedriveCount) is never looked up.
+        let sync = ExecutionOptions {
+            redrive_count: None,
+            ..options("kept")
+        };
+        assert!(recorder.execution(&m, &sync).is_none());
         let obs = recorder.execution(&m, &options("kept")).expect("traced");
         assert_eq!(obs.states().len(), 1);
         let input = Value::from("x");
