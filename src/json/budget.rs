@@ -191,6 +191,18 @@ pub fn current() -> Option<Budget> {
     CURRENT.try_with(Budget::clone).ok()
 }
 
+/// Checks the current budget's stop flag and deadline (none outside an
+/// execution) and answers the per-evaluation byte cap in force, without
+/// cloning the budget: the check an Intrinsic Function call makes.
+///
+/// # Errors
+/// The execution was stopped or is past its deadline.
+pub fn check_current() -> Result<usize, Exceeded> {
+    CURRENT
+        .try_with(|b| b.check_time().map(|()| b.max_bytes()))
+        .unwrap_or(Ok(DEFAULT_MAX_BYTES))
+}
+
 /// The per-evaluation byte cap in force: the current budget's, else
 /// [`DEFAULT_MAX_BYTES`].
 pub fn current_max_bytes() -> usize {

@@ -60,14 +60,7 @@ pub(super) fn call(
     args: Args<'_, '_>,
     format: Option<&[Piece]>,
 ) -> Result<Value, CallError> {
-    let budget = crate::json::budget::current();
-    if let Some(b) = &budget {
-        b.check_time()?;
-    }
-    let max_bytes = budget.as_ref().map_or(
-        crate::json::budget::DEFAULT_MAX_BYTES,
-        crate::json::budget::Budget::max_bytes,
-    );
+    let max_bytes = crate::json::budget::check_current()?;
     if copies_arguments(function) {
         let mut total: usize = 0;
         for a in args {
