@@ -1,0 +1,199 @@
+//! One state's work by its type: Pass, Succeed, Fail, Choice and Wait here,
+//! Task, Parallel and Map through [`Run::handled`].
+//!
+//! Source: ASL spec "Pass State", "Succeed State", "Fail State", "Choice State",
+//! "Wait State".
+
+use std::time::SystemTime;
+
+use simd_json::OwnedValue;
+
+use super::{context, oversized_result, size, too_deep, Entry, Frame, Run};
+use crate::compile::{Condition, IoPath, Kind, ResultPath, State, StringSource, Transition};
+use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::json::{Scope, Value, MAX_DEPTH};
+
+impl<'a> Run<'a> {
+    /// The work of one state, between its entry and exit events.
+    pub(in crate::engine) async fn step(
+        &'a self,
+        st: &'a State,
+        raw: Value,
+        frame: &mut Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Value, Transition), ExecError> {
+        if let Some(ctx) = frame.ctx_mut() {
+            let retry_count = matches!(
+                st.kind,
+                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+            )
+            .then_some(0);
+            context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
+        }
+        if st.jsonata
+            && !matches!(
+                st.kind,
+                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+            )
+        {
+            let (out, next) = self.jsonata_simple(st, raw, frame, at).await?;
+            if size::deeper_than(&out, MAX_DEPTH) {
+                return Err(too_deep(at, "output"));
+            }
+            return Ok((out, next));
+        }
+        match &st.kind {
+            Kind::Pass { result } => {
+                let (out, assigned) = self.pass(st, result.as_ref(), raw, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
+                Ok((out, st.transition))
+            }
+            Kind::Succeed => {
+                let eff = self.io(&st.input_path, raw, frame, at)?;
+                Ok((self.io(&st.output_path, eff, frame, at)?, Transition::End))
+            }
+            Kind::Fail { error, cause } => {
+                let error = self.string_source(error, "ErrorPath", &raw, frame, at)?;
+                let cause = self.string_source(cause, "CausePath", &raw, frame, at)?;
+                Err(ExecError::new(error, cause))
+            }
+            Kind::Choice { choices, default } => {
+                let eff = self.io(&st.input_path, raw, frame, at)?;
+                let scope = Scope {
+                    input: &eff,
+                    context: frame.ctx(),
+                    variables: frame.vars(),
+                };
+                let mut next = None;
+                let mut assign = st.assign.as_ref();
+                for branch in choices {
+                    let Condition::Path(rule) = &branch.condition else {
+                        continue;
+                    };
+                    if rule.eval(&scope).map_err(|e| Self::locate(at, e))? {
+                        next = Some(branch.next);
+                        assign = branch.assign.as_ref().or(assign);
+                        break;
+                    }
+                }
+                let next = match next.or(*default) {
+                    Some(n) => n,
+                    None => {
+                        return Err(Self::located(
+                            at,
+                            names::NO_CHOICE_MATCHED,
+                            "No Choice Rule matched and there is no Default.",
+                        ))
+                    }
+                };
+                let assigned = self.assign_values(assign, &eff, None, frame, at)?;
+                let out = self.io(&st.output_path, eff, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
+                Ok((out, Transition::Next(next)))
+            }
+            Kind::Wait(wait) => {
+                let eff = self.io(&st.input_path, raw, frame, at)?;
+                let delay = self.wait_duration(wait, &eff, frame, at)?;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, at)?;
+                let out = self.io(&st.output_path, eff, frame, at)?;
+                frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
+                Ok((out, st.transition))
+            }
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.handled(st, raw, frame, at).await
+            }
+        }
+    }
+
+    pub(in crate::engine) fn pass(
+        &self,
+        st: &State,
+        result: Option<&Value>,
+        raw: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Value, Option<Value>), ExecError> {
+        let fast = matches!(st.input_path, IoPath::Identity)
+            && st.parameters.is_none()
+            && result.is_none()
+            && st.assign.is_none();
+        let mut assigned = None;
+        let out = match (&st.result_path, fast) {
+            (ResultPath::Replace, true) | (ResultPath::Discard, true) => raw,
+            _ => {
+                let value = match result {
+                    Some(r) => {
+                        // Parameters are still evaluated (their errors still count).
+                        if st.parameters.is_some() {
+                            self.effective(st, &raw, frame, at)?;
+                        }
+                        r.clone()
+                    }
+                    None => self.effective(st, &raw, frame, at)?.into_owned(),
+                };
+                let measure = size::measure(&value);
+                if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
+                    return Err(oversized_result(&st.name));
+                }
+                assigned = self.assign_values(st.assign.as_ref(), &value, None, frame, at)?;
+                self.result_path(&st.result_path, raw, value, Some(measure.depth), at)?
+            }
+        };
+        Ok((self.io(&st.output_path, out, frame, at)?, assigned))
+    }
+
+    pub(in crate::engine) fn string_source(
+        &self,
+        src: &StringSource,
+        field: &str,
+        raw: &Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<String, ExecError> {
+        let scope = Scope {
+            input: raw,
+            context: frame.ctx(),
+            variables: frame.vars(),
+        };
+        let v = match src {
+            // JSONata sources are evaluated by `jsonata_simple`.
+            StringSource::None | StringSource::Jsonata(_) => return Ok(String::new()),
+            StringSource::Fixed(s) => return Ok(s.to_string()),
+            StringSource::Intrinsic(i) => i.eval(&scope).map_err(|e| Self::locate(at, e))?,
+            StringSource::Path(p) => match p.select(&scope) {
+                Ok(sel) => sel.into_value(),
+                Err(_) => {
+                    return Err(Self::located(
+                        at,
+                        names::RUNTIME,
+                        format!(
+                            "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                            p.text(),
+                            field,
+                            crate::json::to_string(raw)
+                        ),
+                    ))
+                }
+            },
+        };
+        match v {
+            OwnedValue::String(s) => Ok(s),
+            other => Err(Self::located(
+                at,
+                names::RUNTIME,
+                format!(
+                    "The JSONPath '{}' specified for the field '{}' did not resolve to a string: {}",
+                    match src {
+                        StringSource::Path(p) => p.text(),
+                        _ => "",
+                    },
+                    field,
+                    crate::json::to_string(&other)
+                ),
+            )),
+        }
+    }
+}
