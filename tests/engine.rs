@@ -397,3 +397,71 @@ async fn task_input_is_shared_not_copied() {
     let out = summary(run_with(t, def, r#"{"a":1}"#).await);
     assert_eq!(out, r#"{"a":1,"whole":2,"params":1}"#);
 }
+
+/// A document grown by ResultPath, one Task result at a time, is checked as
+/// the next Task's input and as the execution's output: the size known from
+/// the parts already measured spares a walk only while it proves the
+/// document within 256 KiB; past that the document is measured as before.
+#[tokio::test]
+async fn a_document_grown_past_the_limit_fails_the_next_task_input() {
+    let task = |name: &str, path: &str, next: &str| {
+        format!(
+            r#""{name}":{{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:R","ResultPath":"$.{path}",{next}}}"#
+        )
+    };
+    let grow = |_: Value| Ok(Value::from("x".repeat(90_000)));
+    // 90 KB per result: the fourth Task's input holds 270 KB.
+    let def = format!(
+        r#"{{"StartAt":"T1","States":{{{},{},{},{}}}}}"#,
+        task("T1", "a", r#""Next":"T2""#),
+        task("T2", "b", r#""Next":"T3""#),
+        task("T3", "c", r#""Next":"T4""#),
+        task("T4", "d", r#""End":true"#),
+    );
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", grow);
+    let out = summary(run_with(t, &def, "{}").await);
+    assert!(
+        out.starts_with(
+            "FAILED States.DataLimitExceeded: The state/task 'T4' has an input with a size exceeding"
+        ),
+        "{out}"
+    );
+    // Three results: every input is within, the 270 KB output is not.
+    let def = format!(
+        r#"{{"StartAt":"T1","States":{{{},{},{}}}}}"#,
+        task("T1", "a", r#""Next":"T2""#),
+        task("T2", "b", r#""Next":"T3""#),
+        task("T3", "c", r#""End":true"#),
+    );
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", grow);
+    let out = summary(run_with(t, &def, "{}").await);
+    assert!(
+        out.starts_with(
+            "FAILED States.DataLimitExceeded: The execution output exceeds the maximum number of bytes service limit."
+        ),
+        "{out}"
+    );
+    // Small results: the output is returned whole.
+    let t = tasks_with("arn:aws:lambda:us-east-1:1:function:R", |_| {
+        Ok(Value::from("y"))
+    });
+    let out = run_with(t, &def, r#"{"k":1}"#).await;
+    assert_eq!(summary(out), r#"{"k":1,"a":"y","b":"y","c":"y"}"#);
+}
+
+/// Parallel branches share the Parallel's input: a branch that changes it
+/// changes its own copy, never a sibling's or the state's.
+#[tokio::test]
+async fn parallel_branches_that_change_a_shared_input_stay_isolated() {
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","ResultPath":"$.r","End":true,"Branches":[
+        {"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"ResultPath":"$.x","End":true}}},
+        {"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},
+        {"StartAt":"C","States":{"C":{"Type":"Pass","Result":2,"ResultPath":"$.x","End":true}}}]}}}"#;
+    let got = run(def, r#"{"x":0,"k":"v"}"#).await;
+    let g: serde_json::Value = serde_json::from_str(&got).unwrap_or_default();
+    let w: serde_json::Value = serde_json::from_str(
+        r#"{"x":0,"k":"v","r":[{"x":1,"k":"v"},{"x":0,"k":"v"},{"x":2,"k":"v"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(g, w, "got {got}");
+}

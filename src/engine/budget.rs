@@ -3,9 +3,10 @@
 //! one execution (a wide or nested Map whose results pile up) cannot take
 //! the memory every other execution on the server needs.
 //!
-//! What is counted: the input of every running Map iteration and Parallel
-//! branch, and every result they returned until the state that collects
-//! them ends; each at its in-memory estimate ([`Measure::memory_bytes`]),
+//! What is counted: the input of every running Map iteration (Parallel
+//! branches share the Parallel's input: nothing is copied for them), and
+//! every result the iterations and branches returned until the state that
+//! collects them ends; each at its in-memory estimate ([`Measure::memory_bytes`]),
 //! from the walk that measures it for the payload and depth limits. Past
 //! the budget the state fails with `States.DataLimitExceeded` (reference
 //! §2; the budget itself is ours: AWS documents none, its Express limits

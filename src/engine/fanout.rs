@@ -15,12 +15,13 @@ use super::budget::Charge;
 use super::context;
 use super::jsonata::states_object;
 use super::observe::Event;
-use super::run::{display_plain, Entry, Run};
+use super::run::{display_plain, Doc, Entry, Run};
 use super::size;
 use super::variables::Frame;
 use crate::compile::{Graph, Items, MapSpec, Number, Payload, State};
 use crate::errors::{names, ExecError};
 use crate::json::path::Selected;
+use crate::json::size::Bound;
 use crate::json::{Scope, Value};
 
 impl<'a> Run<'a> {
@@ -28,40 +29,34 @@ impl<'a> Run<'a> {
         &'a self,
         st: &'a State,
         branches: &'a [Graph],
-        raw: &Value,
+        raw: &std::sync::Arc<Value>,
+        raw_bound: Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
-        let input = self.arguments(st, raw, frame, at)?;
+        let input = self.task_input(st, raw, frame, at)?;
+        let bound = raw_bound.filter(|_| std::sync::Arc::ptr_eq(&input, raw));
         let id = self.add_events(1); // ParallelStateStarted
         if let Some(o) = self.obs() {
             o.event(id, &Event::ParallelStarted { state: at.state() });
         }
-        // Every branch but the last gets a copy; the last takes the input
-        // itself. Each copy, and each branch's result until all are in, is
-        // held against the execution's memory budget.
-        let measure = size::measure(&input);
-        let mut input = Some(input);
-        let last = branches.len().saturating_sub(1);
+        // Every branch shares the effective input (a branch state that
+        // changes it copies it then). Each branch's result, until all are
+        // in, is held against the execution's memory budget.
         let runs: Vec<_> = branches
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let branch_input = if i == last {
-                    input.take().unwrap_or_default()
-                } else {
-                    input.clone().unwrap_or_default()
-                };
+                let branch_input = Doc::shared(std::sync::Arc::clone(&input), bound);
                 let run = self.graph(b, self.child_base(at, i), branch_input, frame.clone());
                 async move {
-                    let held = self.budget.charge(&measure, at.name)?;
-                    let out = run.await?;
-                    drop(held);
+                    let out = run.await?.into_owned();
                     let charge = self.budget.charge(&size::measure(&out), at.name)?;
                     Ok::<_, ExecError>((out, charge))
                 }
             })
             .collect();
+        drop(input);
         let results = futures::future::try_join_all(runs)
             .await
             .map(|all| all.into_iter().map(|(v, _)| v).collect::<Vec<_>>());
@@ -252,7 +247,10 @@ impl<'a> Run<'a> {
                         },
                     );
                 }
-                let out = self.graph(&spec.processor, base, input, f).await;
+                let out = self
+                    .graph(&spec.processor, base, Doc::new(input), f)
+                    .await
+                    .map(Doc::into_owned);
                 drop(held);
                 match out {
                     Ok(v) => {

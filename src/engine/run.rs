@@ -28,6 +28,7 @@ use super::variables::Frame;
 use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
 use crate::compile::{Graph, Machine, State, Transition};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::json::size::Bound;
 use crate::json::{Object, Value, MAX_DEPTH};
 use crate::tasks::Tasks;
 
@@ -48,6 +49,79 @@ pub(super) struct Run<'a> {
     obs: Option<Arc<dyn ExecutionObserver>>,
     /// What its Map iterations and Parallel branches may hold at once.
     pub(super) budget: Budget,
+}
+
+/// A state's input document: owned, or shared without a copy (every
+/// Parallel branch starts on the Parallel's effective input; a Task's
+/// handler reads the state's input itself when the Task selects all of it),
+/// with what is known of its size.
+pub(super) struct Doc {
+    held: Held,
+    /// A bound of its size and depth, when it was measured or built from
+    /// measured parts ([`Bound`]): then the payload and depth checks of the
+    /// document itself (a Task's input, the execution's output) need no walk.
+    pub(super) bound: Option<Bound>,
+}
+
+enum Held {
+    /// Held by this state alone.
+    Owned(Value),
+    /// Shared with other readers; copied only if this state must change it
+    /// while they still hold it.
+    Shared(Arc<Value>),
+}
+
+impl Doc {
+    /// A document of unknown size.
+    pub(super) fn new(value: Value) -> Self {
+        Doc {
+            held: Held::Owned(value),
+            bound: None,
+        }
+    }
+
+    /// A document within `bound`, if known.
+    pub(super) fn bounded(value: Value, bound: Option<Bound>) -> Self {
+        Doc {
+            held: Held::Owned(value),
+            bound,
+        }
+    }
+
+    /// A shared document within `bound`, if known.
+    pub(super) fn shared(value: Arc<Value>, bound: Option<Bound>) -> Self {
+        Doc {
+            held: Held::Shared(value),
+            bound,
+        }
+    }
+
+    /// The document to change: a copy only when it is still shared.
+    pub(super) fn into_owned(self) -> Value {
+        match self.held {
+            Held::Owned(v) => v,
+            Held::Shared(a) => Arc::unwrap_or_clone(a),
+        }
+    }
+
+    /// The document to share.
+    pub(super) fn into_shared(self) -> Arc<Value> {
+        match self.held {
+            Held::Owned(v) => Arc::new(v),
+            Held::Shared(a) => a,
+        }
+    }
+}
+
+impl std::ops::Deref for Doc {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        match &self.held {
+            Held::Owned(v) => v,
+            Held::Shared(a) => a,
+        }
+    }
 }
 
 /// Where a state was entered: for error causes and observer events.
@@ -146,7 +220,8 @@ pub(super) async fn execute(
     );
     let body = crate::json::budget::scope(
         budget.clone(),
-        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, input, frame)).catch_unwind(),
+        std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, Doc::new(input), frame))
+            .catch_unwind(),
     );
     let result = tokio::time::timeout(machine.timeout, body).await;
     // An evaluation cut by the deadline fails with States.Timeout; when
@@ -193,7 +268,7 @@ pub(super) async fn execute(
 /// What an execution's body gives when run under its time limit and
 /// `catch_unwind`.
 type BodyResult = Result<
-    Result<Result<Value, ExecError>, Box<dyn std::any::Any + Send>>,
+    Result<Result<Doc, ExecError>, Box<dyn std::any::Any + Send>>,
     tokio::time::error::Elapsed,
 >;
 
@@ -207,7 +282,18 @@ fn outcome(result: BodyResult, stop_time: SystemTime) -> ExecutionOutcome {
         stop_time,
     };
     match result {
-        Ok(Ok(Ok(output))) => {
+        // A bound within the limits proves the output within them.
+        Ok(Ok(Ok(doc))) if doc.bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES)) => {
+            ExecutionOutcome {
+                status: ExecutionStatus::Succeeded,
+                output: Some(doc.into_owned()),
+                error: None,
+                cause: None,
+                stop_time,
+            }
+        }
+        Ok(Ok(Ok(doc))) => {
+            let output = doc.into_owned();
             let measure = size::measure(&output);
             if measure.exceeds(&output, MAX_PAYLOAD_BYTES) {
                 return failed(ExecError::new(
@@ -306,9 +392,9 @@ impl<'a> Run<'a> {
         &'a self,
         graph: &'a Graph,
         base: u32,
-        input: Value,
+        input: Doc,
         mut frame: Frame,
-    ) -> BoxFuture<'a, Result<Value, ExecError>> {
+    ) -> BoxFuture<'a, Result<Doc, ExecError>> {
         Box::pin(async move {
             let mut id = graph.start;
             let mut doc = input;
@@ -336,9 +422,9 @@ impl<'a> Run<'a> {
         &'a self,
         st: &'a State,
         index: u32,
-        raw: Value,
+        raw: Doc,
         frame: &mut Frame,
-    ) -> Result<(Value, Transition), ExecError> {
+    ) -> Result<(Doc, Transition), ExecError> {
         let at = Entry {
             name: &st.name,
             event: self.next_event(),
@@ -373,7 +459,7 @@ impl<'a> Run<'a> {
                     id,
                     &Event::StateExited {
                         state: at.state(),
-                        output,
+                        output: &**output,
                         duration: entered.elapsed(),
                     },
                 );

@@ -9,6 +9,7 @@
 
 use simd_json::{OwnedValue, StaticNode};
 
+use crate::json::path::{Path, Segment};
 use crate::json::{Value, MAX_DEPTH};
 
 /// What one walk over a value found.
@@ -171,6 +172,68 @@ impl Measure {
     }
 }
 
+impl Measure {
+    /// What this walk tells of the value's size and depth, kept with the
+    /// value as it is built on (a [`Bound`]).
+    pub(crate) fn bound(&self) -> Bound {
+        Bound {
+            high: self.high,
+            depth: self.depth,
+        }
+    }
+}
+
+/// An upper bound of a value's compact-JSON size (bytes) and nesting depth,
+/// kept as a document is built from parts already measured (a state's
+/// input, a Task's result placed by ResultPath), so that the payload and
+/// depth checks of the document need no new walk while it stays within
+/// them. Past a limit, the value is walked as before: the bound decides
+/// only when it proves the value within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound {
+    /// At most this many bytes serialised.
+    high: usize,
+    /// At most this deep (as [`Measure::depth`]).
+    depth: usize,
+}
+
+impl Bound {
+    /// Whether every value under this bound is at most `limit` bytes and
+    /// [`MAX_DEPTH`] levels deep.
+    pub(crate) fn within(&self, limit: usize) -> bool {
+        self.high <= limit && self.depth <= MAX_DEPTH
+    }
+
+    /// At most this deep (as [`Measure::depth`]).
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The bound of a document after `value` was set at `path` of it
+    /// (ResultPath), creating the objects on the way: each field name adds
+    /// at most its escaped text, a colon, a comma and the braces of a new
+    /// object; a replaced value is still counted. `None` when `path` is not
+    /// made of field names only.
+    pub(crate) fn placed(self, value: Bound, path: &Path) -> Option<Bound> {
+        let mut key_bytes = 0usize;
+        for segment in path.segments() {
+            match segment {
+                Segment::Child(k) => key_bytes = key_bytes.saturating_add(6 * k.len() + 6),
+                _ => return None,
+            }
+        }
+        Some(Bound {
+            high: self
+                .high
+                .saturating_add(key_bytes)
+                .saturating_add(value.high),
+            depth: self
+                .depth
+                .max(value.depth.saturating_add(path.segments().len())),
+        })
+    }
+}
+
 /// Whether `value` nests more than `max` levels deep; stops at the first
 /// container past `max`.
 pub(crate) fn deeper_than(value: &Value, max: usize) -> bool {
@@ -227,6 +290,44 @@ mod tests {
         assert!(!exceeds(&v, 262_144));
         let big = Value::from("x".repeat(300_000));
         assert!(exceeds(&big, 262_144));
+    }
+
+    #[test]
+    fn a_placed_bound_holds_the_merged_document() {
+        let cases = [
+            (r#"{"a":1}"#, "$.b", r#"{"x":[1,2]}"#),
+            (r#"{}"#, "$.b.c.d", r#"["\u0001"]"#),
+            (r#"{"b":{"c":"long value replaced"}}"#, "$.b.c", "[1]"),
+            (r#"{"b":"scalar"}"#, "$.b", r#"[[[]]]"#),
+            (r#"{"é\n":{}}"#, "$['é'].k", r#"{"q":"\\"}"#),
+        ];
+        for (doc, path, value) in cases {
+            let (doc, value) = (
+                crate::json::parse(doc).unwrap(),
+                crate::json::parse(value).unwrap(),
+            );
+            let path = crate::json::path::Path::parse(path).unwrap();
+            let bound = measure(&doc)
+                .bound()
+                .placed(measure(&value).bound(), &path)
+                .unwrap();
+            let merged = path.assign(doc, value).unwrap();
+            let m = measure(&merged);
+            assert!(bound.high >= exact(&merged), "{path:?}: {bound:?}");
+            assert!(bound.depth >= m.depth, "{path:?}: {bound:?}");
+            assert!(bound.within(262_144));
+        }
+        let deep = Bound {
+            high: 10,
+            depth: MAX_DEPTH,
+        };
+        assert!(deep.within(10));
+        assert!(!deep.within(9));
+        let field = crate::json::path::Path::parse("$.a").unwrap();
+        let placed = deep.placed(deep, &field).unwrap();
+        assert!(!placed.within(usize::MAX));
+        let index = crate::json::path::Path::parse("$.a[0]").unwrap();
+        assert_eq!(deep.placed(deep, &index), None);
     }
 
     #[test]

@@ -34,19 +34,31 @@ where
 /// Source: AWS developer guide `connect-lambda.html` (legacy Resource form);
 /// reference §6 "Other resource forms".
 pub fn lambda_function_name(resource: &str) -> Option<&str> {
-    let mut parts = resource.split(':');
-    let arn = parts.next()?;
-    let _partition = parts.next()?;
-    let service = parts.next()?;
-    let _region = parts.next()?;
-    let _account = parts.next()?;
-    let kind = parts.next()?;
-    let name = parts.next()?;
-    let _qualifier = parts.next();
-    if arn != "arn" || service != "lambda" || kind != "function" || name.is_empty() {
+    // One pass over the bytes (this runs for every Task call): the offsets
+    // of the first seven colons, and whether there are more.
+    let bytes = resource.as_bytes();
+    let mut colons = [0usize; 7];
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            if n == colons.len() {
+                return None;
+            }
+            colons[n] = i;
+            n += 1;
+        }
+    }
+    // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+    if n < 6 {
         return None;
     }
-    if parts.next().is_some() {
+    let field = |k: usize| -> &str {
+        let start = if k == 0 { 0 } else { colons[k - 1] + 1 };
+        let end = if k < n { colons[k] } else { bytes.len() };
+        &resource[start..end]
+    };
+    let name = field(6);
+    if field(0) != "arn" || field(2) != "lambda" || field(5) != "function" || name.is_empty() {
         return None;
     }
     Some(name)

@@ -13,11 +13,27 @@ use crate::compile::{IoPath, ResultPath, State};
 use crate::engine::jsonata::states_object;
 use crate::errors::{names, ExecError};
 use crate::json::path::{Path, Selected};
+use crate::json::size::Bound;
 use crate::json::template::Template;
 use crate::json::{Scope, Value, MAX_DEPTH};
 
 fn empty_object() -> Value {
     OwnedValue::Object(Box::default())
+}
+
+/// The bound of a state's document after ResultPath placed a result in it:
+/// from the bounds of the input (`raw`) and of the result, when both are
+/// known.
+pub(super) fn after_result_path(
+    raw: Option<Bound>,
+    result: Option<Bound>,
+    rp: &ResultPath,
+) -> Option<Bound> {
+    match rp {
+        ResultPath::Discard => raw,
+        ResultPath::Replace => result,
+        ResultPath::Path(p) => raw?.placed(result?, p),
+    }
 }
 
 impl<'a> Run<'a> {

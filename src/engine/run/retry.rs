@@ -6,11 +6,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{context, error_output, size, too_deep, Entry, Frame, Run};
-use crate::compile::{Jitter, Kind, State, Transition};
+use super::dataflow::after_result_path;
+use super::{context, error_output, size, too_deep, Doc, Entry, Frame, Run};
+use crate::compile::{IoPath, Jitter, Kind, State, Transition};
 use crate::engine::observe::Event;
 use crate::errors::ExecError;
-use crate::json::{Value, MAX_DEPTH};
+use crate::json::MAX_DEPTH;
 
 impl<'a> Run<'a> {
     /// Task, Parallel and Map: one attempt after another under the state's
@@ -18,41 +19,53 @@ impl<'a> Run<'a> {
     pub(in crate::engine) async fn handled(
         &'a self,
         st: &'a State,
-        raw: Value,
+        raw: Doc,
         frame: &mut Frame,
         at: &Entry<'_>,
-    ) -> Result<(Value, Transition), ExecError> {
+    ) -> Result<(Doc, Transition), ExecError> {
         // Per-Retrier attempt counts, allocated on the first error only.
         let mut counts: Vec<u32> = Vec::new();
         let mut retry_count = 0u32;
         // Shared with a Task's handler, which gets the document itself (not
         // a copy) when the Task has no InputPath or Parameters; taken back
         // below once the handler has let go of it.
-        let raw = Arc::new(raw);
+        let in_bound = raw.bound;
+        let raw = raw.into_shared();
         loop {
             let attempt = match &st.kind {
                 Kind::Task {
                     resource, timeout, ..
                 } => {
-                    self.task(st, resource, timeout.as_ref(), &raw, frame, at)
+                    self.task(st, resource, timeout.as_ref(), &raw, in_bound, frame, at)
                         .await
                 }
-                Kind::Parallel { branches } => self.parallel(st, branches, &raw, frame, at).await,
-                Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await,
+                Kind::Parallel { branches } => {
+                    let run = self.parallel(st, branches, &raw, in_bound, frame, at);
+                    run.await.map(|v| (v, None))
+                }
+                Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await.map(|v| (v, None)),
                 _ => Err(ExecError::runtime("unreachable state kind")),
             };
-            let result = attempt.and_then(|r| self.finish_attempt(st, &raw, r, frame, at));
+            let result = attempt.and_then(|(r, bound)| {
+                // ResultSelector and JSONata's Output build a new value.
+                let bound = bound.filter(|_| !st.jsonata && st.result_selector.is_none());
+                let (r, assigned) = self.finish_attempt(st, &raw, r, frame, at)?;
+                Ok((r, assigned, bound))
+            });
             match result {
-                Ok((result, assigned)) => {
+                Ok((result, assigned, result_bound)) => {
                     let out = if st.jsonata {
                         if size::deeper_than(&result, MAX_DEPTH) {
                             return Err(too_deep(at, "output"));
                         }
-                        result
+                        Doc::new(result)
                     } else {
                         let raw = Arc::unwrap_or_clone(raw);
-                        let out = self.result_path(&st.result_path, raw, result, None, at)?;
-                        self.io(&st.output_path, out, frame, at)?
+                        let depth = result_bound.map(|b| b.depth());
+                        let out = self.result_path(&st.result_path, raw, result, depth, at)?;
+                        let bound = after_result_path(in_bound, result_bound, &st.result_path)
+                            .filter(|_| matches!(st.output_path, IoPath::Identity));
+                        Doc::bounded(self.io(&st.output_path, out, frame, at)?, bound)
                     };
                     frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                     return Ok((out, st.transition));
@@ -111,7 +124,7 @@ impl<'a> Run<'a> {
                         let error_output = error_output(e);
                         if st.jsonata {
                             let out = self.jcatch(c, &raw, error_output, frame, at)?;
-                            return Ok((out, Transition::Next(c.next)));
+                            return Ok((Doc::new(out), Transition::Next(c.next)));
                         }
                         let assigned =
                             self.assign_values(c.assign.as_ref(), &error_output, None, frame, at)?;
@@ -119,7 +132,7 @@ impl<'a> Run<'a> {
                         let out =
                             self.result_path(&c.result_path, raw, error_output, Some(1), at)?;
                         frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
-                        return Ok((out, Transition::Next(c.next)));
+                        return Ok((Doc::new(out), Transition::Next(c.next)));
                     }
                     return Err(e);
                 }

@@ -8,9 +8,11 @@ use std::time::SystemTime;
 
 use simd_json::OwnedValue;
 
-use super::{context, oversized_result, size, too_deep, Entry, Frame, Run};
+use super::dataflow::after_result_path;
+use super::{context, oversized_result, size, too_deep, Doc, Entry, Frame, Run};
 use crate::compile::{Condition, IoPath, Kind, ResultPath, State, StringSource, Transition};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::json::size::Bound;
 use crate::json::{Scope, Value, MAX_DEPTH};
 
 impl<'a> Run<'a> {
@@ -18,10 +20,10 @@ impl<'a> Run<'a> {
     pub(in crate::engine) async fn step(
         &'a self,
         st: &'a State,
-        raw: Value,
+        raw: Doc,
         frame: &mut Frame,
         at: &Entry<'_>,
-    ) -> Result<(Value, Transition), ExecError> {
+    ) -> Result<(Doc, Transition), ExecError> {
         if let Some(ctx) = frame.ctx_mut() {
             let retry_count = matches!(
                 st.kind,
@@ -30,6 +32,23 @@ impl<'a> Run<'a> {
             .then_some(0);
             context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
         }
+        // Task, Parallel and Map take the input as it is (shared or not);
+        // the other states change it in place.
+        let raw = match &st.kind {
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                return self.handled(st, raw, frame, at).await
+            }
+            _ => raw,
+        };
+        // What is known of the input's size still holds for the output of a
+        // state that passes it on whole.
+        let whole = matches!(
+            (&st.input_path, &st.output_path),
+            (IoPath::Identity, IoPath::Identity)
+        );
+        let in_bound = raw.bound;
+        let bound = in_bound.filter(|_| whole);
+        let raw = raw.into_owned();
         if st.jsonata
             && !matches!(
                 st.kind,
@@ -40,17 +59,18 @@ impl<'a> Run<'a> {
             if size::deeper_than(&out, MAX_DEPTH) {
                 return Err(too_deep(at, "output"));
             }
-            return Ok((out, next));
+            return Ok((Doc::new(out), next));
         }
         match &st.kind {
             Kind::Pass { result } => {
-                let (out, assigned) = self.pass(st, result.as_ref(), raw, frame, at)?;
+                let (out, assigned) = self.pass(st, result.as_ref(), raw, in_bound, frame, at)?;
                 frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((out, st.transition))
             }
             Kind::Succeed => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
-                Ok((self.io(&st.output_path, eff, frame, at)?, Transition::End))
+                let out = self.io(&st.output_path, eff, frame, at)?;
+                Ok((Doc::bounded(out, bound), Transition::End))
             }
             Kind::Fail { error, cause } => {
                 let error = self.string_source(error, "ErrorPath", &raw, frame, at)?;
@@ -89,7 +109,7 @@ impl<'a> Run<'a> {
                 let assigned = self.assign_values(assign, &eff, None, frame, at)?;
                 let out = self.io(&st.output_path, eff, frame, at)?;
                 frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
-                Ok((out, Transition::Next(next)))
+                Ok((Doc::bounded(out, bound), Transition::Next(next)))
             }
             Kind::Wait(wait) => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
@@ -100,10 +120,11 @@ impl<'a> Run<'a> {
                 let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, at)?;
                 let out = self.io(&st.output_path, eff, frame, at)?;
                 frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
-                Ok((out, st.transition))
+                Ok((Doc::bounded(out, bound), st.transition))
             }
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                self.handled(st, raw, frame, at).await
+                // Taken by `handled` above.
+                Err(ExecError::runtime("unreachable state kind"))
             }
         }
     }
@@ -113,16 +134,17 @@ impl<'a> Run<'a> {
         st: &State,
         result: Option<&Value>,
         raw: Value,
+        bound: Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
-    ) -> Result<(Value, Option<Value>), ExecError> {
+    ) -> Result<(Doc, Option<Value>), ExecError> {
         let fast = matches!(st.input_path, IoPath::Identity)
             && st.parameters.is_none()
             && result.is_none()
             && st.assign.is_none();
         let mut assigned = None;
-        let out = match (&st.result_path, fast) {
-            (ResultPath::Replace, true) | (ResultPath::Discard, true) => raw,
+        let (out, bound) = match (&st.result_path, fast) {
+            (ResultPath::Replace, true) | (ResultPath::Discard, true) => (raw, bound),
             _ => {
                 let value = match result {
                     Some(r) => {
@@ -139,10 +161,14 @@ impl<'a> Run<'a> {
                     return Err(oversized_result(&st.name));
                 }
                 assigned = self.assign_values(st.assign.as_ref(), &value, None, frame, at)?;
-                self.result_path(&st.result_path, raw, value, Some(measure.depth), at)?
+                let bound = after_result_path(bound, Some(measure.bound()), &st.result_path);
+                let out = self.result_path(&st.result_path, raw, value, Some(measure.depth), at)?;
+                (out, bound)
             }
         };
-        Ok((self.io(&st.output_path, out, frame, at)?, assigned))
+        let out = self.io(&st.output_path, out, frame, at)?;
+        let bound = bound.filter(|_| matches!(st.output_path, IoPath::Identity));
+        Ok((Doc::bounded(out, bound), assigned))
     }
 
     pub(in crate::engine) fn string_source(

@@ -10,6 +10,7 @@ use crate::compile::{Kind, Seconds, State};
 use crate::engine::observe::Event;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::Selected;
+use crate::json::size::Bound;
 use crate::json::Scope;
 use crate::json::Value;
 use crate::tasks::TaskCall;
@@ -74,9 +75,10 @@ impl<'a> Run<'a> {
         resource: &std::sync::Arc<str>,
         timeout: Option<&Seconds>,
         raw: &std::sync::Arc<Value>,
+        raw_bound: Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
-    ) -> Result<Value, ExecError> {
+    ) -> Result<(Value, Option<Bound>), ExecError> {
         let timeout = match timeout {
             Some(s) => Some(Duration::from_secs(self.seconds(
                 "TimeoutSeconds",
@@ -118,15 +120,20 @@ impl<'a> Run<'a> {
             _ => None,
         };
         let input = self.task_input(st, raw, frame, at)?;
-        let measure = size::measure(&input);
-        if measure.too_deep(0) {
-            return Err(super::too_deep(at, "input"));
-        }
-        if measure.exceeds(&input, MAX_PAYLOAD_BYTES) {
-            return Err(ExecError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
-            ));
+        // The state's input itself, known to be within the limits, needs no walk.
+        let known = std::sync::Arc::ptr_eq(&input, raw)
+            && raw_bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES));
+        if !known {
+            let measure = size::measure(&input);
+            if measure.too_deep(0) {
+                return Err(super::too_deep(at, "input"));
+            }
+            if measure.exceeds(&input, MAX_PAYLOAD_BYTES) {
+                return Err(ExecError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    format!("The state/task '{}' has an input with a size exceeding the maximum number of bytes service limit.", st.name),
+                ));
+            }
         }
         let invocation = match &self.options.test_case {
             Some(_) => {
@@ -235,6 +242,6 @@ impl<'a> Run<'a> {
         if measure.too_deep(0) {
             return Err(super::too_deep(at, "result"));
         }
-        Ok(result)
+        Ok((result, Some(measure.bound())))
     }
 }
