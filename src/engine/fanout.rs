@@ -33,7 +33,7 @@ impl<'a> Run<'a> {
         raw_bound: Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
-    ) -> Result<Value, ExecError> {
+    ) -> Result<(Value, Option<Bound>), ExecError> {
         let input = self.task_input(st, raw, frame, at)?;
         let bound = raw_bound.filter(|_| std::sync::Arc::ptr_eq(&input, raw));
         let id = self.add_events(1); // ParallelStateStarted
@@ -51,15 +51,18 @@ impl<'a> Run<'a> {
                 let run = self.graph(b, self.child_base(at, i), branch_input, frame.clone());
                 async move {
                     let out = run.await?.into_owned();
-                    let charge = self.budget.charge(&size::measure(&out), at.name)?;
-                    Ok::<_, ExecError>((out, charge))
+                    let measure = size::measure(&out);
+                    let charge = self.budget.charge(&measure, at.name)?;
+                    Ok::<_, ExecError>((out, measure.bound(), charge))
                 }
             })
             .collect();
         drop(input);
-        let results = futures::future::try_join_all(runs)
-            .await
-            .map(|all| all.into_iter().map(|(v, _)| v).collect::<Vec<_>>());
+        let results = futures::future::try_join_all(runs).await.map(|all| {
+            let bound = Bound::array(all.iter().map(|(_, b, _)| *b));
+            let values = all.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>();
+            (values, bound)
+        });
         let id = self.add_events(1); // ParallelStateSucceeded / ParallelStateFailed
         if let Some(o) = self.obs() {
             let state = at.state();
@@ -68,7 +71,8 @@ impl<'a> Run<'a> {
                 Err(_) => o.event(id, &Event::ParallelFailed { state }),
             }
         }
-        Ok(OwnedValue::Array(Box::new(results?)))
+        let (values, bound) = results?;
+        Ok((OwnedValue::Array(Box::new(values)), Some(bound)))
     }
 
     fn number(

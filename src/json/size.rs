@@ -204,6 +204,20 @@ impl Bound {
         self.high <= limit && self.depth <= MAX_DEPTH
     }
 
+    /// The bound of an array of values within `items`.
+    pub(crate) fn array(items: impl IntoIterator<Item = Bound>) -> Bound {
+        let (mut high, mut depth) = (2usize, 0usize);
+        for b in items {
+            // The item and a comma.
+            high = high.saturating_add(b.high).saturating_add(1);
+            depth = depth.max(b.depth);
+        }
+        Bound {
+            high,
+            depth: depth.saturating_add(1),
+        }
+    }
+
     /// At most this deep (as [`Measure::depth`]).
     pub(crate) fn depth(&self) -> usize {
         self.depth
@@ -317,6 +331,12 @@ mod tests {
             assert!(bound.depth >= m.depth, "{path:?}: {bound:?}");
             assert!(bound.within(262_144));
         }
+        let items = [r#"{"a":"\n"}"#, "[[1,2],3]", r#""x""#]
+            .map(|t| crate::json::parse(t).unwrap_or_else(|_| Value::from("x")));
+        let array = Bound::array(items.iter().map(|v| measure(v).bound()));
+        let whole = Value::Array(Box::new(items.to_vec()));
+        assert!(array.high >= exact(&whole), "{array:?}");
+        assert!(array.depth >= measure(&whole).depth, "{array:?}");
         let deep = Bound {
             high: 10,
             depth: MAX_DEPTH,

@@ -8,9 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use super::dataflow::after_result_path;
 use super::{context, error_output, size, too_deep, Doc, Entry, Frame, Run};
-use crate::compile::{IoPath, Jitter, Kind, State, Transition};
+use crate::compile::{IoPath, Jitter, Kind, ResultPath, State, Transition};
 use crate::engine::observe::Event;
 use crate::errors::ExecError;
+use crate::json::Value;
 use crate::json::MAX_DEPTH;
 
 impl<'a> Run<'a> {
@@ -29,19 +30,26 @@ impl<'a> Run<'a> {
         // Shared with a Task's handler, which gets the document itself (not
         // a copy) when the Task has no InputPath or Parameters; taken back
         // below once the handler has let go of it.
-        let in_bound = raw.bound;
+        let mut in_bound = raw.bound;
         let raw = raw.into_shared();
         loop {
             let attempt = match &st.kind {
                 Kind::Task {
                     resource, timeout, ..
                 } => {
-                    self.task(st, resource, timeout.as_ref(), &raw, in_bound, frame, at)
-                        .await
+                    self.task(
+                        st,
+                        resource,
+                        timeout.as_ref(),
+                        &raw,
+                        &mut in_bound,
+                        frame,
+                        at,
+                    )
+                    .await
                 }
                 Kind::Parallel { branches } => {
-                    let run = self.parallel(st, branches, &raw, in_bound, frame, at);
-                    run.await.map(|v| (v, None))
+                    self.parallel(st, branches, &raw, in_bound, frame, at).await
                 }
                 Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await.map(|v| (v, None)),
                 _ => Err(ExecError::runtime("unreachable state kind")),
@@ -60,7 +68,7 @@ impl<'a> Run<'a> {
                         }
                         Doc::new(result)
                     } else {
-                        let raw = Arc::unwrap_or_clone(raw);
+                        let raw = take_unless_replaced(raw, &st.result_path);
                         let depth = result_bound.map(|b| b.depth());
                         let out = self.result_path(&st.result_path, raw, result, depth, at)?;
                         let bound = after_result_path(in_bound, result_bound, &st.result_path)
@@ -128,7 +136,7 @@ impl<'a> Run<'a> {
                         }
                         let assigned =
                             self.assign_values(c.assign.as_ref(), &error_output, None, frame, at)?;
-                        let raw = Arc::unwrap_or_clone(raw);
+                        let raw = take_unless_replaced(raw, &c.result_path);
                         let out =
                             self.result_path(&c.result_path, raw, error_output, Some(1), at)?;
                         frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
@@ -138,5 +146,15 @@ impl<'a> Run<'a> {
                 }
             }
         }
+    }
+}
+
+/// The state's input for ResultPath to merge into: taken back from the
+/// handler or the branches that shared it (a copy only if one still holds
+/// it), or not at all when the result replaces it.
+fn take_unless_replaced(raw: Arc<Value>, rp: &ResultPath) -> Value {
+    match rp {
+        ResultPath::Replace => Value::default(),
+        _ => Arc::unwrap_or_clone(raw),
     }
 }

@@ -75,7 +75,7 @@ impl<'a> Run<'a> {
         resource: &std::sync::Arc<str>,
         timeout: Option<&Seconds>,
         raw: &std::sync::Arc<Value>,
-        raw_bound: Option<Bound>,
+        raw_bound: &mut Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Option<Bound>), ExecError> {
@@ -121,10 +121,14 @@ impl<'a> Run<'a> {
         };
         let input = self.task_input(st, raw, frame, at)?;
         // The state's input itself, known to be within the limits, needs no walk.
-        let known = std::sync::Arc::ptr_eq(&input, raw)
-            && raw_bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES));
+        let whole = std::sync::Arc::ptr_eq(&input, raw);
+        let known = whole && raw_bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES));
         if !known {
             let measure = size::measure(&input);
+            if whole {
+                // Kept for the checks after this state (and its retries).
+                *raw_bound = Some(measure.bound());
+            }
             if measure.too_deep(0) {
                 return Err(super::too_deep(at, "input"));
             }
