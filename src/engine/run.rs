@@ -459,7 +459,7 @@ impl<'a> Run<'a> {
                     id,
                     &Event::StateExited {
                         state: at.state(),
-                        output: &**output,
+                        output,
                         duration: entered.elapsed(),
                     },
                 );

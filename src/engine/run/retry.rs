@@ -34,20 +34,7 @@ impl<'a> Run<'a> {
         let raw = raw.into_shared();
         loop {
             let attempt = match &st.kind {
-                Kind::Task {
-                    resource, timeout, ..
-                } => {
-                    self.task(
-                        st,
-                        resource,
-                        timeout.as_ref(),
-                        &raw,
-                        &mut in_bound,
-                        frame,
-                        at,
-                    )
-                    .await
-                }
+                Kind::Task { .. } => self.task(st, &raw, &mut in_bound, frame, at).await,
                 Kind::Parallel { branches } => {
                     self.parallel(st, branches, &raw, in_bound, frame, at).await
                 }

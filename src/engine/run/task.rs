@@ -69,16 +69,23 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// One attempt of the Task state `st` (whose kind is a Task) on its
+    /// input `raw`, within `raw_bound` if known (updated when the input is
+    /// measured here); its result, with the bound of its size.
     pub(in crate::engine) async fn task(
         &'a self,
         st: &'a State,
-        resource: &std::sync::Arc<str>,
-        timeout: Option<&Seconds>,
         raw: &std::sync::Arc<Value>,
         raw_bound: &mut Option<Bound>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Option<Bound>), ExecError> {
+        let Kind::Task {
+            resource, timeout, ..
+        } = &st.kind
+        else {
+            return Err(ExecError::runtime("unreachable state kind"));
+        };
         let timeout = match timeout {
             Some(s) => Some(Duration::from_secs(self.seconds(
                 "TimeoutSeconds",
