@@ -18,12 +18,7 @@ use dashmap::DashMap;
 use metrics::{Counter, Gauge, Histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::engine::ExecutionStatus;
-
 pub mod histogram;
-pub mod states;
-
-pub use states::StateMetrics;
 
 /// Counter {state_machine}: executions started (admitted and running).
 pub const EXECUTIONS_STARTED: &str = "expressway_executions_started_total";
@@ -527,15 +522,28 @@ impl ExecutionMetrics {
         self.throttled.increment(1);
     }
 
-    /// An execution ended with `status` after running for `elapsed`.
-    pub fn finished(&self, status: ExecutionStatus, elapsed: Duration) {
-        match status {
-            ExecutionStatus::Succeeded => &self.succeeded,
-            ExecutionStatus::Failed => &self.failed,
-            ExecutionStatus::TimedOut => &self.timed_out,
-            ExecutionStatus::Aborted => &self.aborted,
-        }
-        .increment(1);
+    /// An execution ended `SUCCEEDED` after running for `elapsed`.
+    pub fn succeeded(&self, elapsed: Duration) {
+        self.finished(&self.succeeded, elapsed);
+    }
+
+    /// An execution ended `FAILED` after running for `elapsed`.
+    pub fn failed(&self, elapsed: Duration) {
+        self.finished(&self.failed, elapsed);
+    }
+
+    /// An execution ended `TIMED_OUT` after running for `elapsed`.
+    pub fn timed_out(&self, elapsed: Duration) {
+        self.finished(&self.timed_out, elapsed);
+    }
+
+    /// An execution ended `ABORTED` after running for `elapsed`.
+    pub fn aborted(&self, elapsed: Duration) {
+        self.finished(&self.aborted, elapsed);
+    }
+
+    fn finished(&self, counter: &Counter, elapsed: Duration) {
+        counter.increment(1);
         self.time.record(elapsed.as_secs_f64() * 1_000.0);
     }
 }
@@ -712,7 +720,7 @@ mod tests {
 
     #[test]
     fn rendering_shows_described_metrics_and_memory() {
-        executions("metrics-test").finished(ExecutionStatus::Succeeded, Duration::from_millis(3));
+        executions("metrics-test").succeeded(Duration::from_millis(3));
         let text = render();
         assert!(
             text.contains(

@@ -11,6 +11,7 @@ use super::{
     StateId, StringSource, Transition, WaitFor, EXPRESS_MAX_DURATION,
 };
 use crate::asl::{Diagnostic, LoadError, Severity};
+use crate::errors::names;
 use crate::compile::choice::ChoiceRule;
 use crate::json::intrinsic::Intrinsic;
 use crate::json::jsonata::is_expression;
@@ -339,7 +340,7 @@ fn string_source(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Str
     let pf = format!("{field}Path");
     match def.get_str(&pf) {
         None => Ok(StringSource::None),
-        Some(s) if s.starts_with("States.") => Intrinsic::parse(s)
+        Some(s) if s.starts_with(names::PREFIX) => Intrinsic::parse(s)
             .map(StringSource::Intrinsic)
             .map_err(|e| invalid(&format!("{p}/{pf}"), e.to_string())),
         Some(s) => Ok(StringSource::Path(path(s, &format!("{p}/{pf}"))?)),

@@ -171,6 +171,7 @@ impl<'a> Run<'a> {
                 Cow::Owned(v)
             }
         };
+        self.note(at, super::run::inspect::Step::AfterItemsPath, &items);
         let Some(items) = items.as_array() else {
             return Err(Self::located(
                 at,

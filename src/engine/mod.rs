@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use budget::DEFAULT_MEMORY_BUDGET_BYTES;
+pub use run::inspect::{
+    Inspection, Mock, StateTest, TestOutcome, TestStatus, MAX_TEST_DURATION,
+};
 use std::time::SystemTime;
 
 use crate::compile::Machine;

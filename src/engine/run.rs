@@ -4,6 +4,7 @@
 //!
 //! Source: ASL spec "Input and Output Processing", "Errors"; reference §3.
 
+pub(super) mod inspect;
 mod task;
 mod wait;
 
@@ -17,6 +18,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use simd_json::OwnedValue;
 
+use self::inspect::{Inspector, Step};
 use super::budget::Budget;
 use super::jsonata::states_object;
 use super::observe::{Event, ExecutionObserver, Observer, StateRef};
@@ -52,6 +54,8 @@ pub(super) struct Run<'a> {
     obs: Option<Arc<dyn ExecutionObserver>>,
     /// What its Map iterations and Parallel branches may hold at once.
     pub(super) budget: Budget,
+    /// The inspector of a state test (TestState), else `None`.
+    inspect: Option<&'a Inspector>,
 }
 
 /// Where a state was entered: for error causes and observer events.
@@ -130,6 +134,7 @@ pub(super) async fn execute(
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
         budget: Budget::new(limits.memory_budget),
+        inspect: None,
     };
     let mut guard = AbortGuard {
         obs: run.obs.as_ref(),
@@ -263,6 +268,20 @@ impl<'a> Run<'a> {
     /// Numbers `n` history events; returns the id of the first.
     pub(super) fn add_events(&self, n: u32) -> u32 {
         self.events.fetch_add(n, Ordering::Relaxed) + 1
+    }
+
+    /// Reports the value of a data-flow step to a state test's inspector.
+    #[inline]
+    pub(super) fn note(&self, at: &Entry<'_>, step: Step, v: &Value) {
+        if let Some(i) = self.inspect {
+            i.note(at, step, v);
+        }
+    }
+
+    /// The state test's inspector, if this run tests a state.
+    #[inline]
+    pub(super) fn inspector(&self) -> Option<&Inspector> {
+        self.inspect
     }
 
     /// The observer of this execution, if it is watched.
@@ -433,6 +452,7 @@ impl<'a> Run<'a> {
             }
             Kind::Succeed => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 Ok((self.io(&st.output_path, eff, frame, at)?, Transition::End))
             }
             Kind::Fail { error, cause } => {
@@ -442,6 +462,7 @@ impl<'a> Run<'a> {
             }
             Kind::Choice { choices, default } => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 let scope = Scope {
                     input: &eff,
                     context: frame.ctx(),
@@ -476,8 +497,10 @@ impl<'a> Run<'a> {
             }
             Kind::Wait(wait) => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 let delay = self.wait_duration(wait, &eff, frame, at)?;
-                if !delay.is_zero() {
+                // A state test does not wait.
+                if !delay.is_zero() && self.inspect.is_none() {
                     tokio::time::sleep(delay).await;
                 }
                 let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, at)?;
@@ -549,10 +572,13 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Cow<'v, Value>, ExecError> {
         let selected = self.io_ref(&st.input_path, raw, frame, at)?;
-        match &st.parameters {
-            None => Ok(selected),
-            Some(t) => Ok(Cow::Owned(self.render(t, &selected, frame, at)?)),
-        }
+        self.note(at, Step::AfterInputPath, &selected);
+        let effective = match &st.parameters {
+            None => selected,
+            Some(t) => Cow::Owned(self.render(t, &selected, frame, at)?),
+        };
+        self.note(at, Step::AfterParameters, &effective);
+        Ok(effective)
     }
 
     pub(super) fn render(
@@ -582,7 +608,10 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let below = match rp {
-            ResultPath::Discard => return Ok(raw),
+            ResultPath::Discard => {
+                self.note(at, Step::AfterResultPath, &raw);
+                return Ok(raw);
+            }
             ResultPath::Replace => 0,
             ResultPath::Path(p) => p.segments().len(),
         };
@@ -593,12 +622,14 @@ impl<'a> Run<'a> {
         if deep || below > MAX_DEPTH {
             return Err(too_deep(at, "ResultPath"));
         }
-        match rp {
+        let merged = match rp {
             ResultPath::Path(p) => p
                 .assign(raw, result)
-                .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e)),
-            _ => Ok(result),
-        }
+                .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e))?,
+            _ => result,
+        };
+        self.note(at, Step::AfterResultPath, &merged);
+        Ok(merged)
     }
 
     fn pass(
@@ -612,7 +643,8 @@ impl<'a> Run<'a> {
         let fast = matches!(st.input_path, IoPath::Identity)
             && st.parameters.is_none()
             && result.is_none()
-            && st.assign.is_none();
+            && st.assign.is_none()
+            && self.inspect.is_none();
         let mut assigned = None;
         let out = match (&st.result_path, fast) {
             (ResultPath::Replace, true) | (ResultPath::Discard, true) => raw,
@@ -627,6 +659,7 @@ impl<'a> Run<'a> {
                     }
                     None => self.effective(st, &raw, frame, at)?.into_owned(),
                 };
+                self.note(at, Step::Result, &value);
                 let measure = size::measure(&value);
                 if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));
@@ -707,15 +740,30 @@ impl<'a> Run<'a> {
         // below once the handler has let go of it.
         let raw = Arc::new(raw);
         loop {
-            let attempt = match &st.kind {
-                Kind::Task {
-                    resource, timeout, ..
-                } => {
+            // A state test's mock replaces the attempt.
+            let mocked = self.inspect.and_then(|i| i.mocked(at));
+            let attempt = match (mocked, &st.kind) {
+                // The input is still processed: its errors and steps count.
+                (Some(mocked), Kind::Map(_)) => self
+                    .io_ref(&st.input_path, &raw, frame, at)
+                    .and_then(|eff| {
+                        self.note(at, Step::AfterInputPath, &eff);
+                        mocked
+                    }),
+                (Some(mocked), _) => self.arguments(st, &raw, frame, at).and_then(|_| mocked),
+                (
+                    None,
+                    Kind::Task {
+                        resource, timeout, ..
+                    },
+                ) => {
                     self.task(st, resource, timeout.as_ref(), &raw, frame, at)
                         .await
                 }
-                Kind::Parallel { branches } => self.parallel(st, branches, &raw, frame, at).await,
-                Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await,
+                (None, Kind::Parallel { branches }) => {
+                    self.parallel(st, branches, &raw, frame, at).await
+                }
+                (None, Kind::Map(spec)) => self.map(st, spec, &raw, frame, at).await,
                 _ => Err(ExecError::runtime("unreachable state kind")),
             };
             let result = attempt.and_then(|r| self.finish_attempt(st, &raw, r, frame, at));
@@ -747,6 +795,10 @@ impl<'a> Run<'a> {
                             counts.resize(st.handling.retry.len(), 0);
                         }
                         if counts[i] < r.max_attempts {
+                            // A state test never retries: it ends RETRIABLE.
+                            if self.inspect.is_some_and(|t| t.retriable(at)) {
+                                return Err(e);
+                            }
                             let mut delay = r.delay_seconds(counts[i]);
                             if r.jitter == Jitter::Full {
                                 delay *= rand::random::<f64>();
@@ -785,6 +837,9 @@ impl<'a> Run<'a> {
                                 },
                             );
                         }
+                        if let Some(i) = self.inspect {
+                            i.caught(at, &e);
+                        }
                         let error_output = error_output(e);
                         if st.jsonata {
                             let out = self.jcatch(c, &raw, error_output, frame, at)?;
@@ -817,6 +872,7 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<(Value, Option<Value>), ExecError> {
         if st.jsonata {
+            self.note(at, Step::Result, &result);
             if st.output.is_none() && st.assign.is_none() {
                 return Ok((result, None));
             }
@@ -831,11 +887,13 @@ impl<'a> Run<'a> {
             };
             return Ok((out, assigned));
         }
+        self.note(at, Step::Result, &result);
         let assigned = self.assign_values(st.assign.as_ref(), &result, None, frame, at)?;
         let result = match &st.result_selector {
             Some(t) => self.render(t, &result, frame, at)?,
             None => result,
         };
+        self.note(at, Step::AfterResultSelector, &result);
         Ok((result, assigned))
     }
 
@@ -849,13 +907,15 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         if st.jsonata {
-            return match &st.arguments {
-                None => Ok(raw.clone()),
+            let args = match &st.arguments {
+                None => raw.clone(),
                 Some(t) => {
                     let states = states_object(raw, frame);
-                    self.jrender(t, &states, frame, at)
+                    self.jrender(t, &states, frame, at)?
                 }
             };
+            self.note(at, Step::AfterArguments, &args);
+            return Ok(args);
         }
         Ok(self.effective(st, raw, frame, at)?.into_owned())
     }
@@ -871,7 +931,10 @@ impl<'a> Run<'a> {
     ) -> Result<Arc<Value>, ExecError> {
         if st.jsonata {
             return match &st.arguments {
-                None => Ok(Arc::clone(raw)),
+                None => {
+                    self.note(at, Step::AfterArguments, raw);
+                    Ok(Arc::clone(raw))
+                }
                 Some(_) => Ok(Arc::new(self.arguments(st, raw, frame, at)?)),
             };
         }

@@ -507,7 +507,7 @@ impl Starter {
         let outcome = self
             .execute(&machine, input, options.clone(), StopHandle::new())
             .await;
-        metrics.finished(outcome.status, began.elapsed());
+        record_end(&metrics, outcome.status, began.elapsed());
         Completed { options, outcome }
     }
 
@@ -599,7 +599,7 @@ impl Starter {
             let status = outcome.status;
             let waited = (!tx.is_closed()).then(|| outcome.clone());
             if starter.inner.store.finish(&arn, outcome) {
-                metrics.finished(status, began.elapsed());
+                record_end(&metrics, status, began.elapsed());
             }
             if let Some(outcome) = waited {
                 let _ = tx.send(outcome);
@@ -645,7 +645,7 @@ impl Starter {
         if let Stopped::Aborted(started) = stopped {
             let machine = arn::execution_machine_name(execution_arn).unwrap_or_default();
             let elapsed = stop_time.duration_since(started).unwrap_or_default();
-            crate::metrics::executions(machine).finished(ExecutionStatus::Aborted, elapsed);
+            crate::metrics::executions(machine).aborted(elapsed);
         }
         Ok(stop_time)
     }
@@ -709,5 +709,16 @@ pub(crate) fn panicked(arn: &str) -> ExecutionOutcome {
         error: Some(error_names::RUNTIME.to_owned()),
         cause: Some("Internal error: the execution stopped unexpectedly".to_owned()),
         stop_time: SystemTime::now(),
+    }
+}
+
+/// Counts an execution that ended with `status` after `elapsed` in its
+/// state machine's execution metrics.
+fn record_end(metrics: &crate::metrics::ExecutionMetrics, status: ExecutionStatus, elapsed: Duration) {
+    match status {
+        ExecutionStatus::Succeeded => metrics.succeeded(elapsed),
+        ExecutionStatus::Failed => metrics.failed(elapsed),
+        ExecutionStatus::TimedOut => metrics.timed_out(elapsed),
+        ExecutionStatus::Aborted => metrics.aborted(elapsed),
     }
 }

@@ -158,7 +158,7 @@ pub struct Intrinsic {
 
 /// Whether a `.$` field value is an intrinsic call rather than a path.
 pub fn is_intrinsic(text: &str) -> bool {
-    text.trim_start().starts_with("States.")
+    text.trim_start().starts_with(names::PREFIX)
 }
 
 impl Intrinsic {
@@ -198,7 +198,7 @@ impl Intrinsic {
             functions::CallError::Invalid(cause) => ExecError::new(names::INTRINSIC_FAILURE, cause),
             functions::CallError::Limit(exceeded) => ExecError::new(
                 exceeded.error_name(),
-                exceeded.describe(&format!("States.{}", self.function.name())),
+                exceeded.describe(&format!("{}{}", names::PREFIX, self.function.name())),
             ),
         })
     }
