@@ -58,7 +58,9 @@ async fn pass_shows_each_step() {
     assert_eq!(data["input"], r#"{"a":{"b":1},"z":0}"#);
     assert_eq!(data["afterInputPath"], r#"{"b":1}"#);
     assert_eq!(data["afterParameters"], r#"{"v":1}"#);
-    assert_eq!(data["result"], r#"{"v":1}"#);
+    // AWS reports no `result` for a Pass state without Result.
+    assert!(data.get("result").is_none());
+    assert_eq!(data["afterResultSelector"], r#"{"v":1}"#);
     assert_eq!(
         data["afterResultPath"],
         r#"{"a":{"b":1},"z":0,"r":{"v":1}}"#
@@ -165,4 +167,294 @@ async fn test_state_errors() {
         )
         .await;
     assert_error(&reply, 400, "InvalidExecutionInput", None);
+}
+
+/// The keys of `inspectionData`, sorted.
+fn keys(out: &Json) -> Vec<&str> {
+    let mut k: Vec<&str> = out["inspectionData"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    k.sort_unstable();
+    k
+}
+
+/// `inspectionData[key]` parsed back from its JSON text.
+fn data(out: &Json, key: &str) -> Json {
+    serde_json::from_str(out["inspectionData"][key].as_str().unwrap_or("null")).unwrap_or_default()
+}
+
+// The cases below follow TestState answers recorded against AWS in
+// November 2025 (the LocalStack suite's `test_test_state_scenarios`
+// snapshots): which inspectionData fields each state type reports.
+
+#[tokio::test]
+async fn aws_recorded_pass_data_flow() {
+    let h = harness().await;
+    let input = json!({"initialData": {"fieldFromInput": "value from input", "otherField": "other"},
+                       "unrelatedData": {"someOtherField": 1234}});
+    let state = json!({"Type": "Pass", "InputPath": "$.initialData",
+        "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+        "ResultPath": "$.modifiedData", "End": true});
+    let out = test(&h, state, &input.to_string(), "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED");
+    // No Result: no `result`; the effective input is also the selected result.
+    assert_eq!(
+        keys(&out),
+        [
+            "afterInputPath",
+            "afterParameters",
+            "afterResultPath",
+            "afterResultSelector",
+            "input"
+        ]
+    );
+    let params = json!({"staticValue": "some value", "inputValue": "value from input"});
+    assert_eq!(data(&out, "afterInputPath"), input["initialData"]);
+    assert_eq!(data(&out, "afterParameters"), params);
+    assert_eq!(data(&out, "afterResultSelector"), params);
+    let mut merged = input.clone();
+    merged["modifiedData"] = params;
+    assert_eq!(data(&out, "afterResultPath"), merged);
+    assert!(out.get("nextState").is_none());
+
+    // With Result: `result`, and no input processing reported.
+    let state = json!({"Type": "Pass", "Result": {"resultKey": "result value"},
+                       "ResultPath": "$.modifiedData", "End": true});
+    let out = test(&h, state, &input.to_string(), "TRACE").await;
+    assert_eq!(
+        keys(&out),
+        ["afterResultPath", "afterResultSelector", "input", "result"]
+    );
+    assert_eq!(data(&out, "result"), json!({"resultKey": "result value"}));
+    let mut merged = input.clone();
+    merged["modifiedData"] = json!({"resultKey": "result value"});
+    assert_eq!(
+        serde_json::from_str::<Json>(out["output"].as_str().unwrap_or_default()).ok(),
+        Some(merged)
+    );
+}
+
+#[tokio::test]
+async fn aws_recorded_succeed_fail_choice_report_input_path_only() {
+    let h = harness().await;
+    let input = r#"{"Value":"HelloWorld"}"#;
+    let out = test(&h, json!({"Type": "Succeed"}), input, "DEBUG").await;
+    assert_eq!(keys(&out), ["afterInputPath", "input"]);
+    assert_eq!(out["output"], input);
+    let fail = json!({"Type": "Fail", "Error": "SomeFailure",
+                      "Cause": "This state machines raises a 'SomeFailure' failure."});
+    let out = test(&h, fail, input, "DEBUG").await;
+    assert_eq!(keys(&out), ["afterInputPath", "input"]);
+    assert_eq!(out["status"], "FAILED");
+    assert_eq!(out["error"], "SomeFailure");
+    assert!(out.get("output").is_none());
+    let choice = json!({"Type": "Choice", "Choices": [
+        {"Variable": "$.value", "NumericGreaterThanEquals": 20, "Next": "ValueInTwenties"}],
+        "Default": "Other"});
+    let out = test(&h, choice, r#"{"type":"Private","value":22}"#, "DEBUG").await;
+    assert_eq!(keys(&out), ["afterInputPath", "input"]);
+    assert_eq!(out["nextState"], "ValueInTwenties");
+}
+
+#[tokio::test]
+async fn task_reports_every_jsonpath_step() {
+    let h = harness().await;
+    let state = json!({"Type": "Task", "Resource": DOUBLE, "End": true});
+    let out = test(&h, state, r#"{"n":2}"#, "DEBUG").await;
+    assert_eq!(
+        keys(&out),
+        [
+            "afterInputPath",
+            "afterParameters",
+            "afterResultPath",
+            "afterResultSelector",
+            "input",
+            "result"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn aws_recorded_jsonata_catch_of_a_mocked_error() {
+    let h = harness().await;
+    let state = json!({"Type": "Task", "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "foo", "Payload": "bar"},
+        "Catch": [
+            {"ErrorEquals": ["MockException"], "Next": "HandleMockError",
+             "Output": {"input": "{% $states.input %}", "errorOutput": "{% $states.errorOutput %}"}},
+            {"ErrorEquals": ["States.TaskFailed"], "Next": "HandleThreshold"}],
+        "End": true});
+    let out = h
+        .ok(
+            "TestState",
+            json!({"definition": state.to_string(), "input": r#"{"Value":"HelloWorld"}"#,
+                   "inspectionLevel": "DEBUG",
+                   "mock": {"errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}}}),
+        )
+        .await;
+    assert_eq!(out["status"], "CAUGHT_ERROR", "{out}");
+    assert_eq!(out["error"], "MockException");
+    assert_eq!(out["cause"], "Mock the cause of the error.");
+    assert_eq!(out["nextState"], "HandleMockError");
+    assert_eq!(keys(&out), ["afterArguments", "errorDetails", "input"]);
+    assert_eq!(
+        out["inspectionData"]["errorDetails"],
+        json!({"catchIndex": 0})
+    );
+    assert_eq!(
+        data(&out, "afterArguments"),
+        json!({"FunctionName": "foo", "Payload": "bar"})
+    );
+    assert_eq!(
+        serde_json::from_str::<Json>(out["output"].as_str().unwrap_or_default()).ok(),
+        Some(json!({"input": {"Value": "HelloWorld"},
+                    "errorOutput": {"Error": "MockException", "Cause": "Mock the cause of the error."}}))
+    );
+}
+
+#[tokio::test]
+async fn aws_recorded_jsonata_map_reports_its_settings() {
+    let h = harness().await;
+    let state = json!({"Type": "Map", "QueryLanguage": "JSONata",
+        "Items": "{% $states.input.Values %}",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "One",
+            "States": {"One": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": 1, "End": true}}},
+        "ToleratedFailurePercentage": 1,
+        "Output": {"result": "{% $states.result %}"}, "End": true});
+    let out = test(&h, state, r#"{"Values":[1,2,3]}"#, "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"], r#"{"result":[1,1,1]}"#);
+    assert_eq!(
+        keys(&out),
+        ["input", "maxConcurrency", "toleratedFailurePercentage"]
+    );
+    assert_eq!(out["inspectionData"]["maxConcurrency"], 0);
+    assert_eq!(out["inspectionData"]["toleratedFailurePercentage"], 1.0);
+}
+
+#[tokio::test]
+async fn parallel_and_map_run_their_branches_on_the_engine() {
+    let h = harness().await;
+    let state = json!({"Type": "Parallel", "ResultPath": "$.both", "Next": "After", "Branches": [
+        {"StartAt": "D", "States": {"D": {"Type": "Task", "Resource": DOUBLE, "End": true}}},
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "p", "End": true}}}]});
+    let out = test(&h, state, r#"{"n":4}"#, "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["nextState"], "After");
+    assert_eq!(
+        out["output"],
+        r#"{"n":4,"both":[{"doubled":8,"extra":true},"p"]}"#
+    );
+    // The inner states' steps are not the tested state's.
+    assert_eq!(data(&out, "afterParameters"), json!({"n": 4}));
+    let state = json!({"Type": "Map", "ItemsPath": "$.ns", "MaxConcurrency": 2,
+        "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {"StartAt": "D", "States": {
+            "D": {"Type": "Task", "Resource": DOUBLE, "OutputPath": "$.doubled", "End": true}}},
+        "End": true});
+    let out = test(&h, state, r#"{"ns":[1,2,3]}"#, "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"], "[2,4,6]");
+    assert_eq!(data(&out, "afterItemsPath"), json!([1, 2, 3]));
+    assert_eq!(out["inspectionData"]["maxConcurrency"], 2);
+    // A branch that fails fails the Parallel, as in an execution.
+    let state = json!({"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": BROKEN, "End": true}}}]});
+    let out = test(&h, state, "{}", "INFO").await;
+    assert_eq!(
+        (&out["status"], &out["error"]),
+        (&json!("FAILED"), &json!("Broken"))
+    );
+}
+
+#[tokio::test]
+async fn retriable_reports_the_retrier() {
+    let h = harness().await;
+    let state = json!({"Type": "Task", "Resource": BROKEN, "End": true, "Retry": [
+        {"ErrorEquals": ["Other"]},
+        {"ErrorEquals": ["Broken"], "IntervalSeconds": 3, "MaxAttempts": 2}]});
+    let started = std::time::Instant::now();
+    let out = test(&h, state, "{}", "DEBUG").await;
+    assert_eq!(out["status"], "RETRIABLE");
+    assert_eq!(out["error"], "Broken");
+    assert_eq!(
+        out["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 1, "retryBackoffIntervalSeconds": 3})
+    );
+    // It never waited for the retry.
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn mocked_result_replaces_the_task() {
+    let h = harness().await;
+    let state = json!({"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Parameters": {"Key.$": "$.k"}, "ResultSelector": {"item.$": "$.Item"},
+        "ResultPath": "$.got", "End": true});
+    let out = h
+        .ok(
+            "TestState",
+            json!({"definition": state.to_string(), "input": r#"{"k":7}"#, "inspectionLevel": "DEBUG",
+                   "mock": {"result": r#"{"Item":{"id":7}}"#}}),
+        )
+        .await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"], r#"{"k":7,"got":{"item":{"id":7}}}"#);
+    assert_eq!(data(&out, "afterParameters"), json!({"Key": 7}));
+    assert_eq!(data(&out, "result"), json!({"Item": {"id": 7}}));
+    let reply = h
+        .call(
+            "TestState",
+            json!({"definition": state.to_string(), "mock": {"result": "{"}}),
+        )
+        .await;
+    assert_error(&reply, 400, "ValidationException", None);
+}
+
+#[tokio::test]
+async fn state_name_tests_one_state_of_a_machine() {
+    let h = harness().await;
+    let machine = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Pass", "Result": {"b": true}, "Next": "C"},
+        "C": {"Type": "Succeed"}}});
+    let out = h
+        .ok(
+            "TestState",
+            json!({"definition": machine.to_string(), "stateName": "B"}),
+        )
+        .await;
+    assert_eq!(out["output"], r#"{"b":true}"#);
+    assert_eq!(out["nextState"], "C");
+    let reply = h
+        .call(
+            "TestState",
+            json!({"definition": machine.to_string(), "stateName": "Z"}),
+        )
+        .await;
+    assert_error(&reply, 400, "ValidationException", None);
+}
+
+#[tokio::test]
+async fn jsonata_state_sees_the_variables() {
+    let h = harness().await;
+    let state = json!({"Type": "Pass", "QueryLanguage": "JSONata",
+        "Output": {"v": "{% $var_input_value %}", "sum": "{% $var_constant_1 + $sum($states.input.input_values) %}"},
+        "End": true});
+    let out = h
+        .ok(
+            "TestState",
+            json!({"definition": state.to_string(), "input": r#"{"input_values":[1,2,3]}"#,
+                   "inspectionLevel": "DEBUG",
+                   "variables": r#"{"var_input_value":"test_value","var_constant_1":10}"#}),
+        )
+        .await;
+    assert_eq!(out["output"], r#"{"v":"test_value","sum":16}"#, "{out}");
+    assert_eq!(keys(&out), ["input", "variables"]);
+    assert_eq!(
+        data(&out, "variables"),
+        json!({"var_input_value": "test_value", "var_constant_1": 10})
+    );
 }

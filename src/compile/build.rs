@@ -11,8 +11,8 @@ use super::{
     StateId, StringSource, Transition, WaitFor, EXPRESS_MAX_DURATION,
 };
 use crate::asl::{Diagnostic, LoadError, Severity};
-use crate::errors::names;
 use crate::compile::choice::ChoiceRule;
+use crate::errors::names;
 use crate::json::intrinsic::Intrinsic;
 use crate::json::jsonata::is_expression;
 use crate::json::path::Path;

@@ -171,7 +171,9 @@ impl<'a> Run<'a> {
                 Cow::Owned(v)
             }
         };
-        self.note(at, super::run::inspect::Step::AfterItemsPath, &items);
+        if !st.jsonata {
+            self.note(at, super::run::inspect::Step::AfterItemsPath, &items);
+        }
         let Some(items) = items.as_array() else {
             return Err(Self::located(
                 at,
@@ -214,6 +216,9 @@ impl<'a> Run<'a> {
             }
             None => None,
         };
+        if let Some(i) = self.inspector() {
+            i.map_settings(at, concurrency, tolerated_count, tolerated_pct);
+        }
         let width = inline_width(concurrency);
         let id = self.add_events(1); // MapStateStarted
         if let Some(o) = self.obs() {

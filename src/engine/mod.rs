@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 pub use budget::DEFAULT_MEMORY_BUDGET_BYTES;
 pub use run::inspect::{
-    Inspection, Mock, StateTest, TestOutcome, TestStatus, MAX_TEST_DURATION,
+    ErrorDetails, Inspection, Mock, StateTest, TestOutcome, TestStatus, MAX_TEST_DURATION,
 };
 use std::time::SystemTime;
 

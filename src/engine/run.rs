@@ -456,6 +456,8 @@ impl<'a> Run<'a> {
                 Ok((self.io(&st.output_path, eff, frame, at)?, Transition::End))
             }
             Kind::Fail { error, cause } => {
+                // AWS reports a Fail state's input as its afterInputPath.
+                self.note(at, Step::AfterInputPath, &raw);
                 let error = self.string_source(error, "ErrorPath", &raw, frame, at)?;
                 let cause = self.string_source(cause, "CausePath", &raw, frame, at)?;
                 Err(ExecError::new(error, cause))
@@ -659,7 +661,11 @@ impl<'a> Run<'a> {
                     }
                     None => self.effective(st, &raw, frame, at)?.into_owned(),
                 };
-                self.note(at, Step::Result, &value);
+                // As AWS reports a Pass state: `result` only for a Result.
+                if result.is_some() {
+                    self.note(at, Step::Result, &value);
+                }
+                self.note(at, Step::AfterResultSelector, &value);
                 let measure = size::measure(&value);
                 if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));
@@ -747,7 +753,9 @@ impl<'a> Run<'a> {
                 (Some(mocked), Kind::Map(_)) => self
                     .io_ref(&st.input_path, &raw, frame, at)
                     .and_then(|eff| {
-                        self.note(at, Step::AfterInputPath, &eff);
+                        if !st.jsonata {
+                            self.note(at, Step::AfterInputPath, &eff);
+                        }
                         mocked
                     }),
                 (Some(mocked), _) => self.arguments(st, &raw, frame, at).and_then(|_| mocked),
@@ -795,11 +803,11 @@ impl<'a> Run<'a> {
                             counts.resize(st.handling.retry.len(), 0);
                         }
                         if counts[i] < r.max_attempts {
+                            let mut delay = r.delay_seconds(counts[i]);
                             // A state test never retries: it ends RETRIABLE.
-                            if self.inspect.is_some_and(|t| t.retriable(at)) {
+                            if self.inspect.is_some_and(|t| t.retriable(at, i, delay)) {
                                 return Err(e);
                             }
-                            let mut delay = r.delay_seconds(counts[i]);
                             if r.jitter == Jitter::Full {
                                 delay *= rand::random::<f64>();
                             }
@@ -818,12 +826,13 @@ impl<'a> Run<'a> {
                             continue;
                         }
                     }
-                    if let Some(c) = st
+                    if let Some((ci, c)) = st
                         .handling
                         .catch
                         .as_slice()
                         .iter()
-                        .find(|c| c.matcher.matches(&e.error))
+                        .enumerate()
+                        .find(|(_, c)| c.matcher.matches(&e.error))
                     {
                         if let (Some(o), Some(entered)) = (self.obs(), at.entered) {
                             o.event(
@@ -838,7 +847,7 @@ impl<'a> Run<'a> {
                             );
                         }
                         if let Some(i) = self.inspect {
-                            i.caught(at, &e);
+                            i.caught(at, ci, &e);
                         }
                         let error_output = error_output(e);
                         if st.jsonata {
@@ -871,8 +880,12 @@ impl<'a> Run<'a> {
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Option<Value>), ExecError> {
+        // AWS reports no raw result for a Map state.
+        let reported = !matches!(st.kind, Kind::Map(_));
         if st.jsonata {
-            self.note(at, Step::Result, &result);
+            if reported {
+                self.note(at, Step::Result, &result);
+            }
             if st.output.is_none() && st.assign.is_none() {
                 return Ok((result, None));
             }
@@ -887,7 +900,9 @@ impl<'a> Run<'a> {
             };
             return Ok((out, assigned));
         }
-        self.note(at, Step::Result, &result);
+        if reported {
+            self.note(at, Step::Result, &result);
+        }
         let assigned = self.assign_values(st.assign.as_ref(), &result, None, frame, at)?;
         let result = match &st.result_selector {
             Some(t) => self.render(t, &result, frame, at)?,

@@ -714,7 +714,11 @@ pub(crate) fn panicked(arn: &str) -> ExecutionOutcome {
 
 /// Counts an execution that ended with `status` after `elapsed` in its
 /// state machine's execution metrics.
-fn record_end(metrics: &crate::metrics::ExecutionMetrics, status: ExecutionStatus, elapsed: Duration) {
+fn record_end(
+    metrics: &crate::metrics::ExecutionMetrics,
+    status: ExecutionStatus,
+    elapsed: Duration,
+) {
     match status {
         ExecutionStatus::Succeeded => metrics.succeeded(elapsed),
         ExecutionStatus::Failed => metrics.failed(elapsed),

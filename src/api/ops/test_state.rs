@@ -26,7 +26,7 @@ use super::Request;
 use crate::api::error::{ApiError, Constraints};
 use crate::api::Service;
 use crate::compile::{Machine, StateId};
-use crate::engine::{ExecutionOptions, Mock, StateTest, TestStatus};
+use crate::engine::{ErrorDetails, ExecutionOptions, Inspection, Mock, StateTest, TestStatus};
 use crate::errors::ExecError;
 
 /// The name the tested state takes in its one-state machine.
@@ -108,14 +108,49 @@ pub(crate) async fn test_state(service: &Service, req: &Request<'_>) -> Result<J
         out.insert("nextState".into(), next.as_ref().into());
     }
     if matches!(level, Some("DEBUG" | "TRACE")) {
-        let data: Map<String, Json> = outcome
-            .inspection
-            .entries()
-            .map(|(k, v)| (k.to_owned(), Json::String(crate::json::to_string(v))))
-            .collect();
-        out.insert("inspectionData".into(), Json::Object(data));
+        out.insert(
+            "inspectionData".into(),
+            inspection_data(&outcome.inspection),
+        );
     }
     Ok(Json::Object(out))
+}
+
+/// `inspectionData` (`API_InspectionData`): the data-flow values as JSON
+/// texts, a Map's evaluated settings as numbers, `errorDetails`.
+fn inspection_data(inspection: &Inspection) -> Json {
+    let mut data: Map<String, Json> = inspection
+        .entries()
+        .map(|(k, v)| (k.to_owned(), Json::String(crate::json::to_string(v))))
+        .collect();
+    if let Some(n) = inspection.max_concurrency {
+        data.insert("maxConcurrency".into(), n.into());
+    }
+    if let Some(n) = inspection.tolerated_failure_count {
+        data.insert("toleratedFailureCount".into(), n.into());
+    }
+    if let Some(p) = inspection.tolerated_failure_percentage {
+        data.insert("toleratedFailurePercentage".into(), p.into());
+    }
+    match inspection.error_details {
+        Some(ErrorDetails::Caught { catch_index }) => {
+            data.insert("errorDetails".into(), json!({ "catchIndex": catch_index }));
+        }
+        Some(ErrorDetails::Retried {
+            retry_index,
+            backoff_seconds,
+        }) => {
+            data.insert(
+                "errorDetails".into(),
+                json!({
+                    "retryIndex": retry_index,
+                    "retryBackoffIntervalSeconds": backoff_seconds.round().clamp(0.0, i32::MAX as f64) as i32,
+                }),
+            );
+        }
+        None => {}
+    }
+    Json::Object(data)
 }
 
 /// `mock`: `{result}` (JSON text) or `{errorOutput: {error, cause}}`,
@@ -141,8 +176,8 @@ fn read_mock(mock: &Map<String, Json>) -> Result<Mock, ApiError> {
 /// With `stateName`: `definition` is a whole machine and the top-level
 /// state `name` is tested, as the start of a copy of its graph.
 fn machine_from(definition: &str, name: &str) -> Result<Arc<Machine>, ApiError> {
-    let mut machine = crate::compile::load(definition)
-        .map_err(|e| ApiError::InvalidDefinition(e.to_string()))?;
+    let mut machine =
+        crate::compile::load(definition).map_err(|e| ApiError::InvalidDefinition(e.to_string()))?;
     let Some(id) = machine.graph.states.iter().position(|s| &*s.name == name) else {
         return Err(ApiError::Validation(format!(
             "stateName '{name}' is not a top-level state of the definition"
@@ -191,4 +226,3 @@ fn one_state_machine(definition: &str) -> Result<Arc<Machine>, ApiError> {
         crate::compile::load(&machine).map_err(|e| ApiError::InvalidDefinition(e.to_string()))?;
     Ok(Arc::new(compiled))
 }
-

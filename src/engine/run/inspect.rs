@@ -103,6 +103,35 @@ pub struct Inspection {
     pub after_result_selector: Option<Value>,
     /// After ResultPath: the result merged into the raw input (JSONPath).
     pub after_result_path: Option<Value>,
+    /// The workflow variables in scope after the state, if any.
+    pub variables: Option<Value>,
+    /// A Map's MaxConcurrency as evaluated (0: no limit).
+    pub max_concurrency: Option<u32>,
+    /// A Map's ToleratedFailureCount as evaluated, if it has one.
+    pub tolerated_failure_count: Option<u32>,
+    /// A Map's ToleratedFailurePercentage as evaluated, if it has one.
+    pub tolerated_failure_percentage: Option<f64>,
+    /// Which Retrier or Catcher handled the error, if any.
+    pub error_details: Option<ErrorDetails>,
+}
+
+/// Which Retrier or Catcher of the tested state handled its error
+/// (`API_InspectionErrorDetails`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ErrorDetails {
+    /// The Catcher at this index of `Catch` caught it (`catchIndex`).
+    Caught {
+        /// Its index in `Catch`.
+        catch_index: u32,
+    },
+    /// The Retrier at this index of `Retry` would retry it (`retryIndex`)
+    /// after this many seconds (`retryBackoffIntervalSeconds`).
+    Retried {
+        /// Its index in `Retry`.
+        retry_index: u32,
+        /// The delay before the retry, in seconds (before jitter).
+        backoff_seconds: f64,
+    },
 }
 
 impl Inspection {
@@ -118,6 +147,7 @@ impl Inspection {
             ("result", &self.result),
             ("afterResultSelector", &self.after_result_selector),
             ("afterResultPath", &self.after_result_path),
+            ("variables", &self.variables),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -210,20 +240,53 @@ impl Inspector {
         })
     }
 
-    /// A Retrier of the tested state matched its error: the test stops
-    /// there (it never retries). Returns whether `at` is the tested state.
-    pub(in crate::engine) fn retriable(&self, at: &Entry<'_>) -> bool {
-        if self.is(at) {
-            self.seen().retriable = true;
-            return true;
+    /// The Retrier at `index` of the tested state matched its error and
+    /// would retry after `backoff_seconds`: the test stops there (it never
+    /// retries). Returns whether `at` is the tested state.
+    pub(in crate::engine) fn retriable(
+        &self,
+        at: &Entry<'_>,
+        index: usize,
+        backoff_seconds: f64,
+    ) -> bool {
+        if !self.is(at) {
+            return false;
         }
-        false
+        let mut seen = self.seen();
+        seen.retriable = true;
+        seen.inspection.error_details = Some(ErrorDetails::Retried {
+            retry_index: u32::try_from(index).unwrap_or(u32::MAX),
+            backoff_seconds,
+        });
+        true
     }
 
-    /// A Catcher of the tested state caught `e`.
-    pub(in crate::engine) fn caught(&self, at: &Entry<'_>, e: &ExecError) {
+    /// The Catcher at `index` of the tested state caught `e`.
+    pub(in crate::engine) fn caught(&self, at: &Entry<'_>, index: usize, e: &ExecError) {
         if self.is(at) {
-            self.seen().caught = Some(e.clone());
+            let mut seen = self.seen();
+            seen.caught = Some(e.clone());
+            seen.inspection.error_details = Some(ErrorDetails::Caught {
+                catch_index: u32::try_from(index).unwrap_or(u32::MAX),
+            });
+        }
+    }
+
+    /// The tested Map's concurrency and tolerated failures, as evaluated.
+    pub(in crate::engine) fn map_settings(
+        &self,
+        at: &Entry<'_>,
+        max_concurrency: f64,
+        tolerated_count: Option<f64>,
+        tolerated_percentage: Option<f64>,
+    ) {
+        if self.is(at) {
+            let i = &mut self.seen().inspection;
+            // The values are checked integers and a percentage by then.
+            i.max_concurrency = Some(max_concurrency.clamp(0.0, u32::MAX as f64) as u32);
+            i.tolerated_failure_count =
+                tolerated_count.map(|c| c.clamp(0.0, u32::MAX as f64) as u32);
+            i.tolerated_failure_percentage = tolerated_percentage;
         }
     }
 }
@@ -298,6 +361,7 @@ impl Engine {
         let seen = std::mem::take(&mut *inspector.seen());
         let mut inspection = seen.inspection;
         inspection.input = Some(raw_input);
+        inspection.variables = frame.vars().cloned();
         let name = |t: Transition| match t {
             Transition::Next(id) => Some(Arc::clone(&graph.state(id).name)),
             Transition::End => None,

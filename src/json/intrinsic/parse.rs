@@ -11,8 +11,8 @@
 //! ```
 
 use super::{Arg, Function, Intrinsic, IntrinsicError, Piece, MAX_NESTING};
-use crate::json::path::Path;
 use crate::errors::names;
+use crate::json::path::Path;
 use crate::json::Value;
 
 /// Parses a whole intrinsic call; nothing but whitespace may follow it.
