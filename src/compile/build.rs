@@ -201,7 +201,7 @@ fn jsonata_field(def: &Value, field: &str, p: &str) -> Result<Option<JsonataTemp
         None => Ok(None),
         Some(v) => JsonataTemplate::compile(v, field)
             .map(Some)
-            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+            .map_err(|e| invalid(&format!("{p}/{field}"), e.to_string())),
     }
 }
 
@@ -216,7 +216,7 @@ fn payload(v: Option<&Value>, field: &str, p: &str, jsonata: bool) -> Result<Opt
         None => Ok(None),
         Some(v) if jsonata => JsonataTemplate::compile(v, field)
             .map(|t| Some(Payload::Jsonata(t)))
-            .map_err(|e| invalid(p, e)),
+            .map_err(|e| invalid(p, e.to_string())),
         Some(v) => Ok(template(Some(v), p)?.map(Payload::Path)),
     }
 }
@@ -227,7 +227,7 @@ fn expression(v: &Value, field: &str, p: &str) -> Result<Option<JsonataTemplate>
     match v.as_str() {
         Some(s) if is_expression(s) => JsonataTemplate::compile(v, field)
             .map(Some)
-            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+            .map_err(|e| invalid(&format!("{p}/{field}"), e.to_string())),
         _ => Ok(None),
     }
 }
@@ -404,10 +404,10 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> 
                 .ok_or_else(|| invalid(&rp, "These fields are required: [Condition]"))?;
             Condition::Jsonata(
                 JsonataTemplate::compile(c, "Condition")
-                    .map_err(|e| invalid(&format!("{rp}/Condition"), e))?,
+                    .map_err(|e| invalid(&format!("{rp}/Condition"), e.to_string()))?,
             )
         } else {
-            Condition::Path(ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e))?)
+            Condition::Path(ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e.to_string()))?)
         };
         choices.push(ChoiceBranch {
             condition,

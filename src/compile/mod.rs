@@ -7,6 +7,7 @@
 
 mod build;
 pub mod choice;
+mod error;
 pub mod jsonata;
 mod retry;
 pub mod timestamp;
@@ -14,6 +15,7 @@ pub mod timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use error::CompileError;
 pub use jsonata::JsonataTemplate;
 pub use retry::{Catcher, ErrorMatcher, Jitter, Retrier};
 
