@@ -224,6 +224,3 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
         Err(_) => 0.0,
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -3,22 +3,22 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{assert_error, Harness};
-use crate::api::{router, Config, Service};
-use crate::engine::Engine;
-use crate::errors::ExecError;
-use crate::tasks::Tasks;
+use crate::harness::{assert_error, Harness};
+use expressway::api::{router, Config, Service};
+use expressway::engine::Engine;
+use expressway::errors::ExecError;
+use expressway::tasks::Tasks;
 
 const DOUBLE: &str = "arn:aws:lambda:us-east-1:123456789012:function:double";
 const BROKEN: &str = "arn:aws:lambda:us-east-1:123456789012:function:broken";
 
 async fn harness() -> Harness {
     let mut tasks = Tasks::default();
-    tasks.register_fn(DOUBLE, |input: crate::tasks::TaskInput| async move {
-        let n = crate::json::to_string(&input);
+    tasks.register_fn(DOUBLE, |input: expressway::tasks::TaskInput| async move {
+        let n = expressway::json::to_string(&input);
         let n: Json = serde_json::from_str(&n).unwrap_or_default();
         let doubled = n["n"].as_i64().unwrap_or_default() * 2;
-        crate::json::parse(&json!({"doubled": doubled, "extra": true}).to_string())
+        expressway::json::parse(&json!({"doubled": doubled, "extra": true}).to_string())
             .map_err(|e| ExecError::new("Parse", e.to_string()))
     });
     tasks.register_fn(BROKEN, |_| async {
