@@ -758,7 +758,7 @@ impl<'a> Run<'a> {
                         }
                         mocked
                     }),
-                (Some(mocked), _) => self.arguments(st, &raw, frame, at).and_then(|_| mocked),
+                (Some(mocked), _) => self.arguments(st, &raw, frame, at).and(mocked),
                 (
                     None,
                     Kind::Task {
