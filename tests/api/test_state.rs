@@ -458,3 +458,30 @@ async fn jsonata_state_sees_the_variables() {
         json!({"var_input_value": "test_value", "var_constant_1": 10})
     );
 }
+
+#[tokio::test]
+async fn wait_does_not_wait() {
+    let h = harness().await;
+    let started = std::time::Instant::now();
+    let state = json!({"Type": "Wait", "Seconds": 120, "Next": "Later"});
+    let out = test(&h, state, r#"{"a":1}"#, "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED");
+    assert_eq!(out["nextState"], "Later");
+    assert_eq!(keys(&out), ["afterInputPath", "input"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn the_steps_of_branch_states_are_not_reported() {
+    let h = harness().await;
+    // The branch state runs InputPath and ResultPath too; only the tested
+    // state's steps are reported.
+    let state = json!({"Type": "Parallel", "InputPath": "$.outer", "End": true, "Branches": [
+        {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass",
+            "InputPath": "$.inner", "End": true}}}]});
+    let out = test(&h, state, r#"{"outer":{"inner":5}}"#, "DEBUG").await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"], "[5]");
+    assert_eq!(data(&out, "afterInputPath"), json!({"inner": 5}));
+    assert_eq!(data(&out, "result"), json!([5]));
+}
