@@ -3,6 +3,7 @@
 
 mod budget;
 mod context;
+mod eval_error;
 mod fanout;
 mod jsonata;
 pub mod observe;

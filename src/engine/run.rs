@@ -313,8 +313,10 @@ impl<'a> Run<'a> {
         )
     }
 
-    /// Adds the cause prefix to an evaluation error that lacks it.
-    pub(super) fn locate(at: &Entry<'_>, e: ExecError) -> ExecError {
+    /// Adds the cause prefix to an evaluation error that lacks it; a json
+    /// layer error gets its ASL name here (`eval_error`).
+    pub(super) fn locate(at: &Entry<'_>, e: impl Into<ExecError>) -> ExecError {
+        let e = e.into();
         if e.cause
             .starts_with("An error occurred while executing the state")
         {
