@@ -246,9 +246,10 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
         "kill -9 of c ({reported_by_c} records reported): its shards {orphans:?} taken over \
          after {takeover:?} (lease {LEASE_MS} ms)"
     );
-    // Within the lease time, plus one scan (a third of it) and scheduling slack.
+    // Within the lease time (counted from c's last renewal, before the
+    // kill), plus scheduling slack on a loaded machine.
     assert!(
-        takeover <= Duration::from_millis(LEASE_MS + LEASE_MS / 3 + 1_500),
+        takeover <= Duration::from_millis(LEASE_MS + 1_000),
         "takeover took {takeover:?}"
     );
     let o = owners(&redis);

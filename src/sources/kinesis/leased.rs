@@ -276,6 +276,10 @@ pub(super) async fn consume(
                 Err(e) => tracing::warn!("{e}"),
             }
         }
+        // The scan (this consumer's heartbeat as a worker) comes before the
+        // renewal, so a dead consumer leaves the workers no later than its
+        // leases expire.
+        let scanned = leases.scan().await;
         let renewing: Vec<(String, Option<u64>)> = held
             .iter()
             .map(|(id, h)| (id.clone(), Some(h.lag.load(Ordering::Relaxed))))
@@ -303,8 +307,15 @@ pub(super) async fn consume(
                 }
             }
         }
-        match leases.scan().await {
+        let mut sleep = tick;
+        match scanned {
             Ok(scan) => {
+                // Wake just after another holder's lease expires before the
+                // next tick (live holders renew every tick, so only a dead
+                // holder's lease does): takeover right at expiry.
+                if let Some(wait) = next_expiry(&scan, &me) {
+                    sleep = sleep.min(wait);
+                }
                 let (_, lag, open) = summary(&scan);
                 #[allow(clippy::cast_precision_loss)]
                 {
@@ -325,7 +336,7 @@ pub(super) async fn consume(
         }
         #[allow(clippy::cast_precision_loss)]
         gauges.held.set(held.len() as f64);
-        if !stop.sleep(tick).await {
+        if !stop.sleep(sleep).await {
             break;
         }
     }
@@ -374,6 +385,17 @@ pub(super) async fn consume(
     summary.stopped = stop.fired();
     summary.error = error;
     Ok(summary)
+}
+
+/// How long until the first lease held by another consumer expires (plus
+/// a few ms), if one is held.
+fn next_expiry(scan: &crate::cluster::leases::Scan, me: &str) -> Option<Duration> {
+    scan.leases
+        .iter()
+        .filter(|l| !l.ended && l.owner.as_deref().is_some_and(|o| o != me))
+        .filter(|l| l.expires_ms >= scan.now_ms)
+        .map(|l| Duration::from_millis(l.expires_ms - scan.now_ms + 20))
+        .min()
 }
 
 /// Takes the lease `claim` names and starts its reader after the stored
