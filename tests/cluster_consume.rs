@@ -217,16 +217,24 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
         nodes.iter().all(|n| held_by(&o, n).len() == 2)
     });
     eprintln!("3 consumers balanced 6 shards in {:?}", began.elapsed());
-    wait_all(&mut [&mut a, &mut b, &mut c], 30, "the lease gauges", || {
-        let text = scrape(metrics_port);
-        value(&text, "expressway_cluster_leases_held{stream=\"events\"}") == Some(2.0)
-            && value(&text, "expressway_cluster_lease_shards{stream=\"events\"}") == Some(6.0)
-            && value(&text, "expressway_cluster_members") == Some(3.0)
-    });
+    wait_all(
+        &mut [&mut a, &mut b, &mut c],
+        30,
+        "the lease gauges",
+        || {
+            let text = scrape(metrics_port);
+            value(&text, "expressway_cluster_leases_held{stream=\"events\"}") == Some(2.0)
+                && value(&text, "expressway_cluster_lease_shards{stream=\"events\"}") == Some(6.0)
+                && value(&text, "expressway_cluster_members") == Some(3.0)
+        },
+    );
     let files: Vec<&Path> = reports.iter().map(|p| p.as_path()).collect();
-    wait_all(&mut [&mut a, &mut b, &mut c], 60, "40 settled records", || {
-        settled(&files).len() >= 40
-    });
+    wait_all(
+        &mut [&mut a, &mut b, &mut c],
+        60,
+        "40 settled records",
+        || settled(&files).len() >= 40,
+    );
 
     // kill -9 c: its shards go to a and b once its leases expire.
     let orphans = held_by(&owners(&redis), "c");
@@ -235,12 +243,17 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
     let _ = c.wait();
     let killed = Instant::now();
     let reported_by_c = report(&reports[2]).len();
-    wait_all(&mut [&mut a, &mut b], 30, "the killed consumer's shards taken over", || {
-        let o = owners(&redis);
-        orphans
-            .iter()
-            .all(|s| matches!(o.get(s).map(String::as_str), Some("a" | "b")))
-    });
+    wait_all(
+        &mut [&mut a, &mut b],
+        30,
+        "the killed consumer's shards taken over",
+        || {
+            let o = owners(&redis);
+            orphans
+                .iter()
+                .all(|s| matches!(o.get(s).map(String::as_str), Some("a" | "b")))
+        },
+    );
     let takeover = killed.elapsed();
     eprintln!(
         "kill -9 of c ({reported_by_c} records reported): its shards {orphans:?} taken over \
@@ -253,7 +266,11 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
         "takeover took {takeover:?}"
     );
     let o = owners(&redis);
-    assert_eq!(held_by(&o, "a").len() + held_by(&o, "b").len(), SHARDS, "{o:?}");
+    assert_eq!(
+        held_by(&o, "a").len() + held_by(&o, "b").len(),
+        SHARDS,
+        "{o:?}"
+    );
     // Every lease series the dashboard's cluster row queries is exported
     // (a took leases: the counter exists too).
     let dashboard: serde_json::Value =
@@ -261,11 +278,17 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
     let text = scrape(metrics_port);
     let lease_names: Vec<String> = expressway::metrics::names_in_dashboard(&dashboard)
         .into_iter()
-        .filter(|n| n.starts_with("expressway_cluster_lease") || n.starts_with("expressway_cluster_stream_lag"))
+        .filter(|n| {
+            n.starts_with("expressway_cluster_lease")
+                || n.starts_with("expressway_cluster_stream_lag")
+        })
         .collect();
     assert_eq!(lease_names.len(), 4, "{lease_names:?}");
     for name in &lease_names {
-        assert!(text.contains(&format!("\n{name}{{")), "{name} missing:\n{text}");
+        assert!(
+            text.contains(&format!("\n{name}{{")),
+            "{name} missing:\n{text}"
+        );
     }
     assert!(
         value(&text, "expressway_cluster_leases_held{stream=\"events\"}") >= Some(2.0),
@@ -292,15 +315,20 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
             *e = seq.clone();
         }
     }
-    wait_all(&mut [&mut a, &mut b], 30, "checkpoints at each shard's end", || {
-        last.iter().all(|(shard, seq)| {
-            let ck = redis.cli(&["HGET", &lease_key(shard), "checkpoint"]);
-            let ck: serde_json::Value = serde_json::from_str(&ck).unwrap_or_default();
-            ck["sequenceNumber"]
-                .as_str()
-                .is_some_and(|through| seq_le(seq, through))
-        })
-    });
+    wait_all(
+        &mut [&mut a, &mut b],
+        30,
+        "checkpoints at each shard's end",
+        || {
+            last.iter().all(|(shard, seq)| {
+                let ck = redis.cli(&["HGET", &lease_key(shard), "checkpoint"]);
+                let ck: serde_json::Value = serde_json::from_str(&ck).unwrap_or_default();
+                ck["sequenceNumber"]
+                    .as_str()
+                    .is_some_and(|through| seq_le(seq, through))
+            })
+        },
+    );
     let (out_a, summary_a) = terminate(a);
     let (out_b, summary_b) = terminate(b);
     assert!(out_a.status.success(), "{out_a:?}");
@@ -319,10 +347,7 @@ fn three_kinesis_consumers_share_the_shards_and_take_over_a_killed_one() {
         .map(|(n, _)| *n)
         .collect();
     assert!(missing.is_empty(), "lost records: {missing:?}");
-    assert!(seen
-        .values()
-        .flatten()
-        .all(|l| l["status"] == "SUCCEEDED"));
+    assert!(seen.values().flatten().all(|l| l["status"] == "SUCCEEDED"));
     let twice = seen.values().filter(|ls| ls.len() > 1).count();
     let shards_read: BTreeSet<&str> = seen.keys().map(|(s, _)| s.as_str()).collect();
     assert_eq!(shards_read.len(), SHARDS);
@@ -387,7 +412,13 @@ fn three_sqs_consumers_join_the_cluster_and_lose_nothing_across_a_kill() {
     let metrics_port = free_port();
     let start = |i: usize| {
         let port = if i == 0 { metrics_port } else { free_port() };
-        consumer(
+        // c joins through EXPRESSWAY_CLUSTER_URL rather than the flag.
+        let (flag, url_arg) = if i == 2 {
+            ("--region", "us-east-1".to_owned())
+        } else {
+            ("--cluster", redis.url())
+        };
+        let mut cmd = consumer(
             &moto,
             &[
                 "sqs",
@@ -395,8 +426,8 @@ fn three_sqs_consumers_join_the_cluster_and_lose_nothing_across_a_kill() {
                 &url,
                 "--definition",
                 path(&definition),
-                "--cluster",
-                &redis.url(),
+                flag,
+                &url_arg,
                 "--node-id",
                 nodes[i],
                 "--concurrency",
@@ -412,9 +443,11 @@ fn three_sqs_consumers_join_the_cluster_and_lose_nothing_across_a_kill() {
                 "--metrics-addr",
                 &format!("127.0.0.1:{port}"),
             ],
-        )
-        .spawn()
-        .expect("spawn")
+        );
+        if i == 2 {
+            cmd.env("EXPRESSWAY_CLUSTER_URL", redis.url());
+        }
+        cmd.spawn().expect("spawn")
     };
     let (mut a, mut b, mut c) = (start(0), start(1), start(2));
     wait_all(&mut [&mut a, &mut b, &mut c], 30, "three members", || {
@@ -468,6 +501,34 @@ fn three_sqs_consumers_join_the_cluster_and_lose_nothing_across_a_kill() {
     // The survivors left the members set on their clean stop; c's entry
     // expires by itself.
     let members = redis.cli(&["ZRANGE", "expressway:members", "0", "-1"]);
-    assert!(!members.contains('a') && !members.contains('b'), "{members}");
+    assert!(
+        !members.contains('a') && !members.contains('b'),
+        "{members}"
+    );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_local_checkpoint_file_is_refused_in_a_cluster() {
+    let out = std::process::Command::new(common::consumer::BIN)
+        .args([
+            "consume",
+            "kinesis",
+            "--stream-name",
+            "s",
+            "--definition",
+            "d.json",
+        ])
+        .args([
+            "--cluster",
+            "redis://127.0.0.1:1",
+            "--checkpoint",
+            "ck.json",
+        ])
+        .env_remove("EXPRESSWAY_CLUSTER_URL")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--checkpoint"), "{stderr}");
 }

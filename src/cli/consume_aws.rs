@@ -190,7 +190,9 @@ fn cluster_of(
     runtime: &RuntimeFlags,
 ) -> Result<Option<(String, String)>, ExitCode> {
     let file = match &runtime.config {
-        Some(path) => crate::cluster::FileSettings::load(path).map_err(|e| super::fail(&e.to_string()))?,
+        Some(path) => {
+            crate::cluster::FileSettings::load(path).map_err(|e| super::fail(&e.to_string()))?
+        }
         None => crate::cluster::FileSettings::default(),
     };
     let Some(url) = flag.cloned().or(file.url) else {

@@ -321,7 +321,12 @@ impl Leases {
     /// The leases of `scope` on `node`'s Redis, each held for `duration`
     /// unless renewed.
     pub(crate) fn new(node: ConsumerNode, scope: &LeaseScope, duration: Duration) -> Self {
-        let base = format!("{}kinesis:{}:{}:", node.prefix(), scope.stream, scope.machine);
+        let base = format!(
+            "{}kinesis:{}:{}:",
+            node.prefix(),
+            scope.stream,
+            scope.machine
+        );
         Leases {
             set: format!("{base}leases"),
             workers: format!("{base}workers"),
@@ -448,7 +453,10 @@ impl Leases {
     ///
     /// # Errors
     /// [`ClusterError::Unavailable`] when Redis does not answer.
-    pub async fn renew(&self, shards: &[(String, Option<u64>)]) -> Result<Vec<String>, ClusterError> {
+    pub async fn renew(
+        &self,
+        shards: &[(String, Option<u64>)],
+    ) -> Result<Vec<String>, ClusterError> {
         if shards.is_empty() {
             return Ok(Vec::new());
         }
@@ -562,9 +570,15 @@ mod tests {
         // Alone, a worker takes them all.
         assert_eq!(plan("a", &scan(&["a"], shards(6, |_| None)), D).len(), 6);
         // 7 shards, 3 workers: target 3.
-        assert_eq!(plan("a", &scan(&["a", "b", "c"], shards(7, |_| None)), D).len(), 3);
+        assert_eq!(
+            plan("a", &scan(&["a", "b", "c"], shards(7, |_| None)), D).len(),
+            3
+        );
         // More workers than shards: one each at most.
-        assert_eq!(plan("a", &scan(&["a", "b", "c"], shards(2, |_| None)), D).len(), 1);
+        assert_eq!(
+            plan("a", &scan(&["a", "b", "c"], shards(2, |_| None)), D).len(),
+            1
+        );
     }
 
     #[test]
@@ -582,7 +596,10 @@ mod tests {
     fn expired_leases_of_a_dead_worker_are_taken() {
         // c died: its leases expired and it left the workers.
         let mut leases = shards(6, |i| Some(["a", "b", "c"][i % 3]));
-        for l in leases.iter_mut().filter(|l| l.owner.as_deref() == Some("c")) {
+        for l in leases
+            .iter_mut()
+            .filter(|l| l.owner.as_deref() == Some("c"))
+        {
             l.expires_ms = NOW - 1;
         }
         let s = scan(&["a", "b"], leases);
@@ -612,7 +629,15 @@ mod tests {
         // a at target with 2, c needs 2: steals 1; needing 1, it does not.
         let s = scan(
             &["a", "b", "c"],
-            shards(5, |i| Some(if i < 2 { "a" } else if i < 4 { "b" } else { "c" })),
+            shards(5, |i| {
+                Some(if i < 2 {
+                    "a"
+                } else if i < 4 {
+                    "b"
+                } else {
+                    "c"
+                })
+            }),
         );
         // target 2; c holds 1, needs 1; a and b at target: no steal.
         assert!(plan("c", &s, D).is_empty());
@@ -621,7 +646,10 @@ mod tests {
     #[test]
     fn leases_silent_for_three_durations_are_taken_whatever_the_target() {
         let mut leases = shards(4, |i| Some(if i < 2 { "a" } else { "z" }));
-        for l in leases.iter_mut().filter(|l| l.owner.as_deref() == Some("z")) {
+        for l in leases
+            .iter_mut()
+            .filter(|l| l.owner.as_deref() == Some("z"))
+        {
             l.expires_ms = NOW - 25_000;
         }
         // "z" still listed as a worker (stuck): a is at target 2 but takes
@@ -640,10 +668,16 @@ mod tests {
         right.parents = vec!["s0".into()];
         let s = scan(&["b"], vec![parent.clone(), left.clone(), right.clone()]);
         assert_eq!(eligible(&s).len(), 1);
-        assert!(plan("b", &s, D).is_empty(), "b needs 1, a holds the only one");
+        assert!(
+            plan("b", &s, D).is_empty(),
+            "b needs 1, a holds the only one"
+        );
         parent.ended = true;
         parent.owner = None;
-        let s = scan(&["a", "b"], vec![parent.clone(), left.clone(), right.clone()]);
+        let s = scan(
+            &["a", "b"],
+            vec![parent.clone(), left.clone(), right.clone()],
+        );
         let ids: Vec<&str> = eligible(&s).iter().map(|l| l.shard_id.as_str()).collect();
         assert_eq!(ids, ["s1", "s2"]);
         assert_eq!(plan("b", &s, D).len(), 1);

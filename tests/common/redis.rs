@@ -67,7 +67,10 @@ impl Redis {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("redis-server exited with {status}");
             }
-            assert!(Instant::now() < deadline, "redis-server did not listen in 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen in 30 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Redis { port, child }

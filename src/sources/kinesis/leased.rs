@@ -58,6 +58,10 @@ use crate::start::Starter;
 /// split or merge).
 pub const LIST_EVERY: Duration = Duration::from_secs(10);
 
+/// How soon the coordinator scans again after losing a take to another
+/// consumer.
+const RETRY_AFTER_RACE: Duration = Duration::from_millis(50);
+
 /// How a consumer joins the cluster to share shards.
 #[derive(Debug, Clone)]
 pub struct ClusterLeases {
@@ -101,7 +105,12 @@ struct Shared {
 
 /// Reads one leased shard and settles it: reports, then checkpoints into
 /// the lease while this consumer holds it.
-async fn work(shared: Arc<Shared>, origin: Origin, position: ShardPosition, reading: Reading) -> ShardDone {
+async fn work(
+    shared: Arc<Shared>,
+    origin: Origin,
+    position: ShardPosition,
+    reading: Reading,
+) -> ShardDone {
     let shard_id = origin.shard_id.clone();
     let (tx, mut rx) = mpsc::unbounded_channel::<Settled>();
     let reader = tokio::spawn(shard::read_shard(
@@ -329,6 +338,10 @@ pub(super) async fn consume(
                     if let Some(h) = take(&shared, &prepared, &claim, &stop, &gauges).await {
                         read_shards.insert(claim.shard_id.clone());
                         held.insert(claim.shard_id, h);
+                    } else {
+                        // Another consumer took it first: plan again at
+                        // once with a fresh scan rather than after a tick.
+                        sleep = sleep.min(RETRY_AFTER_RACE);
                     }
                 }
             }
@@ -415,7 +428,11 @@ async fn take(
             return None;
         }
     };
-    let position = match taken.checkpoint.as_deref().map(serde_json::from_str::<ShardPosition>) {
+    let position = match taken
+        .checkpoint
+        .as_deref()
+        .map(serde_json::from_str::<ShardPosition>)
+    {
         None => ShardPosition::default(),
         Some(Ok(p)) => p,
         Some(Err(e)) => {
