@@ -2,8 +2,7 @@
 //! [`ConsumerNode`], an asynchronous Redis connection that reconnects by
 //! itself, and the membership heartbeat a consumer shares with the `serve`
 //! instances (the sorted set `expressway:members`, every
-//! [`HEARTBEAT`](super::members::HEARTBEAT), members silent for
-//! [`MEMBER_TTL`](super::members::MEMBER_TTL) dropped), which sets this
+//! second, members silent for 5 s dropped: `members.rs`), which sets this
 //! process's `expressway_cluster_members` and `expressway_cluster_redis_up`
 //! gauges. Kinesis consumers also share shard leases
 //! ([`ConsumerNode::leases`], `leases.rs`).
@@ -91,7 +90,7 @@ impl ConsumerNode {
     }
 
     /// One heartbeat: this node's score in the members set is now; members
-    /// silent for [`MEMBER_TTL`] are dropped; the gauges are set
+    /// silent for 5 s are dropped; the gauges are set
     /// (`expressway_cluster_redis_up` 0 when Redis did not answer).
     pub async fn beat(&self) {
         let members = self.keys.members();
@@ -127,7 +126,7 @@ impl ConsumerNode {
     }
 
     /// Leaves the members set (a clean stop: the others stop counting this
-    /// node at once instead of after [`MEMBER_TTL`]).
+    /// node at once instead of after 5 s).
     pub async fn leave(&self) {
         let mut conn = self.conn.clone();
         let left: redis::RedisResult<()> = redis::cmd("ZREM")
@@ -140,7 +139,7 @@ impl ConsumerNode {
         }
     }
 
-    /// Heartbeats every [`HEARTBEAT`] until `stop` resolves, then leaves.
+    /// Heartbeats every second until `stop` resolves, then leaves.
     pub async fn heartbeat(&self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         loop {

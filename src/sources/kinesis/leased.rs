@@ -14,7 +14,7 @@
 //!    dropped: its reader stops, and its checkpoints are refused from then
 //!    on;
 //! 3. scans the table, sets the lease gauges and takes what
-//!    [`plan`](crate::cluster::leases::plan) says (free or expired leases up
+//!    [`plan`] says (free or expired leases up
 //!    to ⌈shards / consumers⌉, else one steal from the most loaded
 //!    consumer); each taken shard gets a reader starting after the
 //!    checkpoint read in the same script that took the lease.
