@@ -532,3 +532,131 @@ fn a_local_checkpoint_file_is_refused_in_a_cluster() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--checkpoint"), "{stderr}");
 }
+
+/// The lease scripts on a real Redis: a take returns the stored
+/// checkpoint, a steal makes the old holder's checkpoints and renewals
+/// fail, an ended shard frees its lease and lets its children be taken.
+#[test]
+fn lease_scripts_take_steal_refuse_and_end() {
+    use expressway::cluster::leases::{eligible, Claim, LeaseScope};
+    use expressway::cluster::{ClusterConfig, ConsumerNode, Stored};
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("cluster-lease-scripts");
+    let redis = Redis::start(&dir);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let scope = LeaseScope {
+            stream: "s".into(),
+            machine: "m".into(),
+        };
+        let node = |id: &str| {
+            ConsumerNode::connect(&ClusterConfig::new(&redis.url(), id))
+                .expect("url")
+                .leases(&scope, Duration::from_secs(30))
+        };
+        let (a, b) = (node("a"), node("b"));
+        let shards = vec![
+            ("p".to_owned(), vec![]),
+            ("c1".to_owned(), vec!["p".to_owned()]),
+        ];
+        assert_eq!(a.register(&shards).await.expect("register"), 2);
+        assert_eq!(b.register(&shards).await.expect("again"), 0);
+        let scan = a.scan().await.expect("scan");
+        let ids: Vec<&str> = eligible(&scan)
+            .iter()
+            .map(|l| l.shard_id.as_str())
+            .collect();
+        assert_eq!(ids, ["p"], "the child waits for its parent");
+        let free = Claim {
+            shard_id: "p".into(),
+            counter: 0,
+            victim: None,
+        };
+        let taken = a.take(&free).await.expect("take").expect("taken");
+        assert_eq!((taken.checkpoint, taken.previous), (None, None));
+        // The same claim again: the counter moved on.
+        assert!(b.take(&free).await.expect("take").is_none());
+        assert_eq!(
+            a.checkpoint("p", "{\"sequenceNumber\":\"7\"}", false)
+                .await
+                .expect("store"),
+            Stored::Stored
+        );
+        // b is not the holder: refused.
+        assert_eq!(
+            b.checkpoint("p", "{}", false).await.expect("store"),
+            Stored::LeaseLost
+        );
+        // b steals it from a: gets a's checkpoint.
+        let steal = Claim {
+            shard_id: "p".into(),
+            counter: 1,
+            victim: Some("a".into()),
+        };
+        let stolen = b.take(&steal).await.expect("steal").expect("stolen");
+        assert_eq!(
+            stolen.checkpoint.as_deref(),
+            Some("{\"sequenceNumber\":\"7\"}")
+        );
+        assert_eq!(stolen.previous.as_deref(), Some("a"));
+        assert_eq!(
+            a.checkpoint("p", "{\"sequenceNumber\":\"9\"}", false)
+                .await
+                .expect("store"),
+            Stored::LeaseLost
+        );
+        let lost = a.renew(&[("p".into(), Some(5))]).await.expect("renew");
+        assert_eq!(lost, ["p"]);
+        assert!(b
+            .renew(&[("p".into(), Some(12))])
+            .await
+            .expect("renew")
+            .is_empty());
+        let scan = b.scan().await.expect("scan");
+        assert_eq!(scan.workers, ["a", "b"]);
+        assert_eq!(scan.leases[1].owner.as_deref(), Some("b"));
+        assert_eq!(scan.leases[1].lag_ms, Some(12));
+        // Read to its end: ended, freed, and the child may be taken.
+        assert_eq!(
+            b.checkpoint("p", "{\"sequenceNumber\":\"10\"}", true)
+                .await
+                .expect("end"),
+            Stored::Stored
+        );
+        let scan = b.scan().await.expect("scan");
+        let parent = &scan.leases[1];
+        assert!(parent.ended && parent.owner.is_none(), "{parent:?}");
+        let ids: Vec<&str> = eligible(&scan)
+            .iter()
+            .map(|l| l.shard_id.as_str())
+            .collect();
+        assert_eq!(ids, ["c1"]);
+        assert_eq!(
+            b.stored_checkpoint("p").await.expect("read").as_deref(),
+            Some("{\"sequenceNumber\":\"10\"}")
+        );
+        // An ended lease is never taken again; a release frees only one's own.
+        let again = Claim {
+            shard_id: "p".into(),
+            counter: 2,
+            victim: None,
+        };
+        assert!(a.take(&again).await.expect("take").is_none());
+        let child = Claim {
+            shard_id: "c1".into(),
+            counter: 0,
+            victim: None,
+        };
+        assert!(a.take(&child).await.expect("take").is_some());
+        assert!(!b.release("c1").await.expect("release"));
+        assert!(a.release("c1").await.expect("release"));
+        a.leave().await.expect("leave");
+        assert_eq!(b.scan().await.expect("scan").workers, ["b"]);
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
