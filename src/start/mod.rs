@@ -61,16 +61,18 @@ pub mod records;
 pub mod registry;
 mod starter;
 mod store;
+pub mod versions;
 
 pub use error::StartError;
 pub use preload::{create_from_file, machine_name, preload, PreloadError, DEFINITION_SUFFIX};
-pub use records::{ExecutionRecord, Executions, Progress, Stopped};
+pub use records::{ExecutionRecord, Executions, Origin, Progress, Stopped};
 pub use registry::{MachineType, StateMachine};
 pub use starter::{
     Completed, Created, MachineSpec, Mode, Prepared, StartConfig, StartInput, StartRequest,
     Started, Starter,
 };
 pub use store::{MemoryStore, StartStore};
+pub use versions::{Alias, MemoryVersions, Route, Version, VersionError, VersionStore};
 
 #[cfg(test)]
 mod tests;
