@@ -6,7 +6,9 @@
 //! A [`Starter`] owns what a start needs, in the order a start passes it:
 //!
 //! 1. **identity**: the state machine registry ([`registry`], behind
-//!    [`StartStore`]), ARNs ([`arn`]) and names ([`names`]);
+//!    [`StartStore`]), its published versions and aliases ([`versions`],
+//!    behind [`VersionStore`]: a version or alias ARN starts that version's
+//!    snapshot, [`Starter::resolve`]), ARNs ([`arn`]) and names ([`names`]);
 //!    [`Starter::prepare`] checks a [`StartRequest`] in AWS's order and names
 //!    the execution;
 //! 2. **admission**: [`crate::admission`]'s token buckets and FIFO buffer
