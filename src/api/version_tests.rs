@@ -127,9 +127,7 @@ async fn versions_are_published_listed_described_and_started() {
         )
         .await;
     let exec = started["executionArn"].as_str().expect("arn").to_owned();
-    assert!(exec.starts_with(&format!(
-        "arn:aws:states:us-east-1:123456789012:express:ver:via-version:"
-    )));
+    assert!(exec.starts_with("arn:aws:states:us-east-1:123456789012:express:ver:via-version:"));
     let d = wait_done(&h, &exec).await;
     assert_eq!(d["stateMachineArn"], arn.as_str());
     assert_eq!(d["stateMachineVersionArn"], v1.as_str());

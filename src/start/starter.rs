@@ -467,40 +467,38 @@ impl Starter {
 
     /// The machine a start of `arn` runs: the registry's for an unqualified
     /// ARN; for `…:NAME:N` that version's snapshot; for `…:NAME:ALIAS` the
-    /// version the alias routes this start to (by its weights). Answers the
-    /// machine, the version ARN and the alias ARN.
+    /// version the alias routes this start to (by its weights), with the
+    /// version and alias ARNs.
     ///
     /// # Errors
     /// `StateMachineDoesNotExist` (with `arn`) when nothing has that ARN.
-    pub fn resolve(
-        &self,
-        arn: &str,
-    ) -> Result<(Arc<StateMachine>, Option<String>, Option<String>), StartError> {
+    pub fn resolve(&self, arn: &str) -> Result<Origin, StartError> {
         let missing = || StartError::StateMachineDoesNotExist(arn.to_owned());
         let Some((_, qualifier)) = versions::split_qualified(arn) else {
             let machine = self.inner.store.machine(arn).ok_or_else(missing)?;
-            return Ok((machine, None, None));
+            return Ok(Origin {
+                machine,
+                version_arn: None,
+                alias_arn: None,
+            });
         };
         let store = &self.inner.versions;
-        if versions::is_version_qualifier(qualifier) {
-            let version = store.version(arn).ok_or_else(missing)?;
-            return Ok((
-                Arc::clone(&version.machine),
-                Some(version.arn.clone()),
-                None,
-            ));
-        }
-        let alias = store.alias(arn).ok_or_else(missing)?;
-        let roll = rand::random::<u8>() % 100;
-        let version = alias
-            .pick(roll)
-            .and_then(|v| store.version(v))
-            .ok_or_else(missing)?;
-        Ok((
-            Arc::clone(&version.machine),
-            Some(version.arn.clone()),
-            Some(alias.arn.clone()),
-        ))
+        let (version, alias_arn) = if versions::is_version_qualifier(qualifier) {
+            (store.version(arn).ok_or_else(missing)?, None)
+        } else {
+            let alias = store.alias(arn).ok_or_else(missing)?;
+            let roll = rand::Rng::gen_range(&mut rand::thread_rng(), 0..100u8);
+            let version = alias
+                .pick(roll)
+                .and_then(|v| store.version(v))
+                .ok_or_else(missing)?;
+            (version, Some(alias.arn.clone()))
+        };
+        Ok(Origin {
+            machine: Arc::clone(&version.machine),
+            version_arn: Some(version.arn.clone()),
+            alias_arn,
+        })
     }
 
     /// Checks a start in AWS's order (after the wire's model constraints):
@@ -513,7 +511,11 @@ impl Starter {
     /// machine), `InvalidName`, `InvalidExecutionInput`.
     pub fn prepare(&self, req: StartRequest<'_>, mode: Mode) -> Result<Prepared, StartError> {
         let target = arn::parse_state_machine(req.state_machine_arn, true)?;
-        let (machine, version_arn, alias_arn) = self.resolve(target.arn)?;
+        let Origin {
+            machine,
+            version_arn,
+            alias_arn,
+        } = self.resolve(target.arn)?;
         if mode == Mode::Sync && machine.kind == MachineType::Standard {
             return Err(StartError::StateMachineTypeNotSupported);
         }
