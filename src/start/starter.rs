@@ -284,6 +284,25 @@ impl Starter {
         }
     }
 
+    /// This starter with its versions and aliases kept in `versions` (a
+    /// shared store, such as a cluster's) in place of the in-process
+    /// [`MemoryVersions`]. Call it before the starter is shared: clones made
+    /// earlier keep the former store.
+    #[must_use]
+    pub fn with_versions(self, versions: Arc<dyn VersionStore>) -> Self {
+        let inner = &self.inner;
+        Starter {
+            inner: Arc::new(Inner {
+                engine: inner.engine.clone(),
+                admission: inner.admission.clone(),
+                versions,
+                store: Arc::clone(&inner.store),
+                region: inner.region.clone(),
+                account: inner.account.clone(),
+            }),
+        }
+    }
+
     /// The engine executions run on.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
