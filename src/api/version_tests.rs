@@ -642,3 +642,50 @@ async fn execution_operations_on_unknown_or_bad_arns() {
         .await;
     assert_error(&reply, 400, "ValidationException", None);
 }
+
+#[tokio::test]
+async fn map_and_parallel_history_events_carry_their_details() {
+    let h = Harness::start().await;
+    let definition = r#"{"StartAt":"M","States":{
+      "M":{"Type":"Map","ItemsPath":"$.items","Iterator":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"Next":"Par"},
+      "Par":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"End":true}}}"#;
+    h.ok(
+        "CreateStateMachine",
+        json!({"name": "mp", "definition": definition, "roleArn": ROLE, "type": "EXPRESS"}),
+    )
+    .await;
+    let started = h
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": format!("{PREFIX}mp"), "input": "{\"items\":[1,2]}"}),
+        )
+        .await;
+    let exec = started["executionArn"].as_str().expect("arn").to_owned();
+    assert_eq!(wait_done(&h, &exec).await["status"], "SUCCEEDED");
+    let history = h
+        .ok("GetExecutionHistory", json!({"executionArn": exec}))
+        .await;
+    let events = history["events"].as_array().expect("events");
+    let of = |kind: &str| -> Vec<&Json> { events.iter().filter(|e| e["type"] == kind).collect() };
+    assert_eq!(
+        of("MapStateStarted")[0]["mapStateStartedEventDetails"],
+        json!({"length": 2})
+    );
+    let iterations = of("MapIterationStarted");
+    assert_eq!(iterations.len(), 2, "{history}");
+    assert_eq!(
+        iterations[1]["mapIterationStartedEventDetails"],
+        json!({"name": "M", "index": 1})
+    );
+    assert_eq!(of("MapStateSucceeded").len(), 1);
+    let parallel = of("ParallelStateStarted");
+    assert_eq!(parallel.len(), 1);
+    // No details member for these types (botocore has none).
+    assert_eq!(parallel[0].as_object().map(|o| o.len()), Some(4));
+    assert_eq!(of("ParallelStateSucceeded").len(), 1);
+    // Ids are consecutive and each event follows an earlier one.
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"].as_u64(), Some(i as u64 + 1));
+        assert!(e["previousEventId"].as_u64() < e["id"].as_u64());
+    }
+}
