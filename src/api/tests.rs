@@ -780,3 +780,6 @@ mod nested;
 mod logging;
 #[path = "test_state_tests.rs"]
 mod test_state;
+
+#[path = "version_tests.rs"]
+mod versions;
