@@ -22,6 +22,13 @@ impl Moto {
     ///
     /// Panics when moto is not installed or does not come up.
     pub fn start() -> Moto {
+        Self::start_with(&[])
+    }
+
+    /// [`Moto::start`] with extra environment variables for the server
+    /// (e.g. `MOTO_SIMPLE_BATCH_FAIL_AFTER`).
+    #[allow(dead_code)]
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -39,6 +46,7 @@ impl Moto {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .envs(env.iter().copied())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start `{python} -m moto.server`: {e}"));
         let mut moto = Moto {
