@@ -194,7 +194,7 @@ async fn ecs_run_task_sync_and_timeout_stops_the_task() {
     let out = ok(
         &t,
         "ecs:runTask",
-        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"EC2"}"#,
+        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"FARGATE"}"#,
     )
     .await;
     assert!(s(&out, &["Tasks"]).contains("TaskArn"), "{out}");
@@ -202,7 +202,7 @@ async fn ecs_run_task_sync_and_timeout_stops_the_task() {
     let out = ok(
         &t,
         "ecs:runTask.sync",
-        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"EC2"}"#,
+        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"FARGATE"}"#,
     )
     .await;
     assert_eq!(s(&out, &["LastStatus"]), "STOPPED", "{out}");
@@ -213,7 +213,7 @@ async fn ecs_run_task_sync_and_timeout_stops_the_task() {
     let (error, _) = err(
         &t,
         "ecs:runTask.sync",
-        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"EC2","Group":"held"}"#,
+        r#"{"Cluster":"c1","TaskDefinition":"work","LaunchType":"FARGATE","Group":"held"}"#,
         r#","TimeoutSeconds":1"#,
     )
     .await;
@@ -256,7 +256,7 @@ urllib.request.urlopen(req).read()
 iam = boto3.client("iam")
 role = iam.create_role(RoleName="batch", AssumeRolePolicyDocument="{{}}")["Role"]["Arn"]
 b = boto3.client("batch")
-env = b.create_compute_environment(computeEnvironmentName="ce", type="UNMANAGED", state="ENABLED", serviceRole=role)["computeEnvironmentArn"]
+env = b.create_compute_environment(computeEnvironmentName="ce1", type="UNMANAGED", state="ENABLED", serviceRole=role)["computeEnvironmentArn"]
 b.create_job_queue(jobQueueName="q", state="ENABLED", priority=1, computeEnvironmentOrder=[{{"order": 1, "computeEnvironment": env}}])
 b.register_job_definition(jobDefinitionName="jd", type="container", containerProperties={{"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]}})"#,
             moto.endpoint

@@ -45,7 +45,7 @@ impl Moto {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file())
             .envs(env.iter().copied())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start `{python} -m moto.server`: {e}"));
@@ -93,6 +93,20 @@ impl Moto {
             ("AWS_DEFAULT_REGION", "us-east-1".into()),
         ]
     }
+}
+
+/// moto's log: appended to the file `MOTO_LOG` names, if set (to debug a
+/// test), else discarded.
+fn log_file() -> Stdio {
+    std::env::var_os("MOTO_LOG")
+        .and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        })
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 impl Drop for Moto {

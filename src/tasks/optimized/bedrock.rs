@@ -5,7 +5,8 @@
 //! - `Input: {"S3Uri": "s3://bucket/key"}` instead of `Body`: the object's
 //!   text is the body (read with S3 GetObject; JSON content only here, the
 //!   body passing through the Task as JSON);
-//! - `ContentType` defaults to `application/json`.
+//! - `ContentType` and `Accept` default to `application/json` (Bedrock's
+//!   documented default for `Accept`; sent explicitly).
 //!
 //! The result is `{"Body": …, "ContentType": …}`, `Body` parsed when the
 //! content is JSON (the guide's example selects `$.Body.generation`).
@@ -78,8 +79,10 @@ pub(crate) fn invoke_model<'a>(
                 call.insert("ContentType".into(), ct.clone());
             }
         }
-        if !call.contains_key("ContentType") {
-            call.insert("ContentType".into(), Value::from("application/json"));
+        for field in ["ContentType", "Accept"] {
+            if !call.contains_key(field) {
+                call.insert(field.into(), Value::from("application/json"));
+            }
         }
         let out = api
             .call(api.spec.sdk_service, api.spec.sdk_action, &Value::from(call))
