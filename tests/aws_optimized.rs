@@ -69,7 +69,10 @@ async fn err(tasks: &Tasks, resource: &str, parameters: &str, extra: &str) -> (S
 fn boto3(moto: &Moto, script: &str) -> String {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(python)
-        .args(["-c", &format!("import boto3, json, urllib.request\n{script}")])
+        .args([
+            "-c",
+            &format!("import boto3, json, urllib.request\n{script}"),
+        ])
         .envs(moto.env())
         .output()
         .expect("python3 runs");
@@ -140,7 +143,13 @@ async fn glue_start_job_run_request_response_sync_and_errors() {
         "{cause}"
     );
     // .sync on an API without Run a Job.
-    let (error, _) = err(&t, "athena:getQueryResults.sync", r#"{"QueryExecutionId":"x"}"#, "").await;
+    let (error, _) = err(
+        &t,
+        "athena:getQueryResults.sync",
+        r#"{"QueryExecutionId":"x"}"#,
+        "",
+    )
+    .await;
     assert_eq!(error, "States.TaskFailed");
 }
 
@@ -336,7 +345,11 @@ async fn athena_query_sync_results_and_stop() {
     let started = ok(&t, "athena:startQueryExecution", params).await;
     let id = s(&started, &["QueryExecutionId"]);
     let out = ok(&t, "athena:startQueryExecution.sync", params).await;
-    assert_eq!(s(&out, &["QueryExecution", "Status", "State"]), "SUCCEEDED", "{out}");
+    assert_eq!(
+        s(&out, &["QueryExecution", "Status", "State"]),
+        "SUCCEEDED",
+        "{out}"
+    );
     assert_eq!(s(&out, &["QueryExecution", "Query"]), "SELECT 1");
     let got = ok(
         &t,
@@ -391,7 +404,10 @@ async fn sagemaker_training_and_transform_jobs_sync() {
             "TransformResources":{"InstanceType":"ml.m5.large","InstanceCount":1}}"#,
     )
     .await;
-    assert!(s(&out, &["TransformJobArn"]).contains("transform-job/tr-1"), "{out}");
+    assert!(
+        s(&out, &["TransformJobArn"]).contains("transform-job/tr-1"),
+        "{out}"
+    );
     let out = ok(
         &t,
         "sagemaker:createTransformJob.sync",

@@ -75,7 +75,10 @@ pub(crate) fn invoke_model<'a>(
                 ))
             })?;
             call.insert("Body".into(), body);
-            if let Some(ct) = object.get("ContentType").filter(|_| !fields.contains_key("ContentType")) {
+            if let Some(ct) = object
+                .get("ContentType")
+                .filter(|_| !fields.contains_key("ContentType"))
+            {
                 call.insert("ContentType".into(), ct.clone());
             }
         }
@@ -85,7 +88,11 @@ pub(crate) fn invoke_model<'a>(
             }
         }
         let out = api
-            .call(api.spec.sdk_service, api.spec.sdk_action, &Value::from(call))
+            .call(
+                api.spec.sdk_service,
+                api.spec.sdk_action,
+                &Value::from(call),
+            )
             .await?;
         let content_type = out.get_str("ContentType").unwrap_or("application/json");
         let text = out.get_str("Body").unwrap_or_default();

@@ -76,6 +76,13 @@ pub(crate) struct Optimized {
     pattern: Pattern,
 }
 
+impl Optimized {
+    /// The Resource's service name (`glue`).
+    pub(crate) fn service(&self) -> &'static str {
+        self.spec.service
+    }
+}
+
 /// The optimized integration `resource` names
 /// (`arn:PARTITION:states:[REGION]:[ACCOUNT]:SERVICE:ACTION[.sync[:2]]`), if
 /// it is one of [`table`]'s.

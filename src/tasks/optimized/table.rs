@@ -209,7 +209,9 @@ fn text<'v>(v: &'v Value, key: &str) -> &'v str {
 
 /// The first element of the array `v[key]`.
 fn first<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    v.get(key).and_then(|a| a.as_array()).and_then(|a| a.first())
+    v.get(key)
+        .and_then(|a| a.as_array())
+        .and_then(|a| a.first())
 }
 
 // Glue: GetJobRun until SUCCEEDED or STOPPED (FAILED, TIMEOUT, ERROR fail);
@@ -217,9 +219,7 @@ fn first<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
 // events, so AWS polls on its slow schedule.
 static GLUE_JOB: Job = Job {
     describe: ("glue", "getJobRun"),
-    describe_input: |started, _| {
-        simd_json::json!({"JobName": text(started, "JobName"), "RunId": text(started, "JobRunId")})
-    },
+    describe_input: |started, _| simd_json::json!({"JobName": text(started, "JobName"), "RunId": text(started, "JobRunId")}),
     status: |d| {
         let Some(run) = d.get("JobRun") else {
             return Poll::Running;
@@ -236,9 +236,11 @@ static GLUE_JOB: Job = Job {
         }
         run
     }),
-    stop: Some(("glue", "batchStopJobRun", |started, _| {
-        simd_json::json!({"JobName": text(started, "JobName"), "JobRunIds": [text(started, "JobRunId")]})
-    })),
+    stop: Some((
+        "glue",
+        "batchStopJobRun",
+        |started, _| simd_json::json!({"JobName": text(started, "JobName"), "JobRunIds": [text(started, "JobRunId")]}),
+    )),
     prepare: None,
     interval: Interval::Glue,
 };
@@ -308,9 +310,11 @@ static BATCH_JOB: Job = Job {
         }
     },
     finish: None,
-    stop: Some(("batch", "terminateJob", |started, _| {
-        simd_json::json!({"JobId": text(started, "JobId"), "Reason": "Terminated by AWS Step Functions"})
-    })),
+    stop: Some((
+        "batch",
+        "terminateJob",
+        |started, _| simd_json::json!({"JobId": text(started, "JobId"), "Reason": "Terminated by AWS Step Functions"}),
+    )),
     // LocalStack's recorded `.sync` calls: the environment variable
     // MANAGED_BY_AWS=STARTED_BY_STEP_FUNCTIONS in ContainerOverrides.
     prepare: Some(|request| {
@@ -327,7 +331,9 @@ static BATCH_JOB: Job = Job {
             .entry("Environment".into())
             .or_insert_with(|| Value::from(Vec::<Value>::new()));
         if let Some(env) = env.as_array_mut() {
-            env.push(simd_json::json!({"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}));
+            env.push(
+                simd_json::json!({"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}),
+            );
         }
     }),
     interval: Interval::Events,
@@ -337,9 +343,7 @@ static BATCH_JOB: Job = Job {
 // result is GetQueryExecution's output.
 static ATHENA_QUERY: Job = Job {
     describe: ("athena", "getQueryExecution"),
-    describe_input: |started, _| {
-        simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")})
-    },
+    describe_input: |started, _| simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")}),
     status: |d| {
         let state = d
             .get("QueryExecution")
@@ -353,9 +357,11 @@ static ATHENA_QUERY: Job = Job {
         }
     },
     finish: None,
-    stop: Some(("athena", "stopQueryExecution", |started, _| {
-        simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")})
-    })),
+    stop: Some((
+        "athena",
+        "stopQueryExecution",
+        |started, _| simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")}),
+    )),
     prepare: None,
     interval: Interval::Events,
 };
@@ -366,16 +372,18 @@ macro_rules! sagemaker_job {
     ($name:ident, $describe:literal, $stop:literal, $key:literal, $status:literal, $done:literal) => {
         static $name: Job = Job {
             describe: ("sagemaker", $describe),
-            describe_input: |_, request| simd_json::json!({$key: text(request, $key)}),
+    describe_input: |_, request| simd_json::json!({$key: text(request, $key)}),
             status: |d| match text(d, $status) {
                 $done => Poll::Succeeded(d.clone()),
                 "Failed" | "Stopped" => Poll::Failed(d.clone()),
                 _ => Poll::Running,
             },
             finish: None,
-            stop: Some(("sagemaker", $stop, |_, request| {
-                simd_json::json!({$key: text(request, $key)})
-            })),
+            stop: Some((
+                "sagemaker",
+                $stop,
+        |_, request| simd_json::json!({$key: text(request, $key)}),
+            )),
             prepare: None,
             interval: Interval::Events,
         };
@@ -433,9 +441,11 @@ static BEDROCK_CUSTOMIZATION: Job = Job {
         _ => Poll::Running,
     },
     finish: None,
-    stop: Some(("bedrock", "stopModelCustomizationJob", |started, _| {
-        simd_json::json!({"JobIdentifier": text(started, "JobArn")})
-    })),
+    stop: Some((
+        "bedrock",
+        "stopModelCustomizationJob",
+        |started, _| simd_json::json!({"JobIdentifier": text(started, "JobArn")}),
+    )),
     prepare: None,
     interval: Interval::Events,
 };

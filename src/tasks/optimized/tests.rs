@@ -69,7 +69,10 @@ fn glue_adds_the_job_name_and_reads_the_run_state() {
 fn ecs_fails_on_a_non_zero_exit_code() {
     let job = table::find("ecs", "runTask").unwrap().job.unwrap();
     let status = |t: &str| (job.status)(&v(&format!(r#"{{"Tasks":[{t}]}}"#)));
-    assert!(matches!(status(r#"{"LastStatus":"RUNNING"}"#), Poll::Running));
+    assert!(matches!(
+        status(r#"{"LastStatus":"RUNNING"}"#),
+        Poll::Running
+    ));
     assert!(matches!(
         status(r#"{"LastStatus":"STOPPED","Containers":[{"ExitCode":0}]}"#),
         Poll::Succeeded(_)
@@ -86,7 +89,8 @@ fn ecs_fails_on_a_non_zero_exit_code() {
 #[test]
 fn batch_sync_marks_the_job_as_started_by_step_functions() {
     let job = table::find("batch", "submitJob").unwrap().job.unwrap();
-    let mut req = v(r#"{"JobName":"j","ContainerOverrides":{"Environment":[{"Name":"A","Value":"1"}]}}"#);
+    let mut req =
+        v(r#"{"JobName":"j","ContainerOverrides":{"Environment":[{"Name":"A","Value":"1"}]}}"#);
     (job.prepare.unwrap())(&mut req);
     assert_eq!(
         crate::json::to_string(req.get("ContainerOverrides").unwrap()),
@@ -96,7 +100,10 @@ fn batch_sync_marks_the_job_as_started_by_step_functions() {
 
 #[test]
 fn sagemaker_and_athena_states() {
-    let job = table::find("sagemaker", "createTrainingJob").unwrap().job.unwrap();
+    let job = table::find("sagemaker", "createTrainingJob")
+        .unwrap()
+        .job
+        .unwrap();
     assert!(matches!(
         (job.status)(&v(r#"{"TrainingJobStatus":"InProgress"}"#)),
         Poll::Running
@@ -106,10 +113,16 @@ fn sagemaker_and_athena_states() {
         Poll::Failed(_)
     ));
     assert_eq!(
-        crate::json::to_string(&(job.describe_input)(&v("{}"), &v(r#"{"TrainingJobName":"t"}"#))),
+        crate::json::to_string(&(job.describe_input)(
+            &v("{}"),
+            &v(r#"{"TrainingJobName":"t"}"#)
+        )),
         r#"{"TrainingJobName":"t"}"#
     );
-    let job = table::find("athena", "startQueryExecution").unwrap().job.unwrap();
+    let job = table::find("athena", "startQueryExecution")
+        .unwrap()
+        .job
+        .unwrap();
     assert!(matches!(
         (job.status)(&v(r#"{"QueryExecution":{"Status":{"State":"CANCELLED"}}}"#)),
         Poll::Failed(_)
