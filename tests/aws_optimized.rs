@@ -2,7 +2,8 @@
 //! (`arn:aws:states:::glue:startJobRun`, `ecs:runTask`, `batch:submitJob`,
 //! `athena:*`, `sagemaker:*`, `bedrock:*`) and Run a Job (`.sync`), run
 //! through the engine against moto's server: one test per integration, a
-//! `.sync` success and failure, a `.sync` Task timing out (its job stopped),
+//! `.sync` success and failure, a `.sync` Task timing out and an execution
+//! stopped (their jobs stopped),
 //! HeartbeatSeconds over failing status reads, and the Java 1.x error names.
 //!
 //! Part of the default build. Jobs are set up and checked with boto3.
@@ -13,6 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::moto::Moto;
+use expressway::engine::{Engine, ExecutionStatus, StopHandle};
 use expressway::json::Value;
 use expressway::tasks::{AwsConfig, Credentials, Tasks};
 use simd_json::prelude::*;
@@ -252,6 +254,56 @@ print(json.dumps(sorted((t.get("group", ""), t["desiredStatus"]) for t in ts if 
     .await;
     assert!(error.starts_with("ECS."), "{error}: {cause}");
     assert!(cause.contains("Service: AmazonECS;"), "{cause}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_execution_stops_the_ecs_task() {
+    let moto = Moto::start();
+    let t = tasks(&moto);
+    ecs_setup(&moto);
+    hold(&moto, "ecs::task", 1_000_000);
+    let definition = r#"{"StartAt":"Run","States":{"Run":{"Type":"Task",
+        "Resource":"arn:aws:states:::ecs:runTask.sync",
+        "Parameters":{"Cluster":"c1","TaskDefinition":"work","LaunchType":"FARGATE","Group":"stopped"},
+        "End":true}}}"#;
+    let machine = std::sync::Arc::new(expressway::compile::load(definition).expect("loads"));
+    let engine = Engine::new(t);
+    let stop = StopHandle::new();
+    let run = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            engine
+                .execute_stoppable(
+                    machine,
+                    expressway::json::parse("{}").unwrap(),
+                    common::options(),
+                    stop,
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    stop.stop();
+    let o = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("the stopped execution ends")
+        .expect("joined");
+    assert_eq!(o.status, ExecutionStatus::Aborted);
+    let mut statuses = String::new();
+    for _ in 0..50 {
+        statuses = boto3(
+            &moto,
+            r#"ecs = boto3.client("ecs")
+arns = ecs.list_tasks(cluster="c1")["taskArns"]
+ts = ecs.describe_tasks(cluster="c1", tasks=arns)["tasks"]
+print(json.dumps([t["desiredStatus"] for t in ts if t.get("group") == "stopped"]))"#,
+        );
+        if statuses.contains("STOPPED") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(statuses, r#"["STOPPED"]"#);
 }
 
 /// A Batch queue and job definition in moto (no Docker).

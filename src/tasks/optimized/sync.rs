@@ -10,7 +10,8 @@
 //!   recorded Glue and Batch failures show).
 //! - The Task's end before the job's (TimeoutSeconds, StopExecution, a
 //!   failed poll): the job is stopped with the service's stop API, best
-//!   effort, in the background.
+//!   effort, in the background. StopExecution is seen within 200 ms through
+//!   the execution's stop flag ([`crate::json::budget`]).
 //! - HeartbeatSeconds: the longest time without a successful status read;
 //!   failed polls are retried until then, then `States.HeartbeatTimeout`.
 //!
@@ -27,6 +28,9 @@ use crate::json::Value;
 /// The environment variable setting one `.sync` polling interval
 /// (milliseconds) for every job.
 pub(crate) const POLL_INTERVAL_ENV: &str = "EXPRESSWAY_SYNC_POLL_MS";
+
+/// How often a waiting `.sync` Task looks at its execution's stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(200);
 
 /// What a status read says.
 #[derive(Debug)]
@@ -105,11 +109,32 @@ pub(crate) async fn run(
         }),
     };
     let describe = (job.describe_input)(&started, &request);
+    // StopExecution sets the execution's stop flag; the engine ends the
+    // execution at its next state, so the wait watches the flag itself.
+    let stop = crate::json::budget::current();
     let mut last_read = Instant::now();
     let mut n = 0;
     loop {
-        tokio::time::sleep(poll.unwrap_or_else(|| job.interval.delay(n))).await;
+        let wait = poll.unwrap_or_else(|| job.interval.delay(n));
         n = n.saturating_add(1);
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            if stop.as_ref().is_some_and(|b| b.is_stopped()) {
+                // The guard stops the job as it drops.
+                return Err(ExecError::new(
+                    names::TASK_FAILED,
+                    format!(
+                        "the execution was stopped while the {}:{} job ran",
+                        spec.service, spec.action
+                    ),
+                ));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                break;
+            }
+            tokio::time::sleep((until - now).min(STOP_CHECK)).await;
+        }
         match api.call(job.describe.0, job.describe.1, &describe).await {
             Ok(d) => {
                 last_read = Instant::now();
