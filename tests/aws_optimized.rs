@@ -426,6 +426,53 @@ async fn athena_query_sync_results_and_stop() {
     assert_eq!(expressway::json::to_string(&stopped), "{}");
 }
 
+/// The shape of deployed Athena workflows found in public repositories (a
+/// Terraform project's and AWS's "Execute multiple queries" sample):
+/// `startQueryExecution.sync` with Retry and Catch on `States.TaskFailed`,
+/// then `getQueryExecution` on `$.QueryExecution.QueryExecutionId` of the
+/// `.sync` result, a notification on failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployed_athena_workflow_runs_end_to_end() {
+    let moto = Moto::start();
+    let t = tasks(&moto);
+    let retry_catch = r#""Retry":[{"ErrorEquals":["States.TaskFailed"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":1}],
+        "Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Notify"}]"#;
+    let definition = format!(
+        r#"{{"Comment":"Athena query, then its execution","StartAt":"Query","States":{{
+        "Query":{{"Type":"Task","Resource":"arn:aws:states:::athena:startQueryExecution.sync",
+          "Parameters":{{"QueryExecutionContext":{{"Catalog":"AwsDataCatalog","Database":"sales"}},
+            "QueryString.$":"$.query","ResultConfiguration":{{"OutputLocation":"s3://athena-out/"}},
+            "WorkGroup":"primary"}},
+          "Next":"Inspect",{retry_catch}}},
+        "Inspect":{{"Type":"Task","Resource":"arn:aws:states:::athena:getQueryExecution",
+          "Parameters":{{"QueryExecutionId.$":"$.QueryExecution.QueryExecutionId"}},
+          "Next":"Done",{retry_catch}}},
+        "Notify":{{"Type":"Fail","Error":"QueryFailed"}},
+        "Done":{{"Type":"Pass","End":true}}}}}}"#
+    );
+    let o = common::run_with(
+        t.clone(),
+        &definition,
+        r#"{"query":"SELECT SUM(total) FROM orders"}"#,
+    )
+    .await;
+    let out = o
+        .output
+        .unwrap_or_else(|| panic!("{:?}: {:?}", o.error, o.cause));
+    assert_eq!(s(&out, &["QueryExecution", "Status", "State"]), "SUCCEEDED");
+    assert_eq!(
+        s(&out, &["QueryExecution", "Query"]),
+        "SELECT SUM(total) FROM orders"
+    );
+    assert_eq!(
+        s(
+            &out,
+            &["QueryExecution", "QueryExecutionContext", "Database"]
+        ),
+        "sales"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sagemaker_training_and_transform_jobs_sync() {
     let moto = Moto::start();

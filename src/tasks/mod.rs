@@ -20,7 +20,7 @@
 //!    [`Tasks::set_aws`]);
 //! 7. the optimized integrations of Glue, ECS, Batch, Athena, SageMaker and
 //!    Bedrock, with Run a Job (`.sync`), on the generic client
-//!    ([`optimized`](self) module `optimized`);
+//!    (module `optimized`);
 //! 8. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
 //!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
 //! 9. otherwise the Task fails with `States.TaskFailed` naming the resource.
