@@ -64,7 +64,7 @@ use table::Spec;
 enum Pattern {
     /// No suffix: the API's answer is the result.
     RequestResponse,
-    /// `.sync` (or `.sync:2`): the job's end is the result.
+    /// `.sync`: the job's end is the result.
     Sync,
 }
 
@@ -84,7 +84,7 @@ impl Optimized {
 }
 
 /// The optimized integration `resource` names
-/// (`arn:PARTITION:states:[REGION]:[ACCOUNT]:SERVICE:ACTION[.sync[:2]]`), if
+/// (`arn:PARTITION:states:[REGION]:[ACCOUNT]:SERVICE:ACTION[.sync]`), if
 /// it is one of [`table`]'s.
 pub(crate) fn parse(resource: &str) -> Option<Optimized> {
     let mut parts = resource.splitn(7, ':');
@@ -97,7 +97,8 @@ pub(crate) fn parse(resource: &str) -> Option<Optimized> {
     let rest = parts.next()?;
     let (action, pattern) = match rest.split_once('.') {
         None => (rest, Pattern::RequestResponse),
-        Some((a, "sync" | "sync:2")) => (a, Pattern::Sync),
+        // `.sync:2` exists for `states:startExecution` only.
+        Some((a, "sync")) => (a, Pattern::Sync),
         Some(_) => return None,
     };
     let spec = table::find(service, action)?;

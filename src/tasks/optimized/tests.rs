@@ -14,8 +14,10 @@ fn resources_and_patterns() {
     let o = parse("arn:aws-cn:states:eu-west-1::ecs:runTask").expect("ecs");
     assert_eq!(o.pattern, Pattern::RequestResponse);
     assert_eq!(o.region.as_deref(), Some("eu-west-1"));
-    let o = parse("arn:aws:states:::batch:submitJob.sync:2").expect("batch");
+    let o = parse("arn:aws:states:::batch:submitJob.sync").expect("batch");
     assert_eq!(o.pattern, Pattern::Sync);
+    // `.sync:2` is states:startExecution's alone.
+    assert!(parse("arn:aws:states:::batch:submitJob.sync:2").is_none());
     assert!(parse("arn:aws:states:::athena:getQueryResults").is_some());
     assert!(parse("arn:aws:states:::bedrock:invokeModel").is_some());
     assert!(parse("arn:aws:states:::sagemaker:createTransformJob.sync").is_some());
