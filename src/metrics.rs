@@ -102,6 +102,19 @@ pub const CLUSTER_MEMBERS: &str = "expressway_cluster_members";
 pub const CLUSTER_STARTS_PENDING: &str = "expressway_cluster_starts_pending";
 /// Gauge: 1 when this node's last heartbeat reached Redis, else 0.
 pub const CLUSTER_REDIS_UP: &str = "expressway_cluster_redis_up";
+/// Gauge {stream}: Kinesis shard leases this consumer holds (`consume
+/// kinesis --cluster`, [`crate::cluster::leases`]).
+pub const CLUSTER_LEASES_HELD: &str = "expressway_cluster_leases_held";
+/// Gauge {stream}: shards of the stream not yet read to their end, as this
+/// consumer's last lease scan saw the lease table.
+pub const CLUSTER_LEASE_SHARDS: &str = "expressway_cluster_lease_shards";
+/// Gauge {stream}: the largest `MillisBehindLatest` over the stream's open
+/// shards, as their holders last renewed their leases (cluster-wide lag).
+pub const CLUSTER_STREAM_LAG: &str = "expressway_cluster_stream_lag_milliseconds";
+/// Counter {stream, reason}: shard leases this consumer took (`reason`:
+/// `free`, `expired` from a holder that stopped renewing, or `stolen` from
+/// an over-loaded holder to balance the shards).
+pub const CLUSTER_LEASES_TAKEN: &str = "expressway_cluster_leases_taken_total";
 
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
@@ -180,7 +193,7 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
 const OWN_HISTOGRAMS: [&str; 2] = [STATE_DURATION, TASK_DURATION];
 
 /// Every exported metric.
-pub const ALL: [Metric; 33] = [
+pub const ALL: [Metric; 37] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -378,6 +391,30 @@ pub const ALL: [Metric; 33] = [
         Kind::Gauge,
         None,
         "1 when this node's last heartbeat reached the cluster's Redis.",
+    ),
+    metric(
+        CLUSTER_LEASES_HELD,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Kinesis shard leases this consumer holds (consume kinesis --cluster).",
+    ),
+    metric(
+        CLUSTER_LEASE_SHARDS,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Shards of the stream not yet read to their end, in the lease table.",
+    ),
+    metric(
+        CLUSTER_STREAM_LAG,
+        Kind::Gauge,
+        Some(Unit::Milliseconds),
+        "Largest MillisBehindLatest over the stream's open shards, as their holders renewed their leases.",
+    ),
+    metric(
+        CLUSTER_LEASES_TAKEN,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Shard leases this consumer took, by reason (free, expired, stolen).",
     ),
 ];
 

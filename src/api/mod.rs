@@ -10,8 +10,13 @@
 //! StartSyncExecution, StartExecution, DescribeExecution and StopExecution
 //! (also for Express executions: an expressway extension), ListExecutions, TagResource,
 //! UntagResource, ListTagsForResource, CreateActivity, DescribeActivity,
-//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]) and
-//! TestState. Activity Tasks and nested executions
+//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]),
+//! TestState, the version and alias operations (PublishStateMachineVersion,
+//! ListStateMachineVersions, DeleteStateMachineVersion,
+//! Create/Describe/Update/List/DeleteStateMachineAlias; starts through a
+//! version or alias ARN: [`crate::start::versions`]), GetExecutionHistory,
+//! DescribeStateMachineForExecution and RedriveExecution (for the retained
+//! executions). Activity Tasks and nested executions
 //! (`states:startExecution…`, `aws-sdk:sfn:…`) are served by the service
 //! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s
 //! (a [`crate::start::StartError`] becomes one through `From`). Every start

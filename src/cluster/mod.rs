@@ -45,10 +45,13 @@
 //! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
 //! items 3–6).
 
+mod checkpoints;
+mod consumers;
 mod error;
 mod file;
 mod finisher;
 mod keys;
+pub mod leases;
 mod listen;
 mod machines;
 mod members;
@@ -61,6 +64,8 @@ mod tokens;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use checkpoints::Stored;
+pub use consumers::{default_consumer_id, ConsumerNode};
 pub use error::ClusterError;
 pub use file::FileSettings;
 pub use store::RedisStore;

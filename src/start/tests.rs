@@ -272,3 +272,37 @@ async fn a_custom_store_serves_the_starter() {
         before + 1
     );
 }
+
+#[tokio::test]
+async fn versions_live_in_the_store_the_starter_is_given() {
+    let shared: Arc<dyn VersionStore> = Arc::new(MemoryVersions::default());
+    let a = starter().with_versions(Arc::clone(&shared));
+    let arn = machine(&a, "shared", PASS, MachineType::Express);
+    let (version, new) = a.publish_version(&arn, None, Some("d")).expect("published");
+    assert!(new && version.arn == format!("{arn}:1"));
+    assert_eq!(shared.versions_of(&arn).len(), 1);
+    // A start through the version: the execution is the machine's, its
+    // Context Object's StateMachine.Id the version's.
+    let prepared = a
+        .prepare(StartRequest::new(&version.arn), Mode::Sync)
+        .expect("prepared");
+    assert_eq!(prepared.options.state_machine_arn, version.arn);
+    assert_eq!(prepared.version_arn.as_deref(), Some(version.arn.as_str()));
+    assert!(prepared.options.execution_arn.contains(":express:shared:"));
+    // Another starter over the same store sees the version, but not a
+    // machine it does not have.
+    let b = starter().with_versions(shared);
+    assert!(b.resolve(&version.arn).is_ok());
+    assert_eq!(
+        b.publish_version(&arn, None, None).err(),
+        Some(VersionError::StateMachineDoesNotExist(arn.clone()))
+    );
+    assert_eq!(
+        a.publish_version(&arn, Some("stale"), None)
+            .err()
+            .map(|e| matches!(e, VersionError::Conflict(_))),
+        Some(true)
+    );
+    a.delete_machine(&arn);
+    assert!(a.resolve(&version.arn).is_err());
+}

@@ -13,3 +13,4 @@ mod operations;
 mod parity;
 mod stop;
 mod test_state;
+mod versions;

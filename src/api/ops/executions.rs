@@ -148,6 +148,14 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
         "input": record.input,
         "inputDetails": {"included": true},
     });
+    if let Some(origin) = &record.origin {
+        if let Some(v) = &origin.version_arn {
+            out["stateMachineVersionArn"] = Json::String(v.clone());
+        }
+        if let Some(a) = &origin.alias_arn {
+            out["stateMachineAliasArn"] = Json::String(a.clone());
+        }
+    }
     match &record.progress {
         Progress::Running => out["status"] = Json::String("RUNNING".into()),
         Progress::Done(outcome) => {

@@ -4,10 +4,12 @@
 pub(crate) mod activities;
 pub(crate) mod callbacks;
 pub(crate) mod executions;
+pub(crate) mod history;
 pub(crate) mod machines;
 pub(crate) mod nested;
 pub(crate) mod tags;
 pub(crate) mod test_state;
+pub(crate) mod versions;
 pub(crate) mod wire;
 
 use base64::Engine as _;
@@ -69,6 +71,17 @@ pub(crate) async fn dispatch(
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
+        "GetExecutionHistory" => history::get_history(service, &req),
+        "DescribeStateMachineForExecution" => history::describe_machine(service, &req),
+        "RedriveExecution" => history::redrive(service, &req),
+        "PublishStateMachineVersion" => versions::publish(service, &req),
+        "ListStateMachineVersions" => versions::list_versions(service, &req),
+        "DeleteStateMachineVersion" => versions::delete_version(service, &req),
+        "CreateStateMachineAlias" => versions::create_alias(service, &req),
+        "DescribeStateMachineAlias" => versions::describe_alias(service, &req),
+        "UpdateStateMachineAlias" => versions::update_alias(service, &req),
+        "ListStateMachineAliases" => versions::list_aliases(service, &req),
+        "DeleteStateMachineAlias" => versions::delete_alias(service, &req),
         #[cfg(test)]
         "TestPanic" => panic!("a handler bug"),
         _ => Err(ApiError::UnknownOperation(format!(

@@ -51,6 +51,7 @@ use futures::future::BoxFuture;
 use crate::errors::{names as asl, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::Value;
 use crate::tasks::{AwsConfig, Credentials, TaskInput};
+pub(crate) use errors::{Java1, Naming};
 use models::{Models, Service};
 use wire::{WireRequest, WireResponse};
 
@@ -169,14 +170,21 @@ impl AwsSdk {
         timeout: Option<Duration>,
     ) -> BoxFuture<'static, Result<Value, ExecError>> {
         let this = self.clone();
-        Box::pin(async move { this.call(&resource, &input, timeout).await })
+        Box::pin(async move { this.call(&resource, &input, timeout, Naming::Sdk).await })
     }
 
-    async fn call(
+    /// Calls `resource`'s API with the request parameters `input`, naming
+    /// service errors as `naming` says: the building block of the optimized
+    /// integrations ([`crate::tasks::optimized`]).
+    ///
+    /// # Errors
+    /// As [`AwsSdk::invoke`], with the error names of `naming`.
+    pub(crate) async fn call(
         &self,
         res: &SdkResource,
         input: &Value,
         timeout: Option<Duration>,
+        naming: Naming,
     ) -> Result<Value, ExecError> {
         let api = format!("{}:{}", res.service, res.action);
         if res.action.contains('.') {
@@ -230,15 +238,24 @@ impl AwsSdk {
                 ))
             }
         };
-        let resp = self.send(&service, res, op, wire, timeout).await?;
+        let resp = self
+            .send(&service, res, op, wire, timeout)
+            .await
+            .map_err(|e| naming.client(&service, e))?;
         if !(200..300).contains(&resp.status) {
             let f = errors::read(protocol, &resp);
-            return Err(errors::service_error(&service, resp.status, &f));
+            return Err(match naming {
+                Naming::Sdk => errors::service_error(&service, resp.status, &f),
+                Naming::Java1(j) => errors::java1_error(&service, j, resp.status, &f),
+            });
         }
         let result = response::result(model, protocol, op, &resp).map_err(|e| {
-            errors::client_error(
+            naming.client(
                 &service,
-                format!("the response of {api} could not be read: {e}"),
+                errors::client_error(
+                    &service,
+                    format!("the response of {api} could not be read: {e}"),
+                ),
             )
         })?;
         if crate::json::to_string(&result).len() > MAX_PAYLOAD_BYTES {
