@@ -85,7 +85,7 @@ pub struct Service {
 struct Inner {
     config: Config,
     starter: Starter,
-    activities: activities::Activities,
+    activities: Arc<activities::Activities>,
     console: crate::console::Console,
 }
 
@@ -115,7 +115,7 @@ impl Service {
             inner: Arc::new(Inner {
                 config,
                 starter,
-                activities: activities::Activities::default(),
+                activities: Arc::default(),
                 console,
             }),
         };
@@ -136,7 +136,7 @@ impl Service {
     }
 
     /// The activities (CreateActivity, GetActivityTask…).
-    pub fn activities(&self) -> &activities::Activities {
+    pub fn activities(&self) -> &Arc<activities::Activities> {
         &self.inner.activities
     }
 

@@ -45,9 +45,12 @@
 //! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
 //! items 3–6).
 
+mod activities;
+mod admission;
 mod error;
 mod file;
 mod finisher;
+mod io;
 mod keys;
 mod listen;
 mod machines;
@@ -129,14 +132,17 @@ impl Cluster {
     /// error (the node reconnects by itself, see the module docs).
     ///
     /// # Errors
-    /// [`ClusterError::Url`] for a URL that is not a Redis URL.
+    /// [`ClusterError::Url`] for a URL that is not a Redis URL;
+    /// [`ClusterError::Unavailable`] when the I/O thread cannot start.
     pub fn connect(config: ClusterConfig) -> Result<Self, ClusterError> {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| ClusterError::Url(e.to_string()))?;
+        let io = io::Io::start(client.clone(), config.timeout)?;
         let pool = pool::Pool::new(client, 4, config.timeout);
         let (ends, queued) = crossbeam::channel::unbounded();
         let store = Arc::new(RedisStore::new(
             pool,
+            io,
             keys::Keys::new(&config.prefix),
             config.node_id.clone(),
             config.retention,
@@ -157,6 +163,19 @@ impl Cluster {
         Arc::clone(&self.store) as Arc<dyn StartStore>
     }
 
+    /// Shares the service's `activities` with the cluster: created on any
+    /// instance, visible on every one; a Task scheduled on any instance
+    /// goes to one worker polling any instance (`activities.rs`).
+    pub fn share_activities(&self, activities: &Arc<crate::api::activities::Activities>) {
+        self.store.share_activities(Arc::clone(activities));
+        activities.share(Arc::new(activities::RedisActivities::new(Arc::clone(
+            &self.store,
+        ))));
+        if let Err(e) = activities::resync(&self.store, activities) {
+            tracing::warn!(error = %e, "cluster: activities not read yet, will retry");
+        }
+    }
+
     /// This node's id.
     pub fn node_id(&self) -> &str {
         &self.config.node_id
@@ -170,6 +189,9 @@ impl Cluster {
     /// Outside a tokio runtime.
     pub fn run(&self, starter: &Starter) {
         self.store.announce_to(starter.engine().clone());
+        starter
+            .admission()
+            .share(Arc::new(admission::RedisBuckets::new(&self.store)));
         starter
             .engine()
             .task_tokens()

@@ -70,7 +70,7 @@ pub use starter::{
     Completed, Created, MachineSpec, Mode, Prepared, StartConfig, StartInput, StartRequest,
     Started, Starter,
 };
-pub use store::{MemoryStore, StartStore};
+pub use store::{MemoryStore, StartStore, StoreFuture};
 
 #[cfg(test)]
 mod tests;

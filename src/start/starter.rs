@@ -532,7 +532,7 @@ impl Starter {
     /// What [`Starter::prepare`] answers; `ExecutionAlreadyExists` for
     /// other reuse of a STANDARD execution's name; `Throttled`;
     /// `ServiceUnavailable` when the store cannot record the start.
-    pub fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
+    pub async fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
         let input_text = match &req.input {
             StartInput::Text(t) => (*t).to_owned(),
             StartInput::Value(v) => crate::json::to_string(v),
@@ -558,7 +558,7 @@ impl Starter {
         }
         let name = &prepared.options.state_machine_name;
         let metrics = crate::metrics::executions(name);
-        let Ok(ticket) = self.inner.admission.reserve(name) else {
+        let Ok(ticket) = self.inner.admission.reserve_shared(name).await else {
             metrics.throttled();
             return Err(StartError::Throttled);
         };
@@ -580,7 +580,8 @@ impl Starter {
                 }),
             },
             prepared.machine.machine.timeout,
-        )?;
+        )
+        .await?;
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
         let state_machine_arn = prepared.options.state_machine_arn.clone();
@@ -654,11 +655,12 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidArn`; `ExecutionDoesNotExist` when it is not retained.
-    pub fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
+    pub async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
         arn::parse_execution(execution_arn)?;
         self.inner
             .store
-            .execution(execution_arn)
+            .fetch_execution(execution_arn)
+            .await
             .ok_or_else(|| StartError::ExecutionDoesNotExist(execution_arn.to_owned()))
     }
 
