@@ -901,3 +901,107 @@ async fn admission_limits_the_cluster_as_a_whole() {
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Item 3: an activity created on one instance exists on every instance;
+/// its Tasks, scheduled by executions on every instance, each go to one
+/// worker polling any instance, and the worker's answer, sent to yet
+/// another instance, reaches the execution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_tasks_go_to_workers_on_any_instance_once() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("activities");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let created = nodes[0]
+        .ok("CreateActivity", json!({"name": "charge"}))
+        .await;
+    let activity = created["activityArn"].as_str().expect("arn").to_owned();
+    for n in &nodes[1..] {
+        within(Duration::from_secs(1), "the activity is everywhere", || async {
+            n.call("DescribeActivity", json!({"activityArn": activity}))
+                .await
+                .0
+                == 200
+        })
+        .await;
+    }
+    let definition = json!({
+        "StartAt": "Charge",
+        "States": {"Charge": {
+            "Type": "Task", "Resource": activity,
+            "TimeoutSeconds": 30, "HeartbeatSeconds": 20, "End": true
+        }}
+    });
+    nodes[1]
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "worked", "roleArn": ROLE, "type": "EXPRESS", "definition": definition.to_string()}),
+        )
+        .await;
+    const N: usize = 6;
+    let mut executions = Vec::new();
+    for i in 0..N {
+        let started = nodes[i % 3]
+            .ok(
+                "StartExecution",
+                json!({"stateMachineArn": machine_arn("worked"), "input": json!({"i": i}).to_string()}),
+            )
+            .await;
+        executions.push(started["executionArn"].as_str().expect("arn").to_owned());
+    }
+    // Workers poll b, c, a in turn; each answers through the next instance.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut tokens = std::collections::BTreeSet::new();
+    for i in 0..N {
+        let task = tokio::time::timeout(
+            Duration::from_secs(20),
+            nodes[(i + 1) % 3].ok("GetActivityTask", json!({"activityArn": activity})),
+        )
+        .await
+        .expect("a Task comes");
+        let token = task["taskToken"].as_str().expect("a Task, not an empty poll");
+        let input: Value = serde_json::from_str(task["input"].as_str().expect("input")).expect("json");
+        assert!(seen.insert(input["i"].as_u64().expect("i")), "delivered twice: {input}");
+        assert!(tokens.insert(token.to_owned()));
+        nodes[(i + 2) % 3]
+            .ok(
+                "SendTaskSuccess",
+                json!({"taskToken": token, "output": json!({"charged": input["i"]}).to_string()}),
+            )
+            .await;
+    }
+    assert_eq!(seen.len(), N);
+    let key = format!("expressway:activity-tasks:{activity}");
+    assert_eq!(redis.cli(&["LLEN", &key]), "0", "nothing left queued");
+    for (i, arn) in executions.iter().enumerate() {
+        within(Duration::from_secs(5), "the execution succeeds", || async {
+            let d = nodes[(i + 1) % 3]
+                .ok("DescribeExecution", json!({"executionArn": arn}))
+                .await;
+            d["status"] == "SUCCEEDED" && d["output"] == json!({"charged": i}).to_string()
+        })
+        .await;
+    }
+    // Deleted on one instance: gone everywhere.
+    nodes[2]
+        .ok("DeleteActivity", json!({"activityArn": activity}))
+        .await;
+    for n in &nodes {
+        within(Duration::from_secs(1), "the activity is gone", || async {
+            n.call("DescribeActivity", json!({"activityArn": activity}))
+                .await
+                .0
+                == 400
+        })
+        .await;
+    }
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
