@@ -1005,3 +1005,147 @@ async fn activity_tasks_go_to_workers_on_any_instance_once() {
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `nginx` from Debian, or `None` (with a message) when it is not
+/// installed: `.ci/run` installs it (`apt-get install -y nginx`).
+fn nginx_binary() -> Option<PathBuf> {
+    let found = ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("SKIPPED: nginx is not installed (apt-get install -y nginx)");
+    }
+    found
+}
+
+/// nginx with `loadtest/nginx.conf` (the README's) in front of `nodes`;
+/// killed when dropped.
+struct Nginx {
+    port: u16,
+    child: Child,
+}
+
+impl Nginx {
+    fn start(binary: &Path, nodes: &[Node], dir: &Path) -> Nginx {
+        let port = free_port();
+        let prefix = dir.join("nginx");
+        std::fs::create_dir_all(&prefix).expect("nginx prefix");
+        let template = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("loadtest/nginx.conf"),
+        )
+        .expect("loadtest/nginx.conf");
+        let conf = template
+            .replace("LISTEN_PORT", &port.to_string())
+            .replace("NODE_A_PORT", &nodes[0].port.to_string())
+            .replace("NODE_B_PORT", &nodes[1].port.to_string())
+            .replace("NODE_C_PORT", &nodes[2].port.to_string())
+            .replace("PREFIX", &prefix.display().to_string());
+        let path = prefix.join("nginx.conf");
+        std::fs::write(&path, conf).expect("nginx.conf written");
+        let mut child = Command::new(binary)
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        wait_for_port(port, &mut child, "nginx");
+        Nginx { port, child }
+    }
+
+    /// A client of the API through nginx (the [`Node`] helpers, on nginx's port).
+    fn as_node(&self) -> Node {
+        Node {
+            port: self.port,
+            child: None,
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Item 4: the README's nginx configuration balances three instances: a
+/// client that only knows nginx creates, starts (sync and async) and
+/// describes; every instance serves some of it; with one instance killed,
+/// nginx sends the requests to the other two and nothing fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_balances_three_instances() {
+    if !redis_available() {
+        return;
+    }
+    let Some(nginx) = nginx_binary() else {
+        return;
+    };
+    let dir = temp_dir("nginx");
+    let redis = Redis::start(&dir);
+    let mut nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let lb = Nginx::start(&nginx, &nodes, &dir);
+    let client = lb.as_node();
+    client
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "balanced", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("ok")}),
+        )
+        .await;
+    // The machine reaches every instance within 1 s.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut started = Vec::new();
+    for _ in 0..12 {
+        let done = client
+            .ok(
+                "StartSyncExecution",
+                json!({"stateMachineArn": machine_arn("balanced"), "input": "{}"}),
+            )
+            .await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        let s = client
+            .ok(
+                "StartExecution",
+                json!({"stateMachineArn": machine_arn("balanced")}),
+            )
+            .await;
+        started.push(s["executionArn"].as_str().expect("arn").to_owned());
+    }
+    let line = "expressway_executions_started_total{state_machine=\"balanced\"}";
+    for n in &nodes {
+        assert!(n.metric(line).await >= 1.0, "an instance nginx never used");
+    }
+    for arn in &started {
+        within(Duration::from_secs(3), "described through nginx", || async {
+            client
+                .ok("DescribeExecution", json!({"executionArn": arn}))
+                .await["status"]
+                == "SUCCEEDED"
+        })
+        .await;
+    }
+    // One instance dies: nginx skips it, no request fails.
+    nodes[1].kill();
+    for _ in 0..9 {
+        let done = client
+            .ok(
+                "StartSyncExecution",
+                json!({"stateMachineArn": machine_arn("balanced"), "input": "{}"}),
+            )
+            .await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    }
+    drop(lb);
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
