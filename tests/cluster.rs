@@ -882,9 +882,11 @@ async fn admission_limits_the_cluster_as_a_whole() {
         )
         .await;
     for n in &nodes {
-        within(Duration::from_secs(2), "the machine is everywhere", || async {
-            sync_output(n, "limited").await.is_some()
-        })
+        within(
+            Duration::from_secs(2),
+            "the machine is everywhere",
+            || async { sync_output(n, "limited").await.is_some() },
+        )
         .await;
     }
     // Let the buckets refill after the probes above.
@@ -923,12 +925,16 @@ async fn activity_tasks_go_to_workers_on_any_instance_once() {
         .await;
     let activity = created["activityArn"].as_str().expect("arn").to_owned();
     for n in &nodes[1..] {
-        within(Duration::from_secs(1), "the activity is everywhere", || async {
-            n.call("DescribeActivity", json!({"activityArn": activity}))
-                .await
-                .0
-                == 200
-        })
+        within(
+            Duration::from_secs(1),
+            "the activity is everywhere",
+            || async {
+                n.call("DescribeActivity", json!({"activityArn": activity}))
+                    .await
+                    .0
+                    == 200
+            },
+        )
         .await;
     }
     let definition = json!({
@@ -965,9 +971,15 @@ async fn activity_tasks_go_to_workers_on_any_instance_once() {
         )
         .await
         .expect("a Task comes");
-        let token = task["taskToken"].as_str().expect("a Task, not an empty poll");
-        let input: Value = serde_json::from_str(task["input"].as_str().expect("input")).expect("json");
-        assert!(seen.insert(input["i"].as_u64().expect("i")), "delivered twice: {input}");
+        let token = task["taskToken"]
+            .as_str()
+            .expect("a Task, not an empty poll");
+        let input: Value =
+            serde_json::from_str(task["input"].as_str().expect("input")).expect("json");
+        assert!(
+            seen.insert(input["i"].as_u64().expect("i")),
+            "delivered twice: {input}"
+        );
         assert!(tokens.insert(token.to_owned()));
         nodes[(i + 2) % 3]
             .ok(
@@ -984,7 +996,8 @@ async fn activity_tasks_go_to_workers_on_any_instance_once() {
             let d = nodes[(i + 1) % 3]
                 .ok("DescribeExecution", json!({"executionArn": arn}))
                 .await;
-            d["status"] == "SUCCEEDED" && d["output"] == json!({"charged": i}).to_string()
+            let expected = json!({"charged": i}).to_string();
+            d["status"] == "SUCCEEDED" && d["output"] == expected.as_str()
         })
         .await;
     }
@@ -1125,12 +1138,16 @@ async fn nginx_balances_three_instances() {
         assert!(n.metric(line).await >= 1.0, "an instance nginx never used");
     }
     for arn in &started {
-        within(Duration::from_secs(3), "described through nginx", || async {
-            client
-                .ok("DescribeExecution", json!({"executionArn": arn}))
-                .await["status"]
-                == "SUCCEEDED"
-        })
+        within(
+            Duration::from_secs(3),
+            "described through nginx",
+            || async {
+                client
+                    .ok("DescribeExecution", json!({"executionArn": arn}))
+                    .await["status"]
+                    == "SUCCEEDED"
+            },
+        )
         .await;
     }
     // One instance dies: nginx skips it, no request fails.

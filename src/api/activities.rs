@@ -82,6 +82,10 @@ pub enum ActivityError {
     LimitExceeded(String),
 }
 
+/// An activity as another instance created it: its name, creation time
+/// and tags.
+pub type SharedActivity = (String, SystemTime, Vec<(String, String)>);
+
 /// A future answered by [`SharedActivities`].
 pub type SharedFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -209,11 +213,7 @@ impl Activities {
 
     /// Applies an activity created (`Some`: name, creation time, tags) or
     /// deleted (`None`) on another instance of the cluster.
-    pub fn apply_shared(
-        &self,
-        arn: &str,
-        created: Option<(String, SystemTime, Vec<(String, String)>)>,
-    ) {
+    pub fn apply_shared(&self, arn: &str, created: Option<SharedActivity>) {
         match created {
             Some((name, at, tags)) => {
                 if !self.by_arn.contains_key(arn) {
@@ -362,7 +362,8 @@ impl Activities {
                 input: crate::json::to_string(input),
                 node: shared.node().to_owned(),
             };
-            let text = serde_json::to_string(&entry).map_err(|e| ExecError::runtime(e.to_string()))?;
+            let text =
+                serde_json::to_string(&entry).map_err(|e| ExecError::runtime(e.to_string()))?;
             self.awaiting.insert(entry.token.clone(), started);
             let awaiting = Arc::clone(&self.awaiting);
             let mut queued = Queued {
@@ -373,10 +374,9 @@ impl Activities {
                 awaiting,
                 taken: false,
             };
-            shared
-                .push(arn, text)
-                .await
-                .map_err(|e| ExecError::runtime(format!("The activity Task was not queued: {e}")))?;
+            shared.push(arn, text).await.map_err(|e| {
+                ExecError::runtime(format!("The activity Task was not queued: {e}"))
+            })?;
             on_start.await.map_err(|_| missing())?;
             queued.taken = true;
             return waiter.wait(heartbeat).await;

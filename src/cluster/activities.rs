@@ -21,14 +21,16 @@
 //! pool as the state machine registry's are).
 
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::json;
 
 use super::error::ClusterError;
 use super::machines::{from_millis, millis};
 use super::store::RedisStore;
-use crate::api::activities::{Activities, Activity, SharedActivities, SharedFuture};
+use crate::api::activities::{
+    Activities, Activity, SharedActivities, SharedActivity, SharedFuture,
+};
 
 /// The [`SharedActivities`] of a cluster node.
 pub(crate) struct RedisActivities {
@@ -52,10 +54,7 @@ fn encode(activity: &Activity) -> String {
     .to_string()
 }
 
-/// Name, creation time and tags of a stored activity.
-type Decoded = (String, SystemTime, Vec<(String, String)>);
-
-fn decode(text: &str) -> Result<Decoded, ClusterError> {
+fn decode(text: &str) -> Result<SharedActivity, ClusterError> {
     let corrupt = |why: String| ClusterError::Corrupt(format!("activity: {why}"));
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
     let name = v["name"]
@@ -99,13 +98,17 @@ pub(crate) fn refresh(
 /// # Errors
 /// [`ClusterError`] when Redis is unreachable.
 pub(crate) fn resync(store: &RedisStore, activities: &Activities) -> Result<(), ClusterError> {
-    let all: std::collections::HashMap<String, String> = store
-        .pool()
-        .with(|c| redis::cmd("HGETALL").arg(store.keys().activities()).query(c))?;
+    let all: std::collections::HashMap<String, String> = store.pool().with(|c| {
+        redis::cmd("HGETALL")
+            .arg(store.keys().activities())
+            .query(c)
+    })?;
     for (arn, text) in &all {
         match decode(text) {
             Ok(d) => activities.apply_shared(arn, Some(d)),
-            Err(e) => tracing::warn!(activity_arn = %arn, error = %e, "cluster: skipped an activity"),
+            Err(e) => {
+                tracing::warn!(activity_arn = %arn, error = %e, "cluster: skipped an activity")
+            }
         }
     }
     for known in activities.list() {

@@ -23,8 +23,8 @@ use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
 
 use super::store::RedisStore;
-use crate::admission::{Refusal, Schedule, Scope, SharedAnswer, SharedBuckets, Throttled};
 use crate::admission::shared::SharedFuture;
+use crate::admission::{Refusal, Schedule, Scope, SharedAnswer, SharedBuckets, Throttled};
 
 /// [`GCRA_LUA`], loaded once per process.
 static GCRA: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(GCRA_LUA));
@@ -113,15 +113,17 @@ impl SharedBuckets for RedisBuckets {
                 .arg(s.max_queue);
         }
         invocation.arg(if bounded { "1" } else { "0" });
-        let answered = store.io().run(move |mut c| async move {
-            invocation.invoke_async::<(i64, i64)>(&mut c).await
-        });
+        let answered = store
+            .io()
+            .run(move |mut c| async move { invocation.invoke_async::<(i64, i64)>(&mut c).await });
         Box::pin(async move {
             match answered.await {
-                Ok((0, wait)) => SharedAnswer::Admitted(Duration::from_micros(
-                    u64::try_from(wait).unwrap_or(0),
-                )),
-                Ok((code, _)) => refusal(code).map_or(SharedAnswer::Unavailable, SharedAnswer::Refused),
+                Ok((0, wait)) => {
+                    SharedAnswer::Admitted(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
+                }
+                Ok((code, _)) => {
+                    refusal(code).map_or(SharedAnswer::Unavailable, SharedAnswer::Refused)
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "cluster: shared admission unavailable, local buckets used");
                     SharedAnswer::Unavailable

@@ -26,11 +26,16 @@
 //!    once it has been pending past the execution's deadline plus a margin
 //!    and runs it again with the same name and ARN (`reclaim.rs`);
 //!    re-runs are counted in `expressway_cluster_starts_reclaimed_total`.
-//! 3. (in part) **Task Tokens across instances.** SendTaskSuccess /
+//! 3. **Task Tokens and activities across instances.** SendTaskSuccess /
 //!    SendTaskFailure / SendTaskHeartbeat sent to any instance reach the
 //!    Task waiting on the token wherever it runs (forwarded on a pub/sub
-//!    channel, answered on a reply list, `tokens.rs`); a token no instance
-//!    knows answers `TaskTimedOut`, as AWS does for a closed Task.
+//!    channel, answered on the sender's replies channel, `tokens.rs`); a
+//!    token no instance knows answers `TaskTimedOut`, as AWS does for a
+//!    closed Task. Activities are shared, and their Tasks queue on Redis
+//!    lists that GetActivityTask on any instance pops, each Task once
+//!    (`activities.rs`).
+//! 4. **One admission limit.** The per-machine and global token buckets
+//!    run as one GCRA Lua script in Redis per start (`admission.rs`).
 //! 7. **Redis unreachable.** Synchronous executions of machines already
 //!    cached keep running; StartExecution is refused with
 //!    `ServiceUnavailable` (HTTP 503, never accepted and lost);
@@ -41,9 +46,15 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! Not yet: activities across nodes, cluster-wide
-//! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
-//! items 3–6).
+//! No Redis command of a hot path (an asynchronous start's record and
+//! admission, DescribeExecution, a forwarded callback, an activity Task)
+//! blocks a serving thread or shard: they run on the `cluster-io` thread's
+//! pipelined connection and are awaited (`io.rs`). The registry writes,
+//! the finisher, the reclaimer, the listener and the heartbeat use a small
+//! pool of blocking connections on their own threads (`pool.rs`).
+//!
+//! Not yet: Kinesis shard leases, stream lag and lease gauges (issue 13,
+//! items 5–6).
 
 mod activities;
 mod admission;

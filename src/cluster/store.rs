@@ -21,9 +21,7 @@ use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::start::records::Abort;
 use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
-use crate::start::{
-    ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreFuture,
-};
+use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreFuture};
 
 /// What a refresh of the cache from Redis found for one machine.
 #[derive(Debug)]
@@ -535,9 +533,9 @@ impl StartStore for RedisStore {
             .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
             .arg(self.kept)
             .arg(self.keys.prefix());
-        let accepted = self.io.run(move |mut c| async move {
-            invocation.invoke_async::<String>(&mut c).await
-        });
+        let accepted = self
+            .io
+            .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
         let running = self.running.clone();
         let arn = record.arn;
         Box::pin(async move {

@@ -566,22 +566,23 @@ impl Starter {
         let stop = StopHandle::new();
         // Recorded (durably, for a cluster store) before the answer; a
         // store that cannot record it refuses the start.
-        store.accept_execution(
-            ExecutionRecord {
-                arn: execution_arn.clone(),
-                state_machine_arn: prepared.options.state_machine_arn.clone(),
-                name: prepared.options.name.clone(),
-                input: input_text,
-                start: start_time,
-                progress: Progress::Running,
-                abort: Some(Abort {
-                    stop: stop.clone(),
-                    task: abort,
-                }),
-            },
-            prepared.machine.machine.timeout,
-        )
-        .await?;
+        store
+            .accept_execution(
+                ExecutionRecord {
+                    arn: execution_arn.clone(),
+                    state_machine_arn: prepared.options.state_machine_arn.clone(),
+                    name: prepared.options.name.clone(),
+                    input: input_text,
+                    start: start_time,
+                    progress: Progress::Running,
+                    abort: Some(Abort {
+                        stop: stop.clone(),
+                        task: abort,
+                    }),
+                },
+                prepared.machine.machine.timeout,
+            )
+            .await?;
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
         let state_machine_arn = prepared.options.state_machine_arn.clone();

@@ -13,8 +13,7 @@
 //! without a round trip), the records of asynchronous starts in Redis, each
 //! start pending in a stream's consumer group until its end
 //! ([`StartStore::accept_execution`]). Cluster-wide admission plugs in
-//! beside it through [`crate::admission::Admission`]'s configuration (today
-//! per process).
+//! beside it ([`crate::admission::Admission::share`]).
 //!
 //! Every method is cheap for the in-memory store. The ones a remote store
 //! makes slow are either asynchronous ([`StartStore::accept_execution`],
