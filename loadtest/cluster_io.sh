@@ -11,7 +11,7 @@
 #   cargo build --release --bin expressway && cargo build --release -p expressway-loadtest --bin expressway-loadtest
 #   bash loadtest/cluster_io.sh
 # Settings (environment): DURATION=10 (s per async rate) FIND_DURATION=5 (s per --find-max step)
-#   RATES="1000 3000" P99_MS=10
+#   RATES="1000 3000" P99_MS=10 FIND_FROM=500 (the first --find-max rate)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +22,7 @@ DURATION=${DURATION:-10}
 FIND_DURATION=${FIND_DURATION:-5}
 RATES=${RATES:-"1000 3000"}
 P99_MS=${P99_MS:-10}
+FIND_FROM=${FIND_FROM:-500}
 WORK=$(mktemp -d)
 ARN="arn:aws:states:us-east-1:123456789012:stateMachine:pay"
 
@@ -79,9 +80,14 @@ for mode in without with; do
     r=$(load start "$rate")
     echo "StartExecution $rate/s: p50 $(field "$r" p50_ms) ms, p99 $(field "$r" p99_ms) ms, max $(field "$r" max_ms) ms, ok $(field "$r" succeeded)/$(field "$r" sent), errors $(field "$r" errors), throttled $(field "$r" throttled)"
   done
-  r=$(DURATION=$FIND_DURATION load start-sync 1000 --find-max --p99-ms "$P99_MS")
-  SYNC[$mode]=$(field "$r" rate)
-  echo "StartSyncExecution: highest rate with p99 <= $P99_MS ms: ${SYNC[$mode]}/s (p99 $(field "$r" p99_ms) ms)"
+  r=$(DURATION=$FIND_DURATION load start-sync "$FIND_FROM" --find-max --p99-ms "$P99_MS" || true)
+  if [[ -z $r ]]; then
+    SYNC[$mode]=0
+    echo "StartSyncExecution: no rate from $FIND_FROM/s held p99 <= $P99_MS ms"
+  else
+    SYNC[$mode]=$(field "$r" rate)
+    echo "StartSyncExecution: highest rate with p99 <= $P99_MS ms: ${SYNC[$mode]}/s (p99 $(field "$r" p99_ms) ms)"
+  fi
   kill -9 "$SERVER"; wait "$SERVER" 2>/dev/null || true
 done
 python3 -c "import sys; w, wo = float(sys.argv[1]), float(sys.argv[2]); print('StartSyncExecution with --cluster: %.0f %% of without' % (100 * w / wo if wo else 0))" "${SYNC[with]}" "${SYNC[without]}"
