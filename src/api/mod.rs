@@ -90,7 +90,7 @@ pub struct Service {
 struct Inner {
     config: Config,
     starter: Starter,
-    activities: activities::Activities,
+    activities: Arc<activities::Activities>,
     console: crate::console::Console,
 }
 
@@ -120,7 +120,7 @@ impl Service {
             inner: Arc::new(Inner {
                 config,
                 starter,
-                activities: activities::Activities::default(),
+                activities: Arc::default(),
                 console,
             }),
         };
@@ -141,7 +141,7 @@ impl Service {
     }
 
     /// The activities (CreateActivity, GetActivityTask…).
-    pub fn activities(&self) -> &activities::Activities {
+    pub fn activities(&self) -> &Arc<activities::Activities> {
         &self.inner.activities
     }
 

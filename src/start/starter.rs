@@ -636,7 +636,7 @@ impl Starter {
     /// What [`Starter::prepare`] answers; `ExecutionAlreadyExists` for
     /// other reuse of a STANDARD execution's name; `Throttled`;
     /// `ServiceUnavailable` when the store cannot record the start.
-    pub fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
+    pub async fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
         let input_text = match &req.input {
             StartInput::Text(t) => (*t).to_owned(),
             StartInput::Value(v) => crate::json::to_string(v),
@@ -662,7 +662,7 @@ impl Starter {
         }
         let name = &prepared.options.state_machine_name;
         let metrics = crate::metrics::executions(name);
-        let Ok(ticket) = self.inner.admission.reserve(name) else {
+        let Ok(ticket) = self.inner.admission.reserve_shared(name).await else {
             metrics.throttled();
             return Err(StartError::Throttled);
         };
@@ -670,26 +670,28 @@ impl Starter {
         let stop = StopHandle::new();
         // Recorded (durably, for a cluster store) before the answer; a
         // store that cannot record it refuses the start.
-        store.accept_execution(
-            ExecutionRecord {
-                arn: execution_arn.clone(),
-                state_machine_arn: prepared.machine.arn.clone(),
-                name: prepared.options.name.clone(),
-                input: input_text,
-                start: start_time,
-                progress: Progress::Running,
-                abort: Some(Abort {
-                    stop: stop.clone(),
-                    task: abort,
-                }),
-                origin: Some(Arc::new(Origin {
-                    machine: Arc::clone(&prepared.machine),
-                    version_arn: prepared.version_arn.clone(),
-                    alias_arn: prepared.alias_arn.clone(),
-                })),
-            },
-            prepared.machine.machine.timeout,
-        )?;
+        store
+            .accept_execution(
+                ExecutionRecord {
+                    arn: execution_arn.clone(),
+                    state_machine_arn: prepared.machine.arn.clone(),
+                    name: prepared.options.name.clone(),
+                    input: input_text,
+                    start: start_time,
+                    progress: Progress::Running,
+                    abort: Some(Abort {
+                        stop: stop.clone(),
+                        task: abort,
+                    }),
+                    origin: Some(Arc::new(Origin {
+                        machine: Arc::clone(&prepared.machine),
+                        version_arn: prepared.version_arn.clone(),
+                        alias_arn: prepared.alias_arn.clone(),
+                    })),
+                },
+                prepared.machine.machine.timeout,
+            )
+            .await?;
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
         let state_machine_arn = prepared.machine.arn.clone();
@@ -764,11 +766,12 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidArn`; `ExecutionDoesNotExist` when it is not retained.
-    pub fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
+    pub async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
         arn::parse_execution(execution_arn)?;
         self.inner
             .store
-            .execution(execution_arn)
+            .fetch_execution(execution_arn)
+            .await
             .ok_or_else(|| StartError::ExecutionDoesNotExist(execution_arn.to_owned()))
     }
 

@@ -98,10 +98,11 @@ async fn async_starts_are_recorded_stopped_and_awaited() {
             name: Some("one"),
             ..text(&arn, "{}")
         })
+        .await
         .expect("started");
     let execution = started.execution_arn.clone();
     assert!(matches!(
-        s.describe(&execution).expect("recorded").progress,
+        s.describe(&execution).await.expect("recorded").progress,
         Progress::Running
     ));
     // Same name and input while running: the same execution; other input: refused.
@@ -110,12 +111,15 @@ async fn async_starts_are_recorded_stopped_and_awaited() {
             name: Some("one"),
             ..text(&arn, "{}")
         })
+        .await
         .expect("same");
     assert_eq!(again.execution_arn, execution);
-    let other = s.start(StartRequest {
-        name: Some("one"),
-        ..text(&arn, r#"{"x":1}"#)
-    });
+    let other = s
+        .start(StartRequest {
+            name: Some("one"),
+            ..text(&arn, r#"{"x":1}"#)
+        })
+        .await;
     assert_eq!(
         other.expect_err("refused"),
         StartError::ExecutionAlreadyExists(execution.clone())
@@ -157,7 +161,7 @@ async fn admission_refuses_with_throttled_and_counts_it() {
         StartError::Throttled
     );
     assert_eq!(
-        s.start(text(&arn, "{}")).expect_err("refused"),
+        s.start(text(&arn, "{}")).await.expect_err("refused"),
         StartError::Throttled
     );
     let metrics = crate::metrics::render();
@@ -191,10 +195,10 @@ async fn a_panic_inside_an_execution_is_its_failure_not_the_callers() {
     assert_eq!(done.outcome.status, ExecutionStatus::Failed);
     assert_eq!(done.outcome.error.as_deref(), Some("States.Runtime"));
     let standard = machine(&s, "panics-async", PASS, MachineType::Standard);
-    let started = s.start(text(&standard, "{}")).expect("started");
+    let started = s.start(text(&standard, "{}")).await.expect("started");
     let execution = started.execution_arn.clone();
     assert_eq!(started.outcome().await.status, ExecutionStatus::Failed);
-    let Progress::Done(recorded) = s.describe(&execution).expect("kept").progress else {
+    let Progress::Done(recorded) = s.describe(&execution).await.expect("kept").progress else {
         panic!("not recorded")
     };
     assert_eq!(recorded.error.as_deref(), Some("States.Runtime"));

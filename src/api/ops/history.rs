@@ -30,7 +30,7 @@ use crate::start::{ExecutionRecord, Progress};
 const MAX_ARN_LEN: usize = 256;
 
 /// Reads `executionArn` and answers its retained record.
-fn record(service: &Service, req: &Request<'_>) -> Result<ExecutionRecord, ApiError> {
+async fn record(service: &Service, req: &Request<'_>) -> Result<ExecutionRecord, ApiError> {
     let execution_arn = req.str("executionArn")?;
     let mut c = Constraints::default();
     c.required("executionArn", execution_arn);
@@ -38,7 +38,8 @@ fn record(service: &Service, req: &Request<'_>) -> Result<ExecutionRecord, ApiEr
     c.finish()?;
     Ok(service
         .starter()
-        .describe(execution_arn.unwrap_or_default())?)
+        .describe(execution_arn.unwrap_or_default())
+        .await?)
 }
 
 /// The details member of a history event type (`None`: the type has none).
@@ -157,11 +158,11 @@ fn events_of_record(record: &ExecutionRecord, with_data: bool) -> Vec<Json> {
 /// GetExecutionHistory: oldest first (`reverseOrder`: newest first),
 /// paginated (`maxResults` 0–1000, 0 = 100); `includeExecutionData`
 /// (default true) keeps inputs, outputs and Task parameters.
-pub(crate) fn get_history(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn get_history(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let reverse = req.bool("reverseOrder")?.unwrap_or(false);
     let with_data = req.bool("includeExecutionData")?.unwrap_or(true);
     let page = Page::read(req)?;
-    let record = record(service, req)?;
+    let record = record(service, req).await?;
     let trace = service.console().recorder().get(&record.arn);
     let mut events: Vec<Json> = match trace {
         Some(trace) => trace
@@ -199,12 +200,15 @@ pub(crate) fn get_history(service: &Service, req: &Request<'_>) -> Result<Json, 
 
 /// DescribeStateMachineForExecution: the state machine as the execution ran
 /// it (a version's ARN when it was started through a version or alias).
-pub(crate) fn describe_machine(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn describe_machine(
+    service: &Service,
+    req: &Request<'_>,
+) -> Result<Json, ApiError> {
     let included = req.str("includedData")?;
     let mut c = Constraints::default();
     c.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
     c.finish()?;
-    let record = record(service, req)?;
+    let record = record(service, req).await?;
     let (machine, arn) = match &record.origin {
         Some(origin) => (
             std::sync::Arc::clone(&origin.machine),
@@ -245,7 +249,7 @@ pub(crate) fn describe_machine(service: &Service, req: &Request<'_>) -> Result<J
 /// per-state results to continue from (a redrive resumes at the failed
 /// state without re-running the succeeded ones, AWS guide
 /// `redrive-executions.html`).
-pub(crate) fn redrive(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn redrive(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let execution_arn = req.str("executionArn")?;
     let token = req.str("clientToken")?;
     let mut c = Constraints::default();
@@ -260,7 +264,7 @@ pub(crate) fn redrive(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
             "Resource type not valid in this context: express".into(),
         ));
     }
-    let record = service.starter().describe(execution_arn)?;
+    let record = service.starter().describe(execution_arn).await?;
     let reason = match &record.progress {
         Progress::Running => "Execution is RUNNING and cannot be redriven".to_owned(),
         Progress::Done(o) if o.status.as_str() == "SUCCEEDED" => {
