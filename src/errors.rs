@@ -69,6 +69,10 @@ pub mod names {
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
     /// A Map state exceeded its tolerated failure threshold.
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    /// A distributed Map's ItemReader could not read its items.
+    pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
+    /// A distributed Map's ResultWriter could not write the results.
+    pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
     /// A JSONata evaluation failed.
     pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 }
