@@ -5,6 +5,7 @@ pub(crate) mod activities;
 pub(crate) mod callbacks;
 pub(crate) mod executions;
 pub(crate) mod machines;
+pub(crate) mod map_runs;
 pub(crate) mod nested;
 pub(crate) mod tags;
 pub(crate) mod test_state;
@@ -69,6 +70,9 @@ pub(crate) async fn dispatch(
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
+        "DescribeMapRun" => map_runs::describe(service, &req),
+        "ListMapRuns" => map_runs::list(service, &req),
+        "UpdateMapRun" => map_runs::update(service, &req),
         #[cfg(test)]
         "TestPanic" => panic!("a handler bug"),
         _ => Err(ApiError::UnknownOperation(format!(

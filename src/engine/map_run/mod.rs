@@ -277,6 +277,9 @@ impl<'a> Run<'a> {
             None => (None, None, None),
         };
         let batching = d.batcher.is_some();
+        let batch_input_bytes = batch_input
+            .as_ref()
+            .map_or(0, |b| size::exact(b) + "\"BatchInput\":,".len());
         let batch_items = batch_items.filter(|n| *n > 0).unwrap_or(u64::MAX);
         let batch_bytes = batch_bytes
             .filter(|n| *n > 0)
@@ -328,7 +331,8 @@ impl<'a> Run<'a> {
             while !exhausted && running.len() < cap {
                 // The next child's input and how many items it holds.
                 let mut group: Vec<Value> = Vec::new();
-                let mut bytes = 2usize;
+                // `{"Items":[]}` and `"BatchInput":…,`.
+                let mut bytes = 12 + batch_input_bytes;
                 loop {
                     let item = match carry.take() {
                         Some(v) => v,
@@ -350,7 +354,7 @@ impl<'a> Run<'a> {
                         group.push(item);
                         break;
                     }
-                    let n = size::measure(&item).sure_bytes() + 1;
+                    let n = size::exact(&item) + usize::from(!group.is_empty());
                     if !group.is_empty() && bytes + n > batch_bytes {
                         carry = Some(item);
                         break;
