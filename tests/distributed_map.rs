@@ -440,3 +440,284 @@ async fn result_writer_files() {
     let (error, cause) = run(&t, &def, "[1]").await.unwrap_err();
     assert_eq!(error, "States.ResultWriterFailed", "{cause}");
 }
+
+/// The API router on 127.0.0.1:0 over an engine with `tasks`.
+struct Api {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn start(tasks: Tasks) -> Api {
+        use expressway::api::{router, Config, Service};
+        let service = Service::new(expressway::engine::Engine::new(tasks), Config::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, router(service)).await });
+        Api {
+            url: format!("http://{addr}/"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, op: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("AWSStepFunctions.{op}"))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
+
+    async fn create(&self, name: &str, definition: &str, ty: &str) -> String {
+        let (s, b) = self
+            .call(
+                "CreateStateMachine",
+                serde_json::json!({"name": name, "definition": definition,
+                    "roleArn": "arn:aws:iam::123456789012:role/x", "type": ty}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b["stateMachineArn"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_run_api() {
+    use serde_json::json;
+    let api = Api::start(Tasks::default()).await;
+    // Children wait 1 s; one at a time until UpdateMapRun raises it.
+    let def = machine(
+        r#""MaxConcurrency":1,"ToleratedFailurePercentage":10,"#,
+        r#"{"P":{"Type":"Wait","Seconds":1,"End":true}}"#,
+        "EXPRESS",
+    );
+    let sm = api.create("dm", &def, "STANDARD").await;
+    let (s, b) = api
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": sm, "input": "[1,2,3,4,5]"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let exec = b["executionArn"].as_str().unwrap().to_owned();
+    let map_run = loop {
+        let (s, b) = api.call("ListMapRuns", json!({"executionArn": exec})).await;
+        assert_eq!(s, 200, "{b}");
+        if let Some(r) = b["mapRuns"].get(0) {
+            assert_eq!(r["executionArn"], exec.as_str());
+            assert_eq!(r["stateMachineArn"], sm.as_str());
+            break r["mapRunArn"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        map_run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:dm/Map:"),
+        "{map_run}"
+    );
+    let (s, d) = api
+        .call("DescribeMapRun", json!({"mapRunArn": map_run}))
+        .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "RUNNING");
+    assert_eq!(d["maxConcurrency"], 1);
+    assert_eq!(d["toleratedFailurePercentage"], 10.0);
+    assert_eq!(d["executionCounts"]["running"], 1, "{d}");
+    let (s, b) = api
+        .call(
+            "UpdateMapRun",
+            json!({"mapRunArn": map_run, "maxConcurrency": 10, "toleratedFailureCount": 2}),
+        )
+        .await;
+    assert_eq!((s, &b), (200, &json!({})));
+    // The other children start without waiting for the first.
+    let mut seen = 0;
+    for _ in 0..100 {
+        let (_, d) = api
+            .call("DescribeMapRun", json!({"mapRunArn": map_run}))
+            .await;
+        seen = seen.max(d["executionCounts"]["running"].as_u64().unwrap_or(0));
+        if d["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(seen >= 3, "running at once after the update: {seen}");
+    let d = loop {
+        let (_, d) = api
+            .call("DescribeMapRun", json!({"mapRunArn": map_run}))
+            .await;
+        if d["status"] != "RUNNING" {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(d["maxConcurrency"], 10);
+    assert_eq!(d["toleratedFailureCount"], 2);
+    assert_eq!(d["itemCounts"]["succeeded"], 5);
+    assert_eq!(d["itemCounts"]["total"], 5);
+    assert_eq!(d["executionCounts"]["succeeded"], 5);
+    assert!(d["stopDate"].as_f64().is_some());
+    let (_, e) = api
+        .call("DescribeExecution", json!({"executionArn": exec}))
+        .await;
+    assert_eq!(e["status"], "SUCCEEDED", "{e}");
+    // Errors.
+    let missing = format!("{}x", &map_run[..map_run.len() - 1]);
+    let cases = [
+        (
+            "DescribeMapRun",
+            json!({"mapRunArn": missing}),
+            "ResourceNotFound",
+        ),
+        ("DescribeMapRun", json!({"mapRunArn": "nope"}), "InvalidArn"),
+        ("DescribeMapRun", json!({"mapRunArn": sm}), "InvalidArn"),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": map_run}),
+            "ValidationException",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": map_run, "maxConcurrency": 10001}),
+            "ValidationException",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": map_run, "toleratedFailurePercentage": 101}),
+            "ValidationException",
+        ),
+        ("ListMapRuns", json!({}), "ValidationException"),
+        (
+            "ListMapRuns",
+            json!({"executionArn": format!("{}x", exec)}),
+            "ExecutionDoesNotExist",
+        ),
+    ];
+    for (op, body, want) in cases {
+        let (s, b) = api.call(op, body.clone()).await;
+        // ResourceNotFound is the one 404 of the model.
+        let status = if want == "ResourceNotFound" { 404 } else { 400 };
+        assert_eq!(s, status, "{op} {body}: {b}");
+        assert!(
+            b["__type"].as_str().unwrap_or_default().ends_with(want),
+            "{op} {body}: {b}"
+        );
+    }
+}
+
+/// The AWS sample `distributed-map-csv-iterator`
+/// (aws-samples/step-functions-workflows-collection, read with the search
+/// tool): a distributed Map with EXPRESS children reads a CSV with a header
+/// row from S3 (`s3:getObject`, `CSVHeaderLocation: FIRST_ROW`,
+/// MaxConcurrency 100) and starts a child state machine per row
+/// (`states:startExecution` with `StatePayload.$: $` and
+/// `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$: $$.Execution.Id`), which
+/// writes the row to DynamoDB (`dynamodb:putItem`, `S.$` / `N.$` fields).
+/// The definitions below have the sample's structure and fields, with its
+/// SAM substitutions filled in; the CSV is our own data of the same shape.
+#[cfg(feature = "aws")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sample_distributed_map_csv_iterator() {
+    use serde_json::json;
+    let moto = Moto::start();
+    boto3(
+        &moto,
+        r#"s3.create_bucket(Bucket='csv-bucket')
+s3.put_object(Bucket='csv-bucket', Key='metrics.csv', Body='Content,VideoTitle,VideoPublishTime,Views\nvid-001,Getting started with queues,"Jan 5, 2022",1200\nvid-002,"Retries, backoff and jitter","Feb 9, 2022",845\nvid-003,Señales y eventos,"Mar 1, 2022",77\nvid-004,Workflows at scale,"Apr 30, 2022",3\n'.encode())
+boto3.client('dynamodb').create_table(TableName='metadata', KeySchema=[{'AttributeName':'id','KeyType':'HASH'}], AttributeDefinitions=[{'AttributeName':'id','AttributeType':'S'}], BillingMode='PAY_PER_REQUEST')"#,
+    );
+    let api = Api::start(tasks(&moto)).await;
+    let child = json!({
+        "StartAt": "Add Item",
+        "States": {"Add Item": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {
+                "TableName": "metadata",
+                "Item": {
+                    "id": {"S.$": "$.StatePayload.Content"},
+                    "VideoPublishTime": {"S.$": "$.StatePayload.VideoPublishTime"},
+                    "VideoTitle": {"S.$": "$.StatePayload.VideoTitle"},
+                    "Views": {"N.$": "$.StatePayload.Views"}
+                }
+            },
+            "ResultPath": "$.result",
+            "End": true
+        }}
+    });
+    let child_arn = api.create("child", &child.to_string(), "STANDARD").await;
+    let parent = json!({
+        "StartAt": "Map",
+        "States": {"Map": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "Start Child Step Function",
+                "States": {"Start Child Step Function": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution",
+                    "Parameters": {
+                        "StateMachineArn": child_arn,
+                        "Input": {
+                            "StatePayload.$": "$",
+                            "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"
+                        }
+                    },
+                    "End": true
+                }}
+            },
+            "End": true,
+            "MaxConcurrency": 100,
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                "Parameters": {"Bucket": "csv-bucket", "Key": "metrics.csv"}
+            }
+        }}
+    });
+    let parent_arn = api
+        .create("csv-iterator", &parent.to_string(), "EXPRESS")
+        .await;
+    let (s, b) = api
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": parent_arn, "input": "{}"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["status"], "SUCCEEDED", "{b}");
+    let out: serde_json::Value = serde_json::from_str(b["output"].as_str().unwrap()).unwrap();
+    let starts = out.as_array().expect("one startExecution result per row");
+    assert_eq!(starts.len(), 4, "{out}");
+    assert!(
+        starts.iter().all(|s| s["ExecutionArn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":execution:child:"))),
+        "{out}"
+    );
+    // The child executions write the rows.
+    let mut rows = String::new();
+    for _ in 0..100 {
+        rows = boto3(
+            &moto,
+            "items = boto3.client('dynamodb').scan(TableName='metadata')['Items']\nprint(json.dumps(sorted([(i['id']['S'], i['Views']['N'], i['VideoPublishTime']['S'], i['VideoTitle']['S']) for i in items]), ensure_ascii=False))",
+        );
+        if rows.matches('[').count() == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        rows,
+        r#"[["vid-001", "1200", "Jan 5, 2022", "Getting started with queues"], ["vid-002", "845", "Feb 9, 2022", "Retries, backoff and jitter"], ["vid-003", "77", "Mar 1, 2022", "Señales y eventos"], ["vid-004", "3", "Apr 30, 2022", "Workflows at scale"]]"#
+    );
+}
