@@ -20,14 +20,15 @@ const MAX_ITEMS: i64 = 100_000_000;
 /// The largest `MaxInputBytesPerBatch`: 256 KiB.
 const MAX_BATCH_BYTES: i64 = 262_144;
 
-/// Whether `resource` is `arn:<partition>:states:::<action>` for one of `actions`.
+/// The action when `resource` is `arn:<partition>:states:[region]:[account]:<action>`
+/// for one of `actions`.
 pub(crate) fn service_resource<'r>(resource: &'r str, actions: &[&str]) -> Option<&'r str> {
     let mut parts = resource.splitn(6, ':');
     let ok = parts.next() == Some("arn")
         && parts.next().is_some_and(|p| !p.is_empty())
         && parts.next() == Some("states")
-        && parts.next() == Some("")
-        && parts.next() == Some("");
+        && parts.next().is_some()
+        && parts.next().is_some();
     let action = parts.next()?;
     (ok && actions.contains(&action)).then_some(action)
 }
@@ -342,6 +343,181 @@ fn writer(cx: &mut Ctx<'_>, o: &Object, loc: &str, lang: Lang) {
             &cloc,
             "Transformation",
             &["NONE", "COMPACT", "FLATTEN"],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::asl::{validate, Severity};
+
+    /// `location` of every error for a Map state `A` with the distributed
+    /// fields `fields` (members of its object), in `mode`.
+    fn errors_in(fields: &str, mode: &str, jsonata: bool) -> Vec<String> {
+        let lang = if jsonata {
+            r#""QueryLanguage":"JSONata","#
+        } else {
+            ""
+        };
+        let def = format!(
+            r#"{{{lang}"StartAt":"A","States":{{"A":{{"Type":"Map",{fields}
+            "ItemProcessor":{{"ProcessorConfig":{{"Mode":"{mode}","ExecutionType":"STANDARD"}},
+            "StartAt":"X","States":{{"X":{{"Type":"Succeed"}}}}}},"End":true}}}}}}"#
+        );
+        let v = crate::json::parse(&def).expect("test definition is JSON");
+        validate(&v)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.location)
+            .collect()
+    }
+
+    fn errors(fields: &str) -> Vec<String> {
+        errors_in(fields, "DISTRIBUTED", false)
+    }
+
+    #[test]
+    fn accepts_what_aws_documents() {
+        let ok = [
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW","MaxItems":10},"Parameters":{"Bucket":"b","Key":"k","VersionId":"v"}},"#,
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN","CSVHeaders":["a","b"],"CSVDelimiter":"PIPE"},"Parameters":{"Bucket.$":"$.b","Key":"k"}},"#,
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL","MaxItemsPath":"$.max"},"Parameters":{"Bucket":"b","Key":"k"}},"#,
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"MANIFEST","ManifestType":"S3_INVENTORY"},"Parameters":{"Bucket":"b","Key":"manifest.json"}},"#,
+            r#""ItemReader":{"Resource":"arn:aws:states:us-east-1::s3:listObjectsV2","Parameters":{"Bucket":"b","Prefix":"p/"}},"#,
+            r#""ItemBatcher":{"MaxItemsPerBatch":100,"MaxInputBytesPerBatch":262144,"BatchInput":{"k.$":"$.k"}},"#,
+            r#""ItemBatcher":{"MaxItemsPerBatchPath":"$.n"},"#,
+            r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},"#,
+            r#""ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN","OutputType":"JSON"}},"#,
+            r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"},"WriterConfig":{"Transformation":"COMPACT","OutputType":"JSONL"}},"#,
+            r#""Label":"csv-run_1","MaxConcurrency":10000,"ToleratedFailurePercentage":5.5,"ToleratedFailureCount":3,"#,
+        ];
+        for f in ok {
+            assert_eq!(errors(f), Vec::<String>::new(), "{f}");
+        }
+        let jsonata = r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","MaxItems":"{% $states.input.n %}"},"Arguments":{"Bucket":"{% $states.input.b %}","Key":"k"}},
+            "ItemBatcher":{"MaxItemsPerBatch":"{% 2 %}","BatchInput":{"a":"{% 1 %}"}},
+            "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Arguments":{"Bucket":"b","Prefix":"p"}},"#;
+        assert_eq!(
+            errors_in(jsonata, "DISTRIBUTED", true),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn refuses_with_the_pointer() {
+        let cases = [
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:deleteObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{}},"#,
+                "/States/A/ItemReader/Resource",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"XML"},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig/InputType",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{}},"#,
+                "/States/A/ItemReader",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN"},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW","CSVHeaders":["a"]},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig/CSVHeaders",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","MaxItems":-1},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig/MaxItems",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","MaxItems":1,"MaxItemsPath":"$.n"},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","Extra":1},"Parameters":{}},"#,
+                "/States/A/ItemReader/ReaderConfig",
+            ),
+            (
+                r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"a.$":"nope"}},"#,
+                "/States/A/ItemReader/Parameters/a.$",
+            ),
+            (r#""ItemBatcher":{},"#, "/States/A/ItemBatcher"),
+            (
+                r#""ItemBatcher":{"MaxInputBytesPerBatch":262145},"#,
+                "/States/A/ItemBatcher/MaxInputBytesPerBatch",
+            ),
+            (
+                r#""ItemBatcher":{"MaxItemsPerBatch":0},"#,
+                "/States/A/ItemBatcher/MaxItemsPerBatch",
+            ),
+            (r#""ResultWriter":{},"#, "/States/A/ResultWriter"),
+            (
+                r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject"},"#,
+                "/States/A/ResultWriter",
+            ),
+            (
+                r#""ResultWriter":{"WriterConfig":{"Transformation":"SQUASH"}},"#,
+                "/States/A/ResultWriter/WriterConfig/Transformation",
+            ),
+            (
+                r#""ResultWriter":{"WriterConfig":{"OutputType":"CSV"}},"#,
+                "/States/A/ResultWriter/WriterConfig/OutputType",
+            ),
+            (r#""Label":"has space","#, "/States/A/Label"),
+            (
+                r#""Label":"abcdefghijabcdefghijabcdefghijabcdefghijX","#,
+                "/States/A/Label",
+            ),
+        ];
+        for (f, loc) in cases {
+            let got = errors(f);
+            assert!(
+                got.iter().any(|l| l == loc),
+                "{f}: expected {loc}, got {got:?}"
+            );
+        }
+        let inline = errors_in(
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{}},"#,
+            "INLINE",
+            false,
+        );
+        assert_eq!(inline, ["/States/A/ItemReader"]);
+        let jsonata = errors_in(
+            r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{}},"#,
+            "DISTRIBUTED",
+            true,
+        );
+        assert_eq!(jsonata, ["/States/A/ItemReader"]);
+    }
+
+    #[test]
+    fn a_distributed_map_with_an_item_reader_compiles() {
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Map","Label":"L",
+            "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN","CSVHeaders":["x"],"CSVDelimiter":"SEMICOLON"},"Parameters":{"Bucket":"b","Key":"k"}},
+            "ItemBatcher":{"MaxItemsPerBatch":5},
+            "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"X","States":{"X":{"Type":"Succeed"}}},"End":true}}}"#;
+        let m = crate::compile::load(def).expect("compiles");
+        let crate::compile::Kind::Map(spec) = &m.graph.states[0].kind else {
+            panic!("a Map")
+        };
+        let d = spec.distributed.as_ref().expect("distributed");
+        assert_eq!(&*d.label, "L");
+        assert_eq!(
+            d.child_type,
+            crate::compile::distributed::ChildType::Express
+        );
+        let r = d.reader.as_ref().expect("reader");
+        assert_eq!(r.csv_delimiter, b';');
+        assert_eq!(
+            r.csv_headers,
+            crate::compile::distributed::CsvHeaders::Given(vec!["x".into()])
+        );
+        assert!(d.batcher.is_some());
+        assert_eq!(
+            d.writer.as_ref().map(|w| w.transformation),
+            Some(crate::compile::distributed::WriterTransformation::None)
         );
     }
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::stream::FuturesUnordered;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
@@ -52,6 +52,12 @@ use writer::{transform, writer_failed, FileStatus, Writer};
 /// "Distributed mode": up to 10,000 parallel child workflow executions);
 /// MaxConcurrency 0 (or absent) means this.
 pub const MAX_DISTRIBUTED_CONCURRENCY: u64 = 10_000;
+
+/// The most bytes of child execution inputs a Map Run holds at once (its
+/// running children's and the items read ahead for them): past it, it waits
+/// for children to end before reading more, so a large object is read at
+/// the pace the children take it.
+const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the Map state evaluated before its Map Run starts.
 pub(super) struct Settings<'v> {
@@ -81,6 +87,8 @@ impl Drop for AbortOnDrop {
 struct Done {
     /// Its position among the child executions.
     slot: usize,
+    /// The in-memory size of its input.
+    bytes: usize,
     /// How many items it had.
     items: u64,
     status: FileStatus,
@@ -316,19 +324,24 @@ impl<'a> Run<'a> {
         let test_case = self.execution().test_case.clone();
 
         let mut running = FuturesUnordered::new();
-        let mut results: Vec<Option<Vec<Value>>> = Vec::new();
-        let mut held: Vec<Charge<'_>> = Vec::new();
+        let mut collect = Collect {
+            results: Vec::new(),
+            held: Vec::new(),
+            failed_items: 0,
+            export,
+            transformation,
+        };
+        let mut in_flight = 0usize;
         let mut index = 0usize;
         let mut slot = 0usize;
         let mut exhausted = false;
         let mut carry: Option<Value> = None;
-        let mut failed_items = 0u64;
         loop {
             let cap = match run.max_concurrency() {
                 0 => MAX_DISTRIBUTED_CONCURRENCY,
                 n => n.min(MAX_DISTRIBUTED_CONCURRENCY),
             } as usize;
-            while !exhausted && running.len() < cap {
+            while !exhausted && running.len() < cap && in_flight < MAX_IN_FLIGHT_BYTES {
                 // The next child's input and how many items it holds.
                 let mut group: Vec<Value> = Vec::new();
                 // `{"Items":[]}` and `"BatchInput":…,`.
@@ -379,7 +392,10 @@ impl<'a> Run<'a> {
                 } else {
                     group.pop().unwrap_or_default()
                 };
-                let charge = self.budget.charge(&size::measure(&input), at.name)?;
+                let measure = size::measure(&input);
+                let charge = self.budget.charge(&measure, at.name)?;
+                let bytes = measure.memory_bytes();
+                in_flight += bytes;
                 {
                     let mut p = run.lock();
                     p.items.running += n_items;
@@ -399,7 +415,7 @@ impl<'a> Run<'a> {
                 };
                 let this_slot = slot;
                 slot += 1;
-                results.push(None);
+                collect.results.push(None);
                 let child_type = d.child_type;
                 running.push(async move {
                     let input_text = need_records.then(|| crate::json::to_string(&input));
@@ -423,6 +439,7 @@ impl<'a> Run<'a> {
                     };
                     Done {
                         slot: this_slot,
+                        bytes,
                         items: n_items,
                         status,
                         timed_out,
@@ -430,6 +447,13 @@ impl<'a> Run<'a> {
                         value,
                     }
                 });
+                // Let the children run while items are read.
+                while let Some(Some(done)) = running.next().now_or_never() {
+                    in_flight -= done.bytes;
+                    if collect.take(self, run, done, at, exhausted).await? {
+                        return Err(collect.fail().await);
+                    }
+                }
             }
             if running.is_empty() {
                 if exhausted {
@@ -441,92 +465,17 @@ impl<'a> Run<'a> {
                 done = running.next() => done,
                 () = run.updated.notified() => None,
             };
-            let Some(done) = done else { continue };
-            let ok = done.status == FileStatus::Succeeded;
-            {
-                let mut guard = run.lock();
-                let p = &mut *guard;
-                p.items.running -= done.items;
-                p.executions.running -= 1;
-                let (i, e) = (&mut p.items, &mut p.executions);
-                match (ok, done.timed_out) {
-                    (true, _) => {
-                        i.succeeded += done.items;
-                        e.succeeded += 1;
-                    }
-                    (false, true) => {
-                        i.timed_out += done.items;
-                        e.timed_out += 1;
-                    }
-                    (false, false) => {
-                        i.failed += done.items;
-                        e.failed += 1;
-                    }
+            if let Some(done) = done {
+                in_flight -= done.bytes;
+                if collect.take(self, run, done, at, exhausted).await? {
+                    return Err(collect.fail().await);
                 }
             }
-            if !ok {
-                failed_items += done.items;
-            }
-            let mut kept = Vec::new();
-            let output = ok.then_some(&done.value);
-            let full = done
-                .record
-                .unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null));
-            if export.is_some() || transformation != WriterTransformation::Compact {
-                transform(transformation, full, output, &mut kept);
-            } else {
-                kept.push(done.value.clone());
-            }
-            if let Some(w) = &mut export {
-                for v in &kept {
-                    w.add(done.status, v).await?;
-                }
-                run.lock().items.results_written += done.items;
-            } else {
-                for v in &kept {
-                    held.push(self.budget.charge(&size::measure(v), at.name)?);
-                }
-                results[done.slot] = Some(kept);
-            }
-            if self.exceeded(run, failed_items, exhausted) {
-                if let Some(w) = export.take() {
-                    w.finish().await?;
-                }
-                return Err(exceeded());
-            }
         }
-        if self.exceeded(run, failed_items, true) {
-            if let Some(w) = export.take() {
-                w.finish().await?;
-            }
-            return Err(exceeded());
+        if collect.exceeded(run, true) {
+            return Err(collect.fail().await);
         }
-        match export {
-            Some(w) => w.finish().await,
-            None => {
-                let all: Vec<Value> = results.into_iter().flatten().flatten().collect();
-                drop(held);
-                Ok(OwnedValue::Array(Box::new(all)))
-            }
-        }
-    }
-
-    /// Whether `failed` failed items exceed what the Map Run tolerates now
-    /// (either threshold exceeded; with none set, any failure); the
-    /// percentage is judged once every item is known (`all_read`).
-    fn exceeded(&self, run: &MapRun, failed: u64, all_read: bool) -> bool {
-        if failed == 0 {
-            return false;
-        }
-        let p = run.progress();
-        let (count, pct) = (p.tolerated_failure_count, p.tolerated_failure_percentage);
-        if count.is_none() && pct.is_none() {
-            return true;
-        }
-        let over_count = count.is_some_and(|c| failed > c);
-        let over_pct = all_read
-            && pct.is_some_and(|x| (failed as f64) * 100.0 / (p.items.total.max(1) as f64) > x);
-        over_count || over_pct
+        collect.finish().await
     }
 
     /// The input of the child execution for item `index` (`raw`): the
@@ -564,6 +513,123 @@ impl<'a> Run<'a> {
         let child = self.child(options);
         let frame = Frame::new(uses_context.then(|| ContextObject::new(options, &input)));
         child.graph(graph, base, input, frame).await
+    }
+}
+
+/// What a Map Run keeps of its finished children: their results in order
+/// (or the ResultWriter they go to), and how many items failed.
+struct Collect<'b> {
+    results: Vec<Option<Vec<Value>>>,
+    held: Vec<Charge<'b>>,
+    failed_items: u64,
+    export: Option<Writer>,
+    transformation: WriterTransformation,
+}
+
+impl<'b> Collect<'b> {
+    /// Counts and keeps one finished child; whether the failures now
+    /// exceed what the Map Run tolerates.
+    async fn take(
+        &mut self,
+        r: &'b Run<'_>,
+        run: &MapRun,
+        done: Done,
+        at: &Entry<'_>,
+        all_read: bool,
+    ) -> Result<bool, ExecError> {
+        let ok = done.status == FileStatus::Succeeded;
+        {
+            let mut guard = run.lock();
+            let p = &mut *guard;
+            p.items.running -= done.items;
+            p.executions.running -= 1;
+            let (i, e) = (&mut p.items, &mut p.executions);
+            match (ok, done.timed_out) {
+                (true, _) => {
+                    i.succeeded += done.items;
+                    e.succeeded += 1;
+                }
+                (false, true) => {
+                    i.timed_out += done.items;
+                    e.timed_out += 1;
+                }
+                (false, false) => {
+                    i.failed += done.items;
+                    e.failed += 1;
+                }
+            }
+        }
+        if !ok {
+            self.failed_items += done.items;
+        }
+        let mut kept = Vec::new();
+        let output = ok.then_some(&done.value);
+        let full = done
+            .record
+            .unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null));
+        if self.export.is_some() || self.transformation != WriterTransformation::Compact {
+            transform(self.transformation, full, output, &mut kept);
+        } else {
+            kept.push(done.value);
+        }
+        if let Some(w) = &mut self.export {
+            for v in &kept {
+                w.add(done.status, v).await?;
+            }
+            run.lock().items.results_written += done.items;
+        } else {
+            for v in &kept {
+                self.held.push(r.budget.charge(&size::measure(v), at.name)?);
+            }
+            self.results[done.slot] = Some(kept);
+        }
+        Ok(self.exceeded(run, all_read))
+    }
+
+    /// Whether the failed items exceed what the Map Run tolerates now
+    /// (either threshold exceeded; with none set, any failure); the
+    /// percentage is judged once every item is known (`all_read`).
+    fn exceeded(&self, run: &MapRun, all_read: bool) -> bool {
+        let failed = self.failed_items;
+        if failed == 0 {
+            return false;
+        }
+        let p = run.progress();
+        let (count, pct) = (p.tolerated_failure_count, p.tolerated_failure_percentage);
+        if count.is_none() && pct.is_none() {
+            return true;
+        }
+        let over_count = count.is_some_and(|c| failed > c);
+        let over_pct = all_read
+            && pct.is_some_and(|x| (failed as f64) * 100.0 / (p.items.total.max(1) as f64) > x);
+        over_count || over_pct
+    }
+
+    /// The Map Run failed on its tolerance: the ResultWriter still writes
+    /// what it has; the error.
+    async fn fail(&mut self) -> ExecError {
+        if let Some(w) = self.export.take() {
+            if let Err(e) = w.finish().await {
+                return e;
+            }
+        }
+        exceeded()
+    }
+
+    /// The Map state's result: the ResultWriter's details, or the results
+    /// in item order.
+    async fn finish(mut self) -> Result<Value, ExecError> {
+        match self.export.take() {
+            Some(w) => w.finish().await,
+            None => {
+                let all: Vec<Value> = std::mem::take(&mut self.results)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .collect();
+                Ok(OwnedValue::Array(Box::new(all)))
+            }
+        }
     }
 }
 
