@@ -24,6 +24,8 @@ import time
 import urllib.request
 
 import boto3
+import boto3.s3.transfer
+import botocore.config
 
 
 def free_port():
@@ -59,7 +61,7 @@ class Lines:
     def __init__(self, size):
         self.left = size
         self.n = 0
-        self.buf = b""
+        self.buf = bytearray()
 
     def read(self, want=-1):
         if want is None or want < 0:
@@ -74,7 +76,8 @@ class Lines:
                 line = b" " * (self.left - 1) + b"\n"
             self.buf += line
             self.left -= len(line)
-        out, self.buf = self.buf[:want], self.buf[want:]
+        out = bytes(self.buf[:want])
+        del self.buf[:want]
         return out
 
 
@@ -98,7 +101,13 @@ def main():
     server = None
     try:
         wait_http(f"http://127.0.0.1:{moto_port}/moto-api/")
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}")
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{moto_port}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         s3.create_bucket(Bucket="big")
         t = time.time()
         body = Lines(size_mib * 1024 * 1024)
@@ -124,6 +133,7 @@ def main():
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=botocore.config.Config(inject_host_prefix=False, read_timeout=600),
         )
         definition = {
             "StartAt": "Read",

@@ -110,6 +110,18 @@ async fn item_readers_json_jsonl_csv() {
     );
     put(&moto, "data", "b.tsv", r#"b'p\t7\nq\t8\n'"#);
     put(&moto, "data", "obj.json", r#"b'{"not": "an array"}'"#);
+    put(
+        &moto,
+        "data",
+        "big.jsonl",
+        r#"b'1\n"' + b'x' * 300000 + b'"\n2\n'"#,
+    );
+    put(
+        &moto,
+        "data",
+        "big.json",
+        r#"b'[1,"' + b'x' * 300000 + b'"]'"#,
+    );
     let cases = [
         (
             r#""ReaderConfig":{"InputType":"JSON"},"#,
@@ -158,6 +170,17 @@ async fn item_readers_json_jsonl_csv() {
             r#""ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN","CSVHeaders":["a","a"]},"#,
             r#"{"Bucket":"data","Key":"a.csv"}"#,
             "CSV headers cannot contain duplicates.",
+        ),
+        // An item over 256 KiB is refused before it is held whole.
+        (
+            r#""ReaderConfig":{"InputType":"JSONL"},"#,
+            r#"{"Bucket":"data","Key":"big.jsonl"}"#,
+            "An item of the ItemReader's object is larger than the maximum of 262144 bytes.",
+        ),
+        (
+            r#""ReaderConfig":{"InputType":"JSON"},"#,
+            r#"{"Bucket":"data","Key":"big.json"}"#,
+            "An item of the ItemReader's object is larger than the maximum of 262144 bytes.",
         ),
     ];
     for (config, params, cause) in failures {

@@ -228,8 +228,7 @@ impl<'a> Run<'a> {
                 tolerated_count,
                 tolerated_percentage: tolerated_pct,
             };
-            let out = self.distributed(st, spec, d, set, frame, at).await;
-            return out;
+            return self.distributed(spec, d, set, frame, at).await;
         }
         let width = inline_width(concurrency);
         let id = self.add_events(1); // MapStateStarted

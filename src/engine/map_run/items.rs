@@ -138,7 +138,7 @@ impl Object1 {
         let pending = match &mut self.framing {
             Framing::Json(j) => {
                 j.feed(bytes).map_err(split)?;
-                0
+                j.pending()
             }
             Framing::Jsonl(l) => {
                 l.feed(bytes);

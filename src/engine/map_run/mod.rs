@@ -41,7 +41,7 @@ use super::size;
 use super::variables::Frame;
 use super::ExecutionOptions;
 use crate::compile::distributed::{ChildType, Distributed, WriterTransformation};
-use crate::compile::{Graph, MapSpec, Number, Payload, State};
+use crate::compile::{Graph, MapSpec, Number, Payload};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::{Object, Value};
 use items::Items;
@@ -93,6 +93,8 @@ struct Done {
     items: u64,
     status: FileStatus,
     timed_out: bool,
+    /// Its cause, when it failed.
+    cause: String,
     /// Its record (when a ResultWriter needs it).
     record: Option<Value>,
     /// Its output, or its Error Output.
@@ -165,18 +167,16 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Runs the distributed Map `spec` (its distributed fields `d`) of the
-    /// state `st` as a Map Run.
+    /// Runs the distributed Map `spec` (its distributed fields `d`) as a
+    /// Map Run.
     pub(super) async fn distributed(
         &'a self,
-        st: &'a State,
         spec: &'a MapSpec,
         d: &'a Distributed,
         set: Settings<'_>,
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
-        let eff = set.input;
         let parent = self.execution();
         let child_sm_arn = format!("{}/{}", parent.state_machine_arn, d.label);
         let child_sm_name = format!("{}/{}", parent.state_machine_name, d.label);
@@ -204,12 +204,10 @@ impl<'a> Run<'a> {
         }
         let result = self
             .map_run(
-                st,
                 spec,
                 d,
                 &run,
                 &set,
-                eff,
                 frame,
                 at,
                 &child_sm_arn,
@@ -236,18 +234,16 @@ impl<'a> Run<'a> {
     #[allow(clippy::too_many_arguments)]
     async fn map_run(
         &'a self,
-        st: &'a State,
         spec: &'a MapSpec,
         d: &'a Distributed,
         run: &Arc<MapRun>,
         set: &Settings<'_>,
-        eff: &Value,
         frame: &Frame,
         at: &Entry<'_>,
         child_sm_arn: &str,
         child_sm_name: &str,
     ) -> Result<Value, ExecError> {
-        let _ = st;
+        let eff = set.input;
         // Where the items come from.
         let mut items = match (&d.reader, set.items) {
             (Some(reader), _) => {
@@ -424,17 +420,24 @@ impl<'a> Run<'a> {
                         .await;
                     drop(charge);
                     let stop = SystemTime::now();
-                    let (status, timed_out, record, value) = match out {
+                    let (status, timed_out, cause, record, value) = match out {
                         Ok(v) => {
                             let record =
                                 input_text.map(|i| record(&options, child_type, i, Ok(&v), stop));
-                            (FileStatus::Succeeded, false, record, v)
+                            (FileStatus::Succeeded, false, String::new(), record, v)
                         }
                         Err(e) => {
                             let timed_out = e.error == names::TIMEOUT;
                             let record =
                                 input_text.map(|i| record(&options, child_type, i, Err(&e), stop));
-                            (FileStatus::Failed, timed_out, record, error_output(e))
+                            let cause = e.cause.clone();
+                            (
+                                FileStatus::Failed,
+                                timed_out,
+                                cause,
+                                record,
+                                error_output(e),
+                            )
                         }
                     };
                     Done {
@@ -443,6 +446,7 @@ impl<'a> Run<'a> {
                         items: n_items,
                         status,
                         timed_out,
+                        cause,
                         record,
                         value,
                     }
@@ -537,6 +541,13 @@ impl<'b> Collect<'b> {
         at: &Entry<'_>,
         all_read: bool,
     ) -> Result<bool, ExecError> {
+        // The parent's own deadline passed in a child: the execution times
+        // out, as it would have outside the Map.
+        if done.timed_out
+            && crate::json::budget::current().is_some_and(|b| b.deadline_passed() || b.is_stopped())
+        {
+            return Err(ExecError::new(names::TIMEOUT, done.cause.clone()));
+        }
         let ok = done.status == FileStatus::Succeeded;
         {
             let mut guard = run.lock();

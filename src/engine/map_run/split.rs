@@ -110,6 +110,11 @@ impl JsonArray {
         self.ready.pop_front()
     }
 
+    /// Bytes of the element being cut.
+    pub(super) fn pending(&self) -> usize {
+        self.current.len()
+    }
+
     /// Checks the text ended with the array.
     ///
     /// # Errors
