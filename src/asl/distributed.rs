@@ -240,14 +240,15 @@ fn reader(cx: &mut Ctx<'_>, o: &Object, loc: &str, lang: Lang) {
     match cfg.get("CSVHeaders") {
         None if location == Some("GIVEN") => cx.required(&cloc, "CSVHeaders"),
         None => {}
-        Some(Value::Array(h)) if h.iter().all(|v| matches!(v, Value::String(_))) => {
-            if location != Some("GIVEN") {
-                cx.schema(
-                    "CSVHeaders can only be given when CSVHeaderLocation is GIVEN",
-                    &child(&cloc, "CSVHeaders"),
-                );
-            }
+        Some(Value::Array(h))
+            if h.iter().all(|v| matches!(v, Value::String(_))) && location != Some("GIVEN") =>
+        {
+            cx.schema(
+                "CSVHeaders can only be given when CSVHeaderLocation is GIVEN",
+                &child(&cloc, "CSVHeaders"),
+            );
         }
+        Some(Value::Array(h)) if h.iter().all(|v| matches!(v, Value::String(_))) => {}
         Some(_) => cx.bad_value(&cloc, "CSVHeaders", "an array of strings"),
     }
     if location.is_some() && input.is_some_and(|t| t != "CSV") {

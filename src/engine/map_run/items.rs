@@ -54,7 +54,7 @@ enum Framing {
     Json(JsonArray),
     Jsonl(Lines),
     Csv {
-        rows: Csv,
+        rows: Box<Csv>,
         /// The column names, once known.
         headers: Option<Vec<String>>,
     },
@@ -309,7 +309,7 @@ impl S3Items {
         match self.input_type {
             Some(InputType::Jsonl) => Framing::Jsonl(Lines::default()),
             Some(InputType::Csv) => Framing::Csv {
-                rows: Csv::new(self.delimiter),
+                rows: Box::new(Csv::new(self.delimiter)),
                 headers: match &self.headers {
                     CsvHeaders::FirstRow => None,
                     CsvHeaders::Given(h) => Some(h.clone()),
@@ -392,7 +392,7 @@ impl S3Items {
             p.insert("Key".into(), OwnedValue::String(key.clone()));
             let body = self.open(&OwnedValue::Object(Box::new(p))).await?;
             let framing = Framing::Csv {
-                rows: Csv::new(b','),
+                rows: Box::new(Csv::new(b',')),
                 headers: Some(self.schema.clone()),
             };
             self.current =
@@ -417,8 +417,11 @@ impl S3Items {
     }
 }
 
+/// The columns of an S3 inventory and its files (bucket, key).
+type Inventory = (Vec<String>, VecDeque<(String, String)>);
+
 /// The columns and files (bucket, key) of an S3 inventory manifest.
-fn parse_manifest(bytes: &[u8]) -> Result<(Vec<String>, VecDeque<(String, String)>), ExecError> {
+fn parse_manifest(bytes: &[u8]) -> Result<Inventory, ExecError> {
     let bad = |what: &str| reader_failed(format!("The S3 inventory manifest is not valid: {what}"));
     let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
     let m = crate::json::parse(text).map_err(|_| bad("not JSON"))?;
