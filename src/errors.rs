@@ -69,12 +69,12 @@ pub mod names {
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
     /// A Map state exceeded its tolerated failure threshold.
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
-    /// A JSONata evaluation failed.
-    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// A distributed Map's ItemReader could not read its items.
     pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
-    /// A distributed Map's ResultWriter could not write its results.
+    /// A distributed Map's ResultWriter could not write the results.
     pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
+    /// A JSONata evaluation failed.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// An HTTP Task could not reach its endpoint (DNS, connection, TLS, timeout).
     pub const HTTP_SOCKET: &str = "States.Http.Socket";
     /// The prefix of an HTTP Task's error for a non-2xx answer:

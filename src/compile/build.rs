@@ -19,9 +19,9 @@ use crate::json::path::Path;
 use crate::json::template::Template;
 use crate::json::Value;
 
-type Result<T> = std::result::Result<T, LoadError>;
+pub(super) type Result<T> = std::result::Result<T, LoadError>;
 
-fn invalid(location: &str, message: impl Into<String>) -> LoadError {
+pub(super) fn invalid(location: &str, message: impl Into<String>) -> LoadError {
     LoadError::Invalid(vec![Diagnostic {
         severity: Severity::Error,
         code: "SCHEMA_VALIDATION_FAILED",
@@ -157,7 +157,10 @@ fn state(
                 .collect::<Result<Vec<_>>>()?;
             ("Parallel", Kind::Parallel { branches })
         }
-        "Map" => ("Map", Kind::Map(Box::new(map(def, p, lang, jsonata)?))),
+        "Map" => (
+            "Map",
+            Kind::Map(Box::new(map(def, name, p, lang, jsonata)?)),
+        ),
         other => {
             return Err(invalid(
                 &format!("{p}/Type"),
@@ -211,7 +214,12 @@ fn assign(def: &Value, p: &str, jsonata: bool) -> Result<Option<Payload>> {
     payload(def.get("Assign"), "Assign", &format!("{p}/Assign"), jsonata)
 }
 
-fn payload(v: Option<&Value>, field: &str, p: &str, jsonata: bool) -> Result<Option<Payload>> {
+pub(super) fn payload(
+    v: Option<&Value>,
+    field: &str,
+    p: &str,
+    jsonata: bool,
+) -> Result<Option<Payload>> {
     match v {
         None => Ok(None),
         Some(v) if jsonata => JsonataTemplate::compile(v, field)
@@ -307,7 +315,7 @@ fn seconds(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Se
     }
 }
 
-fn number(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Number>> {
+pub(super) fn number(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Number>> {
     if let Some(v) = def.get(field) {
         if jsonata {
             if let Some(t) = expression(v, field, p)? {
@@ -426,7 +434,7 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> 
     Ok(Kind::Choice { choices, default })
 }
 
-fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
+fn map(def: &Value, name: &str, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
     let (processor, pp) = match def.get("ItemProcessor") {
         Some(v) => (v, format!("{p}/ItemProcessor")),
         None => (
@@ -435,12 +443,6 @@ fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
             format!("{p}/Iterator"),
         ),
     };
-    if def.get("ItemReader").is_some() {
-        return Err(invalid(
-            &format!("{p}/ItemReader"),
-            "ItemReader (Distributed Map) is not supported",
-        ));
-    }
     let (selector, sp) = match def.get("ItemSelector") {
         Some(v) => (Some(v), format!("{p}/ItemSelector")),
         None => (def.get("Parameters"), format!("{p}/Parameters")),
@@ -457,6 +459,7 @@ fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
         max_concurrency: number(def, "MaxConcurrency", p, jsonata)?,
         tolerated_count: number(def, "ToleratedFailureCount", p, jsonata)?,
         tolerated_percentage: number(def, "ToleratedFailurePercentage", p, jsonata)?,
+        distributed: super::distributed::compile(def, processor, name, p, jsonata)?,
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod build;
 pub mod choice;
+pub mod distributed;
 mod error;
 pub mod jsonata;
 mod retry;
@@ -257,6 +258,8 @@ pub struct MapSpec {
     pub tolerated_count: Option<Number>,
     /// ToleratedFailurePercentage(Path).
     pub tolerated_percentage: Option<Number>,
+    /// The distributed mode's fields, when the processor runs DISTRIBUTED.
+    pub distributed: Option<Box<distributed::Distributed>>,
 }
 
 /// One compiled state.

@@ -52,8 +52,11 @@ pub(super) struct Run<'a> {
     test_case: Option<std::sync::Arc<str>>,
     /// The observer of this execution, if it is watched.
     obs: Option<Arc<dyn ExecutionObserver>>,
-    /// What its Map iterations and Parallel branches may hold at once.
-    pub(super) budget: Budget,
+    /// What its Map iterations and Parallel branches may hold at once
+    /// (shared with its distributed Maps' child executions).
+    pub(super) budget: Arc<Budget>,
+    /// The engine's Map Runs (distributed Maps).
+    map_runs: Arc<super::map_run::records::MapRuns>,
     /// The inspector of a state test (TestState), else `None`.
     inspect: Option<&'a Inspector>,
 }
@@ -106,6 +109,8 @@ pub(super) struct Limits {
     /// The bytes its Map iterations and Parallel branches may hold in
     /// flight (the `budget` module).
     pub(super) memory_budget: usize,
+    /// Where its distributed Maps record their Map Runs.
+    pub(super) map_runs: Arc<super::map_run::records::MapRuns>,
 }
 
 pub(super) async fn execute(
@@ -133,7 +138,8 @@ pub(super) async fn execute(
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
-        budget: Budget::new(limits.memory_budget),
+        budget: Arc::new(Budget::new(limits.memory_budget)),
+        map_runs: limits.map_runs,
         inspect: None,
     };
     let mut guard = AbortGuard {
@@ -261,6 +267,40 @@ fn timed_out(cause: String, stop_time: SystemTime) -> ExecutionOutcome {
 }
 
 impl<'a> Run<'a> {
+    /// The run of a distributed Map's child execution `options`: its own
+    /// history numbering and no observer, the same resolvers, mock test
+    /// case, memory budget and Map Runs as this one.
+    pub(super) fn child<'c>(&'c self, options: &'c ExecutionOptions) -> Run<'c> {
+        Run {
+            tasks: self.tasks,
+            tokens: self.tokens,
+            options,
+            events: AtomicU32::new(1),
+            invocations: Mutex::new(HashMap::new()),
+            state_machine_name: Arc::clone(&self.state_machine_name),
+            test_case: self.test_case.clone(),
+            obs: None,
+            budget: Arc::clone(&self.budget),
+            map_runs: Arc::clone(&self.map_runs),
+            inspect: None,
+        }
+    }
+
+    /// The identity of this execution.
+    pub(super) fn execution(&self) -> &ExecutionOptions {
+        self.options
+    }
+
+    /// The Task resolvers.
+    pub(super) fn tasks_ref(&self) -> &Tasks {
+        self.tasks
+    }
+
+    /// The engine's Map Runs.
+    pub(super) fn map_runs(&self) -> &super::map_run::records::MapRuns {
+        &self.map_runs
+    }
+
     fn next_event(&self) -> u32 {
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }

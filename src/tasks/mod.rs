@@ -227,6 +227,11 @@ impl Tasks {
         self.aws_sdk.config()
     }
 
+    /// The generic AWS client, for the distributed Map's S3 reads and writes.
+    pub(crate) fn aws_sdk(&self) -> &aws_sdk::AwsSdk {
+        &self.aws_sdk
+    }
+
     /// Registers `handler` for the resource ARN `resource`.
     pub fn register(&mut self, resource: impl Into<String>, handler: Handler) {
         self.handlers.insert(resource.into(), handler);

@@ -6,6 +6,7 @@ pub(crate) mod callbacks;
 pub(crate) mod executions;
 pub(crate) mod history;
 pub(crate) mod machines;
+pub(crate) mod map_runs;
 pub(crate) mod nested;
 pub(crate) mod tags;
 pub(crate) mod test_state;
@@ -82,6 +83,9 @@ pub(crate) async fn dispatch(
         "UpdateStateMachineAlias" => versions::update_alias(service, &req),
         "ListStateMachineAliases" => versions::list_aliases(service, &req),
         "DeleteStateMachineAlias" => versions::delete_alias(service, &req),
+        "DescribeMapRun" => map_runs::describe(service, &req),
+        "ListMapRuns" => map_runs::list(service, &req).await,
+        "UpdateMapRun" => map_runs::update(service, &req),
         #[cfg(test)]
         "TestPanic" => panic!("a handler bug"),
         _ => Err(ApiError::UnknownOperation(format!(

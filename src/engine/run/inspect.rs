@@ -326,7 +326,8 @@ impl Engine {
             state_machine_name: options.state_machine_name.as_str().into(),
             test_case: options.test_case.as_deref().map(Into::into),
             obs: None,
-            budget: Budget::new(self.memory_budget),
+            budget: Arc::new(Budget::new(self.memory_budget)),
+            map_runs: Arc::clone(&self.map_runs),
             inspect: Some(&inspector),
         };
         let mut frame = Frame::new(

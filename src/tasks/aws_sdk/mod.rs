@@ -34,6 +34,7 @@ mod json;
 mod model;
 mod models;
 mod names;
+mod objects;
 mod query;
 mod response;
 mod rest;
@@ -53,6 +54,7 @@ use crate::json::Value;
 use crate::tasks::{AwsConfig, Credentials, TaskInput};
 pub(crate) use errors::{Java1, Naming};
 use models::{Models, Service};
+pub(crate) use objects::ObjectBody;
 use wire::{WireRequest, WireResponse};
 
 /// The environment variable listing directories of extra service models
@@ -285,15 +287,30 @@ impl AwsSdk {
             .map_err(Clone::clone)
     }
 
-    /// Resolves the endpoint, signs and sends `req`.
+    /// Resolves the endpoint, signs and sends `req`; reads the whole
+    /// response (up to [`MAX_RESPONSE_BYTES`]).
     async fn send(
+        &self,
+        service: &Service,
+        res: &SdkResource,
+        op: &model::Operation,
+        req: WireRequest,
+        timeout: Option<Duration>,
+    ) -> Result<WireResponse, ExecError> {
+        let resp = self.dispatch(service, res, op, req, timeout).await?;
+        read_response(service, res, resp).await
+    }
+
+    /// Resolves the endpoint, signs and sends `req`; the response with its
+    /// body still to read.
+    async fn dispatch(
         &self,
         service: &Service,
         res: &SdkResource,
         op: &model::Operation,
         mut req: WireRequest,
         timeout: Option<Duration>,
-    ) -> Result<WireResponse, ExecError> {
+    ) -> Result<reqwest::Response, ExecError> {
         let model = &service.model;
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let config = self.inner.config.as_ref();
@@ -369,10 +386,20 @@ impl AwsSdk {
         if let Some(t) = timeout {
             builder = builder.timeout(t);
         }
-        let mut resp = builder
+        builder
             .send()
             .await
-            .map_err(|e| errors::client_error(service, error_chain(&e)))?;
+            .map_err(|e| errors::client_error(service, error_chain(&e)))
+    }
+}
+
+/// Reads a whole response (up to [`MAX_RESPONSE_BYTES`]).
+async fn read_response(
+    service: &Service,
+    res: &SdkResource,
+    mut resp: reqwest::Response,
+) -> Result<WireResponse, ExecError> {
+    {
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
