@@ -164,13 +164,17 @@ def block_env(tmp: Path) -> dict[str, str]:
         AWS_PAGER="",
         PYTHONUNBUFFERED="1",
     )
+    if os.environ.get(IN_NETNS):
+        # The private network namespace has no route out: cargo uses what it has cached (a
+        # `cargo install --locked` would otherwise retry the index to look for yanked crates).
+        env["CARGO_NET_OFFLINE"] = "true"
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
 
 
 class Session:
-    """Blocks run in the checkout; the processes they leave are stopped and the files they
-    create at its top level removed at the end."""
+    """Blocks run in the checkout; at the end the processes they left are stopped and the files
+    they created at its top level (the ones their text names) removed."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -178,6 +182,7 @@ class Session:
         self.procs: list[subprocess.Popen] = []
         self.before = set(os.listdir(ROOT))
         self.count = 0
+        self.texts: list[str] = []
 
     def _argv(self, b: Block) -> list[str]:
         return ["python3", "-"] if b.lang == "python" else ["bash", "-e", "-o", "pipefail", "-s"]
@@ -191,6 +196,7 @@ class Session:
         p.stdin.write(b.text.encode())
         p.stdin.close()
         self.procs.append(p)
+        self.texts.append(b.text)
         return p, log
 
     def run(self, b: Block, timeout: float = BLOCK_TIMEOUT) -> str:
@@ -235,7 +241,11 @@ class Session:
                 pass
             if p.poll() is None:
                 p.wait()
+        # Only what the blocks name (report.jsonl, token.txt, …) or Redis leaves behind.
+        named = "\n".join(self.texts)
         for name in set(os.listdir(ROOT)) - self.before:
+            if name not in ("appendonlydir", "dump.rdb") and not re.search(rf"(^|[\s/=]){re.escape(name)}(\s|$)", named):
+                continue
             path = ROOT / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
