@@ -4,7 +4,7 @@
 #   - Python packages (pinned): the conformance runner, the end-to-end suite (boto3, the AWS CLI,
 #     pytest), the AWS feature tests (moto's server) and the console's browser tests (selenium);
 #   - Debian packages: redis-server (tests/cluster.rs), chromium + chromium-driver
-#     (tests/e2e/test_console.py), python3-pip when pip is missing;
+#     (tests/e2e/test_console.py), python3 and python3-pip when missing;
 #   - the rustfmt and clippy components, through rustup when it is there.
 # Debian packages are installed as root, or through `sudo -n` (no password prompt); otherwise
 # it names what is missing and fails. Python packages go to the system Python as root, else to
@@ -13,7 +13,7 @@
 #   bash scripts/setup.sh        # alone
 #   source scripts/setup.sh      # what scripts/test.sh does (keeps the PATH it extends)
 #
-# Needs Rust (cargo) and python3. To add a Debian package another suite needs, add
+# Needs Rust (cargo). To add a Debian package another suite needs, add
 # "COMMAND:PACKAGE" to APT_NEEDS (e.g. "nginx:nginx").
 
 _setup_main() {
@@ -22,9 +22,9 @@ _setup_main() {
   local -a sudo=() missing_apt=() missing_py=()
   local need cmd pkg
 
-  command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is needed" >&2; return 1; }
   command -v cargo >/dev/null 2>&1 || { echo "setup: cargo is needed (https://rustup.rs)" >&2; return 1; }
 
+  command -v python3 >/dev/null 2>&1 || missing_apt+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || missing_apt+=(python3-pip)
   for need in "${APT_NEEDS[@]}"; do
     cmd="${need%%:*}" pkg="${need#*:}"

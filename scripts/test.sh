@@ -77,8 +77,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "cargo test (all features: the AWS integrations and consumers against moto)"
 cargo test --workspace --all-features
 
-# The README's build (`cargo run --release`, `cargo install --path .`): default features, so the
-# two never overwrite each other's target/release/expressway. The aws feature is built and
+# The README's build (`cargo run --release`, `cargo install --path .`): default features, so
+# this script and the README share one target/release/expressway instead of rebuilding it in
+# turn. The aws feature is built and
 # tested above (cargo test --all-features); the conformance corpus and the end-to-end suite
 # need none of it.
 step "cargo build --release (default features, as the README's cargo run)"
