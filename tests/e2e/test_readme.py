@@ -360,6 +360,9 @@ def test_every_block_is_run_or_says_why_not():
     for b in BLOCKS:
         if b.not_run is not None:
             assert len(b.not_run) >= 10, f"README.md line {b.line}: `# not run:` needs a reason"
+            if b.lang != "python":  # not run, but at least valid shell
+                r = subprocess.run(["bash", "-n"], input=b.text, capture_output=True, text=True)
+                assert r.returncode == 0, f"README.md line {b.line}: {r.stderr}"
     for matches, check in CHECKS:
         found = [b.line for b in runnable() if matches(b)]
         assert len(found) == 1, f"{check.__name__}: README blocks at lines {found} (expected exactly one)"
