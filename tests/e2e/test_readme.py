@@ -344,7 +344,7 @@ CHECKS: list[tuple[Callable[[Block], bool], Callable[[str, str, Session], None]]
     (lambda b: b.lang == "python" and "start_sync_execution" in b.text, check_python),
     (lambda b: installs(b) and not uses_installed(b) and "expressway run" in b.commands, check_install),
     (lambda b: "consume file" in b.commands, check_consume_file),
-    (lambda b: "--cluster redis://" in b.commands, check_cluster),
+    (lambda b: "--cluster redis://" in b.commands and re.search(r"\sserve\s", b.commands), check_cluster),
 ]
 
 
