@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The single test command: formatting, lints, Rust tests, the conformance
-# corpus against a running `expressway serve` (ratchet: tests/conformance/passing.txt)
-# and the end-to-end suite (boto3 + AWS CLI, tests/e2e/).
+# The single test command: installs what it needs when missing (scripts/setup.sh), then
+# formatting, lints, Rust tests, the conformance corpus against a running `expressway serve`
+# (ratchet: tests/conformance/passing.txt) and the end-to-end suite (boto3 + AWS CLI + Chromium,
+# tests/e2e/, which runs README.md's shell blocks too).
 #
 #   bash scripts/test.sh
 #
 # Environment:
+#   SKIP_SETUP=1      do not install anything (scripts/setup.sh; otherwise it installs only what is missing)
 #   SHARED_DIR        the shared material (default: ../shared beside the checkout)
 #   CARGO_TARGET_DIR  cargo's target folder (default: ./target)
 #   CONFORMANCE_WORKERS  parallel conformance cases (default 8)
@@ -60,6 +62,12 @@ except Exception: sys.exit(1)' "$url" 2>/dev/null; then
 
 START=$SECONDS
 
+if [ "${SKIP_SETUP:-0}" != "1" ]; then
+  step "setup (scripts/setup.sh: installs only what is missing)"
+  # shellcheck source=scripts/setup.sh
+  source scripts/setup.sh
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -69,8 +77,13 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "cargo test (all features: the AWS integrations and consumers against moto)"
 cargo test --workspace --all-features
 
-step "cargo build --release"
-cargo build --release --all-features --bin expressway
+# The README's build (`cargo run --release`, `cargo install --path .`): default features, so
+# this script and the README share one target/release/expressway instead of rebuilding it in
+# turn. The aws feature is built and
+# tested above (cargo test --all-features); the conformance corpus and the end-to-end suite
+# need none of it.
+step "cargo build --release (default features, as the README's cargo run)"
+cargo build --release --bin expressway
 
 if [ "${SKIP_CONFORMANCE:-0}" != "1" ]; then
   [ -d "$CONFORMANCE/cases" ] || { echo "no conformance cases at $CONFORMANCE/cases (set SHARED_DIR)" >&2; exit 2; }

@@ -69,8 +69,58 @@ pub mod names {
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
     /// A Map state exceeded its tolerated failure threshold.
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    /// A distributed Map's ItemReader could not read its items.
+    pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
+    /// A distributed Map's ResultWriter could not write the results.
+    pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
     /// A JSONata evaluation failed.
     pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+    /// An HTTP Task could not reach its endpoint (DNS, connection, TLS, timeout).
+    pub const HTTP_SOCKET: &str = "States.Http.Socket";
+    /// The prefix of an HTTP Task's error for a non-2xx answer:
+    /// `States.Http.StatusCode.NNN` with the three-digit status.
+    pub const HTTP_STATUS_CODE_PREFIX: &str = "States.Http.StatusCode.";
+    /// The prefix reserved by the service: every predefined error name and
+    /// every Intrinsic Function (`States.Format`, …) starts with it.
+    pub const PREFIX: &str = "States.";
+
+    /// Every predefined error name that may appear in `ErrorEquals` or a Fail
+    /// state's `Error` (`States.Http.StatusCode.NNN` is matched apart, see
+    /// [`is_predefined`]).
+    pub const PREDEFINED: [&str; 17] = [
+        ALL,
+        TASK_FAILED,
+        TIMEOUT,
+        HEARTBEAT_TIMEOUT,
+        DATA_LIMIT_EXCEEDED,
+        RUNTIME,
+        INTRINSIC_FAILURE,
+        PARAMETER_PATH_FAILURE,
+        RESULT_PATH_MATCH_FAILURE,
+        NO_CHOICE_MATCHED,
+        PERMISSIONS,
+        BRANCH_FAILED,
+        EXCEED_TOLERATED_FAILURE_THRESHOLD,
+        QUERY_EVALUATION_ERROR,
+        ITEM_READER_FAILED,
+        RESULT_WRITER_FAILED,
+        HTTP_SOCKET,
+    ];
+
+    /// Whether `name` is a predefined error name: one of [`PREDEFINED`] or
+    /// `States.Http.StatusCode.` followed by three digits.
+    pub fn is_predefined(name: &str) -> bool {
+        PREDEFINED.contains(&name)
+            || name
+                .strip_prefix(HTTP_STATUS_CODE_PREFIX)
+                .is_some_and(|code| code.len() == 3 && code.bytes().all(|c| c.is_ascii_digit()))
+    }
+
+    /// The error an HTTP Task raises for a non-2xx `status`:
+    /// `States.Http.StatusCode.NNN`.
+    pub fn http_status_code(status: u16) -> String {
+        format!("{HTTP_STATUS_CODE_PREFIX}{status}")
+    }
 }
 
 /// The Express payload limit in bytes (UTF-8): 256 KiB (reference §2).

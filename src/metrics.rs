@@ -18,12 +18,7 @@ use dashmap::DashMap;
 use metrics::{Counter, Gauge, Histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::engine::ExecutionStatus;
-
 pub mod histogram;
-pub mod states;
-
-pub use states::StateMetrics;
 
 /// Counter {state_machine}: executions started (admitted and running).
 pub const EXECUTIONS_STARTED: &str = "expressway_executions_started_total";
@@ -107,6 +102,19 @@ pub const CLUSTER_MEMBERS: &str = "expressway_cluster_members";
 pub const CLUSTER_STARTS_PENDING: &str = "expressway_cluster_starts_pending";
 /// Gauge: 1 when this node's last heartbeat reached Redis, else 0.
 pub const CLUSTER_REDIS_UP: &str = "expressway_cluster_redis_up";
+/// Gauge {stream}: Kinesis shard leases this consumer holds (`consume
+/// kinesis --cluster`, [`crate::cluster::leases`]).
+pub const CLUSTER_LEASES_HELD: &str = "expressway_cluster_leases_held";
+/// Gauge {stream}: shards of the stream not yet read to their end, as this
+/// consumer's last lease scan saw the lease table.
+pub const CLUSTER_LEASE_SHARDS: &str = "expressway_cluster_lease_shards";
+/// Gauge {stream}: the largest `MillisBehindLatest` over the stream's open
+/// shards, as their holders last renewed their leases (cluster-wide lag).
+pub const CLUSTER_STREAM_LAG: &str = "expressway_cluster_stream_lag_milliseconds";
+/// Counter {stream, reason}: shard leases this consumer took (`reason`:
+/// `free`, `expired` from a holder that stopped renewing, or `stolen` from
+/// an over-loaded holder to balance the shards).
+pub const CLUSTER_LEASES_TAKEN: &str = "expressway_cluster_leases_taken_total";
 
 /// Label: the state machine's name.
 pub const LABEL_STATE_MACHINE: &str = "state_machine";
@@ -185,7 +193,7 @@ const fn metric(name: &'static str, kind: Kind, unit: Option<Unit>, help: &'stat
 const OWN_HISTOGRAMS: [&str; 2] = [STATE_DURATION, TASK_DURATION];
 
 /// Every exported metric.
-pub const ALL: [Metric; 33] = [
+pub const ALL: [Metric; 37] = [
     metric(
         EXECUTIONS_STARTED,
         Kind::Counter,
@@ -384,6 +392,30 @@ pub const ALL: [Metric; 33] = [
         None,
         "1 when this node's last heartbeat reached the cluster's Redis.",
     ),
+    metric(
+        CLUSTER_LEASES_HELD,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Kinesis shard leases this consumer holds (consume kinesis --cluster).",
+    ),
+    metric(
+        CLUSTER_LEASE_SHARDS,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "Shards of the stream not yet read to their end, in the lease table.",
+    ),
+    metric(
+        CLUSTER_STREAM_LAG,
+        Kind::Gauge,
+        Some(Unit::Milliseconds),
+        "Largest MillisBehindLatest over the stream's open shards, as their holders renewed their leases.",
+    ),
+    metric(
+        CLUSTER_LEASES_TAKEN,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Shard leases this consumer took, by reason (free, expired, stolen).",
+    ),
 ];
 
 /// Gauge {version}: always 1 (lets dashboards show the running version).
@@ -527,15 +559,28 @@ impl ExecutionMetrics {
         self.throttled.increment(1);
     }
 
-    /// An execution ended with `status` after running for `elapsed`.
-    pub fn finished(&self, status: ExecutionStatus, elapsed: Duration) {
-        match status {
-            ExecutionStatus::Succeeded => &self.succeeded,
-            ExecutionStatus::Failed => &self.failed,
-            ExecutionStatus::TimedOut => &self.timed_out,
-            ExecutionStatus::Aborted => &self.aborted,
-        }
-        .increment(1);
+    /// An execution ended `SUCCEEDED` after running for `elapsed`.
+    pub fn succeeded(&self, elapsed: Duration) {
+        self.finished(&self.succeeded, elapsed);
+    }
+
+    /// An execution ended `FAILED` after running for `elapsed`.
+    pub fn failed(&self, elapsed: Duration) {
+        self.finished(&self.failed, elapsed);
+    }
+
+    /// An execution ended `TIMED_OUT` after running for `elapsed`.
+    pub fn timed_out(&self, elapsed: Duration) {
+        self.finished(&self.timed_out, elapsed);
+    }
+
+    /// An execution ended `ABORTED` after running for `elapsed`.
+    pub fn aborted(&self, elapsed: Duration) {
+        self.finished(&self.aborted, elapsed);
+    }
+
+    fn finished(&self, counter: &Counter, elapsed: Duration) {
+        counter.increment(1);
         self.time.record(elapsed.as_secs_f64() * 1_000.0);
     }
 }
@@ -712,7 +757,7 @@ mod tests {
 
     #[test]
     fn rendering_shows_described_metrics_and_memory() {
-        executions("metrics-test").finished(ExecutionStatus::Succeeded, Duration::from_millis(3));
+        executions("metrics-test").succeeded(Duration::from_millis(3));
         let text = render();
         assert!(
             text.contains(

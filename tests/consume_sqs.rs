@@ -364,14 +364,35 @@ fn a_burst_above_the_admission_rate_slows_receiving_and_drops_nothing() {
     let lines = report(&r);
     let seen = by_n(&lines);
     assert_eq!(seen.len() as u64, MESSAGES, "no message dropped");
-    assert!(seen
+    let failed: Vec<_> = seen
         .values()
-        .all(|ls| ls.len() == 1 && ls[0]["status"] == "SUCCEEDED"));
-    assert_eq!(summary["received"], MESSAGES, "{summary}");
-    assert_eq!(summary["succeeded"], MESSAGES, "{summary}");
+        .flatten()
+        .filter(|l| l["status"] != "SUCCEEDED")
+        .collect();
+    assert!(failed.is_empty(), "not succeeded: {failed:?}; {summary}");
+    // A standard queue delivers at least once, and moto's ReceiveMessage
+    // takes a visible message without a lock, so two concurrent receivers
+    // can both get it (seen under load). Such a second delivery carries
+    // `ApproximateReceiveCount` > 1 and is counted as a duplicate; an extra
+    // run without one would be the consumer's own doing.
+    let extra: usize = seen.values().map(|ls| ls.len() - 1).sum();
+    let redelivered = seen
+        .values()
+        .filter(|ls| ls.len() > 1)
+        .all(|ls| ls.iter().any(|l| l["receiveCount"].as_u64() > Some(1)));
+    assert!(
+        redelivered,
+        "a message ran twice without a redelivery: {seen:?}"
+    );
+    assert!(
+        summary["duplicates"].as_u64() >= Some(extra as u64),
+        "{summary}"
+    );
+    let received = MESSAGES + extra as u64;
+    assert_eq!(summary["received"], received, "{summary}");
+    assert_eq!(summary["succeeded"], received, "{summary}");
     // Every deleted message had succeeded (and every success was deleted).
-    assert_eq!(summary["deleted"], MESSAGES, "{summary}");
-    assert_eq!(summary["duplicates"], 0, "{summary}");
+    assert_eq!(summary["deleted"], received, "{summary}");
     assert!(
         summary["maxInFlight"].as_u64() <= Some(CONCURRENCY),
         "{summary}"

@@ -42,6 +42,7 @@
 
 mod bucket;
 pub mod config;
+pub mod shared;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +55,7 @@ use crate::metrics as m;
 use bucket::Bucket;
 pub use bucket::Refusal;
 pub use config::{AdmissionConfig, ConfigError, Format, Limits, PartialLimits};
+pub use shared::{Schedule, SharedAnswer, SharedBuckets};
 
 /// Which bucket refused a start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +170,8 @@ struct Inner {
     global_tokens: Gauge,
     global_depth: Gauge,
     machines: DashMap<String, Arc<Gate>>,
+    /// The cluster's buckets, when set ([`Admission::share`]).
+    shared: std::sync::OnceLock<Arc<dyn SharedBuckets>>,
 }
 
 impl Inner {
@@ -215,6 +219,7 @@ impl Admission {
                 config,
                 origin: Instant::now(),
                 machines: DashMap::new(),
+                shared: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -222,6 +227,30 @@ impl Admission {
     /// The limits in force.
     pub fn config(&self) -> &AdmissionConfig {
         &self.inner.config
+    }
+
+    /// From now on, admits every start through `buckets` (a cluster's,
+    /// shared by every instance) instead of this process's buckets, which
+    /// only serve while `buckets` cannot answer. Set once; later calls
+    /// change nothing.
+    pub fn share(&self, buckets: Arc<dyn SharedBuckets>) {
+        let _ = self.inner.shared.set(buckets);
+    }
+
+    /// Asks the shared buckets (if set) for one start of `machine`.
+    async fn ask_shared(&self, machine: &str, bounded: bool) -> SharedAnswer {
+        let Some(shared) = self.inner.shared.get() else {
+            return SharedAnswer::Unavailable;
+        };
+        let config = &self.inner.config;
+        shared
+            .reserve(
+                machine,
+                Schedule::of(&config.limits_of(machine)),
+                Schedule::of(&config.global),
+                bounded,
+            )
+            .await
     }
 
     fn gate(&self, machine: &str) -> Arc<Gate> {
@@ -271,6 +300,7 @@ impl Admission {
             at,
             in_machine_queue: buffered,
             buffered,
+            shared: false,
         })
     }
 
@@ -281,8 +311,54 @@ impl Admission {
     /// [`Throttled`] as [`Admission::reserve`], or when, after its machine
     /// bucket admitted it, the global bucket would make the total wait longer
     /// than `max_wait_ms`.
+    ///
+    /// With shared buckets ([`Admission::share`]) the wait and the refusal
+    /// are the cluster's (one round trip), else this process's.
     pub async fn admit(&self, machine: &str) -> Result<Permit, Throttled> {
-        self.reserve(machine)?.wait_within(true).await
+        match self.ask_shared(machine, true).await {
+            SharedAnswer::Admitted(wait) => {
+                let gate = self.gate(machine);
+                if !wait.is_zero() {
+                    gate.buffered.increment(1);
+                    tokio::time::sleep(wait).await;
+                }
+                gate.admitted.increment(1);
+                Ok(Permit { waited: wait })
+            }
+            SharedAnswer::Refused(t) => Err(self.gate(machine).refuse(t.scope, t.reason)),
+            SharedAnswer::Unavailable => self.reserve(machine)?.wait_within(true).await,
+        }
+    }
+
+    /// As [`Admission::reserve`], through the shared buckets when set
+    /// ([`Admission::share`]; one round trip): what an asynchronous start
+    /// calls.
+    ///
+    /// # Errors
+    /// [`Throttled`] as [`Admission::reserve`], by the cluster's buckets.
+    pub async fn reserve_shared(&self, machine: &str) -> Result<Ticket, Throttled> {
+        match self.ask_shared(machine, false).await {
+            SharedAnswer::Admitted(wait) => {
+                let gate = self.gate(machine);
+                let now = self.inner.now();
+                let buffered = !wait.is_zero();
+                if buffered {
+                    gate.buffered.increment(1);
+                }
+                let at = now.saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX));
+                Ok(Ticket {
+                    admission: self.clone(),
+                    gate,
+                    enqueued: now,
+                    at,
+                    in_machine_queue: false,
+                    buffered,
+                    shared: true,
+                })
+            }
+            SharedAnswer::Refused(t) => Err(self.gate(machine).refuse(t.scope, t.reason)),
+            SharedAnswer::Unavailable => self.reserve(machine),
+        }
     }
 
     /// Tokens and depth of the bucket of `machine` (`None`: the global bucket).
@@ -332,6 +408,9 @@ pub struct Ticket {
     in_machine_queue: bool,
     /// Counted in the buffered counter.
     buffered: bool,
+    /// Admitted by the shared buckets: `at` is its admission instant for
+    /// both buckets.
+    shared: bool,
 }
 
 impl std::fmt::Debug for Ticket {
@@ -374,6 +453,12 @@ impl Ticket {
         let inner = Arc::clone(&self.admission.inner);
         if self.at > inner.now() {
             tokio::time::sleep_until(inner.instant(self.at)).await;
+        }
+        if self.shared {
+            self.gate.admitted.increment(1);
+            return Ok(Permit {
+                waited: Duration::from_nanos(self.at.saturating_sub(self.enqueued)),
+            });
         }
         if std::mem::take(&mut self.in_machine_queue) {
             self.gate.bucket.leave();

@@ -14,10 +14,19 @@
 //! A Task naming an activity that does not exist fails with `States.Runtime`
 //! `The activity <arn> does not exist.` (recorded against AWS in LocalStack's
 //! `test_activities.snapshot.json`, `test_activity_task_on_deleted`).
+//!
+//! In a cluster (`serve --cluster`, [`Activities::share`]) the activities
+//! and their queues are shared ([`SharedActivities`]): an activity created
+//! on any instance exists on every instance, a Task scheduled on any
+//! instance goes to one worker polling any instance (each delivered once),
+//! and the worker's SendTaskSuccess reaches the instance whose execution
+//! waits (Task Tokens are forwarded, [`crate::engine::tokens::RemoteTokens`]).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -73,11 +82,76 @@ pub enum ActivityError {
     LimitExceeded(String),
 }
 
+/// An activity as another instance created it: its name, creation time
+/// and tags.
+pub type SharedActivity = (String, SystemTime, Vec<(String, String)>);
+
+/// A future answered by [`SharedActivities`].
+pub type SharedFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Where a cluster keeps its activities and their Task queues
+/// ([`crate::cluster`]). A queued Task is an opaque text entry.
+pub trait SharedActivities: Send + Sync {
+    /// This instance's id (the entries it queues name it).
+    fn node(&self) -> &str;
+    /// Records a created activity for every instance (the first creation
+    /// of an ARN wins).
+    fn created(&self, activity: &Activity);
+    /// Records the deletion of `arn` for every instance.
+    fn deleted(&self, arn: &str);
+    /// Appends `entry` to the queue of `arn`.
+    ///
+    /// # Errors
+    /// Why it could not be queued.
+    fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), String>>;
+    /// Removes `entry` from the queue of `arn` if no worker took it yet.
+    fn withdraw(&self, arn: &str, entry: String);
+    /// Takes the oldest entry of `arn`'s queue (each entry goes to one
+    /// taker), waiting at most `wait`; `None` when none came.
+    fn take(&self, arn: &str, wait: Duration) -> SharedFuture<Option<String>>;
+    /// Tells the instance `node` that a worker took its Task `token`.
+    fn started(&self, node: &str, token: &str);
+}
+
 /// The activities of one service, by ARN.
 #[derive(Default)]
 pub struct Activities {
     by_arn: DashMap<String, Arc<Activity>>,
     next_seq: AtomicU64,
+    /// The cluster's activities, when set.
+    shared: OnceLock<Arc<dyn SharedActivities>>,
+    /// Tasks scheduled here on the shared queues, waiting for a worker on
+    /// any instance: told when one takes them, by token.
+    awaiting: Arc<DashMap<String, oneshot::Sender<()>>>,
+}
+
+/// A queued Task as its shared entry carries it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    token: String,
+    input: String,
+    node: String,
+}
+
+/// Withdraws a shared entry that no worker took when its Task ends first
+/// (timed out, stopped).
+struct Queued {
+    shared: Arc<dyn SharedActivities>,
+    arn: String,
+    entry: String,
+    token: String,
+    awaiting: Arc<DashMap<String, oneshot::Sender<()>>>,
+    taken: bool,
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if !self.taken {
+            self.awaiting.remove(&self.token);
+            self.shared
+                .withdraw(&self.arn, std::mem::take(&mut self.entry));
+        }
+    }
 }
 
 impl Activities {
@@ -98,23 +172,65 @@ impl Activities {
         if self.by_arn.len() >= MAX_ACTIVITIES {
             return Err(ActivityError::LimitExceeded(name.to_owned()));
         }
+        let activity = self.insert(arn, name, SystemTime::now(), tags);
+        if let Some(shared) = self.shared.get() {
+            shared.created(&activity);
+        }
+        Ok(activity)
+    }
+
+    fn insert(
+        &self,
+        arn: &str,
+        name: &str,
+        created: SystemTime,
+        tags: Vec<(String, String)>,
+    ) -> Arc<Activity> {
         let (queue, workers) = mpsc::unbounded_channel();
         let activity = Arc::new(Activity {
             arn: arn.to_owned(),
             name: name.to_owned(),
-            created: SystemTime::now(),
+            created,
             tags,
             seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
             queue,
             workers: Mutex::new(workers),
         });
-        Ok(Arc::clone(
+        Arc::clone(
             &self
                 .by_arn
                 .entry(arn.to_owned())
                 .or_insert(activity)
                 .clone(),
-        ))
+        )
+    }
+
+    /// From now on, shares the activities and their Task queues through
+    /// `shared` (a cluster's). Set once; later calls change nothing.
+    pub fn share(&self, shared: Arc<dyn SharedActivities>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// Applies an activity created (`Some`: name, creation time, tags) or
+    /// deleted (`None`) on another instance of the cluster.
+    pub fn apply_shared(&self, arn: &str, created: Option<SharedActivity>) {
+        match created {
+            Some((name, at, tags)) => {
+                if !self.by_arn.contains_key(arn) {
+                    self.insert(arn, &name, at, tags);
+                }
+            }
+            None => {
+                self.by_arn.remove(arn);
+            }
+        }
+    }
+
+    /// A worker on another instance took the Task `token` scheduled here.
+    pub fn started_elsewhere(&self, token: &str) {
+        if let Some((_, started)) = self.awaiting.remove(token) {
+            let _ = started.send(());
+        }
     }
 
     /// The activity with this ARN.
@@ -133,6 +249,9 @@ impl Activities {
     /// existed. Deleting an unknown ARN is not an error (as AWS).
     pub fn delete(&self, arn: &str) {
         self.by_arn.remove(arn);
+        if let Some(shared) = self.shared.get() {
+            shared.deleted(arn);
+        }
     }
 
     /// How many activities exist.
@@ -158,6 +277,10 @@ impl Activities {
         let activity = self
             .get(arn)
             .ok_or_else(|| ActivityError::DoesNotExist(arn.to_owned()))?;
+        if let Some(shared) = self.shared.get() {
+            drop(activity);
+            return Ok(self.poll_shared(shared.as_ref(), arn, wait).await);
+        }
         let take = async {
             // Workers take turns, so tasks go out in the order they came.
             let mut rx = activity.workers.lock().await;
@@ -173,6 +296,43 @@ impl Activities {
             None
         };
         Ok(tokio::time::timeout(wait, take).await.ok().flatten())
+    }
+
+    /// GetActivityTask in a cluster: the oldest entry of the shared queue;
+    /// a Task of this instance that ended meanwhile is skipped, a Task of
+    /// another instance is reported started there.
+    async fn poll_shared(
+        &self,
+        shared: &dyn SharedActivities,
+        arn: &str,
+        wait: Duration,
+    ) -> Option<ActivityTask> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let text = shared.take(arn, left).await?;
+            let Ok(entry) = serde_json::from_str::<Entry>(&text) else {
+                tracing::warn!(activity_arn = %arn, "unreadable activity Task skipped");
+                continue;
+            };
+            if entry.node == shared.node() {
+                let Some((_, started)) = self.awaiting.remove(&entry.token) else {
+                    continue;
+                };
+                if started.send(()).is_err() {
+                    continue;
+                }
+            } else {
+                shared.started(&entry.node, &entry.token);
+            }
+            return Some(ActivityTask {
+                token: entry.token,
+                input: entry.input,
+            });
+        }
     }
 
     /// Runs an activity Task: schedules `input` on `arn` with a Task Token
@@ -195,6 +355,32 @@ impl Activities {
         let activity = self.get(arn).ok_or_else(missing)?;
         let waiter = tokens.issue();
         let (started, on_start) = oneshot::channel();
+        if let Some(shared) = self.shared.get() {
+            drop(activity);
+            let entry = Entry {
+                token: waiter.token().to_owned(),
+                input: crate::json::to_string(input),
+                node: shared.node().to_owned(),
+            };
+            let text =
+                serde_json::to_string(&entry).map_err(|e| ExecError::runtime(e.to_string()))?;
+            self.awaiting.insert(entry.token.clone(), started);
+            let awaiting = Arc::clone(&self.awaiting);
+            let mut queued = Queued {
+                shared: Arc::clone(shared),
+                arn: arn.to_owned(),
+                entry: text.clone(),
+                token: entry.token,
+                awaiting,
+                taken: false,
+            };
+            shared.push(arn, text).await.map_err(|e| {
+                ExecError::runtime(format!("The activity Task was not queued: {e}"))
+            })?;
+            on_start.await.map_err(|_| missing())?;
+            queued.taken = true;
+            return waiter.wait(heartbeat).await;
+        }
         let pending = Pending {
             token: waiter.token().to_owned(),
             input: crate::json::to_string(input),

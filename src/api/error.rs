@@ -3,7 +3,8 @@
 //!
 //! The body is `{"__type": "<namespace>#<Code>", "message": "…"}` (awsJson1_0);
 //! SDKs strip the `namespace#` prefix. Status is 400 for every modelled error
-//! except `ResourceNotFound` (404); `InternalFailure` is 500. Source: the
+//! except `ResourceNotFound` (404), `ConflictException` (409) and
+//! `ServiceQuotaExceededException` (402); `InternalFailure` is 500. Source: the
 //! botocore service model `stepfunctions/2016-11-23/service-2.json` and
 //! `shared/reference/sfn-reference.md` §1. The namespaces are the ones AWS sends:
 //! `com.amazonaws.swf.service.v2.model` for modelled errors,
@@ -96,6 +97,18 @@ pub enum ApiError {
     /// The tagged resource does not exist; its ARN.
     #[error("Resource not found: '{0}'")]
     ResourceNotFound(String),
+    /// A version or alias change that conflicts with the current state
+    /// (a version an alias routes to, another alias of that name, a stale
+    /// `revisionId`); the message. HTTP 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// A per-machine quota (1,000 versions, 100 aliases) is reached; the
+    /// message. HTTP 402.
+    #[error("{0}")]
+    ServiceQuotaExceeded(String),
+    /// RedriveExecution of an execution that cannot be redriven; the message.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     /// More than 50 tags on one resource; its ARN.
     #[error("Too many tags on resource: '{0}'")]
     TooManyTags(String),
@@ -159,6 +172,20 @@ impl From<crate::start::StartError> for ApiError {
     }
 }
 
+/// The mapping of the version and alias errors to the wire.
+impl From<crate::start::VersionError> for ApiError {
+    fn from(e: crate::start::VersionError) -> Self {
+        use crate::start::VersionError as V;
+        match e {
+            V::StateMachineDoesNotExist(arn) => ApiError::StateMachineDoesNotExist(arn),
+            V::ResourceNotFound(arn) => ApiError::ResourceNotFound(arn),
+            V::Conflict(why) => ApiError::Conflict(why),
+            V::Validation(why) => ApiError::Validation(why),
+            V::QuotaExceeded(why) => ApiError::ServiceQuotaExceeded(why),
+        }
+    }
+}
+
 impl ApiError {
     /// The error code as SDKs see it (`__type` without its namespace), e.g.
     /// `StateMachineDoesNotExist`.
@@ -182,6 +209,9 @@ impl ApiError {
             ApiError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
             ApiError::ResourceNotFound(_) => "ResourceNotFound",
+            ApiError::Conflict(_) => "ConflictException",
+            ApiError::ServiceQuotaExceeded(_) => "ServiceQuotaExceededException",
+            ApiError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             ApiError::TooManyTags(_) => "TooManyTags",
             ApiError::UnknownOperation(_) => "UnknownOperationException",
             ApiError::Serialization(_) => "SerializationException",
@@ -214,11 +244,14 @@ impl ApiError {
         format!("{namespace}#{}", self.code())
     }
 
-    /// The HTTP status: 404 for `ResourceNotFound`, 413 for an oversized
+    /// The HTTP status: 404 for `ResourceNotFound`, 409 for a conflict, 402
+    /// for a quota, 413 for an oversized
     /// body, 500 for `InternalFailure`, 503 for `ServiceUnavailable`, 400 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::ServiceQuotaExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

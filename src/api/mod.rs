@@ -10,8 +10,13 @@
 //! StartSyncExecution, StartExecution, DescribeExecution and StopExecution
 //! (also for Express executions: an expressway extension), ListExecutions, TagResource,
 //! UntagResource, ListTagsForResource, CreateActivity, DescribeActivity,
-//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]) and
-//! TestState. Activity Tasks and nested executions
+//! ListActivities, DeleteActivity, GetActivityTask ([`activities`]),
+//! TestState, the version and alias operations (PublishStateMachineVersion,
+//! ListStateMachineVersions, DeleteStateMachineVersion,
+//! Create/Describe/Update/List/DeleteStateMachineAlias; starts through a
+//! version or alias ARN: [`crate::start::versions`]), GetExecutionHistory,
+//! DescribeStateMachineForExecution and RedriveExecution (for the retained
+//! executions). Activity Tasks and nested executions
 //! (`states:startExecution…`, `aws-sdk:sfn:…`) are served by the service
 //! itself, bound into the engine's Task resolver. Errors are [`ApiError`]s
 //! (a [`crate::start::StartError`] becomes one through `From`). Every start
@@ -85,7 +90,7 @@ pub struct Service {
 struct Inner {
     config: Config,
     starter: Starter,
-    activities: activities::Activities,
+    activities: Arc<activities::Activities>,
     console: crate::console::Console,
 }
 
@@ -115,7 +120,7 @@ impl Service {
             inner: Arc::new(Inner {
                 config,
                 starter,
-                activities: activities::Activities::default(),
+                activities: Arc::default(),
                 console,
             }),
         };
@@ -136,7 +141,7 @@ impl Service {
     }
 
     /// The activities (CreateActivity, GetActivityTask…).
-    pub fn activities(&self) -> &activities::Activities {
+    pub fn activities(&self) -> &Arc<activities::Activities> {
         &self.inner.activities
     }
 
@@ -224,6 +229,3 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
         Err(_) => 0.0,
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -158,4 +158,39 @@ mod tests {
         h.insert("authorization", HeaderValue::from_static("Credential=a/b"));
         assert_eq!(signed_region(&h), None);
     }
+
+    /// A handler that panics answers 500 InternalFailure and the server
+    /// serves the next request (the `TestPanic` operation exists in test
+    /// builds of the library only, so this test stays beside the router).
+    #[tokio::test]
+    async fn a_handler_panic_is_a_500_and_the_server_lives_on() {
+        use tower::ServiceExt;
+        let service = crate::api::Service::new(
+            crate::engine::Engine::new(crate::tasks::Tasks::new()),
+            crate::api::Config::default(),
+        );
+        let app = router(service);
+        let call = |op: &str| {
+            axum::http::Request::post("/")
+                .header("x-amz-target", format!("AWSStepFunctions.{op}"))
+                .header("content-type", "application/x-amz-json-1.0")
+                .body(axum::body::Body::from("{}"))
+                .expect("request")
+        };
+        let r = app
+            .clone()
+            .oneshot(call("TestPanic"))
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 500);
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert!(String::from_utf8_lossy(&body).contains("InternalFailure"));
+        let r = app
+            .oneshot(call("ListStateMachines"))
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 200);
+    }
 }

@@ -5,6 +5,7 @@
 
 mod check;
 mod choice;
+pub(crate) mod distributed;
 mod express;
 mod machine;
 mod retry;

@@ -11,37 +11,10 @@ use crate::json::{Object, Value};
 /// Longest MaxDelaySeconds AWS accepts.
 const MAX_DELAY_SECONDS: i64 = 31_622_401;
 
-/// Predefined error names that may appear in `ErrorEquals` / Fail `Error`
-/// (reference §3 "Errors"); `States.Http.StatusCode.NNN` is matched apart.
-const PREDEFINED: [&str; 18] = [
-    names::ALL,
-    names::TASK_FAILED,
-    names::TIMEOUT,
-    names::HEARTBEAT_TIMEOUT,
-    names::DATA_LIMIT_EXCEEDED,
-    names::RUNTIME,
-    names::INTRINSIC_FAILURE,
-    names::PARAMETER_PATH_FAILURE,
-    names::RESULT_PATH_MATCH_FAILURE,
-    names::NO_CHOICE_MATCHED,
-    names::PERMISSIONS,
-    names::BRANCH_FAILED,
-    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-    names::QUERY_EVALUATION_ERROR,
-    "States.ItemReaderFailed",
-    "States.ResultWriterFailed",
-    "States.Http.Socket",
-    "States.Runtime",
-];
-
 /// Whether an error name may be used: any name not starting with `States.`,
-/// or a predefined one.
+/// or a predefined one ([`names::is_predefined`]).
 pub(super) fn is_error_name(name: &str) -> bool {
-    !name.starts_with("States.")
-        || PREDEFINED.contains(&name)
-        || name
-            .strip_prefix("States.Http.StatusCode.")
-            .is_some_and(|code| code.len() == 3 && code.bytes().all(|c| c.is_ascii_digit()))
+    !name.starts_with(names::PREFIX) || names::is_predefined(name)
 }
 
 /// Validates `Retry` at `loc/Retry`.
@@ -191,6 +164,9 @@ fn error_equals(cx: &mut Ctx<'_>, r: &Object, loc: &str, is_last: bool) {
         }
     }
     if has_all && (list.len() > 1 || !is_last) {
-        cx.schema("States.ALL must appear alone and at end of list", &here);
+        cx.schema(
+            format!("{} must appear alone and at end of list", names::ALL),
+            &here,
+        );
     }
 }

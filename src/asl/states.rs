@@ -524,12 +524,16 @@ fn map<'a>(cx: &mut Ctx<'a>, st: &'a Object, loc: &str, lang: Lang, depth: usize
     } else if let Some(items) = st.get("Items") {
         cx.jsonata_value(items, &child(loc, "Items"), 1);
     }
-    for f in ["ItemReader", "ItemBatcher", "ResultWriter"] {
-        if st.get(f).is_some_and(|v| !matches!(v, Value::Object(_))) {
-            cx.bad_value(loc, f, "an object");
-        }
-    }
-    cx.string(st, loc, "Label");
+    let distributed = processors.iter().any(|f| match st.get(*f) {
+        Some(Value::Object(p)) => match p.get("ProcessorConfig") {
+            Some(Value::Object(c)) => {
+                matches!(c.get("Mode"), Some(Value::String(m)) if m == "DISTRIBUTED")
+            }
+            _ => false,
+        },
+        _ => false,
+    });
+    super::distributed::fields(cx, st, loc, lang, distributed);
 }
 
 /// `ProcessorConfig{Mode INLINE|DISTRIBUTED, ExecutionType STANDARD|EXPRESS}`.

@@ -6,6 +6,7 @@
 //! CreateStateMachine; `json::path` parses it for evaluation.
 
 use super::check::{child, index, is_jsonata, Ctx, Lang, MAX_TEMPLATE_DEPTH};
+use crate::errors::names;
 use crate::json::Value;
 
 /// The 18 Intrinsic Functions (reference §4), without the `States.` prefix.
@@ -174,7 +175,7 @@ fn bracket_ok(inner: &str, kind: PathKind) -> bool {
 /// ten levels of nesting. Returns the problem when it is not.
 pub(super) fn intrinsic_error(text: &str) -> Option<String> {
     let t = text.trim();
-    if !t.starts_with("States.") {
+    if !t.starts_with(names::PREFIX) {
         return Some("an intrinsic function call must start with 'States.'".to_owned());
     }
     let b = t.as_bytes();
@@ -201,7 +202,7 @@ pub(super) fn intrinsic_error(text: &str) -> Option<String> {
                 b'\'' => in_quote = true,
                 b'(' => {
                     let name = call_name(&t[..i]);
-                    match name.strip_prefix("States.") {
+                    match name.strip_prefix(names::PREFIX) {
                         Some(f) if INTRINSICS.contains(&f) => {}
                         _ => return Some(format!("unknown intrinsic function '{name}'")),
                     }

@@ -52,6 +52,15 @@ pub struct SqsArgs {
     /// How often the queue's ApproximateNumberOfMessages is read, in ms.
     #[arg(long, default_value_t = 10_000)]
     queue_attributes_interval_ms: u64,
+    /// Join a cluster (`redis://HOST:PORT[/DB]`, also the --config file's
+    /// `cluster.url`): the consumer joins the
+    /// members (gauges); SQS consumers already compete for messages.
+    #[arg(long, env = "EXPRESSWAY_CLUSTER_URL", value_name = "URL")]
+    cluster: Option<String>,
+    /// This consumer's id in the cluster (default: host name and process
+    /// id); two live consumers must not share one.
+    #[arg(long, value_name = "NAME")]
+    node_id: Option<String>,
     /// The SQS endpoint (default: the SDK's, or AWS_ENDPOINT_URL).
     #[arg(long)]
     endpoint_url: Option<String>,
@@ -93,8 +102,22 @@ pub struct KinesisArgs {
     #[arg(long, default_value_t = 2)]
     retries: u32,
     /// Checkpoint file (sequence number per shard); reading resumes after it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster")]
     checkpoint: Option<PathBuf>,
+    /// Join a cluster (`redis://HOST:PORT[/DB]`, also the --config file's
+    /// `cluster.url`): the shards are shared with
+    /// the other consumers of the stream and state machine through leases in
+    /// Redis, and each shard's checkpoint is kept there (not with --checkpoint).
+    #[arg(long, env = "EXPRESSWAY_CLUSTER_URL", value_name = "URL")]
+    cluster: Option<String>,
+    /// This consumer's id in the cluster (default: host name and process
+    /// id); two live consumers must not share one.
+    #[arg(long, value_name = "NAME")]
+    node_id: Option<String>,
+    /// How long a shard lease lasts unless its holder renews it, in ms: a
+    /// dead consumer's shards are taken over within it (with --cluster).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(300..))]
+    lease_duration_ms: u64,
     /// Shortest time between checkpoint writes, in ms.
     #[arg(long, default_value_t = 100)]
     checkpoint_interval_ms: u64,
@@ -158,8 +181,36 @@ fn setup(
     Ok(starter)
 }
 
+/// The cluster URL and node id of a consumer: the flag (or
+/// `EXPRESSWAY_CLUSTER_URL`), else the --config file's `cluster` section;
+/// `None` without either.
+fn cluster_of(
+    flag: Option<&String>,
+    node_id: Option<&String>,
+    runtime: &RuntimeFlags,
+) -> Result<Option<(String, String)>, ExitCode> {
+    let file = match &runtime.config {
+        Some(path) => {
+            crate::cluster::FileSettings::load(path).map_err(|e| super::fail(&e.to_string()))?
+        }
+        None => crate::cluster::FileSettings::default(),
+    };
+    let Some(url) = flag.cloned().or(file.url) else {
+        return Ok(None);
+    };
+    let node = node_id
+        .cloned()
+        .or(file.node_id)
+        .unwrap_or_else(crate::cluster::default_consumer_id);
+    Ok(Some((url, node)))
+}
+
 /// Runs `consume sqs`; 0 after a stop, 1 on a report error, 2 when it cannot start.
 pub(super) async fn sqs(a: SqsArgs) -> ExitCode {
+    let cluster = match cluster_of(a.cluster.as_ref(), a.node_id.as_ref(), &a.runtime) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let starter = match setup(
         &a.runtime,
         a.mock_config.clone(),
@@ -184,14 +235,50 @@ pub(super) async fn sqs(a: SqsArgs) -> ExitCode {
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
     };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let heartbeat = match cluster {
+        Some((url, node_id)) => {
+            let node = match crate::cluster::ConsumerNode::connect(
+                &crate::cluster::ClusterConfig::new(&url, &node_id),
+            ) {
+                Ok(n) => n,
+                Err(e) => return super::fail(&e.to_string()),
+            };
+            eprintln!("expressway: cluster consumer {node_id} on {url}");
+            Some(tokio::spawn(async move {
+                node.heartbeat(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            }))
+        }
+        None => None,
+    };
     let stop = crate::sources::shutdown_signal();
     let ended = sqs::consume(&config, &starter, stop).await;
+    drop(stop_tx);
+    if let Some(h) = heartbeat {
+        let _ = h.await;
+    }
     super::consume::exit(ended.map(|s| (s.to_json(), s.error.is_some())))
 }
 
 /// Runs `consume kinesis`; 0 after a stop, 1 on a report or checkpoint
 /// error, 2 when it cannot start.
 pub(super) async fn kinesis(a: KinesisArgs) -> ExitCode {
+    let cluster = match cluster_of(a.cluster.as_ref(), a.node_id.as_ref(), &a.runtime) {
+        Ok(c) => c.map(|(url, node_id)| kinesis::leased::ClusterLeases {
+            url,
+            node_id,
+            lease_duration: Duration::from_millis(a.lease_duration_ms),
+        }),
+        Err(code) => return code,
+    };
+    if cluster.is_some() && a.checkpoint.is_some() {
+        return super::fail(
+            "--checkpoint is a local file; with a cluster the checkpoint is kept in Redis",
+        );
+    }
     let starter = match setup(
         &a.runtime,
         a.mock_config.clone(),
@@ -222,6 +309,7 @@ pub(super) async fn kinesis(a: KinesisArgs) -> ExitCode {
         report: a.report,
         endpoint_url: a.endpoint_url,
         metrics_addr: a.metrics_addr,
+        cluster,
     };
     let stop = crate::sources::shutdown_signal();
     let ended = kinesis::consume(&config, &starter, stop).await;

@@ -120,13 +120,13 @@ fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::con
 fn cluster_starter(
     args: &ServeArgs,
     setup: &setup::Setup,
-) -> Result<crate::start::Starter, String> {
+) -> Result<(crate::start::Starter, Option<crate::cluster::Cluster>), String> {
     let file = match &args.runtime.config {
         Some(path) => crate::cluster::FileSettings::load(path).map_err(|e| e.to_string())?,
         None => crate::cluster::FileSettings::default(),
     };
     let Some(url) = args.cluster.as_ref().or(file.url.as_ref()) else {
-        return setup.starter();
+        return Ok((setup.starter()?, None));
     };
     let node_id = args
         .node_id
@@ -145,7 +145,7 @@ fn cluster_starter(
         crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store());
     cluster.run(&starter);
     eprintln!("expressway: cluster node {node_id} on {url}");
-    Ok(starter)
+    Ok((starter, Some(cluster)))
 }
 
 /// Runs `serve` until Ctrl-C: 0 after a clean stop, 1 when serving failed,
@@ -168,7 +168,7 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         .clone()
         .or_else(|| bundled_mock(args.definitions.as_deref()));
     let observer = telemetry.clone().map(|t| t as Arc<dyn Observer>);
-    let starter = match args
+    let (starter, cluster) = match args
         .runtime
         .setup(mock, observer)
         .and_then(|s| cluster_starter(&args, &s))
@@ -185,6 +185,9 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         ..Config::default()
     };
     let service = Service::with_starter(starter, config);
+    if let Some(cluster) = &cluster {
+        cluster.share_activities(service.activities());
+    }
     let definitions = args.definitions.clone().or_else(|| {
         let bundled = PathBuf::from(DEFAULT_DEFINITIONS);
         bundled.is_dir().then_some(bundled)

@@ -39,9 +39,10 @@ impl Keys {
         format!("{}callbacks", self.prefix)
     }
 
-    /// The list a forwarded callback's answers are pushed on.
-    pub(crate) fn callback_reply(&self, id: &str) -> String {
-        format!("{}callback-reply:{id}", self.prefix)
+    /// The pub/sub channel on which the node `node` receives the answers
+    /// to the callbacks it forwarded.
+    pub(crate) fn replies_channel(&self, node: &str) -> String {
+        format!("{}replies:{node}", self.prefix)
     }
 
     /// The lock taken around a read-modify-write of one machine.
@@ -62,6 +63,40 @@ impl Keys {
     /// The hash recording one execution.
     pub(crate) fn execution(&self, arn: &str) -> String {
         format!("{}execution:{arn}", self.prefix)
+    }
+
+    /// The shared admission bucket of the state machine named `name`
+    /// (its GCRA theoretical arrival time, µs).
+    pub(crate) fn admission_machine(&self, name: &str) -> String {
+        format!("{}admission:machine:{name}", self.prefix)
+    }
+
+    /// The shared global admission bucket.
+    pub(crate) fn admission_global(&self) -> String {
+        format!("{}admission:global", self.prefix)
+    }
+
+    /// The hash of activities: field = ARN, value = JSON (name, creation
+    /// time, tags).
+    pub(crate) fn activities(&self) -> String {
+        format!("{}activities", self.prefix)
+    }
+
+    /// The pub/sub channel announcing a created or deleted activity
+    /// (payload: its ARN).
+    pub(crate) fn activities_channel(&self) -> String {
+        format!("{}activity-changes", self.prefix)
+    }
+
+    /// The list of Tasks queued on the activity `arn` (oldest first).
+    pub(crate) fn activity_tasks(&self, arn: &str) -> String {
+        format!("{}activity-tasks:{arn}", self.prefix)
+    }
+
+    /// The pub/sub channel telling the node `node` that a worker took one
+    /// of its activity Tasks (payload: the Task Token).
+    pub(crate) fn activity_started(&self, node: &str) -> String {
+        format!("{}activity-started:{node}", self.prefix)
     }
 
     /// The key prefix.

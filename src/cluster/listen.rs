@@ -41,10 +41,16 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     pubsub.subscribe(store.keys().registry_channel())?;
     pubsub.subscribe(store.keys().stop_channel())?;
     pubsub.subscribe(store.keys().callbacks_channel())?;
+    let replies = store.keys().replies_channel(store.node());
+    pubsub.subscribe(&replies)?;
+    let activity_changes = store.keys().activities_channel();
+    pubsub.subscribe(&activity_changes)?;
+    let activity_started = store.keys().activity_started(store.node());
+    pubsub.subscribe(&activity_started)?;
     pubsub.set_read_timeout(Some(Duration::from_millis(500)))?;
     // Subscribed first, then read: nothing announced in between is missed.
     store.ensure_group()?;
-    store.resync()?;
+    resync(store)?;
     let mut synced = Instant::now();
     loop {
         match pubsub.get_message() {
@@ -53,6 +59,16 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
                 let channel = msg.get_channel_name();
                 if channel == store.keys().stop_channel() {
                     store.abort_here(&payload);
+                } else if channel == replies {
+                    store.replies().deliver(&payload);
+                } else if channel == activity_started {
+                    if let Some(activities) = store.activities() {
+                        activities.started_elsewhere(&payload);
+                    }
+                } else if channel == activity_changes {
+                    if let Some(activities) = store.activities() {
+                        super::activities::refresh(store, activities, &payload)?;
+                    }
                 } else if channel == store.keys().callbacks_channel() {
                     if let Some(engine) = store.engine() {
                         super::tokens::answer(store, engine.task_tokens(), &payload);
@@ -65,8 +81,17 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => return Err(e.into()),
         }
         if synced.elapsed() >= RESYNC {
-            store.resync()?;
+            resync(store)?;
             synced = Instant::now();
         }
     }
+}
+
+/// Reads the registry and the activities again.
+fn resync(store: &RedisStore) -> Result<(), super::error::ClusterError> {
+    store.resync()?;
+    if let Some(activities) = store.activities() {
+        super::activities::resync(store, activities)?;
+    }
+    Ok(())
 }

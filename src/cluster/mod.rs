@@ -26,11 +26,16 @@
 //!    once it has been pending past the execution's deadline plus a margin
 //!    and runs it again with the same name and ARN (`reclaim.rs`);
 //!    re-runs are counted in `expressway_cluster_starts_reclaimed_total`.
-//! 3. (in part) **Task Tokens across instances.** SendTaskSuccess /
+//! 3. **Task Tokens and activities across instances.** SendTaskSuccess /
 //!    SendTaskFailure / SendTaskHeartbeat sent to any instance reach the
 //!    Task waiting on the token wherever it runs (forwarded on a pub/sub
-//!    channel, answered on a reply list, `tokens.rs`); a token no instance
-//!    knows answers `TaskTimedOut`, as AWS does for a closed Task.
+//!    channel, answered on the sender's replies channel, `tokens.rs`); a
+//!    token no instance knows answers `TaskTimedOut`, as AWS does for a
+//!    closed Task. Activities are shared, and their Tasks queue on Redis
+//!    lists that GetActivityTask on any instance pops, each Task once
+//!    (`activities.rs`).
+//! 4. **One admission limit.** The per-machine and global token buckets
+//!    run as one GCRA Lua script in Redis per start (`admission.rs`).
 //! 7. **Redis unreachable.** Synchronous executions of machines already
 //!    cached keep running; StartExecution is refused with
 //!    `ServiceUnavailable` (HTTP 503, never accepted and lost);
@@ -41,14 +46,27 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! Not yet: activities across nodes, cluster-wide
-//! admission, Kinesis shard leases, stream lag and lease gauges (issue 13,
-//! items 3–6).
+//! No Redis command of a hot path (an asynchronous start's record and
+//! admission, DescribeExecution, a forwarded callback, an activity Task)
+//! blocks a serving thread or shard: they run on the `cluster-io` thread's
+//! pipelined connection and are awaited (`io.rs`). The registry writes,
+//! the finisher, the reclaimer, the listener and the heartbeat use a small
+//! pool of blocking connections on their own threads (`pool.rs`).
+//!
+//! Kinesis consumers share a stream's shards through leases and keep
+//! their checkpoints in Redis (`leases.rs`, `checkpoints.rs`); every
+//! consumer joins the members set (`consumers.rs`).
 
+mod activities;
+mod admission;
+mod checkpoints;
+mod consumers;
 mod error;
 mod file;
 mod finisher;
+mod io;
 mod keys;
+pub mod leases;
 mod listen;
 mod machines;
 mod members;
@@ -61,6 +79,8 @@ mod tokens;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use checkpoints::Stored;
+pub use consumers::{default_consumer_id, ConsumerNode};
 pub use error::ClusterError;
 pub use file::FileSettings;
 pub use store::RedisStore;
@@ -129,14 +149,17 @@ impl Cluster {
     /// error (the node reconnects by itself, see the module docs).
     ///
     /// # Errors
-    /// [`ClusterError::Url`] for a URL that is not a Redis URL.
+    /// [`ClusterError::Url`] for a URL that is not a Redis URL;
+    /// [`ClusterError::Unavailable`] when the I/O thread cannot start.
     pub fn connect(config: ClusterConfig) -> Result<Self, ClusterError> {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| ClusterError::Url(e.to_string()))?;
+        let io = io::Io::start(client.clone(), config.timeout)?;
         let pool = pool::Pool::new(client, 4, config.timeout);
         let (ends, queued) = crossbeam::channel::unbounded();
         let store = Arc::new(RedisStore::new(
             pool,
+            io,
             keys::Keys::new(&config.prefix),
             config.node_id.clone(),
             config.retention,
@@ -157,6 +180,19 @@ impl Cluster {
         Arc::clone(&self.store) as Arc<dyn StartStore>
     }
 
+    /// Shares the service's `activities` with the cluster: created on any
+    /// instance, visible on every one; a Task scheduled on any instance
+    /// goes to one worker polling any instance (`activities.rs`).
+    pub fn share_activities(&self, activities: &Arc<crate::api::activities::Activities>) {
+        self.store.share_activities(Arc::clone(activities));
+        activities.share(Arc::new(activities::RedisActivities::new(Arc::clone(
+            &self.store,
+        ))));
+        if let Err(e) = activities::resync(&self.store, activities) {
+            tracing::warn!(error = %e, "cluster: activities not read yet, will retry");
+        }
+    }
+
     /// This node's id.
     pub fn node_id(&self) -> &str {
         &self.config.node_id
@@ -170,6 +206,9 @@ impl Cluster {
     /// Outside a tokio runtime.
     pub fn run(&self, starter: &Starter) {
         self.store.announce_to(starter.engine().clone());
+        starter
+            .admission()
+            .share(Arc::new(admission::RedisBuckets::new(&self.store)));
         starter
             .engine()
             .task_tokens()

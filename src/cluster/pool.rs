@@ -1,6 +1,7 @@
-//! [`Pool`]: a few blocking Redis connections for the start layer's
-//! synchronous [`crate::start::StartStore`] calls (each a loopback round
-//! trip of well under a millisecond), reconnected on demand. After a failed
+//! [`Pool`]: a few blocking Redis connections for the calls off the hot
+//! paths (registry writes, the finisher, the reclaimer, the listener's
+//! answers, the heartbeat; the hot paths use `io.rs`), reconnected on
+//! demand. After a failed
 //! connect the pool fails fast for [`RETRY_AFTER`] instead of blocking every
 //! caller on a dead address.
 

@@ -180,6 +180,7 @@ impl Stored {
             start: self.start(),
             progress,
             abort: None,
+            origin: None,
         })
     }
 }

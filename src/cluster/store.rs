@@ -12,6 +12,7 @@ use dashmap::{DashMap, DashSet};
 
 use super::error::ClusterError;
 use super::finisher::End;
+use super::io::Io;
 use super::keys::{Keys, GROUP};
 use super::machines::{decode, encode, millis};
 use super::pool::Pool;
@@ -20,7 +21,7 @@ use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::start::records::Abort;
 use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
-use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped};
+use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreFuture};
 
 /// What a refresh of the cache from Redis found for one machine.
 #[derive(Debug)]
@@ -36,6 +37,12 @@ pub(crate) enum Change {
 /// The Redis-backed registry and execution records of one node.
 pub struct RedisStore {
     pool: Pool,
+    /// The asynchronous connection of the hot paths (`io.rs`).
+    io: Io,
+    /// The forwarded Task Token callbacks waiting for answers.
+    replies: super::tokens::Replies,
+    /// The service's activities, once shared ([`RedisStore::share_activities`]).
+    activities: OnceLock<Arc<crate::api::activities::Activities>>,
     keys: Keys,
     node: String,
     cache: Machines,
@@ -44,7 +51,7 @@ pub struct RedisStore {
     unsaved: DashSet<String>,
     /// The executions running on this node, by ARN (StopExecution aborts
     /// them; the reclaimer leaves them alone).
-    running: DashMap<String, Abort>,
+    running: Arc<DashMap<String, Abort>>,
     /// How long an ended execution's record is kept.
     retention: Duration,
     /// How many records are kept cluster-wide (the oldest are forgotten).
@@ -72,6 +79,7 @@ impl RedisStore {
     /// A store on `pool` for the node `node`, keys under `keys`.
     pub(crate) fn new(
         pool: Pool,
+        io: Io,
         keys: Keys,
         node: String,
         retention: Duration,
@@ -80,11 +88,14 @@ impl RedisStore {
     ) -> Self {
         RedisStore {
             pool,
+            io,
+            replies: super::tokens::Replies::default(),
+            activities: OnceLock::new(),
             keys,
             node,
             cache: Machines::default(),
             unsaved: DashSet::new(),
-            running: DashMap::new(),
+            running: Arc::new(DashMap::new()),
             retention,
             kept: kept.max(1),
             ends,
@@ -106,6 +117,31 @@ impl RedisStore {
     /// The connection pool.
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The asynchronous connection (for the hot paths).
+    pub(crate) fn io(&self) -> &Io {
+        &self.io
+    }
+
+    /// Keeps `activities` in step with the cluster's (`activities.rs`).
+    pub(crate) fn share_activities(&self, activities: Arc<crate::api::activities::Activities>) {
+        let _ = self.activities.set(activities);
+    }
+
+    /// The activities set by [`RedisStore::share_activities`].
+    pub(crate) fn activities(&self) -> Option<&Arc<crate::api::activities::Activities>> {
+        self.activities.get()
+    }
+
+    /// The forwarded callbacks waiting for answers (`tokens.rs`).
+    pub(crate) fn replies(&self) -> &super::tokens::Replies {
+        &self.replies
+    }
+
+    /// Whether Redis failed to answer either connection lately.
+    pub(crate) fn known_down(&self) -> bool {
+        self.pool.known_down() || self.io.known_down()
     }
 
     /// The key names.
@@ -345,11 +381,14 @@ impl StartStore for RedisStore {
         if let Some(sm) = self.cache.get(arn) {
             return Some(sm);
         }
-        if self.pool.known_down() {
+        if self.known_down() {
             return None;
         }
         match self.refresh(arn) {
             Ok(Change::Upserted(machine)) => Some(machine),
+            // The listener put it in the cache meanwhile (it read the same
+            // announcement): `Same`, and the cache has it.
+            Ok(Change::Same) => self.cache.get(arn),
             _ => None,
         }
     }
@@ -460,52 +499,58 @@ impl StartStore for RedisStore {
         self.cache.remove(arn)
     }
 
+    /// Recorded as [`StartStore::accept_execution`] records it, without
+    /// waiting for the answer (the write is already queued on the I/O
+    /// thread; a failure leaves it unrecorded).
     fn insert_execution(&self, record: ExecutionRecord) {
-        let arn = record.arn.clone();
-        if let Err(e) = self.accept_execution(record, Duration::from_secs(300)) {
-            tracing::warn!(execution_arn = %arn, error = %e, "cluster: execution not recorded");
-        }
+        drop(self.accept_execution(record, Duration::from_secs(300)));
     }
 
+    /// One Lua script on the asynchronous connection (`io.rs`): the
+    /// caller's thread keeps serving until Redis acknowledges the write.
     fn accept_execution(
         &self,
         record: ExecutionRecord,
         deadline: Duration,
-    ) -> Result<(), StartError> {
+    ) -> StoreFuture<Result<(), StartError>> {
         // Noted as running here before it is pending for this node, so that
         // the reclaimer never takes it from under its runner.
         if let Some(abort) = &record.abort {
             self.running.insert(record.arn.clone(), abort.clone());
         }
-        let accepted = self.pool.with(|c| {
-            ACCEPT
-                .key(self.keys.starts())
-                .key(self.keys.execution(&record.arn))
-                .key(self.keys.executions_of(&record.state_machine_arn))
-                .key(self.keys.all_executions())
-                .arg(GROUP)
-                .arg(&self.node)
-                .arg(&record.arn)
-                .arg(&record.state_machine_arn)
-                .arg(&record.name)
-                .arg(&record.input)
-                .arg(millis(record.start))
-                .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
-                .arg(self.kept)
-                .arg(self.keys.prefix())
-                .invoke::<String>(c)
-        });
-        match accepted {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                self.running.remove(&record.arn);
-                Err(e.into())
+        let mut invocation = ACCEPT.key(self.keys.starts());
+        invocation
+            .key(self.keys.execution(&record.arn))
+            .key(self.keys.executions_of(&record.state_machine_arn))
+            .key(self.keys.all_executions())
+            .arg(GROUP)
+            .arg(&self.node)
+            .arg(&record.arn)
+            .arg(&record.state_machine_arn)
+            .arg(&record.name)
+            .arg(&record.input)
+            .arg(millis(record.start))
+            .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
+            .arg(self.kept)
+            .arg(self.keys.prefix());
+        let accepted = self
+            .io
+            .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
+        let running = self.running.clone();
+        let arn = record.arn;
+        Box::pin(async move {
+            match accepted.await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    running.remove(&arn);
+                    Err(e.into())
+                }
             }
-        }
+        })
     }
 
     fn check_available(&self) -> Result<(), StartError> {
-        if self.pool.known_down() {
+        if self.known_down() {
             return Err(StartError::ServiceUnavailable(
                 "the cluster's Redis is unreachable".to_owned(),
             ));
@@ -577,6 +622,43 @@ impl StartStore for RedisStore {
             record.abort = self.running.get(arn).map(|a| a.clone());
         }
         Some(record)
+    }
+
+    /// On the asynchronous connection (`io.rs`).
+    fn fetch_execution(&self, arn: &str) -> StoreFuture<Option<ExecutionRecord>> {
+        let key = self.keys.execution(arn);
+        let read = self.io.run(move |mut c| async move {
+            redis::cmd("HGETALL")
+                .arg(key)
+                .query_async::<HashMap<String, String>>(&mut c)
+                .await
+        });
+        let running = self.running.clone();
+        let arn = arn.to_owned();
+        Box::pin(async move {
+            let fields = match read.await {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::warn!(execution_arn = %arn, error = %e, "cluster: record unreadable");
+                    return None;
+                }
+            };
+            if fields.is_empty() {
+                return None;
+            }
+            let mut record = Stored { fields }.record().ok()?;
+            if matches!(record.progress, crate::start::Progress::Running) {
+                record.abort = running.get(&arn).map(|a| a.clone());
+            }
+            Some(record)
+        })
+    }
+
+    /// An execution running on this node is retained (known without a
+    /// round trip: what the console's recorder asks on the shard as each
+    /// execution begins); any other is looked up in Redis.
+    fn contains_execution(&self, arn: &str) -> bool {
+        self.running.contains_key(arn) || self.execution(arn).is_some()
     }
 
     fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {

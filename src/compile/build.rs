@@ -12,15 +12,16 @@ use super::{
 };
 use crate::asl::{Diagnostic, LoadError, Severity};
 use crate::compile::choice::ChoiceRule;
+use crate::errors::names;
 use crate::json::intrinsic::Intrinsic;
 use crate::json::jsonata::is_expression;
 use crate::json::path::Path;
 use crate::json::template::Template;
 use crate::json::Value;
 
-type Result<T> = std::result::Result<T, LoadError>;
+pub(super) type Result<T> = std::result::Result<T, LoadError>;
 
-fn invalid(location: &str, message: impl Into<String>) -> LoadError {
+pub(super) fn invalid(location: &str, message: impl Into<String>) -> LoadError {
     LoadError::Invalid(vec![Diagnostic {
         severity: Severity::Error,
         code: "SCHEMA_VALIDATION_FAILED",
@@ -156,7 +157,10 @@ fn state(
                 .collect::<Result<Vec<_>>>()?;
             ("Parallel", Kind::Parallel { branches })
         }
-        "Map" => ("Map", Kind::Map(Box::new(map(def, p, lang, jsonata)?))),
+        "Map" => (
+            "Map",
+            Kind::Map(Box::new(map(def, name, p, lang, jsonata)?)),
+        ),
         other => {
             return Err(invalid(
                 &format!("{p}/Type"),
@@ -200,7 +204,7 @@ fn jsonata_field(def: &Value, field: &str, p: &str) -> Result<Option<JsonataTemp
         None => Ok(None),
         Some(v) => JsonataTemplate::compile(v, field)
             .map(Some)
-            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+            .map_err(|e| invalid(&format!("{p}/{field}"), e.to_string())),
     }
 }
 
@@ -210,12 +214,17 @@ fn assign(def: &Value, p: &str, jsonata: bool) -> Result<Option<Payload>> {
     payload(def.get("Assign"), "Assign", &format!("{p}/Assign"), jsonata)
 }
 
-fn payload(v: Option<&Value>, field: &str, p: &str, jsonata: bool) -> Result<Option<Payload>> {
+pub(super) fn payload(
+    v: Option<&Value>,
+    field: &str,
+    p: &str,
+    jsonata: bool,
+) -> Result<Option<Payload>> {
     match v {
         None => Ok(None),
         Some(v) if jsonata => JsonataTemplate::compile(v, field)
             .map(|t| Some(Payload::Jsonata(t)))
-            .map_err(|e| invalid(p, e)),
+            .map_err(|e| invalid(p, e.to_string())),
         Some(v) => Ok(template(Some(v), p)?.map(Payload::Path)),
     }
 }
@@ -226,7 +235,7 @@ fn expression(v: &Value, field: &str, p: &str) -> Result<Option<JsonataTemplate>
     match v.as_str() {
         Some(s) if is_expression(s) => JsonataTemplate::compile(v, field)
             .map(Some)
-            .map_err(|e| invalid(&format!("{p}/{field}"), e)),
+            .map_err(|e| invalid(&format!("{p}/{field}"), e.to_string())),
         _ => Ok(None),
     }
 }
@@ -306,7 +315,7 @@ fn seconds(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Se
     }
 }
 
-fn number(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Number>> {
+pub(super) fn number(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Option<Number>> {
     if let Some(v) = def.get(field) {
         if jsonata {
             if let Some(t) = expression(v, field, p)? {
@@ -339,7 +348,7 @@ fn string_source(def: &Value, field: &str, p: &str, jsonata: bool) -> Result<Str
     let pf = format!("{field}Path");
     match def.get_str(&pf) {
         None => Ok(StringSource::None),
-        Some(s) if s.starts_with("States.") => Intrinsic::parse(s)
+        Some(s) if s.starts_with(names::PREFIX) => Intrinsic::parse(s)
             .map(StringSource::Intrinsic)
             .map_err(|e| invalid(&format!("{p}/{pf}"), e.to_string())),
         Some(s) => Ok(StringSource::Path(path(s, &format!("{p}/{pf}"))?)),
@@ -403,10 +412,10 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> 
                 .ok_or_else(|| invalid(&rp, "These fields are required: [Condition]"))?;
             Condition::Jsonata(
                 JsonataTemplate::compile(c, "Condition")
-                    .map_err(|e| invalid(&format!("{rp}/Condition"), e))?,
+                    .map_err(|e| invalid(&format!("{rp}/Condition"), e.to_string()))?,
             )
         } else {
-            Condition::Path(ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e))?)
+            Condition::Path(ChoiceRule::compile(rule).map_err(|e| invalid(&rp, e.to_string()))?)
         };
         choices.push(ChoiceBranch {
             condition,
@@ -425,7 +434,7 @@ fn choice(def: &Value, p: &str, ids: &HashMap<&str, StateId>, jsonata: bool) -> 
     Ok(Kind::Choice { choices, default })
 }
 
-fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
+fn map(def: &Value, name: &str, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
     let (processor, pp) = match def.get("ItemProcessor") {
         Some(v) => (v, format!("{p}/ItemProcessor")),
         None => (
@@ -434,12 +443,6 @@ fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
             format!("{p}/Iterator"),
         ),
     };
-    if def.get("ItemReader").is_some() {
-        return Err(invalid(
-            &format!("{p}/ItemReader"),
-            "ItemReader (Distributed Map) is not supported",
-        ));
-    }
     let (selector, sp) = match def.get("ItemSelector") {
         Some(v) => (Some(v), format!("{p}/ItemSelector")),
         None => (def.get("Parameters"), format!("{p}/Parameters")),
@@ -456,6 +459,7 @@ fn map(def: &Value, p: &str, lang: Lang, jsonata: bool) -> Result<MapSpec> {
         max_concurrency: number(def, "MaxConcurrency", p, jsonata)?,
         tolerated_count: number(def, "ToleratedFailureCount", p, jsonata)?,
         tolerated_percentage: number(def, "ToleratedFailurePercentage", p, jsonata)?,
+        distributed: super::distributed::compile(def, processor, name, p, jsonata)?,
     })
 }
 

@@ -10,6 +10,7 @@
 use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
+use super::CompileError;
 use crate::errors::{names, ExecError};
 use crate::json::jsonata::{
     cause_for, expression_text, Bindings, EvalFailure, Expression, JsonataError, JsonataErrorKind,
@@ -45,10 +46,11 @@ impl JsonataTemplate {
     /// `Assign`, `Items`, …).
     ///
     /// # Errors
-    /// An expression is not valid JSONata (the message carries the JSONata
-    /// code and the field path), or the value nests deeper than
+    /// [`CompileError::BadExpression`] when an expression is not valid
+    /// JSONata (the message carries the JSONata code and the field path),
+    /// [`CompileError::TemplateTooDeep`] when the value nests deeper than
     /// [`MAX_DEPTH`].
-    pub fn compile(value: &Value, field: &str) -> Result<JsonataTemplate, String> {
+    pub fn compile(value: &Value, field: &str) -> Result<JsonataTemplate, CompileError> {
         let mut path = field.to_owned();
         Ok(JsonataTemplate {
             root: compile_node(value, &mut path, 0)?,
@@ -111,15 +113,20 @@ pub(crate) fn query_error(cause: String) -> ExecError {
     ExecError::new(names::QUERY_EVALUATION_ERROR, cause)
 }
 
-fn compile_node(value: &Value, path: &mut String, depth: usize) -> Result<Node, String> {
+fn compile_node(value: &Value, path: &mut String, depth: usize) -> Result<Node, CompileError> {
     if depth > MAX_DEPTH {
-        return Err(format!("'{path}' nests deeper than {MAX_DEPTH} levels"));
+        return Err(CompileError::TemplateTooDeep {
+            path: path.clone(),
+            max: MAX_DEPTH,
+        });
     }
     match value {
         OwnedValue::String(s) => match expression_text(s) {
             Some(text) => {
-                let expr = Expression::compile(text)
-                    .map_err(|e| format!("Invalid JSONata expression in '{path}': {e}"))?;
+                let expr = Expression::compile(text).map_err(|e| CompileError::BadExpression {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
                 Ok(Node::Expr {
                     expr: Box::new(expr),
                     field: path.as_str().into(),

@@ -7,6 +7,8 @@
 
 mod build;
 pub mod choice;
+pub mod distributed;
+mod error;
 pub mod jsonata;
 mod retry;
 pub mod timestamp;
@@ -14,6 +16,7 @@ pub mod timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use error::CompileError;
 pub use jsonata::JsonataTemplate;
 pub use retry::{Catcher, ErrorMatcher, Jitter, Retrier};
 
@@ -255,6 +258,8 @@ pub struct MapSpec {
     pub tolerated_count: Option<Number>,
     /// ToleratedFailurePercentage(Path).
     pub tolerated_percentage: Option<Number>,
+    /// The distributed mode's fields, when the processor runs DISTRIBUTED.
+    pub distributed: Option<Box<distributed::Distributed>>,
 }
 
 /// One compiled state.

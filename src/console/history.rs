@@ -519,6 +519,7 @@ mod tests {
             start: SystemTime::now(),
             progress: Progress::Running,
             abort: None,
+            origin: None,
         });
     }
 

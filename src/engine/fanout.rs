@@ -75,7 +75,7 @@ impl<'a> Run<'a> {
         Ok((OwnedValue::Array(Box::new(values)), Some(bound)))
     }
 
-    fn number(
+    pub(super) fn number(
         &self,
         n: &Number,
         field: &str,
@@ -142,7 +142,14 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let eff = self.io_ref(&st.input_path, raw, frame, at)?;
+        let reader = spec
+            .distributed
+            .as_ref()
+            .is_some_and(|d| d.reader.is_some());
+        let no_items = OwnedValue::Array(Box::default());
         let items = match &spec.items {
+            // An ItemReader gives the items; ItemsPath is not read.
+            _ if reader => Cow::Borrowed(&no_items),
             Items::Path(items_path) => self.io_ref(items_path, &eff, frame, at)?,
             Items::Jsonata(None) => {
                 if !eff.is_array() {
@@ -170,6 +177,9 @@ impl<'a> Run<'a> {
                 Cow::Owned(v)
             }
         };
+        if !st.jsonata {
+            self.note(at, super::run::inspect::Step::AfterItemsPath, &items);
+        }
         let Some(items) = items.as_array() else {
             return Err(Self::located(
                 at,
@@ -212,6 +222,19 @@ impl<'a> Run<'a> {
             }
             None => None,
         };
+        if let Some(i) = self.inspector() {
+            i.map_settings(at, concurrency, tolerated_count, tolerated_pct);
+        }
+        if let Some(d) = &spec.distributed {
+            let set = super::map_run::Settings {
+                input: &eff,
+                items: (!reader).then_some(items.as_slice()),
+                max_concurrency: concurrency,
+                tolerated_count,
+                tolerated_percentage: tolerated_pct,
+            };
+            return self.distributed(spec, d, set, frame, at).await;
+        }
         let width = inline_width(concurrency);
         let id = self.add_events(1); // MapStateStarted
         if let Some(o) = self.obs() {

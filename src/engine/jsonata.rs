@@ -153,7 +153,8 @@ impl<'a> Run<'a> {
             Kind::Wait(w) => {
                 let states = states_object(&input, frame);
                 let delay = self.jwait(w, &input, &states, frame, at)?;
-                if !delay.is_zero() {
+                // A state test does not wait.
+                if !delay.is_zero() && self.inspector().is_none() {
                     tokio::time::sleep(delay).await;
                 }
                 let out = self.jfinish(st.output.as_ref(), st.assign.as_ref(), input, frame, at)?;

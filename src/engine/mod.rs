@@ -3,8 +3,10 @@
 
 mod budget;
 mod context;
+mod eval_error;
 mod fanout;
 mod jsonata;
+pub mod map_run;
 pub mod observe;
 mod run;
 pub mod shards;
@@ -16,6 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use budget::DEFAULT_MEMORY_BUDGET_BYTES;
+pub use run::inspect::{
+    ErrorDetails, Inspection, Mock, StateTest, TestOutcome, TestStatus, MAX_TEST_DURATION,
+};
 use std::time::SystemTime;
 
 use crate::compile::Machine;
@@ -152,6 +157,8 @@ pub struct Engine {
     /// The most bytes one JSONata or Intrinsic Function evaluation may
     /// build ([`crate::json::budget`]).
     max_evaluation_bytes: usize,
+    /// The Map Runs of its executions' distributed Maps.
+    map_runs: Arc<map_run::records::MapRuns>,
 }
 
 impl Engine {
@@ -165,7 +172,14 @@ impl Engine {
             observer: None,
             memory_budget: DEFAULT_MEMORY_BUDGET_BYTES,
             max_evaluation_bytes: crate::json::budget::DEFAULT_MAX_BYTES,
+            map_runs: Arc::default(),
         }
+    }
+
+    /// The Map Runs this engine retains (DescribeMapRun, ListMapRuns,
+    /// UpdateMapRun).
+    pub fn map_runs(&self) -> &map_run::records::MapRuns {
+        &self.map_runs
     }
 
     /// This engine with each execution allowed `bytes` of values in flight
@@ -261,6 +275,7 @@ impl Engine {
         let observer = self.observer.clone();
         let max_bytes = self.max_evaluation_bytes;
         let memory_budget = self.memory_budget;
+        let map_runs = Arc::clone(&self.map_runs);
         let mut on_drop = StopOnDrop(Some(stop.clone()));
         let outcome = match &self.shards {
             None => {
@@ -275,6 +290,7 @@ impl Engine {
                         stop,
                         max_bytes,
                         memory_budget,
+                        map_runs,
                     },
                 )
                 .await
@@ -293,6 +309,7 @@ impl Engine {
                             stop,
                             max_bytes,
                             memory_budget,
+                            map_runs,
                         },
                     )
                     .await

@@ -8,6 +8,7 @@
 //! Source: ASL spec "Input and Output Processing", "Errors"; reference §3.
 
 mod dataflow;
+pub(super) mod inspect;
 mod retry;
 mod step;
 mod task;
@@ -22,6 +23,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use simd_json::OwnedValue;
 
+use self::inspect::{Inspector, Step};
 use super::budget::Budget;
 use super::observe::{Event, ExecutionObserver, Observer, StateRef};
 use super::variables::Frame;
@@ -47,8 +49,13 @@ pub(super) struct Run<'a> {
     test_case: Option<std::sync::Arc<str>>,
     /// The observer of this execution, if it is watched.
     obs: Option<Arc<dyn ExecutionObserver>>,
-    /// What its Map iterations and Parallel branches may hold at once.
-    pub(super) budget: Budget,
+    /// What its Map iterations and Parallel branches may hold at once
+    /// (shared with its distributed Maps' child executions).
+    pub(super) budget: Arc<Budget>,
+    /// The engine's Map Runs (distributed Maps).
+    map_runs: Arc<super::map_run::records::MapRuns>,
+    /// The inspector of a state test (TestState), else `None`.
+    inspect: Option<&'a Inspector>,
 }
 
 /// A state's input document: owned, or shared without a copy (every
@@ -172,6 +179,8 @@ pub(super) struct Limits {
     /// The bytes its Map iterations and Parallel branches may hold in
     /// flight (the `budget` module).
     pub(super) memory_budget: usize,
+    /// Where its distributed Maps record their Map Runs.
+    pub(super) map_runs: Arc<super::map_run::records::MapRuns>,
 }
 
 pub(super) async fn execute(
@@ -199,7 +208,9 @@ pub(super) async fn execute(
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
-        budget: Budget::new(limits.memory_budget),
+        budget: Arc::new(Budget::new(limits.memory_budget)),
+        map_runs: limits.map_runs,
+        inspect: None,
     };
     let mut guard = AbortGuard {
         obs: run.obs.as_ref(),
@@ -338,6 +349,40 @@ fn timed_out(cause: String, stop_time: SystemTime) -> ExecutionOutcome {
 }
 
 impl<'a> Run<'a> {
+    /// The run of a distributed Map's child execution `options`: its own
+    /// history numbering and no observer, the same resolvers, mock test
+    /// case, memory budget and Map Runs as this one.
+    pub(super) fn child<'c>(&'c self, options: &'c ExecutionOptions) -> Run<'c> {
+        Run {
+            tasks: self.tasks,
+            tokens: self.tokens,
+            options,
+            events: AtomicU32::new(1),
+            invocations: Mutex::new(HashMap::new()),
+            state_machine_name: Arc::clone(&self.state_machine_name),
+            test_case: self.test_case.clone(),
+            obs: None,
+            budget: Arc::clone(&self.budget),
+            map_runs: Arc::clone(&self.map_runs),
+            inspect: None,
+        }
+    }
+
+    /// The identity of this execution.
+    pub(super) fn execution(&self) -> &ExecutionOptions {
+        self.options
+    }
+
+    /// The Task resolvers.
+    pub(super) fn tasks_ref(&self) -> &Tasks {
+        self.tasks
+    }
+
+    /// The engine's Map Runs.
+    pub(super) fn map_runs(&self) -> &super::map_run::records::MapRuns {
+        &self.map_runs
+    }
+
     fn next_event(&self) -> u32 {
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -345,6 +390,20 @@ impl<'a> Run<'a> {
     /// Numbers `n` history events; returns the id of the first.
     pub(super) fn add_events(&self, n: u32) -> u32 {
         self.events.fetch_add(n, Ordering::Relaxed) + 1
+    }
+
+    /// Reports the value of a data-flow step to a state test's inspector.
+    #[inline]
+    pub(super) fn note(&self, at: &Entry<'_>, step: Step, v: &Value) {
+        if let Some(i) = self.inspect {
+            i.note(at, step, v);
+        }
+    }
+
+    /// The state test's inspector, if this run tests a state.
+    #[inline]
+    pub(super) fn inspector(&self) -> Option<&Inspector> {
+        self.inspect
     }
 
     /// The observer of this execution, if it is watched.
@@ -376,8 +435,10 @@ impl<'a> Run<'a> {
         )
     }
 
-    /// Adds the cause prefix to an evaluation error that lacks it.
-    pub(super) fn locate(at: &Entry<'_>, e: ExecError) -> ExecError {
+    /// Adds the cause prefix to an evaluation error that lacks it; a json
+    /// layer error gets its ASL name here (`eval_error`).
+    pub(super) fn locate(at: &Entry<'_>, e: impl Into<ExecError>) -> ExecError {
+        let e = e.into();
         if e.cause
             .starts_with("An error occurred while executing the state")
         {

@@ -58,11 +58,17 @@ pub enum Callback {
 /// Where a token this engine did not issue is looked for (other instances
 /// of a cluster, [`crate::cluster`]).
 pub trait RemoteTokens: Send + Sync {
-    /// Delivers `callback` to the engine that issued `token`.
+    /// Delivers `callback` to the engine that issued `token`; the future
+    /// answers once that engine took it (it must not block the caller's
+    /// thread meanwhile: it is awaited on a serving shard).
     ///
     /// # Errors
     /// [`TokenError::TaskTimedOut`] when no engine waits on it.
-    fn forward(&self, token: &str, callback: Callback) -> Result<(), TokenError>;
+    fn forward(
+        &self,
+        token: &str,
+        callback: Callback,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), TokenError>> + Send>>;
 }
 
 /// The Task Tokens outstanding in one engine.
@@ -119,8 +125,9 @@ impl TaskTokens {
         let _ = self.remote.set(remote);
     }
 
-    /// `SendTaskSuccess`: the waiting Task succeeds with `output` as its
-    /// result (here, or where the token was issued, [`RemoteTokens`]).
+    /// `SendTaskSuccess`: the waiting Task of this engine succeeds with
+    /// `output` as its result ([`TaskTokens::deliver`] also tries the other
+    /// instances of a cluster).
     ///
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
@@ -128,7 +135,8 @@ impl TaskTokens {
         self.answer(token, Callback::Success(output))
     }
 
-    /// `SendTaskFailure`: the waiting Task fails with `error` and `cause`.
+    /// `SendTaskFailure`: the waiting Task of this engine fails with `error`
+    /// and `cause`.
     ///
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
@@ -136,7 +144,8 @@ impl TaskTokens {
         self.answer(token, Callback::Failure(error, cause))
     }
 
-    /// `SendTaskHeartbeat`: restarts the waiting Task's HeartbeatSeconds clock.
+    /// `SendTaskHeartbeat`: restarts the HeartbeatSeconds clock of the
+    /// waiting Task of this engine.
     ///
     /// # Errors
     /// [`TokenError`] when the token is malformed or no Task waits on it.
@@ -144,12 +153,22 @@ impl TaskTokens {
         self.answer(token, Callback::Heartbeat)
     }
 
-    /// Answers `token` here, else where it was issued.
     fn answer(&self, token: &str, callback: Callback) -> Result<(), TokenError> {
+        self.answer_here(token, callback)
+    }
+
+    /// Answers `token` here if a Task of this engine waits on it, else
+    /// where it was issued ([`RemoteTokens`], set by a cluster): what the
+    /// API's SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat do. The
+    /// forwarding is awaited, never blocking the caller's thread.
+    ///
+    /// # Errors
+    /// [`TokenError`] when the token is malformed or no Task waits on it.
+    pub async fn deliver(&self, token: &str, callback: Callback) -> Result<(), TokenError> {
         check(token)?;
         if !self.waiting.contains_key(token) {
             if let Some(remote) = self.remote.get() {
-                return remote.forward(token, callback);
+                return remote.forward(token, callback).await;
             }
         }
         self.answer_here(token, callback)

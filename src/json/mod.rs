@@ -6,11 +6,14 @@
 //! from it; only what a template or a path result must own is cloned.
 
 pub mod budget;
+mod error;
 pub mod intrinsic;
 pub mod jsonata;
 pub mod path;
 pub(crate) mod size;
 pub mod template;
+
+pub use error::EvalError;
 
 /// A JSON value: simd-json's owned value (objects keep insertion order up to
 /// 32 keys).

@@ -14,8 +14,9 @@ use simd_json::prelude::*;
 
 use super::intrinsic::{is_intrinsic, Intrinsic};
 use super::path::{Path, Selected};
+use super::EvalError;
 use super::{Object, Scope, Value};
-use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
+use crate::errors::MAX_PAYLOAD_BYTES;
 
 /// How deeply a template may nest objects and arrays.
 pub const MAX_DEPTH: usize = 512;
@@ -97,27 +98,28 @@ impl Template {
     /// Renders the template against a scope.
     ///
     /// # Errors
-    /// `States.Runtime` when a path selects nothing (the cause names the
-    /// path, the field and the input, as AWS words it; AWS records
-    /// `States.Runtime` here, not `States.ParameterPathFailure`);
-    /// `States.IntrinsicFailure` when an intrinsic call fails;
-    /// `States.DataLimitExceeded` as soon as the fields of a template with
-    /// many `.$` fields insert more than [`MAX_PAYLOAD_BYTES`] (the output
-    /// could only fail the payload limit later, after being built whole).
-    pub fn render(&self, scope: &Scope<'_>) -> Result<Value, ExecError> {
+    /// [`EvalError::PathNotFound`] when a path selects nothing (the cause
+    /// names the path, the field and the input, as AWS words it; the engine
+    /// raises `States.Runtime`, as AWS records, not
+    /// `States.ParameterPathFailure`); the intrinsic's error when an
+    /// intrinsic call fails ([`Intrinsic::eval`]); [`EvalError::TooLarge`]
+    /// as soon as the fields of a template with many `.$` fields insert more
+    /// than [`MAX_PAYLOAD_BYTES`] (the output could only fail the payload
+    /// limit later, after being built whole).
+    pub fn render(&self, scope: &Scope<'_>) -> Result<Value, EvalError> {
         let mut tally = (self.dynamic > COUNTED_FIELDS).then_some(0usize);
         render_node(&self.root, scope, &mut tally)
     }
 }
 
 /// Adds an inserted value's sure size to the tally, if one is kept.
-fn count(value: &Value, tally: &mut Option<usize>) -> Result<(), ExecError> {
+fn count(value: &Value, tally: &mut Option<usize>) -> Result<(), EvalError> {
     if let Some(t) = tally {
         *t = t.saturating_add(super::size::measure(value).sure_bytes());
         if *t > MAX_PAYLOAD_BYTES {
-            return Err(ExecError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                "The Payload Template's output exceeds the maximum number of bytes service limit.",
+            return Err(EvalError::TooLarge(
+                "The Payload Template's output exceeds the maximum number of bytes service limit."
+                    .to_owned(),
             ));
         }
     }
@@ -231,7 +233,7 @@ fn render_node(
     node: &Node,
     scope: &Scope<'_>,
     tally: &mut Option<usize>,
-) -> Result<Value, ExecError> {
+) -> Result<Value, EvalError> {
     match node {
         Node::Static(value) => Ok(value.clone()),
         Node::Object(fields) => {
@@ -257,15 +259,12 @@ fn render_node(
                 count(&value, tally)?;
                 Ok(value)
             }
-            Err(_) => Err(ExecError::new(
-                names::RUNTIME,
-                format!(
+            Err(_) => Err(EvalError::PathNotFound(format!(
                     "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
                     path.text(),
                     field,
                     crate::json::to_string(scope.input)
-                ),
-            )),
+                ))),
         },
         Node::Call(call) => {
             let value = call.eval(scope)?;
@@ -278,6 +277,7 @@ fn render_node(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::{names, ExecError};
     use crate::json::parse as json;
 
     fn render(template: &str, input: &str) -> Result<Value, ExecError> {
@@ -285,11 +285,13 @@ mod tests {
         let input = json(input).expect("JSON");
         let context = json(r#"{"Execution":{"Name":"e1"}}"#).expect("JSON");
         let vars = json(r#"{"v":{"w":5}}"#).expect("JSON");
-        template.render(&Scope {
-            input: &input,
-            context: crate::json::Context::of(&context),
-            variables: Some(&vars),
-        })
+        template
+            .render(&Scope {
+                input: &input,
+                context: crate::json::Context::of(&context),
+                variables: Some(&vars),
+            })
+            .map_err(ExecError::from)
     }
 
     macro_rules! renders {

@@ -49,6 +49,28 @@ pub fn parse_activity(arn: &str) -> Result<(), StartError> {
     Ok(())
 }
 
+/// Checks a Map Run ARN
+/// (`arn:<partition>:states:<region>:<account>:mapRun:<sm>/<label>:<id>`).
+///
+/// # Errors
+/// [`StartError::InvalidArn`] as [`parse_state_machine`] does.
+pub fn parse_map_run(arn: &str) -> Result<(), StartError> {
+    let parts = split(arn)?;
+    check_common(arn, &parts)?;
+    if parts.resource_type != "mapRun" {
+        return Err(not_in_context(parts.resource_type));
+    }
+    let ok = parts.rest.len() == 2
+        && parts.rest[0]
+            .split_once('/')
+            .is_some_and(|(sm, label)| !sm.is_empty() && !label.is_empty())
+        && !parts.rest[1].is_empty();
+    if !ok {
+        return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
+    }
+    Ok(())
+}
+
 /// A state machine ARN split from its optional `#TestCase` suffix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineRef<'a> {

@@ -6,7 +6,9 @@
 //! A [`Starter`] owns what a start needs, in the order a start passes it:
 //!
 //! 1. **identity**: the state machine registry ([`registry`], behind
-//!    [`StartStore`]), ARNs ([`arn`]) and names ([`names`]);
+//!    [`StartStore`]), its published versions and aliases ([`versions`],
+//!    behind [`VersionStore`]: a version or alias ARN starts that version's
+//!    snapshot, [`Starter::resolve`]), ARNs ([`arn`]) and names ([`names`]);
 //!    [`Starter::prepare`] checks a [`StartRequest`] in AWS's order and names
 //!    the execution;
 //! 2. **admission**: [`crate::admission`]'s token buckets and FIFO buffer
@@ -61,16 +63,18 @@ pub mod records;
 pub mod registry;
 mod starter;
 mod store;
+pub mod versions;
 
 pub use error::StartError;
 pub use preload::{create_from_file, machine_name, preload, PreloadError, DEFINITION_SUFFIX};
-pub use records::{ExecutionRecord, Executions, Progress, Stopped};
+pub use records::{ExecutionRecord, Executions, Origin, Progress, Stopped};
 pub use registry::{MachineType, StateMachine};
 pub use starter::{
     Completed, Created, MachineSpec, Mode, Prepared, StartConfig, StartInput, StartRequest,
     Started, Starter,
 };
-pub use store::{MemoryStore, StartStore};
+pub use store::{MemoryStore, StartStore, StoreFuture};
+pub use versions::{Alias, MemoryVersions, Route, Version, VersionError, VersionStore};
 
 #[cfg(test)]
 mod tests;

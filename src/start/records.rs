@@ -3,12 +3,13 @@
 //! ListExecutions read.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use dashmap::DashMap;
 use futures::future::AbortHandle;
 
+use super::registry::StateMachine;
 use crate::engine::{ExecutionOutcome, ExecutionStatus, StopHandle};
 
 /// How far an execution started with `StartExecution` has got.
@@ -38,6 +39,23 @@ pub struct ExecutionRecord {
     /// Aborts the running execution (StopExecution); `None` once it
     /// ended, or for a record made without one.
     pub abort: Option<Abort>,
+    /// What it ran: the state machine snapshot and the version or alias it
+    /// was started through (DescribeExecution, DescribeStateMachineForExecution);
+    /// `None` for a record read back from a store that does not keep it.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// What an execution ran, as resolved when it started
+/// (AWS guide `execution-alias-version-associate.html`).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The state machine as it ran (a version's snapshot, or the current
+    /// machine at the start).
+    pub machine: Arc<StateMachine>,
+    /// The version it ran, when started through a version or an alias.
+    pub version_arn: Option<String>,
+    /// The alias it was started through, if any.
+    pub alias_arn: Option<String>,
 }
 
 /// How StopExecution ends a running execution: its stop flag, which a
@@ -192,6 +210,7 @@ mod tests {
             start: SystemTime::now(),
             progress: Progress::Running,
             abort: None,
+            origin: None,
         }
     }
 

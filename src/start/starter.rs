@@ -10,9 +10,10 @@ use futures::FutureExt as _;
 use tokio::sync::oneshot;
 
 use super::error::StartError;
-use super::records::{Abort, ExecutionRecord, Progress, Stopped};
+use super::records::{Abort, ExecutionRecord, Origin, Progress, Stopped};
 use super::registry::{log_settings, logging_off, tracing_off, MachineType, StateMachine};
 use super::store::{MemoryStore, StartStore};
+use super::versions::{self, MemoryVersions, VersionStore};
 use super::{arn, names};
 use crate::admission::{Admission, AdmissionConfig, Permit};
 use crate::engine::{Engine, ExecutionOptions, ExecutionOutcome, ExecutionStatus, StopHandle};
@@ -96,8 +97,14 @@ pub struct Prepared {
     pub machine: Arc<StateMachine>,
     /// The parsed input.
     pub input: Value,
-    /// The execution's identity (ARN, name, start time, test case).
+    /// The execution's identity (ARN, name, start time, test case);
+    /// `state_machine_arn` is the version ARN for a start through a version
+    /// or an alias (the Context Object's `StateMachine.Id`).
     pub options: ExecutionOptions,
+    /// The version run, for a start through a version or an alias ARN.
+    pub version_arn: Option<String>,
+    /// The alias started through, if any.
+    pub alias_arn: Option<String>,
 }
 
 /// A synchronous execution that ran to its end.
@@ -217,6 +224,7 @@ pub struct Starter {
 struct Inner {
     engine: Engine,
     admission: Admission,
+    versions: Arc<dyn VersionStore>,
     store: Arc<dyn StartStore>,
     region: String,
     account: String,
@@ -249,6 +257,7 @@ impl Starter {
             inner: Arc::new(Inner {
                 engine,
                 admission: Admission::new(config.admission),
+                versions: Arc::new(MemoryVersions::default()),
                 store,
                 region: config.region,
                 account: config.account,
@@ -267,6 +276,26 @@ impl Starter {
             inner: Arc::new(Inner {
                 engine: inner.engine.clone().with_observer(observer),
                 admission: inner.admission.clone(),
+                versions: Arc::clone(&inner.versions),
+                store: Arc::clone(&inner.store),
+                region: inner.region.clone(),
+                account: inner.account.clone(),
+            }),
+        }
+    }
+
+    /// This starter with its versions and aliases kept in `versions` (a
+    /// shared store, such as a cluster's) in place of the in-process
+    /// [`MemoryVersions`]. Call it before the starter is shared: clones made
+    /// earlier keep the former store.
+    #[must_use]
+    pub fn with_versions(self, versions: Arc<dyn VersionStore>) -> Self {
+        let inner = &self.inner;
+        Starter {
+            inner: Arc::new(Inner {
+                engine: inner.engine.clone(),
+                admission: inner.admission.clone(),
+                versions,
                 store: Arc::clone(&inner.store),
                 region: inner.region.clone(),
                 account: inner.account.clone(),
@@ -287,6 +316,11 @@ impl Starter {
     /// The registry and the execution records.
     pub fn store(&self) -> &Arc<dyn StartStore> {
         &self.inner.store
+    }
+
+    /// The state machine versions and aliases ([`versions`]).
+    pub fn versions(&self) -> &Arc<dyn VersionStore> {
+        &self.inner.versions
     }
 
     /// The default region of ARNs.
@@ -412,11 +446,78 @@ impl Starter {
         }
     }
 
-    /// Deletes the machine `arn` (nothing when there is none).
+    /// Deletes the machine `arn` (nothing when there is none), with its
+    /// versions and aliases.
     pub fn delete_machine(&self, arn: &str) {
         if let Some(sm) = self.inner.store.remove_machine(arn) {
             self.inner.engine.unregister_machine(&sm.machine);
         }
+        self.inner.versions.forget_machine(arn);
+    }
+
+    /// Publishes the current revision of the machine `arn` as a version
+    /// (PublishStateMachineVersion, and `publish: true` on Create/Update):
+    /// idempotent per revision. Answers the version and whether it is new.
+    ///
+    /// # Errors
+    /// `StateMachineDoesNotExist`; `Conflict` when `revision_id` is given
+    /// and is not the machine's current revision; `QuotaExceeded` past
+    /// [`versions::MAX_VERSIONS`].
+    pub fn publish_version(
+        &self,
+        arn: &str,
+        revision_id: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<(Arc<versions::Version>, bool), versions::VersionError> {
+        let machine = self
+            .inner
+            .store
+            .machine(arn)
+            .ok_or_else(|| versions::VersionError::StateMachineDoesNotExist(arn.to_owned()))?;
+        if let Some(wanted) = revision_id {
+            if machine.revision_id.as_deref() != Some(wanted) {
+                return Err(versions::VersionError::Conflict(format!(
+                    "Failed to publish the State Machine version because the current revision ID does not match the given revision ID: '{wanted}'"
+                )));
+            }
+        }
+        self.inner.versions.publish(&machine, description)
+    }
+
+    /// The machine a start of `arn` runs: the registry's for an unqualified
+    /// ARN; for `…:NAME:N` that version's snapshot; for `…:NAME:ALIAS` the
+    /// version the alias routes this start to (by its weights), with the
+    /// version and alias ARNs.
+    ///
+    /// # Errors
+    /// `StateMachineDoesNotExist` (with `arn`) when nothing has that ARN.
+    pub fn resolve(&self, arn: &str) -> Result<Origin, StartError> {
+        let missing = || StartError::StateMachineDoesNotExist(arn.to_owned());
+        let Some((_, qualifier)) = versions::split_qualified(arn) else {
+            let machine = self.inner.store.machine(arn).ok_or_else(missing)?;
+            return Ok(Origin {
+                machine,
+                version_arn: None,
+                alias_arn: None,
+            });
+        };
+        let store = &self.inner.versions;
+        let (version, alias_arn) = if versions::is_version_qualifier(qualifier) {
+            (store.version(arn).ok_or_else(missing)?, None)
+        } else {
+            let alias = store.alias(arn).ok_or_else(missing)?;
+            let roll = rand::Rng::gen_range(&mut rand::thread_rng(), 0..100u8);
+            let version = alias
+                .pick(roll)
+                .and_then(|v| store.version(v))
+                .ok_or_else(missing)?;
+            (version, Some(alias.arn.clone()))
+        };
+        Ok(Origin {
+            machine: Arc::clone(&version.machine),
+            version_arn: Some(version.arn.clone()),
+            alias_arn,
+        })
     }
 
     /// Checks a start in AWS's order (after the wire's model constraints):
@@ -429,11 +530,11 @@ impl Starter {
     /// machine), `InvalidName`, `InvalidExecutionInput`.
     pub fn prepare(&self, req: StartRequest<'_>, mode: Mode) -> Result<Prepared, StartError> {
         let target = arn::parse_state_machine(req.state_machine_arn, true)?;
-        let machine = self
-            .inner
-            .store
-            .machine(target.arn)
-            .ok_or_else(|| StartError::StateMachineDoesNotExist(target.arn.to_owned()))?;
+        let Origin {
+            machine,
+            version_arn,
+            alias_arn,
+        } = self.resolve(target.arn)?;
         if mode == Mode::Sync && machine.kind == MachineType::Standard {
             return Err(StartError::StateMachineTypeNotSupported);
         }
@@ -456,7 +557,7 @@ impl Starter {
         let options = ExecutionOptions {
             execution_arn,
             name,
-            state_machine_arn: machine.arn.clone(),
+            state_machine_arn: version_arn.clone().unwrap_or_else(|| machine.arn.clone()),
             state_machine_name: machine.name.clone(),
             role_arn: machine.role_arn.clone(),
             start_time: SystemTime::now(),
@@ -469,6 +570,8 @@ impl Starter {
             machine,
             input,
             options,
+            version_arn,
+            alias_arn,
         })
     }
 
@@ -497,6 +600,7 @@ impl Starter {
             machine,
             input,
             mut options,
+            ..
         } = prepared;
         if !permit.waited().is_zero() {
             options.start_time = SystemTime::now();
@@ -507,7 +611,7 @@ impl Starter {
         let outcome = self
             .execute(&machine, input, options.clone(), StopHandle::new())
             .await;
-        metrics.finished(outcome.status, began.elapsed());
+        record_end(&metrics, outcome.status, began.elapsed());
         Completed { options, outcome }
     }
 
@@ -532,7 +636,7 @@ impl Starter {
     /// What [`Starter::prepare`] answers; `ExecutionAlreadyExists` for
     /// other reuse of a STANDARD execution's name; `Throttled`;
     /// `ServiceUnavailable` when the store cannot record the start.
-    pub fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
+    pub async fn start(&self, req: StartRequest<'_>) -> Result<Started, StartError> {
         let input_text = match &req.input {
             StartInput::Text(t) => (*t).to_owned(),
             StartInput::Value(v) => crate::json::to_string(v),
@@ -558,7 +662,7 @@ impl Starter {
         }
         let name = &prepared.options.state_machine_name;
         let metrics = crate::metrics::executions(name);
-        let Ok(ticket) = self.inner.admission.reserve(name) else {
+        let Ok(ticket) = self.inner.admission.reserve_shared(name).await else {
             metrics.throttled();
             return Err(StartError::Throttled);
         };
@@ -566,24 +670,31 @@ impl Starter {
         let stop = StopHandle::new();
         // Recorded (durably, for a cluster store) before the answer; a
         // store that cannot record it refuses the start.
-        store.accept_execution(
-            ExecutionRecord {
-                arn: execution_arn.clone(),
-                state_machine_arn: prepared.options.state_machine_arn.clone(),
-                name: prepared.options.name.clone(),
-                input: input_text,
-                start: start_time,
-                progress: Progress::Running,
-                abort: Some(Abort {
-                    stop: stop.clone(),
-                    task: abort,
-                }),
-            },
-            prepared.machine.machine.timeout,
-        )?;
+        store
+            .accept_execution(
+                ExecutionRecord {
+                    arn: execution_arn.clone(),
+                    state_machine_arn: prepared.machine.arn.clone(),
+                    name: prepared.options.name.clone(),
+                    input: input_text,
+                    start: start_time,
+                    progress: Progress::Running,
+                    abort: Some(Abort {
+                        stop: stop.clone(),
+                        task: abort,
+                    }),
+                    origin: Some(Arc::new(Origin {
+                        machine: Arc::clone(&prepared.machine),
+                        version_arn: prepared.version_arn.clone(),
+                        alias_arn: prepared.alias_arn.clone(),
+                    })),
+                },
+                prepared.machine.machine.timeout,
+            )
+            .await?;
         let (tx, rx) = oneshot::channel();
         let name = prepared.options.name.clone();
-        let state_machine_arn = prepared.options.state_machine_arn.clone();
+        let state_machine_arn = prepared.machine.arn.clone();
         let starter = self.clone();
         let arn = execution_arn.clone();
         let run = async move {
@@ -594,12 +705,13 @@ impl Starter {
                 machine,
                 input,
                 options,
+                ..
             } = prepared;
             let outcome = starter.execute(&machine, input, options, stop).await;
             let status = outcome.status;
             let waited = (!tx.is_closed()).then(|| outcome.clone());
             if starter.inner.store.finish(&arn, outcome) {
-                metrics.finished(status, began.elapsed());
+                record_end(&metrics, status, began.elapsed());
             }
             if let Some(outcome) = waited {
                 let _ = tx.send(outcome);
@@ -645,7 +757,7 @@ impl Starter {
         if let Stopped::Aborted(started) = stopped {
             let machine = arn::execution_machine_name(execution_arn).unwrap_or_default();
             let elapsed = stop_time.duration_since(started).unwrap_or_default();
-            crate::metrics::executions(machine).finished(ExecutionStatus::Aborted, elapsed);
+            crate::metrics::executions(machine).aborted(elapsed);
         }
         Ok(stop_time)
     }
@@ -654,11 +766,12 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidArn`; `ExecutionDoesNotExist` when it is not retained.
-    pub fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
+    pub async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StartError> {
         arn::parse_execution(execution_arn)?;
         self.inner
             .store
-            .execution(execution_arn)
+            .fetch_execution(execution_arn)
+            .await
             .ok_or_else(|| StartError::ExecutionDoesNotExist(execution_arn.to_owned()))
     }
 
@@ -709,5 +822,20 @@ pub(crate) fn panicked(arn: &str) -> ExecutionOutcome {
         error: Some(error_names::RUNTIME.to_owned()),
         cause: Some("Internal error: the execution stopped unexpectedly".to_owned()),
         stop_time: SystemTime::now(),
+    }
+}
+
+/// Counts an execution that ended with `status` after `elapsed` in its
+/// state machine's execution metrics.
+fn record_end(
+    metrics: &crate::metrics::ExecutionMetrics,
+    status: ExecutionStatus,
+    elapsed: Duration,
+) {
+    match status {
+        ExecutionStatus::Succeeded => metrics.succeeded(elapsed),
+        ExecutionStatus::Failed => metrics.failed(elapsed),
+        ExecutionStatus::TimedOut => metrics.timed_out(elapsed),
+        ExecutionStatus::Aborted => metrics.aborted(elapsed),
     }
 }

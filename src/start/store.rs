@@ -13,13 +13,16 @@
 //! without a round trip), the records of asynchronous starts in Redis, each
 //! start pending in a stream's consumer group until its end
 //! ([`StartStore::accept_execution`]). Cluster-wide admission plugs in
-//! beside it through [`crate::admission::Admission`]'s configuration (today
-//! per process).
+//! beside it ([`crate::admission::Admission::share`]).
 //!
-//! Every method is synchronous and cheap for the in-memory store; the ones
-//! a remote store would make slow (insert, finish) are off the synchronous
-//! start's hot path: a StartSyncExecution only calls [`StartStore::machine`].
+//! Every method is cheap for the in-memory store. The ones a remote store
+//! makes slow are either asynchronous ([`StartStore::accept_execution`],
+//! [`StartStore::fetch_execution`]: the caller awaits them, its thread keeps
+//! serving) or off the start's hot path (`finish` queues the end); a
+//! StartSyncExecution only calls [`StartStore::machine`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -28,6 +31,11 @@ use crate::engine::ExecutionOutcome;
 use super::error::StartError;
 use super::records::{ExecutionRecord, Executions, Stopped};
 use super::registry::{Machines, StateMachine};
+
+/// What the asynchronous methods of a [`StartStore`] answer: a boxed future
+/// (the trait is used as `dyn StartStore`), `'static` so that it can be
+/// awaited on any runtime.
+pub type StoreFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// The registry and the execution records of a [`super::Starter`].
 ///
@@ -79,14 +87,17 @@ pub trait StartStore: Send + Sync + 'static {
     /// # Errors
     /// [`StartError::ServiceUnavailable`] when it cannot be recorded: the
     /// start is then refused, never accepted and lost.
+    ///
+    /// Asynchronous: a remote store answers when the write is acknowledged,
+    /// without blocking the caller's thread (a serving shard) meanwhile.
     fn accept_execution(
         &self,
         record: ExecutionRecord,
         deadline: std::time::Duration,
-    ) -> Result<(), StartError> {
+    ) -> StoreFuture<Result<(), StartError>> {
         let _ = deadline;
         self.insert_execution(record);
-        Ok(())
+        Box::pin(std::future::ready(Ok(())))
     }
 
     /// Whether the registry can take a write now (CreateStateMachine asks
@@ -116,6 +127,13 @@ pub trait StartStore: Send + Sync + 'static {
 
     /// A copy of the record of `arn`.
     fn execution(&self, arn: &str) -> Option<ExecutionRecord>;
+
+    /// A copy of the record of `arn`, read without blocking the caller's
+    /// thread on a remote store (DescribeExecution). The default:
+    /// [`StartStore::execution`].
+    fn fetch_execution(&self, arn: &str) -> StoreFuture<Option<ExecutionRecord>> {
+        Box::pin(std::future::ready(self.execution(arn)))
+    }
 
     /// Whether the execution `arn` is retained (without copying its record).
     fn contains_execution(&self, arn: &str) -> bool {

@@ -98,10 +98,11 @@ async fn async_starts_are_recorded_stopped_and_awaited() {
             name: Some("one"),
             ..text(&arn, "{}")
         })
+        .await
         .expect("started");
     let execution = started.execution_arn.clone();
     assert!(matches!(
-        s.describe(&execution).expect("recorded").progress,
+        s.describe(&execution).await.expect("recorded").progress,
         Progress::Running
     ));
     // Same name and input while running: the same execution; other input: refused.
@@ -110,12 +111,15 @@ async fn async_starts_are_recorded_stopped_and_awaited() {
             name: Some("one"),
             ..text(&arn, "{}")
         })
+        .await
         .expect("same");
     assert_eq!(again.execution_arn, execution);
-    let other = s.start(StartRequest {
-        name: Some("one"),
-        ..text(&arn, r#"{"x":1}"#)
-    });
+    let other = s
+        .start(StartRequest {
+            name: Some("one"),
+            ..text(&arn, r#"{"x":1}"#)
+        })
+        .await;
     assert_eq!(
         other.expect_err("refused"),
         StartError::ExecutionAlreadyExists(execution.clone())
@@ -157,7 +161,7 @@ async fn admission_refuses_with_throttled_and_counts_it() {
         StartError::Throttled
     );
     assert_eq!(
-        s.start(text(&arn, "{}")).expect_err("refused"),
+        s.start(text(&arn, "{}")).await.expect_err("refused"),
         StartError::Throttled
     );
     let metrics = crate::metrics::render();
@@ -191,10 +195,10 @@ async fn a_panic_inside_an_execution_is_its_failure_not_the_callers() {
     assert_eq!(done.outcome.status, ExecutionStatus::Failed);
     assert_eq!(done.outcome.error.as_deref(), Some("States.Runtime"));
     let standard = machine(&s, "panics-async", PASS, MachineType::Standard);
-    let started = s.start(text(&standard, "{}")).expect("started");
+    let started = s.start(text(&standard, "{}")).await.expect("started");
     let execution = started.execution_arn.clone();
     assert_eq!(started.outcome().await.status, ExecutionStatus::Failed);
-    let Progress::Done(recorded) = s.describe(&execution).expect("kept").progress else {
+    let Progress::Done(recorded) = s.describe(&execution).await.expect("kept").progress else {
         panic!("not recorded")
     };
     assert_eq!(recorded.error.as_deref(), Some("States.Runtime"));
@@ -271,4 +275,38 @@ async fn a_custom_store_serves_the_starter() {
         store.reads.load(std::sync::atomic::Ordering::Relaxed),
         before + 1
     );
+}
+
+#[tokio::test]
+async fn versions_live_in_the_store_the_starter_is_given() {
+    let shared: Arc<dyn VersionStore> = Arc::new(MemoryVersions::default());
+    let a = starter().with_versions(Arc::clone(&shared));
+    let arn = machine(&a, "shared", PASS, MachineType::Express);
+    let (version, new) = a.publish_version(&arn, None, Some("d")).expect("published");
+    assert!(new && version.arn == format!("{arn}:1"));
+    assert_eq!(shared.versions_of(&arn).len(), 1);
+    // A start through the version: the execution is the machine's, its
+    // Context Object's StateMachine.Id the version's.
+    let prepared = a
+        .prepare(StartRequest::new(&version.arn), Mode::Sync)
+        .expect("prepared");
+    assert_eq!(prepared.options.state_machine_arn, version.arn);
+    assert_eq!(prepared.version_arn.as_deref(), Some(version.arn.as_str()));
+    assert!(prepared.options.execution_arn.contains(":express:shared:"));
+    // Another starter over the same store sees the version, but not a
+    // machine it does not have.
+    let b = starter().with_versions(shared);
+    assert!(b.resolve(&version.arn).is_ok());
+    assert_eq!(
+        b.publish_version(&arn, None, None).err(),
+        Some(VersionError::StateMachineDoesNotExist(arn.clone()))
+    );
+    assert_eq!(
+        a.publish_version(&arn, Some("stale"), None)
+            .err()
+            .map(|e| matches!(e, VersionError::Conflict(_))),
+        Some(true)
+    );
+    a.delete_machine(&arn);
+    assert!(a.resolve(&version.arn).is_err());
 }

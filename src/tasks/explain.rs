@@ -31,6 +31,16 @@ pub enum Resolution {
         /// The endpoint configured, if any.
         endpoint: Option<String>,
     },
+    /// An AWS service called through the generic client driven by the
+    /// service models: `aws-sdk:SERVICE:ACTION`, and the optimized Glue, ECS,
+    /// Batch, Athena, SageMaker and Bedrock integrations.
+    AwsApi {
+        /// The service's name in the Resource, e.g. `s3`, `glue`.
+        service: String,
+        /// The endpoint configured, if any (`None`: the service's regional
+        /// AWS endpoint).
+        endpoint: Option<String>,
+    },
     /// Lambda's Invoke API at this endpoint.
     Lambda {
         /// The base URL called.
@@ -45,7 +55,7 @@ impl Resolution {
     /// an AWS service integration with no endpoint configured).
     pub fn is_public_aws(&self) -> bool {
         match self {
-            Resolution::Aws { endpoint, .. } => endpoint
+            Resolution::Aws { endpoint, .. } | Resolution::AwsApi { endpoint, .. } => endpoint
                 .as_deref()
                 .is_none_or(|e| e.contains(".amazonaws.com")),
             Resolution::Lambda { endpoint } => endpoint.contains(".amazonaws.com"),
@@ -69,6 +79,14 @@ impl fmt::Display for Resolution {
                 service,
                 endpoint: None,
             } => write!(f, "AWS {service} integration at the SDK's default endpoint"),
+            Resolution::AwsApi {
+                service,
+                endpoint: Some(e),
+            } => write!(f, "AWS {service} API at {e}"),
+            Resolution::AwsApi {
+                service,
+                endpoint: None,
+            } => write!(f, "AWS {service} API at its regional AWS endpoint"),
             Resolution::Lambda { endpoint } => write!(f, "Lambda at {endpoint}"),
             Resolution::Unresolved => {
                 f.write_str("nothing (the Task fails with States.TaskFailed)")
@@ -106,6 +124,20 @@ impl Tasks {
         }
         if http::is_http_invoke(resource) {
             return Resolution::Http;
+        }
+        let generic = super::aws_sdk::parse(resource)
+            .filter(|_| !(self.lambda.is_some() && resource == SDK_LAMBDA_INVOKE))
+            .map(|r| r.service)
+            .or_else(|| super::optimized::parse(resource).map(|o| o.service().to_owned()));
+        if let Some(service) = generic {
+            let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+            let env = service.to_ascii_uppercase().replace('-', "_");
+            let endpoint = self
+                .aws_config()
+                .and_then(|c| c.endpoint_url.clone())
+                .or_else(|| var(&format!("AWS_ENDPOINT_URL_{env}")))
+                .or_else(|| var("AWS_ENDPOINT_URL"));
+            return Resolution::AwsApi { service, endpoint };
         }
         if let Some(integration) = resource::parse(resource) {
             let (service, env) = service_names(integration.service);
@@ -164,6 +196,16 @@ mod tests {
         assert_eq!(
             tasks.resolution("arn:aws:states:::http:invoke"),
             Resolution::Http
+        );
+        let glue = tasks.resolution("arn:aws:states:::glue:startJobRun.sync");
+        assert!(
+            matches!(&glue, Resolution::AwsApi { service, .. } if service == "glue"),
+            "{glue}"
+        );
+        let s3 = tasks.resolution("arn:aws:states:::aws-sdk:s3:getObject");
+        assert!(
+            matches!(&s3, Resolution::AwsApi { service, .. } if service == "s3"),
+            "{s3}"
         );
         let sqs = tasks.resolution("arn:aws:states:::sqs:sendMessage");
         assert!(

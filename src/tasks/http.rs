@@ -50,7 +50,7 @@ pub const HTTP_ALLOWED_HOSTS_ENV: &str = "EXPRESSWAY_HTTP_ALLOWED_HOSTS";
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `States.Http.Socket`: the request timed out or could not be made.
-pub const HTTP_SOCKET: &str = "States.Http.Socket";
+pub const HTTP_SOCKET: &str = names::HTTP_SOCKET;
 
 /// Which hosts HTTP Tasks may reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -556,7 +556,7 @@ async fn read_response(mut response: reqwest::Response) -> Result<Value, ExecErr
         Ok(result)
     } else {
         Err(ExecError::new(
-            format!("States.Http.StatusCode.{}", status.as_u16()),
+            names::http_status_code(status.as_u16()),
             crate::json::to_string(&result),
         ))
     }

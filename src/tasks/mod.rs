@@ -18,9 +18,12 @@
 //! 6. every other `arn:aws:states:::aws-sdk:SERVICE:ACTION`, through the
 //!    generic integration driven by AWS's service models ([`aws_sdk`],
 //!    [`Tasks::set_aws`]);
-//! 7. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
+//! 7. the optimized integrations of Glue, ECS, Batch, Athena, SageMaker and
+//!    Bedrock, with Run a Job (`.sync`), on the generic client
+//!    (module `optimized`);
+//! 8. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
 //!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
-//! 8. otherwise the Task fails with `States.TaskFailed` naming the resource.
+//! 9. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
 pub mod aws;
 pub mod aws_sdk;
@@ -28,6 +31,7 @@ mod explain;
 mod http;
 mod lambda;
 mod mock;
+mod optimized;
 mod registry;
 mod resolver;
 pub(crate) mod sigv4;
@@ -115,6 +119,8 @@ pub struct Tasks {
     aws: aws::AwsState,
     /// The generic `aws-sdk:*` integration.
     aws_sdk: aws_sdk::AwsSdk,
+    /// The optimized integrations on the generic client (`.sync` polling).
+    jobs: optimized::Jobs,
     /// Activities and nested executions, bound by the API service.
     late: Arc<resolver::LateResolver>,
 }
@@ -130,6 +136,7 @@ impl Tasks {
             lambda: LambdaConfig::from_env().map(|c| Arc::new(LambdaClient::new(c))),
             http: Arc::new(HttpClient::new(HttpConfig::from_env())),
             aws_sdk: aws_sdk::AwsSdk::from_env(),
+            jobs: optimized::Jobs::from_env(),
             ..Self::default()
         }
     }
@@ -206,9 +213,23 @@ impl Tasks {
         self.aws.set(config);
     }
 
+    /// Polls every Run a Job (`.sync`) job of the optimized integrations
+    /// (Glue, ECS, Batch, Athena, SageMaker, Bedrock) every `interval`
+    /// instead of on AWS's schedule (Glue every 60 s, then 5 minutes; the
+    /// others every 5 s); `None` restores AWS's. The environment variable
+    /// `EXPRESSWAY_SYNC_POLL_MS` sets it for [`Tasks::new`].
+    pub fn set_sync_poll_interval(&mut self, interval: Option<Duration>) {
+        self.jobs.poll = interval;
+    }
+
     /// The explicit AWS configuration set with [`Tasks::set_aws`], if any.
     pub fn aws_config(&self) -> Option<&AwsConfig> {
         self.aws_sdk.config()
+    }
+
+    /// The generic AWS client, for the distributed Map's S3 reads and writes.
+    pub(crate) fn aws_sdk(&self) -> &aws_sdk::AwsSdk {
+        &self.aws_sdk
     }
 
     /// Registers `handler` for the resource ARN `resource`.
@@ -298,6 +319,9 @@ impl Tasks {
             if !(self.lambda.is_some() && &*call.resource == SDK_LAMBDA_INVOKE) {
                 return self.aws_sdk.invoke(sdk, call.input, call.timeout);
             }
+        }
+        if let Some(integration) = optimized::parse(&call.resource) {
+            return self.jobs.invoke(&self.aws_sdk, integration, call);
         }
         if let Some(integration) = aws::resource::parse(&call.resource) {
             return self.aws.invoke(integration, &call.resource, call.input);

@@ -1,5 +1,5 @@
 //! The engine observer expressway ships: per-state and per-Task metrics
-//! ([`crate::metrics::StateMetrics`]) and execution logs in the shape of
+//! ([`StateMetrics`], in [`states`]) and execution logs in the shape of
 //! Step Functions' CloudWatch Logs events ([`log`]), written by a bounded,
 //! non-blocking writer ([`writer`]).
 //!
@@ -12,6 +12,7 @@
 //! (`--execution-log-sample`); a sampled execution logs all its events.
 
 pub mod log;
+pub mod states;
 pub mod writer;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -25,7 +26,7 @@ use crate::engine::observe::{
     severity, Event, ExecutionObserver, LogLevel, LogSettings, Observer, StateIndex,
 };
 use crate::engine::ExecutionOptions;
-use crate::metrics::StateMetrics;
+pub use states::StateMetrics;
 pub use writer::LogWriter;
 
 /// Buffered log text of one execution is handed to the writer past this size.

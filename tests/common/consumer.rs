@@ -78,6 +78,7 @@ pub fn consumer(moto: &Moto, args: &[&str]) -> Command {
         .args(args)
         .envs(moto.env())
         .env_remove("SFN_MOCK_CONFIG")
+        .env_remove("EXPRESSWAY_CLUSTER_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

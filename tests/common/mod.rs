@@ -6,6 +6,7 @@ pub mod acs;
 pub mod consumer;
 pub mod moto;
 pub mod payment;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -22,6 +22,13 @@ impl Moto {
     ///
     /// Panics when moto is not installed or does not come up.
     pub fn start() -> Moto {
+        Self::start_with(&[])
+    }
+
+    /// [`Moto::start`] with extra environment variables for the server
+    /// (e.g. `MOTO_SIMPLE_BATCH_FAIL_AFTER`).
+    #[allow(dead_code)]
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -38,7 +45,8 @@ impl Moto {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file())
+            .envs(env.iter().copied())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start `{python} -m moto.server`: {e}"));
         let mut moto = Moto {
@@ -85,6 +93,20 @@ impl Moto {
             ("AWS_DEFAULT_REGION", "us-east-1".into()),
         ]
     }
+}
+
+/// moto's log: appended to the file `MOTO_LOG` names, if set (to debug a
+/// test), else discarded.
+fn log_file() -> Stdio {
+    std::env::var_os("MOTO_LOG")
+        .and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        })
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 impl Drop for Moto {

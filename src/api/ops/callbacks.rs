@@ -10,7 +10,7 @@ use serde_json::{json, Value as Json};
 use super::Request;
 use crate::api::error::{ApiError, Constraints};
 use crate::api::Service;
-use crate::engine::tokens::{TokenError, MAX_TOKEN_LENGTH};
+use crate::engine::tokens::{Callback, TokenError, MAX_TOKEN_LENGTH};
 use crate::errors::MAX_PAYLOAD_BYTES;
 
 const MAX_ERROR_LEN: usize = 256;
@@ -37,7 +37,7 @@ fn token<'a>(req: &Request<'a>, c: &mut Constraints) -> Result<Option<&'a str>, 
 /// # Errors
 /// ValidationException, InvalidOutput (output not JSON), InvalidToken,
 /// TaskTimedOut (the token is spent, or its Task timed out).
-pub(crate) fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
     let output = req.str("output")?;
@@ -49,7 +49,8 @@ pub(crate) fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
     service
         .engine()
         .task_tokens()
-        .succeed(token.unwrap_or_default(), output)?;
+        .deliver(token.unwrap_or_default(), Callback::Success(output))
+        .await?;
     Ok(json!({}))
 }
 
@@ -57,7 +58,7 @@ pub(crate) fn success(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
 ///
 /// # Errors
 /// ValidationException, InvalidToken, TaskTimedOut.
-pub(crate) fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
     let error = req.str("error")?;
@@ -65,11 +66,15 @@ pub(crate) fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
     c.sensitive_length("error", error, MAX_ERROR_LEN);
     c.sensitive_length("cause", cause, MAX_CAUSE_LEN);
     c.finish()?;
-    service.engine().task_tokens().fail(
-        token.unwrap_or_default(),
+    let callback = Callback::Failure(
         error.unwrap_or_default().to_owned(),
         cause.unwrap_or_default().to_owned(),
-    )?;
+    );
+    service
+        .engine()
+        .task_tokens()
+        .deliver(token.unwrap_or_default(), callback)
+        .await?;
     Ok(json!({}))
 }
 
@@ -77,13 +82,14 @@ pub(crate) fn failure(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
 ///
 /// # Errors
 /// ValidationException, InvalidToken, TaskTimedOut.
-pub(crate) fn heartbeat(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn heartbeat(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let mut c = Constraints::default();
     let token = token(req, &mut c)?;
     c.finish()?;
     service
         .engine()
         .task_tokens()
-        .heartbeat(token.unwrap_or_default())?;
+        .deliver(token.unwrap_or_default(), Callback::Heartbeat)
+        .await?;
     Ok(json!({}))
 }

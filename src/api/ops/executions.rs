@@ -119,10 +119,10 @@ pub(crate) async fn start_sync(service: &Service, req: &Request<'_>) -> Result<J
 
 /// StartExecution: see [`crate::start::Starter::start`]; answers
 /// `{executionArn, startDate}` at once.
-pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let fields = StartFields::read(req)?;
     fields.check(false)?;
-    let started = service.starter().start(fields.request())?;
+    let started = service.starter().start(fields.request()).await?;
     Ok(json!({
         "executionArn": started.execution_arn,
         "startDate": epoch_seconds(started.start_time),
@@ -131,7 +131,7 @@ pub(crate) fn start(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
 
 /// DescribeExecution, for executions started with StartExecution and still
 /// retained.
-pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn describe(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let execution_arn = req.str("executionArn")?;
     let mut c = Constraints::default();
     c.required("executionArn", execution_arn);
@@ -139,7 +139,8 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
     c.finish()?;
     let record = service
         .starter()
-        .describe(execution_arn.unwrap_or_default())?;
+        .describe(execution_arn.unwrap_or_default())
+        .await?;
     let mut out = json!({
         "executionArn": record.arn,
         "stateMachineArn": record.state_machine_arn,
@@ -148,6 +149,14 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
         "input": record.input,
         "inputDetails": {"included": true},
     });
+    if let Some(origin) = &record.origin {
+        if let Some(v) = &origin.version_arn {
+            out["stateMachineVersionArn"] = Json::String(v.clone());
+        }
+        if let Some(a) = &origin.alias_arn {
+            out["stateMachineAliasArn"] = Json::String(a.clone());
+        }
+    }
     match &record.progress {
         Progress::Running => out["status"] = Json::String("RUNNING".into()),
         Progress::Done(outcome) => {

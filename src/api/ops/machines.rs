@@ -106,6 +106,13 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     let logging = logging(req.object("loggingConfiguration")?)?;
     let tracing = tracing(req.object("tracingConfiguration")?)?;
     let tags = read_tags(req)?;
+    let publish = req.bool("publish")?.unwrap_or(false);
+    let version_description = super::versions::description(req, "versionDescription")?;
+    if version_description.is_some() && !publish {
+        return Err(ApiError::Validation(
+            "Version description can only be set when publish is true".into(),
+        ));
+    }
 
     let starter = service.starter();
     let machine_arn = starter.state_machine_arn(Some(region), name);
@@ -122,10 +129,16 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
         tracing: Some(tracing),
         tags,
     })?;
-    Ok(json!({
+    let mut out = json!({
         "stateMachineArn": created.machine.arn,
         "creationDate": epoch_seconds(created.machine.created),
-    }))
+    });
+    if publish {
+        let version =
+            super::versions::publish_for(service, &created.machine.arn, version_description)?;
+        out["stateMachineVersionArn"] = Json::String(version);
+    }
+    Ok(out)
 }
 
 /// Reads and checks `stateMachineArn` (required; no `#TestCase`).
@@ -143,10 +156,32 @@ pub(crate) fn machine_arn<'a>(req: &Request<'a>) -> Result<&'a str, ApiError> {
 /// DescribeStateMachine.
 pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
+    if let Some(version) = service.starter().versions().version(machine_arn) {
+        return Ok(version_json(&version));
+    }
     let sm = service
         .starter()
         .state_machine(machine_arn)
         .ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))?;
+    Ok(machine_json(&sm))
+}
+
+/// DescribeStateMachine of a version ARN: the machine as published, with
+/// the version's ARN, creation date and description.
+fn version_json(version: &crate::start::Version) -> Json {
+    let mut out = machine_json(&version.machine);
+    out["stateMachineArn"] = Json::String(version.arn.clone());
+    out["creationDate"] = json!(epoch_seconds(version.created));
+    if let Some(d) = &version.description {
+        out["description"] = Json::String(d.clone());
+    }
+    out
+}
+
+/// The DescribeStateMachine fields of a state machine (also
+/// DescribeStateMachineForExecution's, less `status`, `type` and
+/// `creationDate`).
+pub(crate) fn machine_json(sm: &crate::start::StateMachine) -> Json {
     let mut out = json!({
         "stateMachineArn": sm.arn,
         "name": sm.name,
@@ -161,7 +196,7 @@ pub(crate) fn describe(service: &Service, req: &Request<'_>) -> Result<Json, Api
     if let Some(id) = &sm.revision_id {
         out["revisionId"] = Json::String(id.clone());
     }
-    Ok(out)
+    out
 }
 
 /// ListStateMachines: sorted by name, paginated.
@@ -200,18 +235,43 @@ pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
 pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let definition = req.str("definition")?;
     let role_arn = req.str("roleArn")?;
+    let publish = req.bool("publish")?.unwrap_or(false);
     let mut c = Constraints::default();
     c.sensitive_length("definition", definition, MAX_DEFINITION_CHARS);
     c.length("roleArn", role_arn, 1, MAX_ARN_LEN);
     c.finish()?;
+    let version_description = super::versions::description(req, "versionDescription")?;
+    if version_description.is_some() && !publish {
+        return Err(ApiError::Validation(
+            "Version description can only be set when publish is true".into(),
+        ));
+    }
     let machine_arn = machine_arn(req)?;
     if service.starter().state_machine(machine_arn).is_none() {
         return Err(ApiError::StateMachineDoesNotExist(machine_arn.to_owned()));
     }
     let logging_in = req.object("loggingConfiguration")?;
     let tracing_in = req.object("tracingConfiguration")?;
-    if definition.is_none() && role_arn.is_none() && logging_in.is_none() && tracing_in.is_none() {
+    if definition.is_none()
+        && role_arn.is_none()
+        && logging_in.is_none()
+        && tracing_in.is_none()
+        && !publish
+    {
         return Err(ApiError::MissingRequiredParameter);
+    }
+    if definition.is_none() && role_arn.is_none() && logging_in.is_none() && tracing_in.is_none() {
+        // `publish` alone: a version of the current revision.
+        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        let sm = service.starter().state_machine(machine_arn);
+        let mut out = json!({
+            "updateDate": epoch_seconds(SystemTime::now()),
+            "stateMachineVersionArn": version,
+        });
+        if let Some(id) = sm.and_then(|sm| sm.revision_id.clone()) {
+            out["revisionId"] = Json::String(id);
+        }
+        return Ok(out);
     }
     let machine = definition.map(compile).transpose()?;
     let logging = logging_in.map(|l| logging(Some(l))).transpose()?;
@@ -243,10 +303,15 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     service
         .engine()
         .register_machine(&machine, &name, &settings);
-    Ok(json!({
+    let mut out = json!({
         "updateDate": epoch_seconds(SystemTime::now()),
         "revisionId": revision,
-    }))
+    });
+    if publish {
+        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        out["stateMachineVersionArn"] = Json::String(version);
+    }
+    Ok(out)
 }
 
 /// DeleteStateMachine: `{}` whether or not the machine existed.

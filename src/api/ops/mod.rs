@@ -4,10 +4,13 @@
 pub(crate) mod activities;
 pub(crate) mod callbacks;
 pub(crate) mod executions;
+pub(crate) mod history;
 pub(crate) mod machines;
+pub(crate) mod map_runs;
 pub(crate) mod nested;
 pub(crate) mod tags;
 pub(crate) mod test_state;
+pub(crate) mod versions;
 pub(crate) mod wire;
 
 use base64::Engine as _;
@@ -53,13 +56,13 @@ pub(crate) async fn dispatch(
         "DeleteStateMachine" => machines::delete(service, &req),
         "ValidateStateMachineDefinition" => machines::validate(&req),
         "StartSyncExecution" => executions::start_sync(service, &req).await,
-        "StartExecution" => executions::start(service, &req),
-        "DescribeExecution" => executions::describe(service, &req),
+        "StartExecution" => executions::start(service, &req).await,
+        "DescribeExecution" => executions::describe(service, &req).await,
         "StopExecution" => executions::stop(service, &req),
         "ListExecutions" => executions::list(service, &req),
-        "SendTaskSuccess" => callbacks::success(service, &req),
-        "SendTaskFailure" => callbacks::failure(service, &req),
-        "SendTaskHeartbeat" => callbacks::heartbeat(service, &req),
+        "SendTaskSuccess" => callbacks::success(service, &req).await,
+        "SendTaskFailure" => callbacks::failure(service, &req).await,
+        "SendTaskHeartbeat" => callbacks::heartbeat(service, &req).await,
         "CreateActivity" => activities::create(service, &req, region),
         "DescribeActivity" => activities::describe(service, &req),
         "ListActivities" => activities::list(service, &req),
@@ -69,6 +72,20 @@ pub(crate) async fn dispatch(
         "TagResource" => tags::tag(service, &req),
         "UntagResource" => tags::untag(service, &req),
         "ListTagsForResource" => tags::list(service, &req),
+        "GetExecutionHistory" => history::get_history(service, &req).await,
+        "DescribeStateMachineForExecution" => history::describe_machine(service, &req).await,
+        "RedriveExecution" => history::redrive(service, &req).await,
+        "PublishStateMachineVersion" => versions::publish(service, &req),
+        "ListStateMachineVersions" => versions::list_versions(service, &req),
+        "DeleteStateMachineVersion" => versions::delete_version(service, &req),
+        "CreateStateMachineAlias" => versions::create_alias(service, &req),
+        "DescribeStateMachineAlias" => versions::describe_alias(service, &req),
+        "UpdateStateMachineAlias" => versions::update_alias(service, &req),
+        "ListStateMachineAliases" => versions::list_aliases(service, &req),
+        "DeleteStateMachineAlias" => versions::delete_alias(service, &req),
+        "DescribeMapRun" => map_runs::describe(service, &req),
+        "ListMapRuns" => map_runs::list(service, &req).await,
+        "UpdateMapRun" => map_runs::update(service, &req),
         #[cfg(test)]
         "TestPanic" => panic!("a handler bug"),
         _ => Err(ApiError::UnknownOperation(format!(

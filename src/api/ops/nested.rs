@@ -142,7 +142,7 @@ pub(crate) async fn run(
     let starter = service.starter();
     let result = match integration {
         Integration::Start | Integration::SdkStart => {
-            let started = starter.start(request).map_err(|e| fail(e.into()))?;
+            let started = starter.start(request).await.map_err(|e| fail(e.into()))?;
             let mut out = json!({
                 "ExecutionArn": started.execution_arn,
                 "StartDate": date(integration, epoch_seconds(started.start_time)),
@@ -163,7 +163,7 @@ pub(crate) async fn run(
             // Like StartExecution (admitted, recorded for
             // DescribeExecution), then waits for the end; STANDARD and
             // EXPRESS children alike.
-            let started = starter.start(request).map_err(|e| fail(e.into()))?;
+            let started = starter.start(request).await.map_err(|e| fail(e.into()))?;
             let options = ExecutionOptions {
                 execution_arn: started.execution_arn.clone(),
                 name: started.name.clone(),

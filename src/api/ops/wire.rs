@@ -172,7 +172,7 @@ pub(crate) async fn answer(
             Err(e) => Err(e.into()),
         }
     } else {
-        match starter.start(fields.request()) {
+        match starter.start(fields.request()).await {
             Ok(started) => body(&StartReply {
                 execution_arn: &started.execution_arn,
                 start_date: epoch_seconds(started.start_time),

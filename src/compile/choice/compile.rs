@@ -5,6 +5,7 @@ use simd_json::StaticNode;
 
 use super::{ChoiceRule, Cmp, Number, Operand, Pattern, Test, MAX_DEPTH};
 use crate::compile::timestamp::parse_timestamp;
+use crate::compile::CompileError;
 use crate::json::path::Path;
 use crate::json::Value;
 
@@ -19,12 +20,12 @@ const CMPS: [(&str, Cmp); 5] = [
     ("GreaterThanEquals", Cmp::GreaterThanEquals),
 ];
 
-pub(super) fn rule(value: &Value, depth: usize) -> Result<ChoiceRule, String> {
+pub(super) fn rule(value: &Value, depth: usize) -> Result<ChoiceRule, CompileError> {
     if depth > MAX_DEPTH {
-        return Err(format!("Choice Rules nest deeper than {MAX_DEPTH} levels"));
+        return Err(CompileError::RulesTooDeep { max: MAX_DEPTH });
     }
     let Value::Object(map) = value else {
-        return Err("a Choice Rule must be an object".to_owned());
+        return Err(CompileError::RuleNotObject);
     };
     let mut variable = None;
     let mut operator: Option<(&str, &Value)> = None;
@@ -38,28 +39,29 @@ pub(super) fn rule(value: &Value, depth: usize) -> Result<ChoiceRule, String> {
             continue;
         }
         if !is_operator(key) {
-            return Err(format!("unknown field '{key}' in a Choice Rule"));
+            return Err(CompileError::UnknownField(key.to_owned()));
         }
         if let Some((first, _)) = operator {
-            return Err(format!(
-                "a Choice Rule must have exactly one operator, found '{first}' and '{key}'"
-            ));
+            return Err(CompileError::TwoOperators {
+                first: first.to_owned(),
+                second: key.to_owned(),
+            });
         }
         operator = Some((key, field));
     }
     let Some((op, operand)) = operator else {
-        return Err("a Choice Rule must have a comparison operator or And/Or/Not".to_owned());
+        return Err(CompileError::NoOperator);
     };
     match op {
         "And" | "Or" => {
             if variable.is_some() {
-                return Err(format!("'{op}' cannot be combined with 'Variable'"));
+                return Err(CompileError::CombinedWithVariable(op.to_owned()));
             }
             let Some(items) = operand.as_array() else {
-                return Err(format!("'{op}' must be an array of Choice Rules"));
+                return Err(wrong_type(op, "an array of Choice Rules"));
             };
             if items.is_empty() {
-                return Err(format!("'{op}' must hold at least one Choice Rule"));
+                return Err(CompileError::NoRules(op.to_owned()));
             }
             let rules = items
                 .iter()
@@ -73,18 +75,21 @@ pub(super) fn rule(value: &Value, depth: usize) -> Result<ChoiceRule, String> {
         }
         "Not" => {
             if variable.is_some() {
-                return Err("'Not' cannot be combined with 'Variable'".to_owned());
+                return Err(CompileError::CombinedWithVariable("Not".to_owned()));
             }
             Ok(ChoiceRule::Not(Box::new(rule(operand, depth + 1)?)))
         }
         _ => {
             let Some(variable) = variable else {
-                return Err(format!("the operator '{op}' needs a 'Variable'"));
+                return Err(CompileError::NoVariable(op.to_owned()));
             };
             let Some(text) = variable.as_str() else {
-                return Err("'Variable' must be a string holding a path".to_owned());
+                return Err(wrong_type("Variable", "a string holding a path"));
             };
-            let variable = Path::parse(text).map_err(|e| format!("invalid 'Variable': {e}"))?;
+            let variable = Path::parse(text).map_err(|source| CompileError::BadPath {
+                what: "'Variable'".to_owned(),
+                source,
+            })?;
             Ok(ChoiceRule::Test {
                 variable,
                 test: test(op, operand)?,
@@ -119,28 +124,29 @@ fn is_operator(key: &str) -> bool {
     })
 }
 
-fn operand_path(op: &str, value: &Value) -> Result<Path, String> {
+fn operand_path(op: &str, value: &Value) -> Result<Path, CompileError> {
     let Some(text) = value.as_str() else {
-        return Err(format!("'{op}' must be a string holding a path"));
+        return Err(wrong_type(op, "a string holding a path"));
     };
-    Path::parse(text).map_err(|e| format!("invalid path in '{op}': {e}"))
+    Path::parse(text).map_err(|source| CompileError::BadPath {
+        what: format!("path in '{op}'"),
+        source,
+    })
 }
 
-fn flag(op: &str, value: &Value) -> Result<bool, String> {
+fn flag(op: &str, value: &Value) -> Result<bool, CompileError> {
     value
         .as_bool()
-        .ok_or_else(|| format!("'{op}' must be true or false"))
+        .ok_or_else(|| wrong_type(op, "true or false"))
 }
 
-fn test(op: &str, operand: &Value) -> Result<Test, String> {
+fn test(op: &str, operand: &Value) -> Result<Test, CompileError> {
     match op {
         "StringMatches" => {
             let Some(text) = operand.as_str() else {
-                return Err("'StringMatches' must be a string".to_owned());
+                return Err(wrong_type(op, "a string"));
             };
-            return Pattern::parse(text)
-                .map(Test::StringMatches)
-                .map_err(|e| format!("invalid 'StringMatches' pattern: {e}"));
+            return Pattern::parse(text).map(Test::StringMatches);
         }
         "BooleanEquals" => return Ok(Test::BooleanEquals(Operand::Literal(flag(op, operand)?))),
         "BooleanEqualsPath" => {
@@ -181,21 +187,29 @@ fn test(op: &str, operand: &Value) -> Result<Test, String> {
             "String" => operand
                 .as_str()
                 .map(|s| Test::String(cmp, Operand::Literal(s.to_owned())))
-                .ok_or_else(|| format!("'{op}' must be a string")),
+                .ok_or_else(|| wrong_type(op, "a string")),
             "Numeric" => match operand {
                 Value::Static(StaticNode::Bool(_) | StaticNode::Null) => None,
                 other => Number::of(other),
             }
             .map(|n| Test::Numeric(cmp, Operand::Literal(n)))
-            .ok_or_else(|| format!("'{op}' must be a number")),
+            .ok_or_else(|| wrong_type(op, "a number")),
             _ => operand
                 .as_str()
                 .and_then(parse_timestamp)
                 .map(|t| Test::Timestamp(cmp, Operand::Literal(t)))
                 .ok_or_else(|| {
-                    format!("'{op}' must be an RFC 3339 timestamp such as '2016-03-14T01:59:00Z'")
+                    wrong_type(op, "an RFC 3339 timestamp such as '2016-03-14T01:59:00Z'")
                 }),
         };
     }
-    Err(format!("unknown operator '{op}'"))
+    Err(CompileError::UnknownOperator(op.to_owned()))
+}
+
+/// `field` holds a value of the wrong type.
+fn wrong_type(field: &str, expected: &'static str) -> CompileError {
+    CompileError::WrongType {
+        field: field.to_owned(),
+        expected,
+    }
 }

@@ -2,6 +2,8 @@
 //! empty), `\*` is a literal star, `\\` a literal backslash. Matching is
 //! linear-time greedy segment search: no backtracking blow-up.
 
+use crate::compile::CompileError;
+
 /// A compiled `StringMatches` pattern: literal segments between stars.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
@@ -15,8 +17,8 @@ impl Pattern {
     /// A `\` before any other character is kept literally with it.
     ///
     /// # Errors
-    /// A dangling `\` at the end.
-    pub fn parse(text: &str) -> Result<Pattern, String> {
+    /// [`CompileError::DanglingEscape`]: a lone `\` at the end.
+    pub fn parse(text: &str) -> Result<Pattern, CompileError> {
         let mut segments = vec![String::new()];
         let mut chars = text.chars();
         while let Some(c) = chars.next() {
@@ -27,7 +29,7 @@ impl Pattern {
                         push(&mut segments, '\\');
                         push(&mut segments, other);
                     }
-                    None => return Err("a dangling '\\' ends the pattern".to_owned()),
+                    None => return Err(CompileError::DanglingEscape),
                 },
                 '*' => segments.push(String::new()),
                 c => push(&mut segments, c),

@@ -26,6 +26,7 @@ use chrono::{DateTime, FixedOffset};
 use simd_json::StaticNode;
 
 use super::timestamp::parse_timestamp;
+use super::CompileError;
 use crate::errors::ExecError;
 use crate::json::path::{Path, Selected};
 use crate::json::{Scope, Value};
@@ -157,12 +158,12 @@ impl ChoiceRule {
     /// and `Output` are left to the caller.
     ///
     /// # Errors
-    /// A message naming what is wrong: not an object, no or several
+    /// A [`CompileError`] naming what is wrong: not an object, no or several
     /// operators, an unknown field, a missing or invalid `Variable` or
     /// operand path, an operand of the wrong type (e.g. a non-timestamp for
     /// `TimestampEquals`), an invalid `StringMatches` pattern, an empty
     /// `And`/`Or`, nesting deeper than [`MAX_DEPTH`].
-    pub fn compile(rule: &Value) -> Result<ChoiceRule, String> {
+    pub fn compile(rule: &Value) -> Result<ChoiceRule, CompileError> {
         compile::rule(rule, 0)
     }
 

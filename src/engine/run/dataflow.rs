@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use simd_json::OwnedValue;
 
+use super::inspect::Step;
 use super::{size, too_deep, Entry, Frame, Run};
-use crate::compile::{IoPath, ResultPath, State};
+use crate::compile::{IoPath, Kind, ResultPath, State};
 use crate::engine::jsonata::states_object;
 use crate::errors::{names, ExecError};
 use crate::json::path::{Path, Selected};
@@ -95,10 +96,13 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Cow<'v, Value>, ExecError> {
         let selected = self.io_ref(&st.input_path, raw, frame, at)?;
-        match &st.parameters {
-            None => Ok(selected),
-            Some(t) => Ok(Cow::Owned(self.render(t, &selected, frame, at)?)),
-        }
+        self.note(at, Step::AfterInputPath, &selected);
+        let effective = match &st.parameters {
+            None => selected,
+            Some(t) => Cow::Owned(self.render(t, &selected, frame, at)?),
+        };
+        self.note(at, Step::AfterParameters, &effective);
+        Ok(effective)
     }
 
     pub(in crate::engine) fn render(
@@ -128,7 +132,10 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         let below = match rp {
-            ResultPath::Discard => return Ok(raw),
+            ResultPath::Discard => {
+                self.note(at, Step::AfterResultPath, &raw);
+                return Ok(raw);
+            }
             ResultPath::Replace => 0,
             ResultPath::Path(p) => p.segments().len(),
         };
@@ -139,12 +146,14 @@ impl<'a> Run<'a> {
         if deep || below > MAX_DEPTH {
             return Err(too_deep(at, "ResultPath"));
         }
-        match rp {
+        let merged = match rp {
             ResultPath::Path(p) => p
                 .assign(raw, result)
-                .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e)),
-            _ => Ok(result),
-        }
+                .map_err(|e| Self::located(at, names::RESULT_PATH_MATCH_FAILURE, e))?,
+            _ => result,
+        };
+        self.note(at, Step::AfterResultPath, &merged);
+        Ok(merged)
     }
 
     /// After a successful attempt: Assign (against the raw result in
@@ -159,7 +168,12 @@ impl<'a> Run<'a> {
         frame: &Frame,
         at: &Entry<'_>,
     ) -> Result<(Value, Option<Value>), ExecError> {
+        // AWS reports no raw result for a Map state.
+        let reported = !matches!(st.kind, Kind::Map(_));
         if st.jsonata {
+            if reported {
+                self.note(at, Step::Result, &result);
+            }
             if st.output.is_none() && st.assign.is_none() {
                 return Ok((result, None));
             }
@@ -174,11 +188,15 @@ impl<'a> Run<'a> {
             };
             return Ok((out, assigned));
         }
+        if reported {
+            self.note(at, Step::Result, &result);
+        }
         let assigned = self.assign_values(st.assign.as_ref(), &result, None, frame, at)?;
         let result = match &st.result_selector {
             Some(t) => self.render(t, &result, frame, at)?,
             None => result,
         };
+        self.note(at, Step::AfterResultSelector, &result);
         Ok((result, assigned))
     }
 
@@ -192,13 +210,15 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
     ) -> Result<Value, ExecError> {
         if st.jsonata {
-            return match &st.arguments {
-                None => Ok(raw.clone()),
+            let args = match &st.arguments {
+                None => raw.clone(),
                 Some(t) => {
                     let states = states_object(raw, frame);
-                    self.jrender(t, &states, frame, at)
+                    self.jrender(t, &states, frame, at)?
                 }
             };
+            self.note(at, Step::AfterArguments, &args);
+            return Ok(args);
         }
         Ok(self.effective(st, raw, frame, at)?.into_owned())
     }
@@ -214,7 +234,10 @@ impl<'a> Run<'a> {
     ) -> Result<Arc<Value>, ExecError> {
         if st.jsonata {
             return match &st.arguments {
-                None => Ok(Arc::clone(raw)),
+                None => {
+                    self.note(at, Step::AfterArguments, raw);
+                    Ok(Arc::clone(raw))
+                }
                 Some(_) => Ok(Arc::new(self.arguments(st, raw, frame, at)?)),
             };
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::dataflow::after_result_path;
+use super::inspect::Step;
 use super::{context, error_output, size, too_deep, Doc, Entry, Frame, Run};
 use crate::compile::{IoPath, Jitter, Kind, ResultPath, State, Transition};
 use crate::engine::observe::Event;
@@ -33,12 +34,30 @@ impl<'a> Run<'a> {
         let mut in_bound = raw.bound;
         let raw = raw.into_shared();
         loop {
-            let attempt = match &st.kind {
-                Kind::Task { .. } => self.task(st, &raw, &mut in_bound, frame, at).await,
-                Kind::Parallel { branches } => {
+            // A state test's mock replaces the attempt.
+            let mocked = self.inspect.and_then(|i| i.mocked(at));
+            let attempt = match (mocked, &st.kind) {
+                // The input is still processed: its errors and steps count.
+                (Some(mocked), Kind::Map(_)) => self
+                    .io_ref(&st.input_path, &raw, frame, at)
+                    .and_then(|eff| {
+                        if !st.jsonata {
+                            self.note(at, Step::AfterInputPath, &eff);
+                        }
+                        mocked
+                    })
+                    .map(|v| (v, None)),
+                (Some(mocked), _) => self
+                    .arguments(st, &raw, frame, at)
+                    .and(mocked)
+                    .map(|v| (v, None)),
+                (None, Kind::Task { .. }) => self.task(st, &raw, &mut in_bound, frame, at).await,
+                (None, Kind::Parallel { branches }) => {
                     self.parallel(st, branches, &raw, in_bound, frame, at).await
                 }
-                Kind::Map(spec) => self.map(st, spec, &raw, frame, at).await.map(|v| (v, None)),
+                (None, Kind::Map(spec)) => {
+                    self.map(st, spec, &raw, frame, at).await.map(|v| (v, None))
+                }
                 _ => Err(ExecError::runtime("unreachable state kind")),
             };
             let result = attempt.and_then(|(r, bound)| {
@@ -79,6 +98,10 @@ impl<'a> Run<'a> {
                         }
                         if counts[i] < r.max_attempts {
                             let mut delay = r.delay_seconds(counts[i]);
+                            // A state test never retries: it ends RETRIABLE.
+                            if self.inspect.is_some_and(|t| t.retriable(at, i, delay)) {
+                                return Err(e);
+                            }
                             if r.jitter == Jitter::Full {
                                 delay *= rand::random::<f64>();
                             }
@@ -97,12 +120,13 @@ impl<'a> Run<'a> {
                             continue;
                         }
                     }
-                    if let Some(c) = st
+                    if let Some((ci, c)) = st
                         .handling
                         .catch
                         .as_slice()
                         .iter()
-                        .find(|c| c.matcher.matches(&e.error))
+                        .enumerate()
+                        .find(|(_, c)| c.matcher.matches(&e.error))
                     {
                         if let (Some(o), Some(entered)) = (self.obs(), at.entered) {
                             o.event(
@@ -115,6 +139,9 @@ impl<'a> Run<'a> {
                                     duration: entered.elapsed(),
                                 },
                             );
+                        }
+                        if let Some(i) = self.inspect {
+                            i.caught(at, ci, &e);
                         }
                         let error_output = error_output(e);
                         if st.jsonata {

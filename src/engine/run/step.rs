@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use simd_json::OwnedValue;
 
 use super::dataflow::after_result_path;
+use super::inspect::Step;
 use super::{context, oversized_result, size, too_deep, Doc, Entry, Frame, Run};
 use crate::compile::{Condition, IoPath, Kind, ResultPath, State, StringSource, Transition};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
@@ -69,16 +70,20 @@ impl<'a> Run<'a> {
             }
             Kind::Succeed => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 let out = self.io(&st.output_path, eff, frame, at)?;
                 Ok((Doc::bounded(out, bound), Transition::End))
             }
             Kind::Fail { error, cause } => {
+                // AWS reports a Fail state's input as its afterInputPath.
+                self.note(at, Step::AfterInputPath, &raw);
                 let error = self.string_source(error, "ErrorPath", &raw, frame, at)?;
                 let cause = self.string_source(cause, "CausePath", &raw, frame, at)?;
                 Err(ExecError::new(error, cause))
             }
             Kind::Choice { choices, default } => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 let scope = Scope {
                     input: &eff,
                     context: frame.ctx(),
@@ -113,8 +118,10 @@ impl<'a> Run<'a> {
             }
             Kind::Wait(wait) => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
+                self.note(at, Step::AfterInputPath, &eff);
                 let delay = self.wait_duration(wait, &eff, frame, at)?;
-                if !delay.is_zero() {
+                // A state test does not wait.
+                if !delay.is_zero() && self.inspect.is_none() {
                     tokio::time::sleep(delay).await;
                 }
                 let assigned = self.assign_values(st.assign.as_ref(), &eff, None, frame, at)?;
@@ -141,7 +148,8 @@ impl<'a> Run<'a> {
         let fast = matches!(st.input_path, IoPath::Identity)
             && st.parameters.is_none()
             && result.is_none()
-            && st.assign.is_none();
+            && st.assign.is_none()
+            && self.inspect.is_none();
         let mut assigned = None;
         let (out, bound) = match (&st.result_path, fast) {
             (ResultPath::Replace, true) | (ResultPath::Discard, true) => (raw, bound),
@@ -156,6 +164,11 @@ impl<'a> Run<'a> {
                     }
                     None => self.effective(st, &raw, frame, at)?.into_owned(),
                 };
+                // As AWS reports a Pass state: `result` only for a Result.
+                if result.is_some() {
+                    self.note(at, Step::Result, &value);
+                }
+                self.note(at, Step::AfterResultSelector, &value);
                 let measure = size::measure(&value);
                 if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));

@@ -324,54 +324,57 @@ fn equality_hash(value: &Value) -> u64 {
     h.finish()
 }
 
-fn arity(args: Args<'_, '_>, min: usize, max: usize) -> Result<(), String> {
+fn arity(args: Args<'_, '_>, min: usize, max: usize) -> Result<(), CallError> {
     if args.len() < min || args.len() > max {
         let expected = if min == max {
             format!("{min}")
         } else {
             format!("{min} to {max}")
         };
-        return Err(format!("expected {expected} arguments, got {}", args.len()));
+        return Err(CallError::Invalid(format!(
+            "expected {expected} arguments, got {}",
+            args.len()
+        )));
     }
     Ok(())
 }
 
-fn arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a Value, String> {
+fn arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a Value, CallError> {
     args.get(i)
         .map(AsRef::as_ref)
-        .ok_or_else(|| format!("missing argument {}", i + 1))
+        .ok_or_else(|| CallError::Invalid(format!("missing argument {}", i + 1)))
 }
 
-fn string_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a str, String> {
+fn string_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a str, CallError> {
     match arg(args, i)? {
         Value::String(s) => Ok(s),
-        other => Err(format!(
+        other => Err(CallError::Invalid(format!(
             "argument {} must be a string, got {}",
             i + 1,
             type_name(other)
-        )),
+        ))),
     }
 }
 
-fn limited_string_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a str, String> {
+fn limited_string_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a str, CallError> {
     let s = string_arg(args, i)?;
     if s.chars().count() > MAX_INPUT_CHARS {
-        return Err(format!(
+        return Err(CallError::Invalid(format!(
             "argument {} is longer than {MAX_INPUT_CHARS} characters",
             i + 1
-        ));
+        )));
     }
     Ok(s)
 }
 
-fn array_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a [Value], String> {
+fn array_arg<'a>(args: Args<'a, '_>, i: usize) -> Result<&'a [Value], CallError> {
     match arg(args, i)? {
         Value::Array(a) => Ok(a),
-        other => Err(format!(
+        other => Err(CallError::Invalid(format!(
             "argument {} must be an array, got {}",
             i + 1,
             type_name(other)
-        )),
+        ))),
     }
 }
 
@@ -391,43 +394,45 @@ fn java_round(f: f64) -> f64 {
 }
 
 /// A number argument rounded to an integer.
-fn int_arg(args: Args<'_, '_>, i: usize) -> Result<i64, String> {
+fn int_arg(args: Args<'_, '_>, i: usize) -> Result<i64, CallError> {
     let value = arg(args, i)?;
     match value {
         Value::Static(StaticNode::I64(n)) => Ok(*n),
-        Value::Static(StaticNode::U64(n)) => {
-            i64::try_from(*n).map_err(|_| format!("argument {} is out of range", i + 1))
-        }
+        Value::Static(StaticNode::U64(n)) => i64::try_from(*n)
+            .map_err(|_| CallError::Invalid(format!("argument {} is out of range", i + 1))),
         _ => match number(value) {
             Some(f) if f.is_finite() && java_round(f).abs() < 9.2e18 => Ok(java_round(f) as i64),
-            Some(_) => Err(format!("argument {} is out of range", i + 1)),
-            None => Err(format!(
+            Some(_) => Err(CallError::Invalid(format!(
+                "argument {} is out of range",
+                i + 1
+            ))),
+            None => Err(CallError::Invalid(format!(
                 "argument {} must be a number, got {}",
                 i + 1,
                 type_name(value)
-            )),
+            ))),
         },
     }
 }
 
-fn int32_arg(args: Args<'_, '_>, i: usize) -> Result<i64, String> {
+fn int32_arg(args: Args<'_, '_>, i: usize) -> Result<i64, CallError> {
     let n = int_arg(args, i)?;
     if i32::try_from(n).is_err() {
-        return Err(format!(
+        return Err(CallError::Invalid(format!(
             "argument {} ({n}) is outside the 32-bit integer range",
             i + 1
-        ));
+        )));
     }
     Ok(n)
 }
 
-fn array_range(args: Args<'_, '_>) -> Result<Value, String> {
+fn array_range(args: Args<'_, '_>) -> Result<Value, CallError> {
     arity(args, 3, 3)?;
     let first = i128::from(int_arg(args, 0)?);
     let last = i128::from(int_arg(args, 1)?);
     let step = i128::from(int_arg(args, 2)?);
     if step == 0 {
-        return Err("the step must not be 0".to_owned());
+        return Err(CallError::Invalid("the step must not be 0".to_owned()));
     }
     let count = if (last - first) * step.signum() < 0 {
         0
@@ -435,9 +440,9 @@ fn array_range(args: Args<'_, '_>) -> Result<Value, String> {
         (last - first) / step + 1
     };
     if count > MAX_RANGE_ITEMS {
-        return Err(format!(
+        return Err(CallError::Invalid(format!(
             "the range has {count} items, more than {MAX_RANGE_ITEMS}"
-        ));
+        )));
     }
     Ok(Value::Array(Box::new(
         (0..count)
@@ -446,7 +451,7 @@ fn array_range(args: Args<'_, '_>) -> Result<Value, String> {
     )))
 }
 
-fn hash(args: Args<'_, '_>) -> Result<Value, String> {
+fn hash(args: Args<'_, '_>) -> Result<Value, CallError> {
     arity(args, 2, 2)?;
     let data = limited_string_arg(args, 0)?.as_bytes();
     let digest = match string_arg(args, 1)? {
@@ -456,15 +461,15 @@ fn hash(args: Args<'_, '_>) -> Result<Value, String> {
         "SHA-384" => hex::encode(sha2::Sha384::digest(data)),
         "SHA-512" => hex::encode(sha2::Sha512::digest(data)),
         other => {
-            return Err(format!(
+            return Err(CallError::Invalid(format!(
                 "unsupported hash algorithm '{other}' (expected MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
-            ))
+            )))
         }
     };
     Ok(Value::from(digest))
 }
 
-fn format_fn(args: Args<'_, '_>, pieces: Option<&[Piece]>) -> Result<Value, String> {
+fn format_fn(args: Args<'_, '_>, pieces: Option<&[Piece]>) -> Result<Value, CallError> {
     let owned;
     let pieces = match pieces {
         Some(p) => p,
@@ -476,10 +481,10 @@ fn format_fn(args: Args<'_, '_>, pieces: Option<&[Piece]>) -> Result<Value, Stri
     let values = args.get(1..).unwrap_or(&[]);
     let placeholders = pieces.iter().filter(|p| **p == Piece::Placeholder).count();
     if placeholders != values.len() {
-        return Err(format!(
+        return Err(CallError::Invalid(format!(
             "the template has {placeholders} placeholders but {} arguments were given",
             values.len()
-        ));
+        )));
     }
     let mut out = String::new();
     let mut next = values.iter();

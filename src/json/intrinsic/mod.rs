@@ -15,7 +15,8 @@ use std::borrow::Cow;
 
 use super::path::{Path, Selected};
 use super::{Scope, Value};
-use crate::errors::{names, ExecError};
+use crate::errors::names;
+use crate::json::EvalError;
 
 /// The most intrinsic calls one field may nest (the outer call counts).
 pub const MAX_NESTING: usize = 10;
@@ -158,7 +159,7 @@ pub struct Intrinsic {
 
 /// Whether a `.$` field value is an intrinsic call rather than a path.
 pub fn is_intrinsic(text: &str) -> bool {
-    text.trim_start().starts_with("States.")
+    text.trim_start().starts_with(names::PREFIX)
 }
 
 impl Intrinsic {
@@ -186,20 +187,21 @@ impl Intrinsic {
     /// then the function.
     ///
     /// # Errors
-    /// `States.IntrinsicFailure` with a cause naming the function: a path
-    /// argument selects nothing, wrong argument count or types, or the
-    /// function's own failure (e.g. an index out of range).
+    /// [`EvalError::IntrinsicFailure`] with a cause naming the function: a
+    /// path argument selects nothing, wrong argument count or types, or the
+    /// function's own failure (e.g. an index out of range); the engine
+    /// raises it as `States.IntrinsicFailure`.
     ///
-    /// Past the execution's deadline, `States.Timeout`; a result larger than
-    /// the per-evaluation byte cap, `States.DataLimitExceeded`
+    /// Past the execution's deadline, its stop, or a result larger than the
+    /// per-evaluation byte cap, [`EvalError::Limit`]
     /// ([`crate::json::budget`]).
-    pub fn eval(&self, scope: &Scope<'_>) -> Result<Value, ExecError> {
+    pub fn eval(&self, scope: &Scope<'_>) -> Result<Value, EvalError> {
         self.eval_inner(scope).map_err(|e| match e {
-            functions::CallError::Invalid(cause) => ExecError::new(names::INTRINSIC_FAILURE, cause),
-            functions::CallError::Limit(exceeded) => ExecError::new(
-                exceeded.error_name(),
-                exceeded.describe(&format!("States.{}", self.function.name())),
-            ),
+            functions::CallError::Invalid(cause) => EvalError::IntrinsicFailure(cause),
+            functions::CallError::Limit(exceeded) => EvalError::Limit {
+                exceeded,
+                cause: exceeded.describe(&format!("{}{}", names::PREFIX, self.function.name())),
+            },
         })
     }
 

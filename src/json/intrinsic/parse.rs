@@ -11,6 +11,7 @@
 //! ```
 
 use super::{Arg, Function, Intrinsic, IntrinsicError, Piece, MAX_NESTING};
+use crate::errors::names;
 use crate::json::path::Path;
 use crate::json::Value;
 
@@ -67,10 +68,10 @@ impl Parser<'_> {
                 "more than {MAX_NESTING} nested intrinsic function calls"
             )));
         }
-        if !self.rest().starts_with("States.") {
+        if !self.rest().starts_with(names::PREFIX) {
             return Err(self.error("expected an intrinsic function call 'States.<name>('"));
         }
-        self.pos += "States.".len();
+        self.pos += names::PREFIX.len();
         let name_len = self
             .rest()
             .find(|c: char| !c.is_ascii_alphanumeric())
@@ -120,7 +121,7 @@ impl Parser<'_> {
             }
             Some('$') => Ok((self.path()?, None)),
             Some(c) if c == '-' || c.is_ascii_digit() => Ok((self.number()?, None)),
-            Some(_) if self.rest().starts_with("States.") => {
+            Some(_) if self.rest().starts_with(names::PREFIX) => {
                 Ok((Arg::Call(Box::new(self.call(depth + 1)?)), None))
             }
             Some(_) => {

@@ -2,6 +2,8 @@ use super::*;
 use crate::json::parse as json;
 use simd_json::prelude::*;
 
+use crate::errors::{names, ExecError};
+
 fn eval_with(text: &str, input: &str) -> Result<Value, ExecError> {
     let input = json(input).expect("test input is JSON");
     let context = json(
@@ -17,6 +19,7 @@ fn eval_with(text: &str, input: &str) -> Result<Value, ExecError> {
     Intrinsic::parse(text)
         .map_err(|e| ExecError::new("parse", e.to_string()))?
         .eval(&scope)
+        .map_err(ExecError::from)
 }
 
 /// `yields!(call, input, expected_json)`: evaluates and compares.

@@ -499,3 +499,76 @@ fn the_default_cap_applies_outside_executions() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The budgeted copies and sort of the vendored fork (runs of 4,096 items
+/// merged bottom-up) give the stock results past one run.
+#[test]
+fn budgeted_sort_copy_and_append_keep_their_results() {
+    let b = || budget_secs(600, 1 << 30);
+    // 10,007 is prime, so this visits 1..10006 in a scrambled order.
+    let scrambled = "$map([1..10006], function($v){ ($v * 7919) % 10007 })";
+    assert_eq!(
+        eval_budget(&format!("$sort({scrambled}) = [1..10006]"), &b()).unwrap(),
+        "true"
+    );
+    assert_eq!(
+        eval_budget(&format!("$sort($map({scrambled}, $string))[0..2]"), &b()).unwrap(),
+        r#"["1","10","100"]"#
+    );
+    assert_eq!(
+        eval_budget("$append([1..5000], [5001..10000]) = [1..10000]", &b()).unwrap(),
+        "true"
+    );
+    assert_eq!(
+        eval_budget("$reverse([1..10000])[[0, 9999]]", &b()).unwrap(),
+        "[10000,1]"
+    );
+    assert_eq!(
+        eval_budget("$count($shuffle([1..10000]))", &b()).unwrap(),
+        "10000"
+    );
+    // `[...]` around a range takes the range's items over; around a shared
+    // array it copies them.
+    assert_eq!(
+        eval_budget("($a := [1..3]; [[$a], [$a, 4], [1..2]])", &b()).unwrap(),
+        "[[1,2,3],[1,2,3,4],[1,2]]"
+    );
+}
+
+/// A single `$sort` of millions of numbers stops at the deadline: the stock
+/// sort ran to its end (seconds in a debug build) before the evaluation
+/// could see the deadline. The bound is generous; the figure is measured by
+/// `scripts/measure_evaluation_limits.py`.
+#[test]
+fn the_deadline_stops_a_long_sort() {
+    let n = 4_000_000u64;
+    let input = format!(
+        "[{}]",
+        (0..n)
+            .map(|i| ((i * 7919) % 4_000_037).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let states = states(&input);
+    let expression = Expression::compile("$count($sort($states.input))").expect("compile");
+    let budget = crate::json::budget::Budget::new(
+        Some(std::time::Instant::now() + std::time::Duration::from_millis(300)),
+        1 << 30,
+    );
+    let started = std::time::Instant::now();
+    let r = crate::json::budget::sync_scope(budget, || {
+        expression.evaluate(&Bindings {
+            states: States::from_object(&states),
+            variables: None,
+        })
+    });
+    let took = started.elapsed();
+    match r {
+        Err(JsonataError {
+            kind: JsonataErrorKind::Limit(Exceeded::Deadline),
+            ..
+        }) => {}
+        other => panic!("{other:?} after {took:?}"),
+    }
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+}

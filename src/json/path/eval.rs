@@ -13,13 +13,25 @@ use super::filter::test;
 use super::{normalize, render_segments, Path, Segment, Selected, MAX_WORK};
 use crate::json::Value;
 
-/// The JSON provider class name Jayway prints in type-mismatch messages.
 /// The start of the error raised when a selection visits more than `MAX_WORK` nodes.
 pub(crate) const WORK_LIMIT_MESSAGE: &str = "Path evaluation exceeded";
+/// The JSON provider class name Jayway prints in type-mismatch messages.
 const JSON_PROVIDER: &str = "com.jayway.jsonpath.spi.json.JacksonJsonProvider";
 
-/// Selects `path` from `doc`; the error is the Jayway message.
-pub(super) fn select<'a>(path: &Path, doc: &'a Value) -> Result<Selected<'a>, String> {
+/// Why a selection failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Miss {
+    /// A definite step found nothing, or found a value of the wrong type;
+    /// Jayway's message (`No results for path: $['x']`, …).
+    #[error("{0}")]
+    NotFound(String),
+    /// The selection visited more than [`MAX_WORK`] nodes.
+    #[error("{WORK_LIMIT_MESSAGE} {MAX_WORK} nodes")]
+    TooMuchWork,
+}
+
+/// Selects `path` from `doc`.
+pub(super) fn select<'a>(path: &Path, doc: &'a Value) -> Result<Selected<'a>, Miss> {
     select_from(path, 0, doc)
 }
 
@@ -29,7 +41,7 @@ pub(super) fn select_from<'a>(
     path: &Path,
     skip: usize,
     node: &'a Value,
-) -> Result<Selected<'a>, String> {
+) -> Result<Selected<'a>, Miss> {
     let segs = path.segments();
     if path.is_definite() {
         return walk_definite(segs, skip, node).map(Selected::One);
@@ -51,11 +63,11 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Counts `n` units of work; fails past [`MAX_WORK`].
-    pub(super) fn spend(&self, n: usize) -> Result<(), String> {
+    pub(super) fn spend(&self, n: usize) -> Result<(), Miss> {
         let w = self.work.get().saturating_add(n);
         self.work.set(w);
         if w > MAX_WORK {
-            Err(format!("{WORK_LIMIT_MESSAGE} {MAX_WORK} nodes"))
+            Err(Miss::TooMuchWork)
         } else {
             Ok(())
         }
@@ -63,7 +75,7 @@ impl Ctx<'_> {
 }
 
 /// The fast path for definite paths: one node, no allocation.
-fn walk_definite<'a>(segs: &[Segment], skip: usize, doc: &'a Value) -> Result<&'a Value, String> {
+fn walk_definite<'a>(segs: &[Segment], skip: usize, doc: &'a Value) -> Result<&'a Value, Miss> {
     let mut node = doc;
     for (i, seg) in segs.iter().enumerate().skip(skip) {
         node = match seg {
@@ -88,49 +100,49 @@ fn walk_definite<'a>(segs: &[Segment], skip: usize, doc: &'a Value) -> Result<&'
 }
 
 /// `No results for path: $['a']['b']`.
-fn no_results(segs: &[Segment]) -> String {
-    format!("No results for path: {}", normalize(segs))
+fn no_results(segs: &[Segment]) -> Miss {
+    Miss::NotFound(format!("No results for path: {}", normalize(segs)))
 }
 
 /// A missing property at step `i`: at the leaf, no results; above it,
 /// `Missing property in path $['a']`.
-fn missing(segs: &[Segment], i: usize) -> String {
+fn missing(segs: &[Segment], i: usize) -> Miss {
     if i + 1 >= segs.len() {
         no_results(segs)
     } else {
-        format!(
+        Miss::NotFound(format!(
             "Missing property in path {}",
             normalize(segs.get(..=i).unwrap_or(segs))
-        )
+        ))
     }
 }
 
 /// A property step applied to a non-object.
-fn not_object(segs: &[Segment], i: usize, node: &Value) -> String {
+fn not_object(segs: &[Segment], i: usize, node: &Value) -> Miss {
     let mut frag = String::new();
     render_segments(&mut frag, segs.get(i..=i).unwrap_or(&[]));
-    format!(
+    Miss::NotFound(format!(
         "Expected to find an object with property {frag} in path {} but found '{}'. \
          This is not a json object according to the JsonProvider: '{JSON_PROVIDER}'.",
         normalize(segs.get(..i).unwrap_or(&[])),
         java_class(node)
-    )
+    ))
 }
 
 /// An array step applied to a non-array.
-fn not_array(segs: &[Segment], i: usize, node: &Value) -> String {
+fn not_array(segs: &[Segment], i: usize, node: &Value) -> Miss {
     if matches!(node, Value::Static(StaticNode::Null)) {
-        return format!(
+        return Miss::NotFound(format!(
             "The path {} is null",
             normalize(segs.get(..i).unwrap_or(&[]))
-        );
+        ));
     }
     let mut rest = String::new();
     render_segments(&mut rest, segs.get(i..).unwrap_or(&[]));
-    format!(
+    Miss::NotFound(format!(
         "Filter: {rest} can only be applied to arrays. Current context is: {}",
         crate::json::to_string(node)
-    )
+    ))
 }
 
 /// The Java class Jayway's Jackson provider would hold for a value.
@@ -179,7 +191,7 @@ pub(super) fn run<'a>(
     segs: &[Segment],
     start: &'a Value,
     strict: bool,
-) -> Result<Vec<&'a Value>, String> {
+) -> Result<Vec<&'a Value>, Miss> {
     let mut cur = vec![start];
     let mut upstream_definite = strict;
     let mut after_descent = false;
@@ -206,7 +218,7 @@ pub(super) fn run<'a>(
 }
 
 /// Jayway's errors for step `i` on `node` when everything before was definite.
-fn check_strict(segs: &[Segment], i: usize, node: &Value) -> Result<(), String> {
+fn check_strict(segs: &[Segment], i: usize, node: &Value) -> Result<(), Miss> {
     let Some(seg) = segs.get(i) else {
         return Ok(());
     };
@@ -236,7 +248,7 @@ fn step<'a>(
     after_descent: bool,
     node: &'a Value,
     out: &mut Vec<&'a Value>,
-) -> Result<(), String> {
+) -> Result<(), Miss> {
     let before = out.len();
     match (seg, node) {
         (Segment::Child(k), Value::Object(o)) => out.extend(o.get(k.as_str())),
@@ -285,7 +297,7 @@ fn children<'a>(v: &'a Value) -> Option<Box<dyn Iterator<Item = &'a Value> + 'a>
 }
 
 /// Pushes `node` and every container below it, in pre-order, without recursion.
-fn descend<'a>(ctx: &Ctx<'a>, node: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), String> {
+fn descend<'a>(ctx: &Ctx<'a>, node: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), Miss> {
     out.push(node);
     let mut stack: Vec<Box<dyn Iterator<Item = &'a Value> + 'a>> = Vec::new();
     stack.extend(children(node));

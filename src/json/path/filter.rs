@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use simd_json::StaticNode;
 
-use super::eval::{run, Ctx};
+use super::eval::{run, Ctx, Miss};
 use super::parse::{Expr, Func, Op, Operand};
 use super::Segment;
 use crate::json::Value;
@@ -24,7 +24,7 @@ enum Val<'x> {
 }
 
 /// Whether `node` passes the filter.
-pub(super) fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bool, String> {
+pub(super) fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bool, Miss> {
     Ok(match e {
         Expr::Or(a, b) => test(ctx, a, node)? || test(ctx, b, node)?,
         Expr::And(a, b) => test(ctx, a, node)? && test(ctx, b, node)?,
@@ -52,7 +52,7 @@ pub(super) fn test<'x>(ctx: &Ctx<'x>, e: &'x Expr, node: &'x Value) -> Result<bo
 }
 
 /// Evaluates one operand against the filtered node.
-fn operand<'x>(ctx: &Ctx<'x>, op: &'x Operand, node: &'x Value) -> Result<Val<'x>, String> {
+fn operand<'x>(ctx: &Ctx<'x>, op: &'x Operand, node: &'x Value) -> Result<Val<'x>, Miss> {
     let (segs, func, start) = match op {
         Operand::Literal(v) => return Ok(Val::One(v)),
         Operand::Current(segs, f) => (segs, f, node),
@@ -92,7 +92,7 @@ fn num(v: &Value) -> Option<f64> {
 
 /// Jayway equality between operands (numbers and numeric strings compare
 /// equal by value at the top level).
-fn val_eq(ctx: &Ctx<'_>, a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
+fn val_eq(ctx: &Ctx<'_>, a: &Val<'_>, b: &Val<'_>) -> Result<bool, Miss> {
     Ok(match (a, b) {
         (Val::Missing, Val::Missing) => true,
         (Val::Missing, _) | (_, Val::Missing) => false,
@@ -117,7 +117,7 @@ fn seq_eq<'v>(
     ctx: &Ctx<'_>,
     xs: impl ExactSizeIterator<Item = &'v Value>,
     ys: impl ExactSizeIterator<Item = &'v Value>,
-) -> Result<bool, String> {
+) -> Result<bool, Miss> {
     if xs.len() != ys.len() {
         return Ok(false);
     }
@@ -130,7 +130,7 @@ fn seq_eq<'v>(
 }
 
 /// Deep JSON equality (numbers by value), without recursion.
-fn json_eq(ctx: &Ctx<'_>, a: &Value, b: &Value) -> Result<bool, String> {
+fn json_eq(ctx: &Ctx<'_>, a: &Value, b: &Value) -> Result<bool, Miss> {
     let mut stack = vec![(a, b)];
     while let Some((x, y)) = stack.pop() {
         ctx.spend(1)?;
@@ -182,7 +182,7 @@ fn val_cmp(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
 
 /// `needle in haystack`: the haystack is an array (literal or node) or an
 /// indefinite path's nodes.
-fn contains(ctx: &Ctx<'_>, haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, String> {
+fn contains(ctx: &Ctx<'_>, haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, Miss> {
     let items: Vec<&Value> = match haystack {
         Val::One(Value::Array(a)) => a.iter().collect(),
         Val::Many(v) => v.clone(),

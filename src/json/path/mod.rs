@@ -154,9 +154,9 @@ impl Path {
     /// [`PathError::Syntax`] when the text is not a path, or filters nest
     /// deeper than [`MAX_NESTING`].
     pub fn parse(text: &str) -> Result<Path, PathError> {
-        let (root, segments) = parse::parse_path(text).map_err(|message| PathError::Syntax {
+        let (root, segments) = parse::parse_path(text).map_err(|e| PathError::Syntax {
             path: text.to_owned(),
-            message,
+            message: e.to_string(),
         })?;
         let definite = segments.iter().all(Segment::is_definite);
         Ok(Path {
@@ -272,17 +272,16 @@ impl Path {
     }
 
     /// Jayway's handling of a selection's error (see [`Path::select_in`]).
-    fn finish<'a>(&self, result: Result<Selected<'a>, String>) -> Result<Selected<'a>, PathError> {
-        if !self.is_definite() {
-            if let Err(m) = &result {
-                if !m.starts_with(eval::WORK_LIMIT_MESSAGE) {
-                    return Ok(Selected::Many(Vec::new()));
-                }
-            }
+    fn finish<'a>(
+        &self,
+        result: Result<Selected<'a>, eval::Miss>,
+    ) -> Result<Selected<'a>, PathError> {
+        if !self.is_definite() && matches!(result, Err(eval::Miss::NotFound(_))) {
+            return Ok(Selected::Many(Vec::new()));
         }
-        result.map_err(|message| PathError::NotFound {
+        result.map_err(|miss| PathError::NotFound {
             path: self.text.clone(),
-            message,
+            message: miss.to_string(),
         })
     }
 

@@ -11,6 +11,50 @@ use simd_json::StaticNode;
 use super::{Root, Segment, MAX_NESTING};
 use crate::json::Value;
 
+/// Why path text does not parse. Positions are byte offsets in the
+/// (trimmed) text; the messages are what [`super::PathError::Syntax`] shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Syntax {
+    #[error("a path must start with '$'")]
+    NoRoot,
+    #[error("unexpected character '{found}' at position {at}")]
+    Unexpected { found: char, at: usize },
+    #[error("unexpected end of path")]
+    UnexpectedEnd,
+    #[error("expected '{expected}' at position {at}")]
+    Expected { expected: char, at: usize },
+    #[error("path functions are only supported inside filters")]
+    FunctionOutsideFilter,
+    #[error("unsupported function '{0}()'")]
+    UnsupportedFunction(String),
+    #[error("a path must not end with '{0}'")]
+    TrailingDot(&'static str),
+    #[error(
+        "use bracket notation ['my prop'] if a property contains blank characters (position {0})"
+    )]
+    BlankInName(usize),
+    #[error("could not parse token starting at position {0}: expected ?, ', 0-9, * or :")]
+    BadBracket(usize),
+    #[error("filters nest too deeply")]
+    TooDeep,
+    #[error("invalid array index '{0}'")]
+    BadIndex(String),
+    #[error("unterminated string")]
+    UnterminatedString,
+    #[error("expected a comparison operator at position {0}")]
+    NoOperator(usize),
+    #[error("'$$' is not supported inside filters")]
+    ContextInFilter,
+    #[error("expected a value at position {0}")]
+    NoValue(usize),
+    #[error("invalid number '{0}'")]
+    BadNumber(String),
+    #[error("a slice step must be positive")]
+    NonPositiveStep,
+    #[error("invalid \\u escape")]
+    BadEscape,
+}
+
 /// A filter expression inside `[?( … )]`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Expr {
@@ -58,13 +102,13 @@ pub(crate) enum Op {
 }
 
 /// Parses a whole path.
-pub(super) fn parse_path(text: &str) -> Result<(Root, Vec<Segment>), String> {
+pub(super) fn parse_path(text: &str) -> Result<(Root, Vec<Segment>), Syntax> {
     let mut p = Parser {
         s: text.trim(),
         pos: 0,
     };
     if !p.eat('$') {
-        return Err("a path must start with '$'".to_owned());
+        return Err(Syntax::NoRoot);
     }
     let root = if p.eat('$') {
         Root::Context
@@ -82,7 +126,7 @@ pub(super) fn parse_path(text: &str) -> Result<(Root, Vec<Segment>), String> {
     };
     let (segments, func) = p.segments(false, 0)?;
     if func.is_some() {
-        return Err("path functions are only supported inside filters".to_owned());
+        return Err(Syntax::FunctionOutsideFilter);
     }
     if p.peek().is_some() {
         return Err(p.unexpected());
@@ -134,18 +178,24 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, c: char) -> Result<(), String> {
+    fn expect(&mut self, c: char) -> Result<(), Syntax> {
         if self.eat(c) {
             Ok(())
         } else {
-            Err(format!("expected '{c}' at position {}", self.pos))
+            Err(Syntax::Expected {
+                expected: c,
+                at: self.pos,
+            })
         }
     }
 
-    fn unexpected(&self) -> String {
+    fn unexpected(&self) -> Syntax {
         match self.peek() {
-            Some(c) => format!("unexpected character '{c}' at position {}", self.pos),
-            None => "unexpected end of path".to_owned(),
+            Some(found) => Syntax::Unexpected {
+                found,
+                at: self.pos,
+            },
+            None => Syntax::UnexpectedEnd,
         }
     }
 
@@ -155,7 +205,7 @@ impl Parser<'_> {
         &mut self,
         in_filter: bool,
         depth: usize,
-    ) -> Result<(Vec<Segment>, Option<Func>), String> {
+    ) -> Result<(Vec<Segment>, Option<Func>), Syntax> {
         let mut segs = Vec::new();
         loop {
             match self.peek() {
@@ -172,7 +222,7 @@ impl Parser<'_> {
                             _ => {
                                 let name = self.name(in_filter)?;
                                 if name.is_empty() {
-                                    return Err("a path must not end with '..'".to_owned());
+                                    return Err(Syntax::TrailingDot(".."));
                                 }
                                 segs.push(Segment::Child(name));
                             }
@@ -184,7 +234,7 @@ impl Parser<'_> {
                     } else {
                         let name = self.name(in_filter)?;
                         if name.is_empty() {
-                            return Err("a path must not end with '.'".to_owned());
+                            return Err(Syntax::TrailingDot("."));
                         }
                         if self.peek() == Some('(') {
                             return self.function(&name, in_filter).map(|f| (segs, Some(f)));
@@ -202,21 +252,21 @@ impl Parser<'_> {
     }
 
     /// `name()` after the `(` was seen; only `length()` / `size()`.
-    fn function(&mut self, name: &str, in_filter: bool) -> Result<Func, String> {
+    fn function(&mut self, name: &str, in_filter: bool) -> Result<Func, Syntax> {
         if !in_filter {
-            return Err("path functions are only supported inside filters".to_owned());
+            return Err(Syntax::FunctionOutsideFilter);
         }
         self.expect('(')?;
         self.ws();
         self.expect(')')?;
         match name {
             "length" | "size" => Ok(Func::Length),
-            _ => Err(format!("unsupported function '{name}()'")),
+            _ => Err(Syntax::UnsupportedFunction(name.to_owned())),
         }
     }
 
     /// A dot-notation property name.
-    fn name(&mut self, in_filter: bool) -> Result<String, String> {
+    fn name(&mut self, in_filter: bool) -> Result<String, Syntax> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c == '.' || c == '[' || c == '(' {
@@ -226,11 +276,7 @@ impl Parser<'_> {
                 if in_filter {
                     break;
                 }
-                return Err(format!(
-                    "use bracket notation ['my prop'] if a property contains blank characters \
-                     (position {})",
-                    self.pos
-                ));
+                return Err(Syntax::BlankInName(self.pos));
             }
             if in_filter && matches!(c, ')' | '=' | '<' | '>' | '!' | '&' | '|' | ',' | ']') {
                 break;
@@ -241,7 +287,7 @@ impl Parser<'_> {
     }
 
     /// Everything after `[` up to and including `]`.
-    fn bracket(&mut self, depth: usize) -> Result<Segment, String> {
+    fn bracket(&mut self, depth: usize) -> Result<Segment, Syntax> {
         self.ws();
         let seg = match self.peek() {
             Some('*') => {
@@ -269,7 +315,7 @@ impl Parser<'_> {
                 self.ws();
                 self.expect('(')?;
                 if depth + 1 > MAX_NESTING {
-                    return Err("filters nest too deeply".to_owned());
+                    return Err(Syntax::TooDeep);
                 }
                 let expr = self.or(depth + 1)?;
                 self.ws();
@@ -277,12 +323,7 @@ impl Parser<'_> {
                 Segment::Filter(Box::new(expr))
             }
             Some(c) if c == '-' || c == ':' || c.is_ascii_digit() => self.indexes()?,
-            _ => {
-                return Err(format!(
-                    "could not parse token starting at position {}: expected ?, ', 0-9, * or :",
-                    self.pos
-                ))
-            }
+            _ => return Err(Syntax::BadBracket(self.pos)),
         };
         self.ws();
         self.expect(']')?;
@@ -290,7 +331,7 @@ impl Parser<'_> {
     }
 
     /// `n`, `n,m,…` or `a:b:s` inside brackets.
-    fn indexes(&mut self) -> Result<Segment, String> {
+    fn indexes(&mut self) -> Result<Segment, Syntax> {
         let first = self.opt_int()?;
         self.ws();
         if self.eat(':') {
@@ -304,7 +345,7 @@ impl Parser<'_> {
                     step = u64::try_from(s)
                         .ok()
                         .filter(|s| *s > 0)
-                        .ok_or_else(|| "a slice step must be positive".to_owned())?;
+                        .ok_or(Syntax::NonPositiveStep)?;
                 }
             }
             return Ok(Segment::Slice {
@@ -326,7 +367,7 @@ impl Parser<'_> {
         Ok(Segment::Indexes(all))
     }
 
-    fn opt_int(&mut self) -> Result<Option<i64>, String> {
+    fn opt_int(&mut self) -> Result<Option<i64>, Syntax> {
         let start = self.pos;
         self.eat('-');
         while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
@@ -338,20 +379,20 @@ impl Parser<'_> {
         }
         t.parse()
             .map(Some)
-            .map_err(|_| format!("invalid array index '{t}'"))
+            .map_err(|_| Syntax::BadIndex(t.to_owned()))
     }
 
     /// A quoted string (`'…'` or `"…"`) with JSON-style escapes (`\n`,
     /// `\t`, `\uXXXX`, the quote, the backslash).
-    fn quoted(&mut self) -> Result<String, String> {
+    fn quoted(&mut self) -> Result<String, Syntax> {
         let q = self.bump().unwrap_or('\'');
         let mut out = String::new();
         loop {
             match self.bump() {
-                None => return Err("unterminated string".to_owned()),
+                None => return Err(Syntax::UnterminatedString),
                 Some(c) if c == q => return Ok(out),
                 Some('\\') => match self.bump() {
-                    None => return Err("unterminated string".to_owned()),
+                    None => return Err(Syntax::UnterminatedString),
                     Some('n') => out.push('\n'),
                     Some('t') => out.push('\t'),
                     Some('r') => out.push('\r'),
@@ -362,7 +403,7 @@ impl Parser<'_> {
                         let ch = u32::from_str_radix(hex, 16)
                             .ok()
                             .and_then(char::from_u32)
-                            .ok_or_else(|| "invalid \\u escape".to_owned())?;
+                            .ok_or(Syntax::BadEscape)?;
                         self.pos += 4;
                         out.push(ch);
                     }
@@ -380,7 +421,7 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self, depth: usize) -> Result<Expr, String> {
+    fn or(&mut self, depth: usize) -> Result<Expr, Syntax> {
         let mut lhs = self.and(depth)?;
         loop {
             self.ws();
@@ -392,7 +433,7 @@ impl Parser<'_> {
         }
     }
 
-    fn and(&mut self, depth: usize) -> Result<Expr, String> {
+    fn and(&mut self, depth: usize) -> Result<Expr, Syntax> {
         let mut lhs = self.unary(depth)?;
         loop {
             self.ws();
@@ -404,9 +445,9 @@ impl Parser<'_> {
         }
     }
 
-    fn unary(&mut self, depth: usize) -> Result<Expr, String> {
+    fn unary(&mut self, depth: usize) -> Result<Expr, Syntax> {
         if depth > MAX_NESTING {
-            return Err("filters nest too deeply".to_owned());
+            return Err(Syntax::TooDeep);
         }
         self.ws();
         match self.peek() {
@@ -425,7 +466,7 @@ impl Parser<'_> {
         }
     }
 
-    fn comparison(&mut self, depth: usize) -> Result<Expr, String> {
+    fn comparison(&mut self, depth: usize) -> Result<Expr, Syntax> {
         let lhs = self.operand(depth)?;
         self.ws();
         let op = if self.eat_str("==") {
@@ -446,10 +487,7 @@ impl Parser<'_> {
             Op::In
         } else {
             return match lhs {
-                Operand::Literal(_) => Err(format!(
-                    "expected a comparison operator at position {}",
-                    self.pos
-                )),
+                Operand::Literal(_) => Err(Syntax::NoOperator(self.pos)),
                 path => Ok(Expr::Exists(path)),
             };
         };
@@ -472,7 +510,7 @@ impl Parser<'_> {
         }
     }
 
-    fn operand(&mut self, depth: usize) -> Result<Operand, String> {
+    fn operand(&mut self, depth: usize) -> Result<Operand, Syntax> {
         self.ws();
         match self.peek() {
             Some('@') => {
@@ -483,7 +521,7 @@ impl Parser<'_> {
             Some('$') => {
                 self.bump();
                 if self.peek() == Some('$') {
-                    return Err("'$$' is not supported inside filters".to_owned());
+                    return Err(Syntax::ContextInFilter);
                 }
                 let (segs, f) = self.segments(true, depth)?;
                 Ok(Operand::Root(segs, f))
@@ -493,7 +531,7 @@ impl Parser<'_> {
     }
 
     /// A JSON scalar, or (when `array_ok`) an array of scalars.
-    fn literal(&mut self, array_ok: bool) -> Result<Value, String> {
+    fn literal(&mut self, array_ok: bool) -> Result<Value, Syntax> {
         self.ws();
         match self.peek() {
             Some('\'' | '"') => self.quoted().map(Value::String),
@@ -517,11 +555,11 @@ impl Parser<'_> {
             _ if self.word("true") => Ok(Value::Static(StaticNode::Bool(true))),
             _ if self.word("false") => Ok(Value::Static(StaticNode::Bool(false))),
             _ if self.word("null") => Ok(Value::Static(StaticNode::Null)),
-            _ => Err(format!("expected a value at position {}", self.pos)),
+            _ => Err(Syntax::NoValue(self.pos)),
         }
     }
 
-    fn number(&mut self) -> Result<Value, String> {
+    fn number(&mut self) -> Result<Value, Syntax> {
         let start = self.pos;
         while matches!(self.peek(), Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
         {
@@ -533,7 +571,7 @@ impl Parser<'_> {
         }
         match t.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Static(StaticNode::F64(f))),
-            _ => Err(format!("invalid number '{t}'")),
+            _ => Err(Syntax::BadNumber(t.to_owned())),
         }
     }
 }

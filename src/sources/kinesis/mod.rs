@@ -22,6 +22,7 @@ pub mod bisect;
 pub mod checkpoint;
 pub mod event;
 pub mod failure;
+pub mod leased;
 pub mod shard;
 
 use std::collections::{BTreeMap, HashSet};
@@ -79,6 +80,10 @@ pub struct KinesisConsumer {
     pub endpoint_url: Option<String>,
     /// Serve `GET /metrics` on this address while consuming.
     pub metrics_addr: Option<String>,
+    /// Share the shards with other consumers through leases in Redis, and
+    /// keep the checkpoint there (`None`: read every shard, checkpoint to
+    /// `checkpoint`).
+    pub cluster: Option<leased::ClusterLeases>,
 }
 
 /// What a `consume kinesis` run did.
@@ -273,10 +278,11 @@ async fn settle(
     (reporter, all, error)
 }
 
+/// Every shard of the stream (open and closed) with its parent shard ids.
 async fn list_shards(
     client: &aws_sdk_kinesis::Client,
     stream: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<(String, Vec<String>)>, String> {
     let mut shards = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -288,12 +294,13 @@ async fn list_shards(
             .send()
             .await
             .map_err(|e| format!("ListShards {stream}: {}", DisplayErrorContext(&e)))?;
-        shards.extend(
-            out.shards
-                .unwrap_or_default()
+        shards.extend(out.shards.unwrap_or_default().into_iter().map(|s| {
+            let parents = [s.parent_shard_id, s.adjacent_parent_shard_id]
                 .into_iter()
-                .map(|s| s.shard_id),
-        );
+                .flatten()
+                .collect();
+            (s.shard_id, parents)
+        }));
         token = out.next_token;
         if token.is_none() {
             return Ok(shards);
@@ -301,17 +308,34 @@ async fn list_shards(
     }
 }
 
-/// Runs `expressway consume kinesis` until `signal` resolves (then reading
-/// stops, in-flight units settle, the checkpoint is stored).
-///
-/// # Errors
-/// Setup failures (the definition does not load, the stream cannot be
-/// described, a file cannot be opened, the checkpoint is invalid), as a message.
-pub async fn consume(
+/// What both ways of consuming (alone, or sharing leases) set up first.
+struct Prepared {
+    ctx: Arc<Context>,
+    stop: Stop,
+    stream_arn: String,
+    region: String,
+    role_arn: String,
+    report: Option<BufWriter<File>>,
+}
+
+impl Prepared {
+    fn origin(&self, shard_id: &str) -> Origin {
+        Origin {
+            stream_arn: self.stream_arn.clone(),
+            region: self.region.clone(),
+            shard_id: shard_id.to_owned(),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+}
+
+/// Loads the definition, opens the report, serves `/metrics`, describes
+/// the stream and builds the shared reading context.
+async fn prepare(
     config: &KinesisConsumer,
     starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<KinesisSummary, String> {
+) -> Result<Prepared, String> {
     let pipeline = Pipeline::for_definition(
         starter,
         &config.definition,
@@ -320,11 +344,6 @@ pub async fn consume(
         config.checkpoint_every,
     )?;
     let name = pipeline.name().to_owned();
-    let store: Box<dyn ShardCheckpoints> = match &config.checkpoint {
-        Some(path) => Box::new(ShardCheckpointFile::new(path)),
-        None => Box::new(InMemory::default()),
-    };
-    let base = store.load().map_err(|e| e.to_string())?;
     let report = config
         .report
         .as_ref()
@@ -365,7 +384,6 @@ pub async fn consume(
     let region = aws::arn_region(&stream_arn)
         .unwrap_or("us-east-1")
         .to_owned();
-    let shard_ids = list_shards(&client, &config.stream_name).await?;
     let destination = config
         .on_failure
         .as_ref()
@@ -373,7 +391,7 @@ pub async fn consume(
         .transpose()?;
     let role_arn = format!("arn:aws:iam::{}:role/expressway", starter.account());
     let ctx = Arc::new(Context {
-        client: client.clone(),
+        client,
         stream_name: config.stream_name.clone(),
         pipeline,
         batch: config.batch,
@@ -388,6 +406,44 @@ pub async fn consume(
         received: AtomicU64::new(0),
         stop: stop.clone(),
     });
+    Ok(Prepared {
+        ctx,
+        stop,
+        stream_arn,
+        region,
+        role_arn,
+        report,
+    })
+}
+
+/// Runs `expressway consume kinesis` until `signal` resolves (then reading
+/// stops, in-flight units settle, the checkpoint is stored). With
+/// `config.cluster` the shards are shared with the other consumers through
+/// leases and the checkpoint is kept in Redis ([`leased`]).
+///
+/// # Errors
+/// Setup failures (the definition does not load, the stream cannot be
+/// described, a file cannot be opened, the checkpoint is invalid), as a message.
+pub async fn consume(
+    config: &KinesisConsumer,
+    starter: &Starter,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<KinesisSummary, String> {
+    if let Some(cluster) = &config.cluster {
+        return leased::consume(config, cluster, starter, signal).await;
+    }
+    let store: Box<dyn ShardCheckpoints> = match &config.checkpoint {
+        Some(path) => Box::new(ShardCheckpointFile::new(path)),
+        None => Box::new(InMemory::default()),
+    };
+    let base = store.load().map_err(|e| e.to_string())?;
+    let prepared = prepare(config, starter, signal).await?;
+    let shard_ids = list_shards(&prepared.ctx.client, &config.stream_name)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect::<Vec<_>>();
+    let (ctx, stop) = (Arc::clone(&prepared.ctx), prepared.stop.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     let mut progress = Vec::with_capacity(shard_ids.len());
     let mut readers = Vec::with_capacity(shard_ids.len());
@@ -400,18 +456,17 @@ pub async fn consume(
             settled: BTreeMap::new(),
             position: position.clone(),
         });
-        let origin = Origin {
-            stream_arn: stream_arn.clone(),
-            region: region.clone(),
-            shard_id: shard_id.clone(),
-            role_arn: role_arn.clone(),
+        let reading = shard::Reading {
+            stop: stop.clone(),
+            lag: Arc::new(AtomicU64::new(0)),
         };
         readers.push(tokio::spawn(shard::read_shard(
             Arc::clone(&ctx),
             index,
-            origin,
+            prepared.origin(shard_id),
             position,
             tx.clone(),
+            reading,
         )));
     }
     drop(tx);
@@ -421,7 +476,7 @@ pub async fn consume(
         .filter(|(k, _)| !open.contains(k))
         .collect();
     let reporter = Reporter {
-        file: report,
+        file: prepared.report,
         summary: KinesisSummary {
             shards: shard_ids.len(),
             ..KinesisSummary::default()

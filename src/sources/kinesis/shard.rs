@@ -250,7 +250,27 @@ impl Context {
     }
 }
 
-/// Reads shard `index` until the stop signal or the shard's end, sending
+/// How one shard's reading is stopped and watched.
+#[derive(Clone)]
+pub struct Reading {
+    /// Stops reading this shard (the consumer's stop, or with `--cluster`
+    /// also the loss of the shard's lease). Units already started run on
+    /// until the consumer's own stop.
+    pub stop: Stop,
+    /// The last `MillisBehindLatest` read (for the lease's lag).
+    pub lag: Arc<AtomicU64>,
+}
+
+/// How a reader ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadEnd {
+    /// The shard is closed (split or merged) and was read to its end.
+    pub closed: bool,
+    /// Record ids handed out: every record read has an id ≤ this.
+    pub read: u64,
+}
+
+/// Reads shard `index` until `reading.stop` or the shard's end, sending
 /// every settled unit to `tx`.
 pub async fn read_shard(
     ctx: Arc<Context>,
@@ -258,7 +278,10 @@ pub async fn read_shard(
     origin: Origin,
     position: ShardPosition,
     tx: mpsc::UnboundedSender<Settled>,
-) {
+    reading: Reading,
+) -> ReadEnd {
+    let stop = reading.stop;
+    let mut end = ReadEnd::default();
     let shard_id = origin.shard_id.clone();
     let origin = Arc::new(origin);
     let finished: HashSet<String> = position.finished.into_iter().collect();
@@ -269,16 +292,16 @@ pub async fn read_shard(
     let mut iterator: Option<String> = None;
     let mut next_id = 0u64;
     let mut backoff = Duration::from_millis(200);
-    while !ctx.stop.fired() {
+    while !stop.fired() {
         let current = match iterator.take() {
             Some(i) => i,
             None => match ctx.iterator(&shard_id, last_read.as_deref()).await {
                 Ok(Some(i)) => i,
-                Ok(None) => return,
+                Ok(None) => return end,
                 Err(e) => {
                     tracing::warn!("{e}");
-                    if !ctx.stop.sleep(backoff).await {
-                        return;
+                    if !stop.sleep(backoff).await {
+                        return end;
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
@@ -293,7 +316,7 @@ pub async fn read_shard(
             .send();
         let answer = tokio::select! {
             biased;
-            () = ctx.stop.wait() => return,
+            () = stop.wait() => return end,
             a = request => a,
         };
         let out = match answer {
@@ -302,8 +325,8 @@ pub async fn read_shard(
                 // Expired iterator, throttling or else: after a pause, a
                 // new iterator after the last record read.
                 tracing::warn!("GetRecords {shard_id}: {}", DisplayErrorContext(&e));
-                if !ctx.stop.sleep(backoff).await {
-                    return;
+                if !stop.sleep(backoff).await {
+                    return end;
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -313,6 +336,9 @@ pub async fn read_shard(
         if let Some(ms) = out.millis_behind_latest {
             #[allow(clippy::cast_precision_loss)]
             behind.set(ms as f64);
+            reading
+                .lag
+                .store(u64::try_from(ms).unwrap_or(0), Ordering::Relaxed);
         }
         let closed = out.next_shard_iterator.is_none();
         iterator = out.next_shard_iterator;
@@ -326,6 +352,7 @@ pub async fn read_shard(
         let mut run: Vec<(u64, StreamRecord)> = Vec::with_capacity(records.len());
         for record in records {
             next_id += 1;
+            end.read = next_id;
             if finished.contains(&record.sequence_number) {
                 ctx.metrics.duplicates.increment(1);
                 let skipped = Settlement {
@@ -356,10 +383,10 @@ pub async fn read_shard(
         for unit in units {
             let slot = tokio::select! {
                 biased;
-                () = ctx.stop.wait() => return,
+                () = stop.wait() => return end,
                 s = Arc::clone(&ctx.slots).acquire_owned() => match s {
                     Ok(s) => s,
-                    Err(_) => return,
+                    Err(_) => return end,
                 },
             };
             let (ids, records): (Vec<u64>, Vec<StreamRecord>) = unit.into_iter().unzip();
@@ -379,10 +406,12 @@ pub async fn read_shard(
             });
         }
         if closed {
-            return;
+            end.closed = true;
+            return end;
         }
-        if count == 0 && !ctx.stop.sleep(ctx.poll_interval).await {
-            return;
+        if count == 0 && !stop.sleep(ctx.poll_interval).await {
+            return end;
         }
     }
+    end
 }

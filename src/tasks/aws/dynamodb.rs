@@ -18,8 +18,8 @@
 //! Result: `{Item?}` (GetItem) or `{Attributes?}`, with `ConsumedCapacity`
 //! (`TableName`, `CapacityUnits`, `ReadCapacityUnits`, `WriteCapacityUnits`)
 //! and `ItemCollectionMetrics` when asked for, plus `SdkHttpMetadata` and
-//! `SdkResponseMetadata` in the optimized form (AWS guide `connect-ddb.html`;
-//! recorded AWS histories).
+//! `SdkResponseMetadata` (AWS guide `connect-ddb.html`; recorded AWS
+//! histories). Other request fields are dropped.
 
 use std::collections::HashMap;
 
@@ -37,65 +37,9 @@ use super::attribute_value::{from_item, to_item};
 use super::errors::from_sdk;
 use super::metadata::HttpCapture;
 use super::params::Params;
-use super::resource::{Action, Form, Service};
+use super::resource::{Action, Service};
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
-
-/// GetItem's request fields.
-const GET_FIELDS: &[&str] = &[
-    "TableName",
-    "Key",
-    "AttributesToGet",
-    "ConsistentRead",
-    "ExpressionAttributeNames",
-    "ProjectionExpression",
-    "ReturnConsumedCapacity",
-];
-
-/// The request fields PutItem, UpdateItem and DeleteItem share.
-const WRITE_FIELDS: &[&str] = &[
-    "TableName",
-    "Item",
-    "Key",
-    "UpdateExpression",
-    "ConditionExpression",
-    "ExpressionAttributeNames",
-    "ExpressionAttributeValues",
-    "ReturnValues",
-    "ReturnConsumedCapacity",
-    "ReturnItemCollectionMetrics",
-    "ReturnValuesOnConditionCheckFailure",
-];
-
-/// The request fields of `action` (a DynamoDB one).
-fn fields(action: Action) -> &'static [&'static str] {
-    match action {
-        Action::GetItem => GET_FIELDS,
-        Action::PutItem => &[
-            "TableName",
-            "Item",
-            "ConditionExpression",
-            "ExpressionAttributeNames",
-            "ExpressionAttributeValues",
-            "ReturnValues",
-            "ReturnConsumedCapacity",
-            "ReturnItemCollectionMetrics",
-            "ReturnValuesOnConditionCheckFailure",
-        ],
-        Action::DeleteItem => &[
-            "TableName",
-            "Key",
-            "ConditionExpression",
-            "ExpressionAttributeNames",
-            "ExpressionAttributeValues",
-            "ReturnValues",
-            "ReturnConsumedCapacity",
-            "ReturnItemCollectionMetrics",
-            "ReturnValuesOnConditionCheckFailure",
-        ],
-        _ => WRITE_FIELDS,
-    }
-}
 
 /// The name Step Functions shows for `action`.
 fn api(action: Action) -> &'static str {
@@ -113,11 +57,10 @@ fn api(action: Action) -> &'static str {
 /// As the module [`super`] says.
 pub(crate) async fn call(
     client: &aws_sdk_dynamodb::Client,
-    form: Form,
     action: Action,
     input: &Value,
 ) -> Result<Value, ExecError> {
-    let p = Params::new(input, form, api(action), fields(action))?;
+    let p = Params::new(input, api(action))?;
     let table = p.str("TableName")?.map(str::to_owned);
     let key = item(&p, "Key")?;
     let names = p.string_map("ExpressionAttributeNames")?;
@@ -141,7 +84,7 @@ pub(crate) async fn call(
             .interceptor(capture.clone())
             .send()
             .await
-            .map_err(|e| from_sdk(form, Service::DynamoDb, e, modeled_get))?;
+            .map_err(|e| from_sdk(Service::DynamoDb, e, modeled_get))?;
         if let Some(i) = out.item() {
             result.insert("Item".into(), from_item(i));
         }
@@ -174,7 +117,7 @@ pub(crate) async fn call(
                     .interceptor(capture.clone())
                     .send()
                     .await
-                    .map_err(|e| from_sdk(form, Service::DynamoDb, e, modeled_put))?;
+                    .map_err(|e| from_sdk(Service::DynamoDb, e, modeled_put))?;
                 write_outputs(
                     &mut result,
                     out.attributes(),
@@ -199,7 +142,7 @@ pub(crate) async fn call(
                     .interceptor(capture.clone())
                     .send()
                     .await
-                    .map_err(|e| from_sdk(form, Service::DynamoDb, e, modeled_delete))?;
+                    .map_err(|e| from_sdk(Service::DynamoDb, e, modeled_delete))?;
                 write_outputs(
                     &mut result,
                     out.attributes(),
@@ -225,7 +168,7 @@ pub(crate) async fn call(
                     .interceptor(capture.clone())
                     .send()
                     .await
-                    .map_err(|e| from_sdk(form, Service::DynamoDb, e, modeled_update))?;
+                    .map_err(|e| from_sdk(Service::DynamoDb, e, modeled_update))?;
                 write_outputs(
                     &mut result,
                     out.attributes(),
@@ -236,9 +179,7 @@ pub(crate) async fn call(
             }
         }
     }
-    if form == Form::Optimized {
-        capture.envelope(&mut result, request_id.as_deref());
-    }
+    capture.envelope(&mut result, request_id.as_deref());
     Ok(Value::from(result))
 }
 

@@ -14,19 +14,11 @@
 //! message: `MESSAGE (Service: AmazonDynamoDBv2; Status Code: 400; Error Code:
 //! ConditionalCheckFailedException; Request ID: ID; Proxy: null)`.
 //!
-//! **AWS SDK integrations** (`arn:aws:states:::aws-sdk:sqs:sendMessage`) use
-//! the AWS SDK for Java 2.x. The guide (`supported-services-awssdk.html`,
-//! "Handling errors") says the error is `ServiceName.ErrorName`, both
-//! PascalCase, always with the `Exception` suffix even when the service's own
-//! name lacks it: `Sqs.QueueDoesNotExistException`,
-//! `DynamoDb.ResourceNotFoundException`, `Sns.NotFoundException`,
-//! `EventBridge.InternalException`; an undeclared error gives the service's
-//! base exception (`DynamoDb.DynamoDbException`, `Sqs.SqsException`). The
-//! cause is the Java 2.x message: `MESSAGE (Service: DynamoDb, Status Code:
-//! 400, Request ID: ID)`.
+//! The AWS SDK forms (`arn:aws:states:::aws-sdk:sqs:sendMessage`) are the
+//! generic integration's, named as [`crate::tasks::aws_sdk`] says.
 //!
 //! A call that gets no service answer (connection refused, timeout, an
-//! unsigned request) fails with `PREFIX.SdkClientException` in both forms,
+//! unsigned request) fails with `PREFIX.SdkClientException`,
 //! with the SDK's own description as cause.
 //!
 //! "Declared" means the AWS SDK for Rust has a typed variant for it on that
@@ -38,7 +30,7 @@
 //! Step Functions snapshots (`DynamoDB.*` causes with `Service:
 //! AmazonDynamoDBv2`, `SNS.*` with `Service: AmazonSNS`).
 
-use super::resource::{Form, Service};
+use super::resource::Service;
 use crate::errors::ExecError;
 
 /// What a service's error response said.
@@ -58,17 +50,13 @@ pub struct ServiceFailure<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// The error-name prefix: `SQS`/`Sqs`, `SNS`/`Sns`, `DynamoDB`/`DynamoDb`,
-/// `EventBridge`.
-pub fn prefix(form: Form, service: Service) -> &'static str {
-    match (form, service) {
-        (Form::Optimized, Service::Sqs) => "SQS",
-        (Form::Optimized, Service::Sns) => "SNS",
-        (Form::Optimized, Service::DynamoDb) => "DynamoDB",
-        (Form::Sdk, Service::Sqs) => "Sqs",
-        (Form::Sdk, Service::Sns) => "Sns",
-        (Form::Sdk, Service::DynamoDb) => "DynamoDb",
-        (_, Service::EventBridge) => "EventBridge",
+/// The error-name prefix: `SQS`, `SNS`, `DynamoDB`, `EventBridge`.
+pub fn prefix(service: Service) -> &'static str {
+    match service {
+        Service::Sqs => "SQS",
+        Service::Sns => "SNS",
+        Service::DynamoDb => "DynamoDB",
+        Service::EventBridge => "EventBridge",
     }
 }
 
@@ -83,61 +71,47 @@ fn java1_service(service: Service) -> &'static str {
 }
 
 /// The base exception class of the Java SDK client for an undeclared error.
-fn base_exception(form: Form, service: Service) -> &'static str {
-    match (form, service) {
-        (Form::Optimized, Service::Sqs) => "AmazonSQSException",
-        (Form::Optimized, Service::Sns) => "AmazonSNSException",
-        (Form::Optimized, Service::DynamoDb) => "AmazonDynamoDBException",
-        (Form::Optimized, Service::EventBridge) => "AmazonEventBridgeException",
-        (Form::Sdk, Service::Sqs) => "SqsException",
-        (Form::Sdk, Service::Sns) => "SnsException",
-        (Form::Sdk, Service::DynamoDb) => "DynamoDbException",
-        (Form::Sdk, Service::EventBridge) => "EventBridgeException",
+fn base_exception(service: Service) -> &'static str {
+    match service {
+        Service::Sqs => "AmazonSQSException",
+        Service::Sns => "AmazonSNSException",
+        Service::DynamoDb => "AmazonDynamoDBException",
+        Service::EventBridge => "AmazonEventBridgeException",
     }
 }
 
 /// The ASL error name for `failure` (see the module docs).
-pub fn error_name(form: Form, service: Service, failure: &ServiceFailure<'_>) -> String {
-    let prefix = prefix(form, service);
+pub fn error_name(service: Service, failure: &ServiceFailure<'_>) -> String {
+    let prefix = prefix(service);
     match failure.modeled {
         Some(shape) if shape.ends_with("Exception") => format!("{prefix}.{shape}"),
         Some(shape) => format!("{prefix}.{shape}Exception"),
-        None => format!("{prefix}.{}", base_exception(form, service)),
+        None => format!("{prefix}.{}", base_exception(service)),
     }
 }
 
-/// The cause for `failure`, in the Java SDK's format for `form`.
-pub fn cause(form: Form, service: Service, failure: &ServiceFailure<'_>) -> String {
-    let message = failure.message.unwrap_or("null");
-    let request_id = failure.request_id.unwrap_or("null");
-    match form {
-        Form::Optimized => format!(
-            "{message} (Service: {}; Status Code: {}; Error Code: {}; Request ID: {request_id}; Proxy: null)",
-            java1_service(service),
-            failure.status,
-            failure.code.or(failure.modeled).unwrap_or("null"),
-        ),
-        Form::Sdk => format!(
-            "{message} (Service: {}, Status Code: {}, Request ID: {request_id})",
-            prefix(form, service),
-            failure.status,
-        ),
-    }
+/// The cause for `failure`, in the Java 1.x SDK's format.
+pub fn cause(service: Service, failure: &ServiceFailure<'_>) -> String {
+    format!(
+        "{} (Service: {}; Status Code: {}; Error Code: {}; Request ID: {}; Proxy: null)",
+        failure.message.unwrap_or("null"),
+        java1_service(service),
+        failure.status,
+        failure.code.or(failure.modeled).unwrap_or("null"),
+        failure.request_id.unwrap_or("null"),
+    )
 }
 
 /// The Task's error for a service error response.
-pub fn service_error(form: Form, service: Service, failure: &ServiceFailure<'_>) -> ExecError {
-    ExecError::new(
-        error_name(form, service, failure),
-        cause(form, service, failure),
-    )
+pub fn service_error(service: Service, failure: &ServiceFailure<'_>) -> ExecError {
+    ExecError::new(error_name(service, failure), cause(service, failure))
 }
 
 /// The Task's error for a call that got no service answer:
 /// `PREFIX.SdkClientException`.
-pub fn client_error(form: Form, service: Service, description: String) -> ExecError {
+pub fn client_error(service: Service, description: String) -> ExecError {
     ExecError::new(
-        format!("{}.SdkClientException", prefix(form, service)),
+        format!("{}.SdkClientException", prefix(service)),
         description,
     )
 }
@@ -153,12 +127,11 @@ mod sdk {
 
     use super::{client_error, service_error, ServiceFailure};
     use crate::errors::ExecError;
-    use crate::tasks::aws::resource::{Form, Service};
+    use crate::tasks::aws::resource::Service;
 
     /// Maps an AWS SDK for Rust error of one operation to the Task's error;
     /// `modeled` names the declared error shape of a typed variant.
     pub(crate) fn from_sdk<E>(
-        form: Form,
         service: Service,
         err: SdkError<E, HttpResponse>,
         modeled: fn(&E) -> Option<&'static str>,
@@ -176,10 +149,9 @@ mod sdk {
                     status: ctx.raw().status().as_u16(),
                     request_id: e.request_id(),
                 };
-                service_error(form, service, &failure)
+                service_error(service, &failure)
             }
             _ => client_error(
-                form,
                 service,
                 format!(
                     "Unable to execute HTTP request: {}",
@@ -211,11 +183,11 @@ mod tests {
             "AWS.SimpleQueueService.NonExistentQueue",
         );
         assert_eq!(
-            error_name(Form::Optimized, Service::Sqs, &sqs),
+            error_name(Service::Sqs, &sqs),
             "SQS.QueueDoesNotExistException"
         );
         assert_eq!(
-            cause(Form::Optimized, Service::Sqs, &sqs),
+            cause(Service::Sqs, &sqs),
             "boom (Service: AmazonSQS; Status Code: 400; Error Code: \
              AWS.SimpleQueueService.NonExistentQueue; Request ID: rid; Proxy: null)"
         );
@@ -224,19 +196,18 @@ mod tests {
             "ConditionalCheckFailedException",
         );
         assert_eq!(
-            error_name(Form::Optimized, Service::DynamoDb, &ddb),
+            error_name(Service::DynamoDb, &ddb),
             "DynamoDB.ConditionalCheckFailedException"
         );
-        assert!(cause(Form::Optimized, Service::DynamoDb, &ddb)
+        assert!(cause(Service::DynamoDb, &ddb)
             .contains("(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException;"));
         let validation = failure(None, "ValidationException");
         assert_eq!(
-            error_name(Form::Optimized, Service::DynamoDb, &validation),
+            error_name(Service::DynamoDb, &validation),
             "DynamoDB.AmazonDynamoDBException"
         );
         assert_eq!(
             error_name(
-                Form::Optimized,
                 Service::Sns,
                 &failure(Some("NotFoundException"), "NotFound")
             ),
@@ -245,43 +216,10 @@ mod tests {
     }
 
     #[test]
-    fn sdk_names_follow_the_guide() {
-        let sqs = failure(Some("QueueDoesNotExist"), "QueueDoesNotExist");
+    fn client_errors_carry_the_prefix() {
         assert_eq!(
-            error_name(Form::Sdk, Service::Sqs, &sqs),
-            "Sqs.QueueDoesNotExistException"
-        );
-        assert_eq!(
-            cause(Form::Sdk, Service::Sqs, &sqs),
-            "boom (Service: Sqs, Status Code: 400, Request ID: rid)"
-        );
-        let ddb = failure(
-            Some("ResourceNotFoundException"),
-            "ResourceNotFoundException",
-        );
-        assert_eq!(
-            error_name(Form::Sdk, Service::DynamoDb, &ddb),
-            "DynamoDb.ResourceNotFoundException"
-        );
-        assert_eq!(
-            error_name(
-                Form::Sdk,
-                Service::DynamoDb,
-                &failure(None, "ValidationException")
-            ),
-            "DynamoDb.DynamoDbException"
-        );
-        assert_eq!(
-            error_name(
-                Form::Sdk,
-                Service::EventBridge,
-                &failure(Some("InternalException"), "x")
-            ),
-            "EventBridge.InternalException"
-        );
-        assert_eq!(
-            client_error(Form::Sdk, Service::Sns, "down".into()).error,
-            "Sns.SdkClientException"
+            client_error(Service::Sns, "down".into()).error,
+            "SNS.SdkClientException"
         );
     }
 }

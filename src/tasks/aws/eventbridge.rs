@@ -1,14 +1,12 @@
-//! `events:putEvents` / `aws-sdk:eventbridge:putEvents`: EventBridge
-//! PutEvents.
+//! `events:putEvents`: EventBridge PutEvents.
 //!
 //! Request: `Entries` (`[{Source, DetailType, Detail, EventBusName,
 //! Resources, Time, TraceHeader}]`; a JSON `Detail` is sent as its JSON
-//! text); the AWS SDK form also `EndpointId`. `Time` is an ISO-8601 string or
-//! epoch seconds.
+//! text). `Time` is an ISO-8601 string or epoch seconds.
 //!
 //! Result: `{Entries: [{EventId} | {ErrorCode, ErrorMessage}],
-//! FailedEntryCount}`, plus `SdkHttpMetadata` and `SdkResponseMetadata` in the
-//! optimized form, where a `FailedEntryCount` above 0 fails the Task with
+//! FailedEntryCount, SdkHttpMetadata, SdkResponseMetadata}`; a
+//! `FailedEntryCount` above 0 fails the Task with
 //! `EventBridge.FailedEntry` and the result as cause (AWS guide
 //! `connect-eventbridge.html`).
 //!
@@ -25,13 +23,10 @@ use simd_json::prelude::*;
 use super::errors::from_sdk;
 use super::metadata::HttpCapture;
 use super::params::{invalid, json_text, strings, Params};
-use super::resource::{Form, Service};
+use super::resource::Service;
 use super::sqs::put;
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
-
-/// PutEvents' request fields.
-const FIELDS: &[&str] = &["Entries", "EndpointId"];
 
 /// The error of an optimized PutEvents with failed entries.
 pub(crate) const FAILED_ENTRY: &str = "EventBridge.FailedEntry";
@@ -39,29 +34,25 @@ pub(crate) const FAILED_ENTRY: &str = "EventBridge.FailedEntry";
 /// Puts the events `input` describes.
 ///
 /// # Errors
-/// As the module [`super`] says; `EventBridge.FailedEntry` (optimized form)
-/// when an entry failed.
+/// As the module [`super`] says; `EventBridge.FailedEntry` when an entry
+/// failed.
 pub(crate) async fn put_events(
     client: &aws_sdk_eventbridge::Client,
-    form: Form,
     input: &Value,
 ) -> Result<Value, ExecError> {
-    let p = Params::new(input, form, "events:putEvents", FIELDS)?;
+    let p = Params::new(input, "events:putEvents")?;
     let mut entries = Vec::new();
     for (i, e) in p.array("Entries")?.unwrap_or_default().iter().enumerate() {
         entries.push(entry(&format!("Entries[{i}]"), e)?);
     }
-    let mut req = client.put_events().set_entries(Some(entries));
-    if form == Form::Sdk {
-        req = req.set_endpoint_id(p.str("EndpointId")?.map(str::to_owned));
-    }
+    let req = client.put_events().set_entries(Some(entries));
     let capture = HttpCapture::default();
     let out = req
         .customize()
         .interceptor(capture.clone())
         .send()
         .await
-        .map_err(|e| from_sdk(form, Service::EventBridge, e, modeled))?;
+        .map_err(|e| from_sdk(Service::EventBridge, e, modeled))?;
     let results: Vec<Value> = out
         .entries()
         .iter()
@@ -79,13 +70,11 @@ pub(crate) async fn put_events(
         "FailedEntryCount".into(),
         Value::from(out.failed_entry_count()),
     );
-    if form == Form::Optimized {
-        if out.failed_entry_count() > 0 {
-            let cause = crate::json::to_string(&Value::from(result));
-            return Err(ExecError::new(FAILED_ENTRY, cause));
-        }
-        capture.envelope(&mut result, out.request_id());
+    if out.failed_entry_count() > 0 {
+        let cause = crate::json::to_string(&Value::from(result));
+        return Err(ExecError::new(FAILED_ENTRY, cause));
     }
+    capture.envelope(&mut result, out.request_id());
     Ok(Value::from(result))
 }
 

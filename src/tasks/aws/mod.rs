@@ -1,37 +1,33 @@
 //! AWS service integrations for Task states, through the AWS SDK for Rust
 //! (cargo feature `aws`).
 //!
-//! | Resource (optimized / AWS SDK) | API | result |
+//! | Resource | API | result |
 //! |---|---|---|
-//! | `arn:aws:states:::sqs:sendMessage` / `…:aws-sdk:sqs:sendMessage` | SQS SendMessage | `{MD5OfMessageBody, MessageId, …}` / `{Md5OfMessageBody, MessageId, …}` |
-//! | `arn:aws:states:::sns:publish` / `…:aws-sdk:sns:publish` | SNS Publish | `{MessageId, SequenceNumber?}` |
-//! | `arn:aws:states:::dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`) / `…:aws-sdk:dynamodb:…` | DynamoDB | `{Item}` / `{Attributes}` in AttributeValue JSON |
-//! | `arn:aws:states:::events:putEvents` / `…:aws-sdk:eventbridge:putEvents` | EventBridge PutEvents | `{Entries:[{EventId}], FailedEntryCount}` |
+//! | `arn:aws:states:::sqs:sendMessage` | SQS SendMessage | `{MD5OfMessageBody, MessageId, …}` |
+//! | `arn:aws:states:::sns:publish` | SNS Publish | `{MessageId, SequenceNumber?}` |
+//! | `arn:aws:states:::dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`) | DynamoDB | `{Item}` / `{Attributes}` in AttributeValue JSON |
+//! | `arn:aws:states:::events:putEvents` | EventBridge PutEvents | `{Entries:[{EventId}], FailedEntryCount}` |
 //!
-//! The `aws-sdk:` forms in this table are served by the generic integration
-//! ([`crate::tasks::aws_sdk`], from the service models; default build), which
-//! passes the assertions written for the hand-written code here
-//! (`tests/aws_integrations.rs`); this module's [`resource::Form::Sdk`]
-//! handling is no longer reached through [`crate::tasks::Tasks`].
+//! The `aws-sdk:` forms of these APIs (`…:aws-sdk:sqs:sendMessage`) are
+//! served by the generic integration ([`crate::tasks::aws_sdk`], from the
+//! service models; default build); `tests/aws_integrations.rs` runs both
+//! forms with the assertions first written for the hand-written AWS SDK
+//! form this module had.
 //!
 //! Any partition is accepted. `.waitForTaskToken` works with all of them:
 //! the engine strips the suffix and waits for the Task Token once the call
 //! returns.
 //!
-//! Both forms take the API's PascalCase request fields. The optimized form
-//! drops fields it does not support and serializes a JSON `MessageBody`
-//! (SQS), `Message` (SNS) or `Detail` (EventBridge) as JSON text; its result
-//! carries `SdkHttpMetadata` and `SdkResponseMetadata`, and its member names
-//! are the ones Step Functions documents (`MD5OfMessageBody`). The AWS SDK
-//! form rejects unknown fields and returns the API's output as is, member
-//! names PascalCased the way the AWS SDK for Java 2.x spells them
-//! (`Md5OfMessageBody`). The optimized `events:putEvents` fails with
+//! These integrations drop request fields they do not support and serialize
+//! a JSON `MessageBody` (SQS), `Message` (SNS) or `Detail` (EventBridge) as
+//! JSON text; their results carry `SdkHttpMetadata` and
+//! `SdkResponseMetadata`, and their member names are the ones Step Functions
+//! documents (`MD5OfMessageBody`). `events:putEvents` fails with
 //! `EventBridge.FailedEntry` when `FailedEntryCount` is not 0 (AWS guide
 //! `connect-eventbridge.html`).
 //!
-//! Errors are named as [`errors`] describes (`SQS.QueueDoesNotExistException`
-//! vs `Sqs.QueueDoesNotExistException`, `DynamoDB.ConditionalCheckFailedException`,
-//! `DynamoDb.ResourceNotFoundException`…). A field of the wrong JSON type
+//! Errors are named as [`errors`] describes (`SQS.QueueDoesNotExistException`,
+//! `DynamoDB.ConditionalCheckFailedException`…). A field of the wrong JSON type
 //! fails with `States.Runtime`; a missing required field is sent as missing
 //! and the service's validation error is the Task's error, as on AWS.
 //!
@@ -106,7 +102,7 @@ impl AwsState {
             let cause = format!(
                 "the service integration '{resource}' is not implemented; supported: \
                  sqs:sendMessage, sns:publish, dynamodb:getItem|putItem|updateItem|deleteItem, \
-                 events:putEvents (and their aws-sdk forms)"
+                 events:putEvents; other APIs are served as aws-sdk:SERVICE:ACTION"
             );
             return Box::pin(async move { Err(ExecError::new(names::TASK_FAILED, cause)) });
         };
@@ -116,19 +112,16 @@ impl AwsState {
                 .clients
                 .clone()
                 .unwrap_or_else(clients::AwsClients::from_env);
-            let form = integration.form;
             Box::pin(async move {
                 use resource::Action;
                 match action {
-                    Action::SendMessage => {
-                        sqs::send_message(clients.sqs().await, form, &input).await
-                    }
-                    Action::Publish => sns::publish(clients.sns().await, form, &input).await,
+                    Action::SendMessage => sqs::send_message(clients.sqs().await, &input).await,
+                    Action::Publish => sns::publish(clients.sns().await, &input).await,
                     Action::GetItem | Action::PutItem | Action::UpdateItem | Action::DeleteItem => {
-                        dynamodb::call(clients.dynamodb().await, form, action, &input).await
+                        dynamodb::call(clients.dynamodb().await, action, &input).await
                     }
                     Action::PutEvents => {
-                        eventbridge::put_events(clients.eventbridge().await, form, &input).await
+                        eventbridge::put_events(clients.eventbridge().await, &input).await
                     }
                 }
             })
@@ -161,7 +154,7 @@ mod tests {
 
     #[test]
     fn unimplemented_action_is_task_failed() {
-        let e = invoke("arn:aws:states:::aws-sdk:dynamodb:scan").unwrap_err();
+        let e = invoke("arn:aws:states:::dynamodb:scan").unwrap_err();
         assert_eq!(e.error, names::TASK_FAILED);
         assert!(e.cause.contains("is not implemented"), "{}", e.cause);
     }

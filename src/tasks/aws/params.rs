@@ -13,7 +13,6 @@ use std::collections::HashMap;
 
 use simd_json::prelude::*;
 
-use super::resource::Form;
 use crate::errors::{names, ExecError};
 use crate::json::{Object, Value};
 
@@ -23,31 +22,18 @@ pub(crate) struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
-    /// Reads `input`, which must be an object. With [`Form::Sdk`] every field
-    /// must be one of `fields` (the API's request members).
+    /// Reads `input`, which must be an object (fields the integration does
+    /// not read are dropped, as the optimized integrations do).
     ///
     /// # Errors
-    /// `States.Runtime` when `input` is not an object or, for the AWS SDK
-    /// form, names a field outside `fields`.
-    pub(crate) fn new(
-        input: &'a Value,
-        form: Form,
-        api: &str,
-        fields: &[&str],
-    ) -> Result<Self, ExecError> {
+    /// `States.Runtime` when `input` is not an object.
+    pub(crate) fn new(input: &'a Value, api: &str) -> Result<Self, ExecError> {
         let Some(obj) = input.as_object() else {
             return Err(ExecError::runtime(format!(
                 "The parameters of {api} must be a JSON object, but were: {}",
                 crate::json::to_string(input)
             )));
         };
-        if form == Form::Sdk {
-            if let Some(k) = obj.keys().find(|k| !fields.contains(&k.as_str())) {
-                return Err(ExecError::runtime(format!(
-                    "The field \"{k}\" is not supported by Step Functions (API {api})"
-                )));
-            }
-        }
         Ok(Params { obj })
     }
 
@@ -210,9 +196,9 @@ mod tests {
     }
 
     #[test]
-    fn typed_fields_and_sdk_field_check() {
+    fn typed_fields_and_extra_fields_dropped() {
         let input = v(r#"{"QueueUrl":"q","DelaySeconds":5,"MessageBody":{"a":1},"Extra":true}"#);
-        let p = Params::new(&input, Form::Optimized, "sqs:sendMessage", &["QueueUrl"]).unwrap();
+        let p = Params::new(&input, "sqs:sendMessage").unwrap();
         assert_eq!(p.str("QueueUrl").unwrap(), Some("q"));
         assert_eq!(p.i32("DelaySeconds").unwrap(), Some(5));
         assert_eq!(p.text("MessageBody").as_deref(), Some(r#"{"a":1}"#));
@@ -223,10 +209,6 @@ mod tests {
             "{}",
             e.cause
         );
-        let e = Params::new(&input, Form::Sdk, "sqs:sendMessage", &["QueueUrl"])
-            .err()
-            .unwrap();
-        assert!(e.cause.contains("\"DelaySeconds\""), "{}", e.cause);
-        assert!(Params::new(&v("[1]"), Form::Optimized, "x", &[]).is_err());
+        assert!(Params::new(&v("[1]"), "x").is_err());
     }
 }

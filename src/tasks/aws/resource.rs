@@ -1,28 +1,14 @@
-//! Recognising the Resource ARNs of the AWS service integrations this crate
-//! implements, in both forms Step Functions offers:
-//!
-//! - optimized: `arn:PARTITION:states:::SERVICE:ACTION`, e.g.
-//!   `arn:aws:states:::sqs:sendMessage`;
-//! - AWS SDK: `arn:PARTITION:states:::aws-sdk:SERVICE:ACTION`, e.g.
-//!   `arn:aws:states:::aws-sdk:sqs:sendMessage`.
+//! Recognising the Resource ARNs of the optimized SQS, SNS, DynamoDB and
+//! EventBridge integrations, `arn:PARTITION:states:::SERVICE:ACTION` (e.g.
+//! `arn:aws:states:::sqs:sendMessage`). Their AWS SDK forms
+//! (`…:aws-sdk:sqs:sendMessage`) are served by the generic integration
+//! ([`crate::tasks::aws_sdk`]) and are not recognised here.
 //!
 //! The engine strips `.waitForTaskToken` before a Resource reaches
 //! [`crate::tasks::Tasks::invoke`], so the callback pattern needs nothing here.
 //!
 //! Sources: AWS developer guide `integrate-optimized.html`,
 //! `supported-services-awssdk.html` ("arn:aws:states:::aws-sdk:serviceName:apiAction.[serviceIntegrationPattern]").
-
-/// Which of the two integration forms a Resource uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    /// `arn:aws:states:::sqs:sendMessage`: the optimized integration (Step
-    /// Functions' own parameter handling, results with `SdkHttpMetadata`,
-    /// errors named after the AWS SDK for Java 1.x exceptions).
-    Optimized,
-    /// `arn:aws:states:::aws-sdk:sqs:sendMessage`: the AWS SDK integration
-    /// (the service API as is, errors named after the AWS SDK for Java 2.x).
-    Sdk,
-}
 
 /// A service with integrations here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +19,7 @@ pub enum Service {
     Sns,
     /// Amazon DynamoDB (`dynamodb`).
     DynamoDb,
-    /// Amazon EventBridge (`events` optimized, `eventbridge` AWS SDK).
+    /// Amazon EventBridge (`events`).
     EventBridge,
 }
 
@@ -59,12 +45,10 @@ pub enum Action {
 /// A recognised integration Resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Integration {
-    /// Optimized or AWS SDK.
-    pub form: Form,
     /// The service called.
     pub service: Service,
     /// The API action called; `None` for an action of a known service that
-    /// this crate does not implement (e.g. `aws-sdk:sqs:deleteQueue`).
+    /// has no optimized integration (e.g. `sqs:deleteQueue`).
     pub action: Option<Action>,
 }
 
@@ -85,16 +69,12 @@ pub fn parse(resource: &str) -> Option<Integration> {
     let _region = parts.next()?;
     let _account = parts.next()?;
     let rest = parts.next()?;
-    let (form, rest) = match rest.strip_prefix("aws-sdk:") {
-        Some(r) => (Form::Sdk, r),
-        None => (Form::Optimized, rest),
-    };
     let (service, action) = rest.split_once(':')?;
-    let service = match (form, service) {
-        (_, "sqs") => Service::Sqs,
-        (_, "sns") => Service::Sns,
-        (_, "dynamodb") => Service::DynamoDb,
-        (Form::Optimized, "events") | (Form::Sdk, "eventbridge") => Service::EventBridge,
+    let service = match service {
+        "sqs" => Service::Sqs,
+        "sns" => Service::Sns,
+        "dynamodb" => Service::DynamoDb,
+        "events" => Service::EventBridge,
         _ => return None,
     };
     let action = match (service, action) {
@@ -107,11 +87,7 @@ pub fn parse(resource: &str) -> Option<Integration> {
         (Service::EventBridge, "putEvents") => Some(Action::PutEvents),
         _ => None,
     };
-    Some(Integration {
-        form,
-        service,
-        action,
-    })
+    Some(Integration { service, action })
 }
 
 #[cfg(test)]
@@ -119,28 +95,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_forms_any_partition() {
+    fn optimized_resources_any_partition() {
         let i = parse("arn:aws:states:::sqs:sendMessage").unwrap();
         assert_eq!(
-            (i.form, i.service, i.action),
-            (Form::Optimized, Service::Sqs, Some(Action::SendMessage))
+            (i.service, i.action),
+            (Service::Sqs, Some(Action::SendMessage))
         );
-        let i = parse("arn:aws-cn:states:::aws-sdk:dynamodb:updateItem").unwrap();
+        let i = parse("arn:aws-cn:states:::dynamodb:updateItem").unwrap();
         assert_eq!(
-            (i.form, i.service, i.action),
-            (Form::Sdk, Service::DynamoDb, Some(Action::UpdateItem))
+            (i.service, i.action),
+            (Service::DynamoDb, Some(Action::UpdateItem))
         );
         let i = parse("arn:aws:states:::events:putEvents").unwrap();
-        assert_eq!(i.service, Service::EventBridge);
-        let i = parse("arn:aws:states:::aws-sdk:eventbridge:putEvents").unwrap();
-        assert_eq!(i.action, Some(Action::PutEvents));
+        assert_eq!(
+            (i.service, i.action),
+            (Service::EventBridge, Some(Action::PutEvents))
+        );
     }
 
     #[test]
-    fn unknown_actions_and_other_resources() {
-        let i = parse("arn:aws:states:::aws-sdk:sqs:deleteQueue").unwrap();
+    fn sdk_forms_unknown_actions_and_other_resources() {
+        // The AWS SDK forms are the generic integration's.
+        assert_eq!(parse("arn:aws:states:::aws-sdk:sqs:sendMessage"), None);
+        assert_eq!(
+            parse("arn:aws:states:::aws-sdk:eventbridge:putEvents"),
+            None
+        );
+        let i = parse("arn:aws:states:::dynamodb:scan").unwrap();
         assert_eq!(i.action, None);
-        assert_eq!(parse("arn:aws:states:::aws-sdk:events:putEvents"), None);
         assert_eq!(parse("arn:aws:states:::eventbridge:putEvents"), None);
         assert_eq!(parse("arn:aws:states:::lambda:invoke"), None);
         assert_eq!(parse("arn:aws:lambda:us-east-1:1:function:f"), None);

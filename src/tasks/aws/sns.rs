@@ -17,23 +17,10 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use super::errors::from_sdk;
 use super::metadata::HttpCapture;
 use super::params::Params;
-use super::resource::{Form, Service};
+use super::resource::Service;
 use super::sqs::{attribute, put};
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
-
-/// The request fields of Publish.
-const FIELDS: &[&str] = &[
-    "TopicArn",
-    "TargetArn",
-    "PhoneNumber",
-    "Message",
-    "Subject",
-    "MessageStructure",
-    "MessageAttributes",
-    "MessageDeduplicationId",
-    "MessageGroupId",
-];
 
 /// Publishes the message `input` describes.
 ///
@@ -41,10 +28,9 @@ const FIELDS: &[&str] = &[
 /// As the module [`super`] says.
 pub(crate) async fn publish(
     client: &aws_sdk_sns::Client,
-    form: Form,
     input: &Value,
 ) -> Result<Value, ExecError> {
-    let p = Params::new(input, form, "sns:publish", FIELDS)?;
+    let p = Params::new(input, "sns:publish")?;
     let mut req = client
         .publish()
         .set_topic_arn(p.str("TopicArn")?.map(str::to_owned))
@@ -75,13 +61,11 @@ pub(crate) async fn publish(
         .interceptor(capture.clone())
         .send()
         .await
-        .map_err(|e| from_sdk(form, Service::Sns, e, modeled))?;
+        .map_err(|e| from_sdk(Service::Sns, e, modeled))?;
     let mut result = Object::with_capacity(4);
     put(&mut result, "MessageId", out.message_id());
     put(&mut result, "SequenceNumber", out.sequence_number());
-    if form == Form::Optimized {
-        capture.envelope(&mut result, out.request_id());
-    }
+    capture.envelope(&mut result, out.request_id());
     Ok(Value::from(result))
 }
 

@@ -3,43 +3,28 @@
 //! Request: `QueueUrl`, `MessageBody` (a string, or any JSON value sent as
 //! its JSON text), `DelaySeconds`, `MessageAttributes`
 //! (`{NAME: {DataType, StringValue | BinaryValue (base64) | StringListValues
-//! | BinaryListValues}}`), `MessageDeduplicationId`, `MessageGroupId`; the AWS
-//! SDK form also `MessageSystemAttributes`.
+//! | BinaryListValues}}`), `MessageDeduplicationId`, `MessageGroupId`; other
+//! fields are dropped.
 //!
-//! Result: optimized `{MD5OfMessageBody, MD5OfMessageAttributes?, MessageId,
+//! Result: `{MD5OfMessageBody, MD5OfMessageAttributes?, MessageId,
 //! SequenceNumber?, SdkHttpMetadata, SdkResponseMetadata}` (AWS guide
-//! `connect-sqs.html`; recorded AWS history); AWS SDK `{Md5OfMessageBody,
-//! Md5OfMessageAttributes?, Md5OfMessageSystemAttributes?, MessageId,
-//! SequenceNumber?}`.
+//! `connect-sqs.html`; recorded AWS history).
 
 use std::collections::HashMap;
 
 use aws_sdk_sqs::operation::send_message::SendMessageError;
 use aws_sdk_sqs::operation::RequestId;
 use aws_sdk_sqs::primitives::Blob;
-use aws_sdk_sqs::types::{
-    MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
-};
+use aws_sdk_sqs::types::MessageAttributeValue;
 use base64::Engine as _;
 use simd_json::prelude::*;
 
 use super::errors::from_sdk;
 use super::metadata::HttpCapture;
 use super::params::{invalid, strings, Params};
-use super::resource::{Form, Service};
+use super::resource::Service;
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
-
-/// The request fields of SendMessage.
-const FIELDS: &[&str] = &[
-    "QueueUrl",
-    "MessageBody",
-    "DelaySeconds",
-    "MessageAttributes",
-    "MessageSystemAttributes",
-    "MessageDeduplicationId",
-    "MessageGroupId",
-];
 
 /// Sends the message `input` describes.
 ///
@@ -47,10 +32,9 @@ const FIELDS: &[&str] = &[
 /// As the module [`super`] says.
 pub(crate) async fn send_message(
     client: &aws_sdk_sqs::Client,
-    form: Form,
     input: &Value,
 ) -> Result<Value, ExecError> {
-    let p = Params::new(input, form, "sqs:sendMessage", FIELDS)?;
+    let p = Params::new(input, "sqs:sendMessage")?;
     let mut req = client
         .send_message()
         .set_queue_url(p.str("QueueUrl")?.map(str::to_owned))
@@ -61,48 +45,23 @@ pub(crate) async fn send_message(
     if let Some(attrs) = p.object("MessageAttributes")? {
         req = req.set_message_attributes(Some(message_attributes(attrs)?));
     }
-    if form == Form::Sdk {
-        if let Some(attrs) = p.object("MessageSystemAttributes")? {
-            let mut out = HashMap::with_capacity(attrs.len());
-            for (name, v) in attrs.iter() {
-                let a = attribute(&format!("MessageSystemAttributes.{name}"), v)?;
-                let a = MessageSystemAttributeValue::builder()
-                    .set_data_type(a.data_type)
-                    .set_string_value(a.string_value)
-                    .set_binary_value(a.binary_value)
-                    .build()
-                    .map_err(|e| ExecError::runtime(e.to_string()))?;
-                out.insert(MessageSystemAttributeNameForSends::from(name.as_str()), a);
-            }
-            req = req.set_message_system_attributes(Some(out));
-        }
-    }
     let capture = HttpCapture::default();
     let out = req
         .customize()
         .interceptor(capture.clone())
         .send()
         .await
-        .map_err(|e| from_sdk(form, Service::Sqs, e, modeled))?;
+        .map_err(|e| from_sdk(Service::Sqs, e, modeled))?;
     let mut result = Object::with_capacity(7);
-    let md5 = match form {
-        Form::Optimized => ["MD5OfMessageBody", "MD5OfMessageAttributes"],
-        Form::Sdk => ["Md5OfMessageBody", "Md5OfMessageAttributes"],
-    };
-    put(&mut result, md5[0], out.md5_of_message_body());
-    put(&mut result, md5[1], out.md5_of_message_attributes());
-    if form == Form::Sdk {
-        put(
-            &mut result,
-            "Md5OfMessageSystemAttributes",
-            out.md5_of_message_system_attributes(),
-        );
-    }
+    put(&mut result, "MD5OfMessageBody", out.md5_of_message_body());
+    put(
+        &mut result,
+        "MD5OfMessageAttributes",
+        out.md5_of_message_attributes(),
+    );
     put(&mut result, "MessageId", out.message_id());
     put(&mut result, "SequenceNumber", out.sequence_number());
-    if form == Form::Optimized {
-        capture.envelope(&mut result, out.request_id());
-    }
+    capture.envelope(&mut result, out.request_id());
     Ok(Value::from(result))
 }
 

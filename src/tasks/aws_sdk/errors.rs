@@ -128,6 +128,73 @@ pub(crate) fn service_error(service: &Service, status: u16, f: &Failure) -> Exec
     ExecError::new(name, cause)
 }
 
+/// How a call's errors are named: as the AWS SDK integrations name them
+/// (the Java 2.x SDK, [`service_error`]), or as an optimized integration
+/// does (the Java 1.x SDK, [`java1_error`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Naming {
+    /// `<Service>.<Error>Exception` (`Glue.EntityNotFoundException`).
+    Sdk,
+    /// `<PREFIX>.<Class>` with the Java 1.x client's names.
+    Java1(&'static Java1),
+}
+
+/// An AWS SDK for Java 1.x client's names, which the optimized
+/// integrations' errors carry (`DynamoDB.ConditionalCheckFailedException`,
+/// cause `… (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: …;
+/// Request ID: …; Proxy: null)`).
+///
+/// Source: AWS guide `concepts-error-handling.html`; the AWS-recorded
+/// optimized-integration failures in LocalStack's Step Functions snapshots
+/// (`Batch.*` with `Service: AWSBatch`, `DynamoDB.*` with `Service:
+/// AmazonDynamoDBv2`).
+#[derive(Debug)]
+pub(crate) struct Java1 {
+    /// The error-name prefix (`Glue`, `ECS`, `Batch`).
+    pub(crate) prefix: &'static str,
+    /// The service name in the cause (`AWSGlue`, `AmazonECS`, `AWSBatch`).
+    pub(crate) service: &'static str,
+}
+
+impl Naming {
+    /// `err` (an `<SdkService>.SdkClientException` or another error of the
+    /// call) with this naming's prefix.
+    pub(crate) fn client(self, service: &Service, err: ExecError) -> ExecError {
+        match self {
+            Naming::Sdk => err,
+            Naming::Java1(j) => match err
+                .error
+                .strip_prefix(service.error_prefix.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+            {
+                Some(rest) => ExecError::new(format!("{}.{rest}", j.prefix), err.cause),
+                None => err,
+            },
+        }
+    }
+}
+
+/// The Task's error for an error response of `service` in an optimized
+/// integration: `<PREFIX>.<Shape>Exception` for an error the model declares,
+/// else `<PREFIX>.<Service>Exception` (the Java 1.x client's base class,
+/// `AWSGlueException`); the cause is the Java 1.x message.
+pub(crate) fn java1_error(service: &Service, j: &Java1, status: u16, f: &Failure) -> ExecError {
+    let shape = f.code.as_deref().and_then(|c| service.model.error_shape(c));
+    let class = match shape {
+        Some(s) if s.ends_with("Exception") => s.to_owned(),
+        Some(s) => format!("{s}Exception"),
+        None => format!("{}Exception", j.service),
+    };
+    let cause = format!(
+        "{} (Service: {}; Status Code: {status}; Error Code: {}; Request ID: {}; Proxy: null)",
+        f.message.as_deref().unwrap_or("null"),
+        j.service,
+        f.code.as_deref().unwrap_or("null"),
+        f.request_id.as_deref().unwrap_or("null"),
+    );
+    ExecError::new(format!("{}.{class}", j.prefix), cause)
+}
+
 /// The Task's error for a call of `service` that got no answer.
 pub(crate) fn client_error(service: &Service, description: impl std::fmt::Display) -> ExecError {
     ExecError::new(

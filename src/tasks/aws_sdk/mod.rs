@@ -34,6 +34,7 @@ mod json;
 mod model;
 mod models;
 mod names;
+mod objects;
 mod query;
 mod response;
 mod rest;
@@ -51,7 +52,9 @@ use futures::future::BoxFuture;
 use crate::errors::{names as asl, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::Value;
 use crate::tasks::{AwsConfig, Credentials, TaskInput};
+pub(crate) use errors::{Java1, Naming};
 use models::{Models, Service};
+pub(crate) use objects::ObjectBody;
 use wire::{WireRequest, WireResponse};
 
 /// The environment variable listing directories of extra service models
@@ -169,14 +172,21 @@ impl AwsSdk {
         timeout: Option<Duration>,
     ) -> BoxFuture<'static, Result<Value, ExecError>> {
         let this = self.clone();
-        Box::pin(async move { this.call(&resource, &input, timeout).await })
+        Box::pin(async move { this.call(&resource, &input, timeout, Naming::Sdk).await })
     }
 
-    async fn call(
+    /// Calls `resource`'s API with the request parameters `input`, naming
+    /// service errors as `naming` says: the building block of the optimized
+    /// integrations ([`crate::tasks::optimized`]).
+    ///
+    /// # Errors
+    /// As [`AwsSdk::invoke`], with the error names of `naming`.
+    pub(crate) async fn call(
         &self,
         res: &SdkResource,
         input: &Value,
         timeout: Option<Duration>,
+        naming: Naming,
     ) -> Result<Value, ExecError> {
         let api = format!("{}:{}", res.service, res.action);
         if res.action.contains('.') {
@@ -230,15 +240,24 @@ impl AwsSdk {
                 ))
             }
         };
-        let resp = self.send(&service, res, op, wire, timeout).await?;
+        let resp = self
+            .send(&service, res, op, wire, timeout)
+            .await
+            .map_err(|e| naming.client(&service, e))?;
         if !(200..300).contains(&resp.status) {
             let f = errors::read(protocol, &resp);
-            return Err(errors::service_error(&service, resp.status, &f));
+            return Err(match naming {
+                Naming::Sdk => errors::service_error(&service, resp.status, &f),
+                Naming::Java1(j) => errors::java1_error(&service, j, resp.status, &f),
+            });
         }
         let result = response::result(model, protocol, op, &resp).map_err(|e| {
-            errors::client_error(
+            naming.client(
                 &service,
-                format!("the response of {api} could not be read: {e}"),
+                errors::client_error(
+                    &service,
+                    format!("the response of {api} could not be read: {e}"),
+                ),
             )
         })?;
         if crate::json::to_string(&result).len() > MAX_PAYLOAD_BYTES {
@@ -268,15 +287,30 @@ impl AwsSdk {
             .map_err(Clone::clone)
     }
 
-    /// Resolves the endpoint, signs and sends `req`.
+    /// Resolves the endpoint, signs and sends `req`; reads the whole
+    /// response (up to [`MAX_RESPONSE_BYTES`]).
     async fn send(
+        &self,
+        service: &Service,
+        res: &SdkResource,
+        op: &model::Operation,
+        req: WireRequest,
+        timeout: Option<Duration>,
+    ) -> Result<WireResponse, ExecError> {
+        let resp = self.dispatch(service, res, op, req, timeout).await?;
+        read_response(service, res, resp).await
+    }
+
+    /// Resolves the endpoint, signs and sends `req`; the response with its
+    /// body still to read.
+    async fn dispatch(
         &self,
         service: &Service,
         res: &SdkResource,
         op: &model::Operation,
         mut req: WireRequest,
         timeout: Option<Duration>,
-    ) -> Result<WireResponse, ExecError> {
+    ) -> Result<reqwest::Response, ExecError> {
         let model = &service.model;
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let config = self.inner.config.as_ref();
@@ -352,10 +386,20 @@ impl AwsSdk {
         if let Some(t) = timeout {
             builder = builder.timeout(t);
         }
-        let mut resp = builder
+        builder
             .send()
             .await
-            .map_err(|e| errors::client_error(service, error_chain(&e)))?;
+            .map_err(|e| errors::client_error(service, error_chain(&e)))
+    }
+}
+
+/// Reads a whole response (up to [`MAX_RESPONSE_BYTES`]).
+async fn read_response(
+    service: &Service,
+    res: &SdkResource,
+    mut resp: reqwest::Response,
+) -> Result<WireResponse, ExecError> {
+    {
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()

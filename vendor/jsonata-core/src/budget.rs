@@ -291,3 +291,99 @@ pub fn fits(bytes: usize) -> bool {
 pub(crate) fn function_error(e: EvaluatorError) -> crate::functions::FunctionError {
     crate::functions::FunctionError::RuntimeError(e.message().to_string())
 }
+
+/// How many items [`extend_cloned`] and [`sort_by`] handle between two
+/// [`check`]s: a few hundred microseconds of copying or comparing.
+const ITEMS_PER_CHECK: usize = 4096;
+
+/// Appends clones of `src` to `dst`, checking the bytes budget before it
+/// allocates and the deadline and stop flag as it copies (expressway fork: a
+/// copy of a multi-million-item array, with its page faults, took longer
+/// than the 100 ms an evaluation may run past its deadline).
+///
+/// # Errors
+/// U1003-U1005 as [`check`]; `dst` then holds a partial copy.
+pub(crate) fn extend_cloned(
+    dst: &mut Vec<crate::value::JValue>,
+    src: &[crate::value::JValue],
+) -> Result<(), EvaluatorError> {
+    ensure_room(array_bytes(src.len()))?;
+    dst.reserve(src.len());
+    for chunk in src.chunks(ITEMS_PER_CHECK) {
+        check_now_if_large(src.len())?;
+        dst.extend_from_slice(chunk);
+    }
+    Ok(())
+}
+
+/// A copy of `src` made by [`extend_cloned`].
+///
+/// # Errors
+/// As [`extend_cloned`].
+pub(crate) fn to_vec(src: &[crate::value::JValue]) -> Result<Vec<crate::value::JValue>, EvaluatorError> {
+    let mut v = Vec::new();
+    extend_cloned(&mut v, src)?;
+    Ok(v)
+}
+
+/// A stable sort of `v` by `compare` that checks the budget every
+/// [`ITEMS_PER_CHECK`] items (expressway fork: the standard library's sort
+/// of millions of items runs to its end, unstoppable). Runs of
+/// `ITEMS_PER_CHECK` items are sorted by the standard library, then merged
+/// pairwise, bottom-up, into a buffer as large as `v` (checked against the
+/// bytes budget first).
+///
+/// # Errors
+/// U1003-U1005 as [`check`]; `v` is then left in an unspecified order, with
+/// items possibly replaced by `Undefined`.
+pub(crate) fn sort_by(
+    v: &mut Vec<crate::value::JValue>,
+    compare: impl Fn(&crate::value::JValue, &crate::value::JValue) -> std::cmp::Ordering,
+) -> Result<(), EvaluatorError> {
+    use crate::value::JValue;
+    let len = v.len();
+    if len <= ITEMS_PER_CHECK {
+        v.sort_by(&compare);
+        return Ok(());
+    }
+    for run in v.chunks_mut(ITEMS_PER_CHECK) {
+        check_now_if_large(len)?;
+        run.sort_by(&compare);
+    }
+    ensure_room(array_bytes(len))?;
+    let mut buf: Vec<JValue> = Vec::with_capacity(len);
+    let mut width = ITEMS_PER_CHECK;
+    while width < len {
+        for start in (0..len).step_by(2 * width) {
+            let mid = (start + width).min(len);
+            let end = (start + 2 * width).min(len);
+            let (mut i, mut j) = (start, mid);
+            while i < mid || j < end {
+                if buf.len() % ITEMS_PER_CHECK == 0 {
+                    check_now_if_large(len)?;
+                }
+                // Stable: on a tie the left run's item comes first.
+                let take_left =
+                    j >= end || (i < mid && compare(&v[i], &v[j]) != std::cmp::Ordering::Greater);
+                let at = if take_left { &mut i } else { &mut j };
+                buf.push(std::mem::replace(&mut v[*at], JValue::Undefined));
+                *at += 1;
+            }
+        }
+        std::mem::swap(v, &mut buf);
+        buf.clear();
+        width *= 2;
+    }
+    Ok(())
+}
+
+/// [`check`], but reading the clock at once when the work is large (more
+/// than 16 chunks), where a chunk costs far more than a tick.
+#[inline]
+fn check_now_if_large(len: usize) -> Result<(), EvaluatorError> {
+    if len > 16 * ITEMS_PER_CHECK {
+        check_now()
+    } else {
+        check()
+    }
+}

@@ -5838,7 +5838,15 @@ impl Evaluator {
                 JValue::Undefined => {}
                 JValue::Array(arr) if !is_array_constructor(element) => {
                     flat &= arr.is_flat();
-                    items.extend(arr.iter().cloned())
+                    // Expressway fork: the first array, when nothing else
+                    // holds it (`[1..5000000]`), is taken over, not copied;
+                    // a copy is checked against the bytes budget before it
+                    // is allocated and watches the deadline as it fills.
+                    if items.is_empty() && Rc::strong_count(arr.items_rc()) == 1 {
+                        items = arr.into_vec();
+                    } else {
+                        crate::budget::extend_cloned(&mut items, &arr)?;
+                    }
                 }
                 other => {
                     flat &= !flattens_in_step(&other);

@@ -1871,9 +1871,10 @@ pub mod array {
         };
         crate::budget::ensure_room(crate::budget::array_bytes(arr1.len().saturating_add(len2)))
             .map_err(crate::budget::function_error)?;
-        let mut result = arr1.to_vec();
+        let budget = crate::budget::function_error;
+        let mut result = crate::budget::to_vec(arr1).map_err(budget)?;
         match val {
-            JValue::Array(arr2) => result.extend(arr2.iter().cloned()),
+            JValue::Array(arr2) => crate::budget::extend_cloned(&mut result, arr2).map_err(budget)?,
             other => result.push(other.clone()),
         }
         Ok(JValue::array(result))
@@ -1881,33 +1882,38 @@ pub mod array {
 
     /// $reverse(array) - Reverse array
     pub fn reverse(arr: &[JValue]) -> Result<JValue, FunctionError> {
-        let mut result = arr.to_vec();
+        // Expressway fork: a budgeted copy.
+        let mut result = crate::budget::to_vec(arr).map_err(crate::budget::function_error)?;
         result.reverse();
         Ok(JValue::array(result))
     }
 
     /// $sort(array) - Sort array
     pub fn sort(arr: &[JValue]) -> Result<JValue, FunctionError> {
-        let mut result = arr.to_vec();
+        // Expressway fork: a budgeted copy and sort.
+        let budget = crate::budget::function_error;
+        let mut result = crate::budget::to_vec(arr).map_err(budget)?;
 
         // Check if all elements are of comparable types
         let all_numbers = result.iter().all(|v| matches!(v, JValue::Number(_)));
         let all_strings = result.iter().all(|v| matches!(v, JValue::String(_)));
 
         if all_numbers {
-            result.sort_by(|a, b| {
+            crate::budget::sort_by(&mut result, |a, b| {
                 let a_num = a.as_f64().unwrap();
                 let b_num = b.as_f64().unwrap();
                 a_num
                     .partial_cmp(&b_num)
                     .unwrap_or(std::cmp::Ordering::Equal)
-            });
+            })
+            .map_err(budget)?;
         } else if all_strings {
-            result.sort_by(|a, b| {
+            crate::budget::sort_by(&mut result, |a, b| {
                 let a_str = a.as_str().unwrap();
                 let b_str = b.as_str().unwrap();
                 a_str.cmp(b_str)
-            });
+            })
+            .map_err(budget)?;
         } else if result.len() < 2 {
             // Nothing to compare, so the element type does not matter:
             // `$sort(true)` is `[true]`. The signature's `a` type wraps a
@@ -2136,7 +2142,8 @@ pub mod array {
 
         use rand::seq::SliceRandom;
 
-        let mut result = arr.to_vec();
+        // Expressway fork: a budgeted copy.
+        let mut result = crate::budget::to_vec(arr).map_err(crate::budget::function_error)?;
         let mut rng = rand::rng();
         result.shuffle(&mut rng);
 

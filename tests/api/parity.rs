@@ -1,67 +1,15 @@
-//! Differences from AWS pinned over the real API router (127.0.0.1:0): the
+//! Differences from AWS pinned over the real API router ([`crate::harness`]): the
 //! Context Object's `Execution.RedriveCount`, ValidateStateMachineDefinition's
 //! WARNING for EXPRESS machines with `.sync` / `.waitForTaskToken` Tasks, and
 //! the Step Functions Local mock-file walkthrough's HybridPath test case.
 
 use std::time::Duration;
 
-use expressway::api::{router, Config, Service};
+use crate::harness::Harness;
+use expressway::api::Config;
 use expressway::engine::Engine;
 use expressway::tasks::Tasks;
 use serde_json::{json, Value as Json};
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/x";
-
-struct Api {
-    url: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    async fn start() -> Api {
-        Api::start_with(Tasks::default()).await
-    }
-
-    async fn start_with(tasks: Tasks) -> Api {
-        let service = Service::new(Engine::new(tasks), Config::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router(service)).await });
-        Api {
-            url: format!("http://{addr}/"),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn ok(&self, op: &str, body: Json) -> Json {
-        let r = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("send");
-        let status = r.status().as_u16();
-        let body: Json = r.json().await.unwrap_or(Json::Null);
-        assert_eq!(status, 200, "{op}: {body}");
-        body
-    }
-
-    async fn create(&self, name: &str, kind: &str, definition: &Json) -> String {
-        let created = self
-            .ok(
-                "CreateStateMachine",
-                json!({"name": name, "definition": definition.to_string(),
-                       "roleArn": ROLE, "type": kind}),
-            )
-            .await;
-        created["stateMachineArn"].as_str().expect("arn").to_owned()
-    }
-}
 
 /// A Pass state whose output is the Context Object's `Execution`.
 fn context_machine() -> Json {
@@ -75,10 +23,10 @@ fn context_machine() -> Json {
 /// with StartSyncExecution has none. STANDARD executions have it too.
 #[tokio::test]
 async fn redrive_count_follows_how_the_execution_started() {
-    let api = Api::start().await;
+    let api = Harness::start().await;
     for kind in ["EXPRESS", "STANDARD"] {
         let arn = api
-            .create(&format!("ctx_{kind}"), kind, &context_machine())
+            .create_with(&format!("ctx_{kind}"), kind, &context_machine())
             .await;
         let started = api
             .ok("StartExecution", json!({"stateMachineArn": arn}))
@@ -120,7 +68,9 @@ async fn redrive_count_follows_how_the_execution_started() {
             "{kind}"
         );
     }
-    let arn = api.create("ctx_sync", "EXPRESS", &context_machine()).await;
+    let arn = api
+        .create_with("ctx_sync", "EXPRESS", &context_machine())
+        .await;
     let done = api
         .ok("StartSyncExecution", json!({"stateMachineArn": arn}))
         .await;
@@ -152,7 +102,7 @@ fn callback_machine() -> Json {
 /// (`severity`, `code`, `message`, `location`), with the result still OK.
 #[tokio::test]
 async fn express_callback_and_sync_tasks_are_warnings() {
-    let api = Api::start().await;
+    let api = Harness::start().await;
     let definition = callback_machine().to_string();
     let express = api
         .ok(
@@ -200,7 +150,7 @@ async fn express_callback_and_sync_tasks_are_warnings() {
         .await;
     assert_eq!(standard["diagnostics"], json!([]), "{standard}");
     // The machine is still created as EXPRESS (we run it on purpose).
-    api.create("callbacks", "EXPRESS", &callback_machine())
+    api.create_with("callbacks", "EXPRESS", &callback_machine())
         .await;
     // `expressway validate` (the library function) validates as EXPRESS.
     let cli = expressway::api::validate_definition(&definition);
@@ -239,7 +189,7 @@ async fn mock_walkthrough_hybrid_path_resolves_unmocked_states() {
         reply.insert("Body".into(), std::sync::Arc::unwrap_or_clone(input));
         Ok(expressway::json::Value::from(reply))
     });
-    let api = Api::start_with(tasks).await;
+    let api = Harness::start_engine(Engine::new(tasks), Config::default()).await;
     let definition = json!({"StartAt": "LambdaState", "States": {
         "LambdaState": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {"FunctionName": "HelloWorldFunction", "Payload.$": "$"},
@@ -251,7 +201,7 @@ async fn mock_walkthrough_hybrid_path_resolves_unmocked_states() {
                            "MessageBody.$": "$.Payload.body"},
             "End": true}}});
     let arn = api
-        .create("LambdaSQSIntegration", "EXPRESS", &definition)
+        .create_with("LambdaSQSIntegration", "EXPRESS", &definition)
         .await;
     let hybrid = api
         .ok(

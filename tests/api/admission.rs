@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
-use crate::admission::Limits;
-use crate::api::Config;
+use expressway::admission::Limits;
+use expressway::api::Config;
 
 /// The API harness with the given admission limits, answering `(status, body)`.
-struct Harness(super::Harness);
+struct Harness(crate::harness::Harness);
 
 impl Harness {
     async fn start(limits: Limits) -> Self {
         let mut config = Config::default();
         config.admission.default = limits;
-        Harness(super::Harness::start_with(config).await)
+        Harness(crate::harness::Harness::start_with(config).await)
     }
 
     async fn call(&self, op: &str, body: Json) -> (u16, Json) {
@@ -136,16 +136,18 @@ async fn accepted_async_starts_all_run() {
 #[tokio::test]
 async fn metrics_show_every_dashboard_metric_after_one_execution() {
     // Per-state metrics and the execution log on, as `serve` has them.
-    let telemetry = crate::telemetry::Telemetry::new(crate::telemetry::TelemetryConfig {
+    let telemetry = expressway::telemetry::Telemetry::new(expressway::telemetry::TelemetryConfig {
         state_metrics: true,
-        log: Some(crate::telemetry::LogWriter::new(Box::new(std::io::sink())).expect("writer")),
+        log: Some(
+            expressway::telemetry::LogWriter::new(Box::new(std::io::sink())).expect("writer"),
+        ),
         sample: 1.0,
     });
-    let engine = crate::engine::Engine::new(crate::tasks::Tasks::new())
+    let engine = expressway::engine::Engine::new(expressway::tasks::Tasks::new())
         .with_observer(std::sync::Arc::new(telemetry));
     let mut config = Config::default();
-    config.admission.default = crate::admission::Limits::MACHINE_DEFAULT;
-    let h = Harness(super::Harness::start_engine(engine, config).await);
+    config.admission.default = expressway::admission::Limits::MACHINE_DEFAULT;
+    let h = Harness(crate::harness::Harness::start_engine(engine, config).await);
     let arn = h.create("observed").await;
     let (status, _) = h
         .call("StartSyncExecution", json!({"stateMachineArn": arn}))
@@ -156,7 +158,7 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
     let (status, created) = h
         .call(
             "CreateStateMachine",
-            json!({"name": "observed-task", "definition": failing, "roleArn": super::ROLE, "type": "EXPRESS"}),
+            json!({"name": "observed-task", "definition": failing, "roleArn": crate::harness::ROLE, "type": "EXPRESS"}),
         )
         .await;
     assert_eq!(status, 200, "{created}");
@@ -182,7 +184,7 @@ async fn metrics_show_every_dashboard_metric_after_one_execution() {
     let text = response.text().await.expect("text");
     let dashboard: Json =
         serde_json::from_str(include_str!("../../dashboards/expressway.json")).expect("json");
-    for name in crate::metrics::names_in_dashboard(&dashboard) {
+    for name in expressway::metrics::names_in_dashboard(&dashboard) {
         // Only the SQS / Kinesis consumers (`consume sqs|kinesis
         // --metrics-addr`) export these; tests/consume_sqs.rs scrapes them.
         // Likewise `serve --cluster` alone exports the cluster's;

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use metrics::{Counter, Label};
 
-use super::histogram::{histogram, DurationHistogram};
-use super::{
+use crate::compile::{Kind, Machine};
+use crate::engine::observe::StateIndex;
+use crate::metrics::histogram::{histogram, DurationHistogram};
+use crate::metrics::{
     LABEL_ERROR, LABEL_RESOURCE, LABEL_STATE, LABEL_STATE_MACHINE, STATE_DURATION, STATE_ENTERED,
     STATE_FAILED, TASK_DURATION, TASK_ERRORS,
 };
-use crate::compile::{Kind, Machine};
-use crate::engine::observe::StateIndex;
 
 /// Distinct `error` label values kept per state (and per Task resource);
 /// further error names are counted under [`OTHER_ERROR`].
@@ -106,7 +106,7 @@ impl StateMetrics {
     /// `state_machine`), in the order of `index`. Installs the recorder if
     /// needed.
     pub fn new(state_machine: &str, machine: &Machine, index: &mut StateIndex) -> Self {
-        super::install();
+        crate::metrics::install();
         let mut states = Vec::new();
         StateIndex::for_each(
             machine,

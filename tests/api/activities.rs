@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
-use super::{assert_error, Harness, ROLE};
-use crate::api::Config;
+use crate::harness::{assert_error, Harness, ROLE};
+use expressway::api::Config;
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:";
 

@@ -1,9 +1,10 @@
 //! SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat over the real API
-//! router (127.0.0.1:0), answering a `.waitForTaskToken` Task of a sync execution.
+//! router ([`crate::harness`]), answering a `.waitForTaskToken` Task of a sync execution.
 
 use std::sync::Arc;
 
-use expressway::api::{router, Config, Service};
+use crate::harness::Harness;
+use expressway::api::Config;
 use expressway::engine::Engine;
 use expressway::json::Value;
 use expressway::tasks::Tasks;
@@ -13,28 +14,7 @@ use tokio::sync::mpsc;
 
 const ISSUER: &str = "arn:aws:lambda:us-east-1:123456789012:function:Issuer";
 
-struct Api {
-    url: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    async fn call(&self, op: &str, body: Json) -> (u16, Json) {
-        let r = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("send");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Json::Null))
-    }
-}
-
-async fn start() -> (Api, mpsc::UnboundedReceiver<String>) {
+async fn start() -> (Harness, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut tasks = Tasks::new();
     tasks.register(
@@ -47,16 +27,7 @@ async fn start() -> (Api, mpsc::UnboundedReceiver<String>) {
             })
         }),
     );
-    let service = Service::new(Engine::new(tasks), Config::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router(service)).await });
-    let api = Api {
-        url: format!("http://{addr}/"),
-        client: reqwest::Client::new(),
-    };
+    let api = Harness::start_engine(Engine::new(tasks), Config::default()).await;
     let definition = json!({
         "StartAt": "Wait3DS",
         "States": {"Wait3DS": {
@@ -65,7 +36,7 @@ async fn start() -> (Api, mpsc::UnboundedReceiver<String>) {
             "ResultPath": "$.threeDS", "End": true}}
     });
     let (status, body) = api
-        .call(
+        .reply(
             "CreateStateMachine",
             json!({"name": "cb", "definition": definition.to_string(),
                    "roleArn": "arn:aws:iam::123456789012:role/x", "type": "EXPRESS"}),
@@ -75,10 +46,10 @@ async fn start() -> (Api, mpsc::UnboundedReceiver<String>) {
     (api, rx)
 }
 
-fn start_sync(api: &Arc<Api>) -> tokio::task::JoinHandle<Json> {
+fn start_sync(api: &Arc<Harness>) -> tokio::task::JoinHandle<Json> {
     let api = api.clone();
     tokio::spawn(async move {
-        api.call(
+        api.reply(
             "StartSyncExecution",
             json!({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:cb",
                    "input": "{\"paymentId\":\"p-9\"}"}),
@@ -95,11 +66,11 @@ async fn send_task_success_answers_a_sync_execution() {
     let run = start_sync(&api);
     let token = tokens.recv().await.expect("token");
     let (s, b) = api
-        .call("SendTaskHeartbeat", json!({"taskToken": token}))
+        .reply("SendTaskHeartbeat", json!({"taskToken": token}))
         .await;
     assert_eq!((s, &b), (200, &json!({})));
     let (s, b) = api
-        .call(
+        .reply(
             "SendTaskSuccess",
             json!({"taskToken": token, "output": "{\"status\":\"AUTHENTICATED\"}"}),
         )
@@ -114,7 +85,7 @@ async fn send_task_success_answers_a_sync_execution() {
     );
     // The token is spent.
     let (s, b) = api
-        .call(
+        .reply(
             "SendTaskSuccess",
             json!({"taskToken": token, "output": "{}"}),
         )
@@ -133,7 +104,7 @@ async fn send_task_failure_fails_the_execution() {
     let run = start_sync(&api);
     let token = tokens.recv().await.expect("token");
     let (s, _) = api
-        .call(
+        .reply(
             "SendTaskFailure",
             json!({"taskToken": token, "error": "CardAuthFailed", "cause": "no"}),
         )
@@ -182,7 +153,7 @@ async fn bad_tokens_and_outputs_get_aws_errors() {
         ),
     ];
     for (op, body, code) in cases {
-        let (s, b) = api.call(op, body).await;
+        let (s, b) = api.reply(op, body).await;
         assert_eq!(s, 400, "{op}: {b}");
         assert!(
             b["__type"].as_str().unwrap_or_default().ends_with(code),

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{assert_error, Harness, ROLE};
+use crate::harness::{assert_error, Harness, ROLE};
 
 /// A machine that waits 30 s: running long enough to be stopped.
 const WAIT_30: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
@@ -64,7 +64,7 @@ async fn stop_a_running_execution() {
         assert_eq!(described["error"], "Operator");
     }
     // The aborted executions are counted.
-    let text = crate::metrics::render();
+    let text = expressway::metrics::render();
     for machine in ["stopstd", "stopexp"] {
         let line = format!("expressway_executions_aborted_total{{state_machine=\"{machine}\"}} 1");
         assert!(text.contains(&line), "{line} missing:\n{text}");
@@ -72,7 +72,7 @@ async fn stop_a_running_execution() {
     let listed = h
         .ok(
             "ListExecutions",
-            json!({"stateMachineArn": format!("{}stopstd", super::PREFIX), "statusFilter": "ABORTED"}),
+            json!({"stateMachineArn": format!("{}stopstd", crate::harness::PREFIX), "statusFilter": "ABORTED"}),
         )
         .await;
     assert_eq!(listed["executions"].as_array().map(Vec::len), Some(1));
@@ -146,7 +146,7 @@ async fn stop_execution_errors() {
     let reply = h
         .call(
             "StopExecution",
-            json!({"executionArn": format!("{}pay", super::PREFIX)}),
+            json!({"executionArn": format!("{}pay", crate::harness::PREFIX)}),
         )
         .await;
     assert_error(
@@ -191,9 +191,10 @@ async fn stop_execution_errors() {
 /// shard it pinned (the only one) runs the next execution.
 #[tokio::test]
 async fn stop_frees_a_shard_pinned_by_a_busy_expression() {
-    let shards = std::sync::Arc::new(crate::engine::shards::Shards::start(1).expect("shards"));
-    let engine = crate::engine::Engine::new(crate::tasks::Tasks::new()).with_shards(shards);
-    let h = Harness::start_engine(engine, crate::api::Config::default()).await;
+    let shards = std::sync::Arc::new(expressway::engine::shards::Shards::start(1).expect("shards"));
+    let engine =
+        expressway::engine::Engine::new(expressway::tasks::Tasks::new()).with_shards(shards);
+    let h = Harness::start_engine(engine, expressway::api::Config::default()).await;
     let forever = json!({
         "QueryLanguage": "JSONata",
         "StartAt": "Spin",

@@ -3,94 +3,10 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{router, Config, Service};
-use crate::engine::Engine;
-use crate::tasks::Tasks;
-
-const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-const ROLE: &str = "arn:aws:iam::123456789012:role/x";
-const PREFIX: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:";
-
-struct Harness {
-    url: String,
-    client: reqwest::Client,
-}
-
-struct Reply {
-    status: u16,
-    body: Json,
-}
-
-impl Harness {
-    async fn start() -> Self {
-        Self::start_with(Config::default()).await
-    }
-
-    async fn start_with(config: Config) -> Self {
-        Self::start_engine(Engine::new(Tasks::new()), config).await
-    }
-
-    async fn start_engine(engine: Engine, config: Config) -> Self {
-        let service = Service::new(engine, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router(service)).await });
-        Harness {
-            url: format!("http://{addr}/"),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn raw(&self, target: Option<&str>, body: impl Into<reqwest::Body>) -> Reply {
-        let mut request = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/x-amz-json-1.0")
-            .body(body);
-        if let Some(target) = target {
-            request = request.header("x-amz-target", target);
-        }
-        let response = request.send().await.expect("send");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Json::String(text));
-        Reply { status, body }
-    }
-
-    async fn call(&self, op: &str, body: Json) -> Reply {
-        self.raw(Some(&format!("AWSStepFunctions.{op}")), body.to_string())
-            .await
-    }
-
-    async fn ok(&self, op: &str, body: Json) -> Json {
-        let reply = self.call(op, body).await;
-        assert_eq!(reply.status, 200, "{op}: {}", reply.body);
-        reply.body
-    }
-
-    async fn create(&self, name: &str, kind: &str) -> String {
-        let body = self
-            .ok(
-                "CreateStateMachine",
-                json!({"name": name, "definition": PASS, "roleArn": ROLE, "type": kind}),
-            )
-            .await;
-        body["stateMachineArn"].as_str().expect("arn").to_owned()
-    }
-}
-
-/// Asserts an error reply: status, `__type` code (namespace stripped) and,
-/// when given, the exact message.
-fn assert_error(reply: &Reply, status: u16, code: &str, message: Option<&str>) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    let wire = reply.body["__type"].as_str().unwrap_or_default();
-    assert_eq!(wire.rsplit('#').next(), Some(code), "{}", reply.body);
-    if let Some(message) = message {
-        assert_eq!(reply.body["message"], message);
-    }
-}
+use crate::harness::{assert_error, Harness, PASS, PREFIX, ROLE};
+use expressway::api::{Config, Service};
+use expressway::engine::Engine;
+use expressway::tasks::Tasks;
 
 #[tokio::test]
 async fn create_and_describe_state_machine() {
@@ -638,7 +554,7 @@ async fn protocol_errors() {
     assert_eq!(reply.status, 200);
     let big = format!(
         "{{\"definition\":\"{}\"}}",
-        "a".repeat(super::MAX_BODY_BYTES)
+        "a".repeat(expressway::api::MAX_BODY_BYTES)
     );
     let reply = h
         .raw(Some("AWSStepFunctions.ValidateStateMachineDefinition"), big)
@@ -647,24 +563,15 @@ async fn protocol_errors() {
 }
 
 #[tokio::test]
-async fn a_handler_panic_is_a_500_and_the_server_lives_on() {
-    let h = Harness::start().await;
-    let reply = h.call("TestPanic", json!({})).await;
-    assert_error(&reply, 500, "InternalFailure", None);
-    let reply = h.call("ListStateMachines", json!({})).await;
-    assert_eq!(reply.status, 200);
-}
-
-#[tokio::test]
 async fn preloaded_machines_are_express() {
     let service = Service::new(Engine::new(Tasks::new()), Config::default());
     let arn = service
-        .create_state_machine("payment", PASS, super::MachineType::Express)
+        .create_state_machine("payment", PASS, expressway::api::MachineType::Express)
         .expect("create");
     assert_eq!(arn, format!("{PREFIX}payment"));
     assert_eq!(service.state_machine_count(), 1);
     assert!(service
-        .create_state_machine("bad name", PASS, super::MachineType::Express)
+        .create_state_machine("bad name", PASS, expressway::api::MachineType::Express)
         .is_err());
 }
 
@@ -763,20 +670,3 @@ async fn start_execution_then_describe_execution() {
         .await;
     assert_error(&reply, 400, "ExecutionAlreadyExists", None);
 }
-
-#[path = "stop_tests.rs"]
-mod stop;
-
-#[path = "admission_tests.rs"]
-mod admission;
-
-#[path = "activity_tests.rs"]
-mod activity;
-
-#[path = "nested_tests.rs"]
-mod nested;
-
-#[path = "logging_tests.rs"]
-mod logging;
-#[path = "test_state_tests.rs"]
-mod test_state;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
-use super::{Harness, PREFIX, ROLE};
+use crate::harness::{Harness, PREFIX, ROLE};
 
 /// The child: echoes its input under `got`, or fails when `fail` is true.
 const CHILD: &str = r#"{"StartAt":"C","States":{

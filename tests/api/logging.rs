@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 
-use super::{assert_error, Harness, PASS, PREFIX, ROLE};
-use crate::api::Config;
-use crate::engine::Engine;
-use crate::tasks::Tasks;
-use crate::telemetry::{LogWriter, Telemetry, TelemetryConfig};
+use crate::harness::{assert_error, Harness, PASS, PREFIX, ROLE};
+use expressway::api::Config;
+use expressway::engine::Engine;
+use expressway::tasks::Tasks;
+use expressway::telemetry::{LogWriter, Telemetry, TelemetryConfig};
 
 const GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/x:*";
 

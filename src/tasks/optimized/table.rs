@@ -1,0 +1,451 @@
+//! The optimized integrations: one row each, naming the model's API action,
+//! the result shaping, the error names and, for jobs, how `.sync` follows
+//! the job.
+//!
+//! Sources: the AWS guide page of each service (`connect-glue.html`,
+//! `connect-ecs.html`, `connect-batch.html`, `connect-athena.html`,
+//! `connect-sagemaker.html`, `connect-bedrock.html`: the supported APIs and
+//! patterns, the IAM policies naming the polling and stop APIs); the Glue
+//! polling schedule from AWS support's answer on re:Post ("once per minute
+//! for the first 10 minutes, and every 5 minutes thereafter").
+
+use futures::future::BoxFuture;
+use simd_json::prelude::*;
+
+use super::sync::{Interval, Job, Poll};
+use super::Api;
+use crate::errors::ExecError;
+use crate::json::Value;
+use crate::tasks::aws_sdk::{Java1, Naming};
+
+/// A custom request-response implementation.
+pub(crate) type Custom = for<'a> fn(&'a Api<'a>, Value) -> BoxFuture<'a, Result<Value, ExecError>>;
+
+/// One optimized integration.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    /// The Resource's service (`glue`).
+    pub(crate) service: &'static str,
+    /// The Resource's action (`startJobRun`).
+    pub(crate) action: &'static str,
+    /// The model's service (`glue`, `bedrockruntime`).
+    pub(crate) sdk_service: &'static str,
+    /// The model's API action (`startJobRun`).
+    pub(crate) sdk_action: &'static str,
+    /// The Java 1.x names of its errors.
+    pub(crate) java1: &'static Java1,
+    /// Reshapes the API's output (given the request) into the result.
+    pub(crate) shape: Option<fn(&Value, Value) -> Value>,
+    /// Replaces the plain call (Bedrock InvokeModel's S3 input and output).
+    pub(crate) custom: Option<Custom>,
+    /// How `.sync` follows the job; `None` when the API has no Run a Job.
+    pub(crate) job: Option<&'static Job>,
+}
+
+impl Spec {
+    /// How the integration's errors are named.
+    pub(crate) fn naming(&self) -> Naming {
+        Naming::Java1(self.java1)
+    }
+}
+
+const GLUE: Java1 = Java1 {
+    prefix: "Glue",
+    service: "AWSGlue",
+};
+const ECS: Java1 = Java1 {
+    prefix: "ECS",
+    service: "AmazonECS",
+};
+const BATCH: Java1 = Java1 {
+    prefix: "Batch",
+    service: "AWSBatch",
+};
+const ATHENA: Java1 = Java1 {
+    prefix: "Athena",
+    service: "AmazonAthena",
+};
+const SAGEMAKER: Java1 = Java1 {
+    prefix: "SageMaker",
+    service: "AmazonSageMaker",
+};
+const BEDROCK: Java1 = Java1 {
+    prefix: "Bedrock",
+    service: "AmazonBedrock",
+};
+const BEDROCK_RUNTIME: Java1 = Java1 {
+    prefix: "Bedrock",
+    service: "AmazonBedrockRuntime",
+};
+
+/// A row with the API's output as the result.
+const fn plain(
+    service: &'static str,
+    action: &'static str,
+    sdk_service: &'static str,
+    java1: &'static Java1,
+    job: Option<&'static Job>,
+) -> Spec {
+    Spec {
+        service,
+        action,
+        sdk_service,
+        sdk_action: action,
+        java1,
+        shape: None,
+        custom: None,
+        job,
+    }
+}
+
+/// Every optimized integration served here.
+static TABLE: &[Spec] = &[
+    Spec {
+        shape: Some(glue_job_name),
+        ..plain("glue", "startJobRun", "glue", &GLUE, Some(&GLUE_JOB))
+    },
+    plain("ecs", "runTask", "ecs", &ECS, Some(&ECS_TASK)),
+    plain("batch", "submitJob", "batch", &BATCH, Some(&BATCH_JOB)),
+    plain(
+        "athena",
+        "startQueryExecution",
+        "athena",
+        &ATHENA,
+        Some(&ATHENA_QUERY),
+    ),
+    plain("athena", "stopQueryExecution", "athena", &ATHENA, None),
+    plain("athena", "getQueryExecution", "athena", &ATHENA, None),
+    plain("athena", "getQueryResults", "athena", &ATHENA, None),
+    plain(
+        "sagemaker",
+        "createTrainingJob",
+        "sagemaker",
+        &SAGEMAKER,
+        Some(&SM_TRAINING),
+    ),
+    plain(
+        "sagemaker",
+        "createTransformJob",
+        "sagemaker",
+        &SAGEMAKER,
+        Some(&SM_TRANSFORM),
+    ),
+    plain(
+        "sagemaker",
+        "createProcessingJob",
+        "sagemaker",
+        &SAGEMAKER,
+        Some(&SM_PROCESSING),
+    ),
+    plain(
+        "sagemaker",
+        "createHyperParameterTuningJob",
+        "sagemaker",
+        &SAGEMAKER,
+        Some(&SM_TUNING),
+    ),
+    plain(
+        "sagemaker",
+        "createLabelingJob",
+        "sagemaker",
+        &SAGEMAKER,
+        Some(&SM_LABELING),
+    ),
+    plain("sagemaker", "createModel", "sagemaker", &SAGEMAKER, None),
+    plain("sagemaker", "createEndpoint", "sagemaker", &SAGEMAKER, None),
+    plain(
+        "sagemaker",
+        "createEndpointConfig",
+        "sagemaker",
+        &SAGEMAKER,
+        None,
+    ),
+    plain("sagemaker", "updateEndpoint", "sagemaker", &SAGEMAKER, None),
+    Spec {
+        custom: Some(super::bedrock::invoke_model),
+        ..plain(
+            "bedrock",
+            "invokeModel",
+            "bedrockruntime",
+            &BEDROCK_RUNTIME,
+            None,
+        )
+    },
+    plain(
+        "bedrock",
+        "createModelCustomizationJob",
+        "bedrock",
+        &BEDROCK,
+        Some(&BEDROCK_CUSTOMIZATION),
+    ),
+];
+
+/// The row for `service:action`.
+pub(crate) fn find(service: &str, action: &str) -> Option<&'static Spec> {
+    TABLE
+        .iter()
+        .find(|s| s.service == service && s.action == action)
+}
+
+/// Every row (for the tests and the docs).
+#[cfg(test)]
+pub(crate) fn all() -> &'static [Spec] {
+    TABLE
+}
+
+/// `connect-glue.html`: "The JobName field is extracted from the request and
+/// inserted into the response, which normally only contains JobRunID."
+fn glue_job_name(request: &Value, mut out: Value) -> Value {
+    if let (Some(name), Some(o)) = (request.get("JobName"), out.as_object_mut()) {
+        o.insert("JobName".into(), name.clone());
+    }
+    out
+}
+
+/// `out[key]` as text, or "".
+fn text<'v>(v: &'v Value, key: &str) -> &'v str {
+    v.get_str(key).unwrap_or_default()
+}
+
+/// The first element of the array `v[key]`.
+fn first<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    v.get(key)
+        .and_then(|a| a.as_array())
+        .and_then(|a| a.first())
+}
+
+// Glue: GetJobRun until SUCCEEDED or STOPPED (FAILED, TIMEOUT, ERROR fail);
+// the result is the JobRun with the JobName. Glue sends no EventBridge
+// events, so AWS polls on its slow schedule.
+static GLUE_JOB: Job = Job {
+    describe: ("glue", "getJobRun"),
+    describe_input: |started, _| simd_json::json!({"JobName": text(started, "JobName"), "RunId": text(started, "JobRunId")}),
+    status: |d| {
+        let Some(run) = d.get("JobRun") else {
+            return Poll::Running;
+        };
+        match text(run, "JobRunState") {
+            "SUCCEEDED" | "STOPPED" => Poll::Succeeded(run.clone()),
+            "FAILED" | "TIMEOUT" | "ERROR" => Poll::Failed(run.clone()),
+            _ => Poll::Running,
+        }
+    },
+    finish: Some(|started, mut run| {
+        if let (Some(name), Some(o)) = (started.get("JobName"), run.as_object_mut()) {
+            o.insert("JobName".into(), name.clone());
+        }
+        run
+    }),
+    stop: Some((
+        "glue",
+        "batchStopJobRun",
+        |started, _| simd_json::json!({"JobName": text(started, "JobName"), "JobRunIds": [text(started, "JobRunId")]}),
+    )),
+    prepare: None,
+    interval: Interval::Glue,
+};
+
+// ECS: DescribeTasks until the task is STOPPED; it fails when an essential
+// container exited with a non-zero code or the task failed to start.
+static ECS_TASK: Job = Job {
+    describe: ("ecs", "describeTasks"),
+    describe_input: |started, _| {
+        let task = first(started, "Tasks");
+        simd_json::json!({
+            "Cluster": task.map(|t| text(t, "ClusterArn")).unwrap_or_default(),
+            "Tasks": [task.map(|t| text(t, "TaskArn")).unwrap_or_default()]
+        })
+    },
+    status: |d| {
+        let Some(task) = first(d, "Tasks") else {
+            return Poll::Running;
+        };
+        if text(task, "LastStatus") != "STOPPED" {
+            return Poll::Running;
+        }
+        let exited_badly = task
+            .get("Containers")
+            .and_then(|c| c.as_array())
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.get("ExitCode").and_then(|e| e.as_i64()).unwrap_or(0) != 0)
+            });
+        if exited_badly || text(task, "StopCode") == "TaskFailedToStart" {
+            Poll::Failed(task.clone())
+        } else {
+            Poll::Succeeded(task.clone())
+        }
+    },
+    finish: None,
+    stop: Some(("ecs", "stopTask", |started, _| {
+        let task = first(started, "Tasks");
+        simd_json::json!({
+            "Cluster": task.map(|t| text(t, "ClusterArn")).unwrap_or_default(),
+            "Task": task.map(|t| text(t, "TaskArn")).unwrap_or_default(),
+            "Reason": "Stopped by AWS Step Functions"
+        })
+    })),
+    // LocalStack's recorded `.sync` calls: StartedBy "AWS Step Functions".
+    prepare: Some(|request| {
+        if let Some(o) = request.as_object_mut() {
+            o.entry("StartedBy".into())
+                .or_insert_with(|| Value::from("AWS Step Functions"));
+        }
+    }),
+    interval: Interval::Events,
+};
+
+// Batch: DescribeJobs until SUCCEEDED or FAILED.
+static BATCH_JOB: Job = Job {
+    describe: ("batch", "describeJobs"),
+    describe_input: |started, _| simd_json::json!({"Jobs": [text(started, "JobId")]}),
+    status: |d| {
+        let Some(job) = first(d, "Jobs") else {
+            return Poll::Running;
+        };
+        match text(job, "Status") {
+            "SUCCEEDED" => Poll::Succeeded(job.clone()),
+            "FAILED" => Poll::Failed(job.clone()),
+            _ => Poll::Running,
+        }
+    },
+    finish: None,
+    stop: Some((
+        "batch",
+        "terminateJob",
+        |started, _| simd_json::json!({"JobId": text(started, "JobId"), "Reason": "Terminated by AWS Step Functions"}),
+    )),
+    // LocalStack's recorded `.sync` calls: the environment variable
+    // MANAGED_BY_AWS=STARTED_BY_STEP_FUNCTIONS in ContainerOverrides.
+    prepare: Some(|request| {
+        let Some(o) = request.as_object_mut() else {
+            return;
+        };
+        let overrides = o
+            .entry("ContainerOverrides".into())
+            .or_insert_with(|| Value::from(crate::json::Object::new()));
+        let Some(overrides) = overrides.as_object_mut() else {
+            return;
+        };
+        let env = overrides
+            .entry("Environment".into())
+            .or_insert_with(|| Value::from(Vec::<Value>::new()));
+        if let Some(env) = env.as_array_mut() {
+            env.push(
+                simd_json::json!({"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}),
+            );
+        }
+    }),
+    interval: Interval::Events,
+};
+
+// Athena: GetQueryExecution until SUCCEEDED (FAILED, CANCELLED fail); the
+// result is GetQueryExecution's output.
+static ATHENA_QUERY: Job = Job {
+    describe: ("athena", "getQueryExecution"),
+    describe_input: |started, _| simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")}),
+    status: |d| {
+        let state = d
+            .get("QueryExecution")
+            .and_then(|q| q.get("Status"))
+            .map(|s| text(s, "State"))
+            .unwrap_or_default();
+        match state {
+            "SUCCEEDED" => Poll::Succeeded(d.clone()),
+            "FAILED" | "CANCELLED" => Poll::Failed(d.clone()),
+            _ => Poll::Running,
+        }
+    },
+    finish: None,
+    stop: Some((
+        "athena",
+        "stopQueryExecution",
+        |started, _| simd_json::json!({"QueryExecutionId": text(started, "QueryExecutionId")}),
+    )),
+    prepare: None,
+    interval: Interval::Events,
+};
+
+/// A SageMaker job: Describe…Job by name until Completed (Failed, Stopped
+/// fail); the result is the description.
+macro_rules! sagemaker_job {
+    ($name:ident, $describe:literal, $stop:literal, $key:literal, $status:literal, $done:literal) => {
+        static $name: Job = Job {
+            describe: ("sagemaker", $describe),
+    describe_input: |_, request| simd_json::json!({$key: text(request, $key)}),
+            status: |d| match text(d, $status) {
+                $done => Poll::Succeeded(d.clone()),
+                "Failed" | "Stopped" => Poll::Failed(d.clone()),
+                _ => Poll::Running,
+            },
+            finish: None,
+            stop: Some((
+                "sagemaker",
+                $stop,
+        |_, request| simd_json::json!({$key: text(request, $key)}),
+            )),
+            prepare: None,
+            interval: Interval::Events,
+        };
+    };
+}
+
+sagemaker_job!(
+    SM_TRAINING,
+    "describeTrainingJob",
+    "stopTrainingJob",
+    "TrainingJobName",
+    "TrainingJobStatus",
+    "Completed"
+);
+sagemaker_job!(
+    SM_TRANSFORM,
+    "describeTransformJob",
+    "stopTransformJob",
+    "TransformJobName",
+    "TransformJobStatus",
+    "Completed"
+);
+sagemaker_job!(
+    SM_PROCESSING,
+    "describeProcessingJob",
+    "stopProcessingJob",
+    "ProcessingJobName",
+    "ProcessingJobStatus",
+    "Completed"
+);
+sagemaker_job!(
+    SM_TUNING,
+    "describeHyperParameterTuningJob",
+    "stopHyperParameterTuningJob",
+    "HyperParameterTuningJobName",
+    "HyperParameterTuningJobStatus",
+    "Completed"
+);
+sagemaker_job!(
+    SM_LABELING,
+    "describeLabelingJob",
+    "stopLabelingJob",
+    "LabelingJobName",
+    "LabelingJobStatus",
+    "Completed"
+);
+
+// Bedrock: GetModelCustomizationJob until Completed (Failed, Stopped fail).
+static BEDROCK_CUSTOMIZATION: Job = Job {
+    describe: ("bedrock", "getModelCustomizationJob"),
+    describe_input: |started, _| simd_json::json!({"JobIdentifier": text(started, "JobArn")}),
+    status: |d| match text(d, "Status") {
+        "Completed" => Poll::Succeeded(d.clone()),
+        "Failed" | "Stopped" => Poll::Failed(d.clone()),
+        _ => Poll::Running,
+    },
+    finish: None,
+    stop: Some((
+        "bedrock",
+        "stopModelCustomizationJob",
+        |started, _| simd_json::json!({"JobIdentifier": text(started, "JobArn")}),
+    )),
+    prepare: None,
+    interval: Interval::Events,
+};
