@@ -8573,7 +8573,8 @@ impl Evaluator {
                 }
 
                 let mut arr = match array_value {
-                    JValue::Array(arr) => arr.to_vec(),
+                    // Expressway fork: a budgeted copy.
+                    JValue::Array(arr) => crate::budget::to_vec(arr)?,
                     other => vec![other.clone()],
                 };
 

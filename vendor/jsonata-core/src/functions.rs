@@ -1872,7 +1872,10 @@ pub mod array {
         crate::budget::ensure_room(crate::budget::array_bytes(arr1.len().saturating_add(len2)))
             .map_err(crate::budget::function_error)?;
         let budget = crate::budget::function_error;
-        let mut result = crate::budget::to_vec(arr1).map_err(budget)?;
+        // Both parts in one allocation: growing it for the second part
+        // would move the first in one uninterruptible copy.
+        let mut result = Vec::with_capacity(arr1.len().saturating_add(len2));
+        crate::budget::extend_cloned(&mut result, arr1).map_err(budget)?;
         match val {
             JValue::Array(arr2) => crate::budget::extend_cloned(&mut result, arr2).map_err(budget)?,
             other => result.push(other.clone()),
