@@ -643,8 +643,19 @@ async fn the_cluster_keeps_the_newest_records() {
             .start(StartRequest::new(&created.machine.arn))
             .await
             .expect("accepted");
-        arns.push(started.execution_arn.clone());
+        let arn = started.execution_arn.clone();
+        arns.push(arn.clone());
         assert_eq!(started.outcome().await.status.as_str(), "SUCCEEDED");
+        // Its end is written off the execution's thread; the next start
+        // trims only ended records (a running one keeps its record, else
+        // its stream entry would never be acknowledged).
+        within(Duration::from_secs(2), "its end recorded", || async {
+            matches!(
+                starter.describe(&arn).await.map(|r| r.progress),
+                Ok(expressway::start::Progress::Done(_))
+            )
+        })
+        .await;
     }
     assert!(matches!(
         starter.describe(&arns[0]).await,
@@ -663,6 +674,33 @@ async fn the_cluster_keeps_the_newest_records() {
     .await;
     assert_eq!(redis.cli(&["ZCARD", "expressway:executions"]), "2");
     assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+    // A record trimmed while its execution runs is kept until its end,
+    // which acknowledges its stream entry: nothing stays pending.
+    let slow = starter
+        .create_machine(MachineSpec::express(
+            "slow",
+            &json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}})
+                .to_string(),
+        ))
+        .expect("created");
+    let running = starter
+        .start(StartRequest::new(&slow.machine.arn))
+        .await
+        .expect("accepted");
+    for _ in 0..2 {
+        let quick = starter
+            .start(StartRequest::new(&created.machine.arn))
+            .await
+            .expect("accepted");
+        assert_eq!(quick.outcome().await.status.as_str(), "SUCCEEDED");
+    }
+    assert_eq!(running.outcome().await.status.as_str(), "SUCCEEDED");
+    within(
+        Duration::from_secs(2),
+        "the trimmed run's entry acknowledged",
+        || async { redis.cli(&["XLEN", "expressway:starts"]) == "0" },
+    )
+    .await;
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }

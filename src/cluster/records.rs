@@ -33,7 +33,7 @@ pub(crate) const RUNNING: &str = "RUNNING";
 /// until it is reclaimed), writes its record and indexes it by machine and
 /// in the cluster-wide index, of which only the newest `ARGV[9]` records
 /// are kept (the oldest records are deleted, as the in-memory store forgets
-/// them).
+/// them; one still running is only unindexed, and expires after its end).
 ///
 /// KEYS: stream, record, machine index, cluster index. ARGV: group, node,
 /// arn, machine, name, input, start (ms), deadline (ms), records kept, key
@@ -52,7 +52,10 @@ if excess > 0 then
     local record = ARGV[10] .. 'execution:' .. old
     local machine = redis.call('HGET', record, 'machine')
     if machine then redis.call('ZREM', ARGV[10] .. 'executions:' .. machine, old) end
-    redis.call('DEL', record)
+    -- A running execution keeps its record: its end (FINISH_LUA) acknowledges
+    -- its stream entry through it and gives it an expiry, and a reclaim
+    -- reruns it from it.
+    if redis.call('HGET', record, 'status') ~= 'RUNNING' then redis.call('DEL', record) end
   end
   redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
 end
