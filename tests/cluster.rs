@@ -5,30 +5,18 @@
 //! Without `redis-server` on PATH the tests skip with a message, unless
 //! `CI` is set: then they fail (`.ci/run` installs Debian's `redis-server`).
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod common;
+use common::redis::{free_port, redis_available, wait_for_port, Redis};
+
 const BIN: &str = env!("CARGO_BIN_EXE_expressway");
 const ACCOUNT_ARN: &str = "arn:aws:states:us-east-1:123456789012";
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
-
-/// A free loopback port, never the same twice in this process (tests run
-/// in parallel: a port just released must not go to two servers).
-fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = 20_000 + (std::process::id() % 20_000) as u16;
-    loop {
-        let port = base.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
-        if port > 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir =
@@ -36,104 +24,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-/// Whether `redis-server` can run here; panics under CI when it cannot.
-fn redis_available() -> bool {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server is not installed (CI is set): apt-get install redis-server"
-        );
-        eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server)");
-    }
-    found
-}
-
-fn wait_for_port(port: u16, child: &mut Child, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited with {status}");
-        }
-        assert!(Instant::now() < deadline, "{what} did not listen in 30 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A `redis-server` on a free loopback port, its data (append-only file)
-/// in its own folder so that a restart keeps it; killed when dropped.
-struct Redis {
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start(dir: &Path) -> Redis {
-        let mut r = Redis {
-            port: free_port(),
-            dir: dir.to_owned(),
-            child: None,
-        };
-        r.restart();
-        r
-    }
-
-    fn restart(&mut self) {
-        let mut child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        wait_for_port(self.port, &mut child, "redis-server");
-        self.child = Some(child);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// `redis-cli` against this server.
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// One `expressway serve --cluster` instance; killed when dropped.

@@ -1,8 +1,8 @@
 //! A real `redis-server` on a free loopback port for the cluster tests
-//! (the harness of `tests/cluster.rs`), killed when dropped.
+//! (`tests/cluster.rs`, `tests/cluster_consume.rs`), killed when dropped.
 //!
 //! Without `redis-server` on PATH a test skips with a message, unless `CI`
-//! is set: then it fails (`.ci/run` installs Debian's `redis-server`).
+//! is set: then it fails (`scripts/setup.sh` installs Debian's `redis-server`).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,8 @@ pub fn redis_available() -> bool {
     found
 }
 
-/// A free loopback port, never the same twice in this process.
+/// A free loopback port, never the same twice in this process (tests run
+/// in parallel: a port just released must not go to two servers).
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     static NEXT: AtomicU16 = AtomicU16::new(0);
@@ -40,40 +41,71 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// A running `redis-server` (no persistence), its files in `dir`.
+/// Waits (up to 30 s) until `child`, called `what`, listens on `port`.
+///
+/// # Panics
+/// When the child exits first or does not listen in time.
+pub fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen in 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `redis-server` on a free loopback port, its data (append-only file,
+/// fsync always) in its own folder so that a restart keeps it.
 pub struct Redis {
     /// Its port on 127.0.0.1.
     pub port: u16,
-    child: Child,
+    dir: PathBuf,
+    child: Option<Child>,
 }
 
 impl Redis {
-    /// Starts `redis-server` on a free port and waits (up to 30 s) until it
-    /// listens.
+    /// Starts `redis-server` on a free port and waits until it listens.
     pub fn start(dir: &Path) -> Redis {
-        let port = free_port();
+        let mut r = Redis {
+            port: free_port(),
+            dir: dir.to_owned(),
+            child: None,
+        };
+        r.restart();
+        r
+    }
+
+    /// Starts it again on the same port and data (after [`Redis::stop`]).
+    pub fn restart(&mut self) {
         let mut child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .arg("--dir")
-            .arg(PathBuf::from(dir))
+            .arg(&self.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("redis-server exited with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not listen in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        wait_for_port(self.port, &mut child, "redis-server");
+        self.child = Some(child);
+    }
+
+    /// Kills it (the data stays for [`Redis::restart`]).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
-        Redis { port, child }
     }
 
     /// `redis://127.0.0.1:PORT`.
@@ -94,7 +126,6 @@ impl Redis {
 
 impl Drop for Redis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
