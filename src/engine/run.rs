@@ -51,7 +51,7 @@ pub(super) struct Run<'a> {
     obs: Option<Arc<dyn ExecutionObserver>>,
     /// What its Map iterations and Parallel branches may hold at once
     /// (shared with its distributed Maps' child executions).
-    pub(super) budget: Arc<Budget>,
+    pub(super) budget: &'a Budget,
     /// The engine's Map Runs (distributed Maps).
     map_runs: Arc<super::map_run::records::MapRuns>,
     /// The inspector of a state test (TestState), else `None`.
@@ -199,6 +199,7 @@ pub(super) async fn execute(
     if let Some(o) = &obs {
         o.event(1, &Event::ExecutionStarted { input: &input });
     }
+    let memory = Budget::new(limits.memory_budget);
     let run = Run {
         tasks,
         tokens,
@@ -208,7 +209,7 @@ pub(super) async fn execute(
         state_machine_name: options.state_machine_name.as_str().into(),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
-        budget: Arc::new(Budget::new(limits.memory_budget)),
+        budget: &memory,
         map_runs: limits.map_runs,
         inspect: None,
     };
@@ -362,7 +363,7 @@ impl<'a> Run<'a> {
             state_machine_name: Arc::clone(&self.state_machine_name),
             test_case: self.test_case.clone(),
             obs: None,
-            budget: Arc::clone(&self.budget),
+            budget: self.budget,
             map_runs: Arc::clone(&self.map_runs),
             inspect: None,
         }

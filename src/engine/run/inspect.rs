@@ -317,6 +317,7 @@ impl Engine {
             mock,
             seen: Mutex::default(),
         };
+        let memory = Budget::new(self.memory_budget);
         let run = Run {
             tasks: &self.tasks,
             tokens: &self.tokens,
@@ -326,7 +327,7 @@ impl Engine {
             state_machine_name: options.state_machine_name.as_str().into(),
             test_case: options.test_case.as_deref().map(Into::into),
             obs: None,
-            budget: Arc::new(Budget::new(self.memory_budget)),
+            budget: &memory,
             map_runs: Arc::clone(&self.map_runs),
             inspect: Some(&inspector),
         };
