@@ -8,7 +8,8 @@
 //! | [`template`] | `{{n}}` input templates |
 //! | [`target`] | what a request goes to: in-process engine, HTTP StartSyncExecution, bare server |
 //! | [`bare`] | a minimal hyper server answering a fixed StartSyncExecution body |
-//! | [`run`] | the open-loop runner and the max-rate search |
+//! | [`run`] | the open-loop runner and the max-rate search's driver |
+//! | [`search`] | the max-rate search as a pure function of pass/fail answers |
 //! | [`report`] | percentiles, hdrhistogram-style distribution, summary |
 //! | [`svg`] | a plain-SVG latency-by-percentile plot |
 //! | [`rss`] | resident set size from `/proc/self/status` |
@@ -19,6 +20,7 @@ pub mod report;
 pub mod rss;
 pub mod run;
 pub mod schedule;
+pub mod search;
 pub mod svg;
 pub mod target;
 pub mod template;

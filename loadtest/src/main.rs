@@ -237,7 +237,8 @@ async fn main_async(args: Args) -> Result<(), String> {
             }
             None => {
                 return Err(format!(
-                    "no rate held p99 <= {} ms (start lower)",
+                    "no rate down to {}/s held p99 <= {} ms",
+                    expressway_loadtest::search::MIN_RATE,
                     args.p99_ms
                 ))
             }

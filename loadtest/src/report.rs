@@ -31,6 +31,10 @@ pub struct Recorder {
     pub hist: Histogram<u64>,
     /// The latencies of the requests that were not throttled (admitted), ns.
     pub admitted: Histogram<u64>,
+    /// How late each request was sent: from its intended start to the moment
+    /// the generator dispatched it, ns. The generator's own timer and
+    /// scheduling jitter (charged to every latency above, not the server's).
+    pub late: Histogram<u64>,
     /// Count of [`Outcome::Succeeded`].
     pub succeeded: u64,
     /// Count of [`Outcome::Failed`].
@@ -50,6 +54,8 @@ impl Default for Recorder {
             hist: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
                 .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
             admitted: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+            late: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
                 .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
             succeeded: 0,
             failed: 0,
@@ -77,10 +83,22 @@ impl Recorder {
         }
     }
 
+    /// Records how late one request was dispatched after its intended start.
+    pub fn record_late(&mut self, late: Duration) {
+        let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.late.saturating_record(ns.min(MAX_LATENCY_NS));
+    }
+
+    /// The dispatch lateness at quantile `q` (0..=1), in milliseconds.
+    pub fn late_quantile_ms(&self, q: f64) -> f64 {
+        self.late.value_at_quantile(q) as f64 / 1e6
+    }
+
     /// Adds another recorder's counts and latencies.
     pub fn merge(&mut self, other: &Recorder) {
         let _ = self.hist.add(&other.hist);
         let _ = self.admitted.add(&other.admitted);
+        let _ = self.late.add(&other.late);
         self.succeeded += other.succeeded;
         self.failed += other.failed;
         self.timed_out += other.timed_out;
@@ -216,6 +234,8 @@ impl Summary {
             "admitted_p50_ms": round(r.admitted_quantile_ms(0.5), 3),
             "admitted_p99_ms": round(r.admitted_quantile_ms(0.99), 3),
             "admitted_max_ms": round(r.admitted.max() as f64 / 1e6, 3),
+            "send_late_p99_ms": round(r.late_quantile_ms(0.99), 3),
+            "send_late_max_ms": round(r.late.max() as f64 / 1e6, 3),
             "peak_in_flight": self.peak_in_flight,
             "peak_rss_kib": self.peak_rss_kib,
         })
@@ -362,6 +382,8 @@ mod tests {
             "p999_ms",
             "max_ms",
             "throttled",
+            "send_late_p99_ms",
+            "send_late_max_ms",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, Semaphore};
 use crate::report::{Outcome, Recorder, Summary};
 use crate::rss::vm_rss_kib;
 use crate::schedule::Schedule;
+use crate::search::Search;
 use crate::target::Target;
 
 /// How to run.
@@ -59,7 +60,7 @@ async fn run_once(target: Arc<Target>, sch: Schedule, cfg: &RunConfig, progress:
     let base = COUNTER.fetch_add(total, Ordering::Relaxed);
     let sem = Arc::new(Semaphore::new(cfg.max_in_flight.max(1)));
     let in_flight = Arc::new(AtomicU64::new(0));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(Outcome, Duration, Instant)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Outcome, Duration, Duration, Instant)>();
     let bar = if progress {
         let b = ProgressBar::new(total);
         if let Ok(style) = ProgressStyle::with_template(
@@ -109,11 +110,17 @@ async fn run_once(target: Arc<Target>, sch: Schedule, cfg: &RunConfig, progress:
                     let (tx, in_flight, target) = (tx.clone(), in_flight.clone(), target.clone());
                     in_flight.fetch_add(1, Ordering::Relaxed);
                     tokio::spawn(async move {
+                        let late = Instant::now().saturating_duration_since(intended);
                         let outcome = target.call(base + i).await;
                         let done = Instant::now();
                         in_flight.fetch_sub(1, Ordering::Relaxed);
                         drop(permit);
-                        let _ = tx.send((outcome, done.saturating_duration_since(intended), done));
+                        let _ = tx.send((
+                            outcome,
+                            done.saturating_duration_since(intended),
+                            late,
+                            done,
+                        ));
                     });
                 }
             }
@@ -124,10 +131,11 @@ async fn run_once(target: Arc<Target>, sch: Schedule, cfg: &RunConfig, progress:
     let mut last = t0;
     let mut received = 0u64;
     while received < total {
-        let Some((outcome, latency, done)) = rx.recv().await else {
+        let Some((outcome, latency, late, done)) = rx.recv().await else {
             break;
         };
         rec.record(outcome, latency);
+        rec.record_late(late);
         last = last.max(done);
         received += 1;
         if received % 256 == 0 || received == total {
@@ -163,11 +171,12 @@ pub fn held(s: &Summary, p99_ms: f64) -> bool {
         && r.total() == s.sent
 }
 
-/// The max-rate search: from `cfg.rate`, multiply by 1.5 while runs of
-/// `cfg.duration` hold ([`held`]), then bisect between the last rate that
-/// held and the first that did not, until they are within 5 % (at most 6
-/// bisections). Returns the highest rate that held (with its summary) and
-/// every step's summary.
+/// The max-rate search ([`Search`]): from `cfg.rate`, multiply by 1.5 while
+/// runs of `cfg.duration` hold ([`held`]); if the first rate fails, halve it
+/// until one holds; then bisect between the highest rate that held and the
+/// lowest that did not, until they are within 5 % (at most 6 bisections).
+/// Returns the highest rate that held (with its summary) and every step's
+/// summary.
 pub async fn find_max(
     target: Arc<Target>,
     cfg: &RunConfig,
@@ -175,53 +184,22 @@ pub async fn find_max(
 ) -> (Option<Summary>, Vec<Summary>) {
     let mut steps = Vec::new();
     let mut best: Option<Summary> = None;
-    let mut rate = cfg.rate.max(1.0);
-    let mut failed_at: Option<f64> = None;
-    let step = |rate: f64| {
+    let mut search = Search::new(cfg.rate);
+    while let Some(rate) = search.next() {
         let mut c = cfg.clone();
         c.rate = rate;
-        c
-    };
-    // Grow.
-    for _ in 0..40 {
-        let s = run(Arc::clone(&target), &step(rate)).await;
+        let s = run(Arc::clone(&target), &c).await;
         eprintln!(
             "step {:>10.1}/s: {}",
             rate,
             s.text().lines().nth(2).unwrap_or_default()
         );
         let ok = held(&s, p99_ms);
-        steps.push(s.clone());
-        if ok {
-            best = Some(s);
-            rate *= 1.5;
-        } else {
-            failed_at = Some(rate);
-            break;
+        if ok && best.as_ref().is_none_or(|b| b.rate < rate) {
+            best = Some(s.clone());
         }
-    }
-    // Bisect.
-    if let (Some(mut hi), Some(mut lo)) = (failed_at, best.as_ref().map(|b| b.rate)) {
-        for _ in 0..6 {
-            if hi / lo < 1.05 {
-                break;
-            }
-            let mid = (lo + hi) / 2.0;
-            let s = run(Arc::clone(&target), &step(mid)).await;
-            eprintln!(
-                "step {:>10.1}/s: {}",
-                mid,
-                s.text().lines().nth(2).unwrap_or_default()
-            );
-            let ok = held(&s, p99_ms);
-            steps.push(s.clone());
-            if ok {
-                lo = mid;
-                best = Some(s);
-            } else {
-                hi = mid;
-            }
-        }
+        search.record(ok);
+        steps.push(s);
     }
     (best, steps)
 }
@@ -269,6 +247,8 @@ mod tests {
         assert!(s.rec.quantile_ms(0.5) < 50.0);
         assert!(held(&s, 100.0), "{}", s.text());
         assert!(s.peak_in_flight <= 16);
+        // Every request's dispatch lateness is recorded (the generator's own jitter).
+        assert_eq!(s.rec.late.len(), 50);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
