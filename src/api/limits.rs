@@ -87,22 +87,38 @@ struct File {
 }
 
 /// A bad `http` section or flag.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum LimitsError {
     /// The configuration file cannot be read.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {}: {source}", path.display())]
     Read {
         /// The file.
-        path: String,
+        path: std::path::PathBuf,
         /// The I/O error.
-        reason: String,
+        source: std::io::Error,
     },
     /// Bad syntax, an unknown field or a wrong type in the `http` section.
-    #[error("{0}")]
-    Parse(String),
-    /// A value out of range (a zero timeout or connection limit).
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's error.
+        source: SyntaxError,
+    },
+    /// A value out of range: the setting (e.g. `http.max_connections`) is 0.
+    #[error("{0} must be at least 1")]
+    Invalid(&'static str),
+}
+
+/// Why a configuration text is not TOML/JSON of the expected shape.
+#[derive(Debug, thiserror::Error)]
+pub enum SyntaxError {
+    /// TOML (a file ending in `.toml`).
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    /// JSON (any other file).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 impl HttpLimits {
@@ -115,12 +131,16 @@ impl HttpLimits {
     pub fn load(file: Option<&Path>, flags: &HttpFlags) -> Result<Self, LimitsError> {
         let section = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| LimitsError::Read {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
+                let text = std::fs::read_to_string(path).map_err(|source| LimitsError::Read {
+                    path: path.to_owned(),
+                    source,
                 })?;
-                Self::parse_section(&text, Format::of(path))
-                    .map_err(|e| LimitsError::Parse(format!("{}: {e}", path.display())))?
+                Self::parse_section(&text, Format::of(path)).map_err(|source| {
+                    LimitsError::Parse {
+                        path: path.to_owned(),
+                        source,
+                    }
+                })?
             }
             None => HttpFlags::default(),
         };
@@ -128,10 +148,10 @@ impl HttpLimits {
     }
 
     /// The `http` section of a configuration text (empty when absent).
-    fn parse_section(text: &str, format: Format) -> Result<HttpFlags, String> {
+    fn parse_section(text: &str, format: Format) -> Result<HttpFlags, SyntaxError> {
         let file: File = match format {
-            Format::Toml => toml::from_str(text).map_err(|e| e.to_string())?,
-            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string())?,
+            Format::Toml => toml::from_str(text)?,
+            Format::Json => serde_json::from_str(text)?,
         };
         Ok(file.http)
     }
@@ -164,7 +184,7 @@ impl HttpLimits {
             None
         };
         match zero {
-            Some(name) => Err(LimitsError::Invalid(format!("{name} must be at least 1"))),
+            Some(name) => Err(LimitsError::Invalid(name)),
             None => Ok(self),
         }
     }
@@ -224,10 +244,13 @@ mod tests {
             assert_eq!(limits.idle_timeout, Duration::from_millis(40));
             assert_eq!(limits.header_read_timeout, Duration::from_millis(700));
         }
-        assert!(HttpLimits::parse_section("[http]\nbogus = 1\n", Format::Toml).is_err());
+        assert!(matches!(
+            HttpLimits::parse_section("[http]\nbogus = 1\n", Format::Toml),
+            Err(SyntaxError::Toml(_))
+        ));
         assert_eq!(
-            HttpLimits::parse_section("{}", Format::Json),
-            Ok(HttpFlags::default())
+            HttpLimits::parse_section("{}", Format::Json).expect("parses"),
+            HttpFlags::default()
         );
     }
 

@@ -44,7 +44,7 @@ use crate::start::{MachineSpec, StartConfig, Starter};
 
 pub use crate::start::{MachineType, StateMachine};
 pub use error::ApiError;
-pub use limits::{HttpFlags, HttpLimits};
+pub use limits::{HttpFlags, HttpLimits, LimitsError};
 pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
 
 /// Settings of a [`Service`].

@@ -55,12 +55,12 @@ pub(super) async fn file(a: FileArgs) -> ExitCode {
         .and_then(|s| s.starter())
     {
         Ok(s) => s,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     if let Err(e) =
         super::setup::load_consumed(&starter, &a.definition, a.state_machine_name.as_deref())
     {
-        return fail(&e);
+        return fail(e);
     }
     let consumer = FileConsumer {
         events: a.events,
@@ -80,7 +80,7 @@ pub(super) async fn file(a: FileArgs) -> ExitCode {
 
 /// How a consumer run ends: its summary (JSON) on standard error; exit 0,
 /// 1 when the summary reports an error, 2 when the consumer could not start.
-pub(super) fn exit<S: std::fmt::Display, E: std::fmt::Display>(
+pub(super) fn exit<S: std::fmt::Display, E: Into<super::CliError>>(
     ended: Result<(S, bool), E>,
 ) -> ExitCode {
     match ended {
@@ -92,6 +92,6 @@ pub(super) fn exit<S: std::fmt::Display, E: std::fmt::Display>(
                 ExitCode::SUCCESS
             }
         }
-        Err(e) => fail(&e.to_string()),
+        Err(e) => fail(e),
     }
 }

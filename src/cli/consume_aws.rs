@@ -176,8 +176,8 @@ fn setup(
         })) as Arc<dyn Observer>
     });
     let built = flags.setup(mock, observer).and_then(|s| s.starter());
-    let starter = built.map_err(|e| super::fail(&e))?;
-    super::setup::load_consumed(&starter, definition, name).map_err(|e| super::fail(&e))?;
+    let starter = built.map_err(super::fail)?;
+    super::setup::load_consumed(&starter, definition, name).map_err(super::fail)?;
     Ok(starter)
 }
 
@@ -190,9 +190,7 @@ fn cluster_of(
     runtime: &RuntimeFlags,
 ) -> Result<Option<(String, String)>, ExitCode> {
     let file = match &runtime.config {
-        Some(path) => {
-            crate::cluster::FileSettings::load(path).map_err(|e| super::fail(&e.to_string()))?
-        }
+        Some(path) => crate::cluster::FileSettings::load(path).map_err(super::fail)?,
         None => crate::cluster::FileSettings::default(),
     };
     let Some(url) = flag.cloned().or(file.url) else {
@@ -242,7 +240,7 @@ pub(super) async fn sqs(a: SqsArgs) -> ExitCode {
                 &crate::cluster::ClusterConfig::new(&url, &node_id),
             ) {
                 Ok(n) => n,
-                Err(e) => return super::fail(&e.to_string()),
+                Err(e) => return super::fail(e),
             };
             eprintln!("expressway: cluster consumer {node_id} on {url}");
             Some(tokio::spawn(async move {
@@ -275,9 +273,7 @@ pub(super) async fn kinesis(a: KinesisArgs) -> ExitCode {
         Err(code) => return code,
     };
     if cluster.is_some() && a.checkpoint.is_some() {
-        return super::fail(
-            "--checkpoint is a local file; with a cluster the checkpoint is kept in Redis",
-        );
+        return super::fail(super::CliError::CheckpointWithCluster);
     }
     let starter = match setup(
         &a.runtime,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::error::{CliError, SampleRateError};
 use super::setup::{MemoryLimits, Setup};
 use crate::admission::{AdmissionConfig, PartialLimits};
 use crate::engine::observe::Observer;
@@ -49,7 +50,7 @@ impl RuntimeFlags {
     ///
     /// # Errors
     /// The configuration file cannot be read or is invalid.
-    pub fn admission(&self) -> Result<AdmissionConfig, String> {
+    pub fn admission(&self) -> Result<AdmissionConfig, CliError> {
         self.admission.config(self.config.as_deref())
     }
 
@@ -62,7 +63,7 @@ impl RuntimeFlags {
         &self,
         mock_file: Option<PathBuf>,
         observer: Option<Arc<dyn Observer>>,
-    ) -> Result<Setup, String> {
+    ) -> Result<Setup, CliError> {
         let mib = |m: Option<u64>, default: usize| {
             m.and_then(|m| usize::try_from(m << 20).ok())
                 .unwrap_or(default)
@@ -105,10 +106,10 @@ pub struct TelemetryFlags {
 }
 
 /// Parses a sampling rate in 0..=1.
-fn sample_rate(s: &str) -> Result<f64, String> {
+fn sample_rate(s: &str) -> Result<f64, SampleRateError> {
     match s.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err(format!("'{s}' is not a number from 0 to 1")),
+        _ => Err(SampleRateError(s.to_owned())),
     }
 }
 
@@ -117,12 +118,16 @@ impl TelemetryFlags {
     ///
     /// # Errors
     /// The execution log cannot be opened.
-    pub fn telemetry(&self) -> Result<Option<Arc<Telemetry>>, String> {
+    pub fn telemetry(&self) -> Result<Option<Arc<Telemetry>>, CliError> {
         let log = match &self.execution_log {
-            Some(target) => Some(
-                LogWriter::open(target)
-                    .map_err(|e| format!("cannot open execution log {target}: {e}"))?,
-            ),
+            Some(target) => {
+                Some(
+                    LogWriter::open(target).map_err(|source| CliError::ExecutionLog {
+                        target: target.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         let telemetry = Telemetry::new(TelemetryConfig {
@@ -162,7 +167,7 @@ impl AdmissionFlags {
     ///
     /// # Errors
     /// The file cannot be read or is invalid.
-    pub fn config(&self, file: Option<&Path>) -> Result<AdmissionConfig, String> {
+    pub fn config(&self, file: Option<&Path>) -> Result<AdmissionConfig, CliError> {
         let default = PartialLimits {
             rate: self.admission_rate,
             burst: self.admission_burst,
@@ -178,6 +183,6 @@ impl AdmissionFlags {
             Some(path) => AdmissionConfig::load(path, &default, &global),
             None => AdmissionConfig::from_flags(&default, &global),
         }
-        .map_err(|e| e.to_string())
+        .map_err(CliError::from)
     }
 }

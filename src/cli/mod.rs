@@ -10,6 +10,7 @@
 mod consume;
 #[cfg(feature = "aws")]
 mod consume_aws;
+mod error;
 pub mod flags;
 mod run;
 mod serve;
@@ -27,6 +28,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use consume::FileArgs;
+pub use error::{CliError, SampleRateError};
 pub use run::RunArgs;
 pub use serve::{ServeArgs, BUNDLED_MOCK_FILE, DEFAULT_DEFINITIONS};
 
@@ -86,10 +88,10 @@ pub enum ConsumeSource {
     Kinesis(Box<consume_aws::KinesisArgs>),
 }
 
-/// Prints `expressway: <message>` on standard error; exit status 2 (the
-/// command could not start).
-fn fail(message: &str) -> ExitCode {
-    eprintln!("expressway: {message}");
+/// Prints `expressway: <error>` on standard error; exit status 2 (the
+/// command could not start). The one place a [`CliError`] meets the user.
+fn fail(error: impl Into<CliError>) -> ExitCode {
+    eprintln!("expressway: {}", error.into());
     ExitCode::from(2)
 }
 
@@ -109,7 +111,7 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command on a new multi-threaded tokio runtime.
 pub fn run_command(cli: Cli) -> ExitCode {
     if let Some(dir) = cli.aws_models.iter().find(|d| !d.is_dir()) {
-        return fail(&format!("--aws-models {}: not a directory", dir.display()));
+        return fail(CliError::ModelsDir(dir.clone()));
     }
     match std::env::join_paths(&cli.aws_models) {
         // Read by the task resolver, before any thread starts.
@@ -123,7 +125,7 @@ pub fn run_command(cli: Cli) -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+        Err(e) => return fail(CliError::Runtime(e)),
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::serve(*args)),

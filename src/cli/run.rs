@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{fail, setup::Setup};
+use super::{error::CliError, fail, setup::Setup};
 use crate::engine::observe::{LogLevel, LogSettings, Observer};
 use crate::engine::ExecutionStatus;
 use crate::start::{MachineSpec, StartConfig, StartInput, StartRequest};
@@ -40,16 +40,19 @@ pub struct RunArgs {
     pub include_execution_data: bool,
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
-fn read_input(input: &str) -> Result<String, String> {
+fn read_input(input: &str) -> Result<String, CliError> {
     if input == "-" {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
+            .map_err(CliError::Stdin)?;
         Ok(text)
     } else {
         read(Path::new(input))
@@ -74,7 +77,7 @@ fn run_report(outcome: &crate::engine::ExecutionOutcome) -> String {
 }
 
 /// `run --execution-log`: the observer writing the execution's log.
-fn execution_log(args: &RunArgs) -> Result<Option<Arc<Telemetry>>, String> {
+fn execution_log(args: &RunArgs) -> Result<Option<Arc<Telemetry>>, CliError> {
     let Some(target) = &args.execution_log else {
         return Ok(None);
     };
@@ -84,7 +87,10 @@ fn execution_log(args: &RunArgs) -> Result<Option<Arc<Telemetry>>, String> {
     } else {
         LogWriter::open(target)
     }
-    .map_err(|e| format!("cannot open execution log {target}: {e}"))?;
+    .map_err(|source| CliError::ExecutionLog {
+        target: target.clone(),
+        source,
+    })?;
     Ok(Some(Arc::new(Telemetry::new(TelemetryConfig {
         state_metrics: false,
         log: Some(writer),
@@ -98,7 +104,7 @@ fn execution_log(args: &RunArgs) -> Result<Option<Arc<Telemetry>>, String> {
 pub(super) async fn run(args: RunArgs) -> ExitCode {
     let log = match execution_log(&args) {
         Ok(l) => l,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     // `run --test-case` uses the MockConfigFile.json beside the definition
     // (the example's), as `serve` does for the bundled example.
@@ -117,15 +123,13 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
         let text = read(&args.definition)?;
         let starter = setup.starter()?;
         let name = crate::start::machine_name(&args.definition);
-        let created = starter
-            .create_machine(MachineSpec::express(&name, &text))
-            .map_err(|e| e.to_string())?;
+        let created = starter.create_machine(MachineSpec::express(&name, &text))?;
         let input = read_input(&args.input)?;
-        Ok::<_, String>((starter, created.machine, input))
+        Ok::<_, CliError>((starter, created.machine, input))
     })();
     let (starter, machine, input) = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     if log.is_some() {
         let settings = LogSettings {
@@ -148,7 +152,7 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
     };
     let done = match starter.start_sync(request).await {
         Ok(done) => done,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(e),
     };
     if let Some(t) = &log {
         t.flush(std::time::Duration::from_secs(5));
@@ -167,7 +171,7 @@ pub(super) async fn run(args: RunArgs) -> ExitCode {
 pub(super) fn validate(definition: &Path) -> ExitCode {
     let text = match read(definition) {
         Ok(t) => t,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     let report = crate::api::validate_definition(&text);
     println!("{report}");

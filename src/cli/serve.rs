@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::error::CliError;
 use super::flags::{RuntimeFlags, TelemetryFlags};
 use super::{fail, setup};
 use crate::api::{self, Config, Service};
@@ -83,24 +84,20 @@ fn sigv4_verifier(
     on: bool,
     credentials: &[String],
     flags: &RuntimeFlags,
-) -> Result<Option<api::auth::Verifier>, String> {
+) -> Result<Option<api::auth::Verifier>, CliError> {
     use api::auth::{SigV4Keys, Verifier};
     if !on {
         return Ok(None);
     }
     let mut keys = SigV4Keys::default();
     for entry in credentials {
-        keys.add_list(entry).map_err(|e| e.to_string())?;
+        keys.add_list(entry)?;
     }
     if let Some(file) = &flags.config {
-        keys.add_file(file).map_err(|e| e.to_string())?;
+        keys.add_file(file)?;
     }
     if keys.is_empty() {
-        return Err(
-            "--verify-sigv4 needs credentials: --sigv4-credentials AKID:SECRET, \
-             EXPRESSWAY_SIGV4_CREDENTIALS, or sigv4.credentials in --config"
-                .to_owned(),
-        );
+        return Err(CliError::NoSigv4Credentials);
     }
     Ok(Some(Verifier::new(keys)))
 }
@@ -108,10 +105,12 @@ fn sigv4_verifier(
 /// The connection limits of `serve` (defaults, the `--config` file's `http`
 /// section, the `--http-*` flags), with the file-descriptor soft limit
 /// raised to the hard limit and the connection limit kept under it.
-fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::conn::Gate>, String> {
-    let limits = api::HttpLimits::load(file, flags).map_err(|e| e.to_string())?;
-    let fds = api::limits::raise_fd_limit()
-        .map_err(|e| format!("cannot read the file-descriptor limit: {e}"))?;
+fn http_gate(
+    file: Option<&Path>,
+    flags: &api::HttpFlags,
+) -> Result<Arc<api::conn::Gate>, CliError> {
+    let limits = api::HttpLimits::load(file, flags)?;
+    let fds = api::limits::raise_fd_limit().map_err(CliError::FdLimit)?;
     Ok(api::conn::Gate::new(limits.effective(fds)))
 }
 
@@ -120,9 +119,9 @@ fn http_gate(file: Option<&Path>, flags: &api::HttpFlags) -> Result<Arc<api::con
 fn cluster_starter(
     args: &ServeArgs,
     setup: &setup::Setup,
-) -> Result<(crate::start::Starter, Option<crate::cluster::Cluster>), String> {
+) -> Result<(crate::start::Starter, Option<crate::cluster::Cluster>), CliError> {
     let file = match &args.runtime.config {
-        Some(path) => crate::cluster::FileSettings::load(path).map_err(|e| e.to_string())?,
+        Some(path) => crate::cluster::FileSettings::load(path)?,
         None => crate::cluster::FileSettings::default(),
     };
     let Some(url) = args.cluster.as_ref().or(file.url.as_ref()) else {
@@ -140,7 +139,7 @@ fn cluster_starter(
             .unwrap_or(5_000),
     );
     config.execution_retention = setup.start.execution_retention;
-    let cluster = crate::cluster::Cluster::connect(config).map_err(|e| e.to_string())?;
+    let cluster = crate::cluster::Cluster::connect(config)?;
     let starter =
         crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store());
     cluster.run(&starter);
@@ -153,15 +152,15 @@ fn cluster_starter(
 pub(super) async fn serve(args: ServeArgs) -> ExitCode {
     let gate = match http_gate(args.runtime.config.as_deref(), &args.http) {
         Ok(g) => g,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     let telemetry = match args.telemetry.telemetry() {
         Ok(t) => t,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     let sigv4 = match sigv4_verifier(args.verify_sigv4, &args.sigv4_credentials, &args.runtime) {
         Ok(v) => v,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     let mock = args
         .mock_config
@@ -174,7 +173,7 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         .and_then(|s| cluster_starter(&args, &s))
     {
         Ok(s) => s,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     let shards = starter.engine().shards().cloned();
     let config = Config {
@@ -199,14 +198,19 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
                     eprintln!("expressway: loaded {}", machine.arn);
                 }
             }
-            Err(e) => return fail(&e.to_string()),
+            Err(e) => return fail(e),
         }
     }
     setup::log_resolutions(service.starter());
     let (host, port) = (args.host.as_str(), args.port);
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(l) => l,
-        Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
+        Err(source) => {
+            return fail(CliError::Listen {
+                addr: format!("{host}:{port}"),
+                source,
+            })
+        }
     };
     let limits = gate.limits();
     eprintln!(
@@ -228,7 +232,7 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
             };
             api::conn::serve(listener, router, gate, shutdown)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(CliError::Serve)
         }
     };
     if let Some(t) = &telemetry {
@@ -253,26 +257,26 @@ async fn serve_on_shards(
     router: axum::Router,
     shards: &Shards,
     gate: Arc<api::conn::Gate>,
-) -> Result<(), String> {
-    let listener = listener.into_std().map_err(|e| e.to_string())?;
+) -> Result<(), CliError> {
+    let listener = listener.into_std().map_err(CliError::Serve)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut done = Vec::with_capacity(shards.len());
     for index in 0..shards.len() {
-        let socket = listener.try_clone().map_err(|e| e.to_string())?;
+        let socket = listener.try_clone().map_err(CliError::Serve)?;
         let router = router.clone();
         let gate = Arc::clone(&gate);
         let mut stopped = stopped.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), CliError>>();
         shards.spawn_on(index, async move {
             let served = async {
                 // Registered with this shard's own reactor.
-                let l = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
+                let l = tokio::net::TcpListener::from_std(socket).map_err(CliError::Serve)?;
                 let shutdown = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
                 api::conn::serve(l, router, gate, shutdown)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(CliError::Serve)
             };
             let _ = tx.send(served.await);
         });
@@ -281,7 +285,7 @@ async fn serve_on_shards(
     let _ = tokio::signal::ctrl_c().await;
     let _ = stop.send(true);
     for rx in done {
-        rx.await.map_err(|_| "a shard stopped".to_owned())??;
+        rx.await.map_err(|_| CliError::ShardStopped)??;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::error::CliError;
 use crate::compile::Machine;
 use crate::engine::observe::Observer;
 use crate::engine::shards::Shards;
@@ -76,8 +77,8 @@ impl Setup {
     /// from the environment ([`Tasks::new`]).
     ///
     /// # Errors
-    /// The mock file cannot be read or is invalid, as a message.
-    pub fn tasks(&self) -> Result<Tasks, String> {
+    /// [`CliError::MockFile`]: the mock file cannot be read or is invalid.
+    pub fn tasks(&self) -> Result<Tasks, CliError> {
         let mut tasks = Tasks::new();
         let default = Path::new(DEFAULT_MOCK_FILE);
         let file = match &self.mock_file {
@@ -85,8 +86,10 @@ impl Setup {
             None => default.is_file().then_some(default),
         };
         if let Some(file) = file {
-            let mock = MockConfig::from_file(file)
-                .map_err(|e| format!("mock file {}: {e}", file.display()))?;
+            let mock = MockConfig::from_file(file).map_err(|source| CliError::MockFile {
+                path: file.to_owned(),
+                source,
+            })?;
             tracing::info!("mock file {}", file.display());
             eprintln!("expressway: mock config file {}", file.display());
             tasks.set_mock(Some(mock));
@@ -100,7 +103,7 @@ impl Setup {
     ///
     /// # Errors
     /// The mock file is invalid; the shard threads cannot start.
-    pub fn engine(&self) -> Result<Engine, String> {
+    pub fn engine(&self) -> Result<Engine, CliError> {
         let mut engine = Engine::new(self.tasks()?)
             .with_memory_budget(self.memory.execution_bytes)
             .with_max_evaluation_bytes(self.memory.evaluation_bytes);
@@ -110,7 +113,7 @@ impl Setup {
             None => Some(Shards::per_core()),
         }
         .transpose()
-        .map_err(|e| format!("cannot start the shard threads: {e}"))?;
+        .map_err(CliError::Shards)?;
         if let Some(shards) = shards {
             engine = engine.with_shards(Arc::new(shards));
         }
@@ -124,7 +127,7 @@ impl Setup {
     ///
     /// # Errors
     /// As [`Setup::engine`].
-    pub fn starter(&self) -> Result<Starter, String> {
+    pub fn starter(&self) -> Result<Starter, CliError> {
         Ok(Starter::new(self.engine()?, self.start.clone()))
     }
 }
@@ -195,13 +198,13 @@ pub fn log_resolutions(starter: &Starter) {
 /// its Tasks, before the first record is read.
 ///
 /// # Errors
-/// The definition cannot be read or is refused, as a message.
+/// [`CliError::Preload`]: the definition cannot be read or is refused.
 pub fn load_consumed(
     starter: &Starter,
     definition: &Path,
     name: Option<&str>,
-) -> Result<(), String> {
-    crate::start::create_from_file(starter, definition, name).map_err(|e| e.to_string())?;
+) -> Result<(), CliError> {
+    crate::start::create_from_file(starter, definition, name)?;
     log_resolutions(starter);
     Ok(())
 }

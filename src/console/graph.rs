@@ -89,22 +89,36 @@ pub(crate) fn state_id(name: &str) -> String {
     format!("s:{name}")
 }
 
+/// Why a definition cannot be drawn (never the case for a definition that
+/// passed validation); the console answers it as a 400.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DrawError {
+    /// The text is not JSON.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// No `StartAt` string.
+    #[error("the definition has no StartAt")]
+    NoStartAt,
+    /// No `States` object.
+    #[error("the definition has no States")]
+    NoStates,
+}
+
 /// Draws a definition (ASL JSON text).
 ///
 /// # Errors
-/// The text is not a JSON object with `States` (never the case for a
-/// definition that passed validation).
-pub(crate) fn draw(definition: &str) -> Result<Drawing, String> {
-    let def: Json = serde_json::from_str(definition).map_err(|e| e.to_string())?;
+/// [`DrawError`]: the text is not a JSON object with `StartAt` and `States`.
+pub(crate) fn draw(definition: &str) -> Result<Drawing, DrawError> {
+    let def: Json = serde_json::from_str(definition)?;
     let mut d = Drawing::default();
     d.nodes.push(marker("x:start", "Start", None));
     d.nodes.push(marker("x:end", "End", None));
     let start = def
         .get("StartAt")
         .and_then(Json::as_str)
-        .ok_or("the definition has no StartAt")?;
+        .ok_or(DrawError::NoStartAt)?;
     if def.get("States").and_then(Json::as_object).is_none() {
-        return Err("the definition has no States".into());
+        return Err(DrawError::NoStates);
     }
     d.edges.push(Edge {
         source: "x:start".into(),
@@ -442,7 +456,11 @@ mod tests {
         let choice = d.edges.iter().find(|e| e.kind == "choice").expect("rule");
         assert!(choice.label.starts_with("$.a StringEquals"));
         assert_eq!(choice.label.chars().count(), MAX_LABEL_CHARS);
-        assert!(draw("[]").is_err());
-        assert!(draw("{\"StartAt\":\"A\"}").is_err());
+        assert!(matches!(draw("[]"), Err(DrawError::NoStartAt)));
+        assert!(matches!(draw("{"), Err(DrawError::Json(_))));
+        assert!(matches!(
+            draw("{\"StartAt\":\"A\"}"),
+            Err(DrawError::NoStates)
+        ));
     }
 }

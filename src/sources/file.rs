@@ -411,13 +411,13 @@ impl Summary {
 /// checkpoint is written).
 ///
 /// # Errors
-/// Setup failures (a file cannot be read or opened, the definition does
-/// not load, the mock file is invalid), as a message.
+/// [`SourceError`]: a setup failure (a file cannot be read or opened, the
+/// definition does not load).
 pub async fn consume(
     config: &FileConsumer,
     starter: &Starter,
     stop: impl std::future::Future<Output = ()> + Send,
-) -> Result<Summary, String> {
+) -> Result<Summary, super::SourceError> {
     let pipeline = Pipeline::for_definition(
         starter,
         &config.definition,
@@ -427,7 +427,7 @@ pub async fn consume(
     )?;
     let checkpoint = config.checkpoint.as_ref().map(CheckpointFile::new);
     let through = match &checkpoint {
-        Some(c) => c.load().map_err(|e| e.to_string())?,
+        Some(c) => c.load()?,
         None => 0,
     };
     let reader: Box<dyn AsyncRead + Unpin + Send> = if config.events == "-" {
@@ -436,7 +436,10 @@ pub async fn consume(
         Box::new(
             tokio::fs::File::open(&config.events)
                 .await
-                .map_err(|e| format!("cannot read {}: {e}", config.events))?,
+                .map_err(|source| super::SourceError::Events {
+                    events: config.events.clone(),
+                    source,
+                })?,
         )
     };
     let queue = if config.events == "-" {
@@ -455,8 +458,7 @@ pub async fn consume(
         config.dead_letter.as_deref(),
         checkpoint,
         config.batch.is_some(),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let settled = pipeline.run(&mut source, sink, through, stop).await;
     let mut sink = settled.sink;
     let flushed = sink.flush();

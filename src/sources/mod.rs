@@ -29,6 +29,7 @@
 pub mod aws;
 pub mod batch;
 pub mod checkpoint;
+mod error;
 pub mod file;
 #[cfg(feature = "aws")]
 pub mod kinesis;
@@ -37,6 +38,7 @@ pub mod pipeline;
 pub mod sqs;
 
 pub use checkpoint::{CheckpointFile, Contiguous};
+pub use error::SourceError;
 pub use pipeline::{Pipeline, Settled, Sink, Source};
 
 use crate::errors::ExecError;

@@ -18,6 +18,7 @@
 //! [`Sink::checkpoint`] is the highest id below which every unit finished
 //! ([`Contiguous`]), so a restart from it re-runs only later units.
 
+use super::SourceError;
 use std::future::Future;
 use std::io;
 use std::path::Path;
@@ -101,16 +102,16 @@ impl Pipeline {
     /// the file's name, [`crate::start::machine_name`]).
     ///
     /// # Errors
-    /// The file cannot be read or the definition is refused, as a message.
+    /// [`SourceError::Definition`]: the file cannot be read or the
+    /// definition is refused.
     pub fn for_definition(
         starter: &Starter,
         definition: &Path,
         name: Option<&str>,
         concurrency: usize,
         checkpoint_every: Duration,
-    ) -> Result<Self, String> {
-        let machine =
-            crate::start::create_from_file(starter, definition, name).map_err(|e| e.to_string())?;
+    ) -> Result<Self, SourceError> {
+        let machine = crate::start::create_from_file(starter, definition, name)?;
         Ok(Pipeline {
             starter: starter.clone(),
             state_machine_arn: machine.arn.clone(),

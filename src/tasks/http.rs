@@ -129,7 +129,7 @@ pub(crate) fn is_http_invoke(resource: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct HttpClient {
     config: HttpConfig,
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: OnceLock<Result<reqwest::Client, reqwest::Error>>,
 }
 
 /// `Transform.RequestEncodingOptions.ArrayFormat`.
@@ -166,7 +166,6 @@ impl HttpClient {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| e.to_string())
         });
         client
             .as_ref()

@@ -82,7 +82,7 @@ pub(crate) enum Integration {
 #[derive(Debug)]
 pub struct LambdaClient {
     config: LambdaConfig,
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: OnceLock<Result<reqwest::Client, reqwest::Error>>,
 }
 
 /// One Invoke request.
@@ -236,7 +236,6 @@ impl LambdaClient {
                 .connect_timeout(Duration::from_secs(10))
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build()
-                .map_err(|e| e.to_string())
         });
         client.as_ref().map_err(|e| {
             ExecError::new(

@@ -15,7 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use aws_sdk_sqs::error::DisplayErrorContext;
+use crate::sources::SourceError;
 
 /// Where failed records go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +32,12 @@ impl Target {
     /// `sqs://sqs.us-east-1.amazonaws.com/1/q` read as `https://…`) or `file://PATH`.
     ///
     /// # Errors
-    /// Any other form, as a message.
-    pub fn parse(text: &str) -> Result<Target, String> {
+    /// [`SourceError::OnFailureNoQueue`], [`SourceError::OnFailureNoPath`],
+    /// [`SourceError::OnFailureForm`] for any other form.
+    pub fn parse(text: &str) -> Result<Target, SourceError> {
         if let Some(rest) = text.strip_prefix("sqs://") {
             if rest.is_empty() {
-                return Err("--on-failure sqs:// needs a queue URL".into());
+                return Err(SourceError::OnFailureNoQueue);
             }
             let url = if rest.starts_with("http://") || rest.starts_with("https://") {
                 rest.to_owned()
@@ -47,13 +48,11 @@ impl Target {
         }
         if let Some(path) = text.strip_prefix("file://") {
             if path.is_empty() {
-                return Err("--on-failure file:// needs a path".into());
+                return Err(SourceError::OnFailureNoPath);
             }
             return Ok(Target::File(PathBuf::from(path)));
         }
-        Err(format!(
-            "--on-failure {text}: expected sqs://QUEUE_URL or file://PATH"
-        ))
+        Err(SourceError::OnFailureForm(text.to_owned()))
     }
 }
 
@@ -74,8 +73,8 @@ impl Destination {
     /// Opens `target` (files are created if needed).
     ///
     /// # Errors
-    /// The file cannot be opened.
-    pub fn open(target: &Target, sdk: &aws_config::SdkConfig) -> Result<Destination, String> {
+    /// [`SourceError::Open`]: the file cannot be opened.
+    pub fn open(target: &Target, sdk: &aws_config::SdkConfig) -> Result<Destination, SourceError> {
         Ok(match target {
             Target::Sqs(url) => Destination::Sqs {
                 client: aws_sdk_sqs::Client::new(sdk),
@@ -86,7 +85,10 @@ impl Destination {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                    .map_err(|source| SourceError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
                 Destination::File(Mutex::new(BufWriter::new(file)))
             }
         })
@@ -96,8 +98,9 @@ impl Destination {
     /// this returns `Ok`.
     ///
     /// # Errors
-    /// It could not be sent, as a message.
-    pub async fn send(&self, document: &serde_json::Value) -> Result<(), String> {
+    /// [`SourceError::Aws`] (`SendMessage`), [`SourceError::OnFailurePoisoned`],
+    /// [`SourceError::OnFailureWrite`]: it could not be sent.
+    pub async fn send(&self, document: &serde_json::Value) -> Result<(), SourceError> {
         let text = document.to_string();
         match self {
             Destination::Sqs { client, url } => client
@@ -107,16 +110,14 @@ impl Destination {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| format!("SendMessage {url}: {}", DisplayErrorContext(&e))),
+                .map_err(|e| SourceError::aws("SendMessage", url, e)),
             Destination::File(file) => {
-                let mut file = file
-                    .lock()
-                    .map_err(|_| "the on-failure file is poisoned".to_owned())?;
+                let mut file = file.lock().map_err(|_| SourceError::OnFailurePoisoned)?;
                 file.write_all(text.as_bytes())
                     .and_then(|()| file.write_all(b"\n"))
                     .and_then(|()| file.flush())
                     .and_then(|()| file.get_ref().sync_data())
-                    .map_err(|e| format!("on-failure file: {e}"))
+                    .map_err(SourceError::OnFailureWrite)
             }
         }
     }
@@ -194,22 +195,26 @@ mod tests {
 
     #[test]
     fn targets_parse() {
+        let parse = |t: &str| Target::parse(t).expect("parses");
         assert_eq!(
-            Target::parse("sqs://http://127.0.0.1:5000/123456789012/dlq"),
-            Ok(Target::Sqs("http://127.0.0.1:5000/123456789012/dlq".into()))
+            parse("sqs://http://127.0.0.1:5000/123456789012/dlq"),
+            Target::Sqs("http://127.0.0.1:5000/123456789012/dlq".into())
         );
         assert_eq!(
-            Target::parse("sqs://sqs.us-east-1.amazonaws.com/1/q"),
-            Ok(Target::Sqs(
-                "https://sqs.us-east-1.amazonaws.com/1/q".into()
-            ))
+            parse("sqs://sqs.us-east-1.amazonaws.com/1/q"),
+            Target::Sqs("https://sqs.us-east-1.amazonaws.com/1/q".into())
         );
         assert_eq!(
-            Target::parse("file:///tmp/x.jsonl"),
-            Ok(Target::File("/tmp/x.jsonl".into()))
+            parse("file:///tmp/x.jsonl"),
+            Target::File("/tmp/x.jsonl".into())
         );
-        assert!(Target::parse("s3://bucket").is_err());
-        assert!(Target::parse("file://").is_err());
+        let refused = |t: &str| Target::parse(t).expect_err("refused").to_string();
+        assert_eq!(
+            refused("s3://bucket"),
+            "--on-failure s3://bucket: expected sqs://QUEUE_URL or file://PATH"
+        );
+        assert_eq!(refused("file://"), "--on-failure file:// needs a path");
+        assert_eq!(refused("sqs://"), "--on-failure sqs:// needs a queue URL");
     }
 
     #[test]

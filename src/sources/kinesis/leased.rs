@@ -227,9 +227,8 @@ pub(super) async fn consume(
     cluster: &ClusterLeases,
     starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<KinesisSummary, String> {
-    let node = ConsumerNode::connect(&ClusterConfig::new(&cluster.url, &cluster.node_id))
-        .map_err(|e| e.to_string())?;
+) -> Result<KinesisSummary, crate::sources::SourceError> {
+    let node = ConsumerNode::connect(&ClusterConfig::new(&cluster.url, &cluster.node_id))?;
     let mut prepared = prepare(config, starter, signal).await?;
     let scope = LeaseScope {
         stream: config.stream_name.clone(),

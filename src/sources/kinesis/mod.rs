@@ -25,6 +25,7 @@ pub mod failure;
 pub mod leased;
 pub mod shard;
 
+use crate::sources::SourceError;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -33,7 +34,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_kinesis::error::DisplayErrorContext;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
@@ -282,7 +282,7 @@ async fn settle(
 async fn list_shards(
     client: &aws_sdk_kinesis::Client,
     stream: &str,
-) -> Result<Vec<(String, Vec<String>)>, String> {
+) -> Result<Vec<(String, Vec<String>)>, SourceError> {
     let mut shards = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -293,7 +293,7 @@ async fn list_shards(
         let out = request
             .send()
             .await
-            .map_err(|e| format!("ListShards {stream}: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| SourceError::aws("ListShards", stream, e))?;
         shards.extend(out.shards.unwrap_or_default().into_iter().map(|s| {
             let parents = [s.parent_shard_id, s.adjacent_parent_shard_id]
                 .into_iter()
@@ -335,7 +335,7 @@ async fn prepare(
     config: &KinesisConsumer,
     starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, SourceError> {
     let pipeline = Pipeline::for_definition(
         starter,
         &config.definition,
@@ -352,7 +352,10 @@ async fn prepare(
                 .create(true)
                 .append(true)
                 .open(p)
-                .map_err(|e| format!("cannot open {}: {e}", p.display()))
+                .map_err(|source| SourceError::Open {
+                    path: p.clone(),
+                    source,
+                })
         })
         .transpose()?
         .map(BufWriter::new);
@@ -360,7 +363,10 @@ async fn prepare(
     if let Some(addr) = &config.metrics_addr {
         let bound = aws::serve_metrics(addr, stop.clone())
             .await
-            .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
+            .map_err(|source| SourceError::Metrics {
+                addr: addr.clone(),
+                source,
+            })?;
         eprintln!("expressway: metrics at http://{bound}/metrics");
     }
     let sdk = aws::sdk_config(config.endpoint_url.as_deref()).await;
@@ -370,13 +376,7 @@ async fn prepare(
         .stream_name(&config.stream_name)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "DescribeStreamSummary {}: {}",
-                config.stream_name,
-                DisplayErrorContext(&e)
-            )
-        })?;
+        .map_err(|e| SourceError::aws("DescribeStreamSummary", &config.stream_name, e))?;
     let stream_arn = summary
         .stream_description_summary
         .map(|s| s.stream_arn)
@@ -423,12 +423,12 @@ async fn prepare(
 ///
 /// # Errors
 /// Setup failures (the definition does not load, the stream cannot be
-/// described, a file cannot be opened, the checkpoint is invalid), as a message.
+/// described, a file cannot be opened, the checkpoint is invalid): [`SourceError`].
 pub async fn consume(
     config: &KinesisConsumer,
     starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<KinesisSummary, String> {
+) -> Result<KinesisSummary, SourceError> {
     if let Some(cluster) = &config.cluster {
         return leased::consume(config, cluster, starter, signal).await;
     }
@@ -436,7 +436,7 @@ pub async fn consume(
         Some(path) => Box::new(ShardCheckpointFile::new(path)),
         None => Box::new(InMemory::default()),
     };
-    let base = store.load().map_err(|e| e.to_string())?;
+    let base = store.load()?;
     let prepared = prepare(config, starter, signal).await?;
     let shard_ids = list_shards(&prepared.ctx.client, &config.stream_name)
         .await?
@@ -493,9 +493,7 @@ pub async fn consume(
     for r in readers {
         let _ = r.await;
     }
-    let (reporter, positions, error) = settler
-        .await
-        .map_err(|e| format!("the settling task failed: {e}"))?;
+    let (reporter, positions, error) = settler.await.map_err(SourceError::Settling)?;
     let mut summary = reporter.summary;
     summary.received = ctx.received.load(Ordering::Relaxed);
     summary.throttled = ctx.throttled.load(Ordering::Relaxed);

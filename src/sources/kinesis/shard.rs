@@ -108,7 +108,7 @@ impl Context {
         &self,
         shard_id: &str,
         after: Option<&str>,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, crate::sources::SourceError> {
         let mut request = self
             .client
             .get_shard_iterator()
@@ -129,7 +129,7 @@ impl Context {
             .send()
             .await
             .map(|o| o.shard_iterator)
-            .map_err(|e| format!("GetShardIterator {shard_id}: {}", DisplayErrorContext(&e)))
+            .map_err(|e| crate::sources::SourceError::aws("GetShardIterator", shard_id, e))
     }
 
     /// Runs `records` (or the single record `range.start`) once: waits for

@@ -27,6 +27,7 @@ pub mod event;
 pub mod receive;
 pub mod sink;
 
+use crate::sources::SourceError;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -120,18 +121,20 @@ impl SqsSummary {
 }
 
 /// The queue's ARN (`GetQueueAttributes` `QueueArn`) and region.
-async fn queue(client: &aws_sdk_sqs::Client, url: &str) -> Result<Queue, String> {
+async fn queue(client: &aws_sdk_sqs::Client, url: &str) -> Result<Queue, SourceError> {
     let out = client
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| format!("GetQueueAttributes {url}: {}", DisplayErrorContext(&e)))?;
+        .map_err(|e| SourceError::aws("GetQueueAttributes", url, e))?;
     let arn = out
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .ok_or_else(|| format!("GetQueueAttributes {url}: no QueueArn"))?;
+        .ok_or_else(|| SourceError::NoQueueArn {
+            url: url.to_owned(),
+        })?;
     let region = aws::arn_region(&arn).unwrap_or("us-east-1").to_owned();
     Ok(Queue { arn, region })
 }
@@ -175,12 +178,12 @@ async fn watch_depth(
 ///
 /// # Errors
 /// Setup failures (the definition does not load, the mock file is invalid,
-/// the queue cannot be read, the report cannot be opened), as a message.
+/// the queue cannot be read, the report cannot be opened): [`SourceError`].
 pub async fn consume(
     config: &SqsConsumer,
     starter: &Starter,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<SqsSummary, String> {
+) -> Result<SqsSummary, SourceError> {
     let concurrency = config.concurrency.max(1);
     let pipeline = Pipeline::for_definition(
         starter,
@@ -194,7 +197,10 @@ pub async fn consume(
     if let Some(addr) = &config.metrics_addr {
         let bound = aws::serve_metrics(addr, stop.clone())
             .await
-            .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
+            .map_err(|source| SourceError::Metrics {
+                addr: addr.clone(),
+                source,
+            })?;
         eprintln!("expressway: metrics at http://{bound}/metrics");
     }
     let sdk = aws::sdk_config(config.endpoint_url.as_deref()).await;
@@ -217,8 +223,7 @@ pub async fn consume(
         config.report.as_deref(),
         delete_tx,
         config.batch,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let deleter = tokio::spawn(sink::deleter(
         client.clone(),
         config.queue_url.clone(),
