@@ -520,11 +520,8 @@ pub(crate) async fn layer(
 }
 
 /// Adds an `x-amzn-RequestId`, as every API answer has.
-fn with_request_id(mut response: Response) -> Response {
-    if let Ok(id) = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert("x-amzn-requestid", id);
-    }
-    response
+fn with_request_id(response: Response) -> Response {
+    super::request_id::with_request_id(response)
 }
 
 #[cfg(test)]

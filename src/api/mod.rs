@@ -32,6 +32,7 @@ pub mod conn;
 pub mod error;
 pub mod limits;
 mod ops;
+mod request_id;
 mod resolver;
 mod server;
 

@@ -134,9 +134,7 @@ async fn handle(
     };
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        headers.insert("x-amzn-requestid", id);
-    }
+    headers.insert(super::request_id::HEADER, super::request_id::new());
     response
 }
 

@@ -264,9 +264,7 @@ fn closing(error: ApiError) -> Response<Body> {
     let mut response = error.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        headers.insert("x-amzn-requestid", id);
-    }
+    headers.insert(super::request_id::HEADER, super::request_id::new());
     response
 }
 

@@ -194,7 +194,18 @@ impl HeadScan {
     /// Reads `bytes`; true when a block that ended in them named both headers.
     pub(super) fn feed(&mut self, bytes: &[u8]) -> bool {
         let mut both = false;
-        for &b in bytes {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.line == Line::Rest {
+                // Nothing but a line end matters past a name: jump to it (a
+                // JSON body is one long line).
+                match memchr::memchr(b'\n', &bytes[i..]) {
+                    Some(k) => i += k,
+                    None => break,
+                }
+            }
+            let b = bytes[i];
+            i += 1;
             match b {
                 b'\r' => {}
                 b'\n' => {
