@@ -162,7 +162,10 @@ mod tests {
         let (best, tried) = search(1000.0, 5000.0);
         assert_eq!(&tried[..5], &[1000.0, 1500.0, 2250.0, 3375.0, 5062.5]);
         let best = best.expect("a rate held");
-        assert!((5000.0 / CLOSE..=5000.0).contains(&best), "{best} {tried:?}");
+        assert!(
+            (5000.0 / CLOSE..=5000.0).contains(&best),
+            "{best} {tried:?}"
+        );
     }
 
     #[test]
@@ -171,7 +174,10 @@ mod tests {
         // Halves until a rate holds, then bisects upward from it.
         assert_eq!(&tried[..4], &[20_000.0, 10_000.0, 5000.0, 2500.0]);
         let best = best.expect("a lower rate held");
-        assert!((3000.0 / CLOSE..=3000.0).contains(&best), "{best} {tried:?}");
+        assert!(
+            (3000.0 / CLOSE..=3000.0).contains(&best),
+            "{best} {tried:?}"
+        );
         // Every bisection stays inside the bracket (2500, 5000).
         assert!(
             tried[4..].iter().all(|&r| r > 2500.0 && r < 5000.0),
