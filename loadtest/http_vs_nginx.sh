@@ -6,7 +6,9 @@
 #    loopback port answers every request with a fixed 200 body: the body expressway answers for the
 #    same request (captured first), content type application/x-amz-json-1.0.
 # 2. `expressway serve` on another free loopback port with ../shared/anchors/workflows/
-#    payment-pass-only.asl.json (shards: one per core, the default).
+#    payment-pass-only.asl.json (shards: one per core, the default), admission raised to
+#    ADMISSION_RATE starts/s (burst as much): the default bucket (10,000/s, burst 10,000) caps a
+#    4 s round at 12,500/s, which measures the admission limit, not the HTTP path.
 # 3. oha sends the same StartSyncExecution POST to both:
 #    a. throughput: 16 connections, as fast as they go, DURATION s each, `-w` (requests still in
 #       flight at the deadline are waited for), ROUNDS rounds alternating nginx / expressway so
@@ -23,7 +25,8 @@
 #   cargo install oha --locked --root /opt/oha     # or OHA=path/to/oha
 #   bash loadtest/http_vs_nginx.sh
 # Settings (environment): DURATION=4 ROUNDS=5 RATE=1000 LATENCY_DURATION=10 CONNECTIONS=16
-#   NGINX_WORKERS=auto EXPRESSWAY_BIN OHA NGINX DEFINITION (default the pass-only payment)
+#   NGINX_WORKERS=auto ADMISSION_RATE=1000000 EXPRESSWAY_BIN OHA NGINX DEFINITION (default the
+#   pass-only payment)
 #   BASELINE_BIN=path/to/another/expressway: served too and measured in the same rounds (a
 #   before/after comparison in one run).
 # Prints one line per measurement, then a summary table; JSON lines of oha in $WORK.
@@ -40,6 +43,8 @@ INPUT=${INPUT:-$ROOT/../shared/anchors/workflows/payment-input.json}
 DURATION=${DURATION:-4}
 ROUNDS=${ROUNDS:-5}
 BASELINE_BIN=${BASELINE_BIN:-}
+ADMISSION_RATE=${ADMISSION_RATE:-1000000}
+SERVE_FLAGS=(--admission-rate "$ADMISSION_RATE" --admission-burst "$ADMISSION_RATE")
 RATE=${RATE:-1000}
 LATENCY_DURATION=${LATENCY_DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-16}
@@ -83,12 +88,14 @@ cp "$DEFINITION" "$WORK/defs/$(basename "$DEFINITION")"
 NAME=$(basename "$DEFINITION" .asl.json)
 ARN="arn:aws:states:us-east-1:123456789012:stateMachine:$NAME"
 EW_PORT=$(free_port)
-"$SERVER_BIN" serve --host 127.0.0.1 --port "$EW_PORT" --definitions "$WORK/defs" >"$WORK/serve.log" 2>&1 &
+"$SERVER_BIN" serve --host 127.0.0.1 --port "$EW_PORT" --definitions "$WORK/defs" "${SERVE_FLAGS[@]}" \
+  >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 wait_port "$EW_PORT" "$SERVER" expressway || { cat "$WORK/serve.log" >&2; exit 2; }
 if [[ -n $BASELINE_BIN ]]; then
   BL_PORT=$(free_port)
-  "$BASELINE_BIN" serve --host 127.0.0.1 --port "$BL_PORT" --definitions "$WORK/defs" >"$WORK/baseline.log" 2>&1 &
+  "$BASELINE_BIN" serve --host 127.0.0.1 --port "$BL_PORT" --definitions "$WORK/defs" "${SERVE_FLAGS[@]}" \
+    >"$WORK/baseline.log" 2>&1 &
   BASELINE=$!
   wait_port "$BL_PORT" "$BASELINE" baseline || { cat "$WORK/baseline.log" >&2; exit 2; }
 fi
