@@ -275,6 +275,22 @@ impl Tasks {
     /// integration errors as [`aws`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
+        let resource = Arc::clone(&call.resource);
+        self.invoke_resolved(call, lambda_function_name(&resource))
+    }
+
+    /// [`Tasks::invoke`] with the bare Lambda function name of
+    /// `call.resource` already found (`None` when it is not a plain function
+    /// ARN): the engine resolves it when it compiles the definition
+    /// ([`crate::compile::Resource`]).
+    ///
+    /// # Errors
+    /// As [`Tasks::invoke`].
+    pub(crate) fn invoke_resolved(
+        &self,
+        call: TaskCall,
+        function: Option<&str>,
+    ) -> BoxFuture<'static, Result<Value, ExecError>> {
         if let Some(case) = &call.test_case {
             let Some(mock) = self.mock.clone() else {
                 let cause = format!(
@@ -303,7 +319,6 @@ impl Tasks {
         if let Some(h) = self.handlers.get(&*call.resource) {
             return registry::call_guarded(h, call.resource, call.input);
         }
-        let function = lambda_function_name(&call.resource);
         if let Some(h) = function.and_then(|name| self.functions.get(name)) {
             return registry::call_guarded(h, call.resource, call.input);
         }

@@ -16,9 +16,6 @@ use crate::json::Value;
 use crate::tasks::TaskCall;
 use simd_json::prelude::*;
 
-/// The Resource suffix of the callback pattern.
-const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
-
 impl<'a> Run<'a> {
     /// The seconds of `TimeoutSeconds[Path]` (`field` = `"TimeoutSeconds"`)
     /// or `HeartbeatSeconds[Path]` (`"HeartbeatSeconds"`).
@@ -98,10 +95,9 @@ impl<'a> Run<'a> {
         };
         // `.waitForTaskToken`: issue the token before the arguments are built,
         // so `$$.Task.Token` resolves in them.
-        let (resource, waiter) = match resource.strip_suffix(WAIT_FOR_TASK_TOKEN) {
-            Some(base) => (std::sync::Arc::<str>::from(base), Some(self.tokens.issue())),
-            None => (resource.clone(), None),
-        };
+        let compiled = resource;
+        let resource = std::sync::Arc::clone(compiled.target());
+        let waiter = compiled.is_callback().then(|| self.tokens.issue());
         let token_frame;
         let frame = match &waiter {
             Some(w) => {
@@ -190,7 +186,7 @@ impl<'a> Run<'a> {
         // mocked response is the Task's result (Step Functions Local's
         // behaviour). States it does not mock wait for their callback.
         let mocked = self.tasks.is_mocked(&call);
-        let invoked = self.tasks.invoke(call);
+        let invoked = self.tasks.invoke_resolved(call, compiled.function());
         let fut = async move {
             match waiter {
                 None => invoked.await,
