@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::{context, display_plain, oversized_result, size, Entry, Frame, Run};
-use crate::compile::{Kind, Seconds, State};
+use crate::compile::{IoPath, Kind, Seconds, State};
 use crate::engine::observe::Event;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::Selected;
@@ -125,7 +125,21 @@ impl<'a> Run<'a> {
         let input = self.task_input(st, raw, frame, at)?;
         // The state's input itself, known to be within the limits, needs no walk.
         let whole = std::sync::Arc::ptr_eq(&input, raw);
-        let known = whole && raw_bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES));
+        let known = match (whole, *raw_bound) {
+            (true, bound) => bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES)),
+            // Parameters copying parts of an input within a bound are
+            // within what the template derives from it.
+            (false, Some(bound)) => {
+                !st.jsonata
+                    && matches!(st.input_path, IoPath::Identity)
+                    && st
+                        .parameters
+                        .as_ref()
+                        .and_then(|t| t.bound_from(bound))
+                        .is_some_and(|b| b.within(MAX_PAYLOAD_BYTES))
+            }
+            (false, None) => false,
+        };
         if !known {
             let measure = size::measure(&input);
             if whole {
