@@ -623,6 +623,85 @@ mod tests {
             render(r#"{"a.$":"States.ArrayGetItem($.l, 9)"}"#, r#"{"l":[]}"#).expect_err("fails");
         assert_eq!(err.error, names::INTRINSIC_FAILURE);
     }
+
+    fn render_owned(template: &str, input: &str) -> Result<Value, ExecError> {
+        let template = Template::compile(&json(template).expect("JSON")).expect("compiles");
+        let context = json(r#"{"Execution":{"Name":"e1"}}"#).expect("JSON");
+        let vars = json(r#"{"v":{"w":5}}"#).expect("JSON");
+        template
+            .render_owned(
+                json(input).expect("JSON"),
+                crate::json::Context::of(&context),
+                Some(&vars),
+            )
+            .map_err(ExecError::from)
+    }
+
+    /// `render_owned` gives what `render` gives, whether it may take the
+    /// values (`$.name…` fields, none inside another) or not.
+    #[test]
+    fn render_owned_renders_as_render() {
+        let cases = [
+            // Takes: disjoint field chains and static fields.
+            (
+                r#"{"a.$":"$.x","b.$":"$.y.z","c":[1,2],"d.$":"$.y.w"}"#,
+                r#"{"x":{"k":[1,"s"]},"y":{"z":"zz","w":null}}"#,
+            ),
+            // Does not take: one path inside another, the whole input, an
+            // index, the context, a variable, an intrinsic, nesting.
+            (r#"{"a.$":"$.x","b.$":"$.x.k"}"#, r#"{"x":{"k":1}}"#),
+            (r#"{"a.$":"$.x","b.$":"$.x"}"#, r#"{"x":{"k":1}}"#),
+            (r#"{"a.$":"$","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"$.l[0]"}"#, r#"{"l":[7]}"#),
+            (r#"{"a.$":"$$.Execution.Name","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"$v.w","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"States.Format('{}', $.x)"}"#, r#"{"x":1}"#),
+            (r#"{"o":{"a.$":"$.x"}}"#, r#"{"x":1}"#),
+        ];
+        for (t, input) in cases {
+            assert_eq!(render_owned(t, input), render(t, input), "{t} over {input}");
+        }
+    }
+
+    /// A missing path fails as `render` words it, naming the input whole
+    /// (nothing was taken out of it first).
+    #[test]
+    fn render_owned_names_the_whole_input_when_a_path_is_missing() {
+        let t = r#"{"a.$":"$.x","b.$":"$.missing"}"#;
+        let input = r#"{"x":{"k":1}}"#;
+        let err = render_owned(t, input).expect_err("fails");
+        assert_eq!(Err(err.clone()), render(t, input));
+        assert!(err.cause.ends_with(r#"in the input '{"x":{"k":1}}'"#), "{}", err.cause);
+    }
+
+    /// The bound a template derives from its input's bound holds what it
+    /// renders; templates reading more than the input have none.
+    #[test]
+    fn bound_from_holds_the_rendered_value() {
+        use crate::json::size::measure;
+        let input = json(r#"{"x":{"k":[1,"s\n"]},"y":"\"q\"","n":-12.5}"#).expect("JSON");
+        let bound = measure(&input).bound();
+        for t in [
+            r#"{"a.$":"$.x","b.$":"$","c":{"d.$":"$.x.k","e":"static"},"f":[1,{"g.$":"$.y"}]}"#,
+            r#"{"a.$":"$.n","b":"\u0001\u0002"}"#,
+            r#"[{"a.$":"$.x.k[1]"}]"#,
+        ] {
+            let template = Template::compile(&json(t).expect("JSON")).expect("compiles");
+            let out = render(t, &crate::json::to_string(&input)).expect("renders");
+            let derived = template.bound_from(bound).expect("a bound");
+            let m = measure(&out);
+            assert!(derived.high() >= crate::json::size::exact(&out), "{t}");
+            assert!(derived.depth() >= m.depth, "{t}");
+        }
+        for t in [
+            r#"{"a.$":"$$.Execution.Name"}"#,
+            r#"{"a.$":"States.Format('{}', $.x)"}"#,
+            r#"{"a.$":"$..k"}"#,
+        ] {
+            let template = Template::compile(&json(t).expect("JSON")).expect("compiles");
+            assert!(template.bound_from(bound).is_none(), "{t}");
+        }
+    }
 }
 
 #[cfg(test)]
