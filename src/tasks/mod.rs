@@ -36,7 +36,6 @@ mod registry;
 mod resolver;
 pub(crate) mod sigv4;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,9 +107,9 @@ const SDK_LAMBDA_INVOKE: &str = "arn:aws:states:::aws-sdk:lambda:invoke";
 #[derive(Default, Clone)]
 pub struct Tasks {
     /// Handlers by exact Resource ARN.
-    handlers: HashMap<String, Handler>,
+    handlers: registry::NameMap<Handler>,
     /// Handlers by bare Lambda function name.
-    functions: HashMap<String, Handler>,
+    functions: registry::NameMap<Handler>,
     mock: Option<Arc<MockConfig>>,
     lambda: Option<Arc<LambdaClient>>,
     /// The HTTP Task client (loopback only by default).
