@@ -87,7 +87,10 @@ mod tests {
         assert_eq!(r.function(), Some("Pay"));
         assert!(!r.is_callback());
         assert!(Arc::ptr_eq(r.written(), r.target()));
-        assert_eq!(&*r, "arn:aws:lambda:us-east-1:111111111111:function:Pay:prod");
+        assert_eq!(
+            &*r,
+            "arn:aws:lambda:us-east-1:111111111111:function:Pay:prod"
+        );
     }
 
     #[test]
@@ -95,7 +98,10 @@ mod tests {
         let r = Resource::new("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
         assert!(r.is_callback());
         assert_eq!(&**r.target(), "arn:aws:states:::sqs:sendMessage");
-        assert_eq!(&**r.written(), "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert_eq!(
+            &**r.written(),
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+        );
         assert_eq!(r.function(), None);
         let f = Resource::new("arn:aws:lambda:us-east-1:1:function:Cb.waitForTaskToken");
         assert_eq!(f.function(), Some("Cb"));
@@ -103,7 +109,13 @@ mod tests {
 
     #[test]
     fn other_resources_have_no_function_name() {
-        assert_eq!(Resource::new("arn:aws:states:::lambda:invoke").function(), None);
-        assert_eq!(Resource::new("arn:aws:lambda:us-east-1:1:layer:x").function(), None);
+        assert_eq!(
+            Resource::new("arn:aws:states:::lambda:invoke").function(),
+            None
+        );
+        assert_eq!(
+            Resource::new("arn:aws:lambda:us-east-1:1:layer:x").function(),
+            None
+        );
     }
 }

@@ -148,9 +148,7 @@ impl Template {
     /// large and as deep as the input); `None` otherwise.
     pub(crate) fn bound_from(&self, input: Bound) -> Option<Bound> {
         let s = self.skeleton?;
-        let high = s
-            .high
-            .saturating_add(s.paths.saturating_mul(input.high()));
+        let high = s.high.saturating_add(s.paths.saturating_mul(input.high()));
         let depth = match s.above {
             Some(above) => s.depth.max(above.saturating_add(input.depth())),
             None => s.depth,
@@ -194,9 +192,8 @@ impl Template {
         let mut object = Object::with_capacity(fields.len());
         for (key, node) in fields {
             let value = match node {
-                Node::Path { path, .. } => {
-                    lookup_mut(&mut input, path.segments()).map_or_else(Value::default, std::mem::take)
-                }
+                Node::Path { path, .. } => lookup_mut(&mut input, path.segments())
+                    .map_or_else(Value::default, std::mem::take),
                 Node::Static(v) => v.clone(),
                 // Excluded by `takes`.
                 Node::Object(_) | Node::Array(_) | Node::Call(_) => Value::default(),
@@ -671,7 +668,11 @@ mod tests {
         let input = r#"{"x":{"k":1}}"#;
         let err = render_owned(t, input).expect_err("fails");
         assert_eq!(Err(err.clone()), render(t, input));
-        assert!(err.cause.ends_with(r#"in the input '{"x":{"k":1}}'"#), "{}", err.cause);
+        assert!(
+            err.cause.ends_with(r#"in the input '{"x":{"k":1}}'"#),
+            "{}",
+            err.cause
+        );
     }
 
     /// The bound a template derives from its input's bound holds what it
