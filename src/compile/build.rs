@@ -129,10 +129,10 @@ fn state(
         "Task" => (
             "Task",
             Kind::Task {
-                resource: def
-                    .get_str("Resource")
-                    .ok_or_else(|| invalid(p, "These fields are required: [Resource]"))?
-                    .into(),
+                resource: super::Resource::new(
+                    def.get_str("Resource")
+                        .ok_or_else(|| invalid(p, "These fields are required: [Resource]"))?,
+                ),
                 timeout: seconds(def, "TimeoutSeconds", p, jsonata)?,
                 heartbeat: seconds(def, "HeartbeatSeconds", p, jsonata)?,
             },

@@ -10,6 +10,7 @@ pub mod choice;
 pub mod distributed;
 mod error;
 pub mod jsonata;
+mod resource;
 mod retry;
 pub mod timestamp;
 
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 pub use error::CompileError;
 pub use jsonata::JsonataTemplate;
+pub use resource::Resource;
 pub use retry::{Catcher, ErrorMatcher, Jitter, Retrier};
 
 use crate::asl::LoadError;
@@ -209,8 +211,8 @@ pub enum Kind {
     },
     /// Task: invoke `resource` with the effective input.
     Task {
-        /// The Resource ARN.
-        resource: Arc<str>,
+        /// The Resource ARN, resolved at compile time.
+        resource: Resource,
         /// TimeoutSeconds(Path).
         timeout: Option<Seconds>,
         /// HeartbeatSeconds(Path).

@@ -78,11 +78,56 @@ fn escaped_len(s: &str) -> usize {
         .sum::<usize>()
 }
 
+/// Values still to visit with their depth: the first [`INLINE`] on the
+/// stack frame, the rest in a vector allocated only for a document that has
+/// more pending at once (every Task result is measured: most are small).
+struct Pending<'v> {
+    inline: [(&'v Value, usize); INLINE],
+    len: usize,
+    spill: Vec<(&'v Value, usize)>,
+}
+
+/// How many pending values [`Pending`] holds without allocating.
+const INLINE: usize = 32;
+
+impl<'v> Pending<'v> {
+    fn new(filler: &'v Value) -> Self {
+        Pending {
+            inline: [(filler, 0); INLINE],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, item: (&'v Value, usize)) {
+        if self.len < INLINE {
+            self.inline[self.len] = item;
+            self.len += 1;
+        } else {
+            self.spill.push(item);
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(&'v Value, usize)> {
+        // The order of the visit does not change the measure.
+        if let Some(item) = self.spill.pop() {
+            return Some(item);
+        }
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        Some(self.inline[self.len])
+    }
+}
+
 /// One walk: the size bounds and the depth of `value`.
 pub(crate) fn measure(value: &Value) -> Measure {
     let mut m = Measure::default();
     // Containers still to visit, with their depth (the root's children are at 1).
-    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut stack = Pending::new(value);
     let mut next = Some((value, 0usize));
     while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
         m.nodes += 1;
@@ -90,7 +135,9 @@ pub(crate) fn measure(value: &Value) -> Measure {
         match v {
             OwnedValue::Array(a) => {
                 m.depth = m.depth.max(depth + 1);
-                stack.extend(a.iter().map(|x| (x, depth + 1)));
+                for x in a.iter() {
+                    stack.push((x, depth + 1));
+                }
             }
             OwnedValue::Object(o) => {
                 m.depth = m.depth.max(depth + 1);
@@ -198,6 +245,17 @@ pub(crate) struct Bound {
 }
 
 impl Bound {
+    /// A bound of at most `high` bytes serialised and `depth` levels deep
+    /// (as [`Measure::depth`]).
+    pub(crate) fn new(high: usize, depth: usize) -> Bound {
+        Bound { high, depth }
+    }
+
+    /// At most this many bytes serialised.
+    pub(crate) fn high(&self) -> usize {
+        self.high
+    }
+
     /// Whether every value under this bound is at most `limit` bytes and
     /// [`MAX_DEPTH`] levels deep.
     pub(crate) fn within(&self, limit: usize) -> bool {

@@ -13,7 +13,8 @@
 use simd_json::prelude::*;
 
 use super::intrinsic::{is_intrinsic, Intrinsic};
-use super::path::{Path, Selected};
+use super::path::{Path, Root, Segment, Selected};
+use super::size::Bound;
 use super::EvalError;
 use super::{Object, Scope, Value};
 use crate::errors::MAX_PAYLOAD_BYTES;
@@ -38,6 +39,27 @@ pub struct Template {
     root: Node,
     /// How many `.$` fields it has.
     dynamic: usize,
+    /// Whether [`Template::render_owned`] may move the selected values out
+    /// of an input it owns: an object whose `.$` fields are all Reference
+    /// Paths of `.name` steps into the input, none inside another's.
+    takes: bool,
+    /// What the template adds around the values it selects, when each of
+    /// its `.$` fields is a definite path into the input: then the size of
+    /// its output is bounded by the input's ([`Template::bound_from`]).
+    skeleton: Option<Skeleton>,
+}
+
+/// The parts of a template's output that do not come from its input.
+#[derive(Debug, Clone, Copy)]
+struct Skeleton {
+    /// The most bytes its static parts and punctuation take serialised.
+    high: usize,
+    /// How many values it copies from the input.
+    paths: usize,
+    /// The depth of its static parts (as [`Bound`] counts).
+    depth: usize,
+    /// The most containers above a copied value (when there is one).
+    above: Option<usize>,
 }
 
 /// Templates with more `.$` fields than this count the bytes they insert
@@ -79,7 +101,14 @@ impl Template {
                 Node::Path { .. } | Node::Call(_) => dynamic += 1,
             }
         }
-        Ok(Template { root, dynamic })
+        let takes = dynamic <= COUNTED_FIELDS && takes_from_input(&root);
+        let skeleton = skeleton(&root);
+        Ok(Template {
+            root,
+            dynamic,
+            takes,
+            skeleton,
+        })
     }
 
     /// A template holding a fixed value (no `.$` fields are interpreted).
@@ -87,6 +116,8 @@ impl Template {
         Template {
             root: Node::Static(value),
             dynamic: 0,
+            takes: false,
+            skeleton: None,
         }
     }
 
@@ -110,6 +141,186 @@ impl Template {
         let mut tally = (self.dynamic > COUNTED_FIELDS).then_some(0usize);
         render_node(&self.root, scope, &mut tally)
     }
+
+    /// A bound of the size and depth of what this template renders from an
+    /// input within `input`, when each of its `.$` fields is a definite
+    /// path into the input (each copies a part of the input, at most as
+    /// large and as deep as the input); `None` otherwise.
+    pub(crate) fn bound_from(&self, input: Bound) -> Option<Bound> {
+        let s = self.skeleton?;
+        let high = s.high.saturating_add(s.paths.saturating_mul(input.high()));
+        let depth = match s.above {
+            Some(above) => s.depth.max(above.saturating_add(input.depth())),
+            None => s.depth,
+        };
+        Some(Bound::new(high, depth))
+    }
+
+    /// [`Template::render`] over an input the caller no longer needs: the
+    /// values the template selects are moved out of it instead of copied
+    /// when the template allows it (an object of `$.name…` fields, none
+    /// inside another); otherwise, and whenever a field's path selects
+    /// nothing (so that the error names the input as it was), the input is
+    /// read as by `render`. The same result as `render`.
+    ///
+    /// # Errors
+    /// As [`Template::render`].
+    pub fn render_owned(
+        &self,
+        mut input: Value,
+        context: super::Context<'_>,
+        variables: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let fields = match &self.root {
+            Node::Object(fields)
+                if self.takes
+                    && fields.iter().all(|(_, n)| match n {
+                        Node::Path { path, .. } => lookup(&input, path.segments()).is_some(),
+                        _ => true,
+                    }) =>
+            {
+                fields
+            }
+            _ => {
+                return self.render(&Scope {
+                    input: &input,
+                    context,
+                    variables,
+                })
+            }
+        };
+        let mut object = Object::with_capacity(fields.len());
+        for (key, node) in fields {
+            let value = match node {
+                Node::Path { path, .. } => lookup_mut(&mut input, path.segments())
+                    .map_or_else(Value::default, std::mem::take),
+                Node::Static(v) => v.clone(),
+                // Excluded by `takes`.
+                Node::Object(_) | Node::Array(_) | Node::Call(_) => Value::default(),
+            };
+            object.insert(key.clone(), value);
+        }
+        Ok(Value::Object(Box::new(object)))
+    }
+}
+
+/// The [`Skeleton`] of a compiled template, or `None` when one of its
+/// `.$` fields is not a definite path into the input (an Intrinsic
+/// Function, a Context Object or variable path, an indefinite path).
+fn skeleton(node: &Node) -> Option<Skeleton> {
+    let container = |n: usize, children: Vec<Skeleton>, key_bytes: usize| {
+        let mut k = Skeleton {
+            // Brackets and commas.
+            high: (2 + n.saturating_sub(1)).saturating_add(key_bytes),
+            paths: 0,
+            depth: 1,
+            above: None,
+        };
+        for c in children {
+            k.high = k.high.saturating_add(c.high);
+            k.paths += c.paths;
+            k.depth = k.depth.max(c.depth.saturating_add(1));
+            k.above = match (k.above, c.above) {
+                (a, None) => a,
+                (None, Some(b)) => Some(b + 1),
+                (Some(a), Some(b)) => Some(a.max(b + 1)),
+            };
+        }
+        k
+    };
+    match node {
+        Node::Static(v) => {
+            let m = super::size::measure(v).bound();
+            Some(Skeleton {
+                high: m.high(),
+                paths: 0,
+                depth: m.depth(),
+                above: None,
+            })
+        }
+        Node::Path { path, .. } if matches!(path.root(), Root::Input) && path.is_definite() => {
+            Some(Skeleton {
+                high: 0,
+                paths: 1,
+                depth: 0,
+                above: Some(0),
+            })
+        }
+        Node::Path { .. } | Node::Call(_) => None,
+        Node::Object(fields) => {
+            // Each key escaped (at most 6 bytes a byte), its quotes and colon.
+            let key_bytes = fields
+                .iter()
+                .map(|(k, _)| 3 + 6 * k.len())
+                .fold(0usize, usize::saturating_add);
+            let children = fields
+                .iter()
+                .map(|(_, n)| skeleton(n))
+                .collect::<Option<Vec<_>>>()?;
+            Some(container(fields.len(), children, key_bytes))
+        }
+        Node::Array(items) => {
+            let children = items.iter().map(skeleton).collect::<Option<Vec<_>>>()?;
+            Some(container(items.len(), children, 0))
+        }
+    }
+}
+
+/// Whether a compiled template is one [`Template::render_owned`] may take
+/// its values for: an object whose fields are static or Reference Paths of
+/// `.name` steps from the input (`$.a.b`), no path equal to or inside
+/// another (each value is moved out once).
+fn takes_from_input(root: &Node) -> bool {
+    let Node::Object(fields) = root else {
+        return false;
+    };
+    let mut chains: Vec<&[Segment]> = Vec::new();
+    for (_, node) in fields {
+        match node {
+            Node::Static(_) => {}
+            Node::Path { path, .. }
+                if matches!(path.root(), Root::Input)
+                    && !path.segments().is_empty()
+                    && path
+                        .segments()
+                        .iter()
+                        .all(|s| matches!(s, Segment::Child(_))) =>
+            {
+                chains.push(path.segments());
+            }
+            _ => return false,
+        }
+    }
+    let disjoint = chains.iter().enumerate().all(|(i, a)| {
+        chains[i + 1..].iter().all(|b| {
+            let n = a.len().min(b.len());
+            a[..n] != b[..n]
+        })
+    });
+    disjoint
+}
+
+/// The value at a chain of `.name` steps, if every step finds its key in
+/// an object (as [`Path::select`] finds it).
+fn lookup<'v>(mut v: &'v Value, chain: &[Segment]) -> Option<&'v Value> {
+    for seg in chain {
+        match (seg, v) {
+            (Segment::Child(k), Value::Object(o)) => v = o.get(k.as_str())?,
+            _ => return None,
+        }
+    }
+    Some(v)
+}
+
+/// [`lookup`], for moving the value out.
+fn lookup_mut<'v>(mut v: &'v mut Value, chain: &[Segment]) -> Option<&'v mut Value> {
+    for seg in chain {
+        match (seg, v) {
+            (Segment::Child(k), Value::Object(o)) => v = o.get_mut(k.as_str())?,
+            _ => return None,
+        }
+    }
+    Some(v)
 }
 
 /// Adds an inserted value's sure size to the tally, if one is kept.
@@ -408,6 +619,89 @@ mod tests {
         let err =
             render(r#"{"a.$":"States.ArrayGetItem($.l, 9)"}"#, r#"{"l":[]}"#).expect_err("fails");
         assert_eq!(err.error, names::INTRINSIC_FAILURE);
+    }
+
+    fn render_owned(template: &str, input: &str) -> Result<Value, ExecError> {
+        let template = Template::compile(&json(template).expect("JSON")).expect("compiles");
+        let context = json(r#"{"Execution":{"Name":"e1"}}"#).expect("JSON");
+        let vars = json(r#"{"v":{"w":5}}"#).expect("JSON");
+        template
+            .render_owned(
+                json(input).expect("JSON"),
+                crate::json::Context::of(&context),
+                Some(&vars),
+            )
+            .map_err(ExecError::from)
+    }
+
+    /// `render_owned` gives what `render` gives, whether it may take the
+    /// values (`$.name…` fields, none inside another) or not.
+    #[test]
+    fn render_owned_renders_as_render() {
+        let cases = [
+            // Takes: disjoint field chains and static fields.
+            (
+                r#"{"a.$":"$.x","b.$":"$.y.z","c":[1,2],"d.$":"$.y.w"}"#,
+                r#"{"x":{"k":[1,"s"]},"y":{"z":"zz","w":null}}"#,
+            ),
+            // Does not take: one path inside another, the whole input, an
+            // index, the context, a variable, an intrinsic, nesting.
+            (r#"{"a.$":"$.x","b.$":"$.x.k"}"#, r#"{"x":{"k":1}}"#),
+            (r#"{"a.$":"$.x","b.$":"$.x"}"#, r#"{"x":{"k":1}}"#),
+            (r#"{"a.$":"$","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"$.l[0]"}"#, r#"{"l":[7]}"#),
+            (r#"{"a.$":"$$.Execution.Name","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"$v.w","b.$":"$.x"}"#, r#"{"x":1}"#),
+            (r#"{"a.$":"States.Format('{}', $.x)"}"#, r#"{"x":1}"#),
+            (r#"{"o":{"a.$":"$.x"}}"#, r#"{"x":1}"#),
+        ];
+        for (t, input) in cases {
+            assert_eq!(render_owned(t, input), render(t, input), "{t} over {input}");
+        }
+    }
+
+    /// A missing path fails as `render` words it, naming the input whole
+    /// (nothing was taken out of it first).
+    #[test]
+    fn render_owned_names_the_whole_input_when_a_path_is_missing() {
+        let t = r#"{"a.$":"$.x","b.$":"$.missing"}"#;
+        let input = r#"{"x":{"k":1}}"#;
+        let err = render_owned(t, input).expect_err("fails");
+        assert_eq!(Err(err.clone()), render(t, input));
+        assert!(
+            err.cause.ends_with(r#"in the input '{"x":{"k":1}}'"#),
+            "{}",
+            err.cause
+        );
+    }
+
+    /// The bound a template derives from its input's bound holds what it
+    /// renders; templates reading more than the input have none.
+    #[test]
+    fn bound_from_holds_the_rendered_value() {
+        use crate::json::size::measure;
+        let input = json(r#"{"x":{"k":[1,"s\n"]},"y":"\"q\"","n":-12.5}"#).expect("JSON");
+        let bound = measure(&input).bound();
+        for t in [
+            r#"{"a.$":"$.x","b.$":"$","c":{"d.$":"$.x.k","e":"static"},"f":[1,{"g.$":"$.y"}]}"#,
+            r#"{"a.$":"$.n","b":"\u0001\u0002"}"#,
+            r#"[{"a.$":"$.x.k[1]"}]"#,
+        ] {
+            let template = Template::compile(&json(t).expect("JSON")).expect("compiles");
+            let out = render(t, &crate::json::to_string(&input)).expect("renders");
+            let derived = template.bound_from(bound).expect("a bound");
+            let m = measure(&out);
+            assert!(derived.high() >= crate::json::size::exact(&out), "{t}");
+            assert!(derived.depth() >= m.depth, "{t}");
+        }
+        for t in [
+            r#"{"a.$":"$$.Execution.Name"}"#,
+            r#"{"a.$":"States.Format('{}', $.x)"}"#,
+            r#"{"a.$":"$..k"}"#,
+        ] {
+            let template = Template::compile(&json(t).expect("JSON")).expect("compiles");
+            assert!(template.bound_from(bound).is_none(), "{t}");
+        }
     }
 }
 

@@ -36,7 +36,6 @@ mod registry;
 mod resolver;
 pub(crate) mod sigv4;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,9 +107,9 @@ const SDK_LAMBDA_INVOKE: &str = "arn:aws:states:::aws-sdk:lambda:invoke";
 #[derive(Default, Clone)]
 pub struct Tasks {
     /// Handlers by exact Resource ARN.
-    handlers: HashMap<String, Handler>,
+    handlers: registry::NameMap<Handler>,
     /// Handlers by bare Lambda function name.
-    functions: HashMap<String, Handler>,
+    functions: registry::NameMap<Handler>,
     mock: Option<Arc<MockConfig>>,
     lambda: Option<Arc<LambdaClient>>,
     /// The HTTP Task client (loopback only by default).
@@ -275,6 +274,22 @@ impl Tasks {
     /// integration errors as [`aws`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
+        let resource = Arc::clone(&call.resource);
+        self.invoke_resolved(call, lambda_function_name(&resource))
+    }
+
+    /// [`Tasks::invoke`] with the bare Lambda function name of
+    /// `call.resource` already found (`None` when it is not a plain function
+    /// ARN): the engine resolves it when it compiles the definition
+    /// ([`crate::compile::Resource`]).
+    ///
+    /// # Errors
+    /// As [`Tasks::invoke`].
+    pub(crate) fn invoke_resolved(
+        &self,
+        call: TaskCall,
+        function: Option<&str>,
+    ) -> BoxFuture<'static, Result<Value, ExecError>> {
         if let Some(case) = &call.test_case {
             let Some(mock) = self.mock.clone() else {
                 let cause = format!(
@@ -303,7 +318,6 @@ impl Tasks {
         if let Some(h) = self.handlers.get(&*call.resource) {
             return registry::call_guarded(h, call.resource, call.input);
         }
-        let function = lambda_function_name(&call.resource);
         if let Some(h) = function.and_then(|name| self.functions.get(name)) {
             return registry::call_guarded(h, call.resource, call.input);
         }

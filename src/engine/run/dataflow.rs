@@ -120,6 +120,19 @@ impl<'a> Run<'a> {
         .map_err(|e| Self::locate(at, e))
     }
 
+    /// [`Run::render`] over an input nothing reads after: the template may
+    /// move its values out of it ([`Template::render_owned`]).
+    pub(in crate::engine) fn render_owned(
+        &self,
+        t: &Template,
+        input: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        t.render_owned(input, frame.ctx(), frame.vars())
+            .map_err(|e| Self::locate(at, e))
+    }
+
     /// ResultPath: merges `result` into `raw`. `depth`: the result's depth
     /// when the caller measured it, else it is walked here, so that the
     /// merged document stays within [`MAX_DEPTH`].

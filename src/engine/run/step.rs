@@ -154,15 +154,23 @@ impl<'a> Run<'a> {
         let (out, bound) = match (&st.result_path, fast) {
             (ResultPath::Replace, true) | (ResultPath::Discard, true) => (raw, bound),
             _ => {
-                let value = match result {
-                    Some(r) => {
+                // A result that replaces the input may take its parts from
+                // it instead of copying them: nothing reads the input after.
+                let consumed = matches!(st.result_path, ResultPath::Replace)
+                    && matches!(st.input_path, IoPath::Identity)
+                    && self.inspect.is_none();
+                let (value, raw) = match (result, &st.parameters) {
+                    (Some(r), _) => {
                         // Parameters are still evaluated (their errors still count).
                         if st.parameters.is_some() {
                             self.effective(st, &raw, frame, at)?;
                         }
-                        r.clone()
+                        (r.clone(), raw)
                     }
-                    None => self.effective(st, &raw, frame, at)?.into_owned(),
+                    (None, Some(t)) if consumed => {
+                        (self.render_owned(t, raw, frame, at)?, Value::default())
+                    }
+                    (None, _) => (self.effective(st, &raw, frame, at)?.into_owned(), raw),
                 };
                 // As AWS reports a Pass state: `result` only for a Result.
                 if result.is_some() {

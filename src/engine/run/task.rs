@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::{context, display_plain, oversized_result, size, Entry, Frame, Run};
-use crate::compile::{Kind, Seconds, State};
+use crate::compile::{IoPath, Kind, Seconds, State};
 use crate::engine::observe::Event;
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::path::Selected;
@@ -15,9 +15,6 @@ use crate::json::Scope;
 use crate::json::Value;
 use crate::tasks::TaskCall;
 use simd_json::prelude::*;
-
-/// The Resource suffix of the callback pattern.
-const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
 impl<'a> Run<'a> {
     /// The seconds of `TimeoutSeconds[Path]` (`field` = `"TimeoutSeconds"`)
@@ -98,10 +95,9 @@ impl<'a> Run<'a> {
         };
         // `.waitForTaskToken`: issue the token before the arguments are built,
         // so `$$.Task.Token` resolves in them.
-        let (resource, waiter) = match resource.strip_suffix(WAIT_FOR_TASK_TOKEN) {
-            Some(base) => (std::sync::Arc::<str>::from(base), Some(self.tokens.issue())),
-            None => (resource.clone(), None),
-        };
+        let compiled = resource;
+        let resource = std::sync::Arc::clone(compiled.target());
+        let waiter = compiled.is_callback().then(|| self.tokens.issue());
         let token_frame;
         let frame = match &waiter {
             Some(w) => {
@@ -129,7 +125,21 @@ impl<'a> Run<'a> {
         let input = self.task_input(st, raw, frame, at)?;
         // The state's input itself, known to be within the limits, needs no walk.
         let whole = std::sync::Arc::ptr_eq(&input, raw);
-        let known = whole && raw_bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES));
+        let known = match (whole, *raw_bound) {
+            (true, bound) => bound.is_some_and(|b| b.within(MAX_PAYLOAD_BYTES)),
+            // Parameters copying parts of an input within a bound are
+            // within what the template derives from it.
+            (false, Some(bound)) => {
+                !st.jsonata
+                    && matches!(st.input_path, IoPath::Identity)
+                    && st
+                        .parameters
+                        .as_ref()
+                        .and_then(|t| t.bound_from(bound))
+                        .is_some_and(|b| b.within(MAX_PAYLOAD_BYTES))
+            }
+            (false, None) => false,
+        };
         if !known {
             let measure = size::measure(&input);
             if whole {
@@ -190,7 +200,7 @@ impl<'a> Run<'a> {
         // mocked response is the Task's result (Step Functions Local's
         // behaviour). States it does not mock wait for their callback.
         let mocked = self.tasks.is_mocked(&call);
-        let invoked = self.tasks.invoke(call);
+        let invoked = self.tasks.invoke_resolved(call, compiled.function());
         let fut = async move {
             match waiter {
                 None => invoked.await,
