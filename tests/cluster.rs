@@ -107,6 +107,18 @@ impl Node {
         body
     }
 
+    /// `GET path`: the HTTP status and the JSON body.
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .send()
+            .await
+            .expect("the instance answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn metric(&self, name: &str) -> f64 {
         let text = self
             .http
@@ -445,6 +457,77 @@ async fn without_redis_async_starts_are_refused_and_sync_runs() {
     })
     .await;
     drop(a);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 7 at start-up: an instance started before its Redis accepts
+/// connections listens at once, runs its definitions synchronously, refuses
+/// asynchronous starts with ServiceUnavailable and says it is not ready;
+/// once Redis is up it joins by itself: its definitions are written to the
+/// registry, it sees the machines created elsewhere, becomes ready and
+/// accepts asynchronous starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_started_before_redis_joins_when_it_is_up() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("early");
+    let mut redis = Redis::reserve(&dir);
+    let definitions = dir.join("definitions");
+    std::fs::create_dir_all(&definitions).expect("definitions dir");
+    std::fs::write(definitions.join("boot.asl.json"), pass("boot")).expect("definition");
+    let a = Node::start(&redis, "a", &dir);
+    assert_eq!(sync_output(&a, "boot").await.as_deref(), Some("\"boot\""));
+    let (status, body) = a.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["reasons"].to_string().contains("registry"), "{body}");
+    let start = json!({"stateMachineArn": machine_arn("boot")});
+    let (status, body) = a.call("StartExecution", start.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["__type"], "com.amazon.coral.availability#ServiceUnavailable",
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+    let b = Node::start(&redis, "b", &dir);
+    b.ok(
+        "CreateStateMachine",
+        json!({"name": "later", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("later")}),
+    )
+    .await;
+    let took = within(Duration::from_secs(5), "a ready", || async {
+        a.get("/readyz").await.0 == 200
+    })
+    .await;
+    eprintln!("ready {took:?} after Redis started");
+    within(Duration::from_secs(1), "a sees b's machine", || async {
+        sync_output(&a, "later").await.as_deref() == Some("\"later\"")
+    })
+    .await;
+    assert_eq!(
+        redis.cli(&["HEXISTS", "expressway:machines", &machine_arn("boot")]),
+        "1",
+        "a's definition is in the registry"
+    );
+    within(Duration::from_secs(5), "async starts accepted", || async {
+        a.call("StartExecution", start.clone()).await.0 == 200
+    })
+    .await;
+    let started = a.ok("StartExecution", start.clone()).await;
+    within(Duration::from_secs(5), "it ran, seen from b", || async {
+        let d = b
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    drop((a, b));
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,6 +5,7 @@
 //! their starts in a stream with a consumer group ([`super::records`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -61,6 +62,10 @@ pub struct RedisStore {
     /// The engine whose observer learns of machines read from Redis (set
     /// once the starter exists, [`RedisStore::announce_to`]).
     engine: OnceLock<Engine>,
+    /// Whether the whole registry has been read from Redis once (until
+    /// then `/readyz` says not ready: an instance started before its Redis
+    /// does not know the machines created elsewhere).
+    synced: AtomicBool,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -100,6 +105,7 @@ impl RedisStore {
             kept: kept.max(1),
             ends,
             engine: OnceLock::new(),
+            synced: AtomicBool::new(false),
         }
     }
 
@@ -266,11 +272,18 @@ impl RedisStore {
         for arn in unsaved {
             if let Some(sm) = self.cache.get(&arn) {
                 self.pool.with(|c| {
-                    redis::cmd("HSETNX")
+                    let added: i64 = redis::cmd("HSETNX")
                         .arg(self.keys.machines())
                         .arg(&arn)
                         .arg(encode(&sm))
-                        .query::<()>(c)
+                        .query(c)?;
+                    if added == 1 {
+                        redis::cmd("PUBLISH")
+                            .arg(self.keys.registry_channel())
+                            .arg(&arn)
+                            .query::<()>(c)?;
+                    }
+                    Ok(())
                 })?;
             }
             self.unsaved.remove(&arn);
@@ -287,6 +300,16 @@ impl RedisStore {
             if !all.contains_key(arn) {
                 self.apply(arn, None)?;
             }
+        }
+        if !self.synced.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                machines = self.cache.len(),
+                "cluster: registry read from Redis"
+            );
+            eprintln!(
+                "expressway: cluster registry read from Redis ({} state machines)",
+                self.cache.len()
+            );
         }
         Ok(())
     }
@@ -546,6 +569,13 @@ impl StartStore for RedisStore {
                     Err(e.into())
                 }
             }
+        })
+    }
+
+    fn not_ready(&self) -> Option<String> {
+        (!self.synced.load(Ordering::Acquire)).then(|| {
+            "the cluster's registry has not been read from Redis yet (unreachable since start-up)"
+                .to_owned()
         })
     }
 

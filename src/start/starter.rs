@@ -353,6 +353,24 @@ impl Starter {
     /// `StateMachineAlreadyExists` for a different machine of that name,
     /// `ServiceUnavailable` when the store cannot take the write.
     pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        self.create(spec, true)
+    }
+
+    /// Creates a state machine from a definition file at start-up
+    /// (`serve --definitions`, [`super::preload`]) as
+    /// [`Starter::create_machine`] does, except that a remote store known
+    /// to be unreachable does not refuse it: the machine is kept here and
+    /// written to the store when it is reachable again (first writer wins),
+    /// so that an instance started before its cluster's Redis still serves
+    /// its definitions.
+    ///
+    /// # Errors
+    /// `InvalidName`, `InvalidDefinition`, `StateMachineAlreadyExists`.
+    pub fn create_machine_at_startup(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        self.create(spec, false)
+    }
+
+    fn create(&self, spec: MachineSpec<'_>, needs_store: bool) -> Result<Created, StartError> {
         names::check(spec.name)?;
         let machine_arn = self.state_machine_arn(spec.region, spec.name);
         let logging = spec.logging.unwrap_or_else(logging_off);
@@ -376,7 +394,9 @@ impl Starter {
         if let Some(existing) = self.inner.store.machine(&machine_arn) {
             return repeat(existing);
         }
-        self.inner.store.check_available()?;
+        if needs_store {
+            self.inner.store.check_available()?;
+        }
         let machine = crate::compile::load(spec.definition)
             .map(Arc::new)
             .map_err(|e| StartError::InvalidDefinition(e.to_string()))?;

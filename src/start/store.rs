@@ -110,6 +110,14 @@ pub trait StartStore: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Why the registry is not complete yet, if it is not: a cluster store
+    /// that has not read the shared registry since start-up (its Redis
+    /// unreachable) answers the reason, which `/readyz` reports. The
+    /// default: `None` (complete).
+    fn not_ready(&self) -> Option<String> {
+        None
+    }
+
     /// Stores the outcome of the execution `arn` if it is still retained
     /// and running; whether it was stored.
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool;
