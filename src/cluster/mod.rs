@@ -46,12 +46,16 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! No Redis command of a hot path (an asynchronous start's record and
-//! admission, DescribeExecution, a forwarded callback, an activity Task)
-//! blocks a serving thread or shard: they run on the `cluster-io` thread's
-//! pipelined connection and are awaited (`io.rs`). The registry writes,
-//! the finisher, the reclaimer, the listener and the heartbeat use a small
-//! pool of blocking connections on their own threads (`pool.rs`).
+//! No Redis command of a serving path (an asynchronous start's record and
+//! admission, DescribeExecution, StopExecution, ListExecutions, the
+//! registry writes of Create/Update/DeleteStateMachine, TagResource,
+//! UntagResource, CreateActivity and DeleteActivity, a forwarded callback,
+//! an activity Task) blocks a serving thread or shard: they run on the
+//! `cluster-io` thread's pipelined connection and are awaited (`io.rs`).
+//! The finisher, the reclaimer, the listener and the heartbeat use a small
+//! pool of blocking connections on their own threads (`pool.rs`); so does
+//! the read of a machine not yet in the local cache (created on another
+//! instance a moment ago, not yet announced here).
 //!
 //! Kinesis consumers share a stream's shards through leases and keep
 //! their checkpoints in Redis (`leases.rs`, `checkpoints.rs`); every

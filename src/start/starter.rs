@@ -352,8 +352,21 @@ impl Starter {
     /// `InvalidName`, `InvalidDefinition` (the load error),
     /// `StateMachineAlreadyExists` for a different machine of that name,
     /// `ServiceUnavailable` when the store cannot take the write.
+    ///
+    /// Blocks the calling thread until a remote store answers: for callers
+    /// off the serving path (the CLI, tests, embedders); the API awaits
+    /// [`Starter::create_machine_async`].
     pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
-        self.create(spec, true)
+        futures::executor::block_on(self.create(spec, true))
+    }
+
+    /// [`Starter::create_machine`] without blocking the calling thread on a
+    /// remote store (CreateStateMachine).
+    ///
+    /// # Errors
+    /// As [`Starter::create_machine`].
+    pub async fn create_machine_async(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        self.create(spec, true).await
     }
 
     /// Creates a state machine from a definition file at start-up
@@ -367,10 +380,14 @@ impl Starter {
     /// # Errors
     /// `InvalidName`, `InvalidDefinition`, `StateMachineAlreadyExists`.
     pub fn create_machine_at_startup(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
-        self.create(spec, false)
+        futures::executor::block_on(self.create(spec, false))
     }
 
-    fn create(&self, spec: MachineSpec<'_>, needs_store: bool) -> Result<Created, StartError> {
+    async fn create(
+        &self,
+        spec: MachineSpec<'_>,
+        needs_store: bool,
+    ) -> Result<Created, StartError> {
         names::check(spec.name)?;
         let machine_arn = self.state_machine_arn(spec.region, spec.name);
         let logging = spec.logging.unwrap_or_else(logging_off);
@@ -419,7 +436,7 @@ impl Starter {
         };
         // Two racing creates of one name: the first wins, the second is
         // answered as a repeat of it.
-        match self.inner.store.insert_machine(record) {
+        match self.inner.store.insert_machine(record).await {
             Ok(added) => {
                 self.inner
                     .engine
@@ -440,24 +457,22 @@ impl Starter {
     ///
     /// # Errors
     /// `change`'s error; the machine is then left as it was.
-    pub fn update_machine<E>(
+    pub async fn update_machine<E: Send>(
         &self,
         arn: &str,
-        change: impl FnOnce(&mut StateMachine) -> Result<(), E>,
+        change: impl FnOnce(&mut StateMachine) -> Result<(), E> + Send,
     ) -> Option<Result<Arc<StateMachine>, E>> {
         let mut change = Some(change);
         let mut failed = None;
-        let changed = self.inner.store.update_machine(arn, &mut |sm| match change
-            .take()
-            .map(|c| c(sm))
-        {
+        let mut apply = |sm: &mut StateMachine| match change.take().map(|c| c(sm)) {
             Some(Ok(())) => true,
             Some(Err(e)) => {
                 failed = Some(e);
                 false
             }
             None => false,
-        })?;
+        };
+        let changed = self.inner.store.update_machine(arn, &mut apply).await?;
         match (changed, failed) {
             (Some(sm), _) => Some(Ok(sm)),
             (None, Some(e)) => Some(Err(e)),
@@ -468,8 +483,8 @@ impl Starter {
 
     /// Deletes the machine `arn` (nothing when there is none), with its
     /// versions and aliases.
-    pub fn delete_machine(&self, arn: &str) {
-        if let Some(sm) = self.inner.store.remove_machine(arn) {
+    pub async fn delete_machine(&self, arn: &str) {
+        if let Some(sm) = self.inner.store.remove_machine(arn).await {
             self.inner.engine.unregister_machine(&sm.machine);
         }
         self.inner.versions.forget_machine(arn);
@@ -756,7 +771,7 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidArn`; `ExecutionDoesNotExist` when it is not retained.
-    pub fn stop(
+    pub async fn stop(
         &self,
         execution_arn: &str,
         error: Option<&str>,
@@ -773,6 +788,7 @@ impl Starter {
                 cause.map(str::to_owned),
                 stop_time,
             )
+            .await
             .ok_or_else(|| StartError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
         if let Stopped::Aborted(started) = stopped {
             let machine = arn::execution_machine_name(execution_arn).unwrap_or_default();
@@ -801,7 +817,7 @@ impl Starter {
     /// # Errors
     /// `InvalidArn`; `StateMachineDoesNotExist`;
     /// `StateMachineTypeNotSupported` for an EXPRESS machine, as on AWS.
-    pub fn list(&self, state_machine_arn: &str) -> Result<Vec<ExecutionRecord>, StartError> {
+    pub async fn list(&self, state_machine_arn: &str) -> Result<Vec<ExecutionRecord>, StartError> {
         arn::parse_state_machine(state_machine_arn, false)?;
         let machine =
             self.inner.store.machine(state_machine_arn).ok_or_else(|| {
@@ -810,7 +826,7 @@ impl Starter {
         if machine.kind == MachineType::Express {
             return Err(StartError::StateMachineTypeNotSupported);
         }
-        Ok(self.inner.store.executions_of(state_machine_arn))
+        Ok(self.inner.store.executions_of(state_machine_arn).await)
     }
 
     /// Runs one execution on the engine behind the panic net.
