@@ -68,6 +68,8 @@ pub struct RedisStore {
     /// then `/readyz` says not ready: an instance started before its Redis
     /// does not know the machines created elsewhere).
     synced: AtomicBool,
+    /// This node's copy of the versions and aliases (`versions.rs`).
+    versions: Arc<crate::start::MemoryVersions>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -115,6 +117,7 @@ impl RedisStore {
             ends,
             engine: OnceLock::new(),
             synced: AtomicBool::new(false),
+            versions: Arc::default(),
         }
     }
 
@@ -127,6 +130,16 @@ impl RedisStore {
     /// The engine set by [`RedisStore::announce_to`].
     pub(crate) fn engine(&self) -> Option<&Engine> {
         self.engine.get()
+    }
+
+    /// This node's copy of the versions and aliases.
+    pub(crate) fn versions(&self) -> &crate::start::MemoryVersions {
+        &self.versions
+    }
+
+    /// The machine `arn` in this node's cache (no Redis read).
+    pub(crate) fn cached(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.cache.get(arn)
     }
 
     /// The connection pool.
@@ -326,7 +339,7 @@ impl RedisStore {
     /// Takes the registry lock (a read-modify-write of one machine must
     /// not interleave with another node's) on the I/O thread; answers its
     /// token for [`RedisStore::unlock`].
-    async fn lock(&self) -> Result<String, ClusterError> {
+    pub(crate) async fn lock(&self) -> Result<String, ClusterError> {
         let token = uuid::Uuid::new_v4().to_string();
         let key = self.keys.registry_lock();
         let mine = token.clone();
@@ -359,7 +372,7 @@ impl RedisStore {
     }
 
     /// Releases the registry lock taken with `token` (if still ours).
-    async fn unlock(&self, token: String) {
+    pub(crate) async fn unlock(&self, token: String) {
         let key = self.keys.registry_lock();
         let _ = self
             .io
@@ -370,7 +383,7 @@ impl RedisStore {
     }
 
     /// Reads the machine `arn` from Redis into the cache, on the I/O thread.
-    async fn refresh_async(&self, arn: &str) -> Result<Change, ClusterError> {
+    pub(crate) async fn refresh_async(&self, arn: &str) -> Result<Change, ClusterError> {
         let (key, field) = (self.keys.machines(), arn.to_owned());
         let text: Option<String> = self
             .io
@@ -608,6 +621,10 @@ impl StartStore for RedisStore {
             .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
             .arg(self.kept)
             .arg(self.keys.prefix());
+        let origin = record.origin.as_deref();
+        invocation
+            .arg(origin.and_then(|o| o.version_arn.as_deref()).unwrap_or(""))
+            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""));
         let accepted = self
             .io
             .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
@@ -703,7 +720,7 @@ impl StartStore for RedisStore {
                 return None;
             }
         };
-        let mut record = stored.record().ok()?;
+        let mut record = stored.record_in(&self.versions).ok()?;
         if matches!(record.progress, crate::start::Progress::Running) {
             record.abort = self.running.get(arn).map(|a| a.clone());
         }
@@ -720,6 +737,7 @@ impl StartStore for RedisStore {
                 .await
         });
         let running = self.running.clone();
+        let versions = Arc::clone(&self.versions);
         let arn = arn.to_owned();
         Box::pin(async move {
             let fields = match read.await {
@@ -732,7 +750,7 @@ impl StartStore for RedisStore {
             if fields.is_empty() {
                 return None;
             }
-            let mut record = Stored { fields }.record().ok()?;
+            let mut record = Stored { fields }.record_in(&versions).ok()?;
             if matches!(record.progress, crate::start::Progress::Running) {
                 record.abort = running.get(&arn).map(|a| a.clone());
             }
@@ -784,7 +802,7 @@ impl StartStore for RedisStore {
                 .into_iter()
                 .filter(|(_, fields)| !fields.is_empty())
                 .filter_map(|(arn, fields)| {
-                    let mut record = Stored { fields }.record().ok()?;
+                    let mut record = Stored { fields }.record_in(&self.versions).ok()?;
                     if matches!(record.progress, crate::start::Progress::Running) {
                         record.abort = self.running.get(&arn).map(|a| a.clone());
                     }

@@ -487,7 +487,7 @@ impl Starter {
         if let Some(sm) = self.inner.store.remove_machine(arn).await {
             self.inner.engine.unregister_machine(&sm.machine);
         }
-        self.inner.versions.forget_machine(arn);
+        self.inner.versions.forget_machine(arn).await;
     }
 
     /// Publishes the current revision of the machine `arn` as a version
@@ -498,7 +498,7 @@ impl Starter {
     /// `StateMachineDoesNotExist`; `Conflict` when `revision_id` is given
     /// and is not the machine's current revision; `QuotaExceeded` past
     /// [`versions::MAX_VERSIONS`].
-    pub fn publish_version(
+    pub async fn publish_version(
         &self,
         arn: &str,
         revision_id: Option<&str>,
@@ -516,7 +516,7 @@ impl Starter {
                 )));
             }
         }
-        self.inner.versions.publish(&machine, description)
+        self.inner.versions.publish(&machine, description).await
     }
 
     /// The machine a start of `arn` runs: the registry's for an unqualified

@@ -287,7 +287,10 @@ async fn versions_live_in_the_store_the_starter_is_given() {
     let shared: Arc<dyn VersionStore> = Arc::new(MemoryVersions::default());
     let a = starter().with_versions(Arc::clone(&shared));
     let arn = machine(&a, "shared", PASS, MachineType::Express);
-    let (version, new) = a.publish_version(&arn, None, Some("d")).expect("published");
+    let (version, new) = a
+        .publish_version(&arn, None, Some("d"))
+        .await
+        .expect("published");
     assert!(new && version.arn == format!("{arn}:1"));
     assert_eq!(shared.versions_of(&arn).len(), 1);
     // A start through the version: the execution is the machine's, its
@@ -303,11 +306,12 @@ async fn versions_live_in_the_store_the_starter_is_given() {
     let b = starter().with_versions(shared);
     assert!(b.resolve(&version.arn).is_ok());
     assert_eq!(
-        b.publish_version(&arn, None, None).err(),
+        b.publish_version(&arn, None, None).await.err(),
         Some(VersionError::StateMachineDoesNotExist(arn.clone()))
     );
     assert_eq!(
         a.publish_version(&arn, Some("stale"), None)
+            .await
             .err()
             .map(|e| matches!(e, VersionError::Conflict(_))),
         Some(true)

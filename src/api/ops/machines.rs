@@ -141,7 +141,8 @@ pub(crate) async fn create(
     });
     if publish {
         let version =
-            super::versions::publish_for(service, &created.machine.arn, version_description)?;
+            super::versions::publish_for(service, &created.machine.arn, version_description)
+                .await?;
         out["stateMachineVersionArn"] = Json::String(version);
     }
     Ok(out)
@@ -268,7 +269,8 @@ pub(crate) async fn update(service: &Service, req: &Request<'_>) -> Result<Json,
     }
     if definition.is_none() && role_arn.is_none() && logging_in.is_none() && tracing_in.is_none() {
         // `publish` alone: a version of the current revision.
-        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        let version =
+            super::versions::publish_for(service, machine_arn, version_description).await?;
         let sm = service.starter().state_machine(machine_arn);
         let mut out = json!({
             "updateDate": epoch_seconds(SystemTime::now()),
@@ -317,7 +319,8 @@ pub(crate) async fn update(service: &Service, req: &Request<'_>) -> Result<Json,
         "revisionId": revision,
     });
     if publish {
-        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        let version =
+            super::versions::publish_for(service, machine_arn, version_description).await?;
         out["stateMachineVersionArn"] = Json::String(version);
     }
     Ok(out)
