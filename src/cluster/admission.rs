@@ -20,7 +20,12 @@
 //! the tokens of a batch not spent by then are dropped, never carried into
 //! a burst. Only a start that finds no leased token asks Redis, and only
 //! such starts wait or are refused, in the cluster-wide FIFO order of the
-//! schedule. The cost: an instance may admit a batch's tokens up to one
+//! schedule. One batch per machine is asked for at a time (the starts that
+//! find the lease spent meanwhile ask for their own token), and a batch's
+//! window starts when it arrives: measured on the loaded 2-core machine,
+//! windows counted from the request expired before slow answers arrived,
+//! and concurrent misses each asked for a batch, so 42 % of the starts at
+//! 1,000/s made a round trip. The cost: an instance may admit a batch's tokens up to one
 //! window earlier than a start-by-start schedule would, and tokens stranded
 //! on an idle instance are lost to the others for at most one window.
 //!
@@ -39,6 +44,9 @@ use crate::admission::{Refusal, Schedule, Scope, SharedAnswer, SharedBuckets, Th
 
 /// How long a leased batch of tokens may be spent.
 pub(crate) const LEASE_WINDOW: Duration = Duration::from_millis(10);
+
+/// How long a batch request blocks the others (the Redis command timeout).
+const ASKING_AT_MOST: Duration = Duration::from_secs(1);
 
 /// The most tokens one lease grants.
 pub(crate) const MAX_LEASE: u64 = 100;
@@ -97,6 +105,11 @@ return {0, gat - now, 1}
 struct Lease {
     tokens: u64,
     until: Instant,
+    /// When a batch was asked for that is not answered yet: the starts
+    /// meanwhile ask for their own token only (one batch in flight per
+    /// machine, not one per start that found the lease spent). Past
+    /// [`ASKING_AT_MOST`] (an abandoned request) another may ask.
+    asking: Option<Instant>,
 }
 
 /// The [`SharedBuckets`] of a cluster node.
@@ -114,16 +127,24 @@ impl RedisBuckets {
         }
     }
 
-    /// Spends a leased token of `machine`, if one is left in its window.
-    fn spend(&self, machine: &str) -> bool {
-        let Some(mut lease) = self.leases.get_mut(machine) else {
-            return false;
-        };
-        if lease.tokens == 0 || Instant::now() >= lease.until {
-            return false;
+    /// Spends a leased token of `machine`, if one is left in its window:
+    /// `Ok(())`; else `Err(true)` when this start may ask for a batch (none
+    /// is being asked for: it is marked asked), `Err(false)` when one is.
+    fn spend(&self, machine: &str) -> Result<(), bool> {
+        let mut lease = self.leases.entry(machine.to_owned()).or_insert(Lease {
+            tokens: 0,
+            until: Instant::now(),
+            asking: None,
+        });
+        if lease.tokens > 0 && Instant::now() < lease.until {
+            lease.tokens -= 1;
+            return Ok(());
         }
-        lease.tokens -= 1;
-        true
+        if lease.asking.is_some_and(|at| at.elapsed() < ASKING_AT_MOST) {
+            return Err(false);
+        }
+        lease.asking = Some(Instant::now());
+        Err(true)
     }
 }
 
@@ -161,13 +182,14 @@ impl SharedBuckets for RedisBuckets {
         global: Schedule,
         bounded: bool,
     ) -> SharedFuture {
-        if self.spend(machine) {
-            return Box::pin(std::future::ready(SharedAnswer::Admitted(Duration::ZERO)));
-        }
+        let may_batch = match self.spend(machine) {
+            Ok(()) => return Box::pin(std::future::ready(SharedAnswer::Admitted(Duration::ZERO))),
+            Err(may_batch) => may_batch,
+        };
         let Some(store) = self.store.upgrade() else {
             return Box::pin(std::future::ready(SharedAnswer::Unavailable));
         };
-        let asked = batch(limits, global);
+        let asked = if may_batch { batch(limits, global) } else { 1 };
         let keys = store.keys();
         let mut invocation = GCRA.key(keys.admission_machine(machine));
         invocation.key(keys.admission_global());
@@ -190,20 +212,28 @@ impl SharedBuckets for RedisBuckets {
                 .max(global.interval_us)
                 .saturating_mul(asked),
         );
-        let began = Instant::now();
         Box::pin(async move {
-            match answered.await {
-                Ok((0, wait, granted)) => {
-                    let granted = u64::try_from(granted).unwrap_or(0);
-                    if granted > 1 {
-                        leases.insert(
-                            machine,
-                            Lease {
-                                tokens: granted - 1,
-                                until: began + window,
-                            },
-                        );
-                    }
+            let answer = answered.await;
+            let granted = match &answer {
+                Ok((0, _, granted)) => u64::try_from(*granted).unwrap_or(0),
+                _ => 0,
+            };
+            if may_batch {
+                // The window starts when the batch arrives: its tokens were
+                // charged in Redis before, so spending them later is never
+                // above the schedule (a window counted from the request
+                // could be over before a slow answer arrives).
+                leases.insert(
+                    machine,
+                    Lease {
+                        tokens: granted.saturating_sub(1),
+                        until: Instant::now() + window,
+                        asking: None,
+                    },
+                );
+            }
+            match answer {
+                Ok((0, wait, _)) => {
                     SharedAnswer::Admitted(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
                 }
                 Ok((code, ..)) => {
