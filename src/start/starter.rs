@@ -141,7 +141,7 @@ impl Started {
             Some(rx) => rx.await.ok(),
             None => loop {
                 // A repeated STANDARD start: the first start's task owns it.
-                match self.store.execution(&self.execution_arn) {
+                match self.store.fetch_execution(&self.execution_arn).await {
                     Some(ExecutionRecord {
                         progress: Progress::Running,
                         ..
@@ -152,7 +152,8 @@ impl Started {
         };
         match self
             .store
-            .execution(&self.execution_arn)
+            .fetch_execution(&self.execution_arn)
+            .await
             .map(|r| r.progress)
         {
             Some(Progress::Done(outcome)) => outcome,
@@ -681,7 +682,7 @@ impl Starter {
         let execution_arn = prepared.options.execution_arn.clone();
         let start_time = prepared.options.start_time;
         if prepared.machine.kind == MachineType::Standard {
-            if let Some(existing) = store.execution(&execution_arn) {
+            if let Some(existing) = store.fetch_execution(&execution_arn).await {
                 return match existing.progress {
                     Progress::Running if existing.input == input_text => Ok(Started {
                         execution_arn: existing.arn,
