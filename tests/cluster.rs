@@ -526,6 +526,97 @@ async fn versions_and_aliases_across_instances() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A start made through an alias whose instance dies is run again on
+/// another instance with the version it was started with (not the alias's
+/// routing of now, nor the machine's current definition), and
+/// DescribeExecution there shows that version and the alias.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reclaimed_start_runs_the_version_it_was_started_with() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("reclaim-version");
+    let redis = Redis::start(&dir);
+    let mut a = Node::start(&redis, "a", &dir);
+    let b = Node::start(&redis, "b", &dir);
+    let slow = |result: &str| {
+        json!({
+            "TimeoutSeconds": 2,
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                "P": {"Type": "Pass", "Result": result, "End": true}
+            }
+        })
+        .to_string()
+    };
+    let arn = machine_arn("pinned");
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "pinned", "roleArn": ROLE, "type": "EXPRESS",
+               "definition": slow("v1"), "publish": true}),
+    )
+    .await;
+    a.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "prod", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]}),
+    )
+    .await;
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": format!("{arn}:prod"), "name": "pinned-run"}),
+        )
+        .await;
+    a.kill();
+    // Meanwhile the machine changes and the alias moves to a new version.
+    b.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": slow("v2"), "publish": true}),
+    )
+    .await;
+    b.ok(
+        "UpdateStateMachineAlias",
+        json!({"stateMachineAliasArn": format!("{arn}:prod"),
+               "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:2"), "weight": 100}]}),
+    )
+    .await;
+    within(Duration::from_secs(10), "run again on b", || async {
+        let d = b
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    let d = b
+        .ok(
+            "DescribeExecution",
+            json!({"executionArn": started["executionArn"]}),
+        )
+        .await;
+    assert_eq!(d["output"], "\"v1\"", "{d}");
+    assert_eq!(
+        d["stateMachineVersionArn"],
+        format!("{arn}:1").as_str(),
+        "{d}"
+    );
+    assert_eq!(
+        d["stateMachineAliasArn"],
+        format!("{arn}:prod").as_str(),
+        "{d}"
+    );
+    assert_eq!(
+        b.metric("expressway_cluster_starts_reclaimed_total").await,
+        1.0
+    );
+    drop(b);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Guarantee 2: StartExecution answers once the start is in the stream;
 /// when its instance is killed (-9) while it runs, another instance runs it
 /// again after its deadline (TimeoutSeconds 2) plus the margin, with the
