@@ -107,6 +107,18 @@ impl Node {
         body
     }
 
+    /// `GET path`: the HTTP status and the JSON body.
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .send()
+            .await
+            .expect("the instance answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn metric(&self, name: &str) -> f64 {
         let text = self
             .http
@@ -266,6 +278,341 @@ async fn one_registry_across_three_instances() {
     let again = c.ok("CreateStateMachine", spec).await;
     assert_eq!(first["creationDate"], again["creationDate"]);
     drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Starts `arn` (a version or alias ARN) synchronously: the output.
+async fn sync_output_of(node: &Node, arn: &str) -> Option<String> {
+    let (status, body) = node
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": arn, "input": "{}"}),
+        )
+        .await;
+    (status == 200 && body["status"] == "SUCCEEDED")
+        .then(|| body["output"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Versions and aliases are in the one registry: published, created,
+/// updated or deleted on any instance, visible on every instance within
+/// 1 s; a start through a version or alias ARN runs that version on any
+/// instance (synchronous and asynchronous); numbers are never reused; an
+/// alias's version cannot be deleted from any instance; a deleted machine's
+/// versions are gone everywhere. ListExecutions lists the asynchronous
+/// starts made on every instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_and_aliases_across_instances() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("versions");
+    let redis = Redis::start(&dir);
+    let nodes = [
+        Node::start(&redis, "a", &dir),
+        Node::start(&redis, "b", &dir),
+        Node::start(&redis, "c", &dir),
+    ];
+    let [a, b, c] = &nodes;
+    let second = Duration::from_secs(1);
+    let arn = machine_arn("ver");
+    let (v1, v2, v3) = (format!("{arn}:1"), format!("{arn}:2"), format!("{arn}:3"));
+    let alias = format!("{arn}:live");
+
+    let created = a
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "ver", "roleArn": ROLE, "type": "STANDARD",
+                   "definition": pass("one"), "publish": true}),
+        )
+        .await;
+    assert_eq!(created["stateMachineVersionArn"], v1.as_str());
+    b.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": pass("two")}),
+    )
+    .await;
+    // Published on c right after b's update: the current revision, v2.
+    let published = c
+        .ok(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn}),
+        )
+        .await;
+    assert_eq!(published["stateMachineVersionArn"], v2.as_str());
+    // Published again on a: the same revision, the same version.
+    let again = a
+        .ok(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn}),
+        )
+        .await;
+    assert_eq!(again["stateMachineVersionArn"], v2.as_str());
+    for n in [a, b, c] {
+        within(second, "both versions listed", || async {
+            let listed = n
+                .ok("ListStateMachineVersions", json!({"stateMachineArn": arn}))
+                .await;
+            listed["stateMachineVersions"]
+                .as_array()
+                .is_some_and(|v| v.len() == 2)
+        })
+        .await;
+    }
+
+    a.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}),
+    )
+    .await;
+    for n in [b, c] {
+        within(second, "alias created on a, described", || async {
+            n.call(
+                "DescribeStateMachineAlias",
+                json!({"stateMachineAliasArn": alias}),
+            )
+            .await
+            .0 == 200
+        })
+        .await;
+    }
+    // A STANDARD machine: asynchronous starts through the alias on b and
+    // the version on c run the version's definition, described anywhere.
+    let by_alias = b
+        .ok("StartExecution", json!({"stateMachineArn": alias}))
+        .await;
+    let by_version = c.ok("StartExecution", json!({"stateMachineArn": v2})).await;
+    for (started, output, version) in [(&by_alias, "\"one\"", &v1), (&by_version, "\"two\"", &v2)] {
+        within(Duration::from_secs(5), "it ran that version", || async {
+            let d = a
+                .ok(
+                    "DescribeExecution",
+                    json!({"executionArn": started["executionArn"]}),
+                )
+                .await;
+            d["status"] == "SUCCEEDED"
+                && d["output"] == output
+                && d["stateMachineVersionArn"] == version.as_str()
+        })
+        .await;
+    }
+    let described = a
+        .ok(
+            "DescribeExecution",
+            json!({"executionArn": by_alias["executionArn"]}),
+        )
+        .await;
+    assert_eq!(
+        described["stateMachineAliasArn"],
+        alias.as_str(),
+        "{described}"
+    );
+    let listed = a
+        .ok("ListExecutions", json!({"stateMachineArn": arn}))
+        .await;
+    let listed: Vec<&str> = listed["executions"]
+        .as_array()
+        .expect("executions")
+        .iter()
+        .filter_map(|e| e["executionArn"].as_str())
+        .collect();
+    for started in [&by_alias, &by_version] {
+        assert!(
+            listed.contains(&started["executionArn"].as_str().expect("arn")),
+            "{listed:?}"
+        );
+    }
+
+    // The alias moves to v2 on c: every instance routes there.
+    c.ok(
+        "UpdateStateMachineAlias",
+        json!({"stateMachineAliasArn": alias,
+               "routingConfiguration": [{"stateMachineVersionArn": v2, "weight": 100}]}),
+    )
+    .await;
+    // An EXPRESS machine for synchronous starts through versions and
+    // aliases.
+    b.ok(
+        "CreateStateMachine",
+        json!({"name": "fast", "roleArn": ROLE, "type": "EXPRESS",
+               "definition": pass("f1"), "publish": true}),
+    )
+    .await;
+    let fast = machine_arn("fast");
+    a.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "now", "routingConfiguration": [{"stateMachineVersionArn": format!("{fast}:1"), "weight": 100}]}),
+    )
+    .await;
+    // Right after (read from Redis before the announcement arrives).
+    assert_eq!(
+        sync_output_of(c, &format!("{fast}:now")).await.as_deref(),
+        Some("\"f1\"")
+    );
+    for n in [a, b, c] {
+        within(second, "the alias moved", || async {
+            let d = n
+                .ok(
+                    "DescribeStateMachineAlias",
+                    json!({"stateMachineAliasArn": alias}),
+                )
+                .await;
+            d["routingConfiguration"][0]["stateMachineVersionArn"] == v2.as_str()
+        })
+        .await;
+        assert_eq!(
+            sync_output_of(n, &format!("{fast}:1")).await.as_deref(),
+            Some("\"f1\"")
+        );
+    }
+
+    // v2 is routed: no instance deletes it; v1 is not: deleted on b, gone
+    // everywhere; the next version is 3 (numbers are never reused).
+    let (status, body) = a
+        .call(
+            "DeleteStateMachineVersion",
+            json!({"stateMachineVersionArn": v2}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    b.ok(
+        "DeleteStateMachineVersion",
+        json!({"stateMachineVersionArn": v1}),
+    )
+    .await;
+    for n in [a, c] {
+        within(second, "v1 deleted everywhere", || async {
+            n.call("StartExecution", json!({"stateMachineArn": v1}))
+                .await
+                .0
+                == 400
+        })
+        .await;
+    }
+    c.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": pass("three"), "publish": true}),
+    )
+    .await;
+    let listed = a
+        .ok("ListStateMachineVersions", json!({"stateMachineArn": arn}))
+        .await;
+    assert_eq!(
+        listed["stateMachineVersions"][0]["stateMachineVersionArn"],
+        v3.as_str(),
+        "{listed}"
+    );
+
+    // Deleting the machine on a forgets its versions and aliases everywhere.
+    a.ok("DeleteStateMachine", json!({"stateMachineArn": arn}))
+        .await;
+    for n in [b, c] {
+        within(second, "versions gone", || async {
+            let (_, body) = n
+                .call(
+                    "DescribeStateMachineAlias",
+                    json!({"stateMachineAliasArn": alias}),
+                )
+                .await;
+            body["__type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("#ResourceNotFound"))
+        })
+        .await;
+    }
+    assert_eq!(redis.cli(&["HEXISTS", "expressway:versioned", &arn]), "0");
+    drop(nodes);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A start made through an alias whose instance dies is run again on
+/// another instance with the version it was started with (not the alias's
+/// routing of now, nor the machine's current definition), and
+/// DescribeExecution there shows that version and the alias.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reclaimed_start_runs_the_version_it_was_started_with() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("reclaim-version");
+    let redis = Redis::start(&dir);
+    let mut a = Node::start(&redis, "a", &dir);
+    let b = Node::start(&redis, "b", &dir);
+    let slow = |result: &str| {
+        json!({
+            "TimeoutSeconds": 2,
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                "P": {"Type": "Pass", "Result": result, "End": true}
+            }
+        })
+        .to_string()
+    };
+    let arn = machine_arn("pinned");
+    a.ok(
+        "CreateStateMachine",
+        json!({"name": "pinned", "roleArn": ROLE, "type": "EXPRESS",
+               "definition": slow("v1"), "publish": true}),
+    )
+    .await;
+    a.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "prod", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:1"), "weight": 100}]}),
+    )
+    .await;
+    let started = a
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": format!("{arn}:prod"), "name": "pinned-run"}),
+        )
+        .await;
+    a.kill();
+    // Meanwhile the machine changes and the alias moves to a new version.
+    b.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": arn, "definition": slow("v2"), "publish": true}),
+    )
+    .await;
+    b.ok(
+        "UpdateStateMachineAlias",
+        json!({"stateMachineAliasArn": format!("{arn}:prod"),
+               "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:2"), "weight": 100}]}),
+    )
+    .await;
+    within(Duration::from_secs(10), "run again on b", || async {
+        let d = b
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    let d = b
+        .ok(
+            "DescribeExecution",
+            json!({"executionArn": started["executionArn"]}),
+        )
+        .await;
+    assert_eq!(d["output"], "\"v1\"", "{d}");
+    assert_eq!(
+        d["stateMachineVersionArn"],
+        format!("{arn}:1").as_str(),
+        "{d}"
+    );
+    assert_eq!(
+        d["stateMachineAliasArn"],
+        format!("{arn}:prod").as_str(),
+        "{d}"
+    );
+    assert_eq!(
+        b.metric("expressway_cluster_starts_reclaimed_total").await,
+        1.0
+    );
+    drop(b);
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -445,6 +792,77 @@ async fn without_redis_async_starts_are_refused_and_sync_runs() {
     })
     .await;
     drop(a);
+    drop(redis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Guarantee 7 at start-up: an instance started before its Redis accepts
+/// connections listens at once, runs its definitions synchronously, refuses
+/// asynchronous starts with ServiceUnavailable and says it is not ready;
+/// once Redis is up it joins by itself: its definitions are written to the
+/// registry, it sees the machines created elsewhere, becomes ready and
+/// accepts asynchronous starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_started_before_redis_joins_when_it_is_up() {
+    if !redis_available() {
+        return;
+    }
+    let dir = temp_dir("early");
+    let mut redis = Redis::reserve(&dir);
+    let definitions = dir.join("definitions");
+    std::fs::create_dir_all(&definitions).expect("definitions dir");
+    std::fs::write(definitions.join("boot.asl.json"), pass("boot")).expect("definition");
+    let a = Node::start(&redis, "a", &dir);
+    assert_eq!(sync_output(&a, "boot").await.as_deref(), Some("\"boot\""));
+    let (status, body) = a.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["reasons"].to_string().contains("registry"), "{body}");
+    let start = json!({"stateMachineArn": machine_arn("boot")});
+    let (status, body) = a.call("StartExecution", start.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["__type"], "com.amazon.coral.availability#ServiceUnavailable",
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+    let b = Node::start(&redis, "b", &dir);
+    b.ok(
+        "CreateStateMachine",
+        json!({"name": "later", "roleArn": ROLE, "type": "EXPRESS", "definition": pass("later")}),
+    )
+    .await;
+    let took = within(Duration::from_secs(5), "a ready", || async {
+        a.get("/readyz").await.0 == 200
+    })
+    .await;
+    eprintln!("ready {took:?} after Redis started");
+    within(Duration::from_secs(1), "a sees b's machine", || async {
+        sync_output(&a, "later").await.as_deref() == Some("\"later\"")
+    })
+    .await;
+    assert_eq!(
+        redis.cli(&["HEXISTS", "expressway:machines", &machine_arn("boot")]),
+        "1",
+        "a's definition is in the registry"
+    );
+    within(Duration::from_secs(5), "async starts accepted", || async {
+        a.call("StartExecution", start.clone()).await.0 == 200
+    })
+    .await;
+    let started = a.ok("StartExecution", start.clone()).await;
+    within(Duration::from_secs(5), "it ran, seen from b", || async {
+        let d = b
+            .ok(
+                "DescribeExecution",
+                json!({"executionArn": started["executionArn"]}),
+            )
+            .await;
+        d["status"] == "SUCCEEDED"
+    })
+    .await;
+    drop((a, b));
     drop(redis);
     std::fs::remove_dir_all(&dir).ok();
 }

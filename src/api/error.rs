@@ -182,6 +182,9 @@ impl From<crate::start::VersionError> for ApiError {
             V::Conflict(why) => ApiError::Conflict(why),
             V::Validation(why) => ApiError::Validation(why),
             V::QuotaExceeded(why) => ApiError::ServiceQuotaExceeded(why),
+            V::ServiceUnavailable(why) => {
+                ApiError::ServiceUnavailable(format!("Service Unavailable: {why}"))
+            }
         }
     }
 }

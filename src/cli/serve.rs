@@ -141,7 +141,8 @@ fn cluster_starter(
     config.execution_retention = setup.start.execution_retention;
     let cluster = crate::cluster::Cluster::connect(config)?;
     let starter =
-        crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store());
+        crate::start::Starter::with_store(setup.engine()?, setup.start.clone(), cluster.store())
+            .with_versions(cluster.versions());
     cluster.run(&starter);
     eprintln!("expressway: cluster node {node_id} on {url}");
     Ok((starter, Some(cluster)))

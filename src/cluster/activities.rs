@@ -16,9 +16,10 @@
 //!   a Task Token callback, forwarded to that node (`tokens.rs`). A Task
 //!   that ends before any worker took it is withdrawn from the list (LREM).
 //!
-//! Every command runs on the asynchronous connection (`io.rs`) except the
-//! registry writes (CreateActivity, DeleteActivity: rare, made on the
-//! pool as the state machine registry's are).
+//! Every command of a serving thread runs on the asynchronous connection
+//! (`io.rs`); the registry writes (CreateActivity, DeleteActivity) are
+//! queued there without waiting. The listener's reads (`refresh`,
+//! `resync`) run on its own thread.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -124,46 +125,50 @@ impl SharedActivities for RedisActivities {
         self.store.node()
     }
 
+    /// HSETNX (the first creation wins) and an announcement, queued on the
+    /// I/O thread: the serving thread does not wait for Redis (the activity
+    /// exists on this instance at once, on the others within milliseconds).
     fn created(&self, activity: &Activity) {
         let keys = self.store.keys();
-        let written = self.store.pool().with(|c| {
-            redis::pipe()
-                .cmd("HSETNX")
-                .arg(keys.activities())
-                .arg(&activity.arn)
-                .arg(encode(activity))
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(keys.activities_channel())
-                .arg(&activity.arn)
-                .ignore()
-                .query::<()>(c)
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSETNX")
+            .arg(keys.activities())
+            .arg(&activity.arn)
+            .arg(encode(activity))
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(keys.activities_channel())
+            .arg(&activity.arn)
+            .ignore();
+        let arn = activity.arn.clone();
+        self.store.io().spawn(move |mut c| async move {
+            if let Err(e) = pipe.query_async::<()>(&mut c).await {
+                tracing::warn!(activity_arn = %arn, error = %e, "cluster: activity created on this instance only");
+            }
         });
-        if let Err(e) = written {
-            tracing::warn!(activity_arn = %activity.arn, error = %e, "cluster: activity created on this instance only");
-        }
     }
 
+    /// HDEL, its queue deleted, an announcement, queued on the I/O thread.
     fn deleted(&self, arn: &str) {
         let keys = self.store.keys();
-        let written = self.store.pool().with(|c| {
-            redis::pipe()
-                .cmd("HDEL")
-                .arg(keys.activities())
-                .arg(arn)
-                .ignore()
-                .cmd("DEL")
-                .arg(keys.activity_tasks(arn))
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(keys.activities_channel())
-                .arg(arn)
-                .ignore()
-                .query::<()>(c)
+        let mut pipe = redis::pipe();
+        pipe.cmd("HDEL")
+            .arg(keys.activities())
+            .arg(arn)
+            .ignore()
+            .cmd("DEL")
+            .arg(keys.activity_tasks(arn))
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(keys.activities_channel())
+            .arg(arn)
+            .ignore();
+        let arn = arn.to_owned();
+        self.store.io().spawn(move |mut c| async move {
+            if let Err(e) = pipe.query_async::<()>(&mut c).await {
+                tracing::warn!(activity_arn = %arn, error = %e, "cluster: activity deleted on this instance only");
+            }
         });
-        if let Err(e) = written {
-            tracing::warn!(activity_arn = %arn, error = %e, "cluster: activity deleted on this instance only");
-        }
     }
 
     fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), String>> {

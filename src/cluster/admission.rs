@@ -20,7 +20,14 @@
 //! the tokens of a batch not spent by then are dropped, never carried into
 //! a burst. Only a start that finds no leased token asks Redis, and only
 //! such starts wait or are refused, in the cluster-wide FIFO order of the
-//! schedule. The cost: an instance may admit a batch's tokens up to one
+//! schedule. A batch's window starts when it arrives, and batches that
+//! cross (several starts found the lease spent at once) add up instead of
+//! the last replacing the others: measured on the loaded 2-core machine,
+//! windows counted from the request expired before slow answers arrived
+//! and crossing batches were thrown away, so 42 % of the starts at 1,000/s
+//! made a round trip. (Asking for one batch at a time, the starts meanwhile
+//! asking for their own token, was tried: at 3,000 synchronous starts/s
+//! half of them then made a round trip.) The cost: an instance may admit a batch's tokens up to one
 //! window earlier than a start-by-start schedule would, and tokens stranded
 //! on an idle instance are lost to the others for at most one window.
 //!
@@ -190,20 +197,31 @@ impl SharedBuckets for RedisBuckets {
                 .max(global.interval_us)
                 .saturating_mul(asked),
         );
-        let began = Instant::now();
         Box::pin(async move {
-            match answered.await {
-                Ok((0, wait, granted)) => {
-                    let granted = u64::try_from(granted).unwrap_or(0);
-                    if granted > 1 {
-                        leases.insert(
-                            machine,
-                            Lease {
-                                tokens: granted - 1,
-                                until: began + window,
-                            },
-                        );
-                    }
+            let answer = answered.await;
+            let granted = match &answer {
+                Ok((0, _, granted)) => u64::try_from(*granted).unwrap_or(0),
+                _ => 0,
+            };
+            if granted > 1 {
+                // The window starts when the batch arrives: its tokens were
+                // charged in Redis before, so spending them later is never
+                // above the schedule (a window counted from the request
+                // could be over before a slow answer arrives). Tokens still
+                // valid are kept: two batches that cross add up.
+                let now = Instant::now();
+                let mut lease = leases.entry(machine).or_insert(Lease {
+                    tokens: 0,
+                    until: now,
+                });
+                if now >= lease.until {
+                    lease.tokens = 0;
+                }
+                lease.tokens += granted - 1;
+                lease.until = now + window;
+            }
+            match answer {
+                Ok((0, wait, _)) => {
                     SharedAnswer::Admitted(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
                 }
                 Ok((code, ..)) => {

@@ -86,6 +86,17 @@ impl Io {
         down.is_some_and(|at| at.elapsed() < RETRY_AFTER)
     }
 
+    /// Runs `command` on the connection, on the I/O thread, without
+    /// waiting for it (it handles its own errors).
+    pub(crate) fn spawn<F, Fut>(&self, command: F)
+    where
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        drop(self.handle.spawn(command(conn)));
+    }
+
     /// Runs `command` on the connection, on the I/O thread, and answers its
     /// result; the returned future is `'static` and `Send` (await it on
     /// any runtime). Fails at once while Redis is known down.

@@ -45,6 +45,30 @@ impl Keys {
         format!("{}replies:{node}", self.prefix)
     }
 
+    /// The hash of the versions of the machine `machine_arn`: field = the
+    /// version number, value = JSON with the machine snapshot.
+    pub(crate) fn versions(&self, machine_arn: &str) -> String {
+        format!("{}versions:{machine_arn}", self.prefix)
+    }
+
+    /// The hash of the aliases of the machine `machine_arn`: field = the
+    /// alias name, value = JSON.
+    pub(crate) fn aliases(&self, machine_arn: &str) -> String {
+        format!("{}aliases:{machine_arn}", self.prefix)
+    }
+
+    /// The hash of the machines that have versions or aliases: field = the
+    /// machine ARN, value = the last version number given (never reused).
+    pub(crate) fn versioned(&self) -> String {
+        format!("{}versioned", self.prefix)
+    }
+
+    /// The pub/sub channel announcing a change of a machine's versions or
+    /// aliases (payload: the machine ARN).
+    pub(crate) fn versions_channel(&self) -> String {
+        format!("{}versions-changed", self.prefix)
+    }
+
     /// The lock taken around a read-modify-write of one machine.
     pub(crate) fn registry_lock(&self) -> String {
         format!("{}registry-lock", self.prefix)

@@ -1,6 +1,7 @@
-//! The registry listener: a thread subscribed to the registry and stop
-//! channels that keeps this node's cache current (a machine created,
-//! updated, tagged or deleted on any node is visible here within
+//! The registry listener: a thread subscribed to the registry, versions and
+//! stop channels that keeps this node's cache current (a machine created,
+//! updated, tagged or deleted, a version published or deleted, an alias
+//! created, updated or deleted on any node is visible here within
 //! milliseconds), reads the whole registry every [`RESYNC`] to heal a missed
 //! announcement, aborts the executions stopped on another node, and answers
 //! the Task Token callbacks forwarded by other nodes (`tokens.rs`).
@@ -47,6 +48,8 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     pubsub.subscribe(&activity_changes)?;
     let activity_started = store.keys().activity_started(store.node());
     pubsub.subscribe(&activity_started)?;
+    let versions = store.keys().versions_channel();
+    pubsub.subscribe(&versions)?;
     pubsub.set_read_timeout(Some(Duration::from_millis(500)))?;
     // Subscribed first, then read: nothing announced in between is missed.
     store.ensure_group()?;
@@ -65,6 +68,8 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
                     if let Some(activities) = store.activities() {
                         activities.started_elsewhere(&payload);
                     }
+                } else if channel == versions {
+                    super::versions::refresh(store, &payload)?;
                 } else if channel == activity_changes {
                     if let Some(activities) = store.activities() {
                         super::activities::refresh(store, activities, &payload)?;
@@ -87,9 +92,10 @@ fn listen(store: &RedisStore) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Reads the registry and the activities again.
+/// Reads the registry, the versions and aliases, and the activities again.
 fn resync(store: &RedisStore) -> Result<(), super::error::ClusterError> {
     store.resync()?;
+    super::versions::resync(store)?;
     if let Some(activities) = store.activities() {
         super::activities::resync(store, activities)?;
     }

@@ -15,6 +15,9 @@
 //!    (`listen.rs`), and the whole registry is read again every 5 s to heal a
 //!    missed announcement. A node compiles a definition once per version
 //!    (the compiled graph is reused while the text is unchanged).
+//!    Versions and aliases live beside them, per machine
+//!    (`versions.rs`): a start through a version or alias ARN works on
+//!    every node.
 //! 2. **Durable asynchronous starts, at least once.** StartExecution
 //!    answers only after one Lua script has added the start to the
 //!    `expressway:starts` stream, made it pending for this node in the
@@ -46,12 +49,16 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! No Redis command of a hot path (an asynchronous start's record and
-//! admission, DescribeExecution, a forwarded callback, an activity Task)
-//! blocks a serving thread or shard: they run on the `cluster-io` thread's
-//! pipelined connection and are awaited (`io.rs`). The registry writes,
-//! the finisher, the reclaimer, the listener and the heartbeat use a small
-//! pool of blocking connections on their own threads (`pool.rs`).
+//! No Redis command of a serving path (an asynchronous start's record and
+//! admission, DescribeExecution, StopExecution, ListExecutions, the
+//! registry writes of Create/Update/DeleteStateMachine, TagResource,
+//! UntagResource, CreateActivity and DeleteActivity, a forwarded callback,
+//! an activity Task) blocks a serving thread or shard: they run on the
+//! `cluster-io` thread's pipelined connection and are awaited (`io.rs`).
+//! The finisher, the reclaimer, the listener and the heartbeat use a small
+//! pool of blocking connections on their own threads (`pool.rs`); so does
+//! the read of a machine not yet in the local cache (created on another
+//! instance a moment ago, not yet announced here).
 //!
 //! Kinesis consumers share a stream's shards through leases and keep
 //! their checkpoints in Redis (`leases.rs`, `checkpoints.rs`); every
@@ -75,6 +82,7 @@ mod reclaim;
 mod records;
 mod store;
 mod tokens;
+mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -178,6 +186,13 @@ impl Cluster {
     /// The store to build the [`Starter`] on ([`Starter::with_store`]).
     pub fn store(&self) -> Arc<dyn StartStore> {
         Arc::clone(&self.store) as Arc<dyn StartStore>
+    }
+
+    /// The versions and aliases of the cluster, to build the [`Starter`]
+    /// with ([`Starter::with_versions`]): published, created, updated or
+    /// deleted on any instance, visible on every one (`versions.rs`).
+    pub fn versions(&self) -> Arc<dyn crate::start::VersionStore> {
+        Arc::new(versions::RedisVersions::new(Arc::clone(&self.store)))
     }
 
     /// Shares the service's `activities` with the cluster: created on any

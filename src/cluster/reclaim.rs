@@ -203,11 +203,17 @@ fn reclaim(
                 task,
             },
         );
+        // The version it ran (not the alias's pick of now, nor the
+        // machine's current definition).
+        let run_arn = stored
+            .version()
+            .unwrap_or(&record.state_machine_arn)
+            .to_owned();
         let store = Arc::clone(store);
         let starter = starter.clone();
         runtime.spawn(Abortable::new(
             async move {
-                let outcome = rerun(&starter, &record).await;
+                let outcome = rerun(&starter, &record, &run_arn).await;
                 store.finish(&record.arn, outcome);
             },
             registration,
@@ -216,9 +222,14 @@ fn reclaim(
     Ok(())
 }
 
-/// Runs a reclaimed start again: same machine, name (so same ARN), input
-/// and start time.
-async fn rerun(starter: &Starter, record: &crate::start::ExecutionRecord) -> ExecutionOutcome {
+/// Runs a reclaimed start again: same machine (the version `run_arn` for a
+/// start through a version or an alias), name (so same ARN), input and
+/// start time.
+async fn rerun(
+    starter: &Starter,
+    record: &crate::start::ExecutionRecord,
+    run_arn: &str,
+) -> ExecutionOutcome {
     let failed = |cause: String| ExecutionOutcome {
         status: ExecutionStatus::Failed,
         output: None,
@@ -227,7 +238,7 @@ async fn rerun(starter: &Starter, record: &crate::start::ExecutionRecord) -> Exe
         stop_time: std::time::SystemTime::now(),
     };
     let request = StartRequest {
-        state_machine_arn: &record.state_machine_arn,
+        state_machine_arn: run_arn,
         name: Some(&record.name),
         input: StartInput::Text(&record.input),
     };

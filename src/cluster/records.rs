@@ -1,7 +1,8 @@
 //! Execution records in Redis: one hash per execution
 //! (`execution:<arn>`: `arn`, `machine`, `name`, `input`, `start` (ms),
-//! `status`, `entry` (its id in the starts stream), `node`, and once ended
-//! `outcome` as JSON), and the Lua scripts that change a record together
+//! `status`, `entry` (its id in the starts stream), `node`, `version` and
+//! `alias` (the version run and the alias started through, or ""), and
+//! once ended `outcome` as JSON), and the Lua scripts that change a record together
 //! with the starts stream, atomically.
 
 use std::collections::HashMap;
@@ -37,13 +38,14 @@ pub(crate) const RUNNING: &str = "RUNNING";
 ///
 /// KEYS: stream, record, machine index, cluster index. ARGV: group, node,
 /// arn, machine, name, input, start (ms), deadline (ms), records kept, key
-/// prefix. Returns the stream entry id.
+/// prefix, version ARN, alias ARN. Returns the stream entry id.
 const ACCEPT_LUA: &str = r"
 local id = redis.call('XADD', KEYS[1], '*', 'arn', ARGV[3], 'deadline', ARGV[8])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'FORCE', 'JUSTID')
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'arn', ARGV[3], 'machine', ARGV[4], 'name', ARGV[5],
-  'input', ARGV[6], 'start', ARGV[7], 'status', 'RUNNING', 'entry', id, 'node', ARGV[2])
+  'input', ARGV[6], 'start', ARGV[7], 'status', 'RUNNING', 'entry', id, 'node', ARGV[2],
+  'version', ARGV[11], 'alias', ARGV[12])
 redis.call('ZADD', KEYS[3], ARGV[7], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[3])
 local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9])
@@ -153,6 +155,36 @@ impl Stored {
     /// A field, or "".
     pub(crate) fn get(&self, field: &str) -> &str {
         self.fields.get(field).map_or("", String::as_str)
+    }
+
+    /// The version run (a start through a version or an alias ARN).
+    pub(crate) fn version(&self) -> Option<&str> {
+        Some(self.get("version")).filter(|v| !v.is_empty())
+    }
+
+    /// The alias started through, if any.
+    pub(crate) fn alias(&self) -> Option<&str> {
+        Some(self.get("alias")).filter(|a| !a.is_empty())
+    }
+
+    /// The [`ExecutionRecord`] with its version and alias, when the
+    /// version is still in `versions` (DescribeExecution shows them).
+    ///
+    /// # Errors
+    /// [`ClusterError::Corrupt`] for an unreadable outcome.
+    pub(crate) fn record_in(
+        &self,
+        versions: &crate::start::MemoryVersions,
+    ) -> Result<ExecutionRecord, ClusterError> {
+        let mut record = self.record()?;
+        if let Some(version) = self.version().and_then(|v| versions.version_now(v)) {
+            record.origin = Some(std::sync::Arc::new(crate::start::Origin {
+                machine: std::sync::Arc::clone(&version.machine),
+                version_arn: Some(version.arn.clone()),
+                alias_arn: self.alias().map(str::to_owned),
+            }));
+        }
+        Ok(record)
     }
 
     /// Whether the execution is still running.

@@ -5,7 +5,8 @@
 //! their starts in a stream with a consumer group ([`super::records`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use dashmap::{DashMap, DashSet};
@@ -21,7 +22,9 @@ use crate::engine::{Engine, ExecutionOutcome, ExecutionStatus};
 use crate::start::records::Abort;
 use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
-use crate::start::{ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreFuture};
+use crate::start::{
+    ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreCall, StoreFuture,
+};
 
 /// What a refresh of the cache from Redis found for one machine.
 #[derive(Debug)]
@@ -61,6 +64,12 @@ pub struct RedisStore {
     /// The engine whose observer learns of machines read from Redis (set
     /// once the starter exists, [`RedisStore::announce_to`]).
     engine: OnceLock<Engine>,
+    /// Whether the whole registry has been read from Redis once (until
+    /// then `/readyz` says not ready: an instance started before its Redis
+    /// does not know the machines created elsewhere).
+    synced: AtomicBool,
+    /// This node's copy of the versions and aliases (`versions.rs`).
+    versions: Arc<crate::start::MemoryVersions>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -74,6 +83,13 @@ impl std::fmt::Debug for RedisStore {
 
 /// How long a registry write waits for the registry lock.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Deletes the registry lock if it still holds the caller's token.
+static UNLOCK: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+    )
+});
 
 impl RedisStore {
     /// A store on `pool` for the node `node`, keys under `keys`.
@@ -100,6 +116,8 @@ impl RedisStore {
             kept: kept.max(1),
             ends,
             engine: OnceLock::new(),
+            synced: AtomicBool::new(false),
+            versions: Arc::default(),
         }
     }
 
@@ -112,6 +130,16 @@ impl RedisStore {
     /// The engine set by [`RedisStore::announce_to`].
     pub(crate) fn engine(&self) -> Option<&Engine> {
         self.engine.get()
+    }
+
+    /// This node's copy of the versions and aliases.
+    pub(crate) fn versions(&self) -> &crate::start::MemoryVersions {
+        &self.versions
+    }
+
+    /// The machine `arn` in this node's cache (no Redis read).
+    pub(crate) fn cached(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.cache.get(arn)
     }
 
     /// The connection pool.
@@ -266,11 +294,18 @@ impl RedisStore {
         for arn in unsaved {
             if let Some(sm) = self.cache.get(&arn) {
                 self.pool.with(|c| {
-                    redis::cmd("HSETNX")
+                    let added: i64 = redis::cmd("HSETNX")
                         .arg(self.keys.machines())
                         .arg(&arn)
                         .arg(encode(&sm))
-                        .query::<()>(c)
+                        .query(c)?;
+                    if added == 1 {
+                        redis::cmd("PUBLISH")
+                            .arg(self.keys.registry_channel())
+                            .arg(&arn)
+                            .query::<()>(c)?;
+                    }
+                    Ok(())
                 })?;
             }
             self.unsaved.remove(&arn);
@@ -288,66 +323,123 @@ impl RedisStore {
                 self.apply(arn, None)?;
             }
         }
+        if !self.synced.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                machines = self.cache.len(),
+                "cluster: registry read from Redis"
+            );
+            eprintln!(
+                "expressway: cluster registry read from Redis ({} state machines)",
+                self.cache.len()
+            );
+        }
         Ok(())
     }
 
-    /// Runs `write` under the registry lock (a read-modify-write of one
-    /// machine must not interleave with another node's).
-    fn locked<T>(
-        &self,
-        write: impl FnOnce(&Self) -> Result<T, ClusterError>,
-    ) -> Result<T, ClusterError> {
+    /// Takes the registry lock (a read-modify-write of one machine must
+    /// not interleave with another node's) on the I/O thread; answers its
+    /// token for [`RedisStore::unlock`].
+    pub(crate) async fn lock(&self) -> Result<String, ClusterError> {
         let token = uuid::Uuid::new_v4().to_string();
-        let began = Instant::now();
-        loop {
-            let got: Option<String> = self.pool.with(|c| {
-                redis::cmd("SET")
-                    .arg(self.keys.registry_lock())
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(5_000)
-                    .query(c)
-            })?;
-            if got.is_some() {
-                break;
-            }
-            if began.elapsed() > LOCK_WAIT {
-                return Err(ClusterError::Unavailable(
-                    "the registry lock is held too long".to_owned(),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let done = write(self);
-        let unlock = redis::Script::new(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        );
-        let _ = self.pool.with(|c| {
-            unlock
-                .key(self.keys.registry_lock())
-                .arg(&token)
-                .invoke::<i64>(c)
-        });
-        done
+        let key = self.keys.registry_lock();
+        let mine = token.clone();
+        self.io
+            .run(move |mut c| async move {
+                let began = Instant::now();
+                loop {
+                    let got: Option<String> = redis::cmd("SET")
+                        .arg(&key)
+                        .arg(&mine)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(5_000)
+                        .query_async(&mut c)
+                        .await?;
+                    if got.is_some() {
+                        return Ok(true);
+                    }
+                    if began.elapsed() > LOCK_WAIT {
+                        return Ok(false);
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await?
+            .then_some(token)
+            .ok_or_else(|| {
+                ClusterError::Unavailable("the registry lock is held too long".to_owned())
+            })
     }
 
-    /// Writes `machine` and announces it.
-    fn save(&self, machine: &StateMachine) -> Result<(), ClusterError> {
-        self.pool.with(|c| {
-            redis::pipe()
-                .atomic()
-                .cmd("HSET")
-                .arg(self.keys.machines())
-                .arg(&machine.arn)
-                .arg(encode(machine))
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(self.keys.registry_channel())
-                .arg(&machine.arn)
-                .ignore()
-                .query::<()>(c)
-        })
+    /// Releases the registry lock taken with `token` (if still ours).
+    pub(crate) async fn unlock(&self, token: String) {
+        let key = self.keys.registry_lock();
+        let _ = self
+            .io
+            .run(move |mut c| async move {
+                UNLOCK.key(key).arg(token).invoke_async::<i64>(&mut c).await
+            })
+            .await;
+    }
+
+    /// Reads the machine `arn` from Redis into the cache, on the I/O thread.
+    pub(crate) async fn refresh_async(&self, arn: &str) -> Result<Change, ClusterError> {
+        let (key, field) = (self.keys.machines(), arn.to_owned());
+        let text: Option<String> = self
+            .io
+            .run(move |mut c| async move {
+                redis::cmd("HGET")
+                    .arg(key)
+                    .arg(field)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        self.apply(arn, text.as_deref())
+    }
+
+    /// Writes `machine` and announces it, on the I/O thread.
+    async fn save(&self, machine: &StateMachine) -> Result<(), ClusterError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("HSET")
+            .arg(self.keys.machines())
+            .arg(&machine.arn)
+            .arg(encode(machine))
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(self.keys.registry_channel())
+            .arg(&machine.arn)
+            .ignore();
+        self.io
+            .run(move |mut c| async move { pipe.query_async::<()>(&mut c).await })
+            .await
+    }
+
+    /// [`StartStore::update_machine`] under the registry lock.
+    async fn update_locked(
+        &self,
+        arn: &str,
+        change: &mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+    ) -> Result<Option<Option<Arc<StateMachine>>>, ClusterError> {
+        let token = self.lock().await?;
+        let done = async {
+            let (Change::Upserted(_) | Change::Same) = self.refresh_async(arn).await? else {
+                return Ok(None);
+            };
+            let Some(current) = self.cache.get(arn) else {
+                return Ok(None);
+            };
+            let mut next = StateMachine::clone(&current);
+            if !change(&mut next) {
+                return Ok(Some(None));
+            }
+            self.save(&next).await?;
+            Ok(Some(Some(self.put(next))))
+        }
+        .await;
+        self.unlock(token).await;
+        done
     }
 
     /// Reads the record of `arn`.
@@ -401,102 +493,98 @@ impl StartStore for RedisStore {
         self.cache.len()
     }
 
+    /// HSETNX (first writer wins) and, when added, an announcement, on the
+    /// I/O thread. While Redis is unreachable the machine is kept here and
+    /// written on reconnection (first writer wins).
     fn insert_machine(
         &self,
         machine: StateMachine,
-    ) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
-        let arn = machine.arn.clone();
-        let written = self.pool.with(|c| {
+    ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>> {
+        let (hash, channel) = (self.keys.machines(), self.keys.registry_channel());
+        let (arn, text) = (machine.arn.clone(), encode(&machine));
+        let written = self.io.run(move |mut c| async move {
             let (added, existing): (i64, Option<String>) = redis::pipe()
                 .atomic()
                 .cmd("HSETNX")
-                .arg(self.keys.machines())
+                .arg(&hash)
                 .arg(&arn)
-                .arg(encode(&machine))
+                .arg(text)
                 .cmd("HGET")
-                .arg(self.keys.machines())
+                .arg(&hash)
                 .arg(&arn)
-                .query(c)?;
+                .query_async(&mut c)
+                .await?;
             if added == 1 {
                 redis::cmd("PUBLISH")
-                    .arg(self.keys.registry_channel())
+                    .arg(channel)
                     .arg(&arn)
-                    .query::<()>(c)?;
+                    .query_async::<()>(&mut c)
+                    .await?;
             }
             Ok((added == 1, existing))
         });
-        match written {
-            Ok((true, _)) => Ok(self.put(machine)),
-            Ok((false, Some(text))) => match decode(&text, self.cache.get(&arn).as_ref()) {
-                Ok(existing) => Err(self.put(existing)),
+        Box::pin(async move {
+            let arn = machine.arn.clone();
+            match written.await {
+                Ok((true, _)) => Ok(self.put(machine)),
+                Ok((false, Some(text))) => match decode(&text, self.cache.get(&arn).as_ref()) {
+                    Ok(existing) => Err(self.put(existing)),
+                    Err(e) => {
+                        tracing::warn!(arn = %arn, error = %e, "cluster: unreadable machine replaced");
+                        Ok(self.put(machine))
+                    }
+                },
+                Ok((false, None)) => Ok(self.put(machine)),
                 Err(e) => {
-                    tracing::warn!(arn = %arn, error = %e, "cluster: unreadable machine replaced");
-                    Ok(self.put(machine))
-                }
-            },
-            Ok((false, None)) => Ok(self.put(machine)),
-            Err(e) => {
-                // Kept here and written on reconnection (first writer wins).
-                tracing::warn!(arn = %arn, error = %e, "cluster: state machine created locally only until Redis is back");
-                self.unsaved.insert(arn);
-                match self.cache.insert_new(machine) {
-                    Ok(sm) => Ok(sm),
-                    Err(sm) => Err(sm),
+                    // Kept here and written on reconnection (first writer wins).
+                    tracing::warn!(arn = %arn, error = %e, "cluster: state machine created locally only until Redis is back");
+                    self.unsaved.insert(arn);
+                    self.cache.insert_new(machine)
                 }
             }
-        }
+        })
     }
 
-    fn update_machine(
-        &self,
-        arn: &str,
-        change: &mut dyn FnMut(&mut StateMachine) -> bool,
-    ) -> Option<Option<Arc<StateMachine>>> {
-        let done = self.locked(|store| {
-            let (Change::Upserted(_) | Change::Same) = store.refresh(arn)? else {
-                return Ok(None);
-            };
-            let Some(current) = store.cache.get(arn) else {
-                return Ok(None);
-            };
-            let mut next = StateMachine::clone(&current);
-            if !change(&mut next) {
-                return Ok(Some(None));
+    fn update_machine<'a>(
+        &'a self,
+        arn: &'a str,
+        change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+    ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>> {
+        Box::pin(async move {
+            match self.update_locked(arn, change).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(arn = %arn, error = %e, "cluster: state machine changed locally only");
+                    let changed =
+                        self.cache
+                            .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })?;
+                    Some(changed.ok().map(|((), sm)| sm))
+                }
             }
-            store.save(&next)?;
-            Ok(Some(Some(store.put(next))))
-        });
-        match done {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(arn = %arn, error = %e, "cluster: state machine changed locally only");
-                let changed = self
-                    .cache
-                    .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })?;
-                Some(changed.ok().map(|((), sm)| sm))
-            }
-        }
+        })
     }
 
-    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
-        let removed = self.pool.with(|c| {
-            redis::pipe()
-                .atomic()
-                .cmd("HDEL")
-                .arg(self.keys.machines())
-                .arg(arn)
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(self.keys.registry_channel())
-                .arg(arn)
-                .ignore()
-                .query::<()>(c)
-        });
-        if let Err(e) = removed {
-            tracing::warn!(arn = %arn, error = %e, "cluster: state machine deleted locally only");
-        }
-        self.unsaved.remove(arn);
-        self.cache.remove(arn)
+    fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("HDEL")
+            .arg(self.keys.machines())
+            .arg(arn)
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(self.keys.registry_channel())
+            .arg(arn)
+            .ignore();
+        let removed = self
+            .io
+            .run(move |mut c| async move { pipe.query_async::<()>(&mut c).await });
+        Box::pin(async move {
+            if let Err(e) = removed.await {
+                tracing::warn!(arn = %arn, error = %e, "cluster: state machine deleted locally only");
+            }
+            self.unsaved.remove(arn);
+            self.cache.remove(arn)
+        })
     }
 
     /// Recorded as [`StartStore::accept_execution`] records it, without
@@ -533,6 +621,10 @@ impl StartStore for RedisStore {
             .arg(u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))
             .arg(self.kept)
             .arg(self.keys.prefix());
+        let origin = record.origin.as_deref();
+        invocation
+            .arg(origin.and_then(|o| o.version_arn.as_deref()).unwrap_or(""))
+            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""));
         let accepted = self
             .io
             .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
@@ -546,6 +638,13 @@ impl StartStore for RedisStore {
                     Err(e.into())
                 }
             }
+        })
+    }
+
+    fn not_ready(&self) -> Option<String> {
+        (!self.synced.load(Ordering::Acquire)).then(|| {
+            "the cluster's registry has not been read from Redis yet (unreachable since start-up)"
+                .to_owned()
         })
     }
 
@@ -569,13 +668,14 @@ impl StartStore for RedisStore {
         running
     }
 
-    fn stop(
-        &self,
-        arn: &str,
+    /// One Lua script on the I/O thread.
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
         error: Option<String>,
         cause: Option<String>,
         stop_time: SystemTime,
-    ) -> Option<Stopped> {
+    ) -> StoreCall<'a, Option<Stopped>> {
         let outcome = ExecutionOutcome {
             status: ExecutionStatus::Aborted,
             output: None,
@@ -583,30 +683,33 @@ impl StartStore for RedisStore {
             cause,
             stop_time,
         };
-        let answer: Result<(i64, String), _> = self.pool.with(|c| {
-            STOP.key(self.keys.execution(arn))
-                .key(self.keys.starts())
-                .arg(GROUP)
-                .arg(encode_outcome(&outcome))
-                .arg(self.retention.as_secs().max(1))
-                .arg(self.keys.stop_channel())
-                .arg(arn)
-                .invoke(c)
+        let mut invocation = STOP.key(self.keys.execution(arn));
+        invocation
+            .key(self.keys.starts())
+            .arg(GROUP)
+            .arg(encode_outcome(&outcome))
+            .arg(self.retention.as_secs().max(1))
+            .arg(self.keys.stop_channel())
+            .arg(arn);
+        let answer = self.io.run(move |mut c| async move {
+            invocation.invoke_async::<(i64, String)>(&mut c).await
         });
-        match answer {
-            Ok((1, start)) => {
-                self.abort_here(arn);
-                Some(Stopped::Aborted(super::machines::from_millis(
-                    start.parse().unwrap_or(0),
-                )))
+        Box::pin(async move {
+            match answer.await {
+                Ok((1, start)) => {
+                    self.abort_here(arn);
+                    Some(Stopped::Aborted(super::machines::from_millis(
+                        start.parse().unwrap_or(0),
+                    )))
+                }
+                Ok((0, _)) => Some(Stopped::AlreadyEnded),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(execution_arn = %arn, error = %e, "cluster: stop not recorded");
+                    None
+                }
             }
-            Ok((0, _)) => Some(Stopped::AlreadyEnded),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!(execution_arn = %arn, error = %e, "cluster: stop not recorded");
-                None
-            }
-        }
+        })
     }
 
     fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
@@ -617,7 +720,7 @@ impl StartStore for RedisStore {
                 return None;
             }
         };
-        let mut record = stored.record().ok()?;
+        let mut record = stored.record_in(&self.versions).ok()?;
         if matches!(record.progress, crate::start::Progress::Running) {
             record.abort = self.running.get(arn).map(|a| a.clone());
         }
@@ -634,6 +737,7 @@ impl StartStore for RedisStore {
                 .await
         });
         let running = self.running.clone();
+        let versions = Arc::clone(&self.versions);
         let arn = arn.to_owned();
         Box::pin(async move {
             let fields = match read.await {
@@ -646,7 +750,7 @@ impl StartStore for RedisStore {
             if fields.is_empty() {
                 return None;
             }
-            let mut record = Stored { fields }.record().ok()?;
+            let mut record = Stored { fields }.record_in(&versions).ok()?;
             if matches!(record.progress, crate::start::Progress::Running) {
                 record.abort = running.get(&arn).map(|a| a.clone());
             }
@@ -661,17 +765,50 @@ impl StartStore for RedisStore {
         self.running.contains_key(arn) || self.execution(arn).is_some()
     }
 
-    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
-        let arns: Vec<String> = self
-            .pool
-            .with(|c| {
-                redis::cmd("ZREVRANGE")
-                    .arg(self.keys.executions_of(state_machine_arn))
-                    .arg(0)
-                    .arg(999)
-                    .query(c)
-            })
-            .unwrap_or_default();
-        arns.iter().filter_map(|arn| self.execution(arn)).collect()
+    /// Two round trips on the I/O thread: the newest 1,000 ARNs of the
+    /// machine's index, then their records in one pipeline.
+    fn executions_of<'a>(
+        &'a self,
+        state_machine_arn: &'a str,
+    ) -> StoreCall<'a, Vec<ExecutionRecord>> {
+        let index = self.keys.executions_of(state_machine_arn);
+        let keys = self.keys.clone();
+        let read = self.io.run(move |mut c| async move {
+            let arns: Vec<String> = redis::cmd("ZREVRANGE")
+                .arg(index)
+                .arg(0)
+                .arg(999)
+                .query_async(&mut c)
+                .await?;
+            if arns.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut pipe = redis::pipe();
+            for arn in &arns {
+                pipe.cmd("HGETALL").arg(keys.execution(arn));
+            }
+            let records: Vec<HashMap<String, String>> = pipe.query_async(&mut c).await?;
+            Ok(arns.into_iter().zip(records).collect::<Vec<_>>())
+        });
+        Box::pin(async move {
+            let found = match read.await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(state_machine_arn = %state_machine_arn, error = %e, "cluster: executions unreadable");
+                    return Vec::new();
+                }
+            };
+            found
+                .into_iter()
+                .filter(|(_, fields)| !fields.is_empty())
+                .filter_map(|(arn, fields)| {
+                    let mut record = Stored { fields }.record_in(&self.versions).ok()?;
+                    if matches!(record.progress, crate::start::Progress::Running) {
+                        record.abort = self.running.get(&arn).map(|a| a.clone());
+                    }
+                    Some(record)
+                })
+                .collect()
+        })
     }
 }

@@ -9,7 +9,10 @@
 //!   and admission is not saturated: the global buffer is not full
 //!   (`depth < max_queue`), so a start would be buffered rather than
 //!   throttled at once. State machines whose own buffer is full are listed
-//!   but do not make the server unready (the others still run).
+//!   but do not make the server unready (the others still run). With
+//!   `--cluster`, the shared registry must also have been read once (an
+//!   instance started before its Redis listens at once but is not ready
+//!   until then: it would not know the machines created elsewhere).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,13 +55,17 @@ pub fn readiness(service: &Service) -> (bool, serde_json::Value) {
         .copied()
         .filter(|n| admission.state(Some(n)).depth >= admission.config().limits_of(n).max_queue)
         .collect();
-    let ready = !machines.is_empty() && !saturated;
+    let registry = service.starter().store().not_ready();
+    let ready = !machines.is_empty() && !saturated && registry.is_none();
     let mut reasons = Vec::new();
     if machines.is_empty() {
         reasons.push("no state machine is loaded");
     }
     if saturated {
         reasons.push("the admission buffer is full");
+    }
+    if let Some(why) = registry.as_deref() {
+        reasons.push(why);
     }
     (
         ready,

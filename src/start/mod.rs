@@ -73,7 +73,7 @@ pub use starter::{
     Completed, Created, MachineSpec, Mode, Prepared, StartConfig, StartInput, StartRequest,
     Started, Starter,
 };
-pub use store::{MemoryStore, StartStore, StoreFuture};
+pub use store::{MemoryStore, StartStore, StoreCall, StoreFuture};
 pub use versions::{Alias, MemoryVersions, Route, Version, VersionError, VersionStore};
 
 #[cfg(test)]

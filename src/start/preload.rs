@@ -46,7 +46,8 @@ pub fn machine_name(definition: &Path) -> String {
 
 /// Creates one definition file as an EXPRESS state machine named after the
 /// file ([`machine_name`], or `name`), as CreateStateMachine would (an
-/// identical machine already there is kept).
+/// identical machine already there is kept), even while a cluster's Redis
+/// is unreachable ([`Starter::create_machine_at_startup`]).
 ///
 /// # Errors
 /// [`PreloadError`]: the file cannot be read, or the machine is refused.
@@ -61,7 +62,7 @@ pub fn create_from_file(
     })?;
     let name = name.map_or_else(|| machine_name(file), str::to_owned);
     starter
-        .create_machine(MachineSpec::express(&name, &text))
+        .create_machine_at_startup(MachineSpec::express(&name, &text))
         .map(|c| c.machine)
         .map_err(|source| PreloadError::Create {
             path: file.to_owned(),

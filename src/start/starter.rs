@@ -141,7 +141,7 @@ impl Started {
             Some(rx) => rx.await.ok(),
             None => loop {
                 // A repeated STANDARD start: the first start's task owns it.
-                match self.store.execution(&self.execution_arn) {
+                match self.store.fetch_execution(&self.execution_arn).await {
                     Some(ExecutionRecord {
                         progress: Progress::Running,
                         ..
@@ -152,7 +152,8 @@ impl Started {
         };
         match self
             .store
-            .execution(&self.execution_arn)
+            .fetch_execution(&self.execution_arn)
+            .await
             .map(|r| r.progress)
         {
             Some(Progress::Done(outcome)) => outcome,
@@ -352,7 +353,42 @@ impl Starter {
     /// `InvalidName`, `InvalidDefinition` (the load error),
     /// `StateMachineAlreadyExists` for a different machine of that name,
     /// `ServiceUnavailable` when the store cannot take the write.
+    ///
+    /// Blocks the calling thread until a remote store answers: for callers
+    /// off the serving path (the CLI, tests, embedders); the API awaits
+    /// [`Starter::create_machine_async`].
     pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        futures::executor::block_on(self.create(spec, true))
+    }
+
+    /// [`Starter::create_machine`] without blocking the calling thread on a
+    /// remote store (CreateStateMachine).
+    ///
+    /// # Errors
+    /// As [`Starter::create_machine`].
+    pub async fn create_machine_async(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        self.create(spec, true).await
+    }
+
+    /// Creates a state machine from a definition file at start-up
+    /// (`serve --definitions`, [`super::preload`]) as
+    /// [`Starter::create_machine`] does, except that a remote store known
+    /// to be unreachable does not refuse it: the machine is kept here and
+    /// written to the store when it is reachable again (first writer wins),
+    /// so that an instance started before its cluster's Redis still serves
+    /// its definitions.
+    ///
+    /// # Errors
+    /// `InvalidName`, `InvalidDefinition`, `StateMachineAlreadyExists`.
+    pub fn create_machine_at_startup(&self, spec: MachineSpec<'_>) -> Result<Created, StartError> {
+        futures::executor::block_on(self.create(spec, false))
+    }
+
+    async fn create(
+        &self,
+        spec: MachineSpec<'_>,
+        needs_store: bool,
+    ) -> Result<Created, StartError> {
         names::check(spec.name)?;
         let machine_arn = self.state_machine_arn(spec.region, spec.name);
         let logging = spec.logging.unwrap_or_else(logging_off);
@@ -376,7 +412,9 @@ impl Starter {
         if let Some(existing) = self.inner.store.machine(&machine_arn) {
             return repeat(existing);
         }
-        self.inner.store.check_available()?;
+        if needs_store {
+            self.inner.store.check_available()?;
+        }
         let machine = crate::compile::load(spec.definition)
             .map(Arc::new)
             .map_err(|e| StartError::InvalidDefinition(e.to_string()))?;
@@ -399,7 +437,7 @@ impl Starter {
         };
         // Two racing creates of one name: the first wins, the second is
         // answered as a repeat of it.
-        match self.inner.store.insert_machine(record) {
+        match self.inner.store.insert_machine(record).await {
             Ok(added) => {
                 self.inner
                     .engine
@@ -420,24 +458,22 @@ impl Starter {
     ///
     /// # Errors
     /// `change`'s error; the machine is then left as it was.
-    pub fn update_machine<E>(
+    pub async fn update_machine<E: Send>(
         &self,
         arn: &str,
-        change: impl FnOnce(&mut StateMachine) -> Result<(), E>,
+        change: impl FnOnce(&mut StateMachine) -> Result<(), E> + Send,
     ) -> Option<Result<Arc<StateMachine>, E>> {
         let mut change = Some(change);
         let mut failed = None;
-        let changed = self.inner.store.update_machine(arn, &mut |sm| match change
-            .take()
-            .map(|c| c(sm))
-        {
+        let mut apply = |sm: &mut StateMachine| match change.take().map(|c| c(sm)) {
             Some(Ok(())) => true,
             Some(Err(e)) => {
                 failed = Some(e);
                 false
             }
             None => false,
-        })?;
+        };
+        let changed = self.inner.store.update_machine(arn, &mut apply).await?;
         match (changed, failed) {
             (Some(sm), _) => Some(Ok(sm)),
             (None, Some(e)) => Some(Err(e)),
@@ -448,11 +484,11 @@ impl Starter {
 
     /// Deletes the machine `arn` (nothing when there is none), with its
     /// versions and aliases.
-    pub fn delete_machine(&self, arn: &str) {
-        if let Some(sm) = self.inner.store.remove_machine(arn) {
+    pub async fn delete_machine(&self, arn: &str) {
+        if let Some(sm) = self.inner.store.remove_machine(arn).await {
             self.inner.engine.unregister_machine(&sm.machine);
         }
-        self.inner.versions.forget_machine(arn);
+        self.inner.versions.forget_machine(arn).await;
     }
 
     /// Publishes the current revision of the machine `arn` as a version
@@ -463,7 +499,7 @@ impl Starter {
     /// `StateMachineDoesNotExist`; `Conflict` when `revision_id` is given
     /// and is not the machine's current revision; `QuotaExceeded` past
     /// [`versions::MAX_VERSIONS`].
-    pub fn publish_version(
+    pub async fn publish_version(
         &self,
         arn: &str,
         revision_id: Option<&str>,
@@ -481,7 +517,7 @@ impl Starter {
                 )));
             }
         }
-        self.inner.versions.publish(&machine, description)
+        self.inner.versions.publish(&machine, description).await
     }
 
     /// The machine a start of `arn` runs: the registry's for an unqualified
@@ -646,7 +682,7 @@ impl Starter {
         let execution_arn = prepared.options.execution_arn.clone();
         let start_time = prepared.options.start_time;
         if prepared.machine.kind == MachineType::Standard {
-            if let Some(existing) = store.execution(&execution_arn) {
+            if let Some(existing) = store.fetch_execution(&execution_arn).await {
                 return match existing.progress {
                     Progress::Running if existing.input == input_text => Ok(Started {
                         execution_arn: existing.arn,
@@ -736,7 +772,7 @@ impl Starter {
     ///
     /// # Errors
     /// `InvalidArn`; `ExecutionDoesNotExist` when it is not retained.
-    pub fn stop(
+    pub async fn stop(
         &self,
         execution_arn: &str,
         error: Option<&str>,
@@ -753,6 +789,7 @@ impl Starter {
                 cause.map(str::to_owned),
                 stop_time,
             )
+            .await
             .ok_or_else(|| StartError::ExecutionDoesNotExist(execution_arn.to_owned()))?;
         if let Stopped::Aborted(started) = stopped {
             let machine = arn::execution_machine_name(execution_arn).unwrap_or_default();
@@ -781,7 +818,7 @@ impl Starter {
     /// # Errors
     /// `InvalidArn`; `StateMachineDoesNotExist`;
     /// `StateMachineTypeNotSupported` for an EXPRESS machine, as on AWS.
-    pub fn list(&self, state_machine_arn: &str) -> Result<Vec<ExecutionRecord>, StartError> {
+    pub async fn list(&self, state_machine_arn: &str) -> Result<Vec<ExecutionRecord>, StartError> {
         arn::parse_state_machine(state_machine_arn, false)?;
         let machine =
             self.inner.store.machine(state_machine_arn).ok_or_else(|| {
@@ -790,7 +827,7 @@ impl Starter {
         if machine.kind == MachineType::Express {
             return Err(StartError::StateMachineTypeNotSupported);
         }
-        Ok(self.inner.store.executions_of(state_machine_arn))
+        Ok(self.inner.store.executions_of(state_machine_arn).await)
     }
 
     /// Runs one execution on the engine behind the panic net.

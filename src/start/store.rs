@@ -16,10 +16,12 @@
 //! beside it ([`crate::admission::Admission::share`]).
 //!
 //! Every method is cheap for the in-memory store. The ones a remote store
-//! makes slow are either asynchronous ([`StartStore::accept_execution`],
-//! [`StartStore::fetch_execution`]: the caller awaits them, its thread keeps
-//! serving) or off the start's hot path (`finish` queues the end); a
-//! StartSyncExecution only calls [`StartStore::machine`].
+//! makes slow are either asynchronous (the registry writes, StopExecution's
+//! [`StartStore::stop`], ListExecutions' [`StartStore::executions_of`],
+//! [`StartStore::accept_execution`], [`StartStore::fetch_execution`]: the
+//! caller awaits them, its thread keeps serving) or off the start's hot
+//! path (`finish` queues the end); a StartSyncExecution only calls
+//! [`StartStore::machine`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -36,6 +38,16 @@ use super::registry::{Machines, StateMachine};
 /// (the trait is used as `dyn StartStore`), `'static` so that it can be
 /// awaited on any runtime.
 pub type StoreFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What the registry writes and the other remote reads of a [`StartStore`]
+/// answer: a boxed future that may borrow the store and the arguments
+/// (awaited by the caller while it holds them).
+pub type StoreCall<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A [`StoreCall`] already answered (the in-memory store's).
+fn ready<'a, T: Send + 'a>(value: T) -> StoreCall<'a, T> {
+    Box::pin(std::future::ready(value))
+}
 
 /// The registry and the execution records of a [`super::Starter`].
 ///
@@ -56,24 +68,28 @@ pub trait StartStore: Send + Sync + 'static {
     /// How many state machines exist.
     fn machine_count(&self) -> usize;
 
-    /// Adds `machine` unless one with its ARN exists.
-    ///
-    /// # Errors
-    /// The existing machine, when there is one.
-    fn insert_machine(&self, machine: StateMachine)
-        -> Result<Arc<StateMachine>, Arc<StateMachine>>;
+    /// Adds `machine` unless one with its ARN exists; answers `Ok(added)`,
+    /// or `Err(existing)` when there is one. Asynchronous: a remote store
+    /// answers when the write is acknowledged, without blocking the
+    /// caller's thread.
+    fn insert_machine(
+        &self,
+        machine: StateMachine,
+    ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>>;
 
     /// Changes the machine `arn` on a copy: `change` returns `false` to
     /// leave it as it was. `None` when there is no such machine; `Some(None)`
     /// when `change` refused; else the new machine.
-    fn update_machine(
-        &self,
-        arn: &str,
-        change: &mut dyn FnMut(&mut StateMachine) -> bool,
-    ) -> Option<Option<Arc<StateMachine>>>;
+    /// Asynchronous, as [`StartStore::insert_machine`].
+    fn update_machine<'a>(
+        &'a self,
+        arn: &'a str,
+        change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+    ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>>;
 
-    /// Removes the machine `arn`, returning it.
-    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>>;
+    /// Removes the machine `arn`, returning it. Asynchronous, as
+    /// [`StartStore::insert_machine`].
+    fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>>;
 
     /// Records a new execution (the store may forget the oldest ones).
     fn insert_execution(&self, record: ExecutionRecord);
@@ -110,20 +126,29 @@ pub trait StartStore: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Why the registry is not complete yet, if it is not: a cluster store
+    /// that has not read the shared registry since start-up (its Redis
+    /// unreachable) answers the reason, which `/readyz` reports. The
+    /// default: `None` (complete).
+    fn not_ready(&self) -> Option<String> {
+        None
+    }
+
     /// Stores the outcome of the execution `arn` if it is still retained
     /// and running; whether it was stored.
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool;
 
     /// Stops the execution `arn`: a running one is recorded ABORTED with
     /// `error`/`cause` at `stop_time` and its task aborted. `None` when
-    /// `arn` is not retained.
-    fn stop(
-        &self,
-        arn: &str,
+    /// `arn` is not retained. Asynchronous, as
+    /// [`StartStore::insert_machine`].
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
         error: Option<String>,
         cause: Option<String>,
         stop_time: SystemTime,
-    ) -> Option<Stopped>;
+    ) -> StoreCall<'a, Option<Stopped>>;
 
     /// A copy of the record of `arn`.
     fn execution(&self, arn: &str) -> Option<ExecutionRecord>;
@@ -141,7 +166,11 @@ pub trait StartStore: Send + Sync + 'static {
     }
 
     /// Copies of the records of one state machine, newest first.
-    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord>;
+    /// Asynchronous, as [`StartStore::insert_machine`].
+    fn executions_of<'a>(
+        &'a self,
+        state_machine_arn: &'a str,
+    ) -> StoreCall<'a, Vec<ExecutionRecord>>;
 }
 
 impl std::fmt::Debug for dyn StartStore {
@@ -185,23 +214,24 @@ impl StartStore for MemoryStore {
     fn insert_machine(
         &self,
         machine: StateMachine,
-    ) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
-        self.machines.insert_new(machine)
+    ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>> {
+        ready(self.machines.insert_new(machine))
     }
 
-    fn update_machine(
-        &self,
-        arn: &str,
-        change: &mut dyn FnMut(&mut StateMachine) -> bool,
-    ) -> Option<Option<Arc<StateMachine>>> {
+    fn update_machine<'a>(
+        &'a self,
+        arn: &'a str,
+        change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+    ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>> {
         let changed = self
             .machines
-            .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })?;
-        Some(changed.ok().map(|((), sm)| sm))
+            .update(arn, |sm| if change(sm) { Ok(()) } else { Err(()) })
+            .map(|changed| changed.ok().map(|((), sm)| sm));
+        ready(changed)
     }
 
-    fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
-        self.machines.remove(arn)
+    fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
+        ready(self.machines.remove(arn))
     }
 
     fn insert_execution(&self, record: ExecutionRecord) {
@@ -212,14 +242,14 @@ impl StartStore for MemoryStore {
         self.executions.finish(arn, outcome)
     }
 
-    fn stop(
-        &self,
-        arn: &str,
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
         error: Option<String>,
         cause: Option<String>,
         stop_time: SystemTime,
-    ) -> Option<Stopped> {
-        self.executions.stop(arn, error, cause, stop_time)
+    ) -> StoreCall<'a, Option<Stopped>> {
+        ready(self.executions.stop(arn, error, cause, stop_time))
     }
 
     fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
@@ -230,7 +260,10 @@ impl StartStore for MemoryStore {
         self.executions.contains(arn)
     }
 
-    fn executions_of(&self, state_machine_arn: &str) -> Vec<ExecutionRecord> {
-        self.executions.of_machine(state_machine_arn)
+    fn executions_of<'a>(
+        &'a self,
+        state_machine_arn: &'a str,
+    ) -> StoreCall<'a, Vec<ExecutionRecord>> {
+        ready(self.executions.of_machine(state_machine_arn))
     }
 }

@@ -124,15 +124,17 @@ async fn async_starts_are_recorded_stopped_and_awaited() {
         other.expect_err("refused"),
         StartError::ExecutionAlreadyExists(execution.clone())
     );
-    s.stop(&execution, Some("E"), Some("C")).expect("stopped");
+    s.stop(&execution, Some("E"), Some("C"))
+        .await
+        .expect("stopped");
     let outcome = tokio::time::timeout(Duration::from_secs(5), started.outcome())
         .await
         .expect("the waiter learns of the stop");
     assert_eq!(outcome.status, ExecutionStatus::Aborted);
     assert_eq!(outcome.error.as_deref(), Some("E"));
-    assert_eq!(s.list(&arn).expect("standard").len(), 1);
+    assert_eq!(s.list(&arn).await.expect("standard").len(), 1);
     assert_eq!(
-        s.stop(&execution.replace("one", "two"), None, None),
+        s.stop(&execution.replace("one", "two"), None, None).await,
         Err(StartError::ExecutionDoesNotExist(
             execution.replace("one", "two")
         ))
@@ -224,17 +226,20 @@ async fn a_custom_store_serves_the_starter() {
         fn machine_count(&self) -> usize {
             self.inner.machine_count()
         }
-        fn insert_machine(&self, m: StateMachine) -> Result<Arc<StateMachine>, Arc<StateMachine>> {
+        fn insert_machine(
+            &self,
+            m: StateMachine,
+        ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>> {
             self.inner.insert_machine(m)
         }
-        fn update_machine(
-            &self,
-            arn: &str,
-            change: &mut dyn FnMut(&mut StateMachine) -> bool,
-        ) -> Option<Option<Arc<StateMachine>>> {
+        fn update_machine<'a>(
+            &'a self,
+            arn: &'a str,
+            change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+        ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>> {
             self.inner.update_machine(arn, change)
         }
-        fn remove_machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
             self.inner.remove_machine(arn)
         }
         fn insert_execution(&self, r: ExecutionRecord) {
@@ -243,19 +248,19 @@ async fn a_custom_store_serves_the_starter() {
         fn finish(&self, arn: &str, o: crate::engine::ExecutionOutcome) -> bool {
             self.inner.finish(arn, o)
         }
-        fn stop(
-            &self,
-            arn: &str,
+        fn stop<'a>(
+            &'a self,
+            arn: &'a str,
             e: Option<String>,
             c: Option<String>,
             t: std::time::SystemTime,
-        ) -> Option<Stopped> {
+        ) -> StoreCall<'a, Option<Stopped>> {
             self.inner.stop(arn, e, c, t)
         }
         fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
             self.inner.execution(arn)
         }
-        fn executions_of(&self, arn: &str) -> Vec<ExecutionRecord> {
+        fn executions_of<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Vec<ExecutionRecord>> {
             self.inner.executions_of(arn)
         }
     }
@@ -282,7 +287,10 @@ async fn versions_live_in_the_store_the_starter_is_given() {
     let shared: Arc<dyn VersionStore> = Arc::new(MemoryVersions::default());
     let a = starter().with_versions(Arc::clone(&shared));
     let arn = machine(&a, "shared", PASS, MachineType::Express);
-    let (version, new) = a.publish_version(&arn, None, Some("d")).expect("published");
+    let (version, new) = a
+        .publish_version(&arn, None, Some("d"))
+        .await
+        .expect("published");
     assert!(new && version.arn == format!("{arn}:1"));
     assert_eq!(shared.versions_of(&arn).len(), 1);
     // A start through the version: the execution is the machine's, its
@@ -298,15 +306,16 @@ async fn versions_live_in_the_store_the_starter_is_given() {
     let b = starter().with_versions(shared);
     assert!(b.resolve(&version.arn).is_ok());
     assert_eq!(
-        b.publish_version(&arn, None, None).err(),
+        b.publish_version(&arn, None, None).await.err(),
         Some(VersionError::StateMachineDoesNotExist(arn.clone()))
     );
     assert_eq!(
         a.publish_version(&arn, Some("stale"), None)
+            .await
             .err()
             .map(|e| matches!(e, VersionError::Conflict(_))),
         Some(true)
     );
-    a.delete_machine(&arn);
+    a.delete_machine(&arn).await;
     assert!(a.resolve(&version.arn).is_err());
 }

@@ -26,6 +26,7 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use super::registry::StateMachine;
+use super::store::StoreCall;
 
 /// Most versions per state machine (AWS quota).
 pub const MAX_VERSIONS: usize = 1000;
@@ -114,24 +115,32 @@ pub enum VersionError {
     /// A per-machine quota is reached; the message.
     #[error("{0}")]
     QuotaExceeded(String),
+    /// A shared store (the cluster's Redis) cannot take the change now; why.
+    #[error("Service Unavailable: {0}")]
+    ServiceUnavailable(String),
 }
 
 /// Where versions and aliases live. Implementations are shared between
 /// threads and keep these promises: version numbers only grow (a deleted
 /// number is never reused); a version is never changed; publishing the
 /// revision of an existing version answers that version.
+///
+/// The changes are asynchronous (a shared store answers when its write is
+/// acknowledged, without blocking the caller's thread); the reads answer
+/// from memory, as a start through a version or alias ARN needs.
 pub trait VersionStore: Send + Sync + 'static {
     /// Publishes `machine` (its current revision) as its next version,
     /// unless a version of that revision exists: answers the version and
     /// whether it is new.
     ///
     /// # Errors
-    /// [`VersionError::QuotaExceeded`] past [`MAX_VERSIONS`].
-    fn publish(
-        &self,
-        machine: &Arc<StateMachine>,
-        description: Option<&str>,
-    ) -> Result<(Arc<Version>, bool), VersionError>;
+    /// [`VersionError::QuotaExceeded`] past [`MAX_VERSIONS`];
+    /// [`VersionError::ServiceUnavailable`] from a shared store.
+    fn publish<'a>(
+        &'a self,
+        machine: &'a Arc<StateMachine>,
+        description: Option<&'a str>,
+    ) -> StoreCall<'a, Result<(Arc<Version>, bool), VersionError>>;
 
     /// The version with this ARN.
     fn version(&self, arn: &str) -> Option<Arc<Version>>;
@@ -143,7 +152,7 @@ pub trait VersionStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`VersionError::Conflict`] when an alias routes to it.
-    fn delete_version(&self, arn: &str) -> Result<(), VersionError>;
+    fn delete_version<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Result<(), VersionError>>;
 
     /// Adds an alias; an identical one (description and routing) answers
     /// the existing alias.
@@ -151,19 +160,19 @@ pub trait VersionStore: Send + Sync + 'static {
     /// # Errors
     /// [`VersionError::Conflict`] for another alias of that name,
     /// [`VersionError::QuotaExceeded`] past [`MAX_ALIASES`].
-    fn create_alias(&self, alias: Alias) -> Result<Arc<Alias>, VersionError>;
+    fn create_alias(&self, alias: Alias) -> StoreCall<'_, Result<Arc<Alias>, VersionError>>;
 
     /// Changes an alias's description and/or routing.
     ///
     /// # Errors
     /// [`VersionError::ResourceNotFound`] when there is no such alias.
-    fn update_alias(
-        &self,
-        arn: &str,
+    fn update_alias<'a>(
+        &'a self,
+        arn: &'a str,
         description: Option<String>,
         routing: Option<Vec<Route>>,
         now: SystemTime,
-    ) -> Result<Arc<Alias>, VersionError>;
+    ) -> StoreCall<'a, Result<Arc<Alias>, VersionError>>;
 
     /// The alias with this ARN.
     fn alias(&self, arn: &str) -> Option<Arc<Alias>>;
@@ -172,10 +181,13 @@ pub trait VersionStore: Send + Sync + 'static {
     fn aliases_of(&self, machine_arn: &str) -> Vec<Arc<Alias>>;
 
     /// Deletes an alias; whether it existed.
-    fn delete_alias(&self, arn: &str) -> bool;
+    ///
+    /// # Errors
+    /// [`VersionError::ServiceUnavailable`] from a shared store.
+    fn delete_alias<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Result<bool, VersionError>>;
 
     /// Forgets every version and alias of a deleted state machine.
-    fn forget_machine(&self, machine_arn: &str);
+    fn forget_machine<'a>(&'a self, machine_arn: &'a str) -> StoreCall<'a, ()>;
 }
 
 impl std::fmt::Debug for dyn VersionStore {
@@ -223,8 +235,11 @@ impl MemoryVersions {
     }
 }
 
-impl VersionStore for MemoryVersions {
-    fn publish(
+/// The changes, applied at once (the [`VersionStore`] implementation, and
+/// the cluster's local copy of its shared store).
+impl MemoryVersions {
+    /// [`VersionStore::publish`], at once.
+    pub fn publish_now(
         &self,
         machine: &Arc<StateMachine>,
         description: Option<&str>,
@@ -233,7 +248,8 @@ impl VersionStore for MemoryVersions {
         let family = families.entry(machine.arn.clone()).or_default();
         if let Some(existing) = family.versions.values().rev().find(|v| {
             v.machine.revision_id == machine.revision_id
-                && Arc::ptr_eq(&v.machine.machine, &machine.machine)
+                && (Arc::ptr_eq(&v.machine.machine, &machine.machine)
+                    || v.machine.machine.definition == machine.machine.definition)
         }) {
             return Ok((Arc::clone(existing), false));
         }
@@ -256,20 +272,23 @@ impl VersionStore for MemoryVersions {
         Ok((version, true))
     }
 
-    fn version(&self, arn: &str) -> Option<Arc<Version>> {
+    /// [`VersionStore::version`].
+    pub fn version_now(&self, arn: &str) -> Option<Arc<Version>> {
         let (base, q) = split_qualified(arn)?;
         let number: u64 = q.parse().ok().filter(|_| is_version_qualifier(q))?;
         self.read().get(base)?.versions.get(&number).cloned()
     }
 
-    fn versions_of(&self, machine_arn: &str) -> Vec<Arc<Version>> {
+    /// [`VersionStore::versions_of`].
+    pub fn versions_of_now(&self, machine_arn: &str) -> Vec<Arc<Version>> {
         self.read()
             .get(machine_arn)
             .map(|f| f.versions.values().rev().cloned().collect())
             .unwrap_or_default()
     }
 
-    fn delete_version(&self, arn: &str) -> Result<(), VersionError> {
+    /// [`VersionStore::delete_version`], at once.
+    pub fn delete_version_now(&self, arn: &str) -> Result<(), VersionError> {
         let Some((base, q)) = split_qualified(arn) else {
             return Ok(());
         };
@@ -296,7 +315,8 @@ impl VersionStore for MemoryVersions {
         Ok(())
     }
 
-    fn create_alias(&self, alias: Alias) -> Result<Arc<Alias>, VersionError> {
+    /// [`VersionStore::create_alias`], at once.
+    pub fn create_alias_now(&self, alias: Alias) -> Result<Arc<Alias>, VersionError> {
         let mut families = self.write();
         let family = families.entry(alias.machine_arn.clone()).or_default();
         if let Some(existing) = family.aliases.get(&alias.name) {
@@ -321,7 +341,8 @@ impl VersionStore for MemoryVersions {
         Ok(alias)
     }
 
-    fn update_alias(
+    /// [`VersionStore::update_alias`], at once.
+    pub fn update_alias_now(
         &self,
         arn: &str,
         description: Option<String>,
@@ -346,19 +367,22 @@ impl VersionStore for MemoryVersions {
         Ok(next)
     }
 
-    fn alias(&self, arn: &str) -> Option<Arc<Alias>> {
+    /// [`VersionStore::alias`].
+    pub fn alias_now(&self, arn: &str) -> Option<Arc<Alias>> {
         let (base, name) = split_qualified(arn)?;
         self.read().get(base)?.aliases.get(name).cloned()
     }
 
-    fn aliases_of(&self, machine_arn: &str) -> Vec<Arc<Alias>> {
+    /// [`VersionStore::aliases_of`].
+    pub fn aliases_of_now(&self, machine_arn: &str) -> Vec<Arc<Alias>> {
         self.read()
             .get(machine_arn)
             .map(|f| f.aliases.values().cloned().collect())
             .unwrap_or_default()
     }
 
-    fn delete_alias(&self, arn: &str) -> bool {
+    /// [`VersionStore::delete_alias`], at once.
+    pub fn delete_alias_now(&self, arn: &str) -> bool {
         let Some((base, name)) = split_qualified(arn) else {
             return false;
         };
@@ -367,8 +391,99 @@ impl VersionStore for MemoryVersions {
             .is_some_and(|f| f.aliases.remove(name).is_some())
     }
 
-    fn forget_machine(&self, machine_arn: &str) {
+    /// The last version number given for `machine_arn` (0: none yet).
+    pub fn last_number(&self, machine_arn: &str) -> u64 {
+        self.read().get(machine_arn).map_or(0, |f| f.last)
+    }
+
+    /// The state machines that have versions or aliases.
+    pub fn machines(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// Replaces everything known of `machine_arn`'s versions and aliases
+    /// (a shared store's copy read again); nothing when all are empty.
+    pub fn replace_family(
+        &self,
+        machine_arn: &str,
+        last: u64,
+        versions: Vec<Arc<Version>>,
+        aliases: Vec<Arc<Alias>>,
+    ) {
+        let mut families = self.write();
+        if last == 0 && versions.is_empty() && aliases.is_empty() {
+            families.remove(machine_arn);
+            return;
+        }
+        let family = Family {
+            last: versions.iter().map(|v| v.number).fold(last, u64::max),
+            versions: versions.into_iter().map(|v| (v.number, v)).collect(),
+            aliases: aliases.into_iter().map(|a| (a.name.clone(), a)).collect(),
+        };
+        families.insert(machine_arn.to_owned(), family);
+    }
+
+    /// [`VersionStore::forget_machine`], at once.
+    pub fn forget_machine_now(&self, machine_arn: &str) {
         self.write().remove(machine_arn);
+    }
+}
+
+impl VersionStore for MemoryVersions {
+    fn publish<'a>(
+        &'a self,
+        machine: &'a Arc<StateMachine>,
+        description: Option<&'a str>,
+    ) -> StoreCall<'a, Result<(Arc<Version>, bool), VersionError>> {
+        Box::pin(std::future::ready(self.publish_now(machine, description)))
+    }
+
+    fn version(&self, arn: &str) -> Option<Arc<Version>> {
+        self.version_now(arn)
+    }
+
+    fn versions_of(&self, machine_arn: &str) -> Vec<Arc<Version>> {
+        self.versions_of_now(machine_arn)
+    }
+
+    fn delete_version<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Result<(), VersionError>> {
+        Box::pin(std::future::ready(self.delete_version_now(arn)))
+    }
+
+    fn create_alias(&self, alias: Alias) -> StoreCall<'_, Result<Arc<Alias>, VersionError>> {
+        Box::pin(std::future::ready(self.create_alias_now(alias)))
+    }
+
+    fn update_alias<'a>(
+        &'a self,
+        arn: &'a str,
+        description: Option<String>,
+        routing: Option<Vec<Route>>,
+        now: SystemTime,
+    ) -> StoreCall<'a, Result<Arc<Alias>, VersionError>> {
+        Box::pin(std::future::ready(self.update_alias_now(
+            arn,
+            description,
+            routing,
+            now,
+        )))
+    }
+
+    fn alias(&self, arn: &str) -> Option<Arc<Alias>> {
+        self.alias_now(arn)
+    }
+
+    fn aliases_of(&self, machine_arn: &str) -> Vec<Arc<Alias>> {
+        self.aliases_of_now(machine_arn)
+    }
+
+    fn delete_alias<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Result<bool, VersionError>> {
+        Box::pin(std::future::ready(Ok(self.delete_alias_now(arn))))
+    }
+
+    fn forget_machine<'a>(&'a self, machine_arn: &'a str) -> StoreCall<'a, ()> {
+        self.forget_machine_now(machine_arn);
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -413,33 +528,35 @@ mod tests {
     fn versions_are_numbered_once_per_revision_and_never_reused() {
         let store = MemoryVersions::default();
         let first = machine(None);
-        let (v1, new) = store.publish(&first, Some("one")).expect("publish");
+        let (v1, new) = store.publish_now(&first, Some("one")).expect("publish");
         assert!(new && v1.arn == format!("{SM}:1"));
-        let (again, new) = store.publish(&first, None).expect("publish");
+        let (again, new) = store.publish_now(&first, None).expect("publish");
         assert!(!new && again.number == 1);
         let second = machine(Some("r2"));
-        let (v2, _) = store.publish(&second, None).expect("publish");
+        let (v2, _) = store.publish_now(&second, None).expect("publish");
         assert_eq!(v2.number, 2);
         assert_eq!(
             store
-                .versions_of(SM)
+                .versions_of_now(SM)
                 .iter()
                 .map(|v| v.number)
                 .collect::<Vec<_>>(),
             [2, 1]
         );
-        store.delete_version(&v2.arn).expect("deleted");
-        let (v3, _) = store.publish(&machine(Some("r3")), None).expect("publish");
+        store.delete_version_now(&v2.arn).expect("deleted");
+        let (v3, _) = store
+            .publish_now(&machine(Some("r3")), None)
+            .expect("publish");
         assert_eq!(v3.number, 3);
-        assert!(store.version(&format!("{SM}:2")).is_none());
-        assert!(store.version(&format!("{SM}:1")).is_some());
+        assert!(store.version_now(&format!("{SM}:2")).is_none());
+        assert!(store.version_now(&format!("{SM}:1")).is_some());
     }
 
     #[test]
     fn aliases_route_by_weight_and_hold_their_versions() {
         let store = MemoryVersions::default();
-        let (v1, _) = store.publish(&machine(None), None).expect("v1");
-        let (v2, _) = store.publish(&machine(Some("r")), None).expect("v2");
+        let (v1, _) = store.publish_now(&machine(None), None).expect("v1");
+        let (v2, _) = store.publish_now(&machine(Some("r")), None).expect("v2");
         let routes = vec![
             Route {
                 version_arn: v1.arn.clone(),
@@ -451,20 +568,20 @@ mod tests {
             },
         ];
         let a = store
-            .create_alias(alias("prod", routes.clone()))
+            .create_alias_now(alias("prod", routes.clone()))
             .expect("alias");
         assert_eq!(a.pick(0), Some(v1.arn.as_str()));
         assert_eq!(a.pick(29), Some(v1.arn.as_str()));
         assert_eq!(a.pick(30), Some(v2.arn.as_str()));
         assert_eq!(a.pick(99), Some(v2.arn.as_str()));
         // Identical create: the same alias; different: a conflict.
-        assert!(store.create_alias(alias("prod", routes)).is_ok());
+        assert!(store.create_alias_now(alias("prod", routes)).is_ok());
         assert!(matches!(
-            store.create_alias(alias("prod", vec![])),
+            store.create_alias_now(alias("prod", vec![])),
             Err(VersionError::Conflict(_))
         ));
         assert!(matches!(
-            store.delete_version(&v1.arn),
+            store.delete_version_now(&v1.arn),
             Err(VersionError::Conflict(_))
         ));
         let only_v2 = vec![Route {
@@ -472,13 +589,13 @@ mod tests {
             weight: 100,
         }];
         let updated = store
-            .update_alias(&a.arn, None, Some(only_v2), SystemTime::now())
+            .update_alias_now(&a.arn, None, Some(only_v2), SystemTime::now())
             .expect("updated");
         assert_eq!(updated.routing.len(), 1);
-        store.delete_version(&v1.arn).expect("no longer routed");
-        assert_eq!(store.aliases_of(SM).len(), 1);
-        assert!(store.delete_alias(&a.arn) && !store.delete_alias(&a.arn));
-        store.forget_machine(SM);
-        assert!(store.versions_of(SM).is_empty());
+        store.delete_version_now(&v1.arn).expect("no longer routed");
+        assert_eq!(store.aliases_of_now(SM).len(), 1);
+        assert!(store.delete_alias_now(&a.arn) && !store.delete_alias_now(&a.arn));
+        store.forget_machine_now(SM);
+        assert!(store.versions_of_now(SM).is_empty());
     }
 }

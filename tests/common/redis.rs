@@ -77,6 +77,16 @@ impl Redis {
         r
     }
 
+    /// A free port and folder for a `redis-server` not started yet (start
+    /// it with [`Redis::restart`]).
+    pub fn reserve(dir: &Path) -> Redis {
+        Redis {
+            port: free_port(),
+            dir: dir.to_owned(),
+            child: None,
+        }
+    }
+
     /// Starts it again on the same port and data (after [`Redis::stop`]).
     pub fn restart(&mut self) {
         let mut child = Command::new("redis-server")

@@ -178,7 +178,7 @@ const MAX_STOP_CAUSE: usize = 32_768;
 /// ABORTED with the given `error` and `cause`. Answers `{"stopDate": now}`,
 /// also for an execution that had already ended, which keeps its outcome (as
 /// LocalStack does).
-pub(crate) fn stop(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn stop(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let execution_arn = req.str("executionArn")?;
     let error = req.str("error")?;
     let cause = req.str("cause")?;
@@ -190,7 +190,8 @@ pub(crate) fn stop(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
     c.finish()?;
     let stop_time = service
         .starter()
-        .stop(execution_arn.unwrap_or_default(), error, cause)?;
+        .stop(execution_arn.unwrap_or_default(), error, cause)
+        .await?;
     Ok(json!({ "stopDate": epoch_seconds(stop_time) }))
 }
 
@@ -206,7 +207,7 @@ const STATUSES: [&str; 6] = [
 
 /// ListExecutions: STANDARD machines only (EXPRESS gives
 /// `StateMachineTypeNotSupported`, as on AWS); newest first, paginated.
-pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = req.str("stateMachineArn")?;
     let status = req.str("statusFilter")?;
     let mut c = Constraints::default();
@@ -222,7 +223,8 @@ pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
     let page = Page::read(req)?;
     let items: Vec<Json> = service
         .starter()
-        .list(machine_arn)?
+        .list(machine_arn)
+        .await?
         .into_iter()
         .filter_map(|r| {
             let (status_name, stop) = match &r.progress {

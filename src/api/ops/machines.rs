@@ -82,7 +82,11 @@ pub(crate) fn read_tags(req: &Request<'_>) -> Result<Vec<(String, String)>, ApiE
 }
 
 /// CreateStateMachine.
-pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Result<Json, ApiError> {
+pub(crate) async fn create(
+    service: &Service,
+    req: &Request<'_>,
+    region: &str,
+) -> Result<Json, ApiError> {
     let name = req.str("name")?;
     let definition = req.str("definition")?;
     let role_arn = req.str("roleArn")?;
@@ -119,23 +123,26 @@ pub(crate) fn create(service: &Service, req: &Request<'_>, region: &str) -> Resu
     if tags.len() > super::tags::MAX_TAGS && starter.state_machine(&machine_arn).is_none() {
         return Err(ApiError::TooManyTags(machine_arn));
     }
-    let created = starter.create_machine(MachineSpec {
-        name,
-        definition,
-        kind,
-        region: Some(region),
-        role_arn: Some(role_arn),
-        logging: Some(logging),
-        tracing: Some(tracing),
-        tags,
-    })?;
+    let created = starter
+        .create_machine_async(MachineSpec {
+            name,
+            definition,
+            kind,
+            region: Some(region),
+            role_arn: Some(role_arn),
+            logging: Some(logging),
+            tracing: Some(tracing),
+            tags,
+        })
+        .await?;
     let mut out = json!({
         "stateMachineArn": created.machine.arn,
         "creationDate": epoch_seconds(created.machine.created),
     });
     if publish {
         let version =
-            super::versions::publish_for(service, &created.machine.arn, version_description)?;
+            super::versions::publish_for(service, &created.machine.arn, version_description)
+                .await?;
         out["stateMachineVersionArn"] = Json::String(version);
     }
     Ok(out)
@@ -232,7 +239,7 @@ pub(crate) fn list(service: &Service, req: &Request<'_>) -> Result<Json, ApiErro
 
 /// UpdateStateMachine: definition, roleArn, logging and tracing; returns
 /// `updateDate` and a fresh `revisionId`.
-pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let definition = req.str("definition")?;
     let role_arn = req.str("roleArn")?;
     let publish = req.bool("publish")?.unwrap_or(false);
@@ -262,7 +269,8 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     }
     if definition.is_none() && role_arn.is_none() && logging_in.is_none() && tracing_in.is_none() {
         // `publish` alone: a version of the current revision.
-        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        let version =
+            super::versions::publish_for(service, machine_arn, version_description).await?;
         let sm = service.starter().state_machine(machine_arn);
         let mut out = json!({
             "updateDate": epoch_seconds(SystemTime::now()),
@@ -277,22 +285,25 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
     let logging = logging_in.map(|l| logging(Some(l))).transpose()?;
     let tracing = tracing_in.map(|t| tracing(Some(t))).transpose()?;
     let revision = uuid::Uuid::new_v4().to_string();
-    let changed = service.starter().update_machine(machine_arn, |sm| {
-        if let Some(machine) = machine {
-            sm.machine = machine;
-        }
-        if let Some(role) = role_arn {
-            sm.role_arn = role.to_owned();
-        }
-        if let Some(logging) = logging {
-            sm.logging = logging;
-        }
-        if let Some(tracing) = tracing {
-            sm.tracing = tracing;
-        }
-        sm.revision_id = Some(revision.clone());
-        Ok::<(), ApiError>(())
-    });
+    let changed = service
+        .starter()
+        .update_machine(machine_arn, |sm| {
+            if let Some(machine) = machine {
+                sm.machine = machine;
+            }
+            if let Some(role) = role_arn {
+                sm.role_arn = role.to_owned();
+            }
+            if let Some(logging) = logging {
+                sm.logging = logging;
+            }
+            if let Some(tracing) = tracing {
+                sm.tracing = tracing;
+            }
+            sm.revision_id = Some(revision.clone());
+            Ok::<(), ApiError>(())
+        })
+        .await;
     let sm =
         changed.ok_or_else(|| ApiError::StateMachineDoesNotExist(machine_arn.to_owned()))??;
     let (machine, name, settings) = (
@@ -308,16 +319,17 @@ pub(crate) fn update(service: &Service, req: &Request<'_>) -> Result<Json, ApiEr
         "revisionId": revision,
     });
     if publish {
-        let version = super::versions::publish_for(service, machine_arn, version_description)?;
+        let version =
+            super::versions::publish_for(service, machine_arn, version_description).await?;
         out["stateMachineVersionArn"] = Json::String(version);
     }
     Ok(out)
 }
 
 /// DeleteStateMachine: `{}` whether or not the machine existed.
-pub(crate) fn delete(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn delete(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let machine_arn = machine_arn(req)?;
-    service.starter().delete_machine(machine_arn);
+    service.starter().delete_machine(machine_arn).await;
     Ok(json!({}))
 }
 

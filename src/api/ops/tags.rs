@@ -24,7 +24,7 @@ fn resource_arn<'a>(req: &Request<'a>) -> Result<&'a str, ApiError> {
 }
 
 /// TagResource: adds tags, replacing the value of an existing key.
-pub(crate) fn tag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn tag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let resource = resource_arn(req)?;
     let mut c = Constraints::default();
     c.required("tags", req.array("tags")?);
@@ -46,12 +46,13 @@ pub(crate) fn tag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError
             sm.tags = merged;
             Ok(())
         })
+        .await
         .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))??;
     Ok(json!({}))
 }
 
 /// UntagResource: removes the keys `tagKeys`.
-pub(crate) fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let resource = resource_arn(req)?;
     let keys = req.array("tagKeys")?;
     let mut c = Constraints::default();
@@ -68,6 +69,7 @@ pub(crate) fn untag(service: &Service, req: &Request<'_>) -> Result<Json, ApiErr
             sm.tags.retain(|(k, _)| !keys.contains(&k.as_str()));
             Ok::<(), ApiError>(())
         })
+        .await
         .ok_or_else(|| ApiError::ResourceNotFound(resource.to_owned()))??;
     Ok(json!({}))
 }

@@ -38,19 +38,20 @@ pub(crate) fn description<'a>(req: &Request<'a>, field: &str) -> Result<Option<&
 
 /// Publishes the machine `machine_arn` as `publish: true` on Create /
 /// UpdateStateMachine asks; answers the version ARN.
-pub(crate) fn publish_for(
+pub(crate) async fn publish_for(
     service: &Service,
     machine_arn: &str,
     description: Option<&str>,
 ) -> Result<String, ApiError> {
     let (version, _) = service
         .starter()
-        .publish_version(machine_arn, None, description)?;
+        .publish_version(machine_arn, None, description)
+        .await?;
     Ok(version.arn.clone())
 }
 
 /// PublishStateMachineVersion.
-pub(crate) fn publish(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn publish(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let revision = req.str("revisionId")?;
     let description = description(req, "description")?;
     let machine_arn = machine_arn(req)?;
@@ -61,7 +62,8 @@ pub(crate) fn publish(service: &Service, req: &Request<'_>) -> Result<Json, ApiE
     }
     let (version, _) = service
         .starter()
-        .publish_version(machine_arn, revision, description)?;
+        .publish_version(machine_arn, revision, description)
+        .await?;
     Ok(json!({
         "stateMachineVersionArn": version.arn,
         "creationDate": epoch_seconds(version.created),
@@ -108,14 +110,18 @@ fn qualified<'a>(req: &Request<'a>, field: &str) -> Result<(&'a str, &'a str), A
 }
 
 /// DeleteStateMachineVersion: `{}` also when there is no such version.
-pub(crate) fn delete_version(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn delete_version(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let (version_arn, qualifier) = qualified(req, "stateMachineVersionArn")?;
     if !is_version_qualifier(qualifier) {
         return Err(ApiError::InvalidArn(format!(
             "Invalid Arn: '{version_arn}'"
         )));
     }
-    service.starter().versions().delete_version(version_arn)?;
+    service
+        .starter()
+        .versions()
+        .delete_version(version_arn)
+        .await?;
     Ok(json!({}))
 }
 
@@ -220,7 +226,7 @@ fn alias_name_ok(name: &str) -> bool {
 }
 
 /// CreateStateMachineAlias: idempotent for an identical alias.
-pub(crate) fn create_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn create_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let name = req.str("name")?;
     let description = description(req, "description")?;
     let mut c = Constraints::default();
@@ -241,15 +247,19 @@ pub(crate) fn create_alias(service: &Service, req: &Request<'_>) -> Result<Json,
         return Err(ApiError::ResourceNotFound(machine_arn));
     }
     let now = SystemTime::now();
-    let alias = service.starter().versions().create_alias(Alias {
-        arn: format!("{machine_arn}:{name}"),
-        name: name.to_owned(),
-        machine_arn,
-        description: description.map(str::to_owned),
-        routing: routes,
-        created: now,
-        updated: now,
-    })?;
+    let alias = service
+        .starter()
+        .versions()
+        .create_alias(Alias {
+            arn: format!("{machine_arn}:{name}"),
+            name: name.to_owned(),
+            machine_arn,
+            description: description.map(str::to_owned),
+            routing: routes,
+            created: now,
+            updated: now,
+        })
+        .await?;
     Ok(json!({
         "stateMachineAliasArn": alias.arn,
         "creationDate": epoch_seconds(alias.created),
@@ -277,7 +287,7 @@ pub(crate) fn describe_alias(service: &Service, req: &Request<'_>) -> Result<Jso
 }
 
 /// UpdateStateMachineAlias: `description` and/or `routingConfiguration`.
-pub(crate) fn update_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn update_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let description = description(req, "description")?;
     let arn = alias_arn(req)?;
     let versions = service.starter().versions();
@@ -301,7 +311,9 @@ pub(crate) fn update_alias(service: &Service, req: &Request<'_>) -> Result<Json,
         None => None,
     };
     let now = SystemTime::now();
-    let alias = versions.update_alias(arn, description.map(str::to_owned), routes, now)?;
+    let alias = versions
+        .update_alias(arn, description.map(str::to_owned), routes, now)
+        .await?;
     Ok(json!({ "updateDate": epoch_seconds(alias.updated) }))
 }
 
@@ -333,9 +345,9 @@ pub(crate) fn list_aliases(service: &Service, req: &Request<'_>) -> Result<Json,
 }
 
 /// DeleteStateMachineAlias.
-pub(crate) fn delete_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
+pub(crate) async fn delete_alias(service: &Service, req: &Request<'_>) -> Result<Json, ApiError> {
     let arn = alias_arn(req)?;
-    if !service.starter().versions().delete_alias(arn) {
+    if !service.starter().versions().delete_alias(arn).await? {
         return Err(ApiError::ResourceNotFound(arn.to_owned()));
     }
     Ok(json!({}))
