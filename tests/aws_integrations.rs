@@ -229,7 +229,7 @@ async fn sqs_send_message_both_forms_errors_and_callback() {
     assert!(o
         .cause
         .unwrap()
-        .contains("\"DelaySeconds\" must be an integer"));
+        .contains("parameter DelaySeconds of sqs:sendMessage: expected an integer"));
     let o = failed(
         &tasks,
         &task(
@@ -578,7 +578,10 @@ async fn dynamodb_items_both_forms_and_errors() {
     )
     .await;
     assert_eq!(o.error.as_deref(), Some("States.Runtime"));
-    assert!(o.cause.unwrap().contains("\"Key.id\""));
+    assert!(o
+        .cause
+        .unwrap()
+        .contains("parameter Key.id of dynamodb:getItem"));
 
     let delete = r#"{"TableName":"accounts","Key":{"id":{"S.$":"$.id"}},"ReturnValues":"ALL_OLD"}"#;
     let out = output(

@@ -154,6 +154,9 @@ pub(crate) struct Java1 {
     pub(crate) prefix: &'static str,
     /// The service name in the cause (`AWSGlue`, `AmazonECS`, `AWSBatch`).
     pub(crate) service: &'static str,
+    /// The client's base exception class when it is not `<service>Exception`
+    /// (`AmazonDynamoDBException` for `AmazonDynamoDBv2`).
+    pub(crate) base: Option<&'static str>,
 }
 
 impl Naming {
@@ -183,7 +186,10 @@ pub(crate) fn java1_error(service: &Service, j: &Java1, status: u16, f: &Failure
     let class = match shape {
         Some(s) if s.ends_with("Exception") => s.to_owned(),
         Some(s) => format!("{s}Exception"),
-        None => format!("{}Exception", j.service),
+        None => match j.base {
+            Some(base) => base.to_owned(),
+            None => format!("{}Exception", j.service),
+        },
     };
     let cause = format!(
         "{} (Service: {}; Status Code: {status}; Error Code: {}; Request ID: {}; Proxy: null)",

@@ -135,7 +135,7 @@ impl AwsSdk {
         let (_, op) = model.operation(&res.action).ok_or_else(|| {
             ExecError::new(asl::TASK_FAILED, format!("S3 has no API action {api}"))
         })?;
-        let request = input::request(model, &api, op.input.as_ref(), params)?;
+        let request = input::request(model, &api, op.input.as_ref(), params, super::Form::Sdk)?;
         let mut wire = rest::request(model, &api, op, &request, true)?;
         if let Some((bytes, content_type)) = body {
             wire.body = bytes;

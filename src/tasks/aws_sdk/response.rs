@@ -64,3 +64,25 @@ pub(crate) fn result(
         other => Err(format!("the protocol {other} is not supported")),
     }
 }
+
+/// The request id of `resp`: the `x-amzn-RequestId` (or S3's
+/// `x-amz-request-id`) header, else the `<RequestId>` of a `query` or `ec2`
+/// response's XML (`ResponseMetadata`).
+pub(crate) fn request_id(protocol: &str, resp: &WireResponse) -> Option<String> {
+    if let Some(id) = resp
+        .header("x-amzn-requestid")
+        .or_else(|| resp.header("x-amz-request-id"))
+    {
+        return Some(id.to_owned());
+    }
+    if !matches!(protocol, "query" | "ec2") {
+        return None;
+    }
+    let text = std::str::from_utf8(&resp.body).ok()?;
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let root = doc.root_element();
+    xml::find(root, "RequestId")
+        .or_else(|| xml::find(root, "requestId"))
+        .map(xml::text)
+        .filter(|s| !s.is_empty())
+}

@@ -44,6 +44,7 @@
 //! the shapes the guide leaves out.
 
 mod bedrock;
+mod metadata;
 mod sync;
 mod table;
 
@@ -54,7 +55,7 @@ use futures::future::BoxFuture;
 
 use crate::errors::{names, ExecError};
 use crate::json::Value;
-use crate::tasks::aws_sdk::{AwsSdk, SdkResource};
+use crate::tasks::aws_sdk::{AwsSdk, Form, SdkResource};
 use crate::tasks::TaskCall;
 pub(crate) use sync::POLL_INTERVAL_ENV;
 use table::Spec;
@@ -211,6 +212,32 @@ impl<'a> Api<'a> {
     async fn request_response(&self, request: Value) -> Result<Value, ExecError> {
         if let Some(custom) = self.spec.custom {
             return custom(self, request).await;
+        }
+        if self.spec.form == Form::Optimized {
+            let res = SdkResource {
+                region: self.region.clone(),
+                service: self.spec.sdk_service.to_owned(),
+                action: self.spec.sdk_action.to_owned(),
+            };
+            let reply = self
+                .sdk
+                .call_as(
+                    &res,
+                    &request,
+                    self.timeout,
+                    self.spec.naming(),
+                    Form::Optimized,
+                )
+                .await?;
+            if let Some(check) = self.spec.check {
+                check(&reply.result)?;
+            }
+            let mut result = match &reply.result {
+                Value::Object(o) => (**o).clone(),
+                _ => crate::json::Object::new(),
+            };
+            metadata::envelope(&mut result, &reply);
+            return Ok(Value::from(result));
         }
         let out = self
             .call(self.spec.sdk_service, self.spec.sdk_action, &request)

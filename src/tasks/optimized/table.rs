@@ -15,8 +15,12 @@ use simd_json::prelude::*;
 use super::sync::{Interval, Job, Poll};
 use super::Api;
 use crate::errors::ExecError;
+
+/// The error of an `events:putEvents` call with failed entries
+/// (`connect-eventbridge.html`).
+pub(crate) const FAILED_ENTRY: &str = "EventBridge.FailedEntry";
 use crate::json::Value;
-use crate::tasks::aws_sdk::{Java1, Naming};
+use crate::tasks::aws_sdk::{Form, Java1, Naming};
 
 /// A custom request-response implementation.
 pub(crate) type Custom = for<'a> fn(&'a Api<'a>, Value) -> BoxFuture<'a, Result<Value, ExecError>>;
@@ -40,6 +44,12 @@ pub(crate) struct Spec {
     pub(crate) custom: Option<Custom>,
     /// How `.sync` follows the job; `None` when the API has no Run a Job.
     pub(crate) job: Option<&'static Job>,
+    /// How parameters are read and the result written; [`Form::Optimized`]
+    /// rows add `SdkHttpMetadata` and `SdkResponseMetadata` to the result.
+    pub(crate) form: Form,
+    /// Fails a call whose answer is a failure (EventBridge's failed
+    /// entries), given the result before the metadata is added.
+    pub(crate) check: Option<fn(&Value) -> Result<(), ExecError>>,
 }
 
 impl Spec {
@@ -52,30 +62,57 @@ impl Spec {
 const GLUE: Java1 = Java1 {
     prefix: "Glue",
     service: "AWSGlue",
+    base: None,
 };
 const ECS: Java1 = Java1 {
     prefix: "ECS",
     service: "AmazonECS",
+    base: None,
 };
 const BATCH: Java1 = Java1 {
     prefix: "Batch",
     service: "AWSBatch",
+    base: None,
 };
 const ATHENA: Java1 = Java1 {
     prefix: "Athena",
     service: "AmazonAthena",
+    base: None,
 };
 const SAGEMAKER: Java1 = Java1 {
     prefix: "SageMaker",
     service: "AmazonSageMaker",
+    base: None,
 };
 const BEDROCK: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrock",
+    base: None,
+};
+const SQS: Java1 = Java1 {
+    prefix: "SQS",
+    service: "AmazonSQS",
+    base: None,
+};
+const SNS: Java1 = Java1 {
+    prefix: "SNS",
+    service: "AmazonSNS",
+    base: None,
+};
+const DYNAMODB: Java1 = Java1 {
+    prefix: "DynamoDB",
+    service: "AmazonDynamoDBv2",
+    base: Some("AmazonDynamoDBException"),
+};
+const EVENTBRIDGE: Java1 = Java1 {
+    prefix: "EventBridge",
+    service: "AmazonEventBridge",
+    base: None,
 };
 const BEDROCK_RUNTIME: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrockRuntime",
+    base: None,
 };
 
 /// A row with the API's output as the result.
@@ -95,11 +132,38 @@ const fn plain(
         shape: None,
         custom: None,
         job,
+        form: Form::Sdk,
+        check: None,
+    }
+}
+
+/// A row of the SQS, SNS, DynamoDB and EventBridge integrations, which
+/// Step Functions serves with the AWS SDK for Java 1.x: model member names,
+/// unknown fields dropped, the SDK metadata envelope.
+const fn envelope(
+    service: &'static str,
+    action: &'static str,
+    sdk_service: &'static str,
+    java1: &'static Java1,
+) -> Spec {
+    Spec {
+        form: Form::Optimized,
+        ..plain(service, action, sdk_service, java1, None)
     }
 }
 
 /// Every optimized integration served here.
 static TABLE: &[Spec] = &[
+    envelope("sqs", "sendMessage", "sqs", &SQS),
+    envelope("sns", "publish", "sns", &SNS),
+    envelope("dynamodb", "getItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "putItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "updateItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "deleteItem", "dynamodb", &DYNAMODB),
+    Spec {
+        check: Some(failed_entries),
+        ..envelope("events", "putEvents", "eventbridge", &EVENTBRIDGE)
+    },
     Spec {
         shape: Some(glue_job_name),
         ..plain("glue", "startJobRun", "glue", &GLUE, Some(&GLUE_JOB))
@@ -200,6 +264,21 @@ fn glue_job_name(request: &Value, mut out: Value) -> Value {
         o.insert("JobName".into(), name.clone());
     }
     out
+}
+
+/// `connect-eventbridge.html`: "If the FailedEntryCount … is greater than
+/// zero, the Task fails with the error EventBridge.FailedEntry"; the cause
+/// is the API's output.
+fn failed_entries(out: &Value) -> Result<(), ExecError> {
+    if out
+        .get("FailedEntryCount")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0)
+        > 0
+    {
+        return Err(ExecError::new(FAILED_ENTRY, crate::json::to_string(out)));
+    }
+    Ok(())
 }
 
 /// `out[key]` as text, or "".
