@@ -25,6 +25,9 @@ use crate::tasks::aws_sdk::{Form, Java1, Naming};
 /// A custom request-response implementation.
 pub(crate) type Custom = for<'a> fn(&'a Api<'a>, Value) -> BoxFuture<'a, Result<Value, ExecError>>;
 
+/// Fails a call whose answer reports a failure.
+pub(crate) type Check = fn(&Value) -> Result<(), ExecError>;
+
 /// One optimized integration.
 #[derive(Debug)]
 pub(crate) struct Spec {
@@ -49,7 +52,7 @@ pub(crate) struct Spec {
     pub(crate) form: Form,
     /// Fails a call whose answer is a failure (EventBridge's failed
     /// entries), given the result before the metadata is added.
-    pub(crate) check: Option<fn(&Value) -> Result<(), ExecError>>,
+    pub(crate) check: Option<Check>,
 }
 
 impl Spec {
