@@ -101,7 +101,10 @@ fn keys(v: &Value) -> Vec<String> {
 /// capitalisation, the request id. Returns the `Content-Type`.
 fn envelope(out: &Value) -> String {
     let http = out.get("SdkHttpMetadata").expect("SdkHttpMetadata");
-    assert_eq!(keys(http), ["AllHttpHeaders", "HttpHeaders", "HttpStatusCode"]);
+    assert_eq!(
+        keys(http),
+        ["AllHttpHeaders", "HttpHeaders", "HttpStatusCode"]
+    );
     assert_eq!(http.get_u64("HttpStatusCode"), Some(200));
     let all = http.get("AllHttpHeaders").unwrap();
     let flat = http.get("HttpHeaders").unwrap();
@@ -115,7 +118,11 @@ fn envelope(out: &Value) -> String {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        assert_eq!(Some(joined.join(",").as_str()), flat.get_str(k.as_str()), "{k}");
+        assert_eq!(
+            Some(joined.join(",").as_str()),
+            flat.get_str(k.as_str()),
+            "{k}"
+        );
     }
     let request_id = out
         .get("SdkResponseMetadata")
@@ -125,7 +132,9 @@ fn envelope(out: &Value) -> String {
     if let Some(h) = flat.get_str("x-amzn-RequestId") {
         assert_eq!(h, request_id);
     }
-    flat.get_str("Content-Type").expect("Content-Type").to_owned()
+    flat.get_str("Content-Type")
+        .expect("Content-Type")
+        .to_owned()
 }
 
 fn md5_hex(s: &str) -> String {
@@ -337,7 +346,11 @@ async fn sns_publish_both_forms_and_missing_topic() {
     // Set up through the generic client (no per-service SDK crate).
     let created = output(
         &tasks,
-        &task("arn:aws:states:::aws-sdk:sns:createTopic", r#"{"Name":"alerts"}"#, "X"),
+        &task(
+            "arn:aws:states:::aws-sdk:sns:createTopic",
+            r#"{"Name":"alerts"}"#,
+            "X",
+        ),
         "{}",
     )
     .await;

@@ -1,6 +1,6 @@
 //! The optimized integrations built on the generic client
 //! (`arn:aws:states:::glue:startJobRun`, `ecs:runTask`, `batch:submitJob`,
-//! `athena:*`, `sagemaker:*`, `bedrock:*`) and Run a Job (`.sync`), run
+//! `athena:*`, `sagemaker:*`, `bedrock:*`, `codebuild:*`) and Run a Job (`.sync`), run
 //! through the engine against moto's server: one test per integration, a
 //! `.sync` success and failure, a `.sync` Task timing out and an execution
 //! stopped (their jobs stopped),
@@ -600,4 +600,60 @@ s3.put_object(Bucket="prompts", Key="p.txt", Body=b'hi there')"#,
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "Stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_start_build_sync_stop_and_errors() {
+    let moto = Moto::start();
+    boto3(
+        &moto,
+        r#"boto3.client("codebuild").create_project(name="app",
+    source={"type":"S3","location":"bucket/src.zip"},artifacts={"type":"NO_ARTIFACTS"},
+    environment={"type":"LINUX_CONTAINER","image":"aws/codebuild/standard:7.0","computeType":"BUILD_GENERAL1_SMALL"},
+    serviceRole="arn:aws:iam::123456789012:role/build")"#,
+    );
+    let tasks = tasks(&moto);
+
+    // Request Response: StartBuild's output, `{Build}`.
+    let out = ok(&tasks, "codebuild:startBuild", r#"{"ProjectName":"app"}"#).await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "IN_PROGRESS");
+    let id = s(&out, &["Build", "Id"]);
+    assert!(id.starts_with("app:"), "{id}");
+
+    // StopBuild on it.
+    let out = ok(
+        &tasks,
+        "codebuild:stopBuild",
+        &format!(r#"{{"Id":"{id}"}}"#),
+    )
+    .await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "STOPPED");
+
+    // .sync: BatchGetBuilds until the build ends; the result is `{Build}`.
+    let out = ok(
+        &tasks,
+        "codebuild:startBuild.sync",
+        r#"{"ProjectName":"app"}"#,
+    )
+    .await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "SUCCEEDED");
+    assert!(s(&out, &["Build", "Id"]).starts_with("app:"));
+
+    // A missing project: the Java 1.x name.
+    let (error, cause) = err(
+        &tasks,
+        "codebuild:startBuild",
+        r#"{"ProjectName":"nowhere"}"#,
+        "",
+    )
+    .await;
+    assert_eq!(error, "CodeBuild.ResourceNotFoundException", "{cause}");
+    assert!(
+        cause.contains("(Service: AWSCodeBuild; Status Code: 400;"),
+        "{cause}"
+    );
+
+    // `.sync` on an API without Run a Job.
+    let (error, _) = err(&tasks, "codebuild:stopBuild.sync", r#"{"Id":"x"}"#, "").await;
+    assert_eq!(error, "States.TaskFailed");
 }

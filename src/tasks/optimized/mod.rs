@@ -17,6 +17,10 @@
 //! | `sagemaker:createTrainingJob` (`TransformJob`, `ProcessingJob`, `HyperParameterTuningJob`, `LabelingJob`) | SageMaker | `{…Arn}` | Describe…Job / its output / Stop…Job |
 //! | `sagemaker:createModel`, `createEndpoint`, `createEndpointConfig`, `updateEndpoint` | SageMaker | the API's output | — |
 //! | `bedrock:invokeModel` | Bedrock Runtime InvokeModel | `{Body, ContentType}`, `Body` parsed when JSON | — |
+//! | `codebuild:startBuild` | CodeBuild StartBuild | `{Build}` | BatchGetBuilds / `{Build}` / StopBuild |
+//! | `codebuild:startBuildBatch`, `retryBuildBatch` | CodeBuild | `{BuildBatch}` | BatchGetBuildBatches / `{BuildBatch}` / StopBuildBatch |
+//! | `codebuild:stopBuild`, `batchDeleteBuilds`, `batchGetReports`, `stopBuildBatch`, `deleteBuildBatch` | CodeBuild | the API's output | — |
+//! | `sqs:sendMessage`, `sns:publish`, `dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`), `events:putEvents` | the API | the API's output with the model's member names (`MD5OfMessageBody`) plus `SdkHttpMetadata` (`HttpStatusCode`, `HttpHeaders`, `AllHttpHeaders`) and `SdkResponseMetadata` (`RequestId`); `events:putEvents` with failed entries fails with `EventBridge.FailedEntry` | — |
 //! | `bedrock:createModelCustomizationJob` | Bedrock | `{JobArn}` | GetModelCustomizationJob / its output / StopModelCustomizationJob |
 //!
 //! A `.sync` job that ends in failure fails the Task with `States.TaskFailed`
@@ -37,7 +41,9 @@
 //! PutEvents (`connect-eventbridge.html`): Query, Scan, PutRule… are
 //! `aws-sdk:*` calls.
 //!
-//! Sources: AWS guide `connect-glue.html`, `connect-ecs.html`,
+//! Sources: AWS guide `connect-codebuild.html`, `connect-sqs.html`,
+//! `connect-sns.html`, `connect-ddb.html`, `connect-eventbridge.html`,
+//! `connect-glue.html`, `connect-ecs.html`,
 //! `connect-batch.html`, `connect-athena.html`, `connect-sagemaker.html`,
 //! `connect-bedrock.html`, `connect-to-resource.html` (Run a Job);
 //! LocalStack's Step Functions services (their AWS-recorded snapshots) for

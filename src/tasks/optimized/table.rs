@@ -112,6 +112,11 @@ const EVENTBRIDGE: Java1 = Java1 {
     service: "AmazonEventBridge",
     base: None,
 };
+const CODEBUILD: Java1 = Java1 {
+    prefix: "CodeBuild",
+    service: "AWSCodeBuild",
+    base: None,
+};
 const BEDROCK_RUNTIME: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrockRuntime",
@@ -238,6 +243,50 @@ static TABLE: &[Spec] = &[
             None,
         )
     },
+    plain(
+        "codebuild",
+        "startBuild",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BUILD),
+    ),
+    plain("codebuild", "stopBuild", "codebuild", &CODEBUILD, None),
+    plain(
+        "codebuild",
+        "batchDeleteBuilds",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
+    plain(
+        "codebuild",
+        "batchGetReports",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
+    plain(
+        "codebuild",
+        "startBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BATCH),
+    ),
+    plain(
+        "codebuild",
+        "retryBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BATCH),
+    ),
+    plain("codebuild", "stopBuildBatch", "codebuild", &CODEBUILD, None),
+    plain(
+        "codebuild",
+        "deleteBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
     plain(
         "bedrock",
         "createModelCustomizationJob",
@@ -528,6 +577,75 @@ static BEDROCK_CUSTOMIZATION: Job = Job {
         "stopModelCustomizationJob",
         |started, _| simd_json::json!({"JobIdentifier": text(started, "JobArn")}),
     )),
+    prepare: None,
+    interval: Interval::Events,
+};
+
+/// A CodeBuild build or build batch status: `SUCCEEDED` ends well, `FAILED`,
+/// `FAULT`, `STOPPED`, `TIMED_OUT` badly, anything else (`IN_PROGRESS`) runs.
+fn codebuild_status(item: &Value, status_key: &str, result_key: &str) -> Poll {
+    let wrap = || {
+        let mut o = crate::json::Object::with_capacity(1);
+        o.insert(result_key.into(), item.clone());
+        Value::from(o)
+    };
+    match text(item, status_key) {
+        "SUCCEEDED" => Poll::Succeeded(wrap()),
+        "FAILED" | "FAULT" | "STOPPED" | "TIMED_OUT" => Poll::Failed(wrap()),
+        _ => Poll::Running,
+    }
+}
+
+// CodeBuild (`connect-codebuild.html`): BatchGetBuilds until the build
+// ends; the result is `{"Build": …}` as StartBuild returns it; StopBuild.
+static CODEBUILD_BUILD: Job = Job {
+    describe: ("codebuild", "batchGetBuilds"),
+    describe_input: |started, _| {
+        let id = started
+            .get("Build")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Ids": [id]})
+    },
+    status: |d| match first(d, "Builds") {
+        Some(build) => codebuild_status(build, "BuildStatus", "Build"),
+        None => Poll::Running,
+    },
+    finish: None,
+    stop: Some(("codebuild", "stopBuild", |started, _| {
+        let id = started
+            .get("Build")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Id": id})
+    })),
+    prepare: None,
+    interval: Interval::Events,
+};
+
+// CodeBuild build batches: BatchGetBuildBatches until the batch ends; the
+// result is `{"BuildBatch": …}`; StopBuildBatch.
+static CODEBUILD_BATCH: Job = Job {
+    describe: ("codebuild", "batchGetBuildBatches"),
+    describe_input: |started, _| {
+        let id = started
+            .get("BuildBatch")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Ids": [id]})
+    },
+    status: |d| match first(d, "BuildBatches") {
+        Some(batch) => codebuild_status(batch, "BuildBatchStatus", "BuildBatch"),
+        None => Poll::Running,
+    },
+    finish: None,
+    stop: Some(("codebuild", "stopBuildBatch", |started, _| {
+        let id = started
+            .get("BuildBatch")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Id": id})
+    })),
     prepare: None,
     interval: Interval::Events,
 };
