@@ -21,6 +21,7 @@
 //! | `codebuild:startBuildBatch`, `retryBuildBatch` | CodeBuild | `{BuildBatch}` | BatchGetBuildBatches / `{BuildBatch}` / StopBuildBatch |
 //! | `codebuild:stopBuild`, `batchDeleteBuilds`, `batchGetReports`, `stopBuildBatch`, `deleteBuildBatch` | CodeBuild | the API's output | — |
 //! | `sqs:sendMessage`, `sns:publish`, `dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`), `events:putEvents` | the API | the API's output with the model's member names (`MD5OfMessageBody`) plus `SdkHttpMetadata` (`HttpStatusCode`, `HttpHeaders`, `AllHttpHeaders`) and `SdkResponseMetadata` (`RequestId`); `events:putEvents` with failed entries fails with `EventBridge.FailedEntry` | — |
+//! | `elasticmapreduce:createCluster`, `terminateCluster`, `addStep` (`.sync`), `setClusterTerminationProtection`, `cancelStep`, `modifyInstanceGroupByName`, `modifyInstanceFleetByName` | EMR, reshaped ([`emr`]) | see [`emr`] | DescribeCluster / DescribeStep; no stop but CancelSteps |
 //! | `bedrock:createModelCustomizationJob` | Bedrock | `{JobArn}` | GetModelCustomizationJob / its output / StopModelCustomizationJob |
 //!
 //! A `.sync` job that ends in failure fails the Task with `States.TaskFailed`
@@ -50,6 +51,7 @@
 //! the shapes the guide leaves out.
 
 mod bedrock;
+mod emr;
 mod metadata;
 mod sync;
 mod table;

@@ -117,6 +117,11 @@ const CODEBUILD: Java1 = Java1 {
     service: "AWSCodeBuild",
     base: None,
 };
+const EMR: Java1 = Java1 {
+    prefix: "EMR",
+    service: "AmazonElasticMapReduce",
+    base: None,
+};
 const BEDROCK_RUNTIME: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrockRuntime",
@@ -240,6 +245,64 @@ static TABLE: &[Spec] = &[
             "invokeModel",
             "bedrockruntime",
             &BEDROCK_RUNTIME,
+            None,
+        )
+    },
+    Spec {
+        custom: Some(super::emr::create_cluster),
+        ..plain(
+            "elasticmapreduce",
+            "createCluster",
+            "emr",
+            &EMR,
+            Some(&EMR_CLUSTER_UP),
+        )
+    },
+    Spec {
+        custom: Some(super::emr::terminate_cluster),
+        ..plain(
+            "elasticmapreduce",
+            "terminateCluster",
+            "emr",
+            &EMR,
+            Some(&EMR_CLUSTER_DOWN),
+        )
+    },
+    Spec {
+        custom: Some(super::emr::set_termination_protection),
+        ..plain(
+            "elasticmapreduce",
+            "setClusterTerminationProtection",
+            "emr",
+            &EMR,
+            None,
+        )
+    },
+    Spec {
+        custom: Some(super::emr::add_step),
+        ..plain("elasticmapreduce", "addStep", "emr", &EMR, Some(&EMR_STEP))
+    },
+    Spec {
+        custom: Some(super::emr::cancel_step),
+        ..plain("elasticmapreduce", "cancelStep", "emr", &EMR, None)
+    },
+    Spec {
+        custom: Some(super::emr::modify_instance_group_by_name),
+        ..plain(
+            "elasticmapreduce",
+            "modifyInstanceGroupByName",
+            "emr",
+            &EMR,
+            None,
+        )
+    },
+    Spec {
+        custom: Some(super::emr::modify_instance_fleet_by_name),
+        ..plain(
+            "elasticmapreduce",
+            "modifyInstanceFleetByName",
+            "emr",
+            &EMR,
             None,
         )
     },
@@ -648,4 +711,69 @@ static CODEBUILD_BATCH: Job = Job {
     })),
     prepare: None,
     interval: Interval::Events,
+};
+
+/// An EMR cluster's state in a DescribeCluster output.
+fn emr_cluster_state(d: &Value) -> &str {
+    d.get("Cluster")
+        .and_then(|c| c.get("Status"))
+        .map(|s| text(s, "State"))
+        .unwrap_or_default()
+}
+
+// EMR (`connect-emr.html`): polled every 60 s for 10 minutes, then 300 s.
+// No stop API: Step Functions does not terminate a cluster it created.
+static EMR_CLUSTER_UP: Job = Job {
+    describe: ("emr", "describeCluster"),
+    describe_input: |started, _| simd_json::json!({"ClusterId": text(started, "ClusterId")}),
+    status: |d| match emr_cluster_state(d) {
+        "WAITING" => Poll::Succeeded(d.clone()),
+        "TERMINATING" | "TERMINATED" | "TERMINATED_WITH_ERRORS" => Poll::Failed(d.clone()),
+        _ => Poll::Running,
+    },
+    finish: None,
+    stop: None,
+    prepare: None,
+    interval: Interval::Glue,
+};
+
+static EMR_CLUSTER_DOWN: Job = Job {
+    describe: ("emr", "describeCluster"),
+    describe_input: |_, request| simd_json::json!({"ClusterId": text(request, "ClusterId")}),
+    status: |d| match emr_cluster_state(d) {
+        "TERMINATED" => Poll::Succeeded(d.clone()),
+        "TERMINATED_WITH_ERRORS" => Poll::Failed(d.clone()),
+        _ => Poll::Running,
+    },
+    finish: None,
+    stop: None,
+    prepare: None,
+    interval: Interval::Glue,
+};
+
+// addStep.sync: DescribeStep until COMPLETED; a Task ending first cancels
+// the step (CancelSteps, in the guide's IAM policy for addStep.sync).
+static EMR_STEP: Job = Job {
+    describe: ("emr", "describeStep"),
+    describe_input: |started, request| simd_json::json!({"ClusterId": text(request, "ClusterId"), "StepId": text(started, "StepId")}),
+    status: |d| {
+        let state = d
+            .get("Step")
+            .and_then(|s| s.get("Status"))
+            .map(|s| text(s, "State"))
+            .unwrap_or_default();
+        match state {
+            "COMPLETED" => Poll::Succeeded(d.clone()),
+            "FAILED" | "CANCELLED" | "INTERRUPTED" => Poll::Failed(d.clone()),
+            _ => Poll::Running,
+        }
+    },
+    finish: None,
+    stop: Some((
+        "emr",
+        "cancelSteps",
+        |started, request| simd_json::json!({"ClusterId": text(request, "ClusterId"), "StepIds": [text(started, "StepId")]}),
+    )),
+    prepare: None,
+    interval: Interval::Glue,
 };

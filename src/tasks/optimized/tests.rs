@@ -45,7 +45,12 @@ fn every_row_is_unique_and_every_job_has_a_stop_api() {
                 a.action
             );
         }
-        if let Some(job) = a.job {
+        // EMR clusters are the exception: Step Functions does not
+        // terminate them (`connect-emr.html`).
+        if let Some(job) = a
+            .job
+            .filter(|_| a.service != "elasticmapreduce" || a.action == "addStep")
+        {
             assert!(job.stop.is_some(), "{}:{}", a.service, a.action);
         }
     }
