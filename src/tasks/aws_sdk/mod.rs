@@ -144,7 +144,7 @@ pub(crate) struct AwsSdk {
 struct Inner {
     models: Arc<Models>,
     config: Option<AwsConfig>,
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>,
 }
 
 impl std::fmt::Debug for AwsSdk {
@@ -251,7 +251,7 @@ impl AwsSdk {
             .inner
             .models
             .service(&res.service)
-            .map_err(|e| ExecError::new(asl::TASK_FAILED, e))?;
+            .map_err(|e| ExecError::new(asl::TASK_FAILED, e.to_string()))?;
         let model = &service.model;
         let Some((op_name, op)) = model.operation(&res.action) else {
             return Err(ExecError::new(
@@ -335,7 +335,7 @@ impl AwsSdk {
         })
     }
 
-    fn http(&self) -> Result<&reqwest::Client, String> {
+    fn http(&self) -> Result<&reqwest::Client, Arc<reqwest::Error>> {
         self.inner
             .http
             .get_or_init(|| {
@@ -344,7 +344,7 @@ impl AwsSdk {
                     .pool_idle_timeout(Duration::from_secs(60))
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(Arc::new)
             })
             .as_ref()
             .map_err(Clone::clone)

@@ -130,7 +130,7 @@ impl AwsSdk {
             .inner
             .models
             .service("s3")
-            .map_err(|e| ExecError::new(asl::TASK_FAILED, e))?;
+            .map_err(|e| ExecError::new(asl::TASK_FAILED, e.to_string()))?;
         let model = &service.model;
         let (_, op) = model.operation(&res.action).ok_or_else(|| {
             ExecError::new(asl::TASK_FAILED, format!("S3 has no API action {api}"))
