@@ -1,6 +1,7 @@
 //! The optimized integrations built on the generic client
 //! (`arn:aws:states:::glue:startJobRun`, `ecs:runTask`, `batch:submitJob`,
-//! `athena:*`, `sagemaker:*`, `bedrock:*`) and Run a Job (`.sync`), run
+//! `athena:*`, `sagemaker:*`, `bedrock:*`, `codebuild:*`, `elasticmapreduce:*`)
+//! and Run a Job (`.sync`), run
 //! through the engine against moto's server: one test per integration, a
 //! `.sync` success and failure, a `.sync` Task timing out and an execution
 //! stopped (their jobs stopped),
@@ -600,4 +601,182 @@ s3.put_object(Bucket="prompts", Key="p.txt", Body=b'hi there')"#,
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "Stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_start_build_sync_stop_and_errors() {
+    let moto = Moto::start();
+    boto3(
+        &moto,
+        r#"boto3.client("codebuild").create_project(name="app",
+    source={"type":"S3","location":"bucket/src.zip"},artifacts={"type":"NO_ARTIFACTS"},
+    environment={"type":"LINUX_CONTAINER","image":"aws/codebuild/standard:7.0","computeType":"BUILD_GENERAL1_SMALL"},
+    serviceRole="arn:aws:iam::123456789012:role/build")"#,
+    );
+    let tasks = tasks(&moto);
+
+    // Request Response: StartBuild's output, `{Build}`.
+    let out = ok(&tasks, "codebuild:startBuild", r#"{"ProjectName":"app"}"#).await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "IN_PROGRESS");
+    let id = s(&out, &["Build", "Id"]);
+    assert!(id.starts_with("app:"), "{id}");
+
+    // StopBuild on it.
+    let out = ok(
+        &tasks,
+        "codebuild:stopBuild",
+        &format!(r#"{{"Id":"{id}"}}"#),
+    )
+    .await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "STOPPED");
+
+    // .sync: BatchGetBuilds until the build ends; the result is `{Build}`.
+    let out = ok(
+        &tasks,
+        "codebuild:startBuild.sync",
+        r#"{"ProjectName":"app"}"#,
+    )
+    .await;
+    assert_eq!(s(&out, &["Build", "BuildStatus"]), "SUCCEEDED");
+    assert!(s(&out, &["Build", "Id"]).starts_with("app:"));
+
+    // A missing project: the Java 1.x name.
+    let (error, cause) = err(
+        &tasks,
+        "codebuild:startBuild",
+        r#"{"ProjectName":"nowhere"}"#,
+        "",
+    )
+    .await;
+    assert_eq!(error, "CodeBuild.ResourceNotFoundException", "{cause}");
+    assert!(
+        cause.contains("(Service: AWSCodeBuild; Status Code: 400;"),
+        "{cause}"
+    );
+
+    // `.sync` on an API without Run a Job.
+    let (error, _) = err(&tasks, "codebuild:stopBuild.sync", r#"{"Id":"x"}"#, "").await;
+    assert_eq!(error, "States.TaskFailed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emr_cluster_steps_protection_groups_and_sync() {
+    let moto = Moto::start();
+    let tasks = tasks(&moto);
+    let cluster = r#"{"Name":"etl","ReleaseLabel":"emr-6.15.0",
+        "Instances":{"KeepJobFlowAliveWhenNoSteps":true,"InstanceGroups":[
+          {"Name":"Master","InstanceRole":"MASTER","InstanceType":"m5.xlarge","InstanceCount":1},
+          {"Name":"Core","InstanceRole":"CORE","InstanceType":"m5.xlarge","InstanceCount":1}]},
+        "JobFlowRole":"EMR_EC2_DefaultRole","ServiceRole":"EMR_DefaultRole"}"#;
+
+    // createCluster: RunJobFlow's JobFlowId as ClusterId.
+    let out = ok(&tasks, "elasticmapreduce:createCluster", cluster).await;
+    assert_eq!(keys(&out), ["ClusterArn", "ClusterId"]);
+    let id = s(&out, &["ClusterId"]);
+    assert!(id.starts_with("j-"), "{id}");
+
+    // createCluster.sync: DescribeCluster until WAITING.
+    let out = ok(&tasks, "elasticmapreduce:createCluster.sync", cluster).await;
+    assert_eq!(s(&out, &["Cluster", "Status", "State"]), "WAITING");
+
+    // setClusterTerminationProtection: ClusterId for JobFlowIds.
+    ok(
+        &tasks,
+        "elasticmapreduce:setClusterTerminationProtection",
+        &format!(r#"{{"ClusterId":"{id}","TerminationProtected":true}}"#),
+    )
+    .await;
+    let protected = boto3(
+        &moto,
+        &format!(
+            r#"print(boto3.client("emr").describe_cluster(ClusterId="{id}")["Cluster"]["TerminationProtected"])"#
+        ),
+    );
+    assert_eq!(protected, "True");
+    ok(
+        &tasks,
+        "elasticmapreduce:setClusterTerminationProtection",
+        &format!(r#"{{"ClusterId":"{id}","TerminationProtected":false}}"#),
+    )
+    .await;
+
+    // modifyInstanceGroupByName: the group found by its name.
+    ok(
+        &tasks,
+        "elasticmapreduce:modifyInstanceGroupByName",
+        &format!(r#"{{"ClusterId":"{id}","InstanceGroupName":"Core","InstanceGroup":{{"InstanceCount":3}}}}"#),
+    )
+    .await;
+    let count = boto3(
+        &moto,
+        &format!(
+            r#"gs = boto3.client("emr").list_instance_groups(ClusterId="{id}")["InstanceGroups"]
+print([g["RequestedInstanceCount"] for g in gs if g["Name"] == "Core"][0])"#
+        ),
+    );
+    assert_eq!(count, "3");
+    let (error, cause) = err(
+        &tasks,
+        "elasticmapreduce:modifyInstanceGroupByName",
+        &format!(r#"{{"ClusterId":"{id}","InstanceGroupName":"Task","InstanceGroup":{{"InstanceCount":3}}}}"#),
+        "",
+    )
+    .await;
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.contains("no instance group named 'Task'"), "{cause}");
+
+    // addStep: one Step; {StepId}.
+    let step = format!(
+        r#"{{"ClusterId":"{id}","Step":{{"Name":"count","ActionOnFailure":"CONTINUE",
+        "HadoopJarStep":{{"Jar":"command-runner.jar","Args":["spark-submit","job.py"]}}}}}}"#
+    );
+    let out = ok(&tasks, "elasticmapreduce:addStep", &step).await;
+    let step_id = s(&out, &["StepId"]);
+    assert!(step_id.starts_with("s-"), "{step_id}");
+
+    // addStep.sync: moto's steps stay RUNNING; the Task's timeout ends the
+    // wait and cancels the step.
+    let (error, _) = err(
+        &tasks,
+        "elasticmapreduce:addStep.sync",
+        &step,
+        r#","TimeoutSeconds":1"#,
+    )
+    .await;
+    assert_eq!(error, "States.Timeout");
+
+    // terminateCluster.sync: DescribeCluster until TERMINATED.
+    let out = ok(
+        &tasks,
+        "elasticmapreduce:terminateCluster.sync",
+        &format!(r#"{{"ClusterId":"{id}"}}"#),
+    )
+    .await;
+    assert_eq!(s(&out, &["Cluster", "Status", "State"]), "TERMINATED");
+
+    // An EMR error: the Java 1.x names (moto answers an unknown cluster
+    // with a bare 500, an undeclared error: the client's base class).
+    let (error, cause) = err(
+        &tasks,
+        "elasticmapreduce:addStep",
+        &step.replace(&id, "j-NOPE"),
+        "",
+    )
+    .await;
+    assert_eq!(error, "EMR.AmazonElasticMapReduceException", "{cause}");
+    assert!(
+        cause.contains("(Service: AmazonElasticMapReduce; Status Code: 500;"),
+        "{cause}"
+    );
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.to_string())
+        .collect();
+    k.sort();
+    k
 }

@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-use super::aws::resource::{self, Service};
 use super::{http, lambda_function_name, Tasks, LAMBDA_INVOKE, SDK_LAMBDA_INVOKE};
 
 /// The suffix the engine strips before resolving (it waits for the token).
@@ -23,17 +22,10 @@ pub enum Resolution {
     Runtime,
     /// The HTTP Task client (loopback hosts unless allowed).
     Http,
-    /// An AWS service integration (SQS, SNS, DynamoDB, EventBridge) at
-    /// `endpoint`; `None`: the SDK's default, the public AWS endpoint.
-    Aws {
-        /// The service's name, e.g. `sqs`.
-        service: &'static str,
-        /// The endpoint configured, if any.
-        endpoint: Option<String>,
-    },
     /// An AWS service called through the generic client driven by the
-    /// service models: `aws-sdk:SERVICE:ACTION`, and the optimized Glue, ECS,
-    /// Batch, Athena, SageMaker and Bedrock integrations.
+    /// service models: `aws-sdk:SERVICE:ACTION`, and the optimized SQS, SNS,
+    /// DynamoDB, EventBridge, Glue, ECS, Batch, Athena, SageMaker and Bedrock
+    /// integrations.
     AwsApi {
         /// The service's name in the Resource, e.g. `s3`, `glue`.
         service: String,
@@ -55,7 +47,7 @@ impl Resolution {
     /// an AWS service integration with no endpoint configured).
     pub fn is_public_aws(&self) -> bool {
         match self {
-            Resolution::Aws { endpoint, .. } | Resolution::AwsApi { endpoint, .. } => endpoint
+            Resolution::AwsApi { endpoint, .. } => endpoint
                 .as_deref()
                 .is_none_or(|e| e.contains(".amazonaws.com")),
             Resolution::Lambda { endpoint } => endpoint.contains(".amazonaws.com"),
@@ -71,14 +63,6 @@ impl fmt::Display for Resolution {
             Resolution::Function(name) => write!(f, "in-process handler for function {name}"),
             Resolution::Runtime => f.write_str("this runtime (activity or nested execution)"),
             Resolution::Http => f.write_str("HTTP Task client"),
-            Resolution::Aws {
-                service,
-                endpoint: Some(e),
-            } => write!(f, "AWS {service} integration at {e}"),
-            Resolution::Aws {
-                service,
-                endpoint: None,
-            } => write!(f, "AWS {service} integration at the SDK's default endpoint"),
             Resolution::AwsApi {
                 service,
                 endpoint: Some(e),
@@ -92,16 +76,6 @@ impl fmt::Display for Resolution {
                 f.write_str("nothing (the Task fails with States.TaskFailed)")
             }
         }
-    }
-}
-
-/// The service's name and its `AWS_ENDPOINT_URL_<SERVICE>` suffix.
-fn service_names(service: Service) -> (&'static str, &'static str) {
-    match service {
-        Service::Sqs => ("sqs", "SQS"),
-        Service::Sns => ("sns", "SNS"),
-        Service::DynamoDb => ("dynamodb", "DYNAMODB"),
-        Service::EventBridge => ("eventbridge", "EVENTBRIDGE"),
     }
 }
 
@@ -138,18 +112,6 @@ impl Tasks {
                 .or_else(|| var(&format!("AWS_ENDPOINT_URL_{env}")))
                 .or_else(|| var("AWS_ENDPOINT_URL"));
             return Resolution::AwsApi { service, endpoint };
-        }
-        if let Some(integration) = resource::parse(resource) {
-            let (service, env) = service_names(integration.service);
-            let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-            #[cfg(feature = "aws")]
-            let configured = self.aws_config().and_then(|c| c.endpoint_url.clone());
-            #[cfg(not(feature = "aws"))]
-            let configured: Option<String> = None;
-            let endpoint = configured
-                .or_else(|| var(&format!("AWS_ENDPOINT_URL_{env}")))
-                .or_else(|| var("AWS_ENDPOINT_URL"));
-            return Resolution::Aws { service, endpoint };
         }
         if let Some(config) = self.lambda_config() {
             if function.is_some() || resource == LAMBDA_INVOKE || resource == SDK_LAMBDA_INVOKE {
@@ -209,7 +171,7 @@ mod tests {
         );
         let sqs = tasks.resolution("arn:aws:states:::sqs:sendMessage");
         assert!(
-            matches!(sqs, Resolution::Aws { service: "sqs", .. }),
+            matches!(&sqs, Resolution::AwsApi { service, .. } if service == "sqs"),
             "{sqs}"
         );
     }

@@ -18,12 +18,10 @@
 //! 6. every other `arn:aws:states:::aws-sdk:SERVICE:ACTION`, through the
 //!    generic integration driven by AWS's service models ([`aws_sdk`],
 //!    [`Tasks::set_aws`]);
-//! 7. the optimized integrations of Glue, ECS, Batch, Athena, SageMaker and
-//!    Bedrock, with Run a Job (`.sync`), on the generic client
-//!    (module `optimized`);
-//! 8. the optimized integrations for SQS, SNS, DynamoDB and EventBridge
-//!    ([`aws`]; cargo feature `aws`, [`Tasks::set_aws`]);
-//! 9. otherwise the Task fails with `States.TaskFailed` naming the resource.
+//! 7. the optimized integrations of SQS, SNS, DynamoDB, EventBridge, Glue,
+//!    ECS, Batch, Athena, SageMaker and Bedrock, with Run a Job (`.sync`),
+//!    on the generic client (module `optimized`, [`Tasks::set_aws`]);
+//! 8. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
 pub mod aws;
 pub mod aws_sdk;
@@ -114,8 +112,6 @@ pub struct Tasks {
     lambda: Option<Arc<LambdaClient>>,
     /// The HTTP Task client (loopback only by default).
     http: Arc<HttpClient>,
-    /// The AWS service integrations' clients.
-    aws: aws::AwsState,
     /// The generic `aws-sdk:*` integration.
     aws_sdk: aws_sdk::AwsSdk,
     /// The optimized integrations on the generic client (`.sync` polling).
@@ -207,9 +203,7 @@ impl Tasks {
     /// environment does (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
     /// `AWS_REGION`, the credentials). Clients are made on first use.
     pub fn set_aws(&mut self, config: AwsConfig) {
-        self.aws_sdk = self.aws_sdk.with_config(config.clone());
-        #[cfg(feature = "aws")]
-        self.aws.set(config);
+        self.aws_sdk = self.aws_sdk.with_config(config);
     }
 
     /// Polls every Run a Job (`.sync`) job of the optimized integrations
@@ -336,9 +330,6 @@ impl Tasks {
         }
         if let Some(integration) = optimized::parse(&call.resource) {
             return self.jobs.invoke(&self.aws_sdk, integration, call);
-        }
-        if let Some(integration) = aws::resource::parse(&call.resource) {
-            return self.aws.invoke(integration, &call.resource, call.input);
         }
         if let Some(client) = &self.lambda {
             let integration = match &*call.resource {

@@ -1,6 +1,5 @@
-//! The configuration shared by the AWS service integrations: the
-//! hand-written SQS/SNS/DynamoDB/EventBridge ones (cargo feature `aws`) and
-//! the generic `aws-sdk:*` integration ([`crate::tasks::aws_sdk`]).
+//! The configuration of the AWS service integrations, all served by the
+//! generic client ([`crate::tasks::aws_sdk`]).
 
 use crate::tasks::Credentials;
 

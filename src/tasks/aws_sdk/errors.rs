@@ -33,6 +33,55 @@ use super::wire::WireResponse;
 use super::xml;
 use crate::errors::ExecError;
 
+/// A service's successful response that could not be read as its
+/// operation's output (the Task fails with `<Service>.SdkClientException`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The body is not UTF-8.
+    #[error("the response is not UTF-8: {0}")]
+    NotUtf8(#[from] std::str::Utf8Error),
+    /// The body is not the JSON the protocol uses.
+    #[error("the response is not JSON: {0}")]
+    NotJson(#[from] simd_json::Error),
+    /// The body is not the XML the protocol uses.
+    #[error("the response is not XML: {0}")]
+    NotXml(#[from] roxmltree::Error),
+    /// The model's protocol is not one this client reads.
+    #[error("the protocol {0} is not supported")]
+    Protocol(String),
+}
+
+/// A service model that could not be found or loaded (the Task fails with
+/// `States.TaskFailed`; at start-up the directory is logged and skipped).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ModelError {
+    /// A model file or directory cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A gzip-compressed model cannot be decompressed.
+    #[error("cannot decompress the model: {0}")]
+    Decompress(std::io::Error),
+    /// The text is not a service model.
+    #[error("not an AWS service model: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// No model names the service.
+    #[error(
+        "no AWS service model for '{service}' (models available: {available}; add more with \
+         --aws-models DIR, see scripts/aws-models.py)"
+    )]
+    Unknown {
+        /// The service the Resource names.
+        service: String,
+        /// The services with a model, comma-separated.
+        available: String,
+    },
+}
+
 /// What an error response said.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Failure {
@@ -154,6 +203,9 @@ pub(crate) struct Java1 {
     pub(crate) prefix: &'static str,
     /// The service name in the cause (`AWSGlue`, `AmazonECS`, `AWSBatch`).
     pub(crate) service: &'static str,
+    /// The client's base exception class when it is not `<service>Exception`
+    /// (`AmazonDynamoDBException` for `AmazonDynamoDBv2`).
+    pub(crate) base: Option<&'static str>,
 }
 
 impl Naming {
@@ -183,7 +235,10 @@ pub(crate) fn java1_error(service: &Service, j: &Java1, status: u16, f: &Failure
     let class = match shape {
         Some(s) if s.ends_with("Exception") => s.to_owned(),
         Some(s) => format!("{s}Exception"),
-        None => format!("{}Exception", j.service),
+        None => match j.base {
+            Some(base) => base.to_owned(),
+            None => format!("{}Exception", j.service),
+        },
     };
     let cause = format!(
         "{} (Service: {}; Status Code: {status}; Error Code: {}; Request ID: {}; Proxy: null)",

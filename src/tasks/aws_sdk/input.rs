@@ -17,6 +17,13 @@
 //! - a member the SDKs fill with an idempotency token gets a UUID when
 //!   absent.
 //!
+//! The optimized form ([`Form::Optimized`]) differs in two points: a
+//! top-level field the API does not have is dropped (AWS's recorded
+//! histories show an unsupported `MessageSystemAttribute` left out of an
+//! `sqs:sendMessage` call), and a blob given as a string is its base64 text
+//! (DynamoDB `{"B": "AQID"}`, SQS `BinaryValue`, as `connect-ddb.html`
+//! writes them).
+//!
 //! The request tree uses member names as keys; blobs are held as base64 text
 //! and timestamps as epoch seconds until a protocol writes them.
 
@@ -26,6 +33,7 @@ use simd_json::prelude::*;
 use super::model::{MemberRef, ServiceModel, Shape};
 use super::names;
 use super::time;
+use super::Form;
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
 
@@ -40,6 +48,7 @@ pub(crate) fn request(
     api: &str,
     input_ref: Option<&MemberRef>,
     input: &Value,
+    form: Form,
 ) -> Result<Value, ExecError> {
     let Some(obj) = input.as_object() else {
         return Err(ExecError::runtime(format!(
@@ -55,13 +64,14 @@ pub(crate) fn request(
         }
         return Ok(Value::from(Object::new()));
     };
-    let reader = Reader { model, api };
+    let reader = Reader { model, api, form };
     reader.value(r, input, "")
 }
 
 struct Reader<'a> {
     model: &'a ServiceModel,
     api: &'a str,
+    form: Form,
 }
 
 impl Reader<'_> {
@@ -149,6 +159,13 @@ impl Reader<'_> {
                 }),
                 _ => Err(self.invalid(path, "a timestamp (epoch seconds or ISO-8601)", v)),
             },
+            "blob" if self.form == Form::Optimized && v.is_str() => {
+                let text = v.as_str().unwrap_or_default();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map(|_| v.clone())
+                    .map_err(|_| self.invalid(path, "a base64 string", v))
+            }
             "blob" => {
                 let text = crate::json::to_string(v);
                 Ok(Value::from(
@@ -172,6 +189,9 @@ impl Reader<'_> {
                 continue;
             }
             let Some((name, member)) = find_member(shape, k) else {
+                if self.form == Form::Optimized && path.is_empty() {
+                    continue;
+                }
                 let fields: Vec<String> =
                     shape.members.iter().map(|(m, _)| names::field(m)).collect();
                 return Err(ExecError::runtime(format!(

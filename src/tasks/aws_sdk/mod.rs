@@ -65,6 +65,39 @@ pub const AWS_MODELS_ENV: &str = "EXPRESSWAY_AWS_MODELS";
 /// the 256 KiB payload quota afterwards.
 const MAX_RESPONSE_BYTES: usize = 16 * MAX_PAYLOAD_BYTES;
 
+/// How a call reads its parameters and writes its result.
+///
+/// Source: AWS guide `supported-services-awssdk.html` (the AWS SDK form);
+/// `connect-sqs.html`, `connect-sns.html`, `connect-ddb.html`,
+/// `connect-eventbridge.html` and AWS's recorded histories (the optimized
+/// form, which Step Functions serves with the AWS SDK for Java 1.x).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// The AWS SDK integrations': an unknown field fails the Task, a blob
+    /// takes the JSON text of its value, result fields are the Java 2.x
+    /// getter names (`Md5OfMessageBody`).
+    Sdk,
+    /// The optimized SQS, SNS, DynamoDB and EventBridge integrations': a
+    /// top-level field the API does not have is dropped, a blob given as a
+    /// string is its base64 text (`{"B": "AQID"}`, SQS `BinaryValue`),
+    /// result fields are the model's member names (`MD5OfMessageBody`).
+    Optimized,
+}
+
+/// A successful call: the result and the HTTP response it came in.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The Task's result.
+    pub(crate) result: Value,
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The response headers (lower-case names), in received order.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The request id: `x-amzn-RequestId`, `x-amz-request-id`, or the XML
+    /// `ResponseMetadata` of a `query` response.
+    pub(crate) request_id: Option<String>,
+}
+
 /// A parsed `aws-sdk` Resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SdkResource {
@@ -111,7 +144,7 @@ pub(crate) struct AwsSdk {
 struct Inner {
     models: Arc<Models>,
     config: Option<AwsConfig>,
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>,
 }
 
 impl std::fmt::Debug for AwsSdk {
@@ -188,6 +221,25 @@ impl AwsSdk {
         timeout: Option<Duration>,
         naming: Naming,
     ) -> Result<Value, ExecError> {
+        self.call_as(res, input, timeout, naming, Form::Sdk)
+            .await
+            .map(|r| r.result)
+    }
+
+    /// Calls `resource`'s API with `input` read and its result written as
+    /// `form` says; the result comes with the HTTP status and headers of the
+    /// response (the optimized integrations' `SdkHttpMetadata`).
+    ///
+    /// # Errors
+    /// As [`AwsSdk::invoke`], with the error names of `naming`.
+    pub(crate) async fn call_as(
+        &self,
+        res: &SdkResource,
+        input: &Value,
+        timeout: Option<Duration>,
+        naming: Naming,
+        form: Form,
+    ) -> Result<Reply, ExecError> {
         let api = format!("{}:{}", res.service, res.action);
         if res.action.contains('.') {
             return Err(ExecError::new(
@@ -199,7 +251,7 @@ impl AwsSdk {
             .inner
             .models
             .service(&res.service)
-            .map_err(|e| ExecError::new(asl::TASK_FAILED, e))?;
+            .map_err(|e| ExecError::new(asl::TASK_FAILED, e.to_string()))?;
         let model = &service.model;
         let Some((op_name, op)) = model.operation(&res.action) else {
             return Err(ExecError::new(
@@ -226,7 +278,7 @@ impl AwsSdk {
                 format!("{api} streams events, which Step Functions does not support"),
             ));
         }
-        let request = input::request(model, &api, op.input.as_ref(), input)?;
+        let request = input::request(model, &api, op.input.as_ref(), input, form)?;
         let wire = match protocol {
             "json" => json::request(model, op_name, op, &request),
             "rest-json" => rest::request(model, &api, op, &request, false)?,
@@ -251,7 +303,7 @@ impl AwsSdk {
                 Naming::Java1(j) => errors::java1_error(&service, j, resp.status, &f),
             });
         }
-        let result = response::result(model, protocol, op, &resp).map_err(|e| {
+        let mut result = response::result(model, protocol, op, &resp).map_err(|e| {
             naming.client(
                 &service,
                 errors::client_error(
@@ -260,6 +312,11 @@ impl AwsSdk {
                 ),
             )
         })?;
+        if form == Form::Optimized {
+            if let Some(out) = &op.output {
+                result = names::to_model(model, out, result);
+            }
+        }
         if crate::json::to_string(&result).len() > MAX_PAYLOAD_BYTES {
             return Err(ExecError::new(
                 asl::DATA_LIMIT_EXCEEDED,
@@ -269,10 +326,16 @@ impl AwsSdk {
                 ),
             ));
         }
-        Ok(result)
+        let request_id = response::request_id(protocol, &resp);
+        Ok(Reply {
+            result,
+            status: resp.status,
+            headers: resp.headers,
+            request_id,
+        })
     }
 
-    fn http(&self) -> Result<&reqwest::Client, String> {
+    fn http(&self) -> Result<&reqwest::Client, Arc<reqwest::Error>> {
         self.inner
             .http
             .get_or_init(|| {
@@ -281,7 +344,7 @@ impl AwsSdk {
                     .pool_idle_timeout(Duration::from_secs(60))
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(Arc::new)
             })
             .as_ref()
             .map_err(Clone::clone)

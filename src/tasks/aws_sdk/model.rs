@@ -228,8 +228,8 @@ impl ServiceModel {
     ///
     /// # Errors
     /// The text is not a service model.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, super::errors::ModelError> {
+        Ok(serde_json::from_slice(bytes)?)
     }
 
     /// The shape `name`.

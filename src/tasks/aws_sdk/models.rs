@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::embedded::MODELS;
+use super::errors::ModelError;
 use super::model::ServiceModel;
 use super::names;
 
@@ -28,11 +29,14 @@ enum Source {
 }
 
 impl Source {
-    fn read(&self) -> Result<Vec<u8>, String> {
+    fn read(&self) -> Result<Vec<u8>, ModelError> {
         let (raw, gz) = match self {
             Source::Embedded(b) => (b.to_vec(), true),
             Source::File(p) => (
-                std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+                std::fs::read(p).map_err(|source| ModelError::Io {
+                    path: p.clone(),
+                    source,
+                })?,
                 p.extension().is_some_and(|e| e == "gz"),
             ),
         };
@@ -42,7 +46,7 @@ impl Source {
         let mut out = Vec::with_capacity(raw.len() * 8);
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut out)
-            .map_err(|e| format!("cannot decompress the model: {e}"))?;
+            .map_err(ModelError::Decompress)?;
         Ok(out)
     }
 }
@@ -91,7 +95,7 @@ impl Models {
     ///
     /// # Errors
     /// A directory cannot be read.
-    pub(crate) fn new(dirs: &[PathBuf]) -> Result<Self, String> {
+    pub(crate) fn new(dirs: &[PathBuf]) -> Result<Self, ModelError> {
         let mut models = Self::default_set();
         for dir in dirs {
             for (name, path) in scan(dir)? {
@@ -112,7 +116,7 @@ impl Models {
     ///
     /// # Errors
     /// No model names that service, or its model is invalid.
-    pub(crate) fn service(&self, service: &str) -> Result<Arc<Service>, String> {
+    pub(crate) fn service(&self, service: &str) -> Result<Arc<Service>, ModelError> {
         let key = names::loose(service);
         if let Some(s) = self.lock().get(&key) {
             return Ok(Arc::clone(s));
@@ -130,7 +134,7 @@ impl Models {
     /// Loads the model for `service` (`key` its loose form): the source of
     /// that botocore name if any, else the one whose service id or endpoint
     /// prefix matches.
-    fn find(&self, service: &str, key: &str) -> Result<Service, String> {
+    fn find(&self, service: &str, key: &str) -> Result<Service, ModelError> {
         let direct = self
             .sources
             .iter()
@@ -156,16 +160,15 @@ impl Models {
                 return Ok(s);
             }
         }
-        Err(format!(
-            "no AWS service model for '{service}' (models available: {}; add more with \
-             --aws-models DIR, see scripts/aws-models.py)",
-            self.available().join(", ")
-        ))
+        Err(ModelError::Unknown {
+            service: service.to_owned(),
+            available: self.available().join(", "),
+        })
     }
 }
 
 /// Loads and parses one model.
-fn load(source: &Source) -> Result<Service, String> {
+fn load(source: &Source) -> Result<Service, ModelError> {
     let model = ServiceModel::parse(&source.read()?)?;
     let error_prefix = names::service(&model.metadata.service_id);
     Ok(Service {
@@ -176,8 +179,11 @@ fn load(source: &Source) -> Result<Service, String> {
 
 /// The models in `dir`: `NAME.json` / `NAME.json.gz`, or botocore's own
 /// layout `NAME/VERSION/service-2.json[.gz]` (newest version).
-fn scan(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn scan(dir: &Path) -> Result<Vec<(String, PathBuf)>, ModelError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ModelError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let mut out = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -233,7 +239,11 @@ mod tests {
         }
         assert_eq!(models.service("sfn").unwrap().error_prefix, "Sfn");
         let e = models.service("nosuchservice").unwrap_err();
-        assert!(e.contains("--aws-models"), "{e}");
+        assert!(
+            matches!(&e, ModelError::Unknown { service, .. } if service == "nosuchservice"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--aws-models"), "{e}");
     }
 
     #[test]

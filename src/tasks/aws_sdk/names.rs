@@ -18,6 +18,9 @@
 //! naming rules (`Utils.unCapitalize`, `CodegenNamingUtils
 //! .splitOnWordBoundaries`), whose output the guide's examples match.
 
+use super::model::{MemberRef, ServiceModel};
+use crate::json::{Object, Value};
+
 /// Java keywords and `Object` methods a getter may not be named after.
 const RESERVED: &[&str] = &[
     "abstract",
@@ -211,6 +214,58 @@ pub(crate) fn error(service: &str, shape: Option<&str>) -> String {
         Some(s) if s.ends_with("Exception") => format!("{service}.{s}"),
         Some(s) => format!("{service}.{s}Exception"),
         None => format!("{service}.{service}Exception"),
+    }
+}
+
+/// A result tree read with the Java 2.x field names ([`field`]) given the
+/// model's member names instead (`Md5OfMessageBody` → `MD5OfMessageBody`),
+/// as the optimized integrations, which Step Functions serves with the AWS
+/// SDK for Java 1.x, return them (`connect-sqs.html`).
+pub(crate) fn to_model(model: &ServiceModel, r: &MemberRef, v: Value) -> Value {
+    let Some(shape) = model.shape(&r.shape) else {
+        return v;
+    };
+    if shape.document {
+        return v;
+    }
+    match (shape.kind.as_str(), v) {
+        ("structure", Value::Object(mut o)) => {
+            let mut out = Object::with_capacity(o.len());
+            for (m, mr) in &shape.members {
+                if let Some(x) = o.remove(field(m).as_str()) {
+                    out.insert(m.clone(), to_model(model, mr, x));
+                }
+            }
+            // Anything not from the shape (none expected) is kept as is.
+            for (k, x) in o.drain() {
+                out.insert(k, x);
+            }
+            Value::from(out)
+        }
+        ("list", Value::Array(items)) => match &shape.member {
+            Some(item) => Value::Array(Box::new(
+                items
+                    .into_iter()
+                    .map(|x| to_model(model, item, x))
+                    .collect(),
+            )),
+            None => Value::Array(items),
+        },
+        // Keys sorted: a map has no order (DynamoDB returns an item's
+        // attributes in none), and a sorted one is the same on every call.
+        ("map", Value::Object(o)) => match &shape.value {
+            Some(val) => {
+                let mut entries: Vec<(String, Value)> = (*o).into_iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut out = Object::with_capacity(entries.len());
+                for (k, x) in entries {
+                    out.insert(k, to_model(model, val, x));
+                }
+                Value::from(out)
+            }
+            None => Value::Object(o),
+        },
+        (_, v) => v,
     }
 }
 

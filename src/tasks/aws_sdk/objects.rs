@@ -130,12 +130,12 @@ impl AwsSdk {
             .inner
             .models
             .service("s3")
-            .map_err(|e| ExecError::new(asl::TASK_FAILED, e))?;
+            .map_err(|e| ExecError::new(asl::TASK_FAILED, e.to_string()))?;
         let model = &service.model;
         let (_, op) = model.operation(&res.action).ok_or_else(|| {
             ExecError::new(asl::TASK_FAILED, format!("S3 has no API action {api}"))
         })?;
-        let request = input::request(model, &api, op.input.as_ref(), params)?;
+        let request = input::request(model, &api, op.input.as_ref(), params, super::Form::Sdk)?;
         let mut wire = rest::request(model, &api, op, &request, true)?;
         if let Some((bytes, content_type)) = body {
             wire.body = bytes;

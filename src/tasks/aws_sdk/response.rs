@@ -7,6 +7,7 @@
 //! `query` results are read inside `<OperationResult>` (the model's
 //! `resultWrapper`); `ec2` results are the response element's children.
 
+use super::errors::ReadError;
 use super::model::{Operation, ServiceModel};
 use super::wire::WireResponse;
 use super::{json, rest, xml};
@@ -21,7 +22,7 @@ pub(crate) fn result(
     protocol: &str,
     op: &Operation,
     resp: &WireResponse,
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     match protocol {
         "rest-json" => rest::response(model, op, resp, false),
         "rest-xml" => rest::response(model, op, resp, true),
@@ -32,20 +33,16 @@ pub(crate) fn result(
             if resp.body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::from(Object::new()));
             }
-            let text = std::str::from_utf8(&resp.body)
-                .map_err(|e| format!("the response is not UTF-8: {e}"))?;
-            let v =
-                crate::json::parse(text).map_err(|e| format!("the response is not JSON: {e}"))?;
+            let text = std::str::from_utf8(&resp.body)?;
+            let v = crate::json::parse(text)?;
             Ok(json::read(model, r, &v))
         }
         "query" | "ec2" => {
             let Some(r) = &op.output else {
                 return Ok(Value::from(Object::new()));
             };
-            let text = std::str::from_utf8(&resp.body)
-                .map_err(|e| format!("the response is not UTF-8: {e}"))?;
-            let doc = roxmltree::Document::parse(text)
-                .map_err(|e| format!("the response is not XML: {e}"))?;
+            let text = std::str::from_utf8(&resp.body)?;
+            let doc = roxmltree::Document::parse(text)?;
             let root = doc.root_element();
             if protocol == "ec2" {
                 return Ok(xml::read(model, r, root, true));
@@ -61,6 +58,28 @@ pub(crate) fn result(
                 None => Value::from(Object::new()),
             })
         }
-        other => Err(format!("the protocol {other} is not supported")),
+        other => Err(ReadError::Protocol(other.to_owned())),
     }
+}
+
+/// The request id of `resp`: the `x-amzn-RequestId` (or S3's
+/// `x-amz-request-id`) header, else the `<RequestId>` of a `query` or `ec2`
+/// response's XML (`ResponseMetadata`).
+pub(crate) fn request_id(protocol: &str, resp: &WireResponse) -> Option<String> {
+    if let Some(id) = resp
+        .header("x-amzn-requestid")
+        .or_else(|| resp.header("x-amz-request-id"))
+    {
+        return Some(id.to_owned());
+    }
+    if !matches!(protocol, "query" | "ec2") {
+        return None;
+    }
+    let text = std::str::from_utf8(&resp.body).ok()?;
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let root = doc.root_element();
+    xml::find(root, "RequestId")
+        .or_else(|| xml::find(root, "requestId"))
+        .map(xml::text)
+        .filter(|s| !s.is_empty())
 }

@@ -11,6 +11,7 @@
 use base64::Engine as _;
 use simd_json::prelude::*;
 
+use super::errors::ReadError;
 use super::json;
 use super::model::{MemberRef, Operation, ServiceModel, Shape};
 use super::names;
@@ -268,7 +269,7 @@ pub(crate) fn response(
     op: &Operation,
     resp: &WireResponse,
     xml_body: bool,
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     let mut out = Object::new();
     let Some(r) = op.output.as_ref() else {
         return Ok(Value::from(out));
@@ -359,14 +360,13 @@ fn body(
     r: &MemberRef,
     bytes: &[u8],
     xml_body: bool,
-) -> Result<Value, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("the response is not UTF-8: {e}"))?;
+) -> Result<Value, ReadError> {
+    let text = std::str::from_utf8(bytes)?;
     if xml_body {
-        let doc = roxmltree::Document::parse(text)
-            .map_err(|e| format!("the response is not XML: {e}"))?;
+        let doc = roxmltree::Document::parse(text)?;
         Ok(xml::read(model, r, doc.root_element(), false))
     } else {
-        let v = crate::json::parse(text).map_err(|e| format!("the response is not JSON: {e}"))?;
+        let v = crate::json::parse(text)?;
         Ok(json::read(model, r, &v))
     }
 }

@@ -24,7 +24,7 @@ fn request(
     let (name, op) = model.operation(action).expect("an operation");
     let api = format!("{service}:{action}");
     let input = crate::json::parse(params).expect("JSON");
-    let req = input::request(model, &api, op.input.as_ref(), &input)?;
+    let req = input::request(model, &api, op.input.as_ref(), &input, Form::Sdk)?;
     Ok(match model.protocol() {
         "json" => json::request(model, name, op, &req),
         "rest-json" => rest::request(model, &api, op, &req, false)?,

@@ -17,6 +17,11 @@
 //! | `sagemaker:createTrainingJob` (`TransformJob`, `ProcessingJob`, `HyperParameterTuningJob`, `LabelingJob`) | SageMaker | `{…Arn}` | Describe…Job / its output / Stop…Job |
 //! | `sagemaker:createModel`, `createEndpoint`, `createEndpointConfig`, `updateEndpoint` | SageMaker | the API's output | — |
 //! | `bedrock:invokeModel` | Bedrock Runtime InvokeModel | `{Body, ContentType}`, `Body` parsed when JSON | — |
+//! | `codebuild:startBuild` | CodeBuild StartBuild | `{Build}` | BatchGetBuilds / `{Build}` / StopBuild |
+//! | `codebuild:startBuildBatch`, `retryBuildBatch` | CodeBuild | `{BuildBatch}` | BatchGetBuildBatches / `{BuildBatch}` / StopBuildBatch |
+//! | `codebuild:stopBuild`, `batchDeleteBuilds`, `batchGetReports`, `stopBuildBatch`, `deleteBuildBatch` | CodeBuild | the API's output | — |
+//! | `sqs:sendMessage`, `sns:publish`, `dynamodb:getItem` (`putItem`, `updateItem`, `deleteItem`), `events:putEvents` | the API | the API's output with the model's member names (`MD5OfMessageBody`) plus `SdkHttpMetadata` (`HttpStatusCode`, `HttpHeaders`, `AllHttpHeaders`) and `SdkResponseMetadata` (`RequestId`); `events:putEvents` with failed entries fails with `EventBridge.FailedEntry` | — |
+//! | `elasticmapreduce:createCluster`, `terminateCluster`, `addStep` (`.sync`), `setClusterTerminationProtection`, `cancelStep`, `modifyInstanceGroupByName`, `modifyInstanceFleetByName` | EMR, reshaped ([`emr`]) | see [`emr`] | DescribeCluster / DescribeStep; no stop but CancelSteps |
 //! | `bedrock:createModelCustomizationJob` | Bedrock | `{JobArn}` | GetModelCustomizationJob / its output / StopModelCustomizationJob |
 //!
 //! A `.sync` job that ends in failure fails the Task with `States.TaskFailed`
@@ -37,13 +42,17 @@
 //! PutEvents (`connect-eventbridge.html`): Query, Scan, PutRule… are
 //! `aws-sdk:*` calls.
 //!
-//! Sources: AWS guide `connect-glue.html`, `connect-ecs.html`,
+//! Sources: AWS guide `connect-codebuild.html`, `connect-sqs.html`,
+//! `connect-sns.html`, `connect-ddb.html`, `connect-eventbridge.html`,
+//! `connect-glue.html`, `connect-ecs.html`,
 //! `connect-batch.html`, `connect-athena.html`, `connect-sagemaker.html`,
 //! `connect-bedrock.html`, `connect-to-resource.html` (Run a Job);
 //! LocalStack's Step Functions services (their AWS-recorded snapshots) for
 //! the shapes the guide leaves out.
 
 mod bedrock;
+mod emr;
+mod metadata;
 mod sync;
 mod table;
 
@@ -54,7 +63,7 @@ use futures::future::BoxFuture;
 
 use crate::errors::{names, ExecError};
 use crate::json::Value;
-use crate::tasks::aws_sdk::{AwsSdk, SdkResource};
+use crate::tasks::aws_sdk::{AwsSdk, Form, SdkResource};
 use crate::tasks::TaskCall;
 pub(crate) use sync::POLL_INTERVAL_ENV;
 use table::Spec;
@@ -211,6 +220,32 @@ impl<'a> Api<'a> {
     async fn request_response(&self, request: Value) -> Result<Value, ExecError> {
         if let Some(custom) = self.spec.custom {
             return custom(self, request).await;
+        }
+        if self.spec.form == Form::Optimized {
+            let res = SdkResource {
+                region: self.region.clone(),
+                service: self.spec.sdk_service.to_owned(),
+                action: self.spec.sdk_action.to_owned(),
+            };
+            let reply = self
+                .sdk
+                .call_as(
+                    &res,
+                    &request,
+                    self.timeout,
+                    self.spec.naming(),
+                    Form::Optimized,
+                )
+                .await?;
+            if let Some(check) = self.spec.check {
+                check(&reply.result)?;
+            }
+            let mut result = match &reply.result {
+                Value::Object(o) => (**o).clone(),
+                _ => crate::json::Object::new(),
+            };
+            metadata::envelope(&mut result, &reply);
+            return Ok(Value::from(result));
         }
         let out = self
             .call(self.spec.sdk_service, self.spec.sdk_action, &request)

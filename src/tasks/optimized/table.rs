@@ -15,11 +15,18 @@ use simd_json::prelude::*;
 use super::sync::{Interval, Job, Poll};
 use super::Api;
 use crate::errors::ExecError;
+
+/// The error of an `events:putEvents` call with failed entries
+/// (`connect-eventbridge.html`).
+pub(crate) const FAILED_ENTRY: &str = "EventBridge.FailedEntry";
 use crate::json::Value;
-use crate::tasks::aws_sdk::{Java1, Naming};
+use crate::tasks::aws_sdk::{Form, Java1, Naming};
 
 /// A custom request-response implementation.
 pub(crate) type Custom = for<'a> fn(&'a Api<'a>, Value) -> BoxFuture<'a, Result<Value, ExecError>>;
+
+/// Fails a call whose answer reports a failure.
+pub(crate) type Check = fn(&Value) -> Result<(), ExecError>;
 
 /// One optimized integration.
 #[derive(Debug)]
@@ -40,6 +47,12 @@ pub(crate) struct Spec {
     pub(crate) custom: Option<Custom>,
     /// How `.sync` follows the job; `None` when the API has no Run a Job.
     pub(crate) job: Option<&'static Job>,
+    /// How parameters are read and the result written; [`Form::Optimized`]
+    /// rows add `SdkHttpMetadata` and `SdkResponseMetadata` to the result.
+    pub(crate) form: Form,
+    /// Fails a call whose answer is a failure (EventBridge's failed
+    /// entries), given the result before the metadata is added.
+    pub(crate) check: Option<Check>,
 }
 
 impl Spec {
@@ -52,30 +65,67 @@ impl Spec {
 const GLUE: Java1 = Java1 {
     prefix: "Glue",
     service: "AWSGlue",
+    base: None,
 };
 const ECS: Java1 = Java1 {
     prefix: "ECS",
     service: "AmazonECS",
+    base: None,
 };
 const BATCH: Java1 = Java1 {
     prefix: "Batch",
     service: "AWSBatch",
+    base: None,
 };
 const ATHENA: Java1 = Java1 {
     prefix: "Athena",
     service: "AmazonAthena",
+    base: None,
 };
 const SAGEMAKER: Java1 = Java1 {
     prefix: "SageMaker",
     service: "AmazonSageMaker",
+    base: None,
 };
 const BEDROCK: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrock",
+    base: None,
+};
+const SQS: Java1 = Java1 {
+    prefix: "SQS",
+    service: "AmazonSQS",
+    base: None,
+};
+const SNS: Java1 = Java1 {
+    prefix: "SNS",
+    service: "AmazonSNS",
+    base: None,
+};
+const DYNAMODB: Java1 = Java1 {
+    prefix: "DynamoDB",
+    service: "AmazonDynamoDBv2",
+    base: Some("AmazonDynamoDBException"),
+};
+const EVENTBRIDGE: Java1 = Java1 {
+    prefix: "EventBridge",
+    service: "AmazonEventBridge",
+    base: None,
+};
+const CODEBUILD: Java1 = Java1 {
+    prefix: "CodeBuild",
+    service: "AWSCodeBuild",
+    base: None,
+};
+const EMR: Java1 = Java1 {
+    prefix: "EMR",
+    service: "AmazonElasticMapReduce",
+    base: None,
 };
 const BEDROCK_RUNTIME: Java1 = Java1 {
     prefix: "Bedrock",
     service: "AmazonBedrockRuntime",
+    base: None,
 };
 
 /// A row with the API's output as the result.
@@ -95,11 +145,38 @@ const fn plain(
         shape: None,
         custom: None,
         job,
+        form: Form::Sdk,
+        check: None,
+    }
+}
+
+/// A row of the SQS, SNS, DynamoDB and EventBridge integrations, which
+/// Step Functions serves with the AWS SDK for Java 1.x: model member names,
+/// unknown fields dropped, the SDK metadata envelope.
+const fn envelope(
+    service: &'static str,
+    action: &'static str,
+    sdk_service: &'static str,
+    java1: &'static Java1,
+) -> Spec {
+    Spec {
+        form: Form::Optimized,
+        ..plain(service, action, sdk_service, java1, None)
     }
 }
 
 /// Every optimized integration served here.
 static TABLE: &[Spec] = &[
+    envelope("sqs", "sendMessage", "sqs", &SQS),
+    envelope("sns", "publish", "sns", &SNS),
+    envelope("dynamodb", "getItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "putItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "updateItem", "dynamodb", &DYNAMODB),
+    envelope("dynamodb", "deleteItem", "dynamodb", &DYNAMODB),
+    Spec {
+        check: Some(failed_entries),
+        ..envelope("events", "putEvents", "eventbridge", &EVENTBRIDGE)
+    },
     Spec {
         shape: Some(glue_job_name),
         ..plain("glue", "startJobRun", "glue", &GLUE, Some(&GLUE_JOB))
@@ -171,6 +248,108 @@ static TABLE: &[Spec] = &[
             None,
         )
     },
+    Spec {
+        custom: Some(super::emr::create_cluster),
+        ..plain(
+            "elasticmapreduce",
+            "createCluster",
+            "emr",
+            &EMR,
+            Some(&EMR_CLUSTER_UP),
+        )
+    },
+    Spec {
+        custom: Some(super::emr::terminate_cluster),
+        ..plain(
+            "elasticmapreduce",
+            "terminateCluster",
+            "emr",
+            &EMR,
+            Some(&EMR_CLUSTER_DOWN),
+        )
+    },
+    Spec {
+        custom: Some(super::emr::set_termination_protection),
+        ..plain(
+            "elasticmapreduce",
+            "setClusterTerminationProtection",
+            "emr",
+            &EMR,
+            None,
+        )
+    },
+    Spec {
+        custom: Some(super::emr::add_step),
+        ..plain("elasticmapreduce", "addStep", "emr", &EMR, Some(&EMR_STEP))
+    },
+    Spec {
+        custom: Some(super::emr::cancel_step),
+        ..plain("elasticmapreduce", "cancelStep", "emr", &EMR, None)
+    },
+    Spec {
+        custom: Some(super::emr::modify_instance_group_by_name),
+        ..plain(
+            "elasticmapreduce",
+            "modifyInstanceGroupByName",
+            "emr",
+            &EMR,
+            None,
+        )
+    },
+    Spec {
+        custom: Some(super::emr::modify_instance_fleet_by_name),
+        ..plain(
+            "elasticmapreduce",
+            "modifyInstanceFleetByName",
+            "emr",
+            &EMR,
+            None,
+        )
+    },
+    plain(
+        "codebuild",
+        "startBuild",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BUILD),
+    ),
+    plain("codebuild", "stopBuild", "codebuild", &CODEBUILD, None),
+    plain(
+        "codebuild",
+        "batchDeleteBuilds",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
+    plain(
+        "codebuild",
+        "batchGetReports",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
+    plain(
+        "codebuild",
+        "startBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BATCH),
+    ),
+    plain(
+        "codebuild",
+        "retryBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        Some(&CODEBUILD_BATCH),
+    ),
+    plain("codebuild", "stopBuildBatch", "codebuild", &CODEBUILD, None),
+    plain(
+        "codebuild",
+        "deleteBuildBatch",
+        "codebuild",
+        &CODEBUILD,
+        None,
+    ),
     plain(
         "bedrock",
         "createModelCustomizationJob",
@@ -200,6 +379,21 @@ fn glue_job_name(request: &Value, mut out: Value) -> Value {
         o.insert("JobName".into(), name.clone());
     }
     out
+}
+
+/// `connect-eventbridge.html`: "If the FailedEntryCount … is greater than
+/// zero, the Task fails with the error EventBridge.FailedEntry"; the cause
+/// is the API's output.
+fn failed_entries(out: &Value) -> Result<(), ExecError> {
+    if out
+        .get("FailedEntryCount")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0)
+        > 0
+    {
+        return Err(ExecError::new(FAILED_ENTRY, crate::json::to_string(out)));
+    }
+    Ok(())
 }
 
 /// `out[key]` as text, or "".
@@ -448,4 +642,138 @@ static BEDROCK_CUSTOMIZATION: Job = Job {
     )),
     prepare: None,
     interval: Interval::Events,
+};
+
+/// A CodeBuild build or build batch status: `SUCCEEDED` ends well, `FAILED`,
+/// `FAULT`, `STOPPED`, `TIMED_OUT` badly, anything else (`IN_PROGRESS`) runs.
+fn codebuild_status(item: &Value, status_key: &str, result_key: &str) -> Poll {
+    let wrap = || {
+        let mut o = crate::json::Object::with_capacity(1);
+        o.insert(result_key.into(), item.clone());
+        Value::from(o)
+    };
+    match text(item, status_key) {
+        "SUCCEEDED" => Poll::Succeeded(wrap()),
+        "FAILED" | "FAULT" | "STOPPED" | "TIMED_OUT" => Poll::Failed(wrap()),
+        _ => Poll::Running,
+    }
+}
+
+// CodeBuild (`connect-codebuild.html`): BatchGetBuilds until the build
+// ends; the result is `{"Build": …}` as StartBuild returns it; StopBuild.
+static CODEBUILD_BUILD: Job = Job {
+    describe: ("codebuild", "batchGetBuilds"),
+    describe_input: |started, _| {
+        let id = started
+            .get("Build")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Ids": [id]})
+    },
+    status: |d| match first(d, "Builds") {
+        Some(build) => codebuild_status(build, "BuildStatus", "Build"),
+        None => Poll::Running,
+    },
+    finish: None,
+    stop: Some(("codebuild", "stopBuild", |started, _| {
+        let id = started
+            .get("Build")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Id": id})
+    })),
+    prepare: None,
+    interval: Interval::Events,
+};
+
+// CodeBuild build batches: BatchGetBuildBatches until the batch ends; the
+// result is `{"BuildBatch": …}`; StopBuildBatch.
+static CODEBUILD_BATCH: Job = Job {
+    describe: ("codebuild", "batchGetBuildBatches"),
+    describe_input: |started, _| {
+        let id = started
+            .get("BuildBatch")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Ids": [id]})
+    },
+    status: |d| match first(d, "BuildBatches") {
+        Some(batch) => codebuild_status(batch, "BuildBatchStatus", "BuildBatch"),
+        None => Poll::Running,
+    },
+    finish: None,
+    stop: Some(("codebuild", "stopBuildBatch", |started, _| {
+        let id = started
+            .get("BuildBatch")
+            .map(|b| text(b, "Id"))
+            .unwrap_or_default();
+        simd_json::json!({"Id": id})
+    })),
+    prepare: None,
+    interval: Interval::Events,
+};
+
+/// An EMR cluster's state in a DescribeCluster output.
+fn emr_cluster_state(d: &Value) -> &str {
+    d.get("Cluster")
+        .and_then(|c| c.get("Status"))
+        .map(|s| text(s, "State"))
+        .unwrap_or_default()
+}
+
+// EMR (`connect-emr.html`): polled every 60 s for 10 minutes, then 300 s.
+// No stop API: Step Functions does not terminate a cluster it created.
+static EMR_CLUSTER_UP: Job = Job {
+    describe: ("emr", "describeCluster"),
+    describe_input: |started, _| simd_json::json!({"ClusterId": text(started, "ClusterId")}),
+    status: |d| match emr_cluster_state(d) {
+        "WAITING" => Poll::Succeeded(d.clone()),
+        "TERMINATING" | "TERMINATED" | "TERMINATED_WITH_ERRORS" => Poll::Failed(d.clone()),
+        _ => Poll::Running,
+    },
+    finish: None,
+    stop: None,
+    prepare: None,
+    interval: Interval::Glue,
+};
+
+static EMR_CLUSTER_DOWN: Job = Job {
+    describe: ("emr", "describeCluster"),
+    describe_input: |_, request| simd_json::json!({"ClusterId": text(request, "ClusterId")}),
+    status: |d| match emr_cluster_state(d) {
+        "TERMINATED" => Poll::Succeeded(d.clone()),
+        "TERMINATED_WITH_ERRORS" => Poll::Failed(d.clone()),
+        _ => Poll::Running,
+    },
+    finish: None,
+    stop: None,
+    prepare: None,
+    interval: Interval::Glue,
+};
+
+// addStep.sync: DescribeStep until COMPLETED; a Task ending first cancels
+// the step (CancelSteps, in the guide's IAM policy for addStep.sync).
+static EMR_STEP: Job = Job {
+    describe: ("emr", "describeStep"),
+    describe_input: |started, request| simd_json::json!({"ClusterId": text(request, "ClusterId"), "StepId": text(started, "StepId")}),
+    status: |d| {
+        let state = d
+            .get("Step")
+            .and_then(|s| s.get("Status"))
+            .map(|s| text(s, "State"))
+            .unwrap_or_default();
+        match state {
+            "COMPLETED" => Poll::Succeeded(d.clone()),
+            "FAILED" | "CANCELLED" | "INTERRUPTED" => Poll::Failed(d.clone()),
+            _ => Poll::Running,
+        }
+    },
+    finish: None,
+    stop: Some((
+        "emr",
+        "cancelSteps",
+        |started, request| simd_json::json!({"ClusterId": text(request, "ClusterId"), "StepIds": [text(started, "StepId")]}),
+    )),
+    prepare: None,
+    interval: Interval::Glue,
 };
