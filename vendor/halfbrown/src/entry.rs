@@ -4,10 +4,7 @@
 
 use crate::vecmap::{self, Entry as VecMapEntry};
 use core::hash::{BuildHasher, Hash};
-use hashbrown::{
-    self,
-    hash_map::{self, Entry as HashBrownEntry},
-};
+use indexmap::map::{self as hash_map, Entry as HashBrownEntry};
 use std::fmt;
 
 /////// General
@@ -163,8 +160,8 @@ impl<'a, K, V: Default, const N: usize, S> Entry<'a, K, V, N, S> {
         }
     }
 }
-impl<'a, K, V, const N: usize, S> From<HashBrownEntry<'a, K, V, S>> for Entry<'a, K, V, N, S> {
-    fn from(f: HashBrownEntry<'a, K, V, S>) -> Entry<'a, K, V, N, S> {
+impl<'a, K, V, const N: usize, S> From<HashBrownEntry<'a, K, V>> for Entry<'a, K, V, N, S> {
+    fn from(f: HashBrownEntry<'a, K, V>) -> Entry<'a, K, V, N, S> {
         match f {
             HashBrownEntry::Occupied(o) => Entry::Occupied(OccupiedEntry(OccupiedEntryInt::Map(o))),
             HashBrownEntry::Vacant(o) => Entry::Vacant(VacantEntry(VacantEntryInt::Map(o))),
@@ -197,7 +194,7 @@ impl<K: fmt::Debug, V: fmt::Debug, const N: usize, S> fmt::Debug for Entry<'_, K
 pub struct OccupiedEntry<'a, K, V, const N: usize, S>(OccupiedEntryInt<'a, K, V, S, N>);
 
 enum OccupiedEntryInt<'a, K, V, S, const N: usize> {
-    Map(hash_map::OccupiedEntry<'a, K, V, S>),
+    Map(hash_map::OccupiedEntry<'a, K, V>),
     Vec(vecmap::OccupiedEntry<'a, K, V, S, N>),
 }
 
@@ -233,7 +230,7 @@ pub struct VacantEntry<'a, K, V, const N: usize, S>(VacantEntryInt<'a, K, V, N, 
 
 enum VacantEntryInt<'a, K, V, const N: usize, S> {
     /// a map based implementation
-    Map(hashbrown::hash_map::VacantEntry<'a, K, V, S>),
+    Map(hash_map::VacantEntry<'a, K, V>),
     /// a vec based implementation
     Vec(vecmap::VacantEntry<'a, K, V, N, S>),
 }
@@ -288,7 +285,8 @@ impl<'a, K, V, const N: usize, S> OccupiedEntry<'a, K, V, N, S> {
     #[inline]
     pub fn remove_entry(self) -> (K, V) {
         match self.0 {
-            OccupiedEntryInt::Map(m) => m.remove_entry(),
+            // Expressway fork: `shift_remove_entry` keeps the order of the other keys.
+            OccupiedEntryInt::Map(m) => m.shift_remove_entry(),
             OccupiedEntryInt::Vec(m) => m.remove_entry(),
         }
     }
@@ -427,70 +425,13 @@ impl<'a, K, V, const N: usize, S> OccupiedEntry<'a, K, V, N, S> {
     #[inline]
     pub fn remove(self) -> V {
         match self.0 {
-            OccupiedEntryInt::Map(m) => m.remove(),
+            OccupiedEntryInt::Map(m) => m.shift_remove(),
             OccupiedEntryInt::Vec(m) => m.remove(),
         }
     }
 
-    /// Replaces the entry, returning the old key and value. The new key in the hash map will be
-    /// the key used to create this entry.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use halfbrown::{Entry, HashMap};
-    /// use std::rc::Rc;
-    ///
-    /// let mut map: HashMap<&str, u32> = HashMap::new();
-    /// map.insert("poneyland", 42);
-    ///
-    /// let entry = match map.entry("poneyland") {
-    ///     Entry::Occupied(e) => {
-    ///         e.replace_entry_with(|k, v| {
-    ///             assert_eq!(k, &"poneyland");
-    ///             assert_eq!(v, 42);
-    ///             Some(v + 1)
-    ///         })
-    ///     }
-    ///     Entry::Vacant(_) => panic!(),
-    /// };
-    ///
-    /// match entry {
-    ///     Entry::Occupied(e) => {
-    ///         assert_eq!(e.key(), &"poneyland");
-    ///         assert_eq!(e.get(), &43);
-    ///     }
-    ///     Entry::Vacant(_) => panic!(),
-    /// }
-    ///
-    /// assert_eq!(map["poneyland"], 43);
-    ///
-    /// let entry = match map.entry("poneyland") {
-    ///     Entry::Occupied(e) => e.replace_entry_with(|_k, _v| None),
-    ///     Entry::Vacant(_) => panic!(),
-    /// };
-    ///
-    /// match entry {
-    ///     Entry::Vacant(e) => {
-    ///         assert_eq!(e.key(), &"poneyland");
-    ///     }
-    ///     Entry::Occupied(_) => panic!(),
-    /// }
-    ///
-    /// assert!(!map.contains_key("poneyland"));
-    ///
-    /// ```
-    #[inline]
-    pub fn replace_entry_with<F>(self, f: F) -> Entry<'a, K, V, N, S>
-    where
-        F: FnOnce(&K, V) -> Option<V>,
-        V: Clone,
-    {
-        match self.0 {
-            OccupiedEntryInt::Map(m) => m.replace_entry_with(f).into(),
-            OccupiedEntryInt::Vec(m) => m.replace_entry_with(f).into(),
-        }
-    }
+    // Expressway fork: `replace_entry_with` is removed: `IndexMap`'s entries
+    // cannot turn back into a vacant entry (see VENDORED.md).
 }
 
 impl<'a, K, V, const N: usize, S> VacantEntry<'a, K, V, N, S> {

@@ -22,7 +22,7 @@ impl<'a, K, V> From<IterInt<'a, K, V>> for Iter<'a, K, V> {
 
 #[derive(Debug)]
 pub(crate) enum IterInt<'a, K, V> {
-    Map(hashbrown::hash_map::Iter<'a, K, V>),
+    Map(indexmap::map::Iter<'a, K, V>),
     Vec(std::slice::Iter<'a, (K, V)>),
 }
 
@@ -76,7 +76,7 @@ impl<K, V> FusedIterator for Iter<'_, K, V> {}
 pub struct IntoIter<K, V, const N: usize>(IntoIterInt<K, V, N>);
 
 enum IntoIterInt<K, V, const N: usize> {
-    Map(hashbrown::hash_map::IntoIter<K, V>),
+    Map(indexmap::map::IntoIter<K, V>),
     Vec(VecIntoIter<(K, V), N>),
 }
 
@@ -185,7 +185,7 @@ impl<'a, K, V> From<IterMutInt<'a, K, V>> for IterMut<'a, K, V> {
 }
 
 pub(crate) enum IterMutInt<'a, K, V> {
-    Map(hashbrown::hash_map::IterMut<'a, K, V>),
+    Map(indexmap::map::IterMut<'a, K, V>),
     Vec(std::slice::IterMut<'a, (K, V)>),
 }
 

@@ -43,7 +43,8 @@ pub use crate::raw_entry::*;
 use crate::vecmap::VecMap;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
-use hashbrown::{self, HashMap as HashBrown};
+use indexmap::IndexMap;
+
 use std::default::Default;
 use std::fmt::{self, Debug};
 use std::ops::Index;
@@ -91,7 +92,7 @@ where
 
 #[derive(Clone)]
 enum HashMapInt<K, V, const N: usize, S = DefaultHashBuilder> {
-    Map(HashBrown<K, V, S>),
+    Map(IndexMap<K, V, S>),
     Vec(VecMap<K, V, N, S>),
 }
 
@@ -203,7 +204,7 @@ impl<K, V, S, const VEC_LIMIT_UPPER: usize> SizedHashMap<K, V, S, VEC_LIMIT_UPPE
     #[inline]
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
         Self(if capacity > VEC_LIMIT_UPPER {
-            HashMapInt::Map(HashBrown::with_capacity_and_hasher(capacity, hash_builder))
+            HashMapInt::Map(IndexMap::with_capacity_and_hasher(capacity, hash_builder))
         } else {
             HashMapInt::Vec(VecMap::with_capacity_and_hasher(capacity, hash_builder))
         })
@@ -437,7 +438,7 @@ impl<K, V, S, const VEC_LIMIT_UPPER: usize> SizedHashMap<K, V, S, VEC_LIMIT_UPPE
     #[inline]
     pub fn drain(&'_ mut self) -> Drain<'_, K, V, VEC_LIMIT_UPPER> {
         match &mut self.0 {
-            HashMapInt::Map(m) => Drain(DrainInt::Map(m.drain())),
+            HashMapInt::Map(m) => Drain(DrainInt::Map(m.drain(..))),
             HashMapInt::Vec(m) => Drain(DrainInt::Vec(m.drain())),
         }
     }
@@ -669,13 +670,16 @@ where
             HashMapInt::Vec(m) => m.get_mut(k),
         }
     }
-    fn swap_backend_to_map(&mut self) -> &mut hashbrown::HashMap<K, V, S>
+    fn swap_backend_to_map(&mut self) -> &mut IndexMap<K, V, S>
     where
         S: Default,
     {
         self.0 = match &mut self.0 {
             HashMapInt::Vec(m) => {
-                let m1: HashBrown<K, V, S> = m.drain().collect();
+                // Expressway fork: the keys move over in their insertion order.
+                let mut m1: IndexMap<K, V, S> =
+                    IndexMap::with_capacity_and_hasher(m.len() * 2, S::default());
+                m1.extend(m.drain());
                 HashMapInt::Map(m1)
             }
             HashMapInt::Map(_) => {
@@ -760,7 +764,8 @@ where
         Q: Hash + Eq + ?Sized,
     {
         match &mut self.0 {
-            HashMapInt::Map(m) => m.remove(k),
+            // Expressway fork: `shift_remove` keeps the order of the other keys.
+            HashMapInt::Map(m) => m.shift_remove(k),
             HashMapInt::Vec(m) => m.remove(k),
         }
     }
@@ -792,7 +797,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         match &mut self.0 {
-            HashMapInt::Map(m) => m.remove_entry(k),
+            HashMapInt::Map(m) => m.shift_remove_entry(k),
             HashMapInt::Vec(m) => m.remove_entry(k),
         }
     }
@@ -836,13 +841,15 @@ where
         S: Default,
     {
         match &mut self.0 {
+            // Expressway fork: `IndexMap` has no unchecked insert; `insert`
+            // finds the key absent and appends it.
             HashMapInt::Map(m) => {
-                unsafe { m.insert_unique_unchecked(k, v) };
+                m.insert(k, v);
             }
             HashMapInt::Vec(m) => {
                 if m.len() >= VEC_LIMIT_UPPER {
                     let map = self.swap_backend_to_map();
-                    unsafe { map.insert_unique_unchecked(k, v) };
+                    map.insert(k, v);
                 } else {
                     m.insert_nocheck(k, v);
                 }
@@ -936,7 +943,7 @@ where
         }
         match &mut self.0 {
             HashMapInt::Vec(m) => RawEntryBuilderMut::from(m.raw_entry_mut()),
-            HashMapInt::Map(m) => RawEntryBuilderMut::from(m.raw_entry_mut()),
+            HashMapInt::Map(m) => RawEntryBuilderMut::from(indexmap::map::RawEntryApiV1::raw_entry_mut_v1(m)),
         }
     }
 
@@ -959,7 +966,7 @@ where
     pub fn raw_entry(&self) -> RawEntryBuilder<'_, K, V, VEC_LIMIT_UPPER, S> {
         match &self.0 {
             HashMapInt::Vec(m) => RawEntryBuilder::from(m.raw_entry()),
-            HashMapInt::Map(m) => RawEntryBuilder::from(m.raw_entry()),
+            HashMapInt::Map(m) => RawEntryBuilder::from(indexmap::map::RawEntryApiV1::raw_entry_v1(m)),
         }
     }
 }
@@ -1050,7 +1057,7 @@ impl<'a, K, V> Iterator for ValuesMut<'a, K, V> {
 pub struct Drain<'a, K, V, const N: usize>(DrainInt<'a, K, V, N>);
 
 enum DrainInt<'a, K, V, const N: usize> {
-    Map(hashbrown::hash_map::Drain<'a, K, V>),
+    Map(indexmap::map::Drain<'a, K, V>),
     Vec(VecDrain<'a, (K, V), N>),
 }
 

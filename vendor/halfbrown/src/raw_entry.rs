@@ -1,8 +1,9 @@
 // based on / take from <https://github.com/rust-lang/hashbrown/blob/62a1ae24d4678fcbf777bef6b205fadeecb781d9/src/map.rs>
 
-use super::{fmt, hashbrown, Borrow, BuildHasher, Debug, Hash};
+use super::{fmt, Borrow, BuildHasher, Debug, Hash};
 use crate::vecmap;
-use hashbrown::hash_map;
+// Expressway fork: the large-map backend is `IndexMap`, through its raw entry API.
+use indexmap::map::raw_entry_v1 as hash_map;
 /*
 use std::fmt::{self, Debug};
 use std::mem;
@@ -296,42 +297,9 @@ impl<'map, K, V, const N: usize, S> RawEntryMut<'map, K, V, N, S>
 where
     S: BuildHasher,
 {
-    /// Sets the value of the entry, and returns a `RawOccupiedEntryMut`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use halfbrown::HashMap;
-    ///
-    /// let mut map: HashMap<&str, u32> = HashMap::new();
-    /// let entry = map.raw_entry_mut().from_key("horseyland").insert("horseyland", 37);
-    ///
-    /// assert_eq!(entry.remove_entry(), ("horseyland", 37));
-    /// ```
-    #[inline]
-    pub fn insert(self, key: K, value: V) -> RawOccupiedEntryMut<'map, K, V, N, S>
-    where
-        K: Hash,
-        S: BuildHasher,
-    {
-        match self {
-            RawEntryMut::Occupied(mut entry) => {
-                entry.insert(value);
-                entry
-            }
-            RawEntryMut::Vacant(entry) => {
-                //entry.insert_entry(key, value)
-                match entry.0 {
-                    RawVacantEntryMutInt::Vec(e) => {
-                        vecmap::RawEntryMut::Vacant(e).insert(key, value).into()
-                    }
-                    RawVacantEntryMutInt::Map(e) => {
-                        hash_map::RawEntryMut::Vacant(e).insert(key, value).into()
-                    }
-                }
-            }
-        }
-    }
+    // Expressway fork: `insert` (returning a `RawOccupiedEntryMut`) is removed:
+    // `IndexMap`'s vacant raw entry hands back references, not an occupied entry
+    // (see VENDORED.md). `or_insert` covers the same ground.
 
     /// Ensures a value is in the entry by inserting the default if empty, and returns
     /// mutable references to the key and value in the entry.
@@ -523,7 +491,7 @@ where
     pub fn into_key_value(self) -> (&'map mut K, &'map mut V) {
         match self.0 {
             RawOccupiedEntryMutInt::Vec(e) => e.into_key_value(),
-            RawOccupiedEntryMutInt::Map(e) => e.into_key_value(),
+            RawOccupiedEntryMutInt::Map(e) => e.into_key_value_mut(),
         }
     }
 
@@ -551,7 +519,8 @@ where
     pub fn remove(self) -> V {
         match self.0 {
             RawOccupiedEntryMutInt::Vec(e) => e.remove(),
-            RawOccupiedEntryMutInt::Map(e) => e.remove(),
+            // Expressway fork: `shift_remove` keeps the order of the other keys.
+            RawOccupiedEntryMutInt::Map(e) => e.shift_remove(),
         }
     }
 
@@ -561,7 +530,7 @@ where
     pub fn remove_entry(self) -> (K, V) {
         match self.0 {
             RawOccupiedEntryMutInt::Vec(e) => e.remove_entry(),
-            RawOccupiedEntryMutInt::Map(e) => e.remove_entry(),
+            RawOccupiedEntryMutInt::Map(e) => e.shift_remove_entry(),
         }
     }
 }
@@ -614,7 +583,8 @@ where
     {
         match self.0 {
             RawVacantEntryMutInt::Vec(e) => e.insert_with_hasher(hash, key, value, hasher),
-            RawVacantEntryMutInt::Map(e) => e.insert_with_hasher(hash, key, value, hasher),
+            // Expressway fork: `IndexMap` keeps each key's hash; no re-hashing needed.
+            RawVacantEntryMutInt::Map(e) => e.insert_hashed_nocheck(hash, key, value),
         }
     }
 }

@@ -323,10 +323,12 @@ impl<K, V, const N: usize, S> VecMap<K, V, N, S> {
         RawEntryBuilder { map: self }
     }
 
-    /// Removes an element from a given position
+    /// Removes an element from a given position, keeping the order of the
+    /// others (Expressway fork: was `swap_remove`, which moved the last key
+    /// into the hole).
     #[inline]
     unsafe fn remove_idx(&mut self, idx: usize) -> (K, V) {
-        self.v.swap_remove(idx)
+        self.v.remove(idx)
     }
 
     /// inserts a non existing element and returns it's position
