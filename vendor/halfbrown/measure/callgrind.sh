@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 FORK="$(cd "$HERE/.." && pwd)"
 WORK="${WORK:-/tmp/halfbrown-measure}"
-SIZES=("${@:-40 100}")
+SIZES=("${@:-10 40 100}")
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
 for variant in stock fork; do
   mkdir -p "$WORK/$variant/src"
@@ -38,6 +38,9 @@ TOML
   (cd "$WORK/$variant" && cargo build --release -q)
 done
 ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*$'; }
+for variant in stock fork; do
+  echo "$variant: size_of::<simd_json::owned::Object>() = $("$WORK/$variant/target/release/objects-$variant" size 0 0) bytes"
+done
 printf '%-10s %5s %10s %10s\n' mode keys stock fork
 for n in ${SIZES[*]}; do
   for mode in parse insert lookup serialise; do

@@ -133,7 +133,7 @@ impl<K, V, const N: usize, S> IntoIterator for SizedHashMap<K, V, S, N> {
     #[inline]
     fn into_iter(self) -> IntoIter<K, V, N> {
         match self.0 {
-            HashMapInt::Map(m) => IntoIter(IntoIterInt::Map(m.into_iter())),
+            HashMapInt::Map(m) => IntoIter(IntoIterInt::Map((*m).into_iter())),
             HashMapInt::Vec(m) => IntoIter(IntoIterInt::Vec(m.into_iter())),
         }
     }

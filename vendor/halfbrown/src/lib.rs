@@ -92,7 +92,10 @@ where
 
 #[derive(Clone)]
 enum HashMapInt<K, V, const N: usize, S = DefaultHashBuilder> {
-    Map(IndexMap<K, V, S>),
+    // Expressway fork: an `IndexMap` (insertion order), boxed so that the
+    // map, which every object value holds, stays as small as the `Vec` arm
+    // (the stock hash map arm made it 40 bytes, an unboxed `IndexMap` 64).
+    Map(Box<IndexMap<K, V, S>>),
     Vec(VecMap<K, V, N, S>),
 }
 
@@ -204,7 +207,10 @@ impl<K, V, S, const VEC_LIMIT_UPPER: usize> SizedHashMap<K, V, S, VEC_LIMIT_UPPE
     #[inline]
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
         Self(if capacity > VEC_LIMIT_UPPER {
-            HashMapInt::Map(IndexMap::with_capacity_and_hasher(capacity, hash_builder))
+            HashMapInt::Map(Box::new(IndexMap::with_capacity_and_hasher(
+                capacity,
+                hash_builder,
+            )))
         } else {
             HashMapInt::Vec(VecMap::with_capacity_and_hasher(capacity, hash_builder))
         })
@@ -680,7 +686,7 @@ where
                 let mut m1: IndexMap<K, V, S> =
                     IndexMap::with_capacity_and_hasher(m.len() * 2, S::default());
                 m1.extend(m.drain());
-                HashMapInt::Map(m1)
+                HashMapInt::Map(Box::new(m1))
             }
             HashMapInt::Map(_) => {
                 unreachable!()
@@ -943,7 +949,7 @@ where
         }
         match &mut self.0 {
             HashMapInt::Vec(m) => RawEntryBuilderMut::from(m.raw_entry_mut()),
-            HashMapInt::Map(m) => RawEntryBuilderMut::from(indexmap::map::RawEntryApiV1::raw_entry_mut_v1(m)),
+            HashMapInt::Map(m) => RawEntryBuilderMut::from(indexmap::map::RawEntryApiV1::raw_entry_mut_v1(&mut **m)),
         }
     }
 
@@ -966,7 +972,7 @@ where
     pub fn raw_entry(&self) -> RawEntryBuilder<'_, K, V, VEC_LIMIT_UPPER, S> {
         match &self.0 {
             HashMapInt::Vec(m) => RawEntryBuilder::from(m.raw_entry()),
-            HashMapInt::Map(m) => RawEntryBuilder::from(indexmap::map::RawEntryApiV1::raw_entry_v1(m)),
+            HashMapInt::Map(m) => RawEntryBuilder::from(indexmap::map::RawEntryApiV1::raw_entry_v1(&**m)),
         }
     }
 }

@@ -145,6 +145,8 @@ impl<K: fmt::Debug, V: fmt::Debug, const N: usize, S> fmt::Debug for Entry<'_, K
 /// [`Entry`]: enum.Entry.html
 pub struct OccupiedEntry<'a, K, V, S, const N: usize> {
     idx: usize,
+    // Expressway fork: read only by the removed `replace_entry_with`.
+    #[allow(dead_code)]
     key: Option<K>,
     map: &'a mut VecMap<K, V, N, S>,
 }
@@ -347,73 +349,8 @@ impl<'a, K, V, S, const N: usize> OccupiedEntry<'a, K, V, S, N> {
         self.remove_entry().1
     }
 
-    /// Replaces the entry, returning the old key and value. The new key in the hash map will be
-    /// the key used to create this entry.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use halfbrown::{Entry, HashMap};
-    /// use std::rc::Rc;
-    ///
-    /// let mut map: HashMap<&str, u32> = HashMap::new();
-    /// map.insert("poneyland", 42);
-    ///
-    /// let entry = match map.entry("poneyland") {
-    ///     Entry::Occupied(e) => {
-    ///         e.replace_entry_with(|k, v| {
-    ///             assert_eq!(k, &"poneyland");
-    ///             assert_eq!(v, 42);
-    ///             Some(v + 1)
-    ///         })
-    ///     }
-    ///     Entry::Vacant(_) => panic!(),
-    /// };
-    ///
-    /// match entry {
-    ///     Entry::Occupied(e) => {
-    ///         assert_eq!(e.key(), &"poneyland");
-    ///         assert_eq!(e.get(), &43);
-    ///     }
-    ///     Entry::Vacant(_) => panic!(),
-    /// }
-    ///
-    /// assert_eq!(map["poneyland"], 43);
-    ///
-    /// let entry = match map.entry("poneyland") {
-    ///     Entry::Occupied(e) => e.replace_entry_with(|_k, _v| None),
-    ///     Entry::Vacant(_) => panic!(),
-    /// };
-    ///
-    /// match entry {
-    ///     Entry::Vacant(e) => {
-    ///         assert_eq!(e.key(), &"poneyland");
-    ///     }
-    ///     Entry::Occupied(_) => panic!(),
-    /// }
-    ///
-    /// assert!(!map.contains_key("poneyland"));
-    ///
-    /// ```
-    #[inline]
-    #[allow(clippy::unwrap_used)]
-    pub fn replace_entry_with<F>(self, f: F) -> Entry<'a, K, V, N, S>
-    where
-        F: FnOnce(&K, V) -> Option<V>,
-    {
-        let (key, value) = unsafe { self.map.remove_idx(self.idx) };
-
-        if let Some(v) = f(&key, value) {
-            let idx = self.map.insert_idx(key, v);
-            Entry::Occupied(OccupiedEntry {
-                idx,
-                key: self.key,
-                map: self.map,
-            })
-        } else {
-            Entry::Vacant(VacantEntry { key, map: self.map })
-        }
-    }
+    // Expressway fork: `replace_entry_with` is removed with the map's one
+    // (see VENDORED.md).
 }
 
 /// A view into a vacant entry in a `HashMap`.
