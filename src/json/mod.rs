@@ -15,8 +15,9 @@ pub mod template;
 
 pub use error::EvalError;
 
-/// A JSON value: simd-json's owned value (objects keep insertion order up to
-/// 32 keys).
+/// A JSON value: simd-json's owned value. Objects keep the insertion order of
+/// their keys at every size, as AWS's do (up to 32 keys a `Vec`, then an
+/// `IndexMap`: the vendored halfbrown, vendor/halfbrown/VENDORED.md).
 pub type Value = simd_json::OwnedValue;
 
 /// A JSON object.

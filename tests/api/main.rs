@@ -7,6 +7,7 @@ mod harness;
 mod activities;
 mod admission;
 mod callbacks;
+mod key_order;
 mod logging;
 mod nested;
 mod operations;

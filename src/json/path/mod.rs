@@ -19,8 +19,7 @@
 //! values (an array once cloned), not Jayway's merged object; path functions
 //! (`length()`, `size()`) are accepted only inside filters; type-mismatch
 //! messages name the Java classes of Jayway's Jackson provider, which AWS's
-//! exact provider may not match; objects with more than 32 keys iterate in
-//! hash order (simd-json), not insertion order.
+//! exact provider may not match.
 
 mod assign;
 mod eval;
