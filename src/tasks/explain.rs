@@ -105,11 +105,16 @@ impl Tasks {
             .or_else(|| super::optimized::parse(resource).map(|o| o.service().to_owned()));
         if let Some(service) = generic {
             let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-            let env = service.to_ascii_uppercase().replace('-', "_");
+            let env = self.aws_sdk.endpoint_var(&service).unwrap_or_else(|| {
+                format!(
+                    "AWS_ENDPOINT_URL_{}",
+                    service.to_ascii_uppercase().replace('-', "_")
+                )
+            });
             let endpoint = self
                 .aws_config()
                 .and_then(|c| c.endpoint_url.clone())
-                .or_else(|| var(&format!("AWS_ENDPOINT_URL_{env}")))
+                .or_else(|| var(&env))
                 .or_else(|| var("AWS_ENDPOINT_URL"));
             return Resolution::AwsApi { service, endpoint };
         }

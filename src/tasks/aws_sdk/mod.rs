@@ -185,6 +185,16 @@ impl AwsSdk {
         }
     }
 
+    /// The environment variable that overrides the endpoint of the service a
+    /// Resource names `service` (`AWS_ENDPOINT_URL_EVENTBRIDGE` for `events`,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` for `secretsmanager`): built from
+    /// the model's service id as the SDKs do, the same name a call reads.
+    /// `None` when no model names that service.
+    pub(crate) fn endpoint_var(&self, service: &str) -> Option<String> {
+        let loaded = self.inner.models.service(service).ok()?;
+        Some(endpoint::env_var(&loaded.model.metadata.service_id))
+    }
+
     /// The explicit configuration, if any.
     pub(crate) fn config(&self) -> Option<&AwsConfig> {
         self.inner.config.as_ref()

@@ -502,3 +502,21 @@ fn error_names_use_the_model() {
         "Sfn.SdkClientException"
     );
 }
+
+/// The endpoint variable a start-up log names is the one a call reads: built
+/// from the model's service id, not from the Resource's service name.
+#[test]
+fn the_endpoint_variable_comes_from_the_service_id() {
+    let sdk = AwsSdk::from_env();
+    let var = |s: &str| sdk.endpoint_var(s);
+    assert_eq!(
+        var("events").as_deref(),
+        Some("AWS_ENDPOINT_URL_EVENTBRIDGE")
+    );
+    assert_eq!(
+        var("secretsmanager").as_deref(),
+        Some("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+    );
+    assert_eq!(var("sfn").as_deref(), Some("AWS_ENDPOINT_URL_SFN"));
+    assert_eq!(var("no-such-service"), None);
+}
