@@ -89,6 +89,12 @@ pub type SharedActivity = (String, SystemTime, Vec<(String, String)>);
 /// A future answered by [`SharedActivities`].
 pub type SharedFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// Why an activity Task could not be queued on the cluster's shared queues
+/// ([`SharedActivities::push`]): the store's own error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct QueueError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
 /// Where a cluster keeps its activities and their Task queues
 /// ([`crate::cluster`]). A queued Task is an opaque text entry.
 pub trait SharedActivities: Send + Sync {
@@ -102,8 +108,8 @@ pub trait SharedActivities: Send + Sync {
     /// Appends `entry` to the queue of `arn`.
     ///
     /// # Errors
-    /// Why it could not be queued.
-    fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), String>>;
+    /// [`QueueError`]: the store did not take it.
+    fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), QueueError>>;
     /// Removes `entry` from the queue of `arn` if no worker took it yet.
     fn withdraw(&self, arn: &str, entry: String);
     /// Takes the oldest entry of `arn`'s queue (each entry goes to one

@@ -30,7 +30,7 @@ use super::error::ClusterError;
 use super::machines::{from_millis, millis};
 use super::store::RedisStore;
 use crate::api::activities::{
-    Activities, Activity, SharedActivities, SharedActivity, SharedFuture,
+    Activities, Activity, QueueError, SharedActivities, SharedActivity, SharedFuture,
 };
 
 /// The [`SharedActivities`] of a cluster node.
@@ -171,7 +171,7 @@ impl SharedActivities for RedisActivities {
         });
     }
 
-    fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), String>> {
+    fn push(&self, arn: &str, entry: String) -> SharedFuture<Result<(), QueueError>> {
         let key = self.store.keys().activity_tasks(arn);
         let pushed = self.store.io().run(move |mut c| async move {
             redis::cmd("RPUSH")
@@ -180,7 +180,12 @@ impl SharedActivities for RedisActivities {
                 .query_async::<i64>(&mut c)
                 .await
         });
-        Box::pin(async move { pushed.await.map(|_| ()).map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            pushed
+                .await
+                .map(|_| ())
+                .map_err(|e| QueueError(Box::new(e)))
+        })
     }
 
     fn withdraw(&self, arn: &str, entry: String) {
