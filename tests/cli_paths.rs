@@ -1,7 +1,9 @@
 //! Command-line paths a newcomer takes: `consume file --report -`, the mock
 //! file `serve` and `run --test-case` use (and say they use), and the hint
-//! for `consume sqs|kinesis` in a binary built without the `aws` feature.
+//! for `consume sqs|kinesis` in a binary built without the `aws` feature, and
+//! the start-up warnings every command logs.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -83,23 +85,24 @@ fn run_test_case_loads_the_examples_mock_file() {
 }
 
 /// `serve` logs which mock file it loaded.
-#[test]
-fn serve_logs_its_mock_file() {
-    let dir = temp_dir("serve");
-    let mock = dir.join("mock.json");
-    std::fs::write(&mock, r#"{"StateMachines":{},"MockedResponses":{}}"#).expect("mock");
-    let mut child = Command::new(BIN)
-        .current_dir(&dir)
-        .args(["serve", "--port", "0", "--shards", "0", "--definitions"])
-        .arg(&dir)
-        .arg("--mock-config")
-        .arg(&mock)
-        .env_remove("SFN_MOCK_CONFIG")
+/// Starts `serve` on a free port with `args` in `dir` (environment changes
+/// from `env`: `Some` sets, `None` removes), and returns its standard error
+/// lines up to "listening on" and for half a second after.
+fn serve_stderr(dir: &Path, args: &[&OsStr], env: &[(&str, Option<&str>)]) -> Vec<String> {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .args(["serve", "--port", "0", "--shards", "0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child = cmd.spawn().expect("serve");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -109,16 +112,17 @@ fn serve_logs_its_mock_file() {
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut deadline = Instant::now() + Duration::from_secs(30);
+    let mut listening = false;
     let mut seen = Vec::new();
     while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(100)) {
+        match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(line) => {
-                let listening = line.contains("listening on");
-                seen.push(line);
-                if listening {
-                    break;
+                if !listening && line.contains("listening on") {
+                    listening = true;
+                    deadline = Instant::now() + Duration::from_millis(500);
                 }
+                seen.push(line);
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(_) => break,
@@ -126,8 +130,60 @@ fn serve_logs_its_mock_file() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    assert!(listening, "serve did not listen: {seen:?}");
+    seen
+}
+
+#[test]
+fn serve_logs_its_mock_file() {
+    let dir = temp_dir("serve");
+    let mock = dir.join("mock.json");
+    std::fs::write(&mock, r#"{"StateMachines":{},"MockedResponses":{}}"#).expect("mock");
+    let seen = serve_stderr(
+        &dir,
+        &[
+            OsStr::new("--definitions"),
+            dir.as_os_str(),
+            OsStr::new("--mock-config"),
+            mock.as_os_str(),
+        ],
+        &[("SFN_MOCK_CONFIG", None)],
+    );
     let want = format!("expressway: mock config file {}", mock.display());
     assert!(seen.contains(&want), "{seen:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `serve` installs the logger: a Task that would call a public AWS endpoint
+/// is a WARN line at start-up (the `tracing` event, not only the resolver
+/// line), and `RUST_LOG=error` silences it.
+#[test]
+fn serve_warns_of_a_task_calling_public_aws() {
+    let dir = temp_dir("serve-public");
+    let defs = dir.join("defs");
+    std::fs::create_dir_all(&defs).expect("defs");
+    std::fs::write(
+        defs.join("buckets.asl.json"),
+        r#"{"StartAt":"ListBuckets","States":{"ListBuckets":{"Type":"Task",
+            "Resource":"arn:aws:states:::aws-sdk:s3:listBuckets","End":true}}}"#,
+    )
+    .expect("definition");
+    let args = [OsStr::new("--definitions"), defs.as_os_str()];
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", None),
+        ("AWS_ENDPOINT_URL_S3", None),
+        ("SFN_MOCK_CONFIG", None),
+        ("RUST_LOG", None),
+    ];
+    let warned = |seen: &[String]| {
+        seen.iter()
+            .any(|l| l.contains("WARN") && l.contains("buckets: ListBuckets"))
+    };
+    let seen = serve_stderr(&dir, &args, &env);
+    assert!(warned(&seen), "{seen:?}");
+    env[3] = ("RUST_LOG", Some("error"));
+    let seen = serve_stderr(&dir, &args, &env);
+    assert!(!warned(&seen), "{seen:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -146,17 +146,6 @@ pub struct KinesisArgs {
     runtime: RuntimeFlags,
 }
 
-/// Logs warnings (SDK call failures, retries) on standard error; `RUST_LOG`
-/// overrides the level.
-fn log_warnings() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// The start path of a consumer (the one set-up; per-state metrics when
 /// it serves `/metrics`), its machine created and its Tasks' resolvers
 /// logged; exit status 2 when it cannot be built.
@@ -167,7 +156,6 @@ fn setup(
     definition: &std::path::Path,
     name: Option<&str>,
 ) -> Result<Starter, ExitCode> {
-    log_warnings();
     let observer = metrics.then(|| {
         Arc::new(Telemetry::new(TelemetryConfig {
             state_metrics: true,

@@ -12,6 +12,7 @@ mod consume;
 mod consume_aws;
 mod error;
 pub mod flags;
+pub mod logging;
 mod run;
 mod serve;
 pub mod setup;
@@ -110,6 +111,7 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command on a new multi-threaded tokio runtime.
 pub fn run_command(cli: Cli) -> ExitCode {
+    logging::init();
     if let Some(dir) = cli.aws_models.iter().find(|d| !d.is_dir()) {
         return fail(CliError::ModelsDir(dir.clone()));
     }
