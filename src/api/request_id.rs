@@ -1,5 +1,5 @@
 //! The `x-amzn-RequestId` of every API answer: a random (version 4) UUID,
-//! as AWS sends, drawn from the thread's generator (`rand::thread_rng`:
+//! as AWS sends, drawn from the thread's generator (`rand::rng`:
 //! ChaCha, seeded from the OS once per thread) instead of one `getrandom`
 //! system call per request (`uuid::Uuid::new_v4`), which cost about 2 % of
 //! the server's time under load.

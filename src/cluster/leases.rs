@@ -156,7 +156,7 @@ pub fn plan(me: &str, scan: &Scan, duration: Duration) -> Vec<Claim> {
         counter: l.counter,
         victim,
     };
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     // Leases whose holder has been silent for three lease durations: taken
     // whatever the target (a live worker that stopped taking must not
     // strand them).

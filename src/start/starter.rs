@@ -542,7 +542,7 @@ impl Starter {
             (store.version(arn).ok_or_else(missing)?, None)
         } else {
             let alias = store.alias(arn).ok_or_else(missing)?;
-            let roll = rand::Rng::gen_range(&mut rand::thread_rng(), 0..100u8);
+            let roll = rand::Rng::random_range(&mut rand::rng(), 0..100u8);
             let version = alias
                 .pick(roll)
                 .and_then(|v| store.version(v))

@@ -234,9 +234,9 @@ fn call_checked(
             }
             let n = if args.len() == 3 {
                 let seed = int_arg(args, 2)?;
-                rand::rngs::StdRng::seed_from_u64(seed as u64).gen_range(start..end)
+                rand::rngs::StdRng::seed_from_u64(seed as u64).random_range(start..end)
             } else {
-                rand::thread_rng().gen_range(start..end)
+                rand::rng().random_range(start..end)
             };
             Ok(Value::from(n))
         }

@@ -163,9 +163,9 @@ fn hash(args: &[JValue]) -> HostFnResult {
 /// gives the same number.
 fn random(args: &[JValue]) -> HostFnResult {
     let value: f64 = match args.first() {
-        None | Some(JValue::Undefined) => rand::thread_rng().gen(),
+        None | Some(JValue::Undefined) => rand::rng().random(),
         Some(JValue::Number(n)) if n.is_finite() => {
-            rand::rngs::StdRng::seed_from_u64(*n as i64 as u64).gen()
+            rand::rngs::StdRng::seed_from_u64(*n as i64 as u64).random()
         }
         Some(_) => return Err(error("The seed of $random must be a number".to_owned())),
     };
