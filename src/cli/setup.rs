@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         let line = all[0].to_string();
         assert!(
-            line.starts_with("q: T (arn:aws:states:::sqs:sendMessage) -> AWS sqs integration"),
+            line.starts_with("q: T (arn:aws:states:::sqs:sendMessage) -> AWS sqs API at "),
             "{line}"
         );
         // With no endpoint in the environment, the SDK's default is AWS itself.
