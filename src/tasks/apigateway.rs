@@ -77,6 +77,7 @@ use simd_json::prelude::*;
 use super::aws_sdk::{endpoint, sign, AwsSdk};
 use super::http::{self, Answer, HttpClient, HTTP_TIMEOUT};
 use super::sigv4::uri_encode;
+use super::Credentials;
 use crate::errors::ExecError;
 use crate::json::{Object, Value};
 
@@ -357,7 +358,7 @@ fn transport_error(e: reqwest::Error) -> ExecError {
 
 /// The URL called: `base` (`https://{ApiEndpoint}` or the configured
 /// endpoint), then `/{Stage}/{Path}`, then the query.
-fn url(base: &str, stage: Option<&str>, path: Option<&str>) -> Result<Url, ExecError> {
+fn api_url(base: &str, stage: Option<&str>, path: Option<&str>) -> Result<Url, ExecError> {
     let mut url = Url::parse(base).map_err(|e| {
         ExecError::runtime(format!(
             "the API Gateway endpoint '{base}' is not a URL ({EXECUTE_API_ENDPOINT_ENV}, \
@@ -377,6 +378,31 @@ fn url(base: &str, stage: Option<&str>, path: Option<&str>) -> Result<Url, ExecE
     }
     url.set_path(&full);
     Ok(url)
+}
+
+/// Adds the SigV4 headers for `execute-api` in `region` to `headers`: the
+/// signed ones are `host` and `x-amz-date` (and the session token).
+fn sign_request(
+    headers: &mut HeaderMap,
+    creds: &Credentials,
+    region: &str,
+    method: &Method,
+    url: &Url,
+    body: &[u8],
+) -> Result<(), ExecError> {
+    let scope = sign::Scope {
+        creds,
+        region,
+        service: EXECUTE_API,
+        s3: false,
+    };
+    let signed = sign::headers(&scope, method.as_str(), url.as_str(), &[], body)
+        .map_err(|e| client_error(format!("cannot sign the request: {e}")))?;
+    for (name, value) in signed {
+        let (name, value) = http::header(&name, &value, WHAT)?;
+        headers.insert(name, value);
+    }
+    Ok(())
 }
 
 /// Calls the API the rendered `Parameters` describe, through `client`'s
@@ -419,7 +445,7 @@ pub(crate) async fn invoke(
         api.region,
         &var,
     );
-    let mut url = url(
+    let mut url = api_url(
         &base,
         optional_str(obj, "Stage")?,
         optional_str(obj, "Path")?,
@@ -450,26 +476,14 @@ pub(crate) async fn invoke(
 
     if auth == AuthType::Signed {
         let creds = aws.credentials(custom).await.ok_or_else(|| {
-            client_error(format!(
+            ExecError::new(
+                format!("{ERROR_PREFIX}.SdkClientException"),
                 "Unable to load AWS credentials to sign the request (AuthType IAM_ROLE or \
                  RESOURCE_POLICY): set them with Tasks::set_aws or AWS_ACCESS_KEY_ID and \
-                 AWS_SECRET_ACCESS_KEY (region {})",
-                api.region
-            ))
+                 AWS_SECRET_ACCESS_KEY",
+            )
         })?;
-        let scope = sign::Scope {
-            creds: &creds,
-            region: api.region,
-            service: EXECUTE_API,
-            s3: false,
-        };
-        // Signed headers: `host` and `x-amz-date` (and the session token).
-        let signed = sign::headers(&scope, method.as_str(), url.as_str(), &[], &body)
-            .map_err(|e| client_error(format!("cannot sign the request: {e}")))?;
-        for (name, value) in signed {
-            let (name, value) = http::header(&name, &value, WHAT)?;
-            headers.insert(name, value);
-        }
+        sign_request(&mut headers, &creds, api.region, &method, &url, &body)?;
     }
 
     let http = client

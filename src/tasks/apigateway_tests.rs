@@ -404,6 +404,30 @@ async fn forbidden_headers_and_bad_parameters_fail_without_a_call() {
 }
 
 #[tokio::test]
+async fn signing_without_credentials_fails_clearly() {
+    // Only meaningful where the environment gives no credentials either.
+    if Credentials::from_env().is_some() {
+        return;
+    }
+    let addr = server().await;
+    let mut t = Tasks::default();
+    t.set_aws(AwsConfig {
+        endpoint_url: Some(format!("http://{addr}")),
+        ..AwsConfig::default()
+    });
+    let err = t
+        .invoke(call(params("GET", "x", r#","AuthType":"IAM_ROLE""#)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error, "ApiGateway.SdkClientException");
+    assert!(
+        err.cause.starts_with("Unable to load AWS credentials"),
+        "{}",
+        err.cause
+    );
+}
+
+#[tokio::test]
 async fn an_empty_body_with_get_is_not_sent() {
     let addr = server().await;
     let out = tasks(addr)
@@ -444,7 +468,7 @@ fn api_endpoints() {
 
 #[test]
 fn urls() {
-    let u = |base: &str, stage, path| url(base, stage, path).expect("url").to_string();
+    let u = |base: &str, stage, path| api_url(base, stage, path).expect("url").to_string();
     assert_eq!(
         u(
             "https://a.execute-api.r.amazonaws.com",
