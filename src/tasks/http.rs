@@ -219,7 +219,7 @@ impl HttpClient {
             ));
         }
         if let Some(query) = obj.get("QueryParameters") {
-            append_query(&mut url, query, WHAT)?;
+            append_query(&mut url, query)?;
         }
         let headers = build_headers(obj.get("Headers"))?;
         let (body, content_type) = build_body(obj)?;
@@ -298,13 +298,12 @@ pub(super) fn scalar_text(value: &Value) -> String {
     }
 }
 
-/// Appends `QueryParameters` (an object; array values repeat the name) of
-/// the `what` Task.
-pub(super) fn append_query(url: &mut Url, query: &Value, what: &str) -> Result<(), ExecError> {
+/// Appends `QueryParameters` (an object; array values repeat the name).
+fn append_query(url: &mut Url, query: &Value) -> Result<(), ExecError> {
     let Value::Object(params) = query else {
-        return Err(ExecError::runtime(format!(
-            "the {what} parameter 'QueryParameters' must be an object"
-        )));
+        return Err(ExecError::runtime(
+            "the HTTP Task parameter 'QueryParameters' must be an object",
+        ));
     };
     if params.is_empty() {
         return Ok(());
