@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::{http, lambda_function_name, Tasks, LAMBDA_INVOKE, SDK_LAMBDA_INVOKE};
+use super::{apigateway, http, lambda_function_name, Tasks, LAMBDA_INVOKE, SDK_LAMBDA_INVOKE};
 
 /// The suffix the engine strips before resolving (it waits for the token).
 const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
@@ -22,6 +22,12 @@ pub enum Resolution {
     Runtime,
     /// The HTTP Task client (loopback hosts unless allowed).
     Http,
+    /// The API Gateway integration (`apigateway:invoke`).
+    ApiGateway {
+        /// The endpoint that replaces `https://{ApiEndpoint}`, if any
+        /// (`None`: the deployed API on AWS).
+        endpoint: Option<String>,
+    },
     /// An AWS service called through the generic client driven by the
     /// service models: `aws-sdk:SERVICE:ACTION`, and the optimized SQS, SNS,
     /// DynamoDB, EventBridge, Glue, ECS, Batch, Athena, SageMaker and Bedrock
@@ -51,6 +57,9 @@ impl Resolution {
                 .as_deref()
                 .is_none_or(|e| e.contains(".amazonaws.com")),
             Resolution::Lambda { endpoint } => endpoint.contains(".amazonaws.com"),
+            Resolution::ApiGateway { endpoint } => endpoint
+                .as_deref()
+                .is_none_or(|e| e.contains(".amazonaws.com")),
             _ => false,
         }
     }
@@ -63,6 +72,12 @@ impl fmt::Display for Resolution {
             Resolution::Function(name) => write!(f, "in-process handler for function {name}"),
             Resolution::Runtime => f.write_str("this runtime (activity or nested execution)"),
             Resolution::Http => f.write_str("HTTP Task client"),
+            Resolution::ApiGateway { endpoint: Some(e) } => {
+                write!(f, "API Gateway integration at {e}")
+            }
+            Resolution::ApiGateway { endpoint: None } => {
+                f.write_str("API Gateway integration at https://{ApiEndpoint} (the API on AWS)")
+            }
             Resolution::AwsApi {
                 service,
                 endpoint: Some(e),
@@ -98,6 +113,11 @@ impl Tasks {
         }
         if http::is_http_invoke(resource) {
             return Resolution::Http;
+        }
+        if apigateway::is_apigateway_invoke(resource) {
+            return Resolution::ApiGateway {
+                endpoint: apigateway::configured_endpoint(&self.aws_sdk),
+            };
         }
         let generic = super::aws_sdk::parse(resource)
             .filter(|_| !(self.lambda.is_some() && resource == SDK_LAMBDA_INVOKE))
@@ -174,6 +194,25 @@ mod tests {
             matches!(&s3, Resolution::AwsApi { service, .. } if service == "s3"),
             "{s3}"
         );
+        let apigw = tasks.resolution("arn:aws:states:::apigateway:invoke.waitForTaskToken");
+        assert!(matches!(apigw, Resolution::ApiGateway { .. }), "{apigw}");
+        tasks.set_aws(crate::tasks::AwsConfig {
+            endpoint_url: Some("http://127.0.0.1:4566".into()),
+            ..Default::default()
+        });
+        let local = tasks.resolution("arn:aws:states:::apigateway:invoke");
+        assert_eq!(
+            local,
+            Resolution::ApiGateway {
+                endpoint: Some("http://127.0.0.1:4566".into())
+            }
+        );
+        assert!(!local.is_public_aws());
+        assert_eq!(
+            local.to_string(),
+            "API Gateway integration at http://127.0.0.1:4566"
+        );
+        assert!(Resolution::ApiGateway { endpoint: None }.is_public_aws());
         let sqs = tasks.resolution("arn:aws:states:::sqs:sendMessage");
         assert!(
             matches!(&sqs, Resolution::AwsApi { service, .. } if service == "sqs"),

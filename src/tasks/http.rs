@@ -158,17 +158,26 @@ impl HttpClient {
         &self.config
     }
 
-    fn http(&self) -> Result<&reqwest::Client, ExecError> {
-        let client = self.http.get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(HTTP_TIMEOUT)
-                .connect_timeout(Duration::from_secs(10))
-                .pool_idle_timeout(Duration::from_secs(60))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-        });
-        client
+    /// The pooled HTTP client (60 s per request, redirects not followed),
+    /// built on first use; shared with the API Gateway integration.
+    ///
+    /// # Errors
+    /// The client could not be built (no TLS roots).
+    pub(super) fn client(&self) -> Result<&reqwest::Client, &reqwest::Error> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(HTTP_TIMEOUT)
+                    .connect_timeout(Duration::from_secs(10))
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+            })
             .as_ref()
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, ExecError> {
+        self.client()
             .map_err(|e| ExecError::new(HTTP_SOCKET, format!("cannot build the HTTP client: {e}")))
     }
 
@@ -187,8 +196,8 @@ impl HttpClient {
                 "the Parameters of an HTTP Task must be an object",
             ));
         };
-        let endpoint = required_str(obj, "ApiEndpoint")?;
-        let method = parse_method(required_str(obj, "Method")?)?;
+        let endpoint = required_str(obj, "ApiEndpoint", WHAT)?;
+        let method = parse_method(required_str(obj, "Method", WHAT)?, WHAT)?;
         let mut url = Url::parse(endpoint).map_err(|e| {
             ExecError::runtime(format!(
                 "the HTTP Task's ApiEndpoint '{endpoint}' is not a URL: {e}"
@@ -227,25 +236,43 @@ impl HttpClient {
             .send()
             .await
             .map_err(socket_error)?;
-        read_response(response).await
+        let answer = Answer::read(response, socket_error).await?;
+        let status = answer.status;
+        let result = answer.into_result();
+        if status.is_success() {
+            Ok(result)
+        } else {
+            Err(ExecError::new(
+                names::http_status_code(status.as_u16()),
+                crate::json::to_string(&result),
+            ))
+        }
     }
 }
 
-/// A required string parameter.
-fn required_str<'a>(obj: &'a Object, key: &str) -> Result<&'a str, ExecError> {
+/// How the HTTP Task names itself in its errors.
+const WHAT: &str = "HTTP Task";
+
+/// A required string parameter of the `what` Task (`HTTP Task`).
+pub(super) fn required_str<'a>(
+    obj: &'a Object,
+    key: &str,
+    what: &str,
+) -> Result<&'a str, ExecError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s.as_str()),
         Some(_) => Err(ExecError::runtime(format!(
-            "the HTTP Task parameter '{key}' must be a string"
+            "the {what} parameter '{key}' must be a string"
         ))),
         None => Err(ExecError::runtime(format!(
-            "the HTTP Task parameter '{key}' is required"
+            "the {what} parameter '{key}' is required"
         ))),
     }
 }
 
-/// The methods the HTTP Task supports.
-fn parse_method(method: &str) -> Result<Method, ExecError> {
+/// The methods the HTTP Task and the API Gateway integration support
+/// (`what` names the Task in the error).
+pub(super) fn parse_method(method: &str, what: &str) -> Result<Method, ExecError> {
     Ok(match method {
         "GET" => Method::GET,
         "POST" => Method::POST,
@@ -256,7 +283,7 @@ fn parse_method(method: &str) -> Result<Method, ExecError> {
         "HEAD" => Method::HEAD,
         other => {
             return Err(ExecError::runtime(format!(
-                "the HTTP Task Method '{other}' is not one of GET, POST, PUT, DELETE, PATCH, \
+                "the {what} Method '{other}' is not one of GET, POST, PUT, DELETE, PATCH, \
                  OPTIONS, HEAD"
             )))
         }
@@ -264,7 +291,7 @@ fn parse_method(method: &str) -> Result<Method, ExecError> {
 }
 
 /// The text of a scalar parameter value (strings as is, others as JSON).
-fn scalar_text(value: &Value) -> String {
+pub(super) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => crate::json::to_string(other),
@@ -309,18 +336,26 @@ fn build_headers(headers: Option<&Value>) -> Result<HeaderMap, ExecError> {
         ));
     };
     for (name, value) in headers.iter() {
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            ExecError::runtime(format!("the HTTP Task header name '{name}' is not valid"))
-        })?;
-        let text = scalar_text(value);
-        let value = HeaderValue::from_str(&text).map_err(|_| {
-            ExecError::runtime(format!(
-                "the value of the HTTP Task header '{name}' is not valid"
-            ))
-        })?;
+        let (header, value) = header(name, &scalar_text(value), WHAT)?;
         map.append(header, value);
     }
     Ok(map)
+}
+
+/// One request header of the `what` Task, checked.
+pub(super) fn header(
+    name: &str,
+    text: &str,
+    what: &str,
+) -> Result<(HeaderName, HeaderValue), ExecError> {
+    let header = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| ExecError::runtime(format!("the {what} header name '{name}' is not valid")))?;
+    let value = HeaderValue::from_str(text).map_err(|_| {
+        ExecError::runtime(format!(
+            "the value of the {what} header '{name}' is not valid"
+        ))
+    })?;
+    Ok((header, value))
 }
 
 /// The request body and its default content type, from `RequestBody` and
@@ -373,16 +408,20 @@ fn build_body(obj: &Object) -> Result<(Option<Vec<u8>>, Option<&'static str>), E
             Some("application/x-www-form-urlencoded"),
         ));
     }
-    Ok(match body {
-        Value::String(s) => (
-            Some(s.as_bytes().to_vec()),
-            Some("text/plain; charset=utf-8"),
-        ),
+    let (bytes, content_type) = plain_body(body);
+    Ok((Some(bytes), Some(content_type)))
+}
+
+/// A `RequestBody` sent as is: a string as its text (`text/plain`), any
+/// other JSON value as JSON (`application/json`); with its content type.
+pub(super) fn plain_body(body: &Value) -> (Vec<u8>, &'static str) {
+    match body {
+        Value::String(s) => (s.as_bytes().to_vec(), "text/plain; charset=utf-8"),
         other => (
-            Some(crate::json::to_string(other).into_bytes()),
-            Some("application/json"),
+            crate::json::to_string(other).into_bytes(),
+            "application/json",
         ),
-    })
+    }
 }
 
 /// `Transform.RequestEncodingOptions.ArrayFormat` (default `REPEAT`).
@@ -513,51 +552,77 @@ fn socket_error(e: reqwest::Error) -> ExecError {
     ExecError::new(HTTP_SOCKET, what)
 }
 
-/// Reads the response into the Task's result, or its error for a non-2xx
-/// status.
-async fn read_response(mut response: reqwest::Response) -> Result<Value, ExecError> {
-    let status = response.status();
-    let mut headers = Object::new();
-    for (name, value) in response.headers() {
-        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match headers.get_mut(name.as_str()) {
-            Some(Value::Array(values)) => values.push(Value::from(text)),
-            _ => {
-                headers.insert(
-                    name.as_str().to_owned(),
-                    Value::from(vec![Value::from(text)]),
-                );
+/// A response read whole: what the HTTP Task and the API Gateway
+/// integration make their result of.
+pub(super) struct Answer {
+    /// The status.
+    pub(super) status: reqwest::StatusCode,
+    /// The headers, `{name: [values]}` in received order (names lower-case).
+    pub(super) headers: Object,
+    /// The body as text (invalid UTF-8 replaced).
+    pub(super) body: String,
+}
+
+impl Answer {
+    /// Reads `response` whole; `transport` names a failure while reading.
+    ///
+    /// # Errors
+    /// `States.DataLimitExceeded` for a body over 256 KiB; `transport`'s
+    /// error when the body cannot be read.
+    pub(super) async fn read(
+        mut response: reqwest::Response,
+        transport: fn(reqwest::Error) -> ExecError,
+    ) -> Result<Self, ExecError> {
+        let status = response.status();
+        let mut headers = Object::new();
+        for (name, value) in response.headers() {
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.get_mut(name.as_str()) {
+                Some(Value::Array(values)) => values.push(Value::from(text)),
+                _ => {
+                    headers.insert(
+                        name.as_str().to_owned(),
+                        Value::from(vec![Value::from(text)]),
+                    );
+                }
             }
         }
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(socket_error)? {
-        if body.len() + chunk.len() > MAX_PAYLOAD_BYTES {
-            return Err(ExecError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("the HTTP response body exceeds the limit of {MAX_PAYLOAD_BYTES} bytes"),
-            ));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_PAYLOAD_BYTES {
+                return Err(ExecError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    format!(
+                        "the HTTP response body exceeds the limit of {MAX_PAYLOAD_BYTES} bytes"
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
-    let text = String::from_utf8_lossy(&body);
-    let response_body = crate::json::parse(&text).unwrap_or_else(|_| Value::from(text.as_ref()));
-    let mut result = Object::new();
-    result.insert("Headers".into(), Value::from(headers));
-    result.insert("ResponseBody".into(), response_body);
-    result.insert("StatusCode".into(), Value::from(u64::from(status.as_u16())));
-    result.insert(
-        "StatusText".into(),
-        Value::from(status.canonical_reason().unwrap_or_default()),
-    );
-    let result = Value::from(result);
-    if status.is_success() {
-        Ok(result)
-    } else {
-        Err(ExecError::new(
-            names::http_status_code(status.as_u16()),
-            crate::json::to_string(&result),
-        ))
+
+    /// `{"Headers": {name: [values]}, "ResponseBody": <the body parsed when
+    /// it is JSON, else its text>, "StatusCode": 200, "StatusText": "OK"}`.
+    pub(super) fn into_result(self) -> Value {
+        let response_body =
+            crate::json::parse(&self.body).unwrap_or_else(|_| Value::from(self.body));
+        let mut result = Object::new();
+        result.insert("Headers".into(), Value::from(self.headers));
+        result.insert("ResponseBody".into(), response_body);
+        result.insert(
+            "StatusCode".into(),
+            Value::from(u64::from(self.status.as_u16())),
+        );
+        result.insert(
+            "StatusText".into(),
+            Value::from(self.status.canonical_reason().unwrap_or_default()),
+        );
+        Value::from(result)
     }
 }
 

@@ -11,7 +11,10 @@
 //! 3. for a plain Lambda function ARN, a handler registered under its bare
 //!    function name ([`Tasks::register_function`]);
 //! 4. the HTTP Task, `arn:aws:states:::http:invoke` ([`HttpConfig`]: only
-//!    loopback hosts unless allowed);
+//!    loopback hosts unless allowed), and the API Gateway integration,
+//!    `arn:aws:states:::apigateway:invoke` (module `apigateway`: the
+//!    deployed API at `https://{ApiEndpoint}/{Stage}/{Path}`, or at
+//!    [`EXECUTE_API_ENDPOINT_ENV`] / [`Tasks::set_aws`]'s endpoint);
 //! 5. Lambda, for function ARNs, `arn:aws:states:::lambda:invoke` and
 //!    `arn:aws:states:::aws-sdk:lambda:invoke`, when an endpoint or
 //!    credentials are configured ([`LambdaConfig`]);
@@ -23,6 +26,7 @@
 //!    on the generic client (module `optimized`, [`Tasks::set_aws`]);
 //! 8. otherwise the Task fails with `States.TaskFailed` naming the resource.
 
+mod apigateway;
 pub mod aws;
 pub mod aws_sdk;
 mod explain;
@@ -43,6 +47,7 @@ use futures::future::BoxFuture;
 use crate::errors::{names, ExecError};
 use crate::json::Value;
 
+pub use apigateway::EXECUTE_API_ENDPOINT_ENV;
 pub use aws::AwsConfig;
 pub use explain::Resolution;
 pub use http::{HttpClient, HttpConfig, HTTP_ALLOWED_HOSTS_ENV, HTTP_SOCKET, HTTP_TIMEOUT};
@@ -198,10 +203,11 @@ impl Tasks {
         self.lambda.as_deref().map(LambdaClient::config)
     }
 
-    /// Sends the AWS service integrations' calls (`aws-sdk:*`, and SQS,
-    /// SNS, DynamoDB, EventBridge) as `config` says instead of as the
-    /// environment does (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
-    /// `AWS_REGION`, the credentials). Clients are made on first use.
+    /// Sends the AWS service integrations' calls (`aws-sdk:*`, the
+    /// optimized ones, and `apigateway:invoke`, whose `https://{ApiEndpoint}`
+    /// the endpoint replaces) as `config` says instead of as the environment
+    /// does (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`,
+    /// the credentials). Clients are made on first use.
     pub fn set_aws(&mut self, config: AwsConfig) {
         self.aws_sdk = self.aws_sdk.with_config(config);
     }
@@ -264,8 +270,9 @@ impl Tasks {
     /// `States.Runtime` for a test case missing from the mock file or a mocked
     /// state with no entry for this invocation (a state the test case does not
     /// mock resolves as without a test case);
-    /// HTTP Task errors as [`HttpClient::invoke`] says; AWS service
-    /// integration errors as [`aws`] says;
+    /// HTTP Task errors as [`HttpClient::invoke`] says; API Gateway errors
+    /// (`ApiGateway.<status>`, `ApiGateway.SdkClientException`) as module
+    /// `apigateway` says; AWS service integration errors as [`aws`] says;
     /// `States.TaskFailed` when nothing resolves the resource.
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
         let resource = Arc::clone(&call.resource);
@@ -321,6 +328,13 @@ impl Tasks {
         if http::is_http_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
             return Box::pin(async move { client.invoke(&call.input).await });
+        }
+        if apigateway::is_apigateway_invoke(&call.resource) {
+            let client = Arc::clone(&self.http);
+            let aws = self.aws_sdk.clone();
+            return Box::pin(async move {
+                apigateway::invoke(&client, &aws, &call.input, call.timeout).await
+            });
         }
         if let Some(sdk) = aws_sdk::parse(&call.resource) {
             // Lambda Invoke keeps its own client when one is configured.

@@ -27,24 +27,39 @@ pub(crate) fn env_var(service_id: &str) -> String {
     format!("AWS_ENDPOINT_URL_{id}")
 }
 
+/// The endpoint configured for `service_id` (no trailing `/`): the one set
+/// for the process (`configured`), else `AWS_ENDPOINT_URL_<SERVICE>`, else
+/// `AWS_ENDPOINT_URL` (both ignored when
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`); `None` for AWS's own.
+pub(crate) fn configured(
+    configured: Option<&str>,
+    service_id: &str,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if let Some(url) = configured {
+        return Some(url.trim_end_matches('/').to_owned());
+    }
+    let ignore =
+        var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    var(&env_var(service_id))
+        .or_else(|| var("AWS_ENDPOINT_URL"))
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+}
+
 /// The endpoint (no trailing `/`) and whether it is a configured one
 /// (not AWS's regional endpoint).
 pub(crate) fn resolve(
-    configured: Option<&str>,
+    configured_url: Option<&str>,
     service_id: &str,
     endpoint_prefix: &str,
     region: &str,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> (String, bool) {
-    if let Some(url) = configured {
-        return (url.trim_end_matches('/').to_owned(), true);
-    }
-    let ignore =
-        var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !ignore {
-        if let Some(url) = var(&env_var(service_id)).or_else(|| var("AWS_ENDPOINT_URL")) {
-            return (url.trim().trim_end_matches('/').to_owned(), true);
-        }
+    if let Some(url) = configured(configured_url, service_id, var) {
+        return (url, true);
     }
     let suffix = if region.starts_with("cn-") {
         "amazonaws.com.cn"

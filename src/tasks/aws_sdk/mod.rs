@@ -27,7 +27,7 @@
 //! `connect-to-resource.html`; the Smithy AWS protocol specifications.
 
 mod embedded;
-mod endpoint;
+pub(crate) mod endpoint;
 mod errors;
 mod input;
 mod json;
@@ -38,7 +38,7 @@ mod objects;
 mod query;
 mod response;
 mod rest;
-mod sign;
+pub(crate) mod sign;
 mod time;
 mod wire;
 mod xml;
@@ -345,6 +345,32 @@ impl AwsSdk {
         })
     }
 
+    /// The credentials calls are signed with: the configuration's, else
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`,
+    /// else (cargo feature `aws`, and only when `custom_endpoint` is false:
+    /// a call to AWS itself) the AWS SDK's default chain. `None`: unsigned.
+    ///
+    /// Boxed: its callers' futures are nested deep enough already for the
+    /// compiler's layout queries (`recursion_limit`).
+    pub(crate) fn credentials(&self, custom_endpoint: bool) -> BoxFuture<'_, Option<Credentials>> {
+        let creds = self
+            .inner
+            .config
+            .as_ref()
+            .and_then(|c| c.credentials.clone())
+            .or_else(Credentials::from_env);
+        Box::pin(async move {
+            #[cfg(feature = "aws")]
+            let creds = match creds {
+                None if !custom_endpoint => chain_credentials().await,
+                c => c,
+            };
+            #[cfg(not(feature = "aws"))]
+            let _ = custom_endpoint;
+            creds
+        })
+    }
+
     fn http(&self) -> Result<&reqwest::Client, Arc<reqwest::Error>> {
         self.inner
             .http
@@ -427,14 +453,7 @@ impl AwsSdk {
             url.push('?');
             url.push_str(&wire::form(&req.query));
         }
-        let creds = config
-            .and_then(|c| c.credentials.clone())
-            .or_else(Credentials::from_env);
-        #[cfg(feature = "aws")]
-        let creds = match creds {
-            None if !custom => chain_credentials().await,
-            c => c,
-        };
+        let creds = self.credentials(custom).await;
         let mut headers = req.headers;
         if let Some(creds) = &creds {
             let scope = sign::Scope {
