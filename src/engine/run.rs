@@ -12,6 +12,7 @@ pub(super) mod inspect;
 mod retry;
 mod step;
 mod task;
+mod timer;
 mod wait;
 
 use std::collections::HashMap;
@@ -235,7 +236,7 @@ pub(super) async fn execute(
         std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, Doc::new(input), frame))
             .catch_unwind(),
     );
-    let result = tokio::time::timeout(machine.timeout, body).await;
+    let result = timer::timeout(machine.timeout, body).await;
     // An evaluation cut by the deadline fails with States.Timeout; when
     // nothing caught it, the execution timed out.
     let cut = match &result {
