@@ -145,30 +145,52 @@ pub(crate) fn measure(value: &Value) -> Measure {
 
 /// Adds `v` (at `depth`: 0 for the root) and its descendants to `m`;
 /// `false`, with `m` partly added, when a container lies deeper than
-/// [`RECURSION`].
+/// [`RECURSION`]. Adds what [`node`] and the loop of [`measure_deep`] add.
 fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
     m.nodes += 1;
-    node(v, &mut m.low, &mut m.high);
     match v {
-        OwnedValue::Array(a) => {
-            if depth >= RECURSION {
-                return false;
-            }
-            m.depth = m.depth.max(depth + 1);
-            a.iter().all(|x| walk_shallow(x, depth + 1, m))
+        OwnedValue::String(s) => {
+            m.low += 2 + s.len();
+            m.high += 2 + 6 * s.len();
+            true
         }
         OwnedValue::Object(o) => {
             if depth >= RECURSION {
                 return false;
             }
             m.depth = m.depth.max(depth + 1);
-            o.iter().all(|(k, x)| {
+            // Braces, commas, colons.
+            let n = 2 + o.len().saturating_sub(1) + o.len();
+            m.low += n;
+            m.high += n;
+            for (k, x) in o.iter() {
                 m.low += 2 + k.len();
                 m.high += 2 + 6 * k.len();
-                walk_shallow(x, depth + 1, m)
-            })
+                if !walk_shallow(x, depth + 1, m) {
+                    return false;
+                }
+            }
+            true
         }
-        _ => true,
+        OwnedValue::Array(a) => {
+            if depth >= RECURSION {
+                return false;
+            }
+            m.depth = m.depth.max(depth + 1);
+            let n = 2 + a.len().saturating_sub(1);
+            m.low += n;
+            m.high += n;
+            for x in a.iter() {
+                if !walk_shallow(x, depth + 1, m) {
+                    return false;
+                }
+            }
+            true
+        }
+        OwnedValue::Static(_) => {
+            node(v, &mut m.low, &mut m.high);
+            true
+        }
     }
 }
 
