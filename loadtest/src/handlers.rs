@@ -46,11 +46,12 @@ fn copied(v: &Value, key: &str) -> Value {
     field(v, key).cloned().unwrap_or_else(|| Value::from(()))
 }
 
-/// Builds an object value from key/value pairs.
+/// Builds an object value from key/value pairs (distinct keys: the
+/// protocol's fixed field names).
 fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     let mut o = Object::with_capacity(N);
     for (k, v) in pairs {
-        o.insert(k.to_owned(), v);
+        o.insert_distinct(k.to_owned(), v);
     }
     Value::Object(Box::new(o))
 }

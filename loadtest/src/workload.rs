@@ -48,7 +48,14 @@ impl Workload {
     pub fn input(&self, n: u64) -> Value {
         let mut v = self.input.clone();
         if let Value::Object(o) = &mut v {
-            o.insert("paymentId".to_owned(), Value::String(format!("pay-{n}")));
+            let id = Value::String(format!("pay-{n}"));
+            // Replaced in place when present: no new key to allocate and drop.
+            match o.get_mut("paymentId") {
+                Some(slot) => *slot = id,
+                None => {
+                    o.insert("paymentId".to_owned(), id);
+                }
+            }
         }
         v
     }
@@ -129,6 +136,25 @@ pub fn anchors_dir() -> Option<std::path::PathBuf> {
 mod tests {
     use super::*;
     use crate::handlers::anchor_tasks;
+
+    #[test]
+    fn inputs_get_their_payment_id_added_or_replaced() {
+        let w = Workload::new(
+            "pass",
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            r#"{"amount":1,"paymentId":"old"}"#,
+            anchor_tasks(&[]),
+        )
+        .expect("loads");
+        let text = expressway::json::to_string(&w.input(7));
+        assert_eq!(text, r#"{"amount":1,"paymentId":"pay-7"}"#);
+        let w = Workload {
+            input: expressway::json::parse(r#"{"amount":1}"#).expect("json"),
+            ..w
+        };
+        let text = expressway::json::to_string(&w.input(8));
+        assert_eq!(text, r#"{"amount":1,"paymentId":"pay-8"}"#);
+    }
 
     #[test]
     fn names_strip_suffixes() {

@@ -12,6 +12,7 @@ pub(super) mod inspect;
 mod retry;
 mod step;
 mod task;
+mod timer;
 mod wait;
 
 use std::collections::HashMap;
@@ -235,7 +236,7 @@ pub(super) async fn execute(
         std::panic::AssertUnwindSafe(run.graph(&machine.graph, 0, Doc::new(input), frame))
             .catch_unwind(),
     );
-    let result = tokio::time::timeout(machine.timeout, body).await;
+    let result = timer::timeout(machine.timeout, body).await;
     // An evaluation cut by the deadline fails with States.Timeout; when
     // nothing caught it, the execution timed out.
     let cut = match &result {
@@ -494,26 +495,31 @@ impl<'a> Run<'a> {
             type_name: st.type_name,
             entered: None,
         };
-        let Some(o) = self.obs() else {
-            let result = self.step(st, raw, frame, &at).await;
+        // One await of `step` for both cases: each await point of a future
+        // this large would take its own slot in this state's future.
+        let at = match self.obs() {
+            None => at,
+            Some(o) => {
+                o.event(
+                    at.event,
+                    &Event::StateEntered {
+                        state: at.state(),
+                        input: &raw,
+                    },
+                );
+                Entry {
+                    entered: Some(Instant::now()),
+                    ..at
+                }
+            }
+        };
+        let result = self.step(st, raw, frame, &at).await;
+        let (Some(o), Some(entered)) = (self.obs(), at.entered) else {
             if result.is_ok() {
                 self.add_events(1);
             }
             return result;
         };
-        o.event(
-            at.event,
-            &Event::StateEntered {
-                state: at.state(),
-                input: &raw,
-            },
-        );
-        let entered = Instant::now();
-        let at = Entry {
-            entered: Some(entered),
-            ..at
-        };
-        let result = self.step(st, raw, frame, &at).await;
         match &result {
             Ok((output, _)) => {
                 let id = self.add_events(1);

@@ -123,8 +123,79 @@ impl<'v> Pending<'v> {
     }
 }
 
+/// How deep [`measure`] recurses before it walks the value again with its
+/// own stack: every frame of [`walk_shallow`] is small, so this bounds the
+/// thread stack it takes to a few KiB.
+const RECURSION: usize = 32;
+
 /// One walk: the size bounds and the depth of `value`.
+///
+/// A value at most [`RECURSION`] levels deep (every payload of the bench
+/// workflows, most real ones) is walked recursively, which needs no stack
+/// of pending values to set up; a deeper one is walked again by
+/// [`measure_deep`], which keeps its own stack. Both give the same measure.
 pub(crate) fn measure(value: &Value) -> Measure {
+    let mut m = Measure::default();
+    if walk_shallow(value, 0, &mut m) {
+        m
+    } else {
+        measure_deep(value)
+    }
+}
+
+/// Adds `v` (at `depth`: 0 for the root) and its descendants to `m`;
+/// `false`, with `m` partly added, when a container lies deeper than
+/// [`RECURSION`]. Adds what [`node`] and the loop of [`measure_deep`] add.
+fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
+    m.nodes += 1;
+    match v {
+        OwnedValue::String(s) => {
+            m.low += 2 + s.len();
+            m.high += 2 + 6 * s.len();
+            true
+        }
+        OwnedValue::Object(o) => {
+            if depth >= RECURSION {
+                return false;
+            }
+            m.depth = m.depth.max(depth + 1);
+            // Braces, commas, colons.
+            let n = 2 + o.len().saturating_sub(1) + o.len();
+            m.low += n;
+            m.high += n;
+            for (k, x) in o.iter() {
+                m.low += 2 + k.len();
+                m.high += 2 + 6 * k.len();
+                if !walk_shallow(x, depth + 1, m) {
+                    return false;
+                }
+            }
+            true
+        }
+        OwnedValue::Array(a) => {
+            if depth >= RECURSION {
+                return false;
+            }
+            m.depth = m.depth.max(depth + 1);
+            let n = 2 + a.len().saturating_sub(1);
+            m.low += n;
+            m.high += n;
+            for x in a.iter() {
+                if !walk_shallow(x, depth + 1, m) {
+                    return false;
+                }
+            }
+            true
+        }
+        OwnedValue::Static(_) => {
+            node(v, &mut m.low, &mut m.high);
+            true
+        }
+    }
+}
+
+/// [`measure`] of a value of any depth, without recursion.
+fn measure_deep(value: &Value) -> Measure {
     let mut m = Measure::default();
     // Containers still to visit, with their depth (the root's children are at 1).
     let mut stack = Pending::new(value);
@@ -354,6 +425,46 @@ mod tests {
         check(r#"[-12345,18446744073709551615,1.5e300,"\u0001\\"]"#);
         check(r#"{"k":{"l":[[[[{}]]]]}}"#);
         check(r#"{"\n\t\u001f\b\f\r/é":"\u007f日本"}"#);
+    }
+
+    /// The recursive walk and the walk with its own stack agree, below and
+    /// past the recursion limit (where `measure` falls back to the latter).
+    #[test]
+    fn shallow_and_deep_walks_agree() {
+        let nested = |depth: usize| {
+            let mut text = String::new();
+            for i in 0..depth {
+                text.push_str(if i % 2 == 0 { r#"{"k\n":["# } else { "[" });
+            }
+            text.push_str(r#""leaf",1.5,-3,true,null"#);
+            for i in (0..depth).rev() {
+                text.push_str(if i % 2 == 0 { "]}" } else { "]" });
+            }
+            text
+        };
+        let mut texts = vec![
+            r#"{"a":[1,2,"x\"y"],"b":null,"c":{"d":{}}}"#.to_owned(),
+            "[]".to_owned(),
+            r#""s""#.to_owned(),
+        ];
+        for depth in [
+            RECURSION / 2 - 1,
+            RECURSION / 2,
+            RECURSION / 2 + 1,
+            RECURSION,
+            200,
+        ] {
+            texts.push(nested(depth));
+        }
+        for text in texts {
+            let v = crate::json::parse(&text).unwrap();
+            let (a, b) = (measure(&v), measure_deep(&v));
+            assert_eq!(
+                (a.low, a.high, a.depth, a.nodes),
+                (b.low, b.high, b.depth, b.nodes),
+                "{text}"
+            );
+        }
     }
 
     #[test]

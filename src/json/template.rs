@@ -198,7 +198,8 @@ impl Template {
                 // Excluded by `takes`.
                 Node::Object(_) | Node::Array(_) | Node::Call(_) => Value::default(),
             };
-            object.insert(key.clone(), value);
+            // The template's fields are distinct (`compile_node`).
+            object.insert_distinct(key.clone(), value);
         }
         Ok(Value::Object(Box::new(object)))
     }
@@ -450,7 +451,8 @@ fn render_node(
         Node::Object(fields) => {
             let mut object = Object::with_capacity(fields.len());
             for (key, child) in fields {
-                object.insert(key.clone(), render_node(child, scope, tally)?);
+                // The template's fields are distinct (`compile_node`).
+                object.insert_distinct(key.clone(), render_node(child, scope, tally)?);
             }
             Ok(Value::Object(Box::new(object)))
         }

@@ -14,10 +14,19 @@ pub fn state_machine(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:states:{region}:{account}:stateMachine:{name}")
 }
 
+/// A random (version 4) UUID drawn from the thread's generator
+/// (`rand::thread_rng`: ChaCha, seeded from the OS once per thread), as the
+/// API's request ids are, instead of one `getrandom` system call per call
+/// (`uuid::Uuid::new_v4`): every express start takes one for its ARN, and
+/// one more for its name when the request gives none.
+pub(crate) fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>()).into_uuid()
+}
+
 /// The ARN of an execution of the EXPRESS machine `state_machine_arn`: a
 /// fresh UUID v4 makes every start unique even when the name is reused.
 pub fn express_execution(state_machine_arn: &str, name: &str) -> String {
-    let id = uuid::Uuid::new_v4();
+    let id = random_uuid();
     let base = state_machine_arn.replacen(":stateMachine:", ":express:", 1);
     format!("{base}:{name}:{id}")
 }
@@ -196,6 +205,19 @@ mod tests {
     use super::*;
 
     const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:pay";
+
+    #[test]
+    fn express_arns_end_in_distinct_version_4_uuids() {
+        let (a, b) = (express_execution(SM, "n"), express_execution(SM, "n"));
+        assert_ne!(a, b);
+        for arn in [a, b] {
+            let prefix = "arn:aws:states:us-east-1:123456789012:express:pay:n:";
+            let id = arn.strip_prefix(prefix).expect(&arn);
+            let id = uuid::Uuid::parse_str(id).expect("a UUID");
+            assert_eq!(id.get_version_num(), 4);
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        }
+    }
 
     #[test]
     fn state_machine_arns_and_test_cases() {

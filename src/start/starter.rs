@@ -579,7 +579,7 @@ impl Starter {
                 names::check(n)?;
                 n.to_owned()
             }
-            None => uuid::Uuid::new_v4().to_string(),
+            None => arn::random_uuid().to_string(),
         };
         let input = match req.input {
             StartInput::Text(text) => crate::json::parse(text)

@@ -277,6 +277,7 @@ impl Tasks {
     pub fn invoke(&self, call: TaskCall) -> BoxFuture<'static, Result<Value, ExecError>> {
         let resource = Arc::clone(&call.resource);
         self.invoke_resolved(call, lambda_function_name(&resource))
+            .boxed()
     }
 
     /// [`Tasks::invoke`] with the bare Lambda function name of
@@ -290,14 +291,16 @@ impl Tasks {
         &self,
         call: TaskCall,
         function: Option<&str>,
-    ) -> BoxFuture<'static, Result<Value, ExecError>> {
+    ) -> registry::Invocation {
         if let Some(case) = &call.test_case {
             let Some(mock) = self.mock.clone() else {
                 let cause = format!(
                     "test case '{case}' was selected but no mock config is loaded \
                      (set {MOCK_CONFIG_ENV})"
                 );
-                return Box::pin(async move { Err(ExecError::runtime(cause)) });
+                return registry::Invocation::Boxed(Box::pin(async move {
+                    Err(ExecError::runtime(cause))
+                }));
             };
             let entry = mock.lookup(
                 &call.state_machine_name,
@@ -308,9 +311,11 @@ impl Tasks {
             match entry {
                 Ok(Some(entry)) => {
                     let entry = entry.clone();
-                    return Box::pin(async move { MockConfig::answer(&entry).await });
+                    return registry::Invocation::Boxed(Box::pin(async move {
+                        MockConfig::answer(&entry).await
+                    }));
                 }
-                Err(e) => return Box::pin(async move { Err(e) }),
+                Err(e) => return registry::Invocation::Boxed(Box::pin(async move { Err(e) })),
                 // Not mocked in this test case: resolved as without one
                 // (Step Functions Local's behaviour).
                 Ok(None) => {}
@@ -323,11 +328,13 @@ impl Tasks {
             return registry::call_guarded(h, call.resource, call.input);
         }
         if let Some(r) = self.late.get(&call.resource) {
-            return r.invoke(call);
+            return r.invoke(call).into();
         }
         if http::is_http_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
-            return Box::pin(async move { client.invoke(&call.input).await });
+            return registry::Invocation::Boxed(Box::pin(async move {
+                client.invoke(&call.input).await
+            }));
         }
         if apigateway::is_apigateway_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
@@ -339,11 +346,11 @@ impl Tasks {
         if let Some(sdk) = aws_sdk::parse(&call.resource) {
             // Lambda Invoke keeps its own client when one is configured.
             if !(self.lambda.is_some() && &*call.resource == SDK_LAMBDA_INVOKE) {
-                return self.aws_sdk.invoke(sdk, call.input, call.timeout);
+                return self.aws_sdk.invoke(sdk, call.input, call.timeout).into();
             }
         }
         if let Some(integration) = optimized::parse(&call.resource) {
-            return self.jobs.invoke(&self.aws_sdk, integration, call);
+            return self.jobs.invoke(&self.aws_sdk, integration, call).into();
         }
         if let Some(client) = &self.lambda {
             let integration = match &*call.resource {
@@ -353,7 +360,7 @@ impl Tasks {
             };
             if function.is_some() || integration.is_some() {
                 let client = Arc::clone(client);
-                return Box::pin(async move {
+                return registry::Invocation::Boxed(Box::pin(async move {
                     match integration {
                         Some(i) => client.invoke_service(i, &call.input, call.timeout).await,
                         None => {
@@ -362,14 +369,16 @@ impl Tasks {
                                 .await
                         }
                     }
-                });
+                }));
             }
         }
         let cause = format!(
             "no handler, mock or Lambda resolves resource '{}'",
             call.resource
         );
-        Box::pin(async move { Err(ExecError::new(names::TASK_FAILED, cause)) })
+        registry::Invocation::Boxed(Box::pin(async move {
+            Err(ExecError::new(names::TASK_FAILED, cause))
+        }))
     }
 }
 

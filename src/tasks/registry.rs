@@ -5,10 +5,11 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 
 use super::{Handler, TaskInput};
 use crate::errors::{names, ExecError};
@@ -97,24 +98,63 @@ pub fn lambda_function_name(resource: &str) -> Option<&str> {
 /// Calls `handler` with `input`, turning a panic (while building the future or
 /// while polling it) into `States.TaskFailed` naming `resource` and the panic
 /// message.
-pub(crate) fn call_guarded(
-    handler: &Handler,
-    resource: Arc<str>,
-    input: TaskInput,
-) -> BoxFuture<'static, Result<Value, ExecError>> {
-    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(input))) {
-        Ok(fut) => fut,
+pub(crate) fn call_guarded(handler: &Handler, resource: Arc<str>, input: TaskInput) -> Invocation {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handler(input))) {
+        Ok(fut) => Invocation::Guarded { fut, resource },
         Err(payload) => {
             let err = panic_error(&resource, payload.as_ref());
-            return Box::pin(async move { Err(err) });
+            Invocation::Boxed(Box::pin(async move { Err(err) }))
         }
-    };
-    Box::pin(async move {
-        match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(result) => result,
-            Err(payload) => Err(panic_error(&resource, payload.as_ref())),
+    }
+}
+
+/// A Task invocation in progress: a registered handler's future, polled so
+/// that a panic fails the Task (`States.TaskFailed`) instead of the process,
+/// or any other resolver's future. The handler's future is already boxed by
+/// [`handler`]; keeping it in this enum instead of boxing a guard around it
+/// spares an allocation per Task call.
+pub(crate) enum Invocation {
+    /// A registered handler's future, and the resource a panic names.
+    Guarded {
+        /// The handler's future.
+        fut: BoxFuture<'static, Result<Value, ExecError>>,
+        /// The Task's resource, for the panic's cause.
+        resource: Arc<str>,
+    },
+    /// Any other resolver's future (mocks, Lambda, HTTP, AWS integrations).
+    Boxed(BoxFuture<'static, Result<Value, ExecError>>),
+}
+
+impl Invocation {
+    /// This invocation as a boxed future (a [`Invocation::Boxed`] as it is).
+    pub(crate) fn boxed(self) -> BoxFuture<'static, Result<Value, ExecError>> {
+        match self {
+            Invocation::Boxed(fut) => fut,
+            guarded => Box::pin(guarded),
         }
-    })
+    }
+}
+
+impl From<BoxFuture<'static, Result<Value, ExecError>>> for Invocation {
+    fn from(fut: BoxFuture<'static, Result<Value, ExecError>>) -> Self {
+        Invocation::Boxed(fut)
+    }
+}
+
+impl Future for Invocation {
+    type Output = Result<Value, ExecError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Invocation::Boxed(fut) => fut.as_mut().poll(cx),
+            Invocation::Guarded { fut, resource } => {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                    Ok(poll) => poll,
+                    Err(payload) => Poll::Ready(Err(panic_error(resource, payload.as_ref()))),
+                }
+            }
+        }
+    }
 }
 
 /// `States.TaskFailed` for a handler that panicked.

@@ -52,12 +52,16 @@ impl<'a> Run<'a> {
                     .and(mocked)
                     .map(|v| (v, None)),
                 (None, Kind::Task { .. }) => self.task(st, &raw, &mut in_bound, frame, at).await,
+                // Parallel and Map run boxed: their futures (streams of
+                // branches, the distributed Map's writer) are far larger than
+                // a Task's, and every state's future would be as large, and
+                // copied as often, as the largest of them.
                 (None, Kind::Parallel { branches }) => {
-                    self.parallel(st, branches, &raw, in_bound, frame, at).await
+                    Box::pin(self.parallel(st, branches, &raw, in_bound, frame, at)).await
                 }
-                (None, Kind::Map(spec)) => {
-                    self.map(st, spec, &raw, frame, at).await.map(|v| (v, None))
-                }
+                (None, Kind::Map(spec)) => Box::pin(self.map(st, spec, &raw, frame, at))
+                    .await
+                    .map(|v| (v, None)),
                 _ => Err(ExecError::runtime("unreachable state kind")),
             };
             let result = attempt.and_then(|(r, bound)| {

@@ -56,7 +56,9 @@ impl<'a> Run<'a> {
                 Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
             )
         {
-            let (out, next) = self.jsonata_simple(st, raw, frame, at).await?;
+            // Boxed, as Parallel and Map are (`handled`): the JSONata states'
+            // future would otherwise set the size of every state's.
+            let (out, next) = Box::pin(self.jsonata_simple(st, raw, frame, at)).await?;
             if size::deeper_than(&out, MAX_DEPTH) {
                 return Err(too_deep(at, "output"));
             }

@@ -215,7 +215,7 @@ impl<'a> Run<'a> {
         };
         let mut timed_out = false;
         let result = match timeout {
-            Some(d) => match tokio::time::timeout(d, fut).await {
+            Some(d) => match super::timer::timeout(d, fut).await {
                 Ok(r) => r,
                 Err(_) => {
                     timed_out = true;

@@ -863,6 +863,23 @@ where
         }
     }
 
+    /// Expressway fork: inserts a key the caller knows is not in the map yet
+    /// (the fields of a compiled Payload Template, whose compiler rejects a
+    /// repeated field), without comparing it with the keys already there: the
+    /// safe form of [`insert_nocheck`](Self::insert_nocheck), whose contract is
+    /// about the map's keys, not memory (a repeated key is stored twice, which
+    /// debug builds assert against).
+    #[inline]
+    pub fn insert_distinct(&mut self, k: K, v: V)
+    where
+        S: Default,
+    {
+        debug_assert!(!self.contains_key(&k), "insert_distinct: the key is already there");
+        // SAFETY: `insert_nocheck` only requires the key to be absent for the
+        // map to stay free of repeated keys; the caller guarantees it.
+        unsafe { self.insert_nocheck(k, v) }
+    }
+
     /// Checks if the current backend is a map, if so returns
     /// true.
     pub fn is_map(&self) -> bool {
