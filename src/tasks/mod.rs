@@ -339,9 +339,9 @@ impl Tasks {
         if apigateway::is_apigateway_invoke(&call.resource) {
             let client = Arc::clone(&self.http);
             let aws = self.aws_sdk.clone();
-            return Box::pin(async move {
+            return registry::Invocation::Boxed(Box::pin(async move {
                 apigateway::invoke(&client, &aws, &call.input, call.timeout).await
-            });
+            }));
         }
         if let Some(sdk) = aws_sdk::parse(&call.resource) {
             // Lambda Invoke keeps its own client when one is configured.
