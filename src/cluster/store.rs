@@ -462,6 +462,16 @@ impl RedisStore {
     pub(crate) fn ran_here(&self, arn: &str) {
         self.running.remove(arn);
     }
+
+    /// The executions running here (the finisher's tasks forget them).
+    pub(crate) fn running(&self) -> &Arc<DashMap<String, Abort>> {
+        &self.running
+    }
+
+    /// The queue of the finisher's thread.
+    pub(crate) fn ends(&self) -> &crossbeam::channel::Sender<End> {
+        &self.ends
+    }
 }
 
 impl StartStore for RedisStore {
@@ -657,12 +667,23 @@ impl StartStore for RedisStore {
         Ok(())
     }
 
-    /// Queues the end for the finisher (`finisher.rs`): the
-    /// execution's thread does not wait for Redis. `false` when the
-    /// execution was stopped here meanwhile (its record keeps ABORTED).
+    /// Records the end without making the execution's task wait for it:
+    /// on a shard, one Lua script sent on the shard's own connection by a
+    /// task of its own (no other thread woken; a failure hands the end to
+    /// the finisher, which retries); elsewhere queued for the finisher
+    /// (`finisher.rs`). `false` when the execution was stopped here
+    /// meanwhile (its record keeps ABORTED).
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
         let running = self.running.contains_key(arn);
-        if self.ends.send((arn.to_owned(), outcome)).is_err() {
+        let end = (arn.to_owned(), outcome);
+        let end = match self.io.local() {
+            Some(conn) if !self.io.known_down() => {
+                super::finisher::spawn_here(self, conn, end);
+                return running;
+            }
+            _ => end,
+        };
+        if self.ends.send(end).is_err() {
             tracing::warn!(execution_arn = %arn, "cluster: outcome not recorded (no finisher)");
         }
         running

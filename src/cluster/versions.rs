@@ -11,7 +11,7 @@
 //!   through a version or alias ARN reads no Redis; a version or alias not
 //!   in the copy yet (published on another node a moment ago) is read from
 //!   Redis once, as a machine is.
-//! - **Changes** run under the registry lock on the `cluster-io`
+//! - **Changes** run under the registry lock on the asynchronous
 //!   connection (the serving thread awaits them): the machine's versions and
 //!   aliases are read again, the change is checked and applied on the copy
 //!   with the in-memory rules (idempotent publish per revision, quotas, an
