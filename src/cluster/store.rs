@@ -23,7 +23,8 @@ use crate::start::records::Abort;
 use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
 use crate::start::{
-    ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreCall, StoreFuture,
+    ExecutionRecord, MachineType, StartError, StartStore, StateMachine, Stopped, StoreCall,
+    StoreFuture,
 };
 
 /// What a refresh of the cache from Redis found for one machine.
@@ -632,9 +633,19 @@ impl StartStore for RedisStore {
             .arg(self.kept)
             .arg(self.keys.prefix());
         let origin = record.origin.as_deref();
+        // Indexed by machine for ListExecutions, which answers STANDARD
+        // machines only (a record of an unknown machine is indexed).
+        let standard = match origin {
+            Some(o) => o.machine.kind == MachineType::Standard,
+            None => self
+                .cache
+                .get(&record.state_machine_arn)
+                .is_none_or(|m| m.kind == MachineType::Standard),
+        };
         invocation
             .arg(origin.and_then(|o| o.version_arn.as_deref()).unwrap_or(""))
-            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""));
+            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""))
+            .arg(if standard { "1" } else { "0" });
         let accepted = self
             .io
             .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
