@@ -16,9 +16,11 @@
 //! (Redis sees them pipelined). A caller that is not on a shard (the
 //! cluster's own threads, tests, an embedder's runtime) hands its command
 //! to the `cluster-io` thread, which runs a single-threaded tokio runtime
-//! owning one more connection. After a failed command Redis is reported
-//! down for [`super::pool::RETRY_AFTER`], during which calls fail at once
-//! instead of each waiting for a timeout.
+//! owning one more connection. After a command fails to reach Redis, each
+//! shard makes a new connection for its next command (after a restart of
+//! Redis every shard's socket is dead, not only the one that found it), and
+//! Redis is reported down for [`super::pool::RETRY_AFTER`], during which
+//! calls fail at once instead of each waiting for a timeout.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -40,7 +42,21 @@ struct Local {
     id: u64,
     /// Dead once the [`Io`] is dropped: its connection is then dropped too.
     alive: Weak<()>,
+    /// The [`Health::lost`] count when the connection was made.
+    made: u64,
     conn: ConnectionManager,
+}
+
+/// What the commands of every connection of one [`Io`] found.
+#[derive(Default)]
+struct Health {
+    /// When a command last failed to reach Redis (none since).
+    down_since: Mutex<Option<Instant>>,
+    /// How many commands failed to reach Redis: a shard whose connection
+    /// is older than the last failure makes a new one (after a restart of
+    /// Redis every shard's socket is dead, not only the one that found it;
+    /// each would otherwise fail one more command).
+    lost: AtomicU64,
 }
 
 thread_local! {
@@ -57,7 +73,7 @@ pub(crate) struct Io {
     client: redis::Client,
     config: ConnectionManagerConfig,
     conn: ConnectionManager,
-    down_since: Arc<Mutex<Option<Instant>>>,
+    health: Arc<Health>,
     /// Dropped with the [`Io`]: the runtime's thread then ends.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -102,7 +118,7 @@ impl Io {
             client,
             config,
             conn,
-            down_since: Arc::new(Mutex::new(None)),
+            health: Arc::default(),
             _stop: stop,
         })
     }
@@ -112,18 +128,20 @@ impl Io {
     pub(crate) fn local(&self) -> Option<ConnectionManager> {
         crate::engine::shards::Shards::current()?;
         tokio::runtime::Handle::try_current().ok()?;
+        let lost = self.health.lost.load(Ordering::Relaxed);
         LOCAL.with(|locals| {
             let mut locals = locals.borrow_mut();
-            if let Some(l) = locals.iter().find(|l| l.id == self.id) {
+            if let Some(l) = locals.iter().find(|l| l.id == self.id && l.made == lost) {
                 return Some(l.conn.clone());
             }
-            locals.retain(|l| l.alive.strong_count() > 0);
+            locals.retain(|l| l.alive.strong_count() > 0 && l.id != self.id);
             let conn =
                 ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
                     .ok()?;
             locals.push(Local {
                 id: self.id,
                 alive: Arc::downgrade(&self.alive),
+                made: lost,
                 conn: conn.clone(),
             });
             Some(conn)
@@ -139,7 +157,11 @@ impl Io {
     /// Whether the last command failed to reach Redis less than
     /// [`RETRY_AFTER`] ago.
     pub(crate) fn known_down(&self) -> bool {
-        let down = self.down_since.lock().unwrap_or_else(|e| e.into_inner());
+        let down = self
+            .health
+            .down_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         down.is_some_and(|at| at.elapsed() < RETRY_AFTER)
     }
 
@@ -175,10 +197,10 @@ impl Io {
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
         let job = (!self.known_down()).then(|| {
-            let down_since = Arc::clone(&self.down_since);
+            let health = Arc::clone(&self.health);
             let command = move |conn| async move {
                 let result = command(conn).await;
-                note(&down_since, &result);
+                note(&health, &result);
                 result
             };
             match self.local() {
@@ -202,8 +224,8 @@ impl Io {
 
 /// Notes whether `result` reached Redis (a failure to reach it starts
 /// [`RETRY_AFTER`]).
-fn note<T>(down_since: &Mutex<Option<Instant>>, result: &redis::RedisResult<T>) {
-    let mut since = down_since.lock().unwrap_or_else(|e| e.into_inner());
+fn note<T>(health: &Health, result: &redis::RedisResult<T>) {
+    let mut since = health.down_since.lock().unwrap_or_else(|e| e.into_inner());
     match result {
         Err(e)
             if e.is_io_error()
@@ -212,6 +234,7 @@ fn note<T>(down_since: &Mutex<Option<Instant>>, result: &redis::RedisResult<T>) 
                 || e.is_timeout() =>
         {
             *since = Some(Instant::now());
+            health.lost.fetch_add(1, Ordering::Relaxed);
         }
         _ => *since = None,
     }

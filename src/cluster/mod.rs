@@ -58,9 +58,11 @@
 //! start's round trips wake no other thread (`io.rs`; callers off a shard
 //! use the `cluster-io` thread's connection). The finisher's retries, the
 //! reclaimer, the listener and the heartbeat use a small pool of blocking
-//! connections on their own threads (`pool.rs`); so does the read of a
-//! machine not yet in the local cache (created on another instance a
-//! moment ago, not yet announced here).
+//! connections on their own threads (`pool.rs`). A start of a machine,
+//! version or alias not yet in the local copy (created on another instance
+//! a moment ago, not yet announced here) reads it on the asynchronous
+//! connection too ([`crate::start::StartStore::fetch_machine`],
+//! [`crate::start::VersionStore::fetch`]), and so does the console.
 //!
 //! Kinesis consumers share a stream's shards through leases and keep
 //! their checkpoints in Redis (`leases.rs`, `checkpoints.rs`); every

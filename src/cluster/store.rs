@@ -476,24 +476,34 @@ impl RedisStore {
 }
 
 impl StartStore for RedisStore {
-    /// From the cache; a machine not cached yet (created on another node
-    /// a few milliseconds ago, not yet announced here) is read from Redis,
-    /// so a client that creates on one node and starts on another at once
-    /// finds it.
+    /// From the cache (no round trip); the listener puts a machine created
+    /// on another node there within milliseconds, and a start reads one not
+    /// announced yet with [`StartStore::fetch_machine`].
     fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.cache.get(arn)
+    }
+
+    /// From the cache; a machine not cached yet (created on another node
+    /// a few milliseconds ago, not yet announced here) is read from Redis
+    /// on the asynchronous connection, so a client that creates on one
+    /// node and starts on another at once finds it, and the serving thread
+    /// keeps serving meanwhile.
+    fn fetch_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
         if let Some(sm) = self.cache.get(arn) {
-            return Some(sm);
+            return Box::pin(std::future::ready(Some(sm)));
         }
-        if self.known_down() {
-            return None;
-        }
-        match self.refresh(arn) {
-            Ok(Change::Upserted(machine)) => Some(machine),
-            // The listener put it in the cache meanwhile (it read the same
-            // announcement): `Same`, and the cache has it.
-            Ok(Change::Same) => self.cache.get(arn),
-            _ => None,
-        }
+        Box::pin(async move {
+            if self.known_down() {
+                return None;
+            }
+            match self.refresh_async(arn).await {
+                Ok(Change::Upserted(machine)) => Some(machine),
+                // The listener put it in the cache meanwhile (it read the
+                // same announcement): `Same`, and the cache has it.
+                Ok(Change::Same) => self.cache.get(arn),
+                _ => None,
+            }
+        })
     }
 
     fn machines(&self) -> Vec<Arc<StateMachine>> {
@@ -795,6 +805,27 @@ impl StartStore for RedisStore {
     /// execution begins); any other is looked up in Redis.
     fn contains_execution(&self, arn: &str) -> bool {
         self.running.contains_key(arn) || self.execution(arn).is_some()
+    }
+
+    /// An execution running on this node is retained; any other is looked
+    /// up with one EXISTS on the asynchronous connection.
+    fn fetch_contains_execution<'a>(&'a self, arn: &'a str) -> StoreCall<'a, bool> {
+        if self.running.contains_key(arn) {
+            return Box::pin(std::future::ready(true));
+        }
+        let key = self.keys.execution(arn);
+        let read = self.io.run(move |mut c| async move {
+            redis::cmd("EXISTS")
+                .arg(key)
+                .query_async::<bool>(&mut c)
+                .await
+        });
+        Box::pin(async move {
+            read.await.unwrap_or_else(|e| {
+                tracing::warn!(execution_arn = %arn, error = %e, "cluster: record unreadable");
+                false
+            })
+        })
     }
 
     /// Two round trips on the I/O thread: the newest 1,000 ARNs of the
