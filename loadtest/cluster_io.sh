@@ -3,7 +3,7 @@
 # `--cluster` (Redis on loopback), measured with the project's open-loop generator:
 #   1. asynchronous StartExecution at 1,000/s and 3,000/s: p99 (goal: <= 5 ms at 1,000/s with
 #      --cluster; the record, the shared admission and DescribeExecution are awaited on the
-#      cluster-io thread, never on a serving shard);
+#      serving shard's own Redis connection, never blocking it);
 #   2. StartSyncExecution: the highest rate whose p99 stays under P99_MS (--find-max), with and
 #      without --cluster (goal: with >= 80 % of without).
 #

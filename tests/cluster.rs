@@ -982,6 +982,10 @@ async fn the_cluster_keeps_the_newest_records() {
     .await;
     assert_eq!(redis.cli(&["ZCARD", "expressway:executions"]), "2");
     assert_eq!(redis.cli(&["XLEN", "expressway:starts"]), "0");
+    // ListExecutions answers STANDARD machines only: an EXPRESS start is
+    // not indexed by machine (one sorted-set insert less per start).
+    let by_machine = format!("expressway:executions:{}", created.machine.arn);
+    assert_eq!(redis.cli(&["EXISTS", &by_machine]), "0");
     // A record trimmed while its execution runs is kept until its end,
     // which acknowledges its stream entry: nothing stays pending.
     let slow = starter

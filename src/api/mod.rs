@@ -208,6 +208,23 @@ impl Service {
         self.inner.starter.store().contains_execution(arn)
     }
 
+    /// [`Service::execution`] without blocking the caller's thread on a
+    /// remote store (a cluster's records are in Redis): for the serving
+    /// paths (the console).
+    pub async fn fetch_execution(&self, arn: &str) -> Option<crate::start::ExecutionRecord> {
+        self.inner.starter.store().fetch_execution(arn).await
+    }
+
+    /// [`Service::has_execution`] without blocking the caller's thread on a
+    /// remote store.
+    pub async fn fetch_has_execution(&self, arn: &str) -> bool {
+        self.inner
+            .starter
+            .store()
+            .fetch_contains_execution(arn)
+            .await
+    }
+
     /// The web console's state (its record of retained executions).
     pub fn console(&self) -> &crate::console::Console {
         &self.inner.console

@@ -49,16 +49,20 @@
 //!    `expressway_cluster_members`, `expressway_cluster_starts_pending`,
 //!    `expressway_cluster_redis_up` and the reclaimed starts.
 //!
-//! No Redis command of a serving path (an asynchronous start's record and
-//! admission, DescribeExecution, StopExecution, ListExecutions, the
+//! No Redis command of a serving path (an asynchronous start's record,
+//! admission and end, DescribeExecution, StopExecution, ListExecutions, the
 //! registry writes of Create/Update/DeleteStateMachine, TagResource,
 //! UntagResource, CreateActivity and DeleteActivity, a forwarded callback,
-//! an activity Task) blocks a serving thread or shard: they run on the
-//! `cluster-io` thread's pipelined connection and are awaited (`io.rs`).
-//! The finisher, the reclaimer, the listener and the heartbeat use a small
-//! pool of blocking connections on their own threads (`pool.rs`); so does
-//! the read of a machine not yet in the local cache (created on another
-//! instance a moment ago, not yet announced here).
+//! an activity Task) blocks a serving thread or shard: each shard sends
+//! them on a pipelined connection of its own and awaits the answer, so a
+//! start's round trips wake no other thread (`io.rs`; callers off a shard
+//! use the `cluster-io` thread's connection). The finisher's retries, the
+//! reclaimer, the listener and the heartbeat use a small pool of blocking
+//! connections on their own threads (`pool.rs`). A start of a machine,
+//! version or alias not yet in the local copy (created on another instance
+//! a moment ago, not yet announced here) reads it on the asynchronous
+//! connection too ([`crate::start::StartStore::fetch_machine`],
+//! [`crate::start::VersionStore::fetch`]), and so does the console.
 //!
 //! Kinesis consumers share a stream's shards through leases and keep
 //! their checkpoints in Redis (`leases.rs`, `checkpoints.rs`); every

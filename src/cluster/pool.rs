@@ -2,8 +2,9 @@
 //! cluster's own threads (the finisher, the reclaimer, the listener's reads
 //! and answers, the heartbeat; every serving path uses `io.rs`, apart from
 //! the read of a machine not yet cached), reconnected on demand. They are
-//! kept apart from the `cluster-io` connection so that the finisher's
-//! batches and the reclaimer's scans never queue in front of a start. After a failed
+//! kept apart from the shards' connections (`io.rs`) so that the
+//! finisher's retried batches and the reclaimer's scans never queue in
+//! front of a start. After a failed
 //! connect the pool fails fast for [`RETRY_AFTER`] instead of blocking every
 //! caller on a dead address.
 

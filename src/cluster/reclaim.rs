@@ -242,6 +242,7 @@ async fn rerun(
         name: Some(&record.name),
         input: StartInput::Text(&record.input),
     };
+    starter.load(run_arn).await;
     let mut prepared = match starter.prepare(request, Mode::Async) {
         Ok(p) => p,
         Err(e) => return failed(format!("the reclaimed start cannot run again: {e}")),

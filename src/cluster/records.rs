@@ -31,14 +31,18 @@ pub(crate) const RUNNING: &str = "RUNNING";
 
 /// Records a start: adds it to the starts stream, makes it pending for this
 /// node in the consumer group (XCLAIM … FORCE: this node runs it, no other
-/// until it is reclaimed), writes its record and indexes it by machine and
-/// in the cluster-wide index, of which only the newest `ARGV[9]` records
-/// are kept (the oldest records are deleted, as the in-memory store forgets
-/// them; one still running is only unindexed, and expires after its end).
+/// until it is reclaimed), writes its record and indexes it in the
+/// cluster-wide index, of which only the newest `ARGV[9]` records are kept
+/// (the oldest records are deleted, as the in-memory store forgets them;
+/// one still running is only unindexed, and expires after its end), and,
+/// for a STANDARD machine (`ARGV[13]` = `1`), by machine: ListExecutions
+/// answers STANDARD machines only, so an EXPRESS start skips that index
+/// (one sorted-set insert less per start).
 ///
 /// KEYS: stream, record, machine index, cluster index. ARGV: group, node,
 /// arn, machine, name, input, start (ms), deadline (ms), records kept, key
-/// prefix, version ARN, alias ARN. Returns the stream entry id.
+/// prefix, version ARN, alias ARN, indexed by machine (`1` or `0`).
+/// Returns the stream entry id.
 const ACCEPT_LUA: &str = r"
 local id = redis.call('XADD', KEYS[1], '*', 'arn', ARGV[3], 'deadline', ARGV[8])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'FORCE', 'JUSTID')
@@ -46,18 +50,18 @@ redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'arn', ARGV[3], 'machine', ARGV[4], 'name', ARGV[5],
   'input', ARGV[6], 'start', ARGV[7], 'status', 'RUNNING', 'entry', id, 'node', ARGV[2],
   'version', ARGV[11], 'alias', ARGV[12])
-redis.call('ZADD', KEYS[3], ARGV[7], ARGV[3])
+if ARGV[13] == '1' then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[3]) end
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[3])
 local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9])
 if excess > 0 then
   for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, excess - 1)) do
     local record = ARGV[10] .. 'execution:' .. old
-    local machine = redis.call('HGET', record, 'machine')
-    if machine then redis.call('ZREM', ARGV[10] .. 'executions:' .. machine, old) end
+    local kept = redis.call('HMGET', record, 'machine', 'status')
+    if kept[1] then redis.call('ZREM', ARGV[10] .. 'executions:' .. kept[1], old) end
     -- A running execution keeps its record: its end (FINISH_LUA) acknowledges
     -- its stream entry through it and gives it an expiry, and a reclaim
     -- reruns it from it.
-    if redis.call('HGET', record, 'status') ~= 'RUNNING' then redis.call('DEL', record) end
+    if kept[2] ~= 'RUNNING' then redis.call('DEL', record) end
   end
   redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
 end
@@ -70,12 +74,12 @@ return id
 /// KEYS: record, stream. ARGV: group, status, outcome JSON, retention (s).
 /// Returns 1 when the outcome was stored.
 const FINISH_LUA: &str = r"
-local entry = redis.call('HGET', KEYS[1], 'entry')
-if entry then
-  redis.call('XACK', KEYS[2], ARGV[1], entry)
-  redis.call('XDEL', KEYS[2], entry)
+local record = redis.call('HMGET', KEYS[1], 'entry', 'status')
+if record[1] then
+  redis.call('XACK', KEYS[2], ARGV[1], record[1])
+  redis.call('XDEL', KEYS[2], record[1])
 end
-if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
+if record[2] ~= 'RUNNING' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'outcome', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1

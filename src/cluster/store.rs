@@ -23,7 +23,8 @@ use crate::start::records::Abort;
 use crate::start::registry::log_settings;
 use crate::start::registry::Machines;
 use crate::start::{
-    ExecutionRecord, StartError, StartStore, StateMachine, Stopped, StoreCall, StoreFuture,
+    ExecutionRecord, MachineType, StartError, StartStore, StateMachine, Stopped, StoreCall,
+    StoreFuture,
 };
 
 /// What a refresh of the cache from Redis found for one machine.
@@ -462,27 +463,47 @@ impl RedisStore {
     pub(crate) fn ran_here(&self, arn: &str) {
         self.running.remove(arn);
     }
+
+    /// The executions running here (the finisher's tasks forget them).
+    pub(crate) fn running(&self) -> &Arc<DashMap<String, Abort>> {
+        &self.running
+    }
+
+    /// The queue of the finisher's thread.
+    pub(crate) fn ends(&self) -> &crossbeam::channel::Sender<End> {
+        &self.ends
+    }
 }
 
 impl StartStore for RedisStore {
-    /// From the cache; a machine not cached yet (created on another node
-    /// a few milliseconds ago, not yet announced here) is read from Redis,
-    /// so a client that creates on one node and starts on another at once
-    /// finds it.
+    /// From the cache (no round trip); the listener puts a machine created
+    /// on another node there within milliseconds, and a start reads one not
+    /// announced yet with [`StartStore::fetch_machine`].
     fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.cache.get(arn)
+    }
+
+    /// From the cache; a machine not cached yet (created on another node
+    /// a few milliseconds ago, not yet announced here) is read from Redis
+    /// on the asynchronous connection, so a client that creates on one
+    /// node and starts on another at once finds it, and the serving thread
+    /// keeps serving meanwhile.
+    fn fetch_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
         if let Some(sm) = self.cache.get(arn) {
-            return Some(sm);
+            return Box::pin(std::future::ready(Some(sm)));
         }
-        if self.known_down() {
-            return None;
-        }
-        match self.refresh(arn) {
-            Ok(Change::Upserted(machine)) => Some(machine),
-            // The listener put it in the cache meanwhile (it read the same
-            // announcement): `Same`, and the cache has it.
-            Ok(Change::Same) => self.cache.get(arn),
-            _ => None,
-        }
+        Box::pin(async move {
+            if self.known_down() {
+                return None;
+            }
+            match self.refresh_async(arn).await {
+                Ok(Change::Upserted(machine)) => Some(machine),
+                // The listener put it in the cache meanwhile (it read the
+                // same announcement): `Same`, and the cache has it.
+                Ok(Change::Same) => self.cache.get(arn),
+                _ => None,
+            }
+        })
     }
 
     fn machines(&self) -> Vec<Arc<StateMachine>> {
@@ -622,9 +643,19 @@ impl StartStore for RedisStore {
             .arg(self.kept)
             .arg(self.keys.prefix());
         let origin = record.origin.as_deref();
+        // Indexed by machine for ListExecutions, which answers STANDARD
+        // machines only (a record of an unknown machine is indexed).
+        let standard = match origin {
+            Some(o) => o.machine.kind == MachineType::Standard,
+            None => self
+                .cache
+                .get(&record.state_machine_arn)
+                .is_none_or(|m| m.kind == MachineType::Standard),
+        };
         invocation
             .arg(origin.and_then(|o| o.version_arn.as_deref()).unwrap_or(""))
-            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""));
+            .arg(origin.and_then(|o| o.alias_arn.as_deref()).unwrap_or(""))
+            .arg(if standard { "1" } else { "0" });
         let accepted = self
             .io
             .run(move |mut c| async move { invocation.invoke_async::<String>(&mut c).await });
@@ -657,12 +688,23 @@ impl StartStore for RedisStore {
         Ok(())
     }
 
-    /// Queues the end for the finisher (`finisher.rs`): the
-    /// execution's thread does not wait for Redis. `false` when the
-    /// execution was stopped here meanwhile (its record keeps ABORTED).
+    /// Records the end without making the execution's task wait for it:
+    /// on a shard, one Lua script sent on the shard's own connection by a
+    /// task of its own (no other thread woken; a failure hands the end to
+    /// the finisher, which retries); elsewhere queued for the finisher
+    /// (`finisher.rs`). `false` when the execution was stopped here
+    /// meanwhile (its record keeps ABORTED).
     fn finish(&self, arn: &str, outcome: ExecutionOutcome) -> bool {
         let running = self.running.contains_key(arn);
-        if self.ends.send((arn.to_owned(), outcome)).is_err() {
+        let end = (arn.to_owned(), outcome);
+        let end = match self.io.local() {
+            Some(conn) if !self.io.known_down() => {
+                super::finisher::spawn_here(self, conn, end);
+                return running;
+            }
+            _ => end,
+        };
+        if self.ends.send(end).is_err() {
             tracing::warn!(execution_arn = %arn, "cluster: outcome not recorded (no finisher)");
         }
         running
@@ -763,6 +805,27 @@ impl StartStore for RedisStore {
     /// execution begins); any other is looked up in Redis.
     fn contains_execution(&self, arn: &str) -> bool {
         self.running.contains_key(arn) || self.execution(arn).is_some()
+    }
+
+    /// An execution running on this node is retained; any other is looked
+    /// up with one EXISTS on the asynchronous connection.
+    fn fetch_contains_execution<'a>(&'a self, arn: &'a str) -> StoreCall<'a, bool> {
+        if self.running.contains_key(arn) {
+            return Box::pin(std::future::ready(true));
+        }
+        let key = self.keys.execution(arn);
+        let read = self.io.run(move |mut c| async move {
+            redis::cmd("EXISTS")
+                .arg(key)
+                .query_async::<bool>(&mut c)
+                .await
+        });
+        Box::pin(async move {
+            read.await.unwrap_or_else(|e| {
+                tracing::warn!(execution_arn = %arn, error = %e, "cluster: record unreadable");
+                false
+            })
+        })
     }
 
     /// Two round trips on the I/O thread: the newest 1,000 ARNs of the

@@ -11,7 +11,7 @@
 //!   through a version or alias ARN reads no Redis; a version or alias not
 //!   in the copy yet (published on another node a moment ago) is read from
 //!   Redis once, as a machine is.
-//! - **Changes** run under the registry lock on the `cluster-io`
+//! - **Changes** run under the registry lock on the asynchronous
 //!   connection (the serving thread awaits them): the machine's versions and
 //!   aliases are read again, the change is checked and applied on the copy
 //!   with the in-memory rules (idempotent publish per revision, quotas, an
@@ -269,19 +269,6 @@ impl RedisVersions {
         store.unlock(token).await;
         done
     }
-
-    /// A version or alias not in the copy yet: its machine's are read from
-    /// Redis once (created on another node a moment ago).
-    fn missing(&self, arn: &str) {
-        if self.store.known_down() {
-            return;
-        }
-        if let Some((machine_arn, _)) = split_qualified(arn) {
-            if let Err(e) = refresh(&self.store, machine_arn) {
-                tracing::debug!(error = %e, "cluster: versions not read");
-            }
-        }
-    }
 }
 
 impl VersionStore for RedisVersions {
@@ -313,11 +300,34 @@ impl VersionStore for RedisVersions {
         }))
     }
 
+    /// From this node's copy (no round trip).
     fn version(&self, arn: &str) -> Option<Arc<Version>> {
+        self.store.versions().version_now(arn)
+    }
+
+    /// A version or alias not in the copy yet (published on another node
+    /// a moment ago): its machine's versions and aliases are read again on
+    /// the asynchronous connection (the serving thread keeps serving).
+    fn fetch<'a>(&'a self, arn: &'a str) -> StoreCall<'a, ()> {
         let copy = self.store.versions();
-        copy.version_now(arn).or_else(|| {
-            self.missing(arn);
-            copy.version_now(arn)
+        let known = copy.version_now(arn).is_some() || copy.alias_now(arn).is_some();
+        let Some((machine_arn, _)) = split_qualified(arn).filter(|_| !known) else {
+            return Box::pin(std::future::ready(()));
+        };
+        Box::pin(async move {
+            if self.store.known_down() {
+                return;
+            }
+            let pipe = read_family(&self.store, machine_arn);
+            let read = self
+                .store
+                .io()
+                .run(move |mut c| async move { pipe.query_async::<Family>(&mut c).await })
+                .await;
+            match read {
+                Ok(family) => install(&self.store, machine_arn, family),
+                Err(e) => tracing::debug!(error = %e, "cluster: versions not read"),
+            }
         })
     }
 
@@ -392,12 +402,9 @@ impl VersionStore for RedisVersions {
         })
     }
 
+    /// From this node's copy (no round trip; see [`VersionStore::fetch`]).
     fn alias(&self, arn: &str) -> Option<Arc<Alias>> {
-        let copy = self.store.versions();
-        copy.alias_now(arn).or_else(|| {
-            self.missing(arn);
-            copy.alias_now(arn)
-        })
+        self.store.versions().alias_now(arn)
     }
 
     fn aliases_of(&self, machine_arn: &str) -> Vec<Arc<Alias>> {

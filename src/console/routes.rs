@@ -163,14 +163,16 @@ struct ListQuery {
 /// ended (the terminal event is the outcome the API records too), else the
 /// record's (running, or stopped by StopExecution, which aborts the
 /// execution without a terminal event). `None` once it is no longer
-/// retained. Only running executions cost a copy of their record.
-fn status_of(service: &Service, trace: &Trace) -> Option<(String, Option<u64>)> {
+/// retained. Only running executions cost a copy of their record. Read
+/// without blocking the serving thread (a cluster's records are in Redis).
+async fn status_of(service: &Service, trace: &Trace) -> Option<(String, Option<u64>)> {
     if let Some((status, stopped)) = trace.ended() {
         return service
-            .has_execution(&trace.arn)
+            .fetch_has_execution(&trace.arn)
+            .await
             .then(|| (status.to_owned(), Some(epoch_ms(stopped))));
     }
-    match service.execution(&trace.arn)?.progress {
+    match service.fetch_execution(&trace.arn).await?.progress {
         Progress::Running => Some(("RUNNING".to_owned(), None)),
         Progress::Done(o) => Some((o.status.as_str().to_owned(), Some(epoch_ms(o.stop_time)))),
     }
@@ -196,7 +198,7 @@ async fn executions(
     let wanted = query.status.filter(|s| !s.is_empty());
     let mut list = Vec::new();
     for trace in service.console().recorder().of_machine(&m.name) {
-        let Some((status, stop)) = status_of(&service, &trace) else {
+        let Some((status, stop)) = status_of(&service, &trace).await else {
             continue; // no longer retained
         };
         if wanted.as_deref().is_some_and(|w| w != status) {
@@ -217,7 +219,7 @@ async fn executions(
 }
 
 async fn execution_detail(State(service): State<Service>, Path(arn): Path<String>) -> Response {
-    let record = service.execution(&arn);
+    let record = service.fetch_execution(&arn).await;
     let trace = service.console().recorder().get(&arn);
     if record.is_none() && trace.is_none() {
         return not_found(format!("Execution Does Not Exist: '{arn}'"));

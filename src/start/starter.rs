@@ -556,6 +556,23 @@ impl Starter {
         })
     }
 
+    /// Reads what a start of `state_machine_arn` runs (its machine, or its
+    /// version or alias) into the store's local copy when it is not there
+    /// yet (created on another instance of a cluster a moment ago), without
+    /// blocking the caller's thread: [`Starter::prepare`] reads the local
+    /// copy only ([`Starter::start_sync`] and [`Starter::start`] read it
+    /// so themselves). An ARN that does not parse is left to `prepare`'s
+    /// error.
+    pub async fn load(&self, state_machine_arn: &str) {
+        let Ok(target) = arn::parse_state_machine(state_machine_arn, true) else {
+            return;
+        };
+        match versions::split_qualified(target.arn) {
+            None => drop(self.inner.store.fetch_machine(target.arn).await),
+            Some(_) => self.inner.versions.fetch(target.arn).await,
+        }
+    }
+
     /// Checks a start in AWS's order (after the wire's model constraints):
     /// the ARN, the machine's existence and type, the name's characters,
     /// then the input's JSON; names the execution.
@@ -566,11 +583,52 @@ impl Starter {
     /// machine), `InvalidName`, `InvalidExecutionInput`.
     pub fn prepare(&self, req: StartRequest<'_>, mode: Mode) -> Result<Prepared, StartError> {
         let target = arn::parse_state_machine(req.state_machine_arn, true)?;
+        let origin = self.resolve(target.arn)?;
+        self.prepared(req, mode, target.test_case, origin)
+    }
+
+    /// [`Starter::prepare`] for the start paths: a machine, version or
+    /// alias not in the store's local copy yet (created on another
+    /// instance a moment ago) is read from the store without blocking the
+    /// caller's thread (one read of the store for an unqualified ARN).
+    async fn prepare_loaded(
+        &self,
+        req: StartRequest<'_>,
+        mode: Mode,
+    ) -> Result<Prepared, StartError> {
+        let target = arn::parse_state_machine(req.state_machine_arn, true)?;
+        let origin = match versions::split_qualified(target.arn) {
+            None => Origin {
+                machine: self
+                    .inner
+                    .store
+                    .fetch_machine(target.arn)
+                    .await
+                    .ok_or_else(|| StartError::StateMachineDoesNotExist(target.arn.to_owned()))?,
+                version_arn: None,
+                alias_arn: None,
+            },
+            Some(_) => {
+                self.inner.versions.fetch(target.arn).await;
+                self.resolve(target.arn)?
+            }
+        };
+        self.prepared(req, mode, target.test_case, origin)
+    }
+
+    /// The rest of [`Starter::prepare`], once the ARN is resolved.
+    fn prepared(
+        &self,
+        req: StartRequest<'_>,
+        mode: Mode,
+        test_case: Option<&str>,
+        origin: Origin,
+    ) -> Result<Prepared, StartError> {
         let Origin {
             machine,
             version_arn,
             alias_arn,
-        } = self.resolve(target.arn)?;
+        } = origin;
         if mode == Mode::Sync && machine.kind == MachineType::Standard {
             return Err(StartError::StateMachineTypeNotSupported);
         }
@@ -597,7 +655,7 @@ impl Starter {
             state_machine_name: machine.name.clone(),
             role_arn: machine.role_arn.clone(),
             start_time: SystemTime::now(),
-            test_case: target.test_case.map(str::to_owned),
+            test_case: test_case.map(str::to_owned),
             // AWS shows `RedriveCount: 0` for StartExecution, none for
             // StartSyncExecution.
             redrive_count: (mode == Mode::Async).then_some(0),
@@ -656,7 +714,7 @@ impl Starter {
     /// # Errors
     /// What [`Starter::prepare`] and [`Starter::admit`] answer.
     pub async fn start_sync(&self, req: StartRequest<'_>) -> Result<Completed, StartError> {
-        let prepared = self.prepare(req, Mode::Sync)?;
+        let prepared = self.prepare_loaded(req, Mode::Sync).await?;
         let permit = self.admit(&prepared).await?;
         Ok(self.run(prepared, permit).await)
     }
@@ -677,7 +735,7 @@ impl Starter {
             StartInput::Text(t) => (*t).to_owned(),
             StartInput::Value(v) => crate::json::to_string(v),
         };
-        let prepared = self.prepare(req, Mode::Async)?;
+        let prepared = self.prepare_loaded(req, Mode::Async).await?;
         let store = Arc::clone(&self.inner.store);
         let execution_arn = prepared.options.execution_arn.clone();
         let start_time = prepared.options.start_time;

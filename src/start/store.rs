@@ -21,7 +21,8 @@
 //! [`StartStore::accept_execution`], [`StartStore::fetch_execution`]: the
 //! caller awaits them, its thread keeps serving) or off the start's hot
 //! path (`finish` queues the end); a StartSyncExecution only calls
-//! [`StartStore::machine`].
+//! [`StartStore::fetch_machine`] (answered from the local copy unless the
+//! machine is not in it yet) and [`StartStore::machine`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,8 +60,19 @@ fn ready<'a, T: Send + 'a>(value: T) -> StoreCall<'a, T> {
 ///   copy-on-write);
 /// - [`StartStore::finish`] never overwrites a stopped (ABORTED) record.
 pub trait StartStore: Send + Sync + 'static {
-    /// The state machine with this ARN (no `#TestCase` suffix).
+    /// The state machine with this ARN (no `#TestCase` suffix), as this
+    /// process knows it now (a remote store answers from its local copy,
+    /// without a round trip).
     fn machine(&self, arn: &str) -> Option<Arc<StateMachine>>;
+
+    /// The state machine with this ARN, read from a remote store when the
+    /// local copy does not have it yet (created on another instance a
+    /// moment ago), without blocking the caller's thread; afterwards
+    /// [`StartStore::machine`] answers it too. The default:
+    /// [`StartStore::machine`].
+    fn fetch_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
+        ready(self.machine(arn))
+    }
 
     /// Every state machine, in no particular order.
     fn machines(&self) -> Vec<Arc<StateMachine>>;
@@ -163,6 +175,13 @@ pub trait StartStore: Send + Sync + 'static {
     /// Whether the execution `arn` is retained (without copying its record).
     fn contains_execution(&self, arn: &str) -> bool {
         self.execution(arn).is_some()
+    }
+
+    /// [`StartStore::contains_execution`] without blocking the caller's
+    /// thread on a remote store (the console's lists). The default:
+    /// [`StartStore::contains_execution`].
+    fn fetch_contains_execution<'a>(&'a self, arn: &'a str) -> StoreCall<'a, bool> {
+        ready(self.contains_execution(arn))
     }
 
     /// Copies of the records of one state machine, newest first.

@@ -142,8 +142,19 @@ pub trait VersionStore: Send + Sync + 'static {
         description: Option<&'a str>,
     ) -> StoreCall<'a, Result<(Arc<Version>, bool), VersionError>>;
 
-    /// The version with this ARN.
+    /// The version with this ARN, as this process knows it now (a shared
+    /// store answers from its local copy, without a round trip).
     fn version(&self, arn: &str) -> Option<Arc<Version>>;
+
+    /// Reads the version or alias `arn` (`…:NAME:N` or `…:NAME:ALIAS`)
+    /// from a shared store when the local copy does not have it yet
+    /// (published on another instance a moment ago), without blocking the
+    /// caller's thread; afterwards [`VersionStore::version`] and
+    /// [`VersionStore::alias`] answer it. The default: nothing to read.
+    fn fetch<'a>(&'a self, arn: &'a str) -> StoreCall<'a, ()> {
+        let _ = arn;
+        Box::pin(std::future::ready(()))
+    }
 
     /// The versions of a state machine, newest first.
     fn versions_of(&self, machine_arn: &str) -> Vec<Arc<Version>>;
@@ -174,7 +185,8 @@ pub trait VersionStore: Send + Sync + 'static {
         now: SystemTime,
     ) -> StoreCall<'a, Result<Arc<Alias>, VersionError>>;
 
-    /// The alias with this ARN.
+    /// The alias with this ARN, as this process knows it now (see
+    /// [`VersionStore::version`]).
     fn alias(&self, arn: &str) -> Option<Arc<Alias>>;
 
     /// The aliases of a state machine, by name.
