@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use common::moto::Moto;
+use common::sorted_keys;
 use expressway::engine::{Engine, ExecutionOutcome};
 use expressway::json::Value;
 use expressway::tasks::{AwsConfig, Credentials, Tasks};
@@ -84,17 +85,6 @@ async fn failed(tasks: &Tasks, definition: &str, input: &str) -> ExecutionOutcom
     o
 }
 
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.to_string())
-        .collect();
-    k.sort();
-    k
-}
-
 /// The `SdkHttpMetadata` / `SdkResponseMetadata` envelope as the
 /// hand-written AWS SDK code wrote it (and AWS's recorded histories show):
 /// status 200, every header both listed and joined under AWS's
@@ -102,14 +92,14 @@ fn keys(v: &Value) -> Vec<String> {
 fn envelope(out: &Value) -> String {
     let http = out.get("SdkHttpMetadata").expect("SdkHttpMetadata");
     assert_eq!(
-        keys(http),
+        sorted_keys(http),
         ["AllHttpHeaders", "HttpHeaders", "HttpStatusCode"]
     );
     assert_eq!(http.get_u64("HttpStatusCode"), Some(200));
     let all = http.get("AllHttpHeaders").unwrap();
     let flat = http.get("HttpHeaders").unwrap();
-    assert_eq!(keys(all), keys(flat));
-    for k in keys(flat) {
+    assert_eq!(sorted_keys(all), sorted_keys(flat));
+    for k in sorted_keys(flat) {
         let joined: Vec<&str> = all
             .get(k.as_str())
             .unwrap()
@@ -169,7 +159,7 @@ async fn sqs_send_message_both_forms_errors_and_callback() {
     )
     .await;
     assert_eq!(
-        keys(&out),
+        sorted_keys(&out),
         [
             "MD5OfMessageAttributes",
             "MD5OfMessageBody",
@@ -208,7 +198,7 @@ async fn sqs_send_message_both_forms_errors_and_callback() {
         &input,
     )
     .await;
-    assert_eq!(keys(&out), ["Md5OfMessageBody", "MessageId"]);
+    assert_eq!(sorted_keys(&out), ["Md5OfMessageBody", "MessageId"]);
     assert_eq!(
         out.get_str("Md5OfMessageBody"),
         Some(md5_hex("plain").as_str())
@@ -386,7 +376,7 @@ async fn sns_publish_both_forms_and_missing_topic() {
     )
     .await;
     assert_eq!(
-        keys(&out),
+        sorted_keys(&out),
         ["MessageId", "SdkHttpMetadata", "SdkResponseMetadata"]
     );
     // SNS speaks `query`: the request id comes from the XML ResponseMetadata.
@@ -406,7 +396,7 @@ async fn sns_publish_both_forms_and_missing_topic() {
         &input,
     )
     .await;
-    assert_eq!(keys(&out), ["MessageId"]);
+    assert_eq!(sorted_keys(&out), ["MessageId"]);
 
     let missing = r#"{"topic":"arn:aws:sns:us-east-1:123456789012:nope","level":"x"}"#;
     let (error, cause) = caught(
@@ -467,7 +457,10 @@ async fn dynamodb_items_both_forms_and_errors() {
         input,
     )
     .await;
-    assert_eq!(keys(&out), ["SdkHttpMetadata", "SdkResponseMetadata"]);
+    assert_eq!(
+        sorted_keys(&out),
+        ["SdkHttpMetadata", "SdkResponseMetadata"]
+    );
     assert!(envelope(&out).starts_with("application/x-amz-json-1.0"));
 
     let get = r#"{"TableName":"accounts","Key":{"id":{"S.$":"$.id"}}}"#;
@@ -487,7 +480,7 @@ async fn dynamodb_items_both_forms_and_errors() {
         input,
     )
     .await;
-    assert_eq!(keys(&out), ["Item"]);
+    assert_eq!(sorted_keys(&out), ["Item"]);
 
     let update = r#"{"TableName":"accounts","Key":{"id":{"S.$":"$.id"}},
         "UpdateExpression":"SET balance = balance + :d","ConditionExpression":"balance >= :min",
@@ -659,7 +652,7 @@ async fn eventbridge_put_events_both_forms_and_failed_entries() {
     )
     .await;
     assert_eq!(
-        keys(&out),
+        sorted_keys(&out),
         [
             "Entries",
             "FailedEntryCount",
@@ -684,7 +677,7 @@ async fn eventbridge_put_events_both_forms_and_failed_entries() {
         input,
     )
     .await;
-    assert_eq!(keys(&out), ["Entries", "FailedEntryCount"]);
+    assert_eq!(sorted_keys(&out), ["Entries", "FailedEntryCount"]);
 
     // An entry EventBridge rejects: the optimized form fails the Task.
     let bad =

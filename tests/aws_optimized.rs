@@ -11,10 +11,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::moto::Moto;
+use common::sorted_keys;
 use expressway::engine::{Engine, ExecutionStatus, StopHandle};
 use expressway::json::Value;
 use expressway::tasks::{AwsConfig, Credentials, Tasks};
@@ -68,31 +68,10 @@ async fn err(tasks: &Tasks, resource: &str, parameters: &str, extra: &str) -> (S
     }
 }
 
-/// Runs a Python snippet with boto3 against `moto`; its stdout.
-fn boto3(moto: &Moto, script: &str) -> String {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(python)
-        .args([
-            "-c",
-            &format!("import boto3, json, urllib.request\n{script}"),
-        ])
-        .envs(moto.env())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 /// Sets moto's state transitions of `model` (e.g. `ecs::task`) to advance
 /// only after `times` reads: the job stays running.
 fn hold(moto: &Moto, model: &str, times: u32) {
-    boto3(
-        moto,
-        &format!(
+    moto.python(&format!(
             r#"
 req = urllib.request.Request("{}/moto-api/state-manager/set-transition",
     data=json.dumps({{"model_name": "{model}", "transition": {{"progression": "manual", "times": {times}}}}}).encode(),
@@ -119,8 +98,7 @@ fn s(v: &Value, path: &[&str]) -> String {
 async fn glue_start_job_run_request_response_sync_and_errors() {
     let moto = Moto::start();
     let t = tasks(&moto);
-    boto3(
-        &moto,
+    moto.python(
         r#"boto3.client("glue").create_job(Name="etl", Role="arn:aws:iam::123456789012:role/r",
     Command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"})"#,
     );
@@ -160,8 +138,7 @@ async fn glue_start_job_run_request_response_sync_and_errors() {
 async fn glue_sync_heartbeat_over_failing_status_reads() {
     let moto = Moto::start();
     let t = tasks(&moto);
-    boto3(
-        &moto,
+    moto.python(
         r#"boto3.client("glue").create_job(Name="gone", Role="arn:aws:iam::123456789012:role/r",
     Command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"})"#,
     );
@@ -181,7 +158,7 @@ async fn glue_sync_heartbeat_over_failing_status_reads() {
     // The job (and its runs) disappear while the Task polls: every status
     // read fails from then on.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    boto3(&moto, r#"boto3.client("glue").delete_job(JobName="gone")"#);
+    moto.python(r#"boto3.client("glue").delete_job(JobName="gone")"#);
     let (error, cause) = run.await.unwrap().expect_err("the Task fails");
     assert_eq!(error, "States.HeartbeatTimeout", "{cause}");
     assert!(cause.contains("Glue.EntityNotFoundException"), "{cause}");
@@ -189,9 +166,7 @@ async fn glue_sync_heartbeat_over_failing_status_reads() {
 
 /// An ECS cluster and a task definition in moto.
 fn ecs_setup(moto: &Moto) {
-    boto3(
-        moto,
-        r#"ecs = boto3.client("ecs")
+    moto.python(r#"ecs = boto3.client("ecs")
 ecs.create_cluster(clusterName="c1")
 ecs.register_task_definition(family="work", containerDefinitions=[{"name": "app", "image": "busybox", "memory": 128}])"#,
     );
@@ -232,9 +207,7 @@ async fn ecs_run_task_sync_and_timeout_stops_the_task() {
     assert_eq!(error, "States.Timeout");
     let mut statuses = String::new();
     for _ in 0..50 {
-        statuses = boto3(
-            &moto,
-            r#"ecs = boto3.client("ecs")
+        statuses = moto.python(r#"ecs = boto3.client("ecs")
 arns = ecs.list_tasks(cluster="c1")["taskArns"]
 ts = ecs.describe_tasks(cluster="c1", tasks=arns)["tasks"]
 print(json.dumps(sorted((t.get("group", ""), t["desiredStatus"]) for t in ts if t.get("group") == "held")))"#,
@@ -292,8 +265,7 @@ async fn stop_execution_stops_the_ecs_task() {
     assert_eq!(o.status, ExecutionStatus::Aborted);
     let mut statuses = String::new();
     for _ in 0..50 {
-        statuses = boto3(
-            &moto,
+        statuses = moto.python(
             r#"ecs = boto3.client("ecs")
 arns = ecs.list_tasks(cluster="c1")["taskArns"]
 ts = ecs.describe_tasks(cluster="c1", tasks=arns)["tasks"]
@@ -309,9 +281,7 @@ print(json.dumps([t["desiredStatus"] for t in ts if t.get("group") == "stopped"]
 
 /// A Batch queue and job definition in moto (no Docker).
 fn batch_setup(moto: &Moto) {
-    boto3(
-        moto,
-        &format!(
+    moto.python(&format!(
             r#"
 req = urllib.request.Request("{}/moto-api/config", data=json.dumps({{"batch": {{"use_docker": False}}}}).encode(), method="POST")
 urllib.request.urlopen(req).read()
@@ -350,9 +320,7 @@ async fn batch_submit_job_sync_success() {
     // Step Functions' mark on a .sync job.
     assert!(
         s(&out, &["Container"]).contains("STARTED_BY_STEP_FUNCTIONS")
-            || boto3(
-                &moto,
-                &format!(
+            || moto.python(&format!(
                     r#"print(json.dumps(boto3.client("batch").describe_jobs(jobs=["{}"])["jobs"][0]))"#,
                     s(&out, &["JobId"])
                 )
@@ -544,9 +512,7 @@ async fn bedrock_invoke_model_body_and_s3_input_and_customization_stop() {
         expressway::json::to_string(&out),
         r#"{"Body":{},"ContentType":"application/json"}"#
     );
-    boto3(
-        &moto,
-        r#"s3 = boto3.client("s3")
+    moto.python(r#"s3 = boto3.client("s3")
 s3.create_bucket(Bucket="prompts")
 s3.put_object(Bucket="prompts", Key="p.json", Body=b'{"inputText":"hi"}', ContentType="application/json")
 s3.put_object(Bucket="prompts", Key="p.txt", Body=b'hi there')"#,
@@ -591,9 +557,7 @@ s3.put_object(Bucket="prompts", Key="p.txt", Body=b'hi there')"#,
     assert_eq!(error, "States.Timeout");
     let mut status = String::new();
     for _ in 0..50 {
-        status = boto3(
-            &moto,
-            r#"print(boto3.client("bedrock").get_model_customization_job(jobIdentifier="ft-1")["status"])"#,
+        status = moto.python(r#"print(boto3.client("bedrock").get_model_customization_job(jobIdentifier="ft-1")["status"])"#,
         );
         if status == "Stopped" {
             break;
@@ -606,9 +570,7 @@ s3.put_object(Bucket="prompts", Key="p.txt", Body=b'hi there')"#,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codebuild_start_build_sync_stop_and_errors() {
     let moto = Moto::start();
-    boto3(
-        &moto,
-        r#"boto3.client("codebuild").create_project(name="app",
+    moto.python(r#"boto3.client("codebuild").create_project(name="app",
     source={"type":"S3","location":"bucket/src.zip"},artifacts={"type":"NO_ARTIFACTS"},
     environment={"type":"LINUX_CONTAINER","image":"aws/codebuild/standard:7.0","computeType":"BUILD_GENERAL1_SMALL"},
     serviceRole="arn:aws:iam::123456789012:role/build")"#,
@@ -671,7 +633,7 @@ async fn emr_cluster_steps_protection_groups_and_sync() {
 
     // createCluster: RunJobFlow's JobFlowId as ClusterId.
     let out = ok(&tasks, "elasticmapreduce:createCluster", cluster).await;
-    assert_eq!(keys(&out), ["ClusterArn", "ClusterId"]);
+    assert_eq!(sorted_keys(&out), ["ClusterArn", "ClusterId"]);
     let id = s(&out, &["ClusterId"]);
     assert!(id.starts_with("j-"), "{id}");
 
@@ -686,9 +648,7 @@ async fn emr_cluster_steps_protection_groups_and_sync() {
         &format!(r#"{{"ClusterId":"{id}","TerminationProtected":true}}"#),
     )
     .await;
-    let protected = boto3(
-        &moto,
-        &format!(
+    let protected = moto.python(&format!(
             r#"print(boto3.client("emr").describe_cluster(ClusterId="{id}")["Cluster"]["TerminationProtected"])"#
         ),
     );
@@ -707,13 +667,10 @@ async fn emr_cluster_steps_protection_groups_and_sync() {
         &format!(r#"{{"ClusterId":"{id}","InstanceGroupName":"Core","InstanceGroup":{{"InstanceCount":3}}}}"#),
     )
     .await;
-    let count = boto3(
-        &moto,
-        &format!(
-            r#"gs = boto3.client("emr").list_instance_groups(ClusterId="{id}")["InstanceGroups"]
+    let count = moto.python(&format!(
+        r#"gs = boto3.client("emr").list_instance_groups(ClusterId="{id}")["InstanceGroups"]
 print([g["RequestedInstanceCount"] for g in gs if g["Name"] == "Core"][0])"#
-        ),
-    );
+    ));
     assert_eq!(count, "3");
     let (error, cause) = err(
         &tasks,
@@ -768,15 +725,4 @@ print([g["RequestedInstanceCount"] for g in gs if g["Name"] == "Core"][0])"#
         cause.contains("(Service: AmazonElasticMapReduce; Status Code: 500;"),
         "{cause}"
     );
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.to_string())
-        .collect();
-    k.sort();
-    k
 }

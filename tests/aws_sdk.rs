@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::process::Command;
 
 use common::moto::Moto;
+use common::sorted_keys;
 use expressway::json::Value;
 use expressway::tasks::{AwsConfig, Credentials, Tasks};
 use simd_json::prelude::*;
@@ -58,33 +58,6 @@ async fn err(tasks: &Tasks, api: &str, parameters: &str) -> (String, String) {
         Ok(v) => panic!("{api} succeeded: {}", expressway::json::to_string(&v)),
         Err(e) => e,
     }
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.to_string())
-        .collect();
-    k.sort();
-    k
-}
-
-/// Runs a Python snippet with boto3 against `moto`; its stdout.
-fn boto3(moto: &Moto, script: &str) -> String {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(python)
-        .args(["-c", script])
-        .envs(moto.env())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +136,7 @@ async fn json_protocol_dynamodb_sqs_secrets_manager_step_functions() {
         &format!(r#"{{"QueueUrl":"{url}","MessageBody":{{"job":1}}}}"#),
     )
     .await;
-    assert_eq!(keys(&sent), ["Md5OfMessageBody", "MessageId"]);
+    assert_eq!(sorted_keys(&sent), ["Md5OfMessageBody", "MessageId"]);
     let got = ok(
         &t,
         "sqs:receiveMessage",
@@ -305,9 +278,7 @@ async fn rest_xml_protocol_s3() {
         "{put}"
     );
     // AWS stores the JSON text of the Body, quotes included.
-    let stored = boto3(
-        &moto,
-        "import boto3; print(boto3.client('s3').get_object(Bucket='docs', Key='notes/a b.txt')['Body'].read().decode())",
+    let stored = moto.python("import boto3; print(boto3.client('s3').get_object(Bucket='docs', Key='notes/a b.txt')['Body'].read().decode())",
     );
     assert_eq!(stored, "\"text data\"");
     let got = ok(
@@ -362,7 +333,7 @@ async fn query_protocol_sns_sts_cloudwatch() {
     let t = tasks(&moto);
     let me = ok(&t, "sts:getCallerIdentity", "{}").await;
     assert_eq!(me.get_str("Account"), Some("123456789012"));
-    assert_eq!(keys(&me), ["Account", "Arn", "UserId"]);
+    assert_eq!(sorted_keys(&me), ["Account", "Arn", "UserId"]);
     let topic = ok(&t, "sns:createTopic", r#"{"Name":"alerts"}"#).await;
     let arn = topic.get_str("TopicArn").expect("TopicArn").to_owned();
     let published = ok(

@@ -53,3 +53,16 @@ pub fn summary(o: ExecutionOutcome) -> String {
         ),
     }
 }
+
+/// The keys of the JSON object `v`, sorted (panics if `v` is no object).
+pub fn sorted_keys(v: &simd_json::OwnedValue) -> Vec<String> {
+    use simd_json::prelude::*;
+    let mut k: Vec<String> = v
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(|k| k.to_string())
+        .collect();
+    k.sort();
+    k
+}

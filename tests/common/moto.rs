@@ -93,6 +93,27 @@ impl Moto {
             ("AWS_DEFAULT_REGION", "us-east-1".into()),
         ]
     }
+
+    /// Runs a Python snippet against this server (boto3, json and
+    /// urllib.request imported; `$PYTHON` or `python3`); its trimmed
+    /// standard output. Panics with Python's standard error if it fails.
+    pub fn python(&self, script: &str) -> String {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(python)
+            .args([
+                "-c",
+                &format!("import boto3, json, urllib.request\n{script}"),
+            ])
+            .envs(self.env())
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
 }
 
 /// moto's log: appended to the file `MOTO_LOG` names, if set (to debug a
