@@ -2,8 +2,7 @@
 //! standing in for the deployed API (the endpoint set with `Tasks::set_aws`).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::http::{HeaderMap as AxumHeaders, Method as AxumMethod, StatusCode, Uri};
 use axum::response::IntoResponse;
@@ -87,14 +86,7 @@ async fn api(
 /// Starts the stand-in API; returns its address.
 async fn server() -> SocketAddr {
     let app = Router::new().fallback(api);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
+    crate::test_support::serve_router(app).await
 }
 
 /// Tasks whose API Gateway calls go to `addr`, signing with test keys.
@@ -350,17 +342,7 @@ async fn no_answer_is_an_sdk_client_exception() {
 
 #[tokio::test]
 async fn forbidden_headers_and_bad_parameters_fail_without_a_call() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&hits);
-    tokio::spawn(async move {
-        while let Ok((_sock, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (addr, hits) = crate::test_support::counting_listener().await;
     let t = tasks(addr);
     let endpoint = r#""ApiEndpoint":"abc.execute-api.us-east-1.amazonaws.com""#;
     for header in [

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Query, RawQuery};
@@ -56,14 +56,7 @@ async fn server() -> SocketAddr {
             }),
         )
         .route("/text", get(|| async { "plain words" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
+    crate::test_support::serve_router(app).await
 }
 
 fn call(input: Value) -> TaskCall {
@@ -214,17 +207,8 @@ async fn non_2xx_fails_with_the_status_code() {
 async fn a_host_not_allowed_is_refused_without_a_call() {
     // A listener that counts connections: a refused host must not reach it,
     // and 127.0.0.1 reached through another name must not either.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&hits);
-    tokio::spawn(async move {
-        while let Ok((_sock, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (addr, hits) = crate::test_support::counting_listener().await;
+    let port = addr.port();
     let params = v(&format!(
         r#"{{"ApiEndpoint":"http://example.com:{port}/x","Method":"GET"}}"#
     ));
