@@ -9,7 +9,6 @@
 
 mod common;
 
-
 use common::moto::Moto;
 use common::sorted_keys;
 use expressway::json::Value;
