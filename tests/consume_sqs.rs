@@ -229,10 +229,15 @@ fn a_poison_message_reaches_the_dlq_while_the_rest_flows() {
     assert!(out.status.success(), "{out:?}");
     let lines = report(&r);
     let ok = by_n(&lines);
-    assert_eq!(ok.len(), 29, "every other message succeeded once");
-    assert!(ok
-        .values()
-        .all(|ls| ls.len() == 1 && ls[0]["status"] == "SUCCEEDED"));
+    // At least once: with a 1 s visibility timeout (so that the poison message
+    // comes back quickly) a loaded machine may see a good message again before
+    // its batch is deleted; it must then succeed again, never fail.
+    assert_eq!(ok.len(), 29, "every other message succeeded: {lines:?}");
+    assert!(
+        ok.values()
+            .all(|ls| ls.iter().all(|l| l["status"] == "SUCCEEDED")),
+        "{ok:?}"
+    );
     let poison: Vec<&serde_json::Value> =
         lines.iter().filter(|l| l["status"] == "FAILED").collect();
     assert_eq!(
@@ -243,7 +248,9 @@ fn a_poison_message_reaches_the_dlq_while_the_rest_flows() {
     assert!(poison.iter().all(|l| l["error"] == "Poison"));
     assert_eq!(poison[0]["receiveCount"], 1);
     assert_eq!(poison[1]["receiveCount"], 2);
-    assert_eq!(summary["deleted"], 29, "{summary}");
+    let deleted = summary["deleted"].as_u64().expect("deleted");
+    assert!(deleted >= 29, "{summary}");
+    assert_eq!(summary["deleted"], summary["succeeded"], "{summary}");
     assert_eq!(summary["failed"], 2, "{summary}");
     let moved = aws
         .rt
