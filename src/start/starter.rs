@@ -737,10 +737,9 @@ impl Starter {
         };
         let prepared = self.prepare_loaded(req, Mode::Async).await?;
         let store = Arc::clone(&self.inner.store);
-        let execution_arn = prepared.options.execution_arn.clone();
-        let start_time = prepared.options.start_time;
         if prepared.machine.kind == MachineType::Standard {
-            if let Some(existing) = store.fetch_execution(&execution_arn).await {
+            let execution_arn = &prepared.options.execution_arn;
+            if let Some(existing) = store.fetch_execution(execution_arn).await {
                 return match existing.progress {
                     Progress::Running if existing.input == input_text => Ok(Started {
                         execution_arn: existing.arn,
@@ -760,6 +759,37 @@ impl Starter {
             metrics.throttled();
             return Err(StartError::Throttled);
         };
+        // From the durable record on, the start must not depend on the
+        // caller: a client that disconnects drops this future, and a start
+        // recorded (in Redis) but never spawned would be lost. Recording
+        // and spawning run on their own task, which nothing cancels.
+        let starter = self.clone();
+        let accepting = tokio::spawn(async move {
+            starter
+                .accept(prepared, input_text, ticket, metrics, store)
+                .await
+        });
+        match accepting.await {
+            Ok(answer) => answer,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Records the admitted start `prepared` in `store` and spawns its run
+    /// once `ticket` admits it: the second half of [`Starter::start`].
+    ///
+    /// # Errors
+    /// `ServiceUnavailable` when the store cannot record the start.
+    async fn accept(
+        &self,
+        prepared: Prepared,
+        input_text: String,
+        ticket: crate::admission::Ticket,
+        metrics: Arc<crate::metrics::ExecutionMetrics>,
+        store: Arc<dyn StartStore>,
+    ) -> Result<Started, StartError> {
+        let execution_arn = prepared.options.execution_arn.clone();
+        let start_time = prepared.options.start_time;
         let (abort, abort_registration) = futures::future::AbortHandle::new_pair();
         let stop = StopHandle::new();
         // Recorded (durably, for a cluster store) before the answer; a

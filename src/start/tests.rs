@@ -2,7 +2,7 @@
 //! panic net.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::*;
 use crate::admission::{AdmissionConfig, Limits};
@@ -206,68 +206,95 @@ async fn a_panic_inside_an_execution_is_its_failure_not_the_callers() {
     assert_eq!(recorded.error.as_deref(), Some("States.Runtime"));
 }
 
+/// A store wrapping the in-memory one: counts registry reads and makes
+/// the durable record of an asynchronous start take `accept_delay` (as a
+/// remote store's write does).
+struct Wrapped {
+    inner: MemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+    accept_delay: Duration,
+}
+
+impl Wrapped {
+    fn new(accept_delay: Duration) -> Arc<Self> {
+        Arc::new(Wrapped {
+            inner: MemoryStore::new(10),
+            reads: Default::default(),
+            accept_delay,
+        })
+    }
+}
+
+impl StartStore for Wrapped {
+    fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.machine(arn)
+    }
+    fn machines(&self) -> Vec<Arc<StateMachine>> {
+        self.inner.machines()
+    }
+    fn machine_count(&self) -> usize {
+        self.inner.machine_count()
+    }
+    fn insert_machine(
+        &self,
+        m: StateMachine,
+    ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>> {
+        self.inner.insert_machine(m)
+    }
+    fn update_machine<'a>(
+        &'a self,
+        arn: &'a str,
+        change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
+    ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>> {
+        self.inner.update_machine(arn, change)
+    }
+    fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
+        self.inner.remove_machine(arn)
+    }
+    fn insert_execution(&self, r: ExecutionRecord) {
+        self.inner.insert_execution(r);
+    }
+    fn accept_execution(
+        &self,
+        record: ExecutionRecord,
+        _deadline: Duration,
+    ) -> super::store::StoreFuture<Result<(), StartError>> {
+        // Written first, acknowledged later: the window in which a caller
+        // may give up.
+        self.inner.insert_execution(record);
+        let delay = self.accept_delay;
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            Ok(())
+        })
+    }
+    fn finish(&self, arn: &str, o: crate::engine::ExecutionOutcome) -> bool {
+        self.inner.finish(arn, o)
+    }
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
+        e: Option<String>,
+        c: Option<String>,
+        t: std::time::SystemTime,
+    ) -> StoreCall<'a, Option<Stopped>> {
+        self.inner.stop(arn, e, c, t)
+    }
+    fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
+        self.inner.execution(arn)
+    }
+    fn executions_of<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Vec<ExecutionRecord>> {
+        self.inner.executions_of(arn)
+    }
+}
+
 #[tokio::test]
 async fn a_custom_store_serves_the_starter() {
     // The trait is the seam: a store wrapping the in-memory one sees every
     // registry read of a start.
-    struct Counting {
-        inner: MemoryStore,
-        reads: std::sync::atomic::AtomicUsize,
-    }
-    impl StartStore for Counting {
-        fn machine(&self, arn: &str) -> Option<Arc<StateMachine>> {
-            self.reads
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.inner.machine(arn)
-        }
-        fn machines(&self) -> Vec<Arc<StateMachine>> {
-            self.inner.machines()
-        }
-        fn machine_count(&self) -> usize {
-            self.inner.machine_count()
-        }
-        fn insert_machine(
-            &self,
-            m: StateMachine,
-        ) -> StoreCall<'_, Result<Arc<StateMachine>, Arc<StateMachine>>> {
-            self.inner.insert_machine(m)
-        }
-        fn update_machine<'a>(
-            &'a self,
-            arn: &'a str,
-            change: &'a mut (dyn FnMut(&mut StateMachine) -> bool + Send),
-        ) -> StoreCall<'a, Option<Option<Arc<StateMachine>>>> {
-            self.inner.update_machine(arn, change)
-        }
-        fn remove_machine<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Option<Arc<StateMachine>>> {
-            self.inner.remove_machine(arn)
-        }
-        fn insert_execution(&self, r: ExecutionRecord) {
-            self.inner.insert_execution(r);
-        }
-        fn finish(&self, arn: &str, o: crate::engine::ExecutionOutcome) -> bool {
-            self.inner.finish(arn, o)
-        }
-        fn stop<'a>(
-            &'a self,
-            arn: &'a str,
-            e: Option<String>,
-            c: Option<String>,
-            t: std::time::SystemTime,
-        ) -> StoreCall<'a, Option<Stopped>> {
-            self.inner.stop(arn, e, c, t)
-        }
-        fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
-            self.inner.execution(arn)
-        }
-        fn executions_of<'a>(&'a self, arn: &'a str) -> StoreCall<'a, Vec<ExecutionRecord>> {
-            self.inner.executions_of(arn)
-        }
-    }
-    let store = Arc::new(Counting {
-        inner: MemoryStore::new(10),
-        reads: Default::default(),
-    });
+    let store = Wrapped::new(Duration::ZERO);
     let s = Starter::with_store(
         Engine::new(Tasks::new()),
         StartConfig::default(),
@@ -280,6 +307,35 @@ async fn a_custom_store_serves_the_starter() {
         store.reads.load(std::sync::atomic::Ordering::Relaxed),
         before + 1
     );
+}
+
+#[tokio::test]
+async fn a_recorded_start_runs_even_when_its_caller_gives_up() {
+    // A client that disconnects while the store records its start drops
+    // the start's future; the recorded execution must still run (else a
+    // cluster would hold a start in Redis that nobody runs).
+    let store = Wrapped::new(Duration::from_millis(100));
+    let s = Starter::with_store(
+        Engine::new(Tasks::new()),
+        StartConfig::default(),
+        store.clone(),
+    );
+    let arn = machine(&s, "given-up", PASS, MachineType::Standard);
+    let mut req = text(&arn, "{\"a\":1}");
+    req.name = Some("dropped");
+    let gave_up = tokio::time::timeout(Duration::from_millis(10), s.start(req)).await;
+    assert!(gave_up.is_err(), "the caller gave up before the answer");
+    let execution = format!("{}:dropped", arn.replace(":stateMachine:", ":execution:"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let record = s.describe(&execution).await.expect("recorded");
+        if let Progress::Done(outcome) = record.progress {
+            assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the recorded start never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
