@@ -23,15 +23,15 @@ use super::Service;
 pub(crate) enum Reply {
     /// A response tree, serialised by the server.
     Json(serde_json::Value),
-    /// The response body, serialised once.
-    Body(String),
+    /// The response body (UTF-8 JSON text), serialised once.
+    Body(Vec<u8>),
 }
 
 impl Reply {
     /// The response body.
-    pub(crate) fn into_body(self) -> String {
+    pub(crate) fn into_body(self) -> Vec<u8> {
         match self {
-            Reply::Json(json) => json.to_string(),
+            Reply::Json(json) => json.to_string().into_bytes(),
             Reply::Body(body) => body,
         }
     }
