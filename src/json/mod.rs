@@ -166,93 +166,6 @@ pub fn to_string(value: &Value) -> String {
     simd_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// Appends the value's compact JSON text (the text [`to_string`] returns,
-/// by the same serialiser) to `out`, escaped as the contents of a JSON
-/// string: the wire's `output` fields are JSON strings holding this text,
-/// made once at the end of the response body and escaped there, in place,
-/// with no intermediate `String`. The escapes are serde_json's, so the
-/// bytes are those of serialising the string [`to_string`] returns with
-/// serde_json.
-pub fn write_escaped(value: &Value, out: &mut Vec<u8>) {
-    let start = out.len();
-    // Writing into a Vec cannot fail, nor can serialising a Value.
-    if simd_json::to_writer(&mut *out, value).is_err() {
-        out.truncate(start);
-        out.extend_from_slice(b"null");
-    }
-    escape_in_place(out, start);
-}
-
-/// How many bytes escaping a byte adds, as serde_json escapes string
-/// contents: 1 for `"`, `\`, `\b`, `\f`, `\n`, `\r`, `\t`; 5 for the other
-/// control characters (`\u00xx`); 0 for the rest (DEL, non-ASCII bytes).
-const ESCAPE_GROWTH: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = match b {
-            0x08 | 0x0c | 0x0a | 0x0d | 0x09 => 1,
-            _ => 5,
-        };
-        b += 1;
-    }
-    table[b'"' as usize] = 1;
-    table[b'\\' as usize] = 1;
-    table
-};
-
-/// Escapes `out[start..]` as the contents of a JSON string, in place: the
-/// added length is counted first, then the bytes are moved from the back,
-/// each escape written as it is met (one pass each way, no allocation but
-/// the `Vec`'s growth).
-fn escape_in_place(out: &mut Vec<u8>, start: usize) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let growth: usize = out[start..]
-        .iter()
-        .map(|&b| usize::from(ESCAPE_GROWTH[usize::from(b)]))
-        .sum();
-    if growth == 0 {
-        return;
-    }
-    let end = out.len();
-    out.resize(end + growth, 0);
-    // A slice: stores into the bytes of a `&mut Vec` would reload its
-    // pointer and length at every byte (they might alias).
-    let out = out.as_mut_slice();
-    let mut to = end + growth;
-    for from in (start..end).rev() {
-        if to == from + 1 {
-            break; // everything before is unescaped and in place
-        }
-        let b = out[from];
-        match ESCAPE_GROWTH[usize::from(b)] {
-            0 => {
-                to -= 1;
-                out[to] = b;
-            }
-            1 => {
-                let short = match b {
-                    0x08 => b'b',
-                    0x0c => b'f',
-                    b'\n' => b'n',
-                    b'\r' => b'r',
-                    b'\t' => b't',
-                    other => other, // `"` and `\`
-                };
-                to -= 2;
-                out[to] = b'\\';
-                out[to + 1] = short;
-            }
-            _ => {
-                to -= 6;
-                out[to..to + 4].copy_from_slice(b"\\u00");
-                out[to + 4] = HEX[usize::from(b >> 4)];
-                out[to + 5] = HEX[usize::from(b & 0xf)];
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,37 +186,6 @@ mod tests {
             "}".repeat(MAX_DEPTH + 1)
         );
         assert!(parse(&objects).is_err());
-    }
-
-    #[test]
-    fn write_escaped_escapes_as_serde_json_does() {
-        let every_byte: String = (0u8..0x80).map(char::from).collect();
-        let texts = [every_byte.as_str(), "é日本😀\u{2028}\u{ffff}", ""];
-        for text in texts {
-            let v = Value::from(text);
-            let mut out = Vec::new();
-            write_escaped(&v, &mut out);
-            let quoted = serde_json::to_string(&to_string(&v)).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), quoted[1..quoted.len() - 1]);
-        }
-        let v = parse(r#"{"b":"\u0001\"é😀","a":[1.5,-0,1e300,null,{}]}"#).unwrap();
-        let mut out = b"x".to_vec();
-        write_escaped(&v, &mut out);
-        let quoted = serde_json::to_string(&to_string(&v)).unwrap();
-        assert_eq!(out[1..], quoted.as_bytes()[1..quoted.len() - 1]);
-    }
-
-    #[test]
-    fn escape_in_place_escapes_raw_text_as_serde_json_does() {
-        let every_byte: String = (0u8..0x80).map(char::from).collect();
-        for text in [every_byte.as_str(), "é\"日\\本\n😀", "plain", ""] {
-            let mut out = b"kept\"".to_vec();
-            out.extend_from_slice(text.as_bytes());
-            escape_in_place(&mut out, 5);
-            let quoted = serde_json::to_string(text).unwrap();
-            assert_eq!(out[..5], *b"kept\"");
-            assert_eq!(out[5..], quoted.as_bytes()[1..quoted.len() - 1]);
-        }
     }
 
     #[test]

@@ -23,15 +23,15 @@ use super::Service;
 pub(crate) enum Reply {
     /// A response tree, serialised by the server.
     Json(serde_json::Value),
-    /// The response body (UTF-8 JSON text), serialised once.
-    Body(Vec<u8>),
+    /// The response body, serialised once.
+    Body(String),
 }
 
 impl Reply {
     /// The response body.
-    pub(crate) fn into_body(self) -> Vec<u8> {
+    pub(crate) fn into_body(self) -> String {
         match self {
-            Reply::Json(json) => json.to_string().into_bytes(),
+            Reply::Json(json) => json.to_string(),
             Reply::Body(body) => body,
         }
     }
