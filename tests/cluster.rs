@@ -1433,7 +1433,22 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// Stops nginx as its service manager does: SIGTERM to the master,
+    /// which stops its worker before it exits (a SIGKILL would leave the
+    /// worker running, orphaned, after the test); SIGKILL only if it has
+    /// not exited within 5 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
