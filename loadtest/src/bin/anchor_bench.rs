@@ -14,15 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use expressway::allocator::Allocator;
 use expressway::engine::shards::Shards;
 use expressway::engine::ExecutionStatus;
 use expressway::json::Value;
 use expressway_loadtest::handlers::anchor_tasks;
 use expressway_loadtest::workload::{machine_name, Workload};
-use mimalloc::MiMalloc;
 
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: Allocator = Allocator;
 
 /// tokio worker threads (2, to compare with fakecloud's rows).
 const THREADS: usize = 2;
