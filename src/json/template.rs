@@ -198,7 +198,9 @@ impl Template {
             if let (Node::Path { path, .. }, Value::Object(o)) = (node, &mut input) {
                 if let [Segment::Child(name)] = path.segments() {
                     if name == key {
-                        if let Some((k, v)) = o.remove_entry(name.as_str()) {
+                        // The order of what is left does not matter: the
+                        // input is dropped after.
+                        if let Some((k, v)) = o.swap_remove_entry(name.as_str()) {
                             object.insert_distinct(k, v);
                             continue;
                         }
@@ -681,6 +683,12 @@ mod tests {
         for (t, input) in cases {
             assert_eq!(render_owned(t, input), render(t, input), "{t} over {input}");
         }
+        // An input past 32 members (the map backend), members taken in an
+        // order other than the input's.
+        let members: Vec<String> = (0..40).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let input = format!("{{{}}}", members.join(","));
+        let t = r#"{"k39.$":"$.k39","k0.$":"$.k0","x.$":"$.k20","k7.$":"$.k7"}"#;
+        assert_eq!(render_owned(t, &input), render(t, &input));
     }
 
     /// A missing path fails as `render` words it, naming the input whole
