@@ -203,8 +203,23 @@ mod tests {
     #[test]
     fn strings_compare_by_utf16_code_unit() {
         let words = [
-            "", "a", "ab", "b", "APPROVED", "APPROVEd", "é", "e\u{301}", "\u{7ff}", "\u{800}",
-            "\u{d7ff}", "\u{e000}", "\u{ffff}", "\u{10000}", "\u{1f600}", "a\u{10000}", "a\u{ffff}",
+            "",
+            "a",
+            "ab",
+            "b",
+            "APPROVED",
+            "APPROVEd",
+            "é",
+            "e\u{301}",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{d7ff}",
+            "\u{e000}",
+            "\u{ffff}",
+            "\u{10000}",
+            "\u{1f600}",
+            "a\u{10000}",
+            "a\u{ffff}",
         ];
         for a in words {
             for b in words {
