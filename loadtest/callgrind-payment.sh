@@ -9,7 +9,7 @@
 # difference is divided by the executions that run made (the `n` of its JSON
 # line). What remains per execution also holds the bench's own loop (dropping
 # the output, the input's copy and `paymentId`, the options' ARNs, timing:
-# about 7,650 of 42,648 at the speed4 branch's end) and the five example
+# about 7,650 of 42,531 at the speed4 branch's end) and the five example
 # handlers (about 4,700); `Engine::execute_stoppable` inclusive in
 # `callgrind_annotate --inclusive=yes $OUT/run.out`, divided by `n`, is the
 # engine's share with the handlers (`anchor_tasks::{{closure}}` the handlers').
