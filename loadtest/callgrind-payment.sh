@@ -7,12 +7,12 @@
 # the process. A run with `--secs 0` (start-up, compile, the first checked
 # execution, shut-down) is subtracted from a run with `--secs $SECS`, and the
 # difference is divided by the executions that run made (the `n` of its JSON
-# line). What remains per execution also holds the bench's own loop (the
-# input's copy and `paymentId`, the options' ARNs, dropping the output, a
-# latency sample: about 7,800 of 50,200 at a5398ee) and the five example
-# handlers (about 5,800); `Engine::execute_stoppable` inclusive in
+# line). What remains per execution also holds the bench's own loop (dropping
+# the output, the input's copy and `paymentId`, the options' ARNs, timing:
+# about 7,650 of 42,531 at the speed4 branch's end) and the five example
+# handlers (about 4,700); `Engine::execute_stoppable` inclusive in
 # `callgrind_annotate --inclusive=yes $OUT/run.out`, divided by `n`, is the
-# engine's share with the handlers.
+# engine's share with the handlers (`anchor_tasks::{{closure}}` the handlers').
 #
 # Usage: bash loadtest/callgrind-payment.sh [definition.json]
 #   default definition: ../shared/anchors/workflows/payment.asl.json

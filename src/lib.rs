@@ -26,6 +26,7 @@
 //! | [`fuzzing`] | one fuzzing harness per stage (`fuzz/`, `tests/fuzz_replay.rs`) |
 
 pub mod admission;
+pub mod allocator;
 pub mod api;
 pub mod asl;
 pub mod cli;

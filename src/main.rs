@@ -1,9 +1,9 @@
 //! The `expressway` command; see [`expressway::cli`].
 
-use mimalloc::MiMalloc;
+use expressway::allocator::Allocator;
 
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: Allocator = Allocator;
 
 fn main() -> std::process::ExitCode {
     expressway::cli::main()

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use expressway::allocator::Allocator;
 use expressway_loadtest::handlers::anchor_tasks;
 use expressway_loadtest::report::{distribution, percentiles_text, Summary};
 use expressway_loadtest::run::{find_max, run, RunConfig};
@@ -20,10 +21,9 @@ use expressway_loadtest::svg::latency_plot;
 use expressway_loadtest::target::{HttpTarget, StartOp, Target};
 use expressway_loadtest::template::InputTemplate;
 use expressway_loadtest::workload::{machine_name, Workload};
-use mimalloc::MiMalloc;
 
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: Allocator = Allocator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Kind {

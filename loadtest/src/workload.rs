@@ -22,7 +22,8 @@ pub struct Workload {
     /// The state machine's name (the definition file's base name without
     /// `.asl.json` / `.json`).
     pub name: String,
-    /// The base input; [`Workload::input`] replaces its `paymentId`.
+    /// The base input, its `paymentId` (if any) held as `null`;
+    /// [`Workload::input`] sets it per execution.
     pub input: Value,
 }
 
@@ -35,7 +36,14 @@ impl Workload {
     pub fn new(name: &str, definition: &str, input: &str, tasks: Tasks) -> Result<Self, String> {
         let machine =
             expressway::compile::load(definition).map_err(|e| format!("definition: {e}"))?;
-        let input = expressway::json::parse(input).map_err(|e| format!("input: {e}"))?;
+        let mut input = expressway::json::parse(input).map_err(|e| format!("input: {e}"))?;
+        // Every execution gets its own `paymentId` ([`Workload::input`]):
+        // the base's own value would only be copied to be dropped.
+        if let Value::Object(o) = &mut input {
+            if let Some(slot) = o.get_mut("paymentId") {
+                *slot = Value::from(());
+            }
+        }
         Ok(Workload {
             engine: Engine::new(tasks),
             machine: Arc::new(machine),
@@ -48,8 +56,13 @@ impl Workload {
     pub fn input(&self, n: u64) -> Value {
         let mut v = self.input.clone();
         if let Value::Object(o) = &mut v {
-            let id = Value::String(format!("pay-{n}"));
-            // Replaced in place when present: no new key to allocate and drop.
+            let digits = decimal(n);
+            let mut id = String::with_capacity(4 + digits.len());
+            id.push_str("pay-");
+            digits.push_to(&mut id);
+            let id = Value::String(id);
+            // Replaced in place when present: no new key to allocate and drop
+            // (the base input holds `null` there, so nothing is dropped).
             match o.get_mut("paymentId") {
                 Some(slot) => *slot = id,
                 None => {
@@ -65,28 +78,29 @@ impl Workload {
     pub fn options(&self, n: u64) -> ExecutionOptions {
         // Joined by hand: this runs once per measured execution, and
         // `format!` costs more than the execution's own string work.
-        let digits = n.to_string();
-        let join = |parts: &[&str]| {
-            let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-            for p in parts {
-                s.push_str(p);
-            }
-            s
-        };
-        let name = join(&["exec-", &digits]);
+        let digits = decimal(n);
+        let mut name = String::with_capacity(5 + digits.len());
+        name.push_str("exec-");
+        digits.push_to(&mut name);
         let prefix = "arn:aws:states:";
+        let arn_parts = [
+            prefix,
+            ACCOUNT_REGION,
+            ":express:",
+            &self.name,
+            ":",
+            &name,
+            ":",
+        ];
+        let mut execution_arn =
+            String::with_capacity(arn_parts.iter().map(|p| p.len()).sum::<usize>() + digits.len());
+        for p in arn_parts {
+            execution_arn.push_str(p);
+        }
+        digits.push_to(&mut execution_arn);
         ExecutionOptions {
-            execution_arn: join(&[
-                prefix,
-                ACCOUNT_REGION,
-                ":express:",
-                &self.name,
-                ":",
-                &name,
-                ":",
-                &digits,
-            ]),
-            state_machine_arn: join(&[prefix, ACCOUNT_REGION, ":stateMachine:", &self.name]),
+            execution_arn,
+            state_machine_arn: joined(&[prefix, ACCOUNT_REGION, ":stateMachine:", &self.name]),
             state_machine_name: self.name.clone(),
             role_arn: "arn:aws:iam::123456789012:role/expressway".to_owned(),
             name,
@@ -101,6 +115,53 @@ impl Workload {
         self.engine
             .execute(Arc::clone(&self.machine), input, self.options(n))
             .await
+    }
+}
+
+/// `parts` concatenated into one allocation (`format!` costs several times
+/// as much, and the bench loop runs this per execution).
+fn joined(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// The decimal digits of `n`, written without `fmt`: at most 20, held inline.
+fn decimal(mut n: u64) -> Digits {
+    let mut d = Digits {
+        buf: [b'0'; 20],
+        start: 20,
+    };
+    loop {
+        d.start -= 1;
+        // `n % 10` is below 10: the cast keeps it exactly.
+        d.buf[d.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return d;
+        }
+    }
+}
+
+/// The digits [`decimal`] wrote: `buf[start..]`.
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    /// How many digits.
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Appends the digits to `s`.
+    fn push_to(&self, s: &mut String) {
+        for &b in &self.buf[self.start..] {
+            s.push(char::from(b));
+        }
     }
 }
 
@@ -148,12 +209,32 @@ mod tests {
         .expect("loads");
         let text = expressway::json::to_string(&w.input(7));
         assert_eq!(text, r#"{"amount":1,"paymentId":"pay-7"}"#);
+        let o = w.options(12);
+        assert_eq!(
+            o.execution_arn,
+            "arn:aws:states:us-east-1:123456789012:express:pass:exec-12:12"
+        );
+        assert_eq!(o.name, "exec-12");
+        assert_eq!(
+            o.state_machine_arn,
+            "arn:aws:states:us-east-1:123456789012:stateMachine:pass"
+        );
         let w = Workload {
             input: expressway::json::parse(r#"{"amount":1}"#).expect("json"),
             ..w
         };
         let text = expressway::json::to_string(&w.input(8));
         assert_eq!(text, r#"{"amount":1,"paymentId":"pay-8"}"#);
+    }
+
+    #[test]
+    fn decimals_are_the_digits_fmt_writes() {
+        for n in [0, 7, 10, 99, 1_000_001, u64::MAX] {
+            let mut s = String::from("x");
+            decimal(n).push_to(&mut s);
+            assert_eq!(s, format!("x{n}"));
+            assert_eq!(decimal(n).len(), n.to_string().len());
+        }
     }
 
     #[test]

@@ -42,23 +42,20 @@ impl<'a> Run<'a> {
         }
         // Every branch shares the effective input (a branch state that
         // changes it copies it then). Each branch's result, until all are
-        // in, is held against the execution's memory budget.
-        let runs: Vec<_> = branches
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let branch_input = Doc::shared(std::sync::Arc::clone(&input), bound);
-                let run = self.graph(b, self.child_base(at, i), branch_input, frame.clone());
-                async move {
-                    let out = run.await?.into_owned();
-                    let measure = size::measure(&out);
-                    let charge = self.budget.charge(&measure, at.name)?;
-                    Ok::<_, ExecError>((out, measure.bound(), charge))
-                }
-            })
-            .collect();
+        // in, is held against the execution's memory budget. The branches'
+        // futures go straight into the join (no vector of them to move).
+        let joined = futures::future::try_join_all(branches.iter().enumerate().map(|(i, b)| {
+            let branch_input = Doc::shared(std::sync::Arc::clone(&input), bound);
+            let run = self.graph(b, self.child_base(at, i), branch_input, frame.clone());
+            async move {
+                let out = run.await?.into_owned();
+                let measure = size::measure(&out);
+                let charge = self.budget.charge(&measure, at.name)?;
+                Ok::<_, ExecError>((out, measure.bound(), charge))
+            }
+        }));
         drop(input);
-        let results = futures::future::try_join_all(runs).await.map(|all| {
+        let results = joined.await.map(|all| {
             let bound = Bound::array(all.iter().map(|(_, b, _)| *b));
             let values = all.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>();
             (values, bound)

@@ -30,7 +30,17 @@ pub static NULL: Value = Value::Static(simd_json::StaticNode::Null);
 
 /// Compares strings by UTF-16 code unit, as Java's `compareTo` does: the
 /// order AWS uses for string comparisons (Choice Rules, path filters).
+///
+/// UTF-8 bytes order strings by code point, which is also their UTF-16
+/// order unless a supplementary character (four UTF-8 bytes, led by 0xF0 or
+/// above; two UTF-16 surrogates, 0xD800 to 0xDFFF) meets one of U+E000 to
+/// U+FFFF: strings without one are compared as bytes, the others unit by
+/// unit.
 pub fn compare_strings(a: &str, b: &str) -> std::cmp::Ordering {
+    let supplementary = |s: &str| s.bytes().any(|byte| byte >= 0xF0);
+    if !supplementary(a) && !supplementary(b) {
+        return a.cmp(b);
+    }
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
@@ -186,6 +196,44 @@ mod tests {
             "}".repeat(MAX_DEPTH + 1)
         );
         assert!(parse(&objects).is_err());
+    }
+
+    /// The byte comparison agrees with UTF-16's order, and supplementary
+    /// characters sort below U+E000..U+FFFF as Java sorts them.
+    #[test]
+    fn strings_compare_by_utf16_code_unit() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "APPROVED",
+            "APPROVEd",
+            "é",
+            "e\u{301}",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{d7ff}",
+            "\u{e000}",
+            "\u{ffff}",
+            "\u{10000}",
+            "\u{1f600}",
+            "a\u{10000}",
+            "a\u{ffff}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    compare_strings(a, b),
+                    a.encode_utf16().cmp(b.encode_utf16()),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+        assert_eq!(
+            compare_strings("\u{10000}", "\u{ffff}"),
+            std::cmp::Ordering::Less
+        );
     }
 
     #[test]

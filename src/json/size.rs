@@ -146,14 +146,12 @@ pub(crate) fn measure(value: &Value) -> Measure {
 /// Adds `v` (at `depth`: 0 for the root) and its descendants to `m`;
 /// `false`, with `m` partly added, when a container lies deeper than
 /// [`RECURSION`]. Adds what [`node`] and the loop of [`measure_deep`] add.
+///
+/// Scalars inside a container are added in its loop, without a call: most
+/// values of a document are scalars (this walk measures every Task result).
 fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
     m.nodes += 1;
     match v {
-        OwnedValue::String(s) => {
-            m.low += 2 + s.len();
-            m.high += 2 + 6 * s.len();
-            true
-        }
         OwnedValue::Object(o) => {
             if depth >= RECURSION {
                 return false;
@@ -166,7 +164,7 @@ fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
             for (k, x) in o.iter() {
                 m.low += 2 + k.len();
                 m.high += 2 + 6 * k.len();
-                if !walk_shallow(x, depth + 1, m) {
+                if !walk_child(x, depth + 1, m) {
                     return false;
                 }
             }
@@ -181,16 +179,41 @@ fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
             m.low += n;
             m.high += n;
             for x in a.iter() {
-                if !walk_shallow(x, depth + 1, m) {
+                if !walk_child(x, depth + 1, m) {
                     return false;
                 }
             }
             true
         }
-        OwnedValue::Static(_) => {
-            node(v, &mut m.low, &mut m.high);
+        scalar => {
+            scalar_into(scalar, m);
             true
         }
+    }
+}
+
+/// [`walk_shallow`] of a container's member `x`: a scalar added in place.
+#[inline(always)]
+fn walk_child(x: &Value, depth: usize, m: &mut Measure) -> bool {
+    match x {
+        OwnedValue::Object(_) | OwnedValue::Array(_) => walk_shallow(x, depth, m),
+        scalar => {
+            m.nodes += 1;
+            scalar_into(scalar, m);
+            true
+        }
+    }
+}
+
+/// Adds a scalar's size to `m` (as [`node`] does).
+#[inline(always)]
+fn scalar_into(v: &Value, m: &mut Measure) {
+    match v {
+        OwnedValue::String(s) => {
+            m.low += 2 + s.len();
+            m.high += 2 + 6 * s.len();
+        }
+        other => node(other, &mut m.low, &mut m.high),
     }
 }
 

@@ -191,6 +191,22 @@ impl Template {
         };
         let mut object = Object::with_capacity(fields.len());
         for (key, node) in fields {
+            // A field named as the input member it takes (`"x.$": "$.x"`, the
+            // common case) takes the member's key too: no copy of the name,
+            // and nothing left to free with the input. No other field's path
+            // goes through that member (`takes`: none inside another).
+            if let (Node::Path { path, .. }, Value::Object(o)) = (node, &mut input) {
+                if let [Segment::Child(name)] = path.segments() {
+                    if name == key {
+                        // The order of what is left does not matter: the
+                        // input is dropped after.
+                        if let Some((k, v)) = o.swap_remove_entry(name.as_str()) {
+                            object.insert_distinct(k, v);
+                            continue;
+                        }
+                    }
+                }
+            }
             let value = match node {
                 Node::Path { path, .. } => lookup_mut(&mut input, path.segments())
                     .map_or_else(Value::default, std::mem::take),
@@ -646,6 +662,13 @@ mod tests {
                 r#"{"a.$":"$.x","b.$":"$.y.z","c":[1,2],"d.$":"$.y.w"}"#,
                 r#"{"x":{"k":[1,"s"]},"y":{"z":"zz","w":null}}"#,
             ),
+            // Takes fields named as their members (key and value), in the
+            // template's order, beside renamed and deeper ones; the empty name.
+            (
+                r#"{"y.$":"$.y","x.$":"$.x","k":true,"r.$":"$.z","":1,"w.$":"$.o.w"}"#,
+                r#"{"x":1,"y":[2],"z":"3","o":{"w":4,"y":5},"":6}"#,
+            ),
+            (r#"{".$":"$['']","y.$":"$.y"}"#, r#"{"y":1,"":{"a":2}}"#),
             // Does not take: one path inside another, the whole input, an
             // index, the context, a variable, an intrinsic, nesting.
             (r#"{"a.$":"$.x","b.$":"$.x.k"}"#, r#"{"x":{"k":1}}"#),
@@ -660,6 +683,12 @@ mod tests {
         for (t, input) in cases {
             assert_eq!(render_owned(t, input), render(t, input), "{t} over {input}");
         }
+        // An input past 32 members (the map backend), members taken in an
+        // order other than the input's.
+        let members: Vec<String> = (0..40).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let input = format!("{{{}}}", members.join(","));
+        let t = r#"{"k39.$":"$.k39","k0.$":"$.k0","x.$":"$.k20","k7.$":"$.k7"}"#;
+        assert_eq!(render_owned(t, &input), render(t, &input));
     }
 
     /// A missing path fails as `render` words it, naming the input whole

@@ -16,34 +16,13 @@ use crate::errors::{names, ExecError};
 use crate::json::Value;
 
 /// Handlers by name (a Resource ARN or a Lambda function name), hashed
-/// with FNV-1a: looked up on every Task call with a short key, where the
-/// default SipHash took more than the rest of the lookup. The keys are
-/// the embedding program's registrations, not client input.
-pub(crate) type NameMap<V> =
-    std::collections::HashMap<String, V, std::hash::BuildHasherDefault<Fnv1a>>;
-
-/// The 64-bit FNV-1a hash (Fowler, Noll, Vo).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
+/// with foldhash (hashbrown's own hash) and a fixed seed: looked up on every
+/// Task call with a short key, where the default SipHash took more than the
+/// rest of the lookup (foldhash reads eight bytes at a time; the FNV-1a used
+/// before, one multiplication a byte, took a few instructions more per
+/// call). The keys are the embedding program's registrations, not client
+/// input, so a fixed seed exposes nothing.
+pub(crate) type NameMap<V> = std::collections::HashMap<String, V, foldhash::fast::FixedState>;
 
 /// Wraps an async closure into a [`Handler`].
 ///

@@ -808,6 +808,24 @@ where
         }
     }
 
+    /// Expressway fork: [`remove_entry`](Self::remove_entry) that may reorder
+    /// the other keys, in constant time once the key is found: the last key
+    /// takes the hole (`swap_remove`), as halfbrown removed before the fork.
+    /// For a map about to be dropped, where the order of what is left does
+    /// not matter (a Payload Template taking members out of an input it
+    /// consumes), and `remove_entry` would move every later key.
+    #[inline]
+    pub fn swap_remove_entry<Q>(&mut self, k: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match &mut self.0 {
+            HashMapInt::Map(m) => m.swap_remove_entry(k),
+            HashMapInt::Vec(m) => m.swap_remove_entry(k),
+        }
+    }
+
     /// Retains only the elements specified by the predicate.
     ///
     /// In other words, remove all pairs `(k, v)` such that `f(&k, &mut v)` returns `false`.

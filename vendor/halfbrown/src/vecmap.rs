@@ -323,6 +323,17 @@ impl<K, V, const N: usize, S> VecMap<K, V, N, S> {
         RawEntryBuilder { map: self }
     }
 
+    /// Expressway fork: removes `k`, moving the last element into its place.
+    #[inline]
+    pub(crate) fn swap_remove_entry<Q>(&mut self, k: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let i = self.v.iter().position(|(ak, _)| k == ak.borrow())?;
+        Some(self.v.swap_remove(i))
+    }
+
     /// Removes an element from a given position, keeping the order of the
     /// others (Expressway fork: was `swap_remove`, which moved the last key
     /// into the hole).
