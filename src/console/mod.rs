@@ -1,5 +1,5 @@
-//! The web console `serve` offers on its own port, and the Kubernetes-style
-//! probes.
+//! The web console `serve` offers on the API's own port (beside the API),
+//! and the Kubernetes-style probes.
 //!
 //! | path | what |
 //! |---|---|
