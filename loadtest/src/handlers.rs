@@ -98,18 +98,23 @@ pub fn anchor_tasks(latency: &[Duration]) -> Tasks {
     let mut tasks = Tasks::default();
     for (k, name) in FUNCTIONS.iter().enumerate() {
         let delay = latency.get(k).or(latency.last()).copied();
-        let delay = delay.filter(|d| !d.is_zero());
-        tasks.register_function(
-            *name,
-            handler(move |input: expressway::tasks::TaskInput| async move {
-                if let Some(d) = delay {
-                    tokio::time::sleep(d).await;
-                }
-                respond(name, &input).ok_or_else(|| {
-                    ExecError::new("States.TaskFailed", format!("unknown function {name}"))
-                })
+        let answer = move |input: &Value| {
+            respond(name, input).ok_or_else(|| {
+                ExecError::new("States.TaskFailed", format!("unknown function {name}"))
+            })
+        };
+        // Without a delay the answer is made when the Task calls the
+        // handler: its future holds only the answer, not a timer's state.
+        let h = match delay.filter(|d| !d.is_zero()) {
+            None => handler(move |input: expressway::tasks::TaskInput| {
+                std::future::ready(answer(&input))
             }),
-        );
+            Some(d) => handler(move |input: expressway::tasks::TaskInput| async move {
+                tokio::time::sleep(d).await;
+                answer(&input)
+            }),
+        };
+        tasks.register_function(*name, h);
     }
     tasks
 }
