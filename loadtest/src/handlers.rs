@@ -46,43 +46,44 @@ fn copied(v: &Value, key: &str) -> Value {
     field(v, key).cloned().unwrap_or_else(|| Value::from(()))
 }
 
-/// Builds an object value from key/value pairs (distinct keys: the
-/// protocol's fixed field names).
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    let mut o = Object::with_capacity(N);
-    for (k, v) in pairs {
-        o.insert_distinct(k.to_owned(), v);
-    }
-    Value::Object(Box::new(o))
+/// Builds an object value from `key => value` pairs (distinct keys: the
+/// protocol's fixed field names), each value made in place (no array of
+/// pairs to move through a loop).
+macro_rules! object {
+    ($($k:literal => $v:expr),+ $(,)?) => {{
+        let mut o = Object::with_capacity([$($k),+].len());
+        $(o.insert_distinct($k.to_owned(), $v);)+
+        Value::Object(Box::new(o))
+    }};
 }
 
 /// What the handler called `name` returns for the Task input `i`, as the
 /// protocol's table says, or `None` for an unknown name.
 pub fn respond(name: &str, i: &Value) -> Option<Value> {
     Some(match name {
-        "AuthorizePayment" => object([
-            ("status", Value::from("APPROVED")),
-            ("authCode", prefixed("AUTH-", i, "paymentId")),
-            ("amount", copied(i, "amount")),
-        ]),
-        "CapturePayment" => object([
-            ("status", Value::from("CAPTURED")),
-            ("captureId", prefixed("CAP-", i, "paymentId")),
-        ]),
-        "SendEmail" => object([
-            ("channel", Value::from("email")),
-            ("sent", Value::from(true)),
-            ("to", copied(i, "to")),
-        ]),
-        "SendWebhook" => object([
-            ("channel", Value::from("webhook")),
-            ("delivered", Value::from(true)),
-            ("merchantId", copied(i, "merchantId")),
-        ]),
-        "SaveTransaction" => object([
-            ("saved", Value::from(true)),
-            ("transactionId", prefixed("TX-", i, "paymentId")),
-        ]),
+        "AuthorizePayment" => object! {
+            "status" => Value::from("APPROVED"),
+            "authCode" => prefixed("AUTH-", i, "paymentId"),
+            "amount" => copied(i, "amount"),
+        },
+        "CapturePayment" => object! {
+            "status" => Value::from("CAPTURED"),
+            "captureId" => prefixed("CAP-", i, "paymentId"),
+        },
+        "SendEmail" => object! {
+            "channel" => Value::from("email"),
+            "sent" => Value::from(true),
+            "to" => copied(i, "to"),
+        },
+        "SendWebhook" => object! {
+            "channel" => Value::from("webhook"),
+            "delivered" => Value::from(true),
+            "merchantId" => copied(i, "merchantId"),
+        },
+        "SaveTransaction" => object! {
+            "saved" => Value::from(true),
+            "transactionId" => prefixed("TX-", i, "paymentId"),
+        },
         _ => return None,
     })
 }
