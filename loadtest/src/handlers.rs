@@ -46,43 +46,44 @@ fn copied(v: &Value, key: &str) -> Value {
     field(v, key).cloned().unwrap_or_else(|| Value::from(()))
 }
 
-/// Builds an object value from key/value pairs (distinct keys: the
-/// protocol's fixed field names).
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    let mut o = Object::with_capacity(N);
-    for (k, v) in pairs {
-        o.insert_distinct(k.to_owned(), v);
-    }
-    Value::Object(Box::new(o))
+/// Builds an object value from `key => value` pairs (distinct keys: the
+/// protocol's fixed field names), each value made in place (no array of
+/// pairs to move through a loop).
+macro_rules! object {
+    ($($k:literal => $v:expr),+ $(,)?) => {{
+        let mut o = Object::with_capacity([$($k),+].len());
+        $(o.insert_distinct($k.to_owned(), $v);)+
+        Value::Object(Box::new(o))
+    }};
 }
 
 /// What the handler called `name` returns for the Task input `i`, as the
 /// protocol's table says, or `None` for an unknown name.
 pub fn respond(name: &str, i: &Value) -> Option<Value> {
     Some(match name {
-        "AuthorizePayment" => object([
-            ("status", Value::from("APPROVED")),
-            ("authCode", prefixed("AUTH-", i, "paymentId")),
-            ("amount", copied(i, "amount")),
-        ]),
-        "CapturePayment" => object([
-            ("status", Value::from("CAPTURED")),
-            ("captureId", prefixed("CAP-", i, "paymentId")),
-        ]),
-        "SendEmail" => object([
-            ("channel", Value::from("email")),
-            ("sent", Value::from(true)),
-            ("to", copied(i, "to")),
-        ]),
-        "SendWebhook" => object([
-            ("channel", Value::from("webhook")),
-            ("delivered", Value::from(true)),
-            ("merchantId", copied(i, "merchantId")),
-        ]),
-        "SaveTransaction" => object([
-            ("saved", Value::from(true)),
-            ("transactionId", prefixed("TX-", i, "paymentId")),
-        ]),
+        "AuthorizePayment" => object! {
+            "status" => Value::from("APPROVED"),
+            "authCode" => prefixed("AUTH-", i, "paymentId"),
+            "amount" => copied(i, "amount"),
+        },
+        "CapturePayment" => object! {
+            "status" => Value::from("CAPTURED"),
+            "captureId" => prefixed("CAP-", i, "paymentId"),
+        },
+        "SendEmail" => object! {
+            "channel" => Value::from("email"),
+            "sent" => Value::from(true),
+            "to" => copied(i, "to"),
+        },
+        "SendWebhook" => object! {
+            "channel" => Value::from("webhook"),
+            "delivered" => Value::from(true),
+            "merchantId" => copied(i, "merchantId"),
+        },
+        "SaveTransaction" => object! {
+            "saved" => Value::from(true),
+            "transactionId" => prefixed("TX-", i, "paymentId"),
+        },
         _ => return None,
     })
 }
@@ -98,18 +99,23 @@ pub fn anchor_tasks(latency: &[Duration]) -> Tasks {
     let mut tasks = Tasks::default();
     for (k, name) in FUNCTIONS.iter().enumerate() {
         let delay = latency.get(k).or(latency.last()).copied();
-        let delay = delay.filter(|d| !d.is_zero());
-        tasks.register_function(
-            *name,
-            handler(move |input: expressway::tasks::TaskInput| async move {
-                if let Some(d) = delay {
-                    tokio::time::sleep(d).await;
-                }
-                respond(name, &input).ok_or_else(|| {
-                    ExecError::new("States.TaskFailed", format!("unknown function {name}"))
-                })
+        let answer = move |input: &Value| {
+            respond(name, input).ok_or_else(|| {
+                ExecError::new("States.TaskFailed", format!("unknown function {name}"))
+            })
+        };
+        // Without a delay the answer is made when the Task calls the
+        // handler: its future holds only the answer, not a timer's state.
+        let h = match delay.filter(|d| !d.is_zero()) {
+            None => handler(move |input: expressway::tasks::TaskInput| {
+                std::future::ready(answer(&input))
             }),
-        );
+            Some(d) => handler(move |input: expressway::tasks::TaskInput| async move {
+                tokio::time::sleep(d).await;
+                answer(&input)
+            }),
+        };
+        tasks.register_function(*name, h);
     }
     tasks
 }

@@ -174,6 +174,10 @@ fn state(
     } else {
         template(def.get("Parameters"), &format!("{p}/Parameters"))?
     };
+    let result_measure = match &kind {
+        Kind::Pass { result: Some(r) } => Some(crate::json::size::measure(r)),
+        _ => None,
+    };
     Ok(State {
         name: name.into(),
         type_name,
@@ -195,6 +199,7 @@ fn state(
             false => None,
         },
         assign: assign(def, p, jsonata)?,
+        result_measure,
     })
 }
 

@@ -26,6 +26,7 @@ use crate::asl::LoadError;
 use crate::compile::choice::ChoiceRule;
 use crate::json::intrinsic::Intrinsic;
 use crate::json::path::Path;
+use crate::json::size::Measure;
 use crate::json::template::Template;
 use crate::json::Value;
 
@@ -295,6 +296,9 @@ pub struct State {
     pub output: Option<JsonataTemplate>,
     /// `Assign`: the workflow variables this state sets.
     pub assign: Option<Payload>,
+    /// A Pass state's `Result`, measured once here: every run of the state
+    /// checks the same value against the payload and depth limits.
+    pub(crate) result_measure: Option<Measure>,
 }
 
 /// Compiles a validated definition.

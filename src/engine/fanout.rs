@@ -57,7 +57,10 @@ impl<'a> Run<'a> {
         drop(input);
         let results = joined.await.map(|all| {
             let bound = Bound::array(all.iter().map(|(_, b, _)| *b));
-            let values = all.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>();
+            // Pushed into a new vector: collecting in place would reuse the
+            // larger tuples' buffer and then shrink it (a reallocation).
+            let mut values = Vec::with_capacity(all.len());
+            values.extend(all.into_iter().map(|(v, _, _)| v));
             (values, bound)
         });
         let id = self.add_events(1); // ParallelStateSucceeded / ParallelStateFailed

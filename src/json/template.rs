@@ -67,6 +67,10 @@ struct Skeleton {
 /// payload limit instead of building gigabytes first.
 const COUNTED_FIELDS: usize = 16;
 
+/// The most members an [`Object`] keeps in a vector (simd-json's object is a
+/// halfbrown map: a vector up to 32 members, a hash map past them).
+const VECTOR_MAP_MEMBERS: usize = 32;
+
 #[derive(Debug, Clone)]
 enum Node {
     /// A subtree with no `.$` field anywhere: rendered by one clone.
@@ -189,7 +193,12 @@ impl Template {
                 })
             }
         };
-        let mut object = Object::with_capacity(fields.len());
+        // The rendered object replaces the state's input (its caller no
+        // longer needs it), so it is the document later states add their
+        // results to by ResultPath: room for as many members again, within
+        // the vector map's limit, so those additions do not reallocate it.
+        let room = (2 * fields.len()).min(VECTOR_MAP_MEMBERS).max(fields.len());
+        let mut object = Object::with_capacity(room);
         for (key, node) in fields {
             // A field named as the input member it takes (`"x.$": "$.x"`, the
             // common case) takes the member's key too: no copy of the name,
@@ -689,6 +698,22 @@ mod tests {
         let input = format!("{{{}}}", members.join(","));
         let t = r#"{"k39.$":"$.k39","k0.$":"$.k0","x.$":"$.k20","k7.$":"$.k7"}"#;
         assert_eq!(render_owned(t, &input), render(t, &input));
+    }
+
+    /// The object `render_owned` builds has room for as many members
+    /// again (ResultPath adds to it later) within the vector map's 32; a
+    /// template of more fields gets exactly its own.
+    #[test]
+    fn render_owned_leaves_room_for_result_paths() {
+        let capacity = |t: &str, input: &str| match render_owned(t, input).expect("renders") {
+            Value::Object(o) => o.capacity(),
+            other => panic!("not an object: {other:?}"),
+        };
+        let input = r#"{"x":1,"y":2,"z":3}"#;
+        assert!(capacity(r#"{"x.$":"$.x","y.$":"$.y","k":true}"#, input) >= 6);
+        let fields: Vec<String> = (0..20).map(|i| format!(r#""f{i}":{i}"#)).collect();
+        let t = format!(r#"{{"x.$":"$.x",{}}}"#, fields.join(","));
+        assert!((21..=32).contains(&capacity(&t, input)));
     }
 
     /// A missing path fails as `render` words it, naming the input whole

@@ -179,7 +179,11 @@ impl<'a> Run<'a> {
                     self.note(at, Step::Result, &value);
                 }
                 self.note(at, Step::AfterResultSelector, &value);
-                let measure = size::measure(&value);
+                // A `Result` was measured when the state was compiled.
+                let measure = match (result, st.result_measure) {
+                    (Some(_), Some(m)) => m,
+                    _ => size::measure(&value),
+                };
                 if measure.exceeds(&value, MAX_PAYLOAD_BYTES) {
                     return Err(oversized_result(&st.name));
                 }
