@@ -350,7 +350,7 @@ mod tests {
             )
             .expect("created");
         for input in [
-            r#"{\"a\":\"x\\y\u0001\n\"}"#,
+            r#"{\n\"a\":\"x\\\\y\\u0001\\n\"}"#,
             r#"{\"a\":\"x\/y\u00e9\"}"#,
             "{}",
         ] {
