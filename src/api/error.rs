@@ -301,7 +301,10 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), self.body().to_string()).into_response();
         let closes = self.closes_connection();
         let headers = response.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(CONTENT_TYPE),
+        );
         if closes {
             headers.insert("connection", HeaderValue::from_static("close"));
         }

@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -23,6 +23,10 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The `X-Amz-Target` prefix of every operation.
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
+
+/// The header naming the operation, built once (a `&str` name is parsed at
+/// every lookup).
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 
 /// The path of the Prometheus metrics (`GET`).
 pub const METRICS_PATH: &str = "/metrics";
@@ -75,7 +79,7 @@ async fn respond(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<ops::Reply, ApiError> {
     let target = headers
-        .get("x-amz-target")
+        .get(X_AMZ_TARGET)
         .and_then(|t| t.to_str().ok())
         .unwrap_or_default();
     let Some(op) = target.strip_prefix(TARGET_PREFIX) else {
@@ -136,7 +140,7 @@ async fn handle(
         }
     };
     let headers = response.headers_mut();
-    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     headers.insert(super::request_id::HEADER, super::request_id::new());
     response
 }

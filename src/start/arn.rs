@@ -26,15 +26,40 @@ pub(crate) fn random_uuid() -> uuid::Uuid {
 /// The ARN of an execution of the EXPRESS machine `state_machine_arn`: a
 /// fresh UUID v4 makes every start unique even when the name is reused.
 pub fn express_execution(state_machine_arn: &str, name: &str) -> String {
-    let id = random_uuid();
-    let base = state_machine_arn.replacen(":stateMachine:", ":express:", 1);
-    format!("{base}:{name}:{id}")
+    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let id = random_uuid().hyphenated().encode_lower(&mut id);
+    let mut arn = execution_base(state_machine_arn, "express", name.len() + 1 + id.len());
+    arn.push_str(name);
+    arn.push(':');
+    arn.push_str(id);
+    arn
 }
 
 /// The ARN of an execution of the STANDARD machine `state_machine_arn`.
 pub fn standard_execution(state_machine_arn: &str, name: &str) -> String {
-    let base = state_machine_arn.replacen(":stateMachine:", ":execution:", 1);
-    format!("{base}:{name}")
+    let mut arn = execution_base(state_machine_arn, "execution", name.len());
+    arn.push_str(name);
+    arn
+}
+
+/// `state_machine_arn` with its first `:stateMachine:` made `:KIND:`, then
+/// `:`, in a string with room for `more` bytes after it (one allocation,
+/// no formatting: every start builds an execution ARN).
+fn execution_base(state_machine_arn: &str, kind: &str, more: usize) -> String {
+    const MACHINE: &str = ":stateMachine:";
+    let mut arn = String::with_capacity(state_machine_arn.len() + kind.len() + 1 + more);
+    match state_machine_arn.find(MACHINE) {
+        Some(at) => {
+            arn.push_str(&state_machine_arn[..at]);
+            arn.push(':');
+            arn.push_str(kind);
+            arn.push(':');
+            arn.push_str(&state_machine_arn[at + MACHINE.len()..]);
+        }
+        None => arn.push_str(state_machine_arn),
+    }
+    arn.push(':');
+    arn
 }
 
 /// The ARN of the activity `name`: `arn:aws:states:R:A:activity:NAME`.

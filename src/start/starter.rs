@@ -637,7 +637,10 @@ impl Starter {
                 names::check(n)?;
                 n.to_owned()
             }
-            None => arn::random_uuid().to_string(),
+            None => {
+                let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                (*arn::random_uuid().hyphenated().encode_lower(&mut id)).to_owned()
+            }
         };
         let input = match req.input {
             StartInput::Text(text) => crate::json::parse(text)

@@ -157,8 +157,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     }
 }
 
+/// The header names looked for, lower case.
+const CONTENT_LENGTH: &[u8] = b"content-length";
+const TRANSFER_ENCODING: &[u8] = b"transfer-encoding";
+
 /// The longest header name looked for (`transfer-encoding`).
-const NAME_MAX: usize = 17;
+const NAME_MAX: usize = TRANSFER_ENCODING.len();
 
 /// Where a [`HeadScan`] is in the current line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -219,13 +223,19 @@ impl HeadScan {
                 }
                 b':' if self.line == Line::Name => {
                     match &self.name[..self.len] {
-                        b"content-length" => self.content_length = true,
-                        b"transfer-encoding" => self.transfer_encoding = true,
+                        CONTENT_LENGTH => self.content_length = true,
+                        TRANSFER_ENCODING => self.transfer_encoding = true,
                         _ => {}
                     }
                     self.line = Line::Rest;
                 }
-                _ if self.line != Line::Rest && self.len < NAME_MAX => {
+                // A name that can no longer be either is skipped at once
+                // (most lines of a head: `host`, `x-amz-target`…).
+                _ if self.line != Line::Rest
+                    && [CONTENT_LENGTH, TRANSFER_ENCODING]
+                        .iter()
+                        .any(|n| n.get(self.len) == Some(&b.to_ascii_lowercase())) =>
+                {
                     self.name[self.len] = b.to_ascii_lowercase();
                     self.len += 1;
                     self.line = Line::Name;
@@ -259,6 +269,11 @@ mod tests {
         }
         let te_first = "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\nCONTENT-LENGTH: 4\r\n\r\n";
         assert!(scan(&[te_first]));
+        // Names sharing a prefix with the two are read past it.
+        let with_type = "POST / HTTP/1.1\r\nContent-Type: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n";
+        assert!(scan(&[with_type]));
+        let longer = "POST / HTTP/1.1\r\nContent-Lengths: 4\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(!scan(&[longer]));
     }
 
     #[test]

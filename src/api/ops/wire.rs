@@ -17,6 +17,8 @@ use super::executions::{billed_ms, StartFields, BILLED_MEMORY_MB};
 use crate::api::{epoch_seconds, ApiError, Service};
 use crate::start::Completed;
 
+mod raw;
+
 /// A JSON string, borrowed from the body when it has no escape.
 #[derive(Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
@@ -29,12 +31,22 @@ struct StartBody<'a> {
     state_machine_arn: Option<Text<'a>>,
     #[serde(borrow, default)]
     name: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    input: Option<Text<'a>>,
+    /// Read from the body's bytes ([`raw::member`]); here only seen.
+    #[serde(default)]
+    input: Option<Present>,
     #[serde(borrow, default)]
     trace_header: Option<Text<'a>>,
     #[serde(borrow, default)]
     included_data: Option<Text<'a>>,
+}
+
+/// A member that is there (not null), its value skipped.
+struct Present;
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present)
+    }
 }
 
 /// The text of an optional string field.
@@ -43,11 +55,12 @@ fn text<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
 }
 
 impl StartBody<'_> {
-    fn fields(&self) -> StartFields<'_> {
+    /// The fields, with the input's text `input`.
+    fn fields<'b>(&'b self, input: Option<&'b str>) -> StartFields<'b> {
         StartFields {
             state_machine_arn: text(&self.state_machine_arn),
             name: text(&self.name),
-            input: text(&self.input),
+            input,
             trace_header: text(&self.trace_header),
             included_data: text(&self.included_data),
         }
@@ -69,10 +82,22 @@ struct Billing {
     billed_duration_in_milliseconds: u64,
 }
 
-/// The StartSyncExecution response (botocore `StartSyncExecutionOutput`).
+/// The StartSyncExecution response (botocore `StartSyncExecutionOutput`):
+/// its members before `input`, `input`, and its members after it.
+#[derive(Serialize)]
+pub(crate) struct SyncReply<'a> {
+    #[serde(flatten)]
+    head: SyncHead<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a str>,
+    #[serde(flatten)]
+    tail: SyncTail<'a>,
+}
+
+/// The members of [`SyncReply`] before `input`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct SyncReply<'a> {
+struct SyncHead<'a> {
     execution_arn: &'a str,
     state_machine_arn: &'a str,
     name: &'a str,
@@ -81,8 +106,12 @@ pub(crate) struct SyncReply<'a> {
     status: &'static str,
     input_details: Included,
     billing_details: Billing,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    input: Option<&'a str>,
+}
+
+/// The members of [`SyncReply`] after `input`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncTail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,32 +131,72 @@ impl<'a> SyncReply<'a> {
         let (options, outcome) = (&done.options, &done.outcome);
         let with_data = fields.included_data != Some("METADATA_ONLY");
         SyncReply {
-            execution_arn: &options.execution_arn,
-            state_machine_arn: &options.state_machine_arn,
-            name: &options.name,
-            start_date: epoch_seconds(options.start_time),
-            stop_date: epoch_seconds(outcome.stop_time),
-            status: outcome.status.as_str(),
-            input_details: Included {
-                included: with_data,
-            },
-            billing_details: Billing {
-                billed_memory_used_in_mb: BILLED_MEMORY_MB,
-                billed_duration_in_milliseconds: billed_ms(options.start_time, outcome.stop_time),
+            head: SyncHead {
+                execution_arn: &options.execution_arn,
+                state_machine_arn: &options.state_machine_arn,
+                name: &options.name,
+                start_date: epoch_seconds(options.start_time),
+                stop_date: epoch_seconds(outcome.stop_time),
+                status: outcome.status.as_str(),
+                input_details: Included {
+                    included: with_data,
+                },
+                billing_details: Billing {
+                    billed_memory_used_in_mb: BILLED_MEMORY_MB,
+                    billed_duration_in_milliseconds: billed_ms(
+                        options.start_time,
+                        outcome.stop_time,
+                    ),
+                },
             },
             input: with_data.then(|| fields.input.unwrap_or("{}")),
-            output: outcome
-                .output
-                .as_ref()
-                .filter(|_| with_data)
-                .map(crate::json::to_string),
-            output_details: outcome.output.as_ref().map(|_| Included {
-                included: with_data,
-            }),
-            error: outcome.error.as_deref(),
-            cause: outcome.cause.as_deref(),
-            trace_header: fields.trace_header,
+            tail: SyncTail {
+                output: outcome
+                    .output
+                    .as_ref()
+                    .filter(|_| with_data)
+                    .map(crate::json::to_string),
+                output_details: outcome.output.as_ref().map(|_| Included {
+                    included: with_data,
+                }),
+                error: outcome.error.as_deref(),
+                cause: outcome.cause.as_deref(),
+                trace_header: fields.trace_header,
+            },
         }
+    }
+
+    /// The response body: what `serde_json::to_string` writes, with the
+    /// input written as `escaped` (its characters between the quotes,
+    /// escaped as serde_json escapes them) when given, instead of escaped
+    /// again.
+    fn body(&self, escaped: Option<&str>) -> Result<String, ApiError> {
+        let failed = |e: serde_json::Error| ApiError::InternalFailure(e.to_string());
+        let mut out = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut out, &self.head).map_err(failed)?;
+        if let Some(input) = self.input {
+            out.pop(); // the head's `}`
+            out.extend_from_slice(b",\"input\":");
+            match escaped {
+                Some(escaped) => {
+                    out.push(b'"');
+                    out.extend_from_slice(escaped.as_bytes());
+                    out.push(b'"');
+                }
+                None => serde_json::to_writer(&mut out, input).map_err(failed)?,
+            }
+            out.push(b'}');
+        }
+        let at = out.len();
+        serde_json::to_writer(&mut out, &self.tail).map_err(failed)?;
+        // The tail's `{…}` joins the object: `}{` becomes `,` (`}{}` is `}`).
+        if out.len() - at > 2 {
+            out[at - 1] = b',';
+            out.remove(at);
+        } else {
+            out.truncate(at);
+        }
+        String::from_utf8(out).map_err(|e| ApiError::InternalFailure(e.to_string()))
     }
 }
 
@@ -161,14 +230,23 @@ pub(crate) async fn answer(
         return None;
     }
     let wire: StartBody<'_> = serde_json::from_slice(body_bytes).ok()?;
-    let fields = wire.fields();
+    // A present input that is no string, or whose name is escaped, is the
+    // generic path's.
+    let input = match wire.input {
+        None => None,
+        Some(Present) => Some(raw::member(body_bytes, b"input")?),
+    };
+    let fields = wire.fields(input.as_ref().map(|i| &*i.text));
     if let Err(e) = fields.check(sync) {
         return Some(Err(e));
     }
     let starter = service.starter();
     Some(if sync {
         match starter.start_sync(fields.request()).await {
-            Ok(done) => body(&SyncReply::new(&fields, &done)),
+            Ok(done) => {
+                let escaped = input.as_ref().filter(|i| i.canonical).map(|i| i.escaped);
+                SyncReply::new(&fields, &done).body(escaped)
+            }
             Err(e) => Err(e.into()),
         }
     } else {
@@ -192,9 +270,107 @@ mod tests {
         let wire: StartBody<'_> = serde_json::from_slice(raw).expect("typed");
         let arn = &wire.state_machine_arn.as_ref().expect("arn").0;
         assert!(matches!(arn, Cow::Borrowed("arn:a")));
-        assert_eq!(wire.fields().input, Some(r#"{"a":1}"#));
+        assert!(wire.input.is_some());
+        assert_eq!(
+            raw::member(raw, b"input").expect("input").text,
+            r#"{"a":1}"#
+        );
         assert!(wire.name.is_none());
         let wrong = br#"{"stateMachineArn":1}"#;
         assert!(serde_json::from_slice::<StartBody<'_>>(wrong).is_err());
+    }
+
+    fn reply<'a>(
+        input: Option<&'a str>,
+        output: Option<&str>,
+        error: Option<&'a str>,
+    ) -> SyncReply<'a> {
+        SyncReply {
+            head: SyncHead {
+                execution_arn: "arn:e",
+                state_machine_arn: "arn:m",
+                name: "n",
+                start_date: 1.5,
+                stop_date: 2.0,
+                status: "SUCCEEDED",
+                input_details: Included {
+                    included: input.is_some(),
+                },
+                billing_details: Billing {
+                    billed_memory_used_in_mb: 64,
+                    billed_duration_in_milliseconds: 100,
+                },
+            },
+            input,
+            tail: SyncTail {
+                output: output.map(str::to_owned),
+                output_details: output.map(|_| Included { included: true }),
+                error,
+                cause: error,
+                trace_header: None,
+            },
+        }
+    }
+
+    /// The body written in parts, with the input as written or escaped
+    /// again, is serde_json's serialisation of the whole reply, byte for byte.
+    #[test]
+    fn the_body_is_the_replys_serialisation() {
+        let text = "{\n \"a\": \"\\\u{1}\u{7f}é\"}";
+        let escaped = serde_json::to_string(text).expect("json");
+        let escaped = &escaped[1..escaped.len() - 1];
+        for r in [
+            reply(Some(text), Some(r#"{"b":"\"q\""}"#), None),
+            reply(Some(text), None, Some("E")),
+            reply(Some(""), None, None),
+            reply(None, None, None),
+            reply(None, None, Some("E")),
+        ] {
+            let whole = serde_json::to_string(&r).expect("json");
+            assert_eq!(r.body(None).expect("body"), whole);
+            if r.input == Some(text) {
+                assert_eq!(r.body(Some(escaped)).expect("body"), whole);
+            }
+        }
+    }
+
+    /// The typed path answers like the generic one, input escapes and all
+    /// (canonical, and not: `\/` is written back as `/`).
+    #[tokio::test]
+    async fn the_input_is_echoed_as_serde_json_writes_it() {
+        let service = crate::api::Service::new(
+            crate::engine::Engine::new(crate::tasks::Tasks::new()),
+            crate::api::Config::default(),
+        );
+        let arn = service
+            .create_state_machine(
+                "echo",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+                crate::api::MachineType::Express,
+            )
+            .expect("created");
+        for input in [
+            r#"{\n\"a\":\"x\\\\y\\u0001\\n\"}"#,
+            r#"{\"a\":\"x\/y\u00e9\"}"#,
+            "{}",
+        ] {
+            let body = format!(r#"{{"stateMachineArn":"{arn}","input":"{input}"}}"#);
+            let typed = answer(&service, "StartSyncExecution", body.as_bytes())
+                .await
+                .expect("typed")
+                .expect("answer");
+            let typed: serde_json::Value = serde_json::from_str(&typed).expect("json");
+            let sent: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(typed["input"], sent["input"]);
+            let written = serde_json::to_string(&typed["input"]).expect("json");
+            let answer_text = answer(&service, "StartSyncExecution", body.as_bytes())
+                .await
+                .expect("typed")
+                .expect("answer");
+            assert!(
+                answer_text.contains(&format!(r#""input":{written},"#)),
+                "{answer_text}"
+            );
+        }
     }
 }

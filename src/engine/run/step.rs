@@ -49,7 +49,15 @@ impl<'a> Run<'a> {
         );
         let in_bound = raw.bound;
         let bound = in_bound.filter(|_| whole);
-        let raw = raw.into_owned();
+        // A Pass whose Result replaces its input reads nothing of it: the
+        // input is dropped, not copied out of a shared document (a Parallel
+        // branch's first state).
+        let raw = if self.input_unread(st) {
+            drop(raw);
+            Value::default()
+        } else {
+            raw.into_owned()
+        };
         if st.jsonata
             && !matches!(
                 st.kind,
@@ -136,6 +144,18 @@ impl<'a> Run<'a> {
                 Err(ExecError::runtime("unreachable state kind"))
             }
         }
+    }
+
+    /// Whether state `st` reads nothing of its input: a JSONPath Pass with a
+    /// `Result`, no `Parameters`, whose result replaces the input
+    /// (`ResultPath` `$`), outside a state test (which reports the input).
+    /// Its `InputPath` is not evaluated then either (see [`Run::pass`]).
+    fn input_unread(&self, st: &State) -> bool {
+        matches!(&st.kind, Kind::Pass { result: Some(_) })
+            && !st.jsonata
+            && st.parameters.is_none()
+            && matches!(st.result_path, ResultPath::Replace)
+            && self.inspect.is_none()
     }
 
     pub(in crate::engine) fn pass(
