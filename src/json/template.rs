@@ -346,6 +346,10 @@ fn named_as_members(root: &Node) -> Vec<bool> {
 /// The value at a chain of `.name` steps, if every step finds its key in
 /// an object (as [`Path::select`] finds it).
 fn lookup<'v>(mut v: &'v Value, chain: &[Segment]) -> Option<&'v Value> {
+    // One step (`$.name`, the common case) without the loop.
+    if let ([Segment::Child(k)], Value::Object(o)) = (chain, v) {
+        return o.get(k.as_str());
+    }
     for seg in chain {
         match (seg, v) {
             (Segment::Child(k), Value::Object(o)) => v = o.get(k.as_str())?,
