@@ -41,8 +41,11 @@ pub struct Template {
     dynamic: usize,
     /// Whether [`Template::render_owned`] may move the selected values out
     /// of an input it owns: an object whose `.$` fields are all Reference
-    /// Paths of `.name` steps into the input, none inside another's.
-    takes: bool,
+    /// Paths of `.name` steps into the input, none inside another's. Then
+    /// holds, for each of the object's fields in order, whether it is named
+    /// as the one input member it takes (`"x.$": "$.x"`): found once here,
+    /// not compared again at each render.
+    takes: Option<Vec<bool>>,
     /// What the template adds around the values it selects, when each of
     /// its `.$` fields is a definite path into the input: then the size of
     /// its output is bounded by the input's ([`Template::bound_from`]).
@@ -105,7 +108,8 @@ impl Template {
                 Node::Path { .. } | Node::Call(_) => dynamic += 1,
             }
         }
-        let takes = dynamic <= COUNTED_FIELDS && takes_from_input(&root);
+        let takes =
+            (dynamic <= COUNTED_FIELDS && takes_from_input(&root)).then(|| named_as_members(&root));
         let skeleton = skeleton(&root);
         Ok(Template {
             root,
@@ -120,7 +124,7 @@ impl Template {
         Template {
             root: Node::Static(value),
             dynamic: 0,
-            takes: false,
+            takes: None,
             skeleton: None,
         }
     }
@@ -175,15 +179,14 @@ impl Template {
         context: super::Context<'_>,
         variables: Option<&Value>,
     ) -> Result<Value, EvalError> {
-        let fields = match &self.root {
-            Node::Object(fields)
-                if self.takes
-                    && fields.iter().all(|(_, n)| match n {
-                        Node::Path { path, .. } => lookup(&input, path.segments()).is_some(),
-                        _ => true,
-                    }) =>
+        let (fields, named) = match (&self.root, &self.takes) {
+            (Node::Object(fields), Some(named))
+                if fields.iter().all(|(_, n)| match n {
+                    Node::Path { path, .. } => lookup(&input, path.segments()).is_some(),
+                    _ => true,
+                }) =>
             {
-                fields
+                (fields, named)
             }
             _ => {
                 return self.render(&Scope {
@@ -199,21 +202,17 @@ impl Template {
         // the vector map's limit, so those additions do not reallocate it.
         let room = (2 * fields.len()).min(VECTOR_MAP_MEMBERS).max(fields.len());
         let mut object = Object::with_capacity(room);
-        for (key, node) in fields {
+        for ((key, node), named) in fields.iter().zip(named) {
             // A field named as the input member it takes (`"x.$": "$.x"`, the
             // common case) takes the member's key too: no copy of the name,
             // and nothing left to free with the input. No other field's path
             // goes through that member (`takes`: none inside another).
-            if let (Node::Path { path, .. }, Value::Object(o)) = (node, &mut input) {
-                if let [Segment::Child(name)] = path.segments() {
-                    if name == key {
-                        // The order of what is left does not matter: the
-                        // input is dropped after.
-                        if let Some((k, v)) = o.swap_remove_entry(name.as_str()) {
-                            object.insert_distinct(k, v);
-                            continue;
-                        }
-                    }
+            if let (true, Value::Object(o)) = (named, &mut input) {
+                // The order of what is left does not matter: the input is
+                // dropped after.
+                if let Some((k, v)) = o.swap_remove_entry(key.as_str()) {
+                    object.insert_distinct(k, v);
+                    continue;
                 }
             }
             let value = match node {
@@ -326,9 +325,31 @@ fn takes_from_input(root: &Node) -> bool {
     disjoint
 }
 
+/// For each field of a template object, whether it is `"x.$": "$.x"`:
+/// a path of one `.name` step into the input, named as the field.
+fn named_as_members(root: &Node) -> Vec<bool> {
+    let Node::Object(fields) = root else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .map(|(key, node)| match node {
+            Node::Path { path, .. } => {
+                matches!(path.root(), Root::Input)
+                    && matches!(path.segments(), [Segment::Child(name)] if name == key)
+            }
+            _ => false,
+        })
+        .collect()
+}
+
 /// The value at a chain of `.name` steps, if every step finds its key in
 /// an object (as [`Path::select`] finds it).
 fn lookup<'v>(mut v: &'v Value, chain: &[Segment]) -> Option<&'v Value> {
+    // One step (`$.name`, the common case) without the loop.
+    if let ([Segment::Child(k)], Value::Object(o)) = (chain, v) {
+        return o.get(k.as_str());
+    }
     for seg in chain {
         match (seg, v) {
             (Segment::Child(k), Value::Object(o)) => v = o.get(k.as_str())?,
