@@ -174,8 +174,8 @@ impl<'a> SyncReply<'a> {
         let failed = |e: serde_json::Error| ApiError::InternalFailure(e.to_string());
         let mut out = Vec::with_capacity(1024);
         serde_json::to_writer(&mut out, &self.head).map_err(failed)?;
+        out.pop(); // the head's `}`: the object goes on
         if let Some(input) = self.input {
-            out.pop(); // the head's `}`
             out.extend_from_slice(b",\"input\":");
             match escaped {
                 Some(escaped) => {
@@ -185,16 +185,16 @@ impl<'a> SyncReply<'a> {
                 }
                 None => serde_json::to_writer(&mut out, input).map_err(failed)?,
             }
-            out.push(b'}');
         }
         let at = out.len();
         serde_json::to_writer(&mut out, &self.tail).map_err(failed)?;
-        // The tail's `{…}` joins the object: `}{` becomes `,` (`}{}` is `}`).
+        // The tail's `{…}` joins the object: its `{` becomes `,`, and an
+        // empty tail (`{}`) only closes it.
         if out.len() - at > 2 {
-            out[at - 1] = b',';
-            out.remove(at);
+            out[at] = b',';
         } else {
             out.truncate(at);
+            out.push(b'}');
         }
         String::from_utf8(out).map_err(|e| ApiError::InternalFailure(e.to_string()))
     }
@@ -355,18 +355,14 @@ mod tests {
             "{}",
         ] {
             let body = format!(r#"{{"stateMachineArn":"{arn}","input":"{input}"}}"#);
-            let typed = answer(&service, "StartSyncExecution", body.as_bytes())
-                .await
-                .expect("typed")
-                .expect("answer");
-            let typed: serde_json::Value = serde_json::from_str(&typed).expect("json");
-            let sent: serde_json::Value = serde_json::from_str(&body).expect("json");
-            assert_eq!(typed["input"], sent["input"]);
-            let written = serde_json::to_string(&typed["input"]).expect("json");
             let answer_text = answer(&service, "StartSyncExecution", body.as_bytes())
                 .await
                 .expect("typed")
                 .expect("answer");
+            let typed: serde_json::Value = serde_json::from_str(&answer_text).expect("json");
+            let sent: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(typed["input"], sent["input"]);
+            let written = serde_json::to_string(&typed["input"]).expect("json");
             assert!(
                 answer_text.contains(&format!(r#""input":{written},"#)),
                 "{answer_text}"
