@@ -1,4 +1,5 @@
-//! Helpers for the unit tests that read the shared material.
+//! Helpers for the unit tests: the shared material, loopback servers, and
+//! Task calls.
 
 use std::path::PathBuf;
 
@@ -50,4 +51,23 @@ pub(crate) async fn counting_listener() -> (
         }
     });
     (addr, hits)
+}
+
+/// A Task call of `resource` from the state `state_name` of the machine `M`,
+/// with `input` and no test case, time limits or earlier attempts.
+pub(crate) fn task_call(
+    resource: &str,
+    state_name: &str,
+    input: crate::json::Value,
+) -> crate::tasks::TaskCall {
+    crate::tasks::TaskCall {
+        resource: resource.into(),
+        input: input.into(),
+        state_name: state_name.into(),
+        state_machine_name: "M".into(),
+        test_case: None,
+        invocation: 0,
+        timeout: None,
+        heartbeat: None,
+    }
 }

@@ -105,16 +105,7 @@ fn tasks(addr: SocketAddr) -> Tasks {
 }
 
 fn call(input: Value) -> TaskCall {
-    TaskCall {
-        resource: "arn:aws:states:::apigateway:invoke".into(),
-        input: input.into(),
-        state_name: "Call".into(),
-        state_machine_name: "M".into(),
-        test_case: None,
-        invocation: 0,
-        timeout: None,
-        heartbeat: None,
-    }
+    crate::test_support::task_call("arn:aws:states:::apigateway:invoke", "Call", input)
 }
 
 /// Parameters calling `path` on the stage `prod` with `extra` fields.

@@ -60,16 +60,7 @@ async fn server() -> SocketAddr {
 }
 
 fn call(input: Value) -> TaskCall {
-    TaskCall {
-        resource: "arn:aws:states:::http:invoke".into(),
-        input: input.into(),
-        state_name: "Call".into(),
-        state_machine_name: "M".into(),
-        test_case: None,
-        invocation: 0,
-        timeout: None,
-        heartbeat: None,
-    }
+    crate::test_support::task_call("arn:aws:states:::http:invoke", "Call", input)
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> &'a Value {

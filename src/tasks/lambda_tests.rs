@@ -146,16 +146,7 @@ fn v(text: &str) -> Value {
 }
 
 fn call(resource: &str, input: Value) -> TaskCall {
-    TaskCall {
-        resource: resource.into(),
-        input: input.into(),
-        state_name: "Invoke".into(),
-        state_machine_name: "M".into(),
-        test_case: None,
-        invocation: 0,
-        timeout: None,
-        heartbeat: None,
-    }
+    crate::test_support::task_call(resource, "Invoke", input)
 }
 
 fn arn(name: &str) -> String {
