@@ -91,14 +91,7 @@ async fn api() -> (
     };
     let received = Arc::clone(&state.received);
     let app = Router::new().fallback(handle).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (addr, received, rx)
+    (common::serve_router(app).await, received, rx)
 }
 
 /// Tasks whose API Gateway calls go to `addr`, signed with test keys.

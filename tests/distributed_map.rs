@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::moto::Moto;
 use expressway::json::Value;
 use expressway::tasks::{AwsConfig, Credentials, Tasks};
@@ -32,19 +30,7 @@ fn tasks(moto: &Moto) -> Tasks {
 
 /// Runs a Python snippet with boto3 against `moto` (`s3` is a client); its stdout.
 fn boto3(moto: &Moto, script: &str) -> String {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = format!("import boto3, json, gzip\ns3 = boto3.client('s3')\n{script}");
-    let out = Command::new(python)
-        .args(["-c", &script])
-        .envs(moto.env())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    moto.python(&format!("import gzip\ns3 = boto3.client('s3')\n{script}"))
 }
 
 /// Puts `body` (Python bytes/str literal) as `bucket/key`.

@@ -30,16 +30,7 @@ impl Acs {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the ACS");
-        let url = format!(
-            "http://{}/challenge",
-            listener.local_addr().expect("ACS address")
-        );
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let url = format!("http://{}/challenge", super::serve_router(app).await);
         Acs { url, requests }
     }
 

@@ -14,6 +14,18 @@ use std::time::SystemTime;
 use expressway::engine::{Engine, ExecutionOptions, ExecutionOutcome};
 use expressway::tasks::Tasks;
 
+/// Serves `app` on a free loopback port in a background task; its address.
+pub async fn serve_router(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
 /// Options for a test execution.
 pub fn options() -> ExecutionOptions {
     ExecutionOptions {
