@@ -17,6 +17,7 @@ use super::executions::{billed_ms, StartFields, BILLED_MEMORY_MB};
 use crate::api::{epoch_seconds, ApiError, Service};
 use crate::start::Completed;
 
+mod escape;
 mod raw;
 
 /// A JSON string, borrowed from the body when it has no escape.
@@ -108,12 +109,20 @@ struct SyncHead<'a> {
     billing_details: Billing,
 }
 
-/// The members of [`SyncReply`] after `input`.
+/// The members of [`SyncReply`] after `input`: `output` (written by
+/// [`escape::write_str`] in [`SyncReply::body`]), then the rest.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct SyncTail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
+    #[serde(flatten)]
+    rest: SyncRest<'a>,
+}
+
+/// The members of [`SyncReply`] after `output`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncRest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     output_details: Option<Included>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,12 +165,14 @@ impl<'a> SyncReply<'a> {
                     .as_ref()
                     .filter(|_| with_data)
                     .map(crate::json::to_string),
-                output_details: outcome.output.as_ref().map(|_| Included {
-                    included: with_data,
-                }),
-                error: outcome.error.as_deref(),
-                cause: outcome.cause.as_deref(),
-                trace_header: fields.trace_header,
+                rest: SyncRest {
+                    output_details: outcome.output.as_ref().map(|_| Included {
+                        included: with_data,
+                    }),
+                    error: outcome.error.as_deref(),
+                    cause: outcome.cause.as_deref(),
+                    trace_header: fields.trace_header,
+                },
             },
         }
     }
@@ -169,10 +180,19 @@ impl<'a> SyncReply<'a> {
     /// The response body: what `serde_json::to_string` writes, with the
     /// input written as `escaped` (its characters between the quotes,
     /// escaped as serde_json escapes them) when given, instead of escaped
-    /// again.
+    /// again, and the input otherwise and the output's JSON text escaped by
+    /// [`escape::write_str`].
     fn body(&self, escaped: Option<&str>) -> Result<String, ApiError> {
         let failed = |e: serde_json::Error| ApiError::InternalFailure(e.to_string());
-        let mut out = Vec::with_capacity(1024);
+        // The head's members and the tail's are a few hundred bytes; the input
+        // and output texts, with room for their escapes, the rest.
+        let texts = escaped.or(self.input).map_or(0, str::len)
+            + self
+                .tail
+                .output
+                .as_deref()
+                .map_or(0, |o| o.len() + o.len() / 4);
+        let mut out = Vec::with_capacity(512 + texts + texts / 8);
         serde_json::to_writer(&mut out, &self.head).map_err(failed)?;
         out.pop(); // the head's `}`: the object goes on
         if let Some(input) = self.input {
@@ -183,11 +203,15 @@ impl<'a> SyncReply<'a> {
                     out.extend_from_slice(escaped.as_bytes());
                     out.push(b'"');
                 }
-                None => serde_json::to_writer(&mut out, input).map_err(failed)?,
+                None => escape::write_str(&mut out, input),
             }
         }
+        if let Some(output) = &self.tail.output {
+            out.extend_from_slice(b",\"output\":");
+            escape::write_str(&mut out, output);
+        }
         let at = out.len();
-        serde_json::to_writer(&mut out, &self.tail).map_err(failed)?;
+        serde_json::to_writer(&mut out, &self.tail.rest).map_err(failed)?;
         // The tail's `{…}` joins the object: its `{` becomes `,`, and an
         // empty tail (`{}`) only closes it.
         if out.len() - at > 2 {
@@ -304,10 +328,12 @@ mod tests {
             input,
             tail: SyncTail {
                 output: output.map(str::to_owned),
-                output_details: output.map(|_| Included { included: true }),
-                error,
-                cause: error,
-                trace_header: None,
+                rest: SyncRest {
+                    output_details: output.map(|_| Included { included: true }),
+                    error,
+                    cause: error,
+                    trace_header: None,
+                },
             },
         }
     }
@@ -321,6 +347,8 @@ mod tests {
         let escaped = &escaped[1..escaped.len() - 1];
         for r in [
             reply(Some(text), Some(r#"{"b":"\"q\""}"#), None),
+            reply(Some(text), Some(text), Some("E")),
+            reply(None, Some(r#"{"c":"a\\b\u0001\n"}"#), None),
             reply(Some(text), None, Some("E")),
             reply(Some(""), None, None),
             reply(None, None, None),
