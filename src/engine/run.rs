@@ -517,7 +517,8 @@ impl<'a> Run<'a> {
     }
 
     /// A state's entry on `raw`: numbered, seen by the observer, and in the
-    /// Context Object.
+    /// Context Object. Inlined in the graph loop, the observer's part not.
+    #[inline]
     fn enter(&self, st: &'a State, index: u32, raw: &Doc, frame: &mut Frame) -> Entry<'a> {
         let at = Entry {
             name: &st.name,
@@ -532,31 +533,48 @@ impl<'a> Run<'a> {
         }
         match self.obs() {
             None => at,
-            Some(o) => {
-                o.event(
-                    at.event,
-                    &Event::StateEntered {
-                        state: at.state(),
-                        input: raw,
-                    },
-                );
-                Entry {
-                    entered: Some(Instant::now()),
-                    ..at
+            Some(o) => Self::entered(o, at, raw),
+        }
+    }
+
+    /// The observer's part of [`Run::enter`].
+    fn entered<'s>(o: &dyn ExecutionObserver, at: Entry<'s>, raw: &Doc) -> Entry<'s> {
+        o.event(
+            at.event,
+            &Event::StateEntered {
+                state: at.state(),
+                input: raw,
+            },
+        );
+        Entry {
+            entered: Some(Instant::now()),
+            ..at
+        }
+    }
+
+    /// A state's exit with `result`: its exit event numbered, and the
+    /// observer told of its exit or failure. Inlined in the graph loop, the
+    /// observer's part not.
+    #[inline]
+    fn exit(&self, at: &Entry<'_>, result: &Result<(Doc, Transition), ExecError>) {
+        match (self.obs(), at.entered) {
+            (Some(o), Some(entered)) => self.exited(o, at, entered, result),
+            _ => {
+                if result.is_ok() {
+                    self.add_events(1);
                 }
             }
         }
     }
 
-    /// A state's exit with `result`: its exit event numbered, and the
-    /// observer told of its exit or failure.
-    fn exit(&self, at: &Entry<'_>, result: &Result<(Doc, Transition), ExecError>) {
-        let (Some(o), Some(entered)) = (self.obs(), at.entered) else {
-            if result.is_ok() {
-                self.add_events(1);
-            }
-            return;
-        };
+    /// The observer's part of [`Run::exit`].
+    fn exited(
+        &self,
+        o: &dyn ExecutionObserver,
+        at: &Entry<'_>,
+        entered: Instant,
+        result: &Result<(Doc, Transition), ExecError>,
+    ) {
         match result {
             Ok((output, _)) => {
                 let id = self.add_events(1);

@@ -38,7 +38,9 @@ pub(super) fn after_result_path(
 }
 
 impl<'a> Run<'a> {
-    /// InputPath or OutputPath over an owned value.
+    /// InputPath or OutputPath over an owned value. Inlined: most states
+    /// have neither, and the call would cost more than the check.
+    #[inline]
     pub(in crate::engine) fn io(
         &self,
         path: &IoPath,
@@ -49,11 +51,24 @@ impl<'a> Run<'a> {
         match path {
             IoPath::Identity => Ok(v),
             IoPath::Empty => Ok(empty_object()),
-            IoPath::Path(p) => Ok(self.select(p, &v, frame, at)?.into_owned()),
+            IoPath::Path(p) => self.select_owned(p, v, frame, at),
         }
     }
 
-    /// InputPath or ItemsPath over a borrowed value.
+    /// The value `p` selects in `v`, owned.
+    fn select_owned(
+        &self,
+        p: &Path,
+        v: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        Ok(self.select(p, &v, frame, at)?.into_owned())
+    }
+
+    /// InputPath or ItemsPath over a borrowed value (inlined as
+    /// [`Run::io`]).
+    #[inline]
     pub(in crate::engine) fn io_ref<'v>(
         &self,
         path: &IoPath,
