@@ -105,6 +105,7 @@ impl Doc {
     }
 
     /// The document to change: a copy only when it is still shared.
+    #[inline]
     pub(super) fn into_owned(self) -> Value {
         match self.held {
             Held::Owned(v) => v,
@@ -113,6 +114,7 @@ impl Doc {
     }
 
     /// The document to share.
+    #[inline]
     pub(super) fn into_shared(self) -> Arc<Value> {
         match self.held {
             Held::Owned(v) => Arc::new(v),
@@ -124,6 +126,7 @@ impl Doc {
 impl std::ops::Deref for Doc {
     type Target = Value;
 
+    #[inline]
     fn deref(&self) -> &Value {
         match &self.held {
             Held::Owned(v) => v,

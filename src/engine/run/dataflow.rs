@@ -25,6 +25,7 @@ fn empty_object() -> Value {
 /// The bound of a state's document after ResultPath placed a result in it:
 /// from the bounds of the input (`raw`) and of the result, when both are
 /// known.
+#[inline]
 pub(super) fn after_result_path(
     raw: Option<Bound>,
     result: Option<Bound>,
@@ -187,7 +188,9 @@ impl<'a> Run<'a> {
     /// After a successful attempt: Assign (against the raw result in
     /// JSONPath, `$states.result` in JSONata) and ResultSelector (JSONPath)
     /// or Output (JSONata). Returns the value ResultPath takes (JSONPath)
-    /// or the state output (JSONata), and the variables to commit.
+    /// or the state output (JSONata), and the variables to commit. Inlined
+    /// in [`Run::handled`], its one caller: its result is large to return.
+    #[inline]
     pub(in crate::engine) fn finish_attempt(
         &self,
         st: &State,
