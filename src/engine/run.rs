@@ -210,7 +210,7 @@ pub(super) async fn execute(
         options,
         events: AtomicU32::new(1),
         invocations: Mutex::new(HashMap::new()),
-        state_machine_name: options.state_machine_name.as_str().into(),
+        state_machine_name: Arc::clone(&options.state_machine_name),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
         budget: &memory,
