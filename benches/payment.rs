@@ -38,7 +38,7 @@ fn options(n: u64) -> ExecutionOptions {
         execution_arn: format!("arn:aws:states:us-east-1:123456789012:express:payment:e{n}:{n}"),
         name: format!("e{n}"),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:payment".to_owned(),
-        state_machine_name: "payment".to_owned(),
+        state_machine_name: "payment".into(),
         role_arn: "arn:aws:iam::123456789012:role/r".to_owned(),
         start_time: SystemTime::now(),
         test_case: None,

@@ -52,7 +52,7 @@ fn machine() -> Arc<Machine> {
 
 fn options(name: &str) -> ExecutionOptions {
     ExecutionOptions {
-        state_machine_name: name.to_owned(),
+        state_machine_name: name.into(),
         ..common::options()
     }
 }

@@ -20,8 +20,8 @@ pub struct Workload {
     /// The compiled definition.
     pub machine: Arc<expressway::compile::Machine>,
     /// The state machine's name (the definition file's base name without
-    /// `.asl.json` / `.json`).
-    pub name: String,
+    /// `.asl.json` / `.json`), shared with every execution's options.
+    pub name: Arc<str>,
     /// The base input, its `paymentId` (if any) held as `null`;
     /// [`Workload::input`] sets it per execution.
     pub input: Value,
@@ -47,7 +47,7 @@ impl Workload {
         Ok(Workload {
             engine: Engine::new(tasks),
             machine: Arc::new(machine),
-            name: name.to_owned(),
+            name: name.into(),
             input,
         })
     }
@@ -87,7 +87,7 @@ impl Workload {
             prefix,
             ACCOUNT_REGION,
             ":express:",
-            &self.name,
+            &*self.name,
             ":",
             &name,
             ":",
@@ -100,8 +100,8 @@ impl Workload {
         digits.push_to(&mut execution_arn);
         ExecutionOptions {
             execution_arn,
-            state_machine_arn: joined(&[prefix, ACCOUNT_REGION, ":stateMachine:", &self.name]),
-            state_machine_name: self.name.clone(),
+            state_machine_arn: joined(&[prefix, ACCOUNT_REGION, ":stateMachine:", &*self.name]),
+            state_machine_name: Arc::clone(&self.name),
             role_arn: "arn:aws:iam::123456789012:role/expressway".to_owned(),
             name,
             start_time: SystemTime::now(),

@@ -375,7 +375,7 @@ impl Recorder {
     fn begin(&self, options: &ExecutionOptions) -> Arc<Trace> {
         let trace = Arc::new(Trace {
             arn: options.execution_arn.clone(),
-            machine: options.state_machine_name.clone(),
+            machine: options.state_machine_name.to_string(),
             name: options.name.clone(),
             start: options.start_time,
             role_arn: options.role_arn.clone(),

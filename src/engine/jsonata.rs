@@ -48,7 +48,8 @@ fn integer(v: &Value) -> Option<i64> {
 impl<'a> Run<'a> {
     /// Evaluates an `Assign` (either language) into the values to commit.
     /// `input` is what `$` means in a JSONPath Assign; `states` is the
-    /// JSONata `$states`.
+    /// JSONata `$states`. Inlined for the states without one.
+    #[inline]
     pub(super) fn assign_values(
         &self,
         assign: Option<&Payload>,
@@ -59,8 +60,22 @@ impl<'a> Run<'a> {
     ) -> Result<Option<Value>, ExecError> {
         match assign {
             None => Ok(None),
-            Some(Payload::Path(t)) => self.render(t, input, frame, at).map(Some),
-            Some(Payload::Jsonata(t)) => {
+            Some(assign) => self.evaluate_assign(assign, input, states, frame, at),
+        }
+    }
+
+    /// [`Run::assign_values`] of an `Assign`.
+    fn evaluate_assign(
+        &self,
+        assign: &Payload,
+        input: &Value,
+        states: Option<&States<'_>>,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Option<Value>, ExecError> {
+        match assign {
+            Payload::Path(t) => self.render(t, input, frame, at).map(Some),
+            Payload::Jsonata(t) => {
                 let owned;
                 let states = match states {
                     Some(s) => s,

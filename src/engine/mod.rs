@@ -75,8 +75,9 @@ pub struct ExecutionOptions {
     pub name: String,
     /// The state machine ARN.
     pub state_machine_arn: String,
-    /// The state machine name.
-    pub state_machine_name: String,
+    /// The state machine name (shared: every Task call of the execution
+    /// carries it).
+    pub state_machine_name: Arc<str>,
     /// The state machine's role ARN.
     pub role_arn: String,
     /// When the execution started.

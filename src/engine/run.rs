@@ -29,7 +29,7 @@ use super::budget::Budget;
 use super::observe::{Event, ExecutionObserver, Observer, StateRef};
 use super::variables::Frame;
 use super::{context, size, ExecutionOptions, ExecutionOutcome, ExecutionStatus};
-use crate::compile::{Graph, Machine, State, Transition};
+use crate::compile::{Graph, Kind, Machine, State, Transition};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::size::Bound;
 use crate::json::{Object, Value, MAX_DEPTH};
@@ -105,6 +105,7 @@ impl Doc {
     }
 
     /// The document to change: a copy only when it is still shared.
+    #[inline]
     pub(super) fn into_owned(self) -> Value {
         match self.held {
             Held::Owned(v) => v,
@@ -113,6 +114,7 @@ impl Doc {
     }
 
     /// The document to share.
+    #[inline]
     pub(super) fn into_shared(self) -> Arc<Value> {
         match self.held {
             Held::Owned(v) => Arc::new(v),
@@ -124,6 +126,7 @@ impl Doc {
 impl std::ops::Deref for Doc {
     type Target = Value;
 
+    #[inline]
     fn deref(&self) -> &Value {
         match &self.held {
             Held::Owned(v) => v,
@@ -207,7 +210,7 @@ pub(super) async fn execute(
         options,
         events: AtomicU32::new(1),
         invocations: Mutex::new(HashMap::new()),
-        state_machine_name: options.state_machine_name.as_str().into(),
+        state_machine_name: Arc::clone(&options.state_machine_name),
         test_case: options.test_case.as_deref().map(Into::into),
         obs,
         budget: &memory,
@@ -474,7 +477,17 @@ impl<'a> Run<'a> {
                 }
                 states = states.wrapping_add(1);
                 let state = graph.state(id);
-                let (out, next) = self.state(state, base + id.0, doc, &mut frame).await?;
+                // `Run::state` written out: its future nested in this one
+                // would add its own copy of the arguments to every
+                // execution's and branch's boxed future.
+                let at = self.enter(state, base + id.0, &doc, &mut frame);
+                let result = if runs_handled(state) {
+                    self.handled(state, doc, &mut frame, &at).await
+                } else {
+                    self.step(state, doc, &mut frame, &at).await
+                };
+                self.exit(&at, &result);
+                let (out, next) = result?;
                 match next {
                     Transition::End => return Ok(out),
                     Transition::Next(n) => {
@@ -487,7 +500,8 @@ impl<'a> Run<'a> {
     }
 
     /// One state, from its entry to its exit: the observer sees it enter,
-    /// exit (the exit event is numbered here) or fail.
+    /// exit (the exit event is numbered here) or fail. The graph loop runs
+    /// the same steps written out.
     async fn state(
         &'a self,
         st: &'a State,
@@ -495,6 +509,20 @@ impl<'a> Run<'a> {
         raw: Doc,
         frame: &mut Frame,
     ) -> Result<(Doc, Transition), ExecError> {
+        let at = self.enter(st, index, &raw, frame);
+        let result = if runs_handled(st) {
+            self.handled(st, raw, frame, &at).await
+        } else {
+            self.step(st, raw, frame, &at).await
+        };
+        self.exit(&at, &result);
+        result
+    }
+
+    /// A state's entry on `raw`: numbered, seen by the observer, and in the
+    /// Context Object. Inlined in the graph loop, the observer's part not.
+    #[inline]
+    fn enter(&self, st: &'a State, index: u32, raw: &Doc, frame: &mut Frame) -> Entry<'a> {
         let at = Entry {
             name: &st.name,
             event: self.next_event(),
@@ -502,32 +530,55 @@ impl<'a> Run<'a> {
             type_name: st.type_name,
             entered: None,
         };
-        // One await of `step` for both cases: each await point of a future
-        // this large would take its own slot in this state's future.
-        let at = match self.obs() {
+        if let Some(ctx) = frame.ctx_mut() {
+            let retry_count = runs_handled(st).then_some(0);
+            context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
+        }
+        match self.obs() {
             None => at,
-            Some(o) => {
-                o.event(
-                    at.event,
-                    &Event::StateEntered {
-                        state: at.state(),
-                        input: &raw,
-                    },
-                );
-                Entry {
-                    entered: Some(Instant::now()),
-                    ..at
+            Some(o) => Self::entered(o, at, raw),
+        }
+    }
+
+    /// The observer's part of [`Run::enter`].
+    fn entered<'s>(o: &dyn ExecutionObserver, at: Entry<'s>, raw: &Doc) -> Entry<'s> {
+        o.event(
+            at.event,
+            &Event::StateEntered {
+                state: at.state(),
+                input: raw,
+            },
+        );
+        Entry {
+            entered: Some(Instant::now()),
+            ..at
+        }
+    }
+
+    /// A state's exit with `result`: its exit event numbered, and the
+    /// observer told of its exit or failure. Inlined in the graph loop, the
+    /// observer's part not.
+    #[inline]
+    fn exit(&self, at: &Entry<'_>, result: &Result<(Doc, Transition), ExecError>) {
+        match (self.obs(), at.entered) {
+            (Some(o), Some(entered)) => self.exited(o, at, entered, result),
+            _ => {
+                if result.is_ok() {
+                    self.add_events(1);
                 }
             }
-        };
-        let result = self.step(st, raw, frame, &at).await;
-        let (Some(o), Some(entered)) = (self.obs(), at.entered) else {
-            if result.is_ok() {
-                self.add_events(1);
-            }
-            return result;
-        };
-        match &result {
+        }
+    }
+
+    /// The observer's part of [`Run::exit`].
+    fn exited(
+        &self,
+        o: &dyn ExecutionObserver,
+        at: &Entry<'_>,
+        entered: Instant,
+        result: &Result<(Doc, Transition), ExecError>,
+    ) {
+        match result {
             Ok((output, _)) => {
                 let id = self.add_events(1);
                 o.event(
@@ -551,8 +602,16 @@ impl<'a> Run<'a> {
                 },
             ),
         }
-        result
     }
+}
+
+/// Whether state `st` runs under Retry and Catch ([`Run::handled`]): a
+/// Task, Parallel or Map; the other states run in [`Run::step`].
+fn runs_handled(st: &State) -> bool {
+    matches!(
+        st.kind,
+        Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+    )
 }
 
 /// States a graph runs per unit of tokio's cooperative budget (128 units

@@ -65,8 +65,18 @@ impl Frame {
     /// # Errors
     /// `States.DataLimitExceeded` when the assigned values exceed 256 KiB, or
     /// all the variables together exceed 10 MiB.
+    #[inline]
     pub(super) fn commit(&mut self, assigned: Option<Value>) -> Result<(), ExecError> {
-        let Some(OwnedValue::Object(new)) = assigned else {
+        // Inlined for the states without an Assign (nothing to commit).
+        match assigned {
+            None => Ok(()),
+            Some(values) => self.commit_values(values),
+        }
+    }
+
+    /// [`Frame::commit`] of an Assign's values.
+    fn commit_values(&mut self, assigned: Value) -> Result<(), ExecError> {
+        let OwnedValue::Object(new) = assigned else {
             return Ok(());
         };
         if new.is_empty() {

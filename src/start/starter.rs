@@ -655,7 +655,7 @@ impl Starter {
             execution_arn,
             name,
             state_machine_arn: version_arn.clone().unwrap_or_else(|| machine.arn.clone()),
-            state_machine_name: machine.name.clone(),
+            state_machine_name: machine.name.as_str().into(),
             role_arn: machine.role_arn.clone(),
             start_time: SystemTime::now(),
             test_case: test_case.map(str::to_owned),

@@ -168,7 +168,7 @@ pub(crate) async fn run(
                 execution_arn: started.execution_arn.clone(),
                 name: started.name.clone(),
                 state_machine_arn: started.state_machine_arn.clone(),
-                state_machine_name: String::new(),
+                state_machine_name: "".into(),
                 role_arn: String::new(),
                 start_time: started.start_time,
                 test_case: None,

@@ -79,7 +79,7 @@ pub(crate) async fn test_state(service: &Service, req: &Request<'_>) -> Result<J
         execution_arn: crate::start::arn::express_execution(&machine_arn, "test"),
         name: "test".to_owned(),
         state_machine_arn: machine_arn,
-        state_machine_name: TESTED.to_owned(),
+        state_machine_name: TESTED.into(),
         role_arn: req.str("roleArn")?.unwrap_or_default().to_owned(),
         start_time: std::time::SystemTime::now(),
         test_case: None,

@@ -403,7 +403,7 @@ impl<'a> Run<'a> {
                     execution_arn: child_arn(child_sm_arn, d.child_type, &name),
                     name,
                     state_machine_arn: child_sm_arn.to_owned(),
-                    state_machine_name: child_sm_name.to_owned(),
+                    state_machine_name: child_sm_name.into(),
                     role_arn: role_arn.clone(),
                     start_time: SystemTime::now(),
                     test_case: test_case.clone(),

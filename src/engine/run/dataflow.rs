@@ -25,6 +25,7 @@ fn empty_object() -> Value {
 /// The bound of a state's document after ResultPath placed a result in it:
 /// from the bounds of the input (`raw`) and of the result, when both are
 /// known.
+#[inline]
 pub(super) fn after_result_path(
     raw: Option<Bound>,
     result: Option<Bound>,
@@ -38,7 +39,9 @@ pub(super) fn after_result_path(
 }
 
 impl<'a> Run<'a> {
-    /// InputPath or OutputPath over an owned value.
+    /// InputPath or OutputPath over an owned value. Inlined: most states
+    /// have neither, and the call would cost more than the check.
+    #[inline]
     pub(in crate::engine) fn io(
         &self,
         path: &IoPath,
@@ -49,11 +52,24 @@ impl<'a> Run<'a> {
         match path {
             IoPath::Identity => Ok(v),
             IoPath::Empty => Ok(empty_object()),
-            IoPath::Path(p) => Ok(self.select(p, &v, frame, at)?.into_owned()),
+            IoPath::Path(p) => self.select_owned(p, v, frame, at),
         }
     }
 
-    /// InputPath or ItemsPath over a borrowed value.
+    /// The value `p` selects in `v`, owned.
+    fn select_owned(
+        &self,
+        p: &Path,
+        v: Value,
+        frame: &Frame,
+        at: &Entry<'_>,
+    ) -> Result<Value, ExecError> {
+        Ok(self.select(p, &v, frame, at)?.into_owned())
+    }
+
+    /// InputPath or ItemsPath over a borrowed value (inlined as
+    /// [`Run::io`]).
+    #[inline]
     pub(in crate::engine) fn io_ref<'v>(
         &self,
         path: &IoPath,
@@ -172,7 +188,9 @@ impl<'a> Run<'a> {
     /// After a successful attempt: Assign (against the raw result in
     /// JSONPath, `$states.result` in JSONata) and ResultSelector (JSONPath)
     /// or Output (JSONata). Returns the value ResultPath takes (JSONPath)
-    /// or the state output (JSONata), and the variables to commit.
+    /// or the state output (JSONata), and the variables to commit. Inlined
+    /// in [`Run::handled`], its one caller: its result is large to return.
+    #[inline]
     pub(in crate::engine) fn finish_attempt(
         &self,
         st: &State,

@@ -324,7 +324,7 @@ impl Engine {
             options: &options,
             events: AtomicU32::new(1),
             invocations: Mutex::default(),
-            state_machine_name: options.state_machine_name.as_str().into(),
+            state_machine_name: Arc::clone(&options.state_machine_name),
             test_case: options.test_case.as_deref().map(Into::into),
             obs: None,
             budget: &memory,

@@ -52,12 +52,13 @@ impl<'a> Run<'a> {
                     .and(mocked)
                     .map(|v| (v, None)),
                 (None, Kind::Task { .. }) => self.task(st, &raw, &mut in_bound, frame, at).await,
-                // Parallel and Map run boxed: their futures (streams of
-                // branches, the distributed Map's writer) are far larger than
-                // a Task's, and every state's future would be as large, and
-                // copied as often, as the largest of them.
+                // A Parallel's future (its branches' boxed graph futures
+                // joined) is no larger than a Task's. A Map runs boxed: its
+                // future (streams of iterations, the distributed Map's
+                // writer) is far larger, and every state's future would be
+                // as large, and copied as often, as the largest of them.
                 (None, Kind::Parallel { branches }) => {
-                    Box::pin(self.parallel(st, branches, &raw, in_bound, frame, at)).await
+                    self.parallel(st, branches, &raw, in_bound, frame, at).await
                 }
                 (None, Kind::Map(spec)) => Box::pin(self.map(st, spec, &raw, frame, at))
                     .await
@@ -170,6 +171,7 @@ impl<'a> Run<'a> {
 /// The state's input for ResultPath to merge into: taken back from the
 /// handler or the branches that shared it (a copy only if one still holds
 /// it), or not at all when the result replaces it.
+#[inline]
 fn take_unless_replaced(raw: Arc<Value>, rp: &ResultPath) -> Value {
     match rp {
         ResultPath::Replace => Value::default(),

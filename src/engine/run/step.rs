@@ -4,20 +4,21 @@
 //! Source: ASL spec "Pass State", "Succeed State", "Fail State", "Choice State",
 //! "Wait State".
 
-use std::time::SystemTime;
-
 use simd_json::OwnedValue;
 
 use super::dataflow::after_result_path;
 use super::inspect::Step;
-use super::{context, oversized_result, size, too_deep, Doc, Entry, Frame, Run};
+use super::{oversized_result, size, too_deep, Doc, Entry, Frame, Run};
 use crate::compile::{Condition, IoPath, Kind, ResultPath, State, StringSource, Transition};
 use crate::errors::{names, ExecError, MAX_PAYLOAD_BYTES};
 use crate::json::size::Bound;
 use crate::json::{Scope, Value, MAX_DEPTH};
 
 impl<'a> Run<'a> {
-    /// The work of one state, between its entry and exit events.
+    /// The work of a Pass, Succeed, Fail, Choice or Wait state, between its
+    /// entry and exit events (a Task, Parallel or Map runs in
+    /// [`Run::handled`]). Task, Parallel and Map take the input as it is
+    /// (shared or not); these states change it in place.
     pub(in crate::engine) async fn step(
         &'a self,
         st: &'a State,
@@ -25,22 +26,6 @@ impl<'a> Run<'a> {
         frame: &mut Frame,
         at: &Entry<'_>,
     ) -> Result<(Doc, Transition), ExecError> {
-        if let Some(ctx) = frame.ctx_mut() {
-            let retry_count = matches!(
-                st.kind,
-                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
-            )
-            .then_some(0);
-            context::enter_state(ctx, &st.name, SystemTime::now(), retry_count);
-        }
-        // Task, Parallel and Map take the input as it is (shared or not);
-        // the other states change it in place.
-        let raw = match &st.kind {
-            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                return self.handled(st, raw, frame, at).await
-            }
-            _ => raw,
-        };
         // What is known of the input's size still holds for the output of a
         // state that passes it on whole.
         let whole = matches!(
@@ -58,12 +43,7 @@ impl<'a> Run<'a> {
         } else {
             raw.into_owned()
         };
-        if st.jsonata
-            && !matches!(
-                st.kind,
-                Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
-            )
-        {
+        if st.jsonata {
             // Boxed, as Parallel and Map are (`handled`): the JSONata states'
             // future would otherwise set the size of every state's.
             let (out, next) = Box::pin(self.jsonata_simple(st, raw, frame, at)).await?;
@@ -140,7 +120,7 @@ impl<'a> Run<'a> {
                 Ok((Doc::bounded(out, bound), st.transition))
             }
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                // Taken by `handled` above.
+                // Run by `handled`.
                 Err(ExecError::runtime("unreachable state kind"))
             }
         }

@@ -200,29 +200,24 @@ impl<'a> Run<'a> {
         // mocked response is the Task's result (Step Functions Local's
         // behaviour). States it does not mock wait for their callback.
         let mocked = self.tasks.is_mocked(&call);
-        let invoked = self.tasks.invoke_resolved(call, compiled.function());
-        let fut = async move {
-            match waiter {
-                None => invoked.await,
-                Some(_) if mocked => invoked.await,
-                Some(w) => {
-                    // The integration's own result only says the token was
-                    // handed over; the Task's result is the callback's.
-                    invoked.await?;
-                    w.wait(heartbeat).await
-                }
-            }
+        // The Task's time limit counts from the call.
+        let limit = timeout.map(|d| (tokio::time::Instant::now(), d));
+        let mut invoked = self.tasks.invoke_resolved(call, compiled.function());
+        // A handler that answers on its first poll needs no timer: that
+        // common case stays out of a boxed future. A call still pending, or
+        // a callback Task, continues in one (`pending_attempt`): its timer
+        // and callback wait would otherwise set the size of every state's
+        // future (and of the boxed graph futures that hold them).
+        let first = match waiter {
+            None => futures::poll!(&mut invoked),
+            Some(_) => std::task::Poll::Pending,
         };
-        let mut timed_out = false;
-        let result = match timeout {
-            Some(d) => match super::timer::timeout(d, fut).await {
-                Ok(r) => r,
-                Err(_) => {
-                    timed_out = true;
-                    Err(ExecError::new(names::TIMEOUT, ""))
-                }
-            },
-            None => fut.await,
+        let (result, timed_out) = match first {
+            std::task::Poll::Ready(r) => (r, false),
+            std::task::Poll::Pending => {
+                let attempt = pending_attempt(invoked, waiter, mocked, heartbeat, limit);
+                Box::pin(attempt).await
+            }
         };
         let id = self.add_events(1); // TaskSucceeded / TaskFailed / TaskTimedOut
         if let (Some(o), Some((started, resource))) = (self.obs(), observed) {
@@ -264,5 +259,42 @@ impl<'a> Run<'a> {
             return Err(super::too_deep(at, "result"));
         }
         Ok((result, Some(measure.bound())))
+    }
+}
+
+/// The rest of a Task attempt whose call did not answer on its first poll
+/// (`invoked` may have been polled once), or that waits for its callback
+/// (`waiter`, with its `heartbeat`; a mock-file test case answers a callback
+/// Task it mocks directly, `mocked`): under its time limit (`limit`: when the
+/// call was made, and the `TimeoutSeconds`). Its result, and whether the
+/// time limit ended it. A call that is ready when polled wins over an
+/// elapsed time limit.
+async fn pending_attempt<F: std::future::Future<Output = Result<Value, ExecError>>>(
+    invoked: F,
+    waiter: Option<crate::engine::tokens::Waiter>,
+    mocked: bool,
+    heartbeat: Option<Duration>,
+    limit: Option<(tokio::time::Instant, Duration)>,
+) -> (Result<Value, ExecError>, bool) {
+    let fut = async move {
+        // The integration's own result only says the token was handed over;
+        // the Task's result is the callback's.
+        match waiter {
+            None => invoked.await,
+            Some(_) if mocked => invoked.await,
+            Some(w) => {
+                invoked.await?;
+                w.wait(heartbeat).await
+            }
+        }
+    };
+    let deadline = limit.and_then(|(start, d)| start.checked_add(d));
+    match deadline {
+        Some(deadline) => match tokio::time::timeout_at(deadline, fut).await {
+            Ok(r) => (r, false),
+            Err(_) => (Err(ExecError::new(names::TIMEOUT, "")), true),
+        },
+        // No limit, or one past what the clock can hold: no limit in practice.
+        None => (fut.await, false),
     }
 }
