@@ -887,14 +887,31 @@ where
     /// safe form of [`insert_nocheck`](Self::insert_nocheck), whose contract is
     /// about the map's keys, not memory (a repeated key is stored twice, which
     /// debug builds assert against).
-    #[inline]
+    ///
+    /// The vector's push is inlined into the caller (a map below
+    /// `VEC_LIMIT_UPPER` keys, nearly every object a workflow builds); the
+    /// rest (the map backend, the move to it) stays out of line.
+    #[inline(always)]
     pub fn insert_distinct(&mut self, k: K, v: V)
     where
         S: Default,
     {
         debug_assert!(!self.contains_key(&k), "insert_distinct: the key is already there");
-        // SAFETY: `insert_nocheck` only requires the key to be absent for the
-        // map to stay free of repeated keys; the caller guarantees it.
+        match &mut self.0 {
+            HashMapInt::Vec(m) if m.len() < VEC_LIMIT_UPPER => m.insert_nocheck(k, v),
+            _ => self.insert_distinct_past_vec(k, v),
+        }
+    }
+
+    /// [`insert_distinct`](Self::insert_distinct) into the map backend, or
+    /// into a full vector, which moves to it.
+    #[inline(never)]
+    fn insert_distinct_past_vec(&mut self, k: K, v: V)
+    where
+        S: Default,
+    {
+        // SAFETY: `insert_nocheck` only requires the key to be absent for
+        // the map to stay free of repeated keys; the caller guarantees it.
         unsafe { self.insert_nocheck(k, v) }
     }
 

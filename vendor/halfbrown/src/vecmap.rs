@@ -209,7 +209,7 @@ impl<K, V, const N: usize, S> VecMap<K, V, N, S> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert_nocheck(&mut self, k: K, v: V) {
         self.v.push((k, v));
     }
