@@ -915,6 +915,57 @@ where
         unsafe { self.insert_nocheck(k, v) }
     }
 
+    /// Expressway fork: the key-value pairs in insertion order while the
+    /// map is held as its vector (at most `VEC_LIMIT_UPPER` keys), `None`
+    /// past it. Lets a caller that knows its key type find a key with its
+    /// own comparison (expressway compares short strings inline instead of
+    /// calling `bcmp`), then reach the value by [`value_at_mut`](Self::value_at_mut)
+    /// or [`swap_remove_at`](Self::swap_remove_at).
+    #[inline]
+    pub fn as_pairs(&self) -> Option<&[(K, V)]> {
+        match &self.0 {
+            HashMapInt::Map(_) => None,
+            HashMapInt::Vec(m) => Some(m.as_slice()),
+        }
+    }
+
+    /// Expressway fork: the position of key `k` in insertion order (the
+    /// index [`value_at_mut`](Self::value_at_mut) and
+    /// [`swap_remove_at`](Self::swap_remove_at) take).
+    #[inline]
+    pub fn index_of<Q>(&self, k: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match &self.0 {
+            HashMapInt::Map(m) => m.get_index_of(k),
+            HashMapInt::Vec(m) => m.as_slice().iter().position(|(ak, _)| k == ak.borrow()),
+        }
+    }
+
+    /// Expressway fork: the value of the key at position `i` in insertion
+    /// order (as [`as_pairs`](Self::as_pairs) or [`index_of`](Self::index_of)
+    /// found it), `None` past the end.
+    #[inline]
+    pub fn value_at_mut(&mut self, i: usize) -> Option<&mut V> {
+        match &mut self.0 {
+            HashMapInt::Map(m) => m.get_index_mut(i).map(|(_, v)| v),
+            HashMapInt::Vec(m) => m.value_at_mut(i),
+        }
+    }
+
+    /// Expressway fork: [`swap_remove_entry`](Self::swap_remove_entry) of
+    /// the key at position `i` (the last key takes the hole), `None` past
+    /// the end.
+    #[inline]
+    pub fn swap_remove_at(&mut self, i: usize) -> Option<(K, V)> {
+        match &mut self.0 {
+            HashMapInt::Map(m) => m.swap_remove_index(i),
+            HashMapInt::Vec(m) => m.swap_remove_at(i),
+        }
+    }
+
     /// Checks if the current backend is a map, if so returns
     /// true.
     pub fn is_map(&self) -> bool {
