@@ -497,8 +497,19 @@ fn render_node(
         Node::Object(fields) => {
             let mut object = Object::with_capacity(fields.len());
             for (key, child) in fields {
+                let value = match child {
+                    // A field that selects one value (most fields), copied
+                    // here without a call; anything else (a list, a miss
+                    // and its error, a counted template) as `render_node`
+                    // renders it.
+                    Node::Path { path, .. } if tally.is_none() => match path.select(scope) {
+                        Ok(Selected::One(v)) => v.clone(),
+                        _ => render_node(child, scope, tally)?,
+                    },
+                    _ => render_node(child, scope, tally)?,
+                };
                 // The template's fields are distinct (`compile_node`).
-                object.insert_distinct(key.clone(), render_node(child, scope, tally)?);
+                object.insert_distinct(key.clone(), value);
             }
             Ok(Value::Object(Box::new(object)))
         }
