@@ -9,10 +9,11 @@
 
 use super::{Object, Value};
 
-/// Whether two member names are equal: lengths first, then names of up to
-/// 16 bytes by two overlapping loads each, longer ones as slices.
+/// Whether two member names (or any two strings) are equal: lengths
+/// first, then strings of up to 16 bytes by two overlapping loads each,
+/// longer ones as slices.
 #[inline(always)]
-fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

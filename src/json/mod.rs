@@ -15,7 +15,7 @@ pub(crate) mod size;
 pub mod template;
 
 pub use error::EvalError;
-pub(crate) use member::{index_of, set};
+pub(crate) use member::{index_of, same_name as same_text, set};
 pub use member::{member, member_mut};
 
 /// A JSON value: simd-json's owned value. Objects keep the insertion order of
