@@ -25,7 +25,7 @@ pub const FUNCTIONS: [&str; 5] = [
 /// A field of an object value, if `v` is an object that has it.
 fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     match v {
-        Value::Object(o) => o.get(key),
+        Value::Object(o) => expressway::json::member(o, key),
         _ => None,
     }
 }

@@ -25,6 +25,29 @@ pub struct Workload {
     /// The base input, its `paymentId` (if any) held as `null`;
     /// [`Workload::input`] sets it per execution.
     pub input: Value,
+    /// What every execution's [`ExecutionOptions`] share, joined once.
+    arns: Arns,
+}
+
+/// The parts of the executions' ARNs that do not change from one to the
+/// next: the options of each execution are their copies plus its number.
+#[derive(Clone)]
+struct Arns {
+    /// `arn:aws:states:<region>:<account>:express:<name>:` (then
+    /// `exec-<n>:<n>`).
+    execution_prefix: String,
+    /// The state machine's ARN.
+    state_machine: String,
+}
+
+impl Arns {
+    fn new(name: &str) -> Self {
+        let prefix = "arn:aws:states:";
+        Arns {
+            execution_prefix: joined(&[prefix, ACCOUNT_REGION, ":express:", name, ":"]),
+            state_machine: joined(&[prefix, ACCOUNT_REGION, ":stateMachine:", name]),
+        }
+    }
 }
 
 impl Workload {
@@ -49,6 +72,7 @@ impl Workload {
             machine: Arc::new(machine),
             name: name.into(),
             input,
+            arns: Arns::new(name),
         })
     }
 
@@ -78,29 +102,20 @@ impl Workload {
     pub fn options(&self, n: u64) -> ExecutionOptions {
         // Joined by hand: this runs once per measured execution, and
         // `format!` costs more than the execution's own string work.
+        // The ARNs' fixed parts were joined once ([`Arns`]).
         let digits = decimal(n);
         let mut name = String::with_capacity(5 + digits.len());
         name.push_str("exec-");
         digits.push_to(&mut name);
-        let prefix = "arn:aws:states:";
-        let arn_parts = [
-            prefix,
-            ACCOUNT_REGION,
-            ":express:",
-            &*self.name,
-            ":",
-            &name,
-            ":",
-        ];
-        let mut execution_arn =
-            String::with_capacity(arn_parts.iter().map(|p| p.len()).sum::<usize>() + digits.len());
-        for p in arn_parts {
-            execution_arn.push_str(p);
-        }
+        let prefix = &self.arns.execution_prefix;
+        let mut execution_arn = String::with_capacity(prefix.len() + name.len() + 1 + digits.len());
+        execution_arn.push_str(prefix);
+        execution_arn.push_str(&name);
+        execution_arn.push(':');
         digits.push_to(&mut execution_arn);
         ExecutionOptions {
             execution_arn,
-            state_machine_arn: joined(&[prefix, ACCOUNT_REGION, ":stateMachine:", &*self.name]),
+            state_machine_arn: self.arns.state_machine.clone(),
             state_machine_name: Arc::clone(&self.name),
             role_arn: "arn:aws:iam::123456789012:role/expressway".to_owned(),
             name,

@@ -9,11 +9,14 @@ pub mod budget;
 mod error;
 pub mod intrinsic;
 pub mod jsonata;
+mod member;
 pub mod path;
 pub(crate) mod size;
 pub mod template;
 
 pub use error::EvalError;
+pub(crate) use member::{index_of, same_name as same_text, set};
+pub use member::{member, member_mut};
 
 /// A JSON value: simd-json's owned value. Objects keep the insertion order of
 /// their keys at every size, as AWS's do (up to 32 keys a `Vec`, then an

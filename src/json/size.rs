@@ -135,85 +135,140 @@ const RECURSION: usize = 32;
 /// of pending values to set up; a deeper one is walked again by
 /// [`measure_deep`], which keeps its own stack. Both give the same measure.
 pub(crate) fn measure(value: &Value) -> Measure {
-    let mut m = Measure::default();
-    if walk_shallow(value, 0, &mut m) {
-        m
+    let mut t = Tally::default();
+    if walk_shallow(value, 0, &mut t) {
+        t.measure()
     } else {
         measure_deep(value)
     }
 }
 
-/// Adds `v` (at `depth`: 0 for the root) and its descendants to `m`;
-/// `false`, with `m` partly added, when a container lies deeper than
+/// What [`walk_shallow`] adds up, from which the [`Measure`] follows:
+/// the bytes every serialisation takes (punctuation, quotes, integers,
+/// literals), the bytes of text (keys and strings, each byte 1 to 6
+/// bytes once escaped) and the floats (1 to 24 bytes each).
+#[derive(Default)]
+struct Tally {
+    exact: usize,
+    text: usize,
+    floats: usize,
+    depth: usize,
+    nodes: usize,
+}
+
+impl Tally {
+    fn measure(&self) -> Measure {
+        Measure {
+            low: self.exact + self.text + self.floats,
+            high: self.exact + 6 * self.text + 24 * self.floats,
+            depth: self.depth,
+            nodes: self.nodes,
+        }
+    }
+}
+
+/// The bytes of a literal or an integer ([`node`]'s sizes).
+#[inline]
+fn literal_len(v: &StaticNode) -> usize {
+    match v {
+        StaticNode::Null => 4,
+        StaticNode::Bool(true) => 4,
+        StaticNode::Bool(false) => 5,
+        StaticNode::I64(n) => digits(n.unsigned_abs()) + usize::from(*n < 0),
+        StaticNode::U64(n) => digits(*n),
+        // Floats are counted apart (`Tally::floats`).
+        StaticNode::F64(_) => 0,
+    }
+}
+
+/// Adds `v` (at `depth`: 0 for the root) and its descendants to `t`;
+/// `false`, with `t` partly added, when a container lies deeper than
 /// [`RECURSION`]. Adds what [`node`] and the loop of [`measure_deep`] add.
 ///
-/// Scalars inside a container are added in its loop, without a call: most
-/// values of a document are scalars (this walk measures every Task result).
-fn walk_shallow(v: &Value, depth: usize, m: &mut Measure) -> bool {
-    m.nodes += 1;
-    match v {
+/// The members of a container are added up in locals (registers), with a
+/// call only for a nested container: most values of a document are
+/// scalars (this walk measures every Task result).
+fn walk_shallow(v: &Value, depth: usize, t: &mut Tally) -> bool {
+    let mut sum = Sum {
+        exact: 0,
+        text: 0,
+        floats: 0,
+        nodes: 1,
+    };
+    let within = match v {
         OwnedValue::Object(o) => {
             if depth >= RECURSION {
                 return false;
             }
-            m.depth = m.depth.max(depth + 1);
-            // Braces, commas, colons.
-            let n = 2 + o.len().saturating_sub(1) + o.len();
-            m.low += n;
-            m.high += n;
+            t.depth = t.depth.max(depth + 1);
+            // Braces, commas, colons, and the quotes of each key.
+            let n = o.len();
+            sum.exact += 2 + n.saturating_sub(1) + n + 2 * n;
+            let mut all = true;
             for (k, x) in o.iter() {
-                m.low += 2 + k.len();
-                m.high += 2 + 6 * k.len();
-                if !walk_child(x, depth + 1, m) {
-                    return false;
+                sum.text += k.len();
+                if !sum.member(x, depth, t) {
+                    all = false;
+                    break;
                 }
             }
-            true
+            all
         }
         OwnedValue::Array(a) => {
             if depth >= RECURSION {
                 return false;
             }
-            m.depth = m.depth.max(depth + 1);
-            let n = 2 + a.len().saturating_sub(1);
-            m.low += n;
-            m.high += n;
-            for x in a.iter() {
-                if !walk_child(x, depth + 1, m) {
-                    return false;
-                }
+            t.depth = t.depth.max(depth + 1);
+            sum.exact += 2 + a.len().saturating_sub(1);
+            a.iter().all(|x| sum.member(x, depth, t))
+        }
+        // The root itself is a scalar: added as a member, less the node
+        // the member adds (the root counted it already).
+        scalar => {
+            sum.nodes = 0;
+            sum.member(scalar, depth, t)
+        }
+    };
+    t.exact += sum.exact;
+    t.text += sum.text;
+    t.floats += sum.floats;
+    t.nodes += sum.nodes;
+    within
+}
+
+/// A container's members added up by [`walk_shallow`], in locals.
+struct Sum {
+    exact: usize,
+    text: usize,
+    floats: usize,
+    nodes: usize,
+}
+
+impl Sum {
+    /// Adds a member `x` of a container at `depth`: a scalar here, a
+    /// nested container by a call into `t`; `false` when one lies too
+    /// deep.
+    #[inline(always)]
+    fn member(&mut self, x: &Value, depth: usize, t: &mut Tally) -> bool {
+        match x {
+            OwnedValue::String(s) => {
+                self.exact += 2;
+                self.text += s.len();
+                self.nodes += 1;
             }
-            true
+            OwnedValue::Static(StaticNode::F64(_)) => {
+                self.floats += 1;
+                self.nodes += 1;
+            }
+            OwnedValue::Static(lit) => {
+                self.exact += literal_len(lit);
+                self.nodes += 1;
+            }
+            OwnedValue::Object(_) | OwnedValue::Array(_) => {
+                return walk_shallow(x, depth + 1, t);
+            }
         }
-        scalar => {
-            scalar_into(scalar, m);
-            true
-        }
-    }
-}
-
-/// [`walk_shallow`] of a container's member `x`: a scalar added in place.
-#[inline(always)]
-fn walk_child(x: &Value, depth: usize, m: &mut Measure) -> bool {
-    match x {
-        OwnedValue::Object(_) | OwnedValue::Array(_) => walk_shallow(x, depth, m),
-        scalar => {
-            m.nodes += 1;
-            scalar_into(scalar, m);
-            true
-        }
-    }
-}
-
-/// Adds a scalar's size to `m` (as [`node`] does).
-#[inline(always)]
-fn scalar_into(v: &Value, m: &mut Measure) {
-    match v {
-        OwnedValue::String(s) => {
-            m.low += 2 + s.len();
-            m.high += 2 + 6 * s.len();
-        }
-        other => node(other, &mut m.low, &mut m.high),
+        true
     }
 }
 

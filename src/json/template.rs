@@ -210,7 +210,7 @@ impl Template {
             if let (true, Value::Object(o)) = (named, &mut input) {
                 // The order of what is left does not matter: the input is
                 // dropped after.
-                if let Some((k, v)) = o.swap_remove_entry(key.as_str()) {
+                if let Some((k, v)) = super::index_of(o, key).and_then(|i| o.swap_remove_at(i)) {
                     object.insert_distinct(k, v);
                     continue;
                 }
@@ -348,11 +348,11 @@ fn named_as_members(root: &Node) -> Vec<bool> {
 fn lookup<'v>(mut v: &'v Value, chain: &[Segment]) -> Option<&'v Value> {
     // One step (`$.name`, the common case) without the loop.
     if let ([Segment::Child(k)], Value::Object(o)) = (chain, v) {
-        return o.get(k.as_str());
+        return super::member(o, k);
     }
     for seg in chain {
         match (seg, v) {
-            (Segment::Child(k), Value::Object(o)) => v = o.get(k.as_str())?,
+            (Segment::Child(k), Value::Object(o)) => v = super::member(o, k)?,
             _ => return None,
         }
     }
@@ -363,7 +363,7 @@ fn lookup<'v>(mut v: &'v Value, chain: &[Segment]) -> Option<&'v Value> {
 fn lookup_mut<'v>(mut v: &'v mut Value, chain: &[Segment]) -> Option<&'v mut Value> {
     for seg in chain {
         match (seg, v) {
-            (Segment::Child(k), Value::Object(o)) => v = o.get_mut(k.as_str())?,
+            (Segment::Child(k), Value::Object(o)) => v = super::member_mut(o, k)?,
             _ => return None,
         }
     }
@@ -497,8 +497,19 @@ fn render_node(
         Node::Object(fields) => {
             let mut object = Object::with_capacity(fields.len());
             for (key, child) in fields {
+                let value = match child {
+                    // A field that selects one value (most fields), copied
+                    // here without a call; anything else (a list, a miss
+                    // and its error, a counted template) as `render_node`
+                    // renders it.
+                    Node::Path { path, .. } if tally.is_none() => match path.select(scope) {
+                        Ok(Selected::One(v)) => v.clone(),
+                        _ => render_node(child, scope, tally)?,
+                    },
+                    _ => render_node(child, scope, tally)?,
+                };
                 // The template's fields are distinct (`compile_node`).
-                object.insert_distinct(key.clone(), render_node(child, scope, tally)?);
+                object.insert_distinct(key.clone(), value);
             }
             Ok(Value::Object(Box::new(object)))
         }

@@ -195,6 +195,11 @@ impl ChoiceRule {
                 if let Test::IsPresent(flag) = test {
                     return Ok(select(variable, scope).is_ok() == *flag);
                 }
+                // A variable that selects one value (nearly every one) is
+                // read where it is.
+                if let Ok(Selected::One(value)) = variable.select(scope) {
+                    return test.eval(value, scope);
+                }
                 let value = select(variable, scope)?;
                 test.eval(&value, scope)
             }
@@ -218,10 +223,16 @@ impl Test {
                 let Value::String(s) = value else {
                     return Ok(false);
                 };
+                // Equal strings are equal byte for byte, whatever the order
+                // `compare_strings` gives the others.
+                let holds = |other: &str| match cmp {
+                    Cmp::Equals => crate::json::same_text(s, other),
+                    _ => cmp.holds(crate::json::compare_strings(s, other)),
+                };
                 match operand {
-                    Operand::Literal(lit) => cmp.holds(crate::json::compare_strings(s, lit)),
+                    Operand::Literal(lit) => holds(lit),
                     Operand::Path(p) => match select(p, scope)?.as_ref() {
-                        Value::String(other) => cmp.holds(crate::json::compare_strings(s, other)),
+                        Value::String(other) => holds(other),
                         _ => false,
                     },
                 }

@@ -3,7 +3,7 @@
 use simd_json::StaticNode;
 
 use super::{normalize, Path, PathError, Root, Segment};
-use crate::json::Value;
+use crate::json::{index_of, member_mut, set, Value};
 
 /// Places `value` at `path` inside `target` (see [`Path::assign`]).
 pub(super) fn assign(path: &Path, mut target: Value, value: Value) -> Result<Value, PathError> {
@@ -34,10 +34,10 @@ pub(super) fn assign(path: &Path, mut target: Value, value: Value) -> Result<Val
     for (i, seg) in parents.iter().enumerate() {
         cur = match (seg, cur) {
             (Segment::Child(k), Value::Object(o)) => {
-                if !o.contains_key(k.as_str()) {
-                    o.insert(k.clone(), Value::Object(Box::default()));
+                if index_of(o, k).is_none() {
+                    o.insert_distinct(k.clone(), Value::Object(Box::default()));
                 }
-                match o.get_mut(k.as_str()) {
+                match member_mut(o, k) {
                     Some(v) => v,
                     None => return Err(fail(i + 1, "could not be created")),
                 }
@@ -55,9 +55,7 @@ pub(super) fn assign(path: &Path, mut target: Value, value: Value) -> Result<Val
     }
     let at = parents.len();
     match (last, cur) {
-        (Segment::Child(k), Value::Object(o)) => {
-            o.insert(k.clone(), value);
-        }
+        (Segment::Child(k), Value::Object(o)) => set(o, k, value),
         (Segment::Index(n), Value::Array(a)) => {
             let len = a.len();
             match index(*n, len).and_then(|j| a.get_mut(j)) {

@@ -80,7 +80,7 @@ fn walk_definite<'a>(segs: &[Segment], skip: usize, doc: &'a Value) -> Result<&'
     for (i, seg) in segs.iter().enumerate().skip(skip) {
         node = match seg {
             Segment::Child(k) => match node {
-                Value::Object(o) => match o.get(k.as_str()) {
+                Value::Object(o) => match crate::json::member(o, k) {
                     Some(v) => v,
                     None => return Err(missing(segs, i)),
                 },

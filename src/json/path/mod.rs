@@ -142,6 +142,10 @@ pub struct Path {
     root: Root,
     segments: Vec<Segment>,
     definite: bool,
+    /// `$` followed by `.name` steps only (`$.a.b`, `$['a']`): what nearly
+    /// every path a workflow reads is, selected by [`Path::select`] without
+    /// the general walk when each step finds its member.
+    names: bool,
 }
 
 impl Path {
@@ -158,11 +162,14 @@ impl Path {
             message: e.to_string(),
         })?;
         let definite = segments.iter().all(Segment::is_definite);
+        let names =
+            matches!(root, Root::Input) && segments.iter().all(|s| matches!(s, Segment::Child(_)));
         Ok(Path {
             text: text.to_owned(),
             root,
             segments,
             definite,
+            names,
         })
     }
 
@@ -222,7 +229,32 @@ impl Path {
     /// [`PathError::NotFound`] when a definite path selects nothing (or a
     /// step hits a value of the wrong type, with Jayway's wording), when the
     /// variable is not defined, or when the work budget [`MAX_WORK`] is spent.
+    #[inline]
     pub fn select<'a>(&self, scope: &Scope<'a>) -> Result<Selected<'a>, PathError> {
+        if self.names {
+            if let Some(v) = self.names_in(scope.input) {
+                return Ok(Selected::One(v));
+            }
+        }
+        self.select_walked(scope)
+    }
+
+    /// The value a path of `.name` steps ([`Path::names`]) reaches in
+    /// `doc`, if each step finds its member (otherwise the general walk
+    /// says why not).
+    fn names_in<'a>(&self, doc: &'a Value) -> Option<&'a Value> {
+        let mut v = doc;
+        for seg in &self.segments {
+            match (seg, v) {
+                (Segment::Child(k), Value::Object(o)) => v = super::member(o, k)?,
+                _ => return None,
+            }
+        }
+        Some(v)
+    }
+
+    /// [`Path::select`] by the general walk.
+    fn select_walked<'a>(&self, scope: &Scope<'a>) -> Result<Selected<'a>, PathError> {
         let doc = match &self.root {
             Root::Input => scope.input,
             Root::Context => return self.select_context(scope.context),
@@ -405,6 +437,46 @@ mod tests {
             ..scope
         };
         assert!(scope_select("$v", &no_vars).is_err());
+    }
+
+    /// Paths of `.name` steps from `$` select what the general walk
+    /// selects, found or not (the walk then words the error), over objects
+    /// of up to 32 members and past them.
+    #[test]
+    fn name_paths_select_as_the_walk_does() {
+        let members: Vec<String> = (0..40).map(|i| format!(r#""k{i}":{{"v":{i}}}"#)).collect();
+        let large = crate::json::parse(&format!("{{{}}}", members.join(","))).unwrap();
+        let small = json!({"a": {"b": [1], "c": null}, "": 2, "k39": {"v": "s"}});
+        for doc in [&small, &large] {
+            for text in [
+                "$",
+                "$.a",
+                "$.a.b",
+                "$.a.c",
+                "$['']",
+                "$.k39.v",
+                "$.k0.v",
+                "$.x",
+                "$.a.x",
+                "$.a.b.c",
+                "$.k39.v.w",
+                "$.a.c.d",
+            ] {
+                let p = Path::parse(text).unwrap();
+                assert!(p.names, "{text}");
+                let scope = Scope {
+                    input: doc,
+                    context: crate::json::Context::of(&crate::json::NULL),
+                    variables: None,
+                };
+                let fast = p.select(&scope).map(Selected::into_value);
+                let walked = p.select_walked(&scope).map(Selected::into_value);
+                assert_eq!(fast, walked, "{text}");
+            }
+        }
+        for text in ["$.a[0]", "$$.a", "$v.a", "$.a.*", "$..a"] {
+            assert!(!Path::parse(text).unwrap().names, "{text}");
+        }
     }
 
     #[test]

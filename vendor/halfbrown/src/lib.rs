@@ -887,15 +887,83 @@ where
     /// safe form of [`insert_nocheck`](Self::insert_nocheck), whose contract is
     /// about the map's keys, not memory (a repeated key is stored twice, which
     /// debug builds assert against).
-    #[inline]
+    ///
+    /// The vector's push is inlined into the caller (a map below
+    /// `VEC_LIMIT_UPPER` keys, nearly every object a workflow builds); the
+    /// rest (the map backend, the move to it) stays out of line.
+    #[inline(always)]
     pub fn insert_distinct(&mut self, k: K, v: V)
     where
         S: Default,
     {
         debug_assert!(!self.contains_key(&k), "insert_distinct: the key is already there");
-        // SAFETY: `insert_nocheck` only requires the key to be absent for the
-        // map to stay free of repeated keys; the caller guarantees it.
+        match &mut self.0 {
+            HashMapInt::Vec(m) if m.len() < VEC_LIMIT_UPPER => m.insert_nocheck(k, v),
+            _ => self.insert_distinct_past_vec(k, v),
+        }
+    }
+
+    /// [`insert_distinct`](Self::insert_distinct) into the map backend, or
+    /// into a full vector, which moves to it.
+    #[inline(never)]
+    fn insert_distinct_past_vec(&mut self, k: K, v: V)
+    where
+        S: Default,
+    {
+        // SAFETY: `insert_nocheck` only requires the key to be absent for
+        // the map to stay free of repeated keys; the caller guarantees it.
         unsafe { self.insert_nocheck(k, v) }
+    }
+
+    /// Expressway fork: the key-value pairs in insertion order while the
+    /// map is held as its vector (at most `VEC_LIMIT_UPPER` keys), `None`
+    /// past it. Lets a caller that knows its key type find a key with its
+    /// own comparison (expressway compares short strings inline instead of
+    /// calling `bcmp`), then reach the value by [`value_at_mut`](Self::value_at_mut)
+    /// or [`swap_remove_at`](Self::swap_remove_at).
+    #[inline]
+    pub fn as_pairs(&self) -> Option<&[(K, V)]> {
+        match &self.0 {
+            HashMapInt::Map(_) => None,
+            HashMapInt::Vec(m) => Some(m.as_slice()),
+        }
+    }
+
+    /// Expressway fork: the position of key `k` in insertion order (the
+    /// index [`value_at_mut`](Self::value_at_mut) and
+    /// [`swap_remove_at`](Self::swap_remove_at) take).
+    #[inline]
+    pub fn index_of<Q>(&self, k: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match &self.0 {
+            HashMapInt::Map(m) => m.get_index_of(k),
+            HashMapInt::Vec(m) => m.as_slice().iter().position(|(ak, _)| k == ak.borrow()),
+        }
+    }
+
+    /// Expressway fork: the value of the key at position `i` in insertion
+    /// order (as [`as_pairs`](Self::as_pairs) or [`index_of`](Self::index_of)
+    /// found it), `None` past the end.
+    #[inline]
+    pub fn value_at_mut(&mut self, i: usize) -> Option<&mut V> {
+        match &mut self.0 {
+            HashMapInt::Map(m) => m.get_index_mut(i).map(|(_, v)| v),
+            HashMapInt::Vec(m) => m.value_at_mut(i),
+        }
+    }
+
+    /// Expressway fork: [`swap_remove_entry`](Self::swap_remove_entry) of
+    /// the key at position `i` (the last key takes the hole), `None` past
+    /// the end.
+    #[inline]
+    pub fn swap_remove_at(&mut self, i: usize) -> Option<(K, V)> {
+        match &mut self.0 {
+            HashMapInt::Map(m) => m.swap_remove_index(i),
+            HashMapInt::Vec(m) => m.swap_remove_at(i),
+        }
     }
 
     /// Checks if the current backend is a map, if so returns

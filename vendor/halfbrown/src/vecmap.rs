@@ -209,9 +209,28 @@ impl<K, V, const N: usize, S> VecMap<K, V, N, S> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert_nocheck(&mut self, k: K, v: V) {
         self.v.push((k, v));
+    }
+
+    /// Expressway fork: the pairs in order.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[(K, V)] {
+        &self.v
+    }
+
+    /// Expressway fork: the value at position `i`.
+    #[inline]
+    pub(crate) fn value_at_mut(&mut self, i: usize) -> Option<&mut V> {
+        self.v.get_mut(i).map(|(_, v)| v)
+    }
+
+    /// Expressway fork: removes the pair at position `i`; the last pair
+    /// takes the hole.
+    #[inline]
+    pub(crate) fn swap_remove_at(&mut self, i: usize) -> Option<(K, V)> {
+        (i < self.v.len()).then(|| self.v.swap_remove(i))
     }
 
     pub(crate) fn entry(&'_ mut self, key: K) -> Entry<'_, K, V, N, S>
