@@ -133,7 +133,8 @@ impl<'a> Run<'a> {
     /// The input of a state that changes it in place (all but a Task,
     /// Parallel or Map), with the bound known of its size and the bound
     /// that still holds for the output of a state that passes it on whole.
-    #[inline]
+    // Always inlined: called, it returns its three parts through memory.
+    #[inline(always)]
     fn taken(&self, st: &State, raw: Doc) -> (Value, Option<Bound>, Option<Bound>) {
         let whole = matches!(
             (&st.input_path, &st.output_path),
