@@ -103,7 +103,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// InputPath then Parameters: the effective input.
+    /// InputPath then Parameters: the effective input. Always inlined: a
+    /// call returns the `Cow` through memory, taken apart by the caller.
+    #[inline(always)]
     pub(in crate::engine) fn effective<'v>(
         &self,
         st: &State,
