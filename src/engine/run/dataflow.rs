@@ -257,7 +257,10 @@ impl<'a> Run<'a> {
     }
 
     /// A Task's effective input, as [`Run::arguments`] builds it, but shared:
-    /// the state's input itself when the Task selects all of it.
+    /// the state's input itself when the Task selects all of it. Always
+    /// inlined into its callers (a Task, a Parallel): a call returns the
+    /// result through memory.
+    #[inline(always)]
     pub(in crate::engine) fn task_input(
         &self,
         st: &State,
