@@ -153,7 +153,9 @@ impl<'a> Run<'a> {
 
     /// ResultPath: merges `result` into `raw`. `depth`: the result's depth
     /// when the caller measured it, else it is walked here, so that the
-    /// merged document stays within [`MAX_DEPTH`].
+    /// merged document stays within [`MAX_DEPTH`]. Always inlined: a call
+    /// takes and returns the documents through memory.
+    #[inline(always)]
     pub(in crate::engine) fn result_path(
         &self,
         rp: &ResultPath,
