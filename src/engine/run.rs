@@ -483,8 +483,10 @@ impl<'a> Run<'a> {
                 let at = self.enter(state, base + id.0, &doc, &mut frame);
                 let result = if runs_handled(state) {
                     self.handled(state, doc, &mut frame, &at).await
+                } else if awaits(state) {
+                    self.step_awaiting(state, doc, &mut frame, &at).await
                 } else {
-                    self.step(state, doc, &mut frame, &at).await
+                    self.step(state, doc, &mut frame, &at)
                 };
                 self.exit(&at, &result);
                 let (out, next) = result?;
@@ -512,8 +514,10 @@ impl<'a> Run<'a> {
         let at = self.enter(st, index, &raw, frame);
         let result = if runs_handled(st) {
             self.handled(st, raw, frame, &at).await
+        } else if awaits(st) {
+            self.step_awaiting(st, raw, frame, &at).await
         } else {
-            self.step(st, raw, frame, &at).await
+            self.step(st, raw, frame, &at)
         };
         self.exit(&at, &result);
         result
@@ -606,12 +610,19 @@ impl<'a> Run<'a> {
 }
 
 /// Whether state `st` runs under Retry and Catch ([`Run::handled`]): a
-/// Task, Parallel or Map; the other states run in [`Run::step`].
+/// Task, Parallel or Map; the other states run in [`Run::step`] or
+/// [`Run::step_awaiting`].
 fn runs_handled(st: &State) -> bool {
     matches!(
         st.kind,
         Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
     )
+}
+
+/// Whether state `st`, not a Task, Parallel or Map, awaits in its work
+/// ([`Run::step_awaiting`]): a Wait, or any JSONata state.
+fn awaits(st: &State) -> bool {
+    st.jsonata || matches!(st.kind, Kind::Wait(_))
 }
 
 /// States a graph runs per unit of tokio's cooperative budget (128 units

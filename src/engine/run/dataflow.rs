@@ -103,7 +103,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// InputPath then Parameters: the effective input.
+    /// InputPath then Parameters: the effective input. Always inlined: a
+    /// call returns the `Cow` through memory, taken apart by the caller.
+    #[inline(always)]
     pub(in crate::engine) fn effective<'v>(
         &self,
         st: &State,
@@ -151,7 +153,9 @@ impl<'a> Run<'a> {
 
     /// ResultPath: merges `result` into `raw`. `depth`: the result's depth
     /// when the caller measured it, else it is walked here, so that the
-    /// merged document stays within [`MAX_DEPTH`].
+    /// merged document stays within [`MAX_DEPTH`]. Always inlined: a call
+    /// takes and returns the documents through memory.
+    #[inline(always)]
     pub(in crate::engine) fn result_path(
         &self,
         rp: &ResultPath,
@@ -255,7 +259,10 @@ impl<'a> Run<'a> {
     }
 
     /// A Task's effective input, as [`Run::arguments`] builds it, but shared:
-    /// the state's input itself when the Task selects all of it.
+    /// the state's input itself when the Task selects all of it. Always
+    /// inlined into its callers (a Task, a Parallel): a call returns the
+    /// result through memory.
+    #[inline(always)]
     pub(in crate::engine) fn task_input(
         &self,
         st: &State,

@@ -15,43 +15,20 @@ use crate::json::size::Bound;
 use crate::json::{Scope, Value, MAX_DEPTH};
 
 impl<'a> Run<'a> {
-    /// The work of a Pass, Succeed, Fail, Choice or Wait state, between its
-    /// entry and exit events (a Task, Parallel or Map runs in
-    /// [`Run::handled`]). Task, Parallel and Map take the input as it is
-    /// (shared or not); these states change it in place.
-    pub(in crate::engine) async fn step(
-        &'a self,
-        st: &'a State,
+    /// The work of a JSONPath Pass, Succeed, Fail or Choice state, between
+    /// its entry and exit events: none of them awaits, so it is a plain
+    /// call, with no future to build, poll and drop. A Wait or a JSONata
+    /// state runs in [`Run::step_awaiting`], a Task, Parallel or Map in
+    /// [`Run::handled`] (which take the input as it is, shared or not; these
+    /// states change it in place).
+    pub(in crate::engine) fn step(
+        &self,
+        st: &State,
         raw: Doc,
         frame: &mut Frame,
         at: &Entry<'_>,
     ) -> Result<(Doc, Transition), ExecError> {
-        // What is known of the input's size still holds for the output of a
-        // state that passes it on whole.
-        let whole = matches!(
-            (&st.input_path, &st.output_path),
-            (IoPath::Identity, IoPath::Identity)
-        );
-        let in_bound = raw.bound;
-        let bound = in_bound.filter(|_| whole);
-        // A Pass whose Result replaces its input reads nothing of it: the
-        // input is dropped, not copied out of a shared document (a Parallel
-        // branch's first state).
-        let raw = if self.input_unread(st) {
-            drop(raw);
-            Value::default()
-        } else {
-            raw.into_owned()
-        };
-        if st.jsonata {
-            // Boxed, as Parallel and Map are (`handled`): the JSONata states'
-            // future would otherwise set the size of every state's.
-            let (out, next) = Box::pin(self.jsonata_simple(st, raw, frame, at)).await?;
-            if size::deeper_than(&out, MAX_DEPTH) {
-                return Err(too_deep(at, "output"));
-            }
-            return Ok((Doc::new(out), next));
-        }
+        let (raw, in_bound, bound) = self.taken(st, raw);
         match &st.kind {
             Kind::Pass { result } => {
                 let (out, assigned) = self.pass(st, result.as_ref(), raw, in_bound, frame, at)?;
@@ -106,6 +83,33 @@ impl<'a> Run<'a> {
                 frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((Doc::bounded(out, bound), Transition::Next(next)))
             }
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) | Kind::Wait(_) => {
+                // Run by `handled` and `step_awaiting`.
+                Err(ExecError::runtime("unreachable state kind"))
+            }
+        }
+    }
+
+    /// The work of a Wait state, or of a JSONata state other than a Task,
+    /// Parallel or Map, between its entry and exit events.
+    pub(in crate::engine) async fn step_awaiting(
+        &'a self,
+        st: &'a State,
+        raw: Doc,
+        frame: &mut Frame,
+        at: &Entry<'_>,
+    ) -> Result<(Doc, Transition), ExecError> {
+        let (raw, _, bound) = self.taken(st, raw);
+        if st.jsonata {
+            // Boxed, as a Map is (`handled`): the JSONata states' future
+            // would otherwise set the size of every state's.
+            let (out, next) = Box::pin(self.jsonata_simple(st, raw, frame, at)).await?;
+            if size::deeper_than(&out, MAX_DEPTH) {
+                return Err(too_deep(at, "output"));
+            }
+            return Ok((Doc::new(out), next));
+        }
+        match &st.kind {
             Kind::Wait(wait) => {
                 let eff = self.io(&st.input_path, raw, frame, at)?;
                 self.note(at, Step::AfterInputPath, &eff);
@@ -119,11 +123,35 @@ impl<'a> Run<'a> {
                 frame.commit(assigned).map_err(|e| Self::locate(at, e))?;
                 Ok((Doc::bounded(out, bound), st.transition))
             }
-            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                // Run by `handled`.
+            _ => {
+                // Run by `handled` and `step`.
                 Err(ExecError::runtime("unreachable state kind"))
             }
         }
+    }
+
+    /// The input of a state that changes it in place (all but a Task,
+    /// Parallel or Map), with the bound known of its size and the bound
+    /// that still holds for the output of a state that passes it on whole.
+    // Always inlined: called, it returns its three parts through memory.
+    #[inline(always)]
+    fn taken(&self, st: &State, raw: Doc) -> (Value, Option<Bound>, Option<Bound>) {
+        let whole = matches!(
+            (&st.input_path, &st.output_path),
+            (IoPath::Identity, IoPath::Identity)
+        );
+        let in_bound = raw.bound;
+        let bound = in_bound.filter(|_| whole);
+        // A Pass whose Result replaces its input reads nothing of it: the
+        // input is dropped, not copied out of a shared document (a Parallel
+        // branch's first state).
+        let raw = if self.input_unread(st) {
+            drop(raw);
+            Value::default()
+        } else {
+            raw.into_owned()
+        };
+        (raw, in_bound, bound)
     }
 
     /// Whether state `st` reads nothing of its input: a JSONPath Pass with a
