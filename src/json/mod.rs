@@ -26,6 +26,10 @@ pub type Value = simd_json::OwnedValue;
 /// A JSON object.
 pub type Object = simd_json::owned::Object;
 
+/// The most members an [`Object`] keeps in a vector, searched in order
+/// (`halfbrown`'s default `VEC_LIMIT_UPPER`); past them it is a map.
+pub(crate) const VECTOR_MAP_MEMBERS: usize = 32;
+
 use simd_json::prelude::*;
 
 /// `null`, to borrow where a value is absent.

@@ -16,7 +16,7 @@ use super::intrinsic::{is_intrinsic, Intrinsic};
 use super::path::{Path, Root, Segment, Selected};
 use super::size::Bound;
 use super::EvalError;
-use super::{Object, Scope, Value};
+use super::{Object, Scope, Value, VECTOR_MAP_MEMBERS};
 use crate::errors::MAX_PAYLOAD_BYTES;
 
 /// How deeply a template may nest objects and arrays.
@@ -69,10 +69,6 @@ struct Skeleton {
 /// while rendering, so that one copying the input many times stops at the
 /// payload limit instead of building gigabytes first.
 const COUNTED_FIELDS: usize = 16;
-
-/// The most members an [`Object`] keeps in a vector (simd-json's object is a
-/// halfbrown map: a vector up to 32 members, a hash map past them).
-const VECTOR_MAP_MEMBERS: usize = 32;
 
 #[derive(Debug, Clone)]
 enum Node {
