@@ -11,7 +11,6 @@
 
 use crate::api::{epoch_seconds, ApiError, Service};
 
-mod escape;
 mod raw;
 mod reply;
 mod request;
@@ -53,7 +52,7 @@ pub(crate) async fn answer(
         match starter.start_sync(fields.request()).await {
             Ok(done) => {
                 let escaped = input.as_ref().filter(|i| i.canonical).map(|i| i.escaped);
-                SyncReply::new(&fields, &done).body(escaped)
+                Ok(SyncReply::new(&fields, &done).body(escaped))
             }
             Err(e) => Err(e.into()),
         }
