@@ -9,14 +9,14 @@
 //! type, a repeated field) is left to the generic path
 //! ([`super::dispatch`]), which answers with AWS's exact error messages.
 
-use crate::api::{epoch_seconds, ApiError, Service};
+use crate::api::{ApiError, Service};
 
 mod raw;
 mod reply;
 mod request;
 
+use reply::StartReply;
 pub(crate) use reply::SyncReply;
-use reply::{body, StartReply};
 use request::StartBody;
 
 /// Answers `op` through the typed path when it is a start operation and
@@ -58,10 +58,11 @@ pub(crate) async fn answer(
         }
     } else {
         match starter.start(fields.request()).await {
-            Ok(started) => body(&StartReply {
+            Ok(started) => Ok(StartReply {
                 execution_arn: &started.execution_arn,
-                start_date: epoch_seconds(started.start_time),
-            }),
+                start_date: started.start_time,
+            }
+            .body()),
             Err(e) => Err(e.into()),
         }
     })
@@ -102,6 +103,14 @@ mod tests {
             let written = serde_json::to_string(&typed["input"]).expect("json");
             assert!(
                 answer_text.contains(&format!(r#""input":{written},"#)),
+                "{answer_text}"
+            );
+            // The Pass state's output is the input, written as its compact
+            // JSON text (json::to_string) inside the output's string.
+            let output = crate::json::parse(typed["input"].as_str().expect("text")).expect("json");
+            let written = serde_json::to_string(&crate::json::to_string(&output)).expect("json");
+            assert!(
+                answer_text.contains(&format!(r#""output":{written},"#)),
                 "{answer_text}"
             );
         }

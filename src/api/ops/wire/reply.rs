@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
+use crate::api::epoch_seconds;
 use crate::api::ops::executions::{billed_ms, StartFields, BILLED_MEMORY_MB};
-use crate::api::{epoch_seconds, ApiError};
 use crate::json::{self, write, Value};
 use crate::start::Completed;
 
@@ -251,16 +251,24 @@ fn included(out: &mut String, included: bool) {
     });
 }
 
-/// The StartExecution response.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The StartExecution response: `{"executionArn", "startDate"}`, as the
+/// generic path's `executions::start` writes it.
 pub(super) struct StartReply<'a> {
     pub(super) execution_arn: &'a str,
-    pub(super) start_date: f64,
+    pub(super) start_date: SystemTime,
 }
 
-pub(super) fn body<T: Serialize>(reply: &T) -> Result<String, ApiError> {
-    serde_json::to_string(reply).map_err(|e| ApiError::InternalFailure(e.to_string()))
+impl StartReply<'_> {
+    /// The response body: what serde_json writes for the reply's members.
+    pub(super) fn body(&self) -> String {
+        let mut out = String::with_capacity(64 + self.execution_arn.len());
+        out.push_str("{\"executionArn\":");
+        write::string(&mut out, self.execution_arn);
+        out.push_str(",\"startDate\":");
+        Date(self.start_date).write(&mut out);
+        out.push('}');
+        out
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +343,22 @@ mod tests {
             reply(None, None, Some("E")),
         ] {
             assert_is_serialisation(&r);
+        }
+    }
+
+    /// StartExecution's body is the generic path's JSON, byte for byte.
+    #[test]
+    fn the_start_body_is_the_generic_paths() {
+        for (arn, millis) in [("arn:e", 1_796_420_602_070), ("a\"\\\u{1}é", 0)] {
+            let reply = StartReply {
+                execution_arn: arn,
+                start_date: at(millis).0,
+            };
+            let generic = serde_json::json!({
+                "executionArn": arn,
+                "startDate": epoch_seconds(reply.start_date),
+            });
+            assert_eq!(reply.body(), generic.to_string());
         }
     }
 
