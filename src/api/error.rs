@@ -320,10 +320,13 @@ pub(crate) struct Constraints {
 }
 
 /// Length in UTF-16 code units, as the service (Java) counts `length`,
-/// from the UTF-8 bytes: one unit per character (every byte but the
-/// continuation bytes, `0b10xx_xxxx`), two for a supplementary character
-/// (led by a byte from 0xF0).
+/// from the UTF-8 bytes: the byte length of ASCII text, else one unit per
+/// character (every byte but the continuation bytes, `0b10xx_xxxx`), two
+/// for a supplementary character (led by a byte from 0xF0).
 fn java_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.len();
+    }
     s.bytes()
         .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
         .sum()

@@ -215,7 +215,9 @@ fn not_in_context(resource_type: &str) -> StartError {
 /// service or resource type (`Resource type not valid in this context: …`),
 /// or a missing name.
 pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRef<'_>, StartError> {
-    let hash = position(arn, b'#');
+    // Mostly none: looked for without stopping (vectorised), then found.
+    let has_hash = arn.bytes().fold(false, |seen, b| seen | (b == b'#'));
+    let hash = if has_hash { position(arn, b'#') } else { None };
     let (base, test_case) = match hash {
         Some(at) if allow_test_case => (&arn[..at], Some(&arn[at + 1..])),
         _ => (arn, None),

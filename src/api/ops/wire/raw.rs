@@ -124,10 +124,11 @@ impl<'a> Scanner<'a> {
         i
     }
 
-    /// A member name written without escapes (after whitespace, from its
-    /// opening quote); `None` for an escaped one, or one that is no valid
-    /// JSON string.
-    pub(super) fn name(&mut self) -> Option<&'a str> {
+    /// The bytes of a member name written without escapes (after
+    /// whitespace, from its opening quote), not checked for UTF-8 (a name
+    /// that is none of the known ones must be: serde_json checks names);
+    /// `None` for an escaped name, or one that is no JSON string.
+    pub(super) fn name(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let start = self.at;
         let end = self.plain_run(start);
@@ -135,7 +136,7 @@ impl<'a> Scanner<'a> {
             return None;
         }
         self.at = end + 1;
-        std::str::from_utf8(&self.body[start..end]).ok()
+        Some(&self.body[start..end])
     }
 
     /// A string value (after whitespace, from its opening quote): borrowed
@@ -501,7 +502,7 @@ mod tests {
     #[test]
     fn names_with_escapes_are_left_alone() {
         let mut s = Scanner::new(br#" "input" : 1"#);
-        assert_eq!(s.name(), Some("input"));
+        assert_eq!(s.name(), Some(&b"input"[..]));
         assert!(Scanner::new(br#""in\u0070ut""#).name().is_none());
         assert!(Scanner::new(br#"input"#).name().is_none());
     }

@@ -49,7 +49,7 @@ impl<'a> StartBody<'a> {
             loop {
                 let name = s.name()?;
                 s.expect(b':')?;
-                match MEMBERS.iter().position(|&m| m == name) {
+                match MEMBERS.iter().position(|m| m.as_bytes() == name) {
                     Some(index) => {
                         let bit = 1 << index;
                         if seen & bit != 0 {
@@ -58,7 +58,10 @@ impl<'a> StartBody<'a> {
                         seen |= bit;
                         wire.set(index, &mut s)?;
                     }
-                    None => s.skip()?,
+                    None => {
+                        std::str::from_utf8(name).ok()?;
+                        s.skip()?;
+                    }
                 }
                 match s.next_byte()? {
                     b',' => {}
@@ -122,6 +125,7 @@ mod tests {
             br#"{"n\u0061me":"a"}"#,
             br#"{"x":tru}"#,
             br#"{"a":1,}"#,
+            b"{\"\xff\":1}",
             br#"["a"]"#,
             br#"{} x"#,
             b"",
