@@ -559,4 +559,33 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(Scanner::new(deep.as_bytes()).skip().is_some());
     }
+
+    proptest::proptest! {
+        /// Any text, long enough to cross words at every offset: written
+        /// as serde_json writes it, it is read back as written
+        /// (canonical); with every character as `\uXXXX`, it is unescaped
+        /// by serde_json (not canonical unless there is nothing to escape).
+        #[test]
+        fn any_text_is_read_back(
+            text in "(\\PC|[\"\\\\/\u{0}-\u{1f}\u{7f}])*",
+            before in "[ \n]{0,9}",
+        ) {
+            let canonical = serde_json::to_string(&text).expect("a string");
+            let written = format!("{before}{canonical},");
+            let mut s = Scanner::new(written.as_bytes());
+            let raw = s.string().expect("a string");
+            proptest::prop_assert_eq!(&raw.text, &text);
+            proptest::prop_assert_eq!(raw.escaped, &canonical[1..canonical.len() - 1]);
+            proptest::prop_assert!(raw.canonical);
+            proptest::prop_assert_eq!(s.next_byte(), Some(b','));
+            let mut units = String::from("\"");
+            for unit in text.encode_utf16() {
+                units.push_str(&format!("\\u{unit:04X}"));
+            }
+            units.push('"');
+            let raw = Scanner::new(units.as_bytes()).string().expect("a string");
+            proptest::prop_assert_eq!(&raw.text, &text);
+            proptest::prop_assert_eq!(raw.canonical, text.is_empty());
+        }
+    }
 }
