@@ -319,9 +319,17 @@ pub(crate) struct Constraints {
     errors: Vec<String>,
 }
 
-/// Length in UTF-16 code units, as the service (Java) counts `length`.
+/// Length in UTF-16 code units, as the service (Java) counts `length`,
+/// from the UTF-8 bytes: the byte length of ASCII text, else one unit per
+/// character (every byte but the continuation bytes, `0b10xx_xxxx`), two
+/// for a supplementary character (led by a byte from 0xF0).
 fn java_len(s: &str) -> usize {
-    s.encode_utf16().count()
+    if s.is_ascii() {
+        return s.len();
+    }
+    s.bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 impl Constraints {
@@ -415,6 +423,20 @@ impl Constraints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_counted_in_utf16_code_units() {
+        for s in [
+            "",
+            "a",
+            "é",
+            "注文",
+            "😀",
+            "a😀é\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}",
+        ] {
+            assert_eq!(java_len(s), s.encode_utf16().count(), "{s}");
+        }
+    }
 
     #[test]
     fn wire_type_carries_the_namespace_and_status_follows_the_model() {

@@ -154,16 +154,34 @@ pub fn parse(text: &str) -> Result<Value, simd_json::Error> {
     let mut bytes = text.as_bytes().to_vec();
     // simd-json's own bound (it counts a scalar inside the deepest
     // container as a level) keeps its parser's recursion short; ours is
-    // exact.
-    let mut buffers = simd_json::Buffers::with_max_depth(bytes.len(), MAX_DEPTH + 2);
-    let value = simd_json::owned::to_value_with_buffers(&mut bytes, &mut buffers)?;
-    if size::deeper_than(&value, MAX_DEPTH) {
+    // exact. Its buffers are the thread's, kept between parses of texts
+    // up to `KEEP_BUFFERS` bytes (they grow to the largest of them).
+    const KEEP_BUFFERS: usize = 64 * 1024;
+    let mut buffers = BUFFERS
+        .take()
+        .unwrap_or_else(|| simd_json::Buffers::with_max_depth(bytes.len(), MAX_DEPTH + 2));
+    let parsed = simd_json::owned::to_value_with_buffers(&mut bytes, &mut buffers);
+    if bytes.len() <= KEEP_BUFFERS {
+        BUFFERS.set(Some(buffers));
+    }
+    let value = parsed?;
+    // A document nested deeper than `MAX_DEPTH` opens and closes more than
+    // `MAX_DEPTH` arrays or objects: a shorter text cannot be one.
+    if bytes.len() > 2 * MAX_DEPTH && size::deeper_than(&value, MAX_DEPTH) {
         dismantle(value);
         return Err(simd_json::Error::generic(
             simd_json::ErrorType::DepthLimitExceeded,
         ));
     }
     Ok(value)
+}
+
+thread_local! {
+    /// simd-json's buffers for [`parse`] on this thread (bounded to
+    /// `MAX_DEPTH + 2` levels), taken while a parse runs.
+    static BUFFERS: std::cell::Cell<Option<simd_json::Buffers>> = const {
+        std::cell::Cell::new(None)
+    };
 }
 
 /// Drops a value of any depth without recursion (simd-json's own drop
@@ -202,6 +220,28 @@ mod tests {
         let serde = simd_json::to_string(&value).expect("serialisable");
         assert_eq!(to_string(&value), serde);
         assert_eq!(parse(&to_string(&value)).expect("valid"), value);
+    }
+
+    /// The thread's buffers, reused by every parse, keep each parse's
+    /// answer and its depth bound, for texts of any size and parses that
+    /// fail.
+    #[test]
+    fn reused_buffers_keep_every_answer() {
+        let big = format!("[{}1]", "1,".repeat(40_000));
+        let deep = nested(MAX_DEPTH + 1);
+        for _ in 0..3 {
+            for text in [r#"{"a":[1,"x"]}"#, "[1,", &big, "{}", &deep, "\"s\""] {
+                let fresh = simd_json::owned::to_value_with_buffers(
+                    &mut text.as_bytes().to_vec(),
+                    &mut simd_json::Buffers::with_max_depth(text.len(), MAX_DEPTH + 2),
+                );
+                match parse(text) {
+                    Ok(v) => assert_eq!(Some(v), fresh.ok()),
+                    Err(_) => assert!(fresh.is_err() || text == deep),
+                }
+            }
+        }
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
     }
 
     #[test]

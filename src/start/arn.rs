@@ -48,7 +48,11 @@ pub fn standard_execution(state_machine_arn: &str, name: &str) -> String {
 fn execution_base(state_machine_arn: &str, kind: &str, more: usize) -> String {
     const MACHINE: &str = ":stateMachine:";
     let mut arn = String::with_capacity(state_machine_arn.len() + kind.len() + 1 + more);
-    match state_machine_arn.find(MACHINE) {
+    // The colons tried in turn: no substring searcher to build per start.
+    let bytes = state_machine_arn.as_bytes();
+    let found = (0..bytes.len())
+        .find(|&at| bytes[at] == b':' && bytes[at..].starts_with(MACHINE.as_bytes()));
+    match found {
         Some(at) => {
             arn.push_str(&state_machine_arn[..at]);
             arn.push(':');
@@ -77,7 +81,8 @@ pub fn parse_activity(arn: &str) -> Result<(), StartError> {
     if parts.resource_type != "activity" {
         return Err(not_in_context(parts.resource_type));
     }
-    if parts.rest.len() != 1 || parts.rest[0].is_empty() {
+    let rest = parts.rest_fields();
+    if rest.len() != 1 || rest[0].is_empty() {
         return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(())
@@ -94,11 +99,12 @@ pub fn parse_map_run(arn: &str) -> Result<(), StartError> {
     if parts.resource_type != "mapRun" {
         return Err(not_in_context(parts.resource_type));
     }
-    let ok = parts.rest.len() == 2
-        && parts.rest[0]
+    let rest = parts.rest_fields();
+    let ok = rest.len() == 2
+        && rest[0]
             .split_once('/')
             .is_some_and(|(sm, label)| !sm.is_empty() && !label.is_empty())
-        && !parts.rest[1].is_empty();
+        && !rest[1].is_empty();
     if !ok {
         return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
@@ -120,20 +126,48 @@ struct Parts<'a> {
     region: &'a str,
     account: &'a str,
     resource_type: &'a str,
-    rest: Vec<&'a str>,
+    /// What follows the type's colon (`None`: no colon after the type).
+    rest: Option<&'a str>,
 }
 
+impl<'a> Parts<'a> {
+    /// The colon-separated fields after the type (none without a colon).
+    fn rest_fields(&self) -> Vec<&'a str> {
+        self.rest
+            .map(|r| r.split(':').collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The byte index of the first `byte` in `text`.
+fn position(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// Splits an ARN at its first five colons after `arn:` (missing fields
+/// empty), by bytes: every start checks its state machine ARN.
 fn split(arn: &str) -> Result<Parts<'_>, StartError> {
     let Some(tail) = arn.strip_prefix("arn:") else {
         return Err(StartError::InvalidArn(format!("Invalid ARN prefix: {arn}")));
     };
-    let mut fields = tail.split(':');
-    let partition = fields.next().unwrap_or_default();
-    let service = fields.next().unwrap_or_default();
-    let region = fields.next().unwrap_or_default();
-    let account = fields.next().unwrap_or_default();
-    let resource_type = fields.next().unwrap_or_default();
-    let rest: Vec<&str> = fields.collect();
+    let mut fields = [""; 5];
+    let mut rest = None;
+    let (mut n, mut start) = (0, 0);
+    for (i, b) in tail.bytes().enumerate() {
+        if b == b':' {
+            fields[n] = &tail[start..i];
+            n += 1;
+            start = i + 1;
+            if n == fields.len() {
+                rest = Some(&tail[start..]);
+                break;
+            }
+        }
+    }
+    if n < fields.len() {
+        fields[n] = &tail[start..];
+    }
+    let [partition, service, region, account, resource_type] = fields;
     if partition.is_empty() || !partition.starts_with("aws") {
         return Err(StartError::InvalidArn(format!(
             "Invalid ARN partition: {arn}"
@@ -181,8 +215,11 @@ fn not_in_context(resource_type: &str) -> StartError {
 /// service or resource type (`Resource type not valid in this context: …`),
 /// or a missing name.
 pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRef<'_>, StartError> {
-    let (base, test_case) = match arn.split_once('#') {
-        Some((base, case)) if allow_test_case => (base, Some(case)),
+    // Mostly none: looked for without stopping (vectorised), then found.
+    let has_hash = arn.bytes().fold(false, |seen, b| seen | (b == b'#'));
+    let hash = if has_hash { position(arn, b'#') } else { None };
+    let (base, test_case) = match hash {
+        Some(at) if allow_test_case => (&arn[..at], Some(&arn[at + 1..])),
         _ => (arn, None),
     };
     let parts = split(base)?;
@@ -190,9 +227,15 @@ pub fn parse_state_machine(arn: &str, allow_test_case: bool) -> Result<MachineRe
     if parts.resource_type != "stateMachine" {
         return Err(not_in_context(parts.resource_type));
     }
-    let name_ok = parts.rest.first().is_some_and(|n| !n.is_empty()) && parts.rest.len() <= 2;
+    // `NAME` or `NAME:QUALIFIER`.
+    let name_ok = parts.rest.is_some_and(|rest| match position(rest, b':') {
+        None => !rest.is_empty(),
+        Some(at) => at > 0 && position(&rest[at + 1..], b':').is_none(),
+    });
     let case_ok = test_case.is_none_or(|c| !c.is_empty());
-    if !name_ok || !case_ok || base.contains('#') {
+    // With `allow_test_case`, `base` ends before the first `#`.
+    let hash_in_base = hash.is_some() && !allow_test_case;
+    if !name_ok || !case_ok || hash_in_base {
         return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(MachineRef {
@@ -213,7 +256,8 @@ pub fn parse_execution(arn: &str) -> Result<(), StartError> {
         "express" => 3,
         other => return Err(not_in_context(other)),
     };
-    if parts.rest.len() != expected || parts.rest.iter().any(|p| p.is_empty()) {
+    let rest = parts.rest_fields();
+    if rest.len() != expected || rest.iter().any(|p| p.is_empty()) {
         return Err(StartError::InvalidArn(format!("Invalid Arn: {arn}")));
     }
     Ok(())
@@ -274,6 +318,98 @@ mod tests {
                 .is_err()
         );
         assert!(parse_state_machine("arn:", false).is_err());
+    }
+
+    /// The byte scans answer as the former `split(':')` checks did, for
+    /// every ARN made of these pieces.
+    #[test]
+    fn state_machine_arns_are_checked_as_split_checked_them() {
+        fn before(arn: &str, allow_test_case: bool) -> Result<(&str, Option<&str>), String> {
+            let (base, test_case) = match arn.split_once('#') {
+                Some((base, case)) if allow_test_case => (base, Some(case)),
+                _ => (arn, None),
+            };
+            let Some(tail) = base.strip_prefix("arn:") else {
+                return Err(format!("Invalid ARN prefix: {base}"));
+            };
+            let mut fields = tail.split(':');
+            let mut next = || fields.next().unwrap_or_default();
+            let (partition, service, region, account, kind) =
+                (next(), next(), next(), next(), next());
+            let rest: Vec<&str> = fields.collect();
+            if partition.is_empty() || !partition.starts_with("aws") {
+                return Err(format!("Invalid ARN partition: {base}"));
+            }
+            if service != "states" {
+                return Err(format!("Invalid ARN service: {service}"));
+            }
+            let region_ok = !region.is_empty()
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !region_ok || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("Invalid ARN: {base}"));
+            }
+            if kind != "stateMachine" {
+                return Err(format!(
+                    "Resource type not valid in this context: {}",
+                    kind.to_ascii_lowercase()
+                ));
+            }
+            let name_ok = rest.first().is_some_and(|n| !n.is_empty()) && rest.len() <= 2;
+            let case_ok = test_case.is_none_or(|c| !c.is_empty());
+            if !name_ok || !case_ok || base.contains('#') {
+                return Err(format!("Invalid Arn: {arn}"));
+            }
+            Ok((base, test_case))
+        }
+        let pieces = [
+            "arn",
+            "aws",
+            "aws-cn",
+            "",
+            "states",
+            "lambda",
+            "us-east-1",
+            "US",
+            "123456789012",
+            "12345",
+            "stateMachine",
+            "execution",
+            "pay",
+            "2",
+            "#",
+            "#Case",
+            "a#b",
+            ":",
+        ];
+        let mut checked = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for tail in ["", ":", ":x", "::", "#", "#T", ":1:2", ":v#C"] {
+                        let arn = format!("arn:{a}:states:us-east-1:{b}:{c}{tail}");
+                        let full = format!(
+                            "arn:aws:states:us-east-1:123456789012:stateMachine:{a}{b}{c}{tail}"
+                        );
+                        let short = format!("{a}:{b}{tail}");
+                        for arn in [&arn, &full, &short] {
+                            for allow in [false, true] {
+                                let now = parse_state_machine(arn, allow)
+                                    .map(|r| (r.arn, r.test_case))
+                                    .map_err(|e| match e {
+                                        StartError::InvalidArn(m) => m,
+                                        other => other.to_string(),
+                                    });
+                                assert_eq!(now, before(arn, allow), "{arn} {allow}");
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000);
     }
 
     #[test]

@@ -73,9 +73,15 @@ pub struct StateMachine {
 /// control-plane calls, rare next to starts).
 #[derive(Default)]
 pub struct Machines {
-    current: ArcSwap<HashMap<String, Arc<StateMachine>>>,
+    current: ArcSwap<MachineMap>,
     writers: Mutex<()>,
 }
+
+/// The state machines by ARN, hashed with foldhash (eight bytes at a time;
+/// randomly seeded per map, as std's SipHash is) instead of SipHash: every
+/// start looks its ARN up here (callgrind: 322 instructions of SipHash
+/// for a 55-byte ARN).
+pub type MachineMap = HashMap<String, Arc<StateMachine>, foldhash::fast::RandomState>;
 
 impl Machines {
     /// The state machine with this ARN.
@@ -84,7 +90,7 @@ impl Machines {
     }
 
     /// Every state machine, as of now.
-    pub fn snapshot(&self) -> Arc<HashMap<String, Arc<StateMachine>>> {
+    pub fn snapshot(&self) -> Arc<MachineMap> {
         self.current.load_full()
     }
 
@@ -113,7 +119,7 @@ impl Machines {
             return Err(Arc::clone(existing));
         }
         let added = Arc::new(machine);
-        let mut next = HashMap::clone(&map);
+        let mut next = MachineMap::clone(&map);
         next.insert(added.arn.clone(), Arc::clone(&added));
         self.current.store(Arc::new(next));
         Ok(added)
@@ -138,7 +144,7 @@ impl Machines {
             Err(e) => return Some(Err(e)),
         };
         let changed = Arc::new(machine);
-        let mut next = HashMap::clone(&map);
+        let mut next = MachineMap::clone(&map);
         next.insert(arn.to_owned(), Arc::clone(&changed));
         self.current.store(Arc::new(next));
         Some(Ok((r, changed)))
@@ -149,7 +155,7 @@ impl Machines {
         let _w = self.writers.lock().unwrap_or_else(|e| e.into_inner());
         let map = self.current.load();
         let removed = map.get(arn).cloned()?;
-        let mut next = HashMap::clone(&map);
+        let mut next = MachineMap::clone(&map);
         next.remove(arn);
         self.current.store(Arc::new(next));
         Some(removed)

@@ -226,10 +226,12 @@ pub struct MemoryVersions {
 /// Splits a qualified state machine ARN into the unqualified ARN and the
 /// qualifier (`…:stateMachine:NAME:Q` → (`…:stateMachine:NAME`, `Q`)).
 pub fn split_qualified(arn: &str) -> Option<(&str, &str)> {
-    if arn.split(':').count() != 8 {
+    // Seven colons, counted by bytes (every start asks).
+    if arn.bytes().filter(|&b| b == b':').count() != 7 {
         return None;
     }
-    arn.rsplit_once(':').filter(|(_, q)| !q.is_empty())
+    let at = arn.bytes().rposition(|b| b == b':')?;
+    (at + 1 < arn.len()).then(|| (&arn[..at], &arn[at + 1..]))
 }
 
 /// Whether a qualifier names a version (digits) rather than an alias.
@@ -505,6 +507,29 @@ mod tests {
     use crate::start::MachineType;
 
     const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+
+    /// The byte count answers as `split(':')` did.
+    #[test]
+    fn qualified_arns_split_as_before() {
+        let before = |arn: &'static str| {
+            (arn.split(':').count() == 8)
+                .then(|| arn.rsplit_once(':').filter(|(_, q)| !q.is_empty()))
+                .flatten()
+        };
+        for arn in [
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m:1",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m:live",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m:",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m:1:2",
+            ":::::::",
+            ":::::::x",
+            "",
+            "é:é:é:é:é:é:é:é",
+        ] {
+            assert_eq!(split_qualified(arn), before(arn), "{arn}");
+        }
+    }
 
     fn machine(revision: Option<&str>) -> Arc<StateMachine> {
         let graph =

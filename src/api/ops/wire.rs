@@ -1,16 +1,19 @@
 //! Typed wire structs of the two start operations, the hot path of the
-//! API: the request is deserialised once from the body's bytes, its strings
+//! API: the request is read in one pass over the body's bytes, its strings
 //! borrowed where they carry no escape (the execution input, which always
 //! does, is unescaped once and parsed once), and the response is serialised
 //! once into the body (the output's JSON text escaped as it is written),
 //! with no intermediate JSON tree.
 //!
-//! A body these structs do not accept (not an object, a field of the wrong
-//! type, a repeated field) is left to the generic path
-//! ([`super::dispatch`]), which answers with AWS's exact error messages.
+//! A body this path does not read exactly as serde_json reads it (not an
+//! object, a field of the wrong type, a repeated field, a member name
+//! written with escapes) is left to the generic path ([`super::dispatch`]),
+//! which answers with AWS's exact error messages.
 
 use crate::api::{ApiError, Service};
 
+#[cfg(test)]
+mod before;
 mod raw;
 mod reply;
 mod request;
@@ -20,7 +23,8 @@ pub(crate) use reply::SyncReply;
 use request::StartBody;
 
 /// Answers `op` through the typed path when it is a start operation and
-/// `body` deserialises; `None` leaves it to the generic path.
+/// `body` is read ([`StartBody::read`]); `None` leaves it to the generic
+/// path.
 pub(crate) async fn answer(
     service: &Service,
     op: &str,
@@ -31,19 +35,8 @@ pub(crate) async fn answer(
         "StartExecution" => false,
         _ => return None,
     };
-    // A JSON array would deserialise into a struct too: objects only.
-    let first = body_bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
-        return None;
-    }
-    let wire: StartBody<'_> = serde_json::from_slice(body_bytes).ok()?;
-    // A present input that is no string, or whose name is escaped, is the
-    // generic path's.
-    let input = match wire.input {
-        None => None,
-        Some(_) => Some(raw::member(body_bytes, b"input")?),
-    };
-    let fields = wire.fields(input.as_ref().map(|i| &*i.text));
+    let wire = StartBody::read(body_bytes)?;
+    let fields = wire.fields();
     if let Err(e) = fields.check(sync) {
         return Some(Err(e));
     }
@@ -51,7 +44,11 @@ pub(crate) async fn answer(
     Some(if sync {
         match starter.start_sync(fields.request()).await {
             Ok(done) => {
-                let escaped = input.as_ref().filter(|i| i.canonical).map(|i| i.escaped);
+                let escaped = wire
+                    .input
+                    .as_ref()
+                    .filter(|i| i.canonical)
+                    .map(|i| i.escaped);
                 Ok(SyncReply::new(&fields, &done).body(escaped))
             }
             Err(e) => Err(e.into()),
