@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use expressway::api::conn::{self, Gate};
-use expressway::api::{router, Config, HttpLimits, MachineType, Service};
+use expressway::api::{edge, Config, HttpLimits, MachineType, Service};
 use expressway::engine::Engine;
 use expressway::tasks::Tasks;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -32,7 +32,7 @@ async fn start(limits: HttpLimits) -> String {
     let never = std::future::pending::<()>();
     tokio::spawn(conn::serve(
         listener,
-        router(service),
+        edge(service),
         Gate::new(limits),
         never,
     ));

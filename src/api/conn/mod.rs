@@ -30,17 +30,16 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::response::IntoResponse as _;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch as channel;
 use tokio::time::Instant;
-use tower::ServiceExt as _;
 
 use super::error::ApiError;
 use super::limits::HttpLimits;
+use super::server::Edge;
 
 mod watch;
 
@@ -115,7 +114,7 @@ impl Drop for Place {
     }
 }
 
-/// Accepts connections on `listener` and serves `router` on each, in
+/// Accepts connections on `listener` and serves `edge` on each, in
 /// tasks of the current runtime, under `gate`'s limits, until `shutdown`
 /// completes; then stops accepting, lets every open connection finish the
 /// request it is handling, and returns once all are closed.
@@ -127,13 +126,14 @@ impl Drop for Place {
 /// None so far; the signature leaves room for listener errors.
 pub async fn serve<F>(
     listener: TcpListener,
-    router: Router,
+    edge: Edge,
     gate: Arc<Gate>,
     shutdown: F,
 ) -> io::Result<()>
 where
     F: Future<Output = ()> + Send,
 {
+    let edge = Arc::new(edge);
     let (stop, stopped) = channel::channel(false);
     // Every connection holds a receiver; `closed()` resolves once all dropped it.
     let (all_closed, open) = channel::channel(());
@@ -153,7 +153,8 @@ where
             () = &mut shutdown => break,
         };
         if let Some(place) = gate.take(|g| &g.open, gate.limits.max_connections) {
-            let connection = serve_connection(stream, router.clone(), gate.limits, stopped.clone());
+            let connection =
+                serve_connection(stream, Arc::clone(&edge), gate.limits, stopped.clone());
             let open = open.clone();
             tokio::spawn(async move {
                 connection.await;
@@ -197,7 +198,7 @@ fn is_client_error(e: &io::Error) -> bool {
 /// or `stopped` turns true (then once its request in flight is answered).
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    edge: Arc<Edge>,
     limits: HttpLimits,
     mut stopped: channel::Receiver<bool>,
 ) {
@@ -205,8 +206,8 @@ async fn serve_connection(
     let io = TokioIo::new(watch::Watched::new(stream, Arc::clone(&activity)));
     let handler = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let (router, activity) = (router.clone(), Arc::clone(&handler));
-        async move { Ok::<_, Infallible>(answer(router, &activity, request).await) }
+        let (edge, activity) = (Arc::clone(&edge), Arc::clone(&handler));
+        async move { Ok::<_, Infallible>(answer(&edge, &activity, request).await) }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -239,10 +240,10 @@ async fn serve_connection(
     }
 }
 
-/// Answers one request: the router's answer, or a 400 when its head
+/// Answers one request: the edge's answer, or a 400 when its head
 /// carried both length headers.
 async fn answer(
-    router: Router,
+    edge: &Edge,
     activity: &Arc<watch::Activity>,
     request: Request<Incoming>,
 ) -> Response<Body> {
@@ -253,10 +254,7 @@ async fn answer(
                 .to_owned(),
         ));
     }
-    match router.oneshot(request.map(Body::new)).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    edge.answer(request).await
 }
 
 /// `error`'s response, with a request id and `Connection: close`.
