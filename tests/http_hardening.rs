@@ -170,6 +170,48 @@ async fn a_slowloris_request_head_is_cut_off_after_the_header_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_timeout_counts_again_from_each_response() {
+    // Idle timeout far above: only the header timer can close it.
+    let addr = start(limits(400, 60_000, 100)).await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    // Two requests, each within the header timeout of the previous answer,
+    // over more than the header timeout in all: both answered.
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        s.write_all(request("ListStateMachines", "{}").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(read_answer(&mut s).await.status, 200);
+    }
+    // Then a head that never ends, one byte every 50 ms: cut off about
+    // 400 ms after the last answer.
+    let answered = Instant::now();
+    let mut closed = None;
+    for byte in b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: y"
+        .iter()
+        .cycle()
+        .take(100)
+    {
+        if s.write_all(&[*byte]).await.is_err() {
+            closed = Some(answered.elapsed());
+            break;
+        }
+        if closed_within(&mut s, Duration::from_millis(50))
+            .await
+            .is_some()
+        {
+            closed = Some(answered.elapsed());
+            break;
+        }
+    }
+    let closed = closed.expect("the slow head was cut off within 5 s");
+    assert!(
+        closed >= Duration::from_millis(300),
+        "closed too early: {closed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     // Header timeout far above: only the idle timer can close it within 5 s.
     let addr = start(limits(60_000, 300, 100)).await;

@@ -1,6 +1,7 @@
 //! What the connection layer watches on each connection: when a byte last
-//! moved and how many requests are being handled ([`Activity`], for the idle
-//! timeout), and whether a request head carried both `Content-Length` and
+//! moved, when the server began waiting for a request head, and how many
+//! requests are being handled ([`Activity`], for the idle and header-read
+//! timeouts), and whether a request head carried both `Content-Length` and
 //! `Transfer-Encoding` ([`HeadScan`], which hyper does not tell: it drops
 //! the `Content-Length` and frames by `Transfer-Encoding`, RFC 9112 §6.3).
 
@@ -15,13 +16,17 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 /// The activity of one connection, shared by its I/O ([`Watched`]), its
-/// request handler and its idle timer (one task: relaxed atomics suffice).
+/// request handler and its timer (one task: relaxed atomics suffice).
 #[derive(Debug)]
 pub(super) struct Activity {
     /// When the connection was accepted.
     start: Instant,
     /// When a byte was last read or written, in ms since `start`.
     last_io_ms: AtomicU64,
+    /// When the server began waiting for the next request head, in ms
+    /// since `start`: the connection's start, then each response's last
+    /// byte written (or its handler's end, if later).
+    head_from_ms: AtomicU64,
     /// Requests being handled (head read, response not yet produced).
     in_flight: AtomicUsize,
     /// A request head on this connection carried both length headers.
@@ -33,15 +38,24 @@ impl Activity {
         Activity {
             start: Instant::now(),
             last_io_ms: AtomicU64::new(0),
+            head_from_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             both_lengths: AtomicBool::new(false),
         }
     }
 
-    /// A byte moved now.
-    fn touch(&self) {
+    /// A byte moved now; the time, in ms since `start`.
+    fn touch(&self) -> u64 {
         let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_io_ms.store(ms, Ordering::Relaxed);
+        ms
+    }
+
+    /// A byte was written now (a response's, or `100 Continue`): the next
+    /// request head is waited for from now on.
+    fn wrote(&self) {
+        let ms = self.touch();
+        self.head_from_ms.store(ms, Ordering::Relaxed);
     }
 
     /// A request is being handled until the guard drops.
@@ -50,14 +64,18 @@ impl Activity {
         InFlight(Arc::clone(self))
     }
 
-    /// When the connection becomes idle for `idle`: `idle` after the last
-    /// byte moved; `None` while a request is being handled.
-    pub(super) fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
+    /// When the connection is to be closed, with no request being handled:
+    /// `idle` after the last byte moved, or `header_read` after the server
+    /// began waiting for a request head (the connection's start, the last
+    /// response), whichever comes first; `None` while a request is being
+    /// handled.
+    pub(super) fn deadline(&self, idle: Duration, header_read: Duration) -> Option<Instant> {
         if self.in_flight.load(Ordering::Relaxed) > 0 {
             return None;
         }
         let last = Duration::from_millis(self.last_io_ms.load(Ordering::Relaxed));
-        Some(self.start + last + idle)
+        let head_from = Duration::from_millis(self.head_from_ms.load(Ordering::Relaxed));
+        Some(self.start + (last + idle).min(head_from + header_read))
     }
 
     /// Whether a request head read on this connection carried both
@@ -74,7 +92,7 @@ pub(super) struct InFlight(Arc<Activity>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.touch();
+        self.0.wrote();
     }
 }
 
@@ -126,7 +144,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
+            this.activity.wrote();
         }
         polled
     }
@@ -139,7 +157,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
+            this.activity.wrote();
         }
         polled
     }
