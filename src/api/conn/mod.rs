@@ -255,7 +255,7 @@ async fn serve_connection(
                 // Nothing in flight, and idle or no head in time: drop the connection.
                 Some(deadline) if deadline <= Instant::now() => return Poll::Ready(()),
                 Some(deadline) => timer.as_mut().reset(deadline),
-                None => timer.as_mut().reset(Instant::now() + check),
+                None => timer.as_mut().reset(watch::later(Instant::now(), check)),
             }
         }
         if stopping || stop.as_mut().poll(&mut side_cx).is_pending() {

@@ -75,7 +75,10 @@ impl Activity {
         }
         let last = Duration::from_millis(self.last_io_ms.load(Ordering::Relaxed));
         let head_from = Duration::from_millis(self.head_from_ms.load(Ordering::Relaxed));
-        Some(self.start + (last + idle).min(head_from + header_read))
+        let after = last
+            .saturating_add(idle)
+            .min(head_from.saturating_add(header_read));
+        Some(later(self.start, after))
     }
 
     /// Whether a request head read on this connection carried both
@@ -83,6 +86,13 @@ impl Activity {
     pub(super) fn saw_both_lengths(&self) -> bool {
         self.both_lengths.load(Ordering::Relaxed)
     }
+}
+
+/// `d` after `base`; for a `d` past what the clock can hold (a limit set
+/// to many years), 30 years after `base`, as tokio takes a far deadline.
+pub(super) fn later(base: Instant, d: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    base.checked_add(d).unwrap_or(base + FAR)
 }
 
 /// A request being handled ([`Activity::begin`]).
@@ -437,6 +447,14 @@ mod tests {
         assert!(scan(&[with_type]));
         let longer = "POST / HTTP/1.1\r\nContent-Lengths: 4\r\nTransfer-Encoding: chunked\r\n\r\n";
         assert!(!scan(&[longer]));
+    }
+
+    #[tokio::test]
+    async fn huge_limits_give_a_far_deadline_not_a_panic() {
+        let activity = Activity::new();
+        let deadline = activity.deadline(Duration::MAX, Duration::MAX);
+        assert!(deadline.is_some_and(|d| d > Instant::now() + Duration::from_secs(86_400)));
+        let _ = later(Instant::now(), Duration::MAX);
     }
 
     #[test]
