@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use expressway::api::conn::{self, Gate};
-use expressway::api::{router, Config, HttpLimits, MachineType, Service};
+use expressway::api::{edge, Config, HttpLimits, MachineType, Service};
 use expressway::engine::Engine;
 use expressway::tasks::Tasks;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -21,6 +21,17 @@ const WAIT: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"E
 
 /// Serves a fresh service (machines `pass` and `wait`) under `limits`; the address.
 async fn start(limits: HttpLimits) -> String {
+    start_stoppable(limits, std::future::pending::<()>())
+        .await
+        .0
+}
+
+/// As [`start`], served until `shutdown` completes; the address and the
+/// accept loop's task.
+async fn start_stoppable(
+    limits: HttpLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let service = Service::new(Engine::new(Tasks::default()), Config::default());
     for (name, definition) in [("pass", PASS), ("wait", WAIT)] {
         service
@@ -29,14 +40,13 @@ async fn start(limits: HttpLimits) -> String {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let never = std::future::pending::<()>();
-    tokio::spawn(conn::serve(
+    let served = tokio::spawn(conn::serve(
         listener,
-        router(service),
+        edge(service),
         Gate::new(limits),
-        never,
+        shutdown,
     ));
-    addr
+    (addr, served)
 }
 
 fn limits(header_ms: u64, idle_ms: u64, max: usize) -> HttpLimits {
@@ -167,6 +177,48 @@ async fn a_slowloris_request_head_is_cut_off_after_the_header_timeout() {
     );
     // Everyone else is still answered.
     assert_eq!(call(&addr, "ListStateMachines", "{}").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_timeout_counts_again_from_each_response() {
+    // Idle timeout far above: only the header timer can close it.
+    let addr = start(limits(400, 60_000, 100)).await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    // Two requests, each within the header timeout of the previous answer,
+    // over more than the header timeout in all: both answered.
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        s.write_all(request("ListStateMachines", "{}").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(read_answer(&mut s).await.status, 200);
+    }
+    // Then a head that never ends, one byte every 50 ms: cut off about
+    // 400 ms after the last answer.
+    let answered = Instant::now();
+    let mut closed = None;
+    for byte in b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: y"
+        .iter()
+        .cycle()
+        .take(100)
+    {
+        if s.write_all(&[*byte]).await.is_err() {
+            closed = Some(answered.elapsed());
+            break;
+        }
+        if closed_within(&mut s, Duration::from_millis(50))
+            .await
+            .is_some()
+        {
+            closed = Some(answered.elapsed());
+            break;
+        }
+    }
+    let closed = closed.expect("the slow head was cut off within 5 s");
+    assert!(
+        closed >= Duration::from_millis(300),
+        "closed too early: {closed:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,4 +380,57 @@ async fn an_oversized_body_gets_413_with_connection_close() {
     assert!(closed_within(&mut s, Duration::from_secs(5))
         .await
         .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_answers_the_request_in_flight_and_closes_the_others() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Header timeout 2 s: only the shutdown can close the idle connection
+    // within 500 ms.
+    let (addr, served) = start_stoppable(limits(2_000, 60_000, 100), async {
+        let _ = stopped.await;
+    })
+    .await;
+    // An idle keep-alive connection, one whose execution runs (1 s), one
+    // whose request head never ends.
+    let mut idle = TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(request("ListStateMachines", "{}").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut idle).await.status, 200);
+    let mut busy = TcpStream::connect(&addr).await.unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:wait";
+    busy.write_all(
+        request(
+            "StartSyncExecution",
+            &format!(r#"{{"stateMachineArn":"{arn}"}}"#),
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut slow = TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopping = Instant::now();
+    stop.send(()).unwrap();
+    // The idle one closes at once, the slow head by its header timeout.
+    assert!(closed_within(&mut idle, Duration::from_millis(500))
+        .await
+        .is_some());
+    assert!(closed_within(&mut slow, Duration::from_secs(3))
+        .await
+        .is_some());
+    // The running one is answered, then the accept loop returns.
+    let a = read_answer(&mut busy).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("SUCCEEDED"), "{}", a.body);
+    tokio::time::timeout(Duration::from_secs(5), served)
+        .await
+        .expect("the accept loop returns once every connection closed")
+        .unwrap()
+        .unwrap();
+    assert!(stopping.elapsed() < Duration::from_secs(5));
 }

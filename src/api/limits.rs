@@ -33,7 +33,7 @@ pub struct HttpLimits {
     /// The longest a client may take to send a whole request head, counted
     /// from when the server starts waiting for it: when the connection is
     /// accepted, and after each response on a keep-alive connection
-    /// (hyper's `header_read_timeout`). Past it the connection is closed
+    /// ([`super::conn`]'s connection timer). Past it the connection is closed
     /// without an answer (slowloris). So an idle keep-alive connection also
     /// closes after at most this long.
     pub header_read_timeout: Duration,

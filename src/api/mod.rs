@@ -46,7 +46,7 @@ use crate::start::{MachineSpec, StartConfig, Starter};
 pub use crate::start::{MachineType, StateMachine};
 pub use error::ApiError;
 pub use limits::{HttpFlags, HttpLimits, LimitsError};
-pub use server::{router, MAX_BODY_BYTES, METRICS_PATH};
+pub use server::{edge, router, Edge, MAX_BODY_BYTES, METRICS_PATH};
 
 /// Settings of a [`Service`].
 #[derive(Debug, Clone)]

@@ -224,14 +224,14 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
         Ok(addr) => eprintln!("expressway: listening on http://{addr} (metrics at /metrics)"),
         Err(_) => eprintln!("expressway: listening on http://{host}:{port}"),
     }
-    let router = api::router(service);
+    let edge = api::edge(service);
     let served = match shards {
-        Some(shards) => serve_on_shards(listener, router, &shards, gate).await,
+        Some(shards) => serve_on_shards(listener, edge, &shards, gate).await,
         None => {
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            api::conn::serve(listener, router, gate, shutdown)
+            api::conn::serve(listener, edge, gate, shutdown)
                 .await
                 .map_err(CliError::Serve)
         }
@@ -248,14 +248,14 @@ pub(super) async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// Serves `router` from every shard: each accepts connections on the same
+/// Serves `edge` from every shard: each accepts connections on the same
 /// listening socket and serves them on its own thread, so a
 /// StartSyncExecution runs inline on the shard that read the request (no
 /// handoff between threads). Stops on Ctrl-C once every shard has finished
 /// its open requests.
 async fn serve_on_shards(
     listener: tokio::net::TcpListener,
-    router: axum::Router,
+    edge: api::Edge,
     shards: &Shards,
     gate: Arc<api::conn::Gate>,
 ) -> Result<(), CliError> {
@@ -264,7 +264,7 @@ async fn serve_on_shards(
     let mut done = Vec::with_capacity(shards.len());
     for index in 0..shards.len() {
         let socket = listener.try_clone().map_err(CliError::Serve)?;
-        let router = router.clone();
+        let edge = edge.clone();
         let gate = Arc::clone(&gate);
         let mut stopped = stopped.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<(), CliError>>();
@@ -275,7 +275,7 @@ async fn serve_on_shards(
                 let shutdown = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
-                api::conn::serve(l, router, gate, shutdown)
+                api::conn::serve(l, edge, gate, shutdown)
                     .await
                     .map_err(CliError::Serve)
             };

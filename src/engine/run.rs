@@ -465,6 +465,9 @@ impl<'a> Run<'a> {
             let mut id = graph.start;
             let mut doc = input;
             let mut states = 0u32;
+            // When the last state exited, if the execution is observed: the
+            // next state's entry time (one clock read per edge).
+            let mut edge = None;
             loop {
                 // Pass and Choice states never await: spend the task's
                 // cooperative budget (which yields to the scheduler when it
@@ -480,7 +483,7 @@ impl<'a> Run<'a> {
                 // `Run::state` written out: its future nested in this one
                 // would add its own copy of the arguments to every
                 // execution's and branch's boxed future.
-                let at = self.enter(state, base + id.0, &doc, &mut frame);
+                let at = self.enter(state, base + id.0, &doc, &mut frame, edge);
                 let result = if runs_handled(state) {
                     self.handled(state, doc, &mut frame, &at).await
                 } else if awaits(state) {
@@ -488,7 +491,7 @@ impl<'a> Run<'a> {
                 } else {
                     self.step(state, doc, &mut frame, &at)
                 };
-                self.exit(&at, &result);
+                edge = self.exit(&at, &result);
                 let (out, next) = result?;
                 match next {
                     Transition::End => return Ok(out),
@@ -511,7 +514,7 @@ impl<'a> Run<'a> {
         raw: Doc,
         frame: &mut Frame,
     ) -> Result<(Doc, Transition), ExecError> {
-        let at = self.enter(st, index, &raw, frame);
+        let at = self.enter(st, index, &raw, frame, None);
         let result = if runs_handled(st) {
             self.handled(st, raw, frame, &at).await
         } else if awaits(st) {
@@ -524,9 +527,18 @@ impl<'a> Run<'a> {
     }
 
     /// A state's entry on `raw`: numbered, seen by the observer, and in the
-    /// Context Object. Inlined in the graph loop, the observer's part not.
+    /// Context Object. `edge`: when the previous state of the graph exited
+    /// ([`Run::exit`]), taken as this state's entry time instead of a clock
+    /// read. Inlined in the graph loop, the observer's part not.
     #[inline]
-    fn enter(&self, st: &'a State, index: u32, raw: &Doc, frame: &mut Frame) -> Entry<'a> {
+    fn enter(
+        &self,
+        st: &'a State,
+        index: u32,
+        raw: &Doc,
+        frame: &mut Frame,
+        edge: Option<Instant>,
+    ) -> Entry<'a> {
         let at = Entry {
             name: &st.name,
             event: self.next_event(),
@@ -540,12 +552,17 @@ impl<'a> Run<'a> {
         }
         match self.obs() {
             None => at,
-            Some(o) => Self::entered(o, at, raw),
+            Some(o) => Self::entered(o, at, raw, edge),
         }
     }
 
     /// The observer's part of [`Run::enter`].
-    fn entered<'s>(o: &dyn ExecutionObserver, at: Entry<'s>, raw: &Doc) -> Entry<'s> {
+    fn entered<'s>(
+        o: &dyn ExecutionObserver,
+        at: Entry<'s>,
+        raw: &Doc,
+        edge: Option<Instant>,
+    ) -> Entry<'s> {
         o.event(
             at.event,
             &Event::StateEntered {
@@ -554,22 +571,28 @@ impl<'a> Run<'a> {
             },
         );
         Entry {
-            entered: Some(Instant::now()),
+            entered: Some(edge.unwrap_or_else(Instant::now)),
             ..at
         }
     }
 
     /// A state's exit with `result`: its exit event numbered, and the
-    /// observer told of its exit or failure. Inlined in the graph loop, the
-    /// observer's part not.
+    /// observer told of its exit or failure. Returns when it exited, if the
+    /// execution is observed (the next state's entry time). Inlined in the
+    /// graph loop, the observer's part not.
     #[inline]
-    fn exit(&self, at: &Entry<'_>, result: &Result<(Doc, Transition), ExecError>) {
+    fn exit(
+        &self,
+        at: &Entry<'_>,
+        result: &Result<(Doc, Transition), ExecError>,
+    ) -> Option<Instant> {
         match (self.obs(), at.entered) {
-            (Some(o), Some(entered)) => self.exited(o, at, entered, result),
+            (Some(o), Some(entered)) => Some(self.exited(o, at, entered, result)),
             _ => {
                 if result.is_ok() {
                     self.add_events(1);
                 }
+                None
             }
         }
     }
@@ -581,7 +604,9 @@ impl<'a> Run<'a> {
         at: &Entry<'_>,
         entered: Instant,
         result: &Result<(Doc, Transition), ExecError>,
-    ) {
+    ) -> Instant {
+        let now = Instant::now();
+        let duration = now.saturating_duration_since(entered);
         match result {
             Ok((output, _)) => {
                 let id = self.add_events(1);
@@ -590,7 +615,7 @@ impl<'a> Run<'a> {
                     &Event::StateExited {
                         state: at.state(),
                         output,
-                        duration: entered.elapsed(),
+                        duration,
                     },
                 );
             }
@@ -602,10 +627,11 @@ impl<'a> Run<'a> {
                     error: &e.error,
                     cause: &e.cause,
                     caught: false,
-                    duration: entered.elapsed(),
+                    duration,
                 },
             ),
         }
+        now
     }
 }
 
