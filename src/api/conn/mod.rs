@@ -11,9 +11,11 @@
 //! [`HttpLimits::header_read_timeout`] (slowloris). hyper's own
 //! `header_read_timeout` did the latter with a timer of its own, set up and
 //! torn down for every request (callgrind: about 800 instructions of a
-//! StartSyncExecution); the connection's timer, already there, is not. A [`Gate`] shared by the shards counts the
-//! open connections: past [`HttpLimits::max_connections`], a new connection
-//! is answered `503 ServiceUnavailable` with `Connection: close` (AWS's
+//! StartSyncExecution); the connection's timer, already there, is not.
+//!
+//! A [`Gate`] shared by the shards counts the open connections: past
+//! [`HttpLimits::max_connections`], a new connection is answered
+//! `503 ServiceUnavailable` with `Connection: close` (AWS's
 //! error for a temporary overload, which every SDK retries with back-off and
 //! shows by name when it gives up; a bare close would look like a network
 //! fault), or closed at once when [`MAX_REFUSING`] refusals are already
