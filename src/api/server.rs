@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures::FutureExt as _;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower::ServiceExt as _;
 
 use super::error::{ApiError, CONTENT_TYPE};
@@ -137,41 +138,24 @@ fn signed_region(headers: &HeaderMap) -> Option<&str> {
     valid.then_some(region)
 }
 
-/// The request body, whole: [`ApiError::RequestTooLarge`] past
-/// [`MAX_BODY_BYTES`] (read up to there, as `http_body_util::Limited`
-/// reads), [`ApiError::Serialization`] when the body cannot be read, with
-/// the message axum's `Bytes` extractor gives ("Failed to buffer the
-/// request body: …"). Trailers are ignored.
+/// The request body, whole (http-body-util's `Limited` and `collect`, as
+/// axum's `Bytes` extractor reads it): [`ApiError::RequestTooLarge`] past
+/// [`MAX_BODY_BYTES`] (a larger `Content-Length` is refused before any
+/// byte is read), [`ApiError::Serialization`] when the body cannot be
+/// read, with the extractor's message ("Failed to buffer the request body:
+/// …"). Trailers are ignored; a body in one frame is kept without a copy.
 async fn read_body<B>(body: B) -> Result<Bytes, ApiError>
 where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<axum::BoxError>,
 {
-    let mut body = std::pin::pin!(body);
-    let mut whole: Option<Bytes> = None;
-    let mut joined: Vec<u8> = Vec::new();
-    let mut remaining = MAX_BODY_BYTES;
-    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            ApiError::Serialization(format!("Failed to buffer the request body: {}", e.into()))
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        if data.len() > remaining {
-            return Err(ApiError::RequestTooLarge(MAX_BODY_BYTES));
-        }
-        remaining -= data.len();
-        // One frame (a small body) is kept as it is; more are joined.
-        match whole.take() {
-            None if joined.is_empty() => whole = Some(data),
-            first => {
-                joined.extend_from_slice(first.as_deref().unwrap_or_default());
-                joined.extend_from_slice(&data);
-            }
-        }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::RequestTooLarge(MAX_BODY_BYTES)),
+        Err(e) => Err(ApiError::Serialization(format!(
+            "Failed to buffer the request body: {e}"
+        ))),
     }
-    Ok(whole.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 async fn respond(
