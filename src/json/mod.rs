@@ -12,6 +12,7 @@ pub mod jsonata;
 mod member;
 pub mod path;
 pub(crate) mod size;
+pub(crate) mod special;
 pub mod template;
 pub(crate) mod write;
 

@@ -31,6 +31,7 @@
 
 use simd_json::StaticNode;
 
+use super::special::{has_special, SPECIAL};
 use super::Value;
 
 /// How a value's JSON text is written: as itself, or as a JSON string's
@@ -74,18 +75,6 @@ impl Form for Quoted {
     }
 }
 
-/// Whether a byte needs an escape inside a JSON string.
-static NEEDS_ESCAPE: [bool; 256] = {
-    let tails = tails(false);
-    let mut needs = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        needs[b] = !tails[b].is_empty();
-        b += 1;
-    }
-    needs
-};
-
 /// What follows the leading backslash(es) of each byte's escape (empty for
 /// a byte written as itself), in [`Text`] form and in [`Quoted`] form, where
 /// the escape's `"` or `\` is itself escaped (`\"` is written `\\\"`).
@@ -122,22 +111,6 @@ const fn tails(quoted: bool) -> [&'static str; 256] {
     t
 }
 
-/// Eight bytes with one set in each.
-const ONES: u64 = u64::from_ne_bytes([1; 8]);
-/// Eight bytes with the high bit set in each.
-const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-
-/// Whether one of the eight bytes of `w` needs an escape: is below 0x20, or
-/// is `"` or `\`. (`x - ONES & !x & HIGHS` is non-zero exactly when a byte
-/// of `x` is zero; `x - 0x20 * ONES & !x & HIGHS` when one is below 0x20.)
-fn needs_escape(w: u64) -> bool {
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let quote = zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = zero(w ^ (ONES * u64::from(b'\\')));
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    quote | backslash | control != 0
-}
-
 /// The `N` bytes of `bytes` from `at`.
 fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut taken = [0; N];
@@ -154,7 +127,7 @@ fn word(bytes: &[u8], at: usize) -> u64 {
 /// as a fold over the block so the compiler vectorises it (SSE2: about
 /// seventeen instructions a block, against some forty for two words).
 #[inline(always)]
-fn block_needs_escape(bytes: &[u8], at: usize) -> bool {
+fn block_has_special(bytes: &[u8], at: usize) -> bool {
     let block: [u8; 16] = take(bytes, at);
     let mut any = 0u8;
     for b in block {
@@ -175,17 +148,17 @@ fn clean(bytes: &[u8]) -> bool {
         16.. => {
             let mut at = 0;
             while at + 16 < n {
-                if block_needs_escape(bytes, at) {
+                if block_has_special(bytes, at) {
                     return false;
                 }
                 at += 16;
             }
-            !block_needs_escape(bytes, n - 16)
+            !block_has_special(bytes, n - 16)
         }
-        8..=15 => !(needs_escape(word(bytes, 0)) || needs_escape(word(bytes, n - 8))),
-        4..=7 => !needs_escape(four(0) | four(n - 4) << 32),
-        2..=3 => !needs_escape(two(0) | two(n - 2) << 16 | SPACES << 32),
-        1 => !NEEDS_ESCAPE[usize::from(bytes[0])],
+        8..=15 => !(has_special(word(bytes, 0)) || has_special(word(bytes, n - 8))),
+        4..=7 => !has_special(four(0) | four(n - 4) << 32),
+        2..=3 => !has_special(two(0) | two(n - 2) << 16 | SPACES << 32),
+        1 => !SPECIAL[usize::from(bytes[0])],
         _ => true,
     }
 }
@@ -215,15 +188,15 @@ fn escape_slowly(out: &mut String, text: &str, quoted: bool) {
     // `bytes[copied..at]` is clean and not written yet.
     let (mut copied, mut at) = (0, 0);
     loop {
-        while at + 16 <= bytes.len() && !block_needs_escape(bytes, at) {
+        while at + 16 <= bytes.len() && !block_has_special(bytes, at) {
             at += 16;
         }
-        while at + 8 <= bytes.len() && !needs_escape(word(bytes, at)) {
+        while at + 8 <= bytes.len() && !has_special(word(bytes, at)) {
             at += 8;
         }
         // The escape is in the next eight bytes, if anywhere.
         let end = bytes.len().min(at + 8);
-        while at < end && !NEEDS_ESCAPE[usize::from(bytes[at])] {
+        while at < end && !SPECIAL[usize::from(bytes[at])] {
             at += 1;
         }
         if at == bytes.len() {

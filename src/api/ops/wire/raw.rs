@@ -21,6 +21,8 @@
 
 use std::borrow::Cow;
 
+use crate::json::special::{first_special, SPECIAL};
+
 /// A JSON string of a body, as written and as text.
 pub(super) struct RawText<'a> {
     /// The characters between the quotes, escapes as written.
@@ -29,37 +31,6 @@ pub(super) struct RawText<'a> {
     pub(super) text: Cow<'a, str>,
     /// Whether `escaped` is what serde_json writes for `text`.
     pub(super) canonical: bool,
-}
-
-/// Whether a byte ends a run of plain string characters: `"`, `\` and the
-/// control characters U+0000 to U+001F (which JSON allows only escaped).
-const SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = true;
-        b += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
-
-/// The index in `word` (eight bytes, little-endian) of its first
-/// [`SPECIAL`] byte, if any: the "has a zero byte" test of SWAR (a byte
-/// minus one borrows into its high bit only if it was zero) on the word
-/// xored with `"` and with `\`, and the "has a byte less than" test for
-/// 0x20. Borrows can flag bytes above the first real one, never below:
-/// the lowest flag is exact.
-fn first_special(word: u64) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let flags = zero(word ^ (ONES * u64::from(b'"')))
-        | zero(word ^ (ONES * u64::from(b'\\')))
-        | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
-    // At most 7: the cast cannot truncate.
-    (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
 }
 
 /// The eight bytes of `chunk` as a little-endian word.
@@ -473,30 +444,6 @@ mod tests {
             assert!(string(written).is_none(), "{written}");
         }
         assert!(Scanner::new(b"\"\xff\"").string().is_none());
-    }
-
-    /// The word test finds the first special byte at every position,
-    /// whatever follows it.
-    #[test]
-    fn the_first_special_byte_of_a_word_is_exact() {
-        let fillers = [
-            b'a', b'~', 0x7f, 0x80, 0xe9, 0xff, b' ', b'!', b'#', b'[', b']',
-        ];
-        let specials = [b'"', b'\\', 0x00, 0x01, 0x1f];
-        for &filler in &fillers {
-            assert_eq!(first_special(u64::from_le_bytes([filler; 8])), None);
-            for at in 0..8 {
-                for &special in &specials {
-                    for &after in specials.iter().chain(&fillers) {
-                        let mut bytes = [filler; 8];
-                        bytes[at] = special;
-                        bytes[at + 1..].fill(after);
-                        let w = u64::from_le_bytes(bytes);
-                        assert_eq!(first_special(w), Some(at), "{bytes:?}");
-                    }
-                }
-            }
-        }
     }
 
     #[test]
