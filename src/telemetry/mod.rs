@@ -183,41 +183,14 @@ struct Registered {
     telemetry: Arc<MachineTelemetry>,
 }
 
-/// Hashes a machine's address (the key of [`Telemetry`]'s map): one
-/// multiply and shift instead of SipHash, looked up once per execution
-/// (callgrind: 215 of a StartSyncExecution's instructions with SipHash).
-/// Addresses are not chosen by clients, so no flooding to defend against.
-#[derive(Debug, Default, Clone, Copy)]
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        // Fibonacci hashing; the high bits folded down, so that the low
-        // bits (zero in aligned addresses) differ too.
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 29);
-    }
-
-    fn write_usize(&mut self, x: usize) {
-        self.write_u64(x as u64);
-    }
-}
-
 /// The [`Observer`] behind `expressway serve` / `run`: per-state metrics
 /// and execution logs.
 pub struct Telemetry {
     config: TelemetryConfig,
-    machines: DashMap<usize, Registered, std::hash::BuildHasherDefault<AddressHasher>>,
+    /// By machine address, hashed with foldhash (SipHash cost 215 of a
+    /// StartSyncExecution's instructions; addresses are not chosen by
+    /// clients, so no flooding to defend against).
+    machines: DashMap<usize, Registered, foldhash::fast::FixedState>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -345,13 +318,11 @@ impl Observer for Telemetry {
 
 #[cfg(test)]
 mod address_tests {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-
-    use super::AddressHasher;
+    use std::hash::BuildHasher;
 
     #[test]
     fn aligned_addresses_differ_in_their_low_bits() {
-        let build = BuildHasherDefault::<AddressHasher>::default();
+        let build = foldhash::fast::FixedState::default();
         let hashes: Vec<u64> = (0..64usize)
             .map(|i| build.hash_one(0x7f00_0000_1000 + i * 64))
             .collect();
