@@ -372,6 +372,15 @@ def test_every_block_is_run_or_says_why_not():
         assert len(found) == 1, f"{check.__name__}: README blocks at lines {found} (expected exactly one)"
 
 
+def test_ci_runs_the_readme_test_command():
+    """`.ci/run` runs the README's test command as the README writes it (its own line), and the
+    README gives that command as a block of its own ("Two commands" and "Tests")."""
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert TEST_COMMAND in ci_lines, ".ci/run does not run the README's test command"
+    given = [b for b in BLOCKS if b.text.strip() == TEST_COMMAND]
+    assert len(given) >= 2, [b.line for b in given]
+
+
 def _private_network(request) -> bool:
     """Re-runs this test in its own network namespace; True when that was done (and passed)."""
     if os.environ.get(IN_NETNS):
